@@ -1,0 +1,33 @@
+# The sub-meter firmware: `make run` (simulated board, web page on :8080), `make test`.
+SHELL := /bin/bash
+B := build
+MP := $(B)/bin/micropython
+VENV := $(B)/venv
+# sys.path of the unix port: the firmware, the boards, umqtt.simple, frozen asyncio
+export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
+
+.PHONY: setup run test test-cpython test-mp test-mpy bench clean
+
+# Idempotent: each step is cached under build/ and skipped once done.
+setup:
+	@bash tools/bootstrap.sh
+
+# The firmware on the 32-bit unix port with the simulated board. Ctrl-C or q stops it.
+run: setup
+	$(MP) firmware/main.py
+
+# Every test: the logic tests on MicroPython (32-bit unix port), then pytest on CPython
+# (logic tests again, mpy-cross -march=xtensawin over every module, the running firmware).
+test: setup test-mp test-cpython
+
+test-mp: setup
+	$(MP) tools/mptest.py host_tests
+
+test-cpython: setup
+	$(VENV)/bin/python -m pytest -q host_tests
+
+bench: setup
+	$(MP) tools/bench.py
+
+clean:
+	rm -rf $(B)/sim-data

@@ -1,0 +1,396 @@
+# The simulated board: the same surface as a real board (see boards/README.md), with
+# simulated hardware, so `make run` and the tests run the unchanged firmware on the host.
+#
+#   CT inputs   50 Hz current waveforms from a load scenario with known truth: DC bias,
+#               3rd and 5th harmonics, ADC noise, 12-bit quantisation, clipping
+#   display     a framebuf drawn in the terminal with half-block characters
+#   buttons     the keyboard: w/s or arrows = up/down, Enter = ok, b/Backspace = back,
+#               r = hold back (long press), q = quit
+#   LEDs        shown on the terminal's status line
+#   network     host sockets; binds 127.0.0.1:8080 unless told otherwise
+#
+# Environment: SUBMETER_SCENARIO (house | steady), SUBMETER_SPEED (clock speed factor),
+# SUBMETER_START (HH:MM, scenario time of day at boot), SUBMETER_HTTP_PORT,
+# SUBMETER_DATA (data directory), SUBMETER_TERM (0 = never draw the screen, big = draw it
+# with half blocks in a 130-column terminal instead of braille in 80 columns).
+import math
+import os
+import random
+import sys
+import time
+
+try:
+    import asyncio
+except ImportError:  # CPython tests import the scenario and the ADC model only
+    asyncio = None
+
+from submeter.clock import Clock, ticks_diff
+
+MAINS_HZ = 49.98          # a real grid is never exactly 50 Hz: windows are not synchronous
+SAMPLE_US = 500           # the simulated ADC's sample interval (2 kHz)
+UV_PER_COUNT = 806.0      # 3.3 V over 12 bits
+NOISE_COUNTS = 1.0        # rms ADC noise, in counts
+VOLTAGE = 230.0
+
+
+def _env(name, default):
+    v = os.getenv(name) if hasattr(os, "getenv") else None
+    return default if v is None or v == "" else v
+
+
+# --- load scenarios: watts per input as a function of the time of day (s) ------------
+
+def _in(tod, start_h, end_h):
+    h = tod / 3600
+    return start_h <= h < end_h if start_h <= end_h else (h >= start_h or h < end_h)
+
+
+class House:
+    """A French house on a winter day, one function per RT2012 usage."""
+
+    pf = (1.0, 1.0, 1.0, 1.0, 1.0)
+
+    def power(self, i, t):
+        tod = t % 86400
+        if i == 0:  # electric heating: a thermostat cycling 20 min, longer in the evening
+            duty = 0.7 if _in(tod, 17, 22) else (0.5 if _in(tod, 6, 17) else 0.3)
+            return 2400.0 if (t % 1200) < duty * 1200 else 0.0
+        if i == 1:  # cooling: off in winter, the idle circuit must read 0 W
+            return 0.0
+        if i == 2:  # hot water tank: heats in the off-peak hours
+            return 3000.0 if _in(tod, 23.5, 2.5) else 0.0
+        if i == 3:  # sockets: fridge cycling, cooking peaks, TV in the evening
+            w = 110.0 if (t % 1800) < 900 else 5.0
+            if _in(tod, 12, 12.5) or _in(tod, 19, 19.75):
+                w += 2500.0
+            if _in(tod, 20, 23):
+                w += 140.0
+            return w
+        w = 60.0  # other: standby, lighting mornings and evenings
+        if _in(tod, 6.5, 8) or _in(tod, 18, 23):
+            w += 300.0
+        return w
+
+
+class Steady:
+    """Constant loads with known truth, for accuracy tests."""
+
+    pf = (1.0, 1.0, 1.0, 1.0, 1.0)
+    watts = (2000.0, 0.0, 1500.0, 450.0, 75.0)
+
+    def power(self, i, t):
+        return self.watts[i]
+
+
+SCENARIOS = {"house": House, "steady": Steady}
+
+
+class SimTime:
+    """Scenario seconds, unbounded (the clock's ticks wrap), from the board's clock."""
+
+    def __init__(self, clock, start_tod_s=0):
+        self.clock = clock
+        self._last = clock.ticks_ms()
+        self._ms = 0
+        self.start = start_tod_s
+
+    def now_s(self):
+        now = self.clock.ticks_ms()
+        d = ticks_diff(now, self._last)
+        if d > 0:
+            self._ms += d
+            self._last = now
+        return self.start + self._ms / 1000
+
+
+# --- simulated hardware ---------------------------------------------------------------
+
+class SimCT:
+    """An ADC pin behind a CT and its burden: read_u16() like machine.ADC.
+
+    Each read advances the waveform by SAMPLE_US (the simulated ADC paces itself); the
+    load is looked up once per mains cycle.
+    """
+
+    uv_per_count = UV_PER_COUNT
+    noise_counts = math.sqrt(NOISE_COUNTS * NOISE_COUNTS + 1 / 12)  # + 12-bit quantisation
+
+    def __init__(self, scenario, simtime, i, ct_ratio=1000, burden_ohm=10.0, voltage=VOLTAGE,
+                 bias_counts=2048 + 23, h3=0.08, h5=0.03, noise=NOISE_COUNTS, seed=None):
+        self.scenario = scenario
+        self.time = simtime
+        self.i = i
+        self.k = 1.0 / voltage / ct_ratio * burden_ohm / (UV_PER_COUNT * 1e-6)  # W -> rms counts at pf 1
+        self.bias = bias_counts
+        self.h3 = h3
+        self.h5 = h5
+        self.noise = noise
+        self.rng = random.Random(seed if seed is not None else i) if hasattr(random, "Random") else None
+        if self.rng is None:
+            random.seed(seed if seed is not None else i)
+        self.theta = i * 1.1
+        self.step = 2 * math.pi * MAINS_HZ * SAMPLE_US * 1e-6
+        self.amp = 0.0
+        self.n = 0
+        self.reads = 0
+
+    def truth_w(self):
+        return self.scenario.power(self.i, self.time.now_s())
+
+    def _rand(self):
+        r = self.rng.random if self.rng else random.random
+        # sum of 3 uniforms: near-Gaussian, unit variance after scaling
+        return (r() + r() + r() - 1.5) * 2.0
+
+    def read_u16(self):
+        if self.n == 0:
+            w = self.truth_w()
+            pf = self.scenario.pf[self.i]
+            rms = w / pf * self.k
+            self.amp = rms * math.sqrt(2) / math.sqrt(1 + self.h3 * self.h3 + self.h5 * self.h5)
+            self.n = 40
+        self.n -= 1
+        th = self.theta
+        v = self.bias + self.amp * (math.sin(th) + self.h3 * math.sin(3 * th) + self.h5 * math.sin(5 * th))
+        v += self.noise * self._rand()
+        self.theta = (th + self.step) % (2 * math.pi)
+        self.reads += 1
+        c = int(v + 0.5)
+        c = 0 if c < 0 else (4095 if c > 4095 else c)
+        return c << 4
+
+
+class SimPin:
+    """A digital pin: value() for buttons (1 = released), value(v) for LEDs."""
+
+    def __init__(self, v=1):
+        self.v = v
+        self.handler = None
+
+    def value(self, v=None):
+        if v is None:
+            return self.v
+        self.v = 1 if v else 0
+
+    def irq(self, handler=None, trigger=None):
+        self.handler = handler
+
+
+class SimDisplay:
+    """A 128x64 MONO_VLSB framebuf; show() hands it to `out` (the terminal) when set."""
+
+    width = 128
+    height = 64
+
+    def __init__(self, out=None):
+        import framebuf
+        self.buf = bytearray(self.width * self.height // 8)
+        self.fb = framebuf.FrameBuffer(self.buf, self.width, self.height, framebuf.MONO_VLSB)
+        for name in ("fill", "pixel", "text", "hline", "vline", "rect", "fill_rect", "line", "blit", "scroll"):
+            setattr(self, name, getattr(self.fb, name))
+        self.out = out          # callable(text) that draws, or None
+        self.frames = 0
+        self.contrast_level = 255
+
+    def contrast(self, v):
+        self.contrast_level = v
+
+    def lines(self, big=False):
+        """The screen as text: 16 lines of 64 braille characters (2x4 pixels each, fits an
+        80x24 terminal), or with big=True 32 lines of 128 half-block characters."""
+        buf = self.buf
+        w = self.width
+        rows = []
+        if big:
+            for y in range(0, self.height, 2):
+                page = (y >> 3) * w
+                bit = y & 7
+                rows.append("".join(" \u2580\u2584\u2588"[((buf[page + x] >> bit) & 3)] for x in range(w)))
+            return rows
+        for y in range(0, self.height, 4):
+            page = (y >> 3) * w
+            bit = y & 7
+            row = []
+            for x in range(0, w, 2):
+                a = (buf[page + x] >> bit) & 15       # left column, 4 pixels
+                b = (buf[page + x + 1] >> bit) & 15   # right column
+                # braille dots: left 1,2,3,7 -> bits 0,1,2,6; right 4,5,6,8 -> bits 3,4,5,7
+                code = (a & 7) | ((a & 8) << 3) | ((b & 7) << 3) | ((b & 8) << 4)
+                row.append(chr(0x2800 + code))
+            rows.append("".join(row))
+        return rows
+
+    def show(self):
+        self.frames += 1
+        if self.out:
+            self.out(self)
+
+
+class SimNet:
+    def __init__(self, host):
+        self.host = host
+
+    async def connect(self):
+        return self.host
+
+    def isconnected(self):
+        return True
+
+
+class Terminal:
+    """Raw-ish keyboard and in-place drawing, when stdin/stdout are a terminal."""
+
+    ICANON = 0o2
+    ECHO = 0o10
+
+    def __init__(self):
+        self.saved = None
+        self.logs = []
+        try:
+            import termios
+            self.termios = termios
+            self.saved = termios.tcgetattr(0)
+            termios.tcgetattr(1)
+        except Exception:
+            self.saved = None
+
+    @property
+    def active(self):
+        return self.saved is not None
+
+    def start(self):
+        t = self.termios
+        a = list(self.saved)
+        a[3] &= ~(self.ICANON | self.ECHO)  # keys one at a time, no echo; Ctrl-C still works
+        t.tcsetattr(0, t.TCSANOW, a)
+        sys.stdout.write("\x1b[2J\x1b[?25l")
+
+    def restore(self):
+        if self.saved is not None:
+            self.termios.tcsetattr(0, self.termios.TCSANOW, self.saved)
+            sys.stdout.write("\x1b[?25h\n")
+
+    def draw(self, lines, status):
+        out = ["\x1b[H"]
+        edge = "+" + "-" * len(lines[0]) + "+\x1b[K\n"
+        out.append(edge)
+        for line in lines:
+            out.append("|" + line + "|\x1b[K\n")
+        out.append(edge)
+        out.append(status + "\x1b[K\n")
+        for line in self.logs[-4:]:
+            out.append(line + "\x1b[K\n")
+        out.append("\x1b[J")
+        sys.stdout.write("".join(out))
+
+
+class Board:
+    """The simulated board: see boards/README.md for the surface."""
+
+    name = "sim"
+    ct_sample_us = 0  # 0: the simulated ADC paces itself, no waiting
+
+    def __init__(self, scenario=None, clock=None, term=None, display=True):
+        """Everything comes from the environment (see the top of this file) unless given:
+        scenario: an object with power(i, t) and pf; clock: a Clock or ManualClock;
+        term: "0", "1" or "big"; display: False for no display (CPython has no framebuf)."""
+        self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(_env("SUBMETER_HTTP_PORT", "8080"))}
+        self.data_dir = _env("SUBMETER_DATA", "build/sim-data")
+        try:
+            os.mkdir(self.data_dir)
+        except OSError:
+            pass
+        self.clock = clock or Clock(float(_env("SUBMETER_SPEED", "1")))
+        start = _env("SUBMETER_START", "")
+        if start:
+            hh, mm = start.split(":")
+            tod = int(hh) * 3600 + int(mm) * 60
+        else:
+            lt = time.localtime()
+            tod = lt[3] * 3600 + lt[4] * 60 + lt[5]
+        self.time = SimTime(self.clock, tod)
+        self.scenario = scenario or SCENARIOS[_env("SUBMETER_SCENARIO", "house")]()
+        self.ct = [SimCT(self.scenario, self.time, i) for i in range(5)]
+        self.pulse = {"gas": SimPin(), "water": SimPin()}
+        self.buttons = {"up": SimPin(), "down": SimPin(), "ok": SimPin(), "back": SimPin()}
+        self.leds = {"power": SimPin(0), "grid": SimPin(0)}
+        mode = term or _env("SUBMETER_TERM", "1")  # 0: no drawing, big: half blocks (130 columns)
+        self.big = mode == "big"
+        self.term = Terminal() if mode != "0" else None
+        if self.term is not None and not self.term.active:
+            self.term = None
+        self.display = SimDisplay(self._draw if self.term else None) if display else None
+        self.net = None
+        self._stop = None
+
+    # -- surface ------------------------------------------------------------------------
+    def configure(self, cfg):
+        self.net = SimNet(cfg["http_host"])
+        for k, inp in enumerate(cfg["inputs"]):  # the simulated CTs match the configured ones
+            ch = self.ct[k]
+            ch.k = 1.0 / VOLTAGE / inp["ct_ratio"] * inp["burden_ohm"] / (UV_PER_COUNT * 1e-6)
+
+    def grid_port(self, kind):
+        return None  # no grid meter simulated yet
+
+    def background(self, app):
+        self._stop = asyncio.Event()
+        if self.term:
+            self.term.start()
+            return [self._keyboard()]
+        return []
+
+    async def stopped(self):
+        await self._stop.wait()
+
+    def close(self):
+        if self.term:
+            self.term.restore()
+
+    def log(self, *args):
+        line = " ".join(str(a) for a in args)
+        if self.term:
+            self.term.logs.append(line)
+            del self.term.logs[:-4]
+        else:
+            print(line)
+
+    # -- terminal -----------------------------------------------------------------------
+    def _draw(self, disp):
+        lines = disp.lines(self.big)
+        led = lambda n: "\u25cf" if self.leds[n].value() else "\u25cb"
+        status = "PWR %s  TIC %s  w/s up/down, Enter ok, b back, r long back, q quit" % (
+            led("power"), led("grid"))
+        self.term.draw(lines, status)
+
+    async def _keyboard(self):
+        import select
+        p = select.poll()
+        p.register(sys.stdin, select.POLLIN)
+        keys = {"w": "up", "s": "down", "\n": "ok", "\r": "ok", "b": "back", "\x7f": "back",
+                "\x08": "back", "r": "back"}
+        esc = ""
+        while True:
+            while p.poll(0):
+                ch = sys.stdin.read(1)
+                if esc or ch == "\x1b":
+                    esc += ch
+                    if len(esc) == 3:
+                        name = {"A": "up", "B": "down"}.get(esc[2])
+                        esc = ""
+                        if name:
+                            await self._press(name, 80)
+                    continue
+                if ch == "q":
+                    self._stop.set()
+                    return
+                name = keys.get(ch)
+                if name:
+                    await self._press(name, 2000 if ch == "r" else 80)
+            await asyncio.sleep_ms(30)
+
+    async def _press(self, name, ms):
+        pin = self.buttons[name]
+        pin.value(0)
+        await asyncio.sleep_ms(ms)
+        pin.value(1)

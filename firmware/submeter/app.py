@@ -1,0 +1,146 @@
+# Wiring: sources -> ledger -> snapshot -> sinks, as asyncio tasks.
+#
+# The board object (boards/<name>.py, see boards/README.md) hands over ready hardware
+# objects; nothing here knows whether they are real or simulated.
+import asyncio
+import gc
+
+from . import VERSION, snapshot
+from .clock import ticks_diff
+from .ct import CTChannel, Sampler
+from .ledger import Ledger
+from .sums import KERNEL
+from .ui import Buttons, Screens
+from .web import Server
+
+
+_sink = print
+
+
+def log(*args):
+    _sink("submeter:", *args)
+
+
+class App:
+    def __init__(self, board, cfg, config_error=None):
+        self.board = board
+        self.cfg = cfg
+        self.clock = board.clock
+        self.config_error = config_error
+        n = len(cfg["inputs"])
+        self.channels = []
+        for k, inp in enumerate(cfg["inputs"]):
+            self.channels.append(CTChannel(
+                board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
+                noise_floor_a=inp["noise_floor_a"]))
+        self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"])
+        self.ledger = Ledger(n, cfg["max_gap_ms"])
+        self.started = self.clock.ticks_ms()
+        self.rounds = 0
+        self.rate_hz = 0
+        self.web = Server(self.state, cfg)
+        self.screens = Screens(board.display, cfg) if board.display is not None else None
+        self.buttons = Buttons(board.buttons) if board.buttons else None
+        self.snap = None
+        self.snap = self._build()
+
+    def state(self):
+        return self.snap
+
+    def _uptime_s(self):
+        return ticks_diff(self.clock.ticks_ms(), self.started) // 1000
+
+    def _build(self):
+        return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
+            "version": VERSION,
+            "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds},
+            "errors": {"config": self.config_error, "late": self.ledger.late,
+                       "http_rejected": self.web.rejected},
+        })
+
+    def measure_round(self):
+        """One synchronous round over every input (tests, benchmarks): returns the watts."""
+        for k in range(len(self.channels)):
+            for _ in self.sampler.window_slices(self.channels[k]):
+                pass
+            self._record(k)
+        self.rounds += 1
+        self.snap = self._build()
+        return list(self.ledger.power)
+
+    def _record(self, k):
+        inp = self.cfg["inputs"][k]
+        watts = self.cfg["voltage"] * self.channels[k].irms * inp["pf"]
+        self.ledger.record(k, watts, self.clock.ticks_ms())
+
+    async def metering_task(self):
+        import time
+        period = self.cfg["period_ms"]
+        rate_t0 = time.ticks_ms()
+        rate_n0 = self.sampler.samples
+        while True:
+            t0 = self.clock.ticks_ms()
+            for k in range(len(self.channels)):
+                for _ in self.sampler.window_slices(self.channels[k]):
+                    await asyncio.sleep_ms(0)  # at most one mains cycle between yields
+                self._record(k)
+            self.rounds += 1
+            real = time.ticks_diff(time.ticks_ms(), rate_t0)
+            if real >= 5000:  # effective ADC sample rate over the last ~5 s of real time
+                self.rate_hz = (self.sampler.samples - rate_n0) * 1000 // real
+                rate_t0 = time.ticks_ms()
+                rate_n0 = self.sampler.samples
+            self.snap = self._build()
+            spent = ticks_diff(self.clock.ticks_ms(), t0)
+            await asyncio.sleep_ms(self.clock.real_ms(max(0, period - spent)))
+
+    async def panel_task(self):
+        board = self.board
+        last_draw = None
+        while True:
+            now = self.clock.ticks_ms()
+            if self.buttons:
+                ev = self.buttons.poll(now)
+                if ev and self.screens:
+                    self.screens.on_button(ev)
+                    last_draw = None
+            if self.screens and (last_draw is None or ticks_diff(now, last_draw) >= 1000):
+                self.screens.draw(self.snap)
+                last_draw = now
+            await asyncio.sleep_ms(20)
+
+    async def main(self):
+        board = self.board
+        if board.leds and "power" in board.leds:
+            board.leds["power"].value(1)
+        if self.config_error:
+            log(self.config_error)
+        host, port = self.cfg["http_host"], self.cfg["http_port"]
+        tasks = [asyncio.create_task(self.metering_task()),
+                 asyncio.create_task(self.panel_task())]
+        for coro in board.background(self):
+            tasks.append(asyncio.create_task(coro))
+        ip = await board.net.connect()
+        await self.web.start(host, port)
+        log("version", VERSION, "kernel", KERNEL, "serving http://%s:%d/" % (ip if host == "0.0.0.0" else host, port))
+        gc.collect()
+        try:
+            await board.stopped()
+        finally:
+            self.web.close()
+            for t in tasks:
+                t.cancel()
+
+
+def run(board, cfg, config_error=None):
+    global _sink
+    _sink = getattr(board, "log", print)
+    app = App(board, cfg, config_error)
+    try:
+        asyncio.run(app.main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.close()
+        asyncio.new_event_loop()
+    log("stopped")

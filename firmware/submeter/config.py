@@ -1,0 +1,135 @@
+# Configuration: defaults, overridden by the board, then by the JSON file on flash.
+# A broken file never stops the meter: it boots with defaults and says why (see `error`).
+from micropython import const
+import json
+
+USAGES = ("heating", "cooling", "hot_water", "sockets", "other")
+
+DEFAULTS = {
+    "lang": "en",             # "en" or "fr": screen and page labels
+    "voltage": 230.0,         # nominal V used while no grid meter reports one
+    "mains_hz": 50,
+    "currency": "EUR",
+    "price_kwh": 0.2516,      # one tariff period until the grid meter brings more
+    "period_ms": 1000,        # how often every input is measured
+    "window_cycles": 10,      # mains cycles per measurement window
+    "max_gap_ms": 30000,      # longest interval one reading may cover
+    "http_host": "0.0.0.0",
+    "http_port": 80,
+    "http_max_clients": 4,
+    "inputs": [
+        {"name": "Heating", "usage": "heating"},
+        {"name": "Cooling", "usage": "cooling"},
+        {"name": "Hot water", "usage": "hot_water"},
+        {"name": "Sockets", "usage": "sockets"},
+        {"name": "Other", "usage": "other"},
+    ],
+}
+
+INPUT_DEFAULTS = {
+    "name": "",
+    "usage": "other",
+    "ct_ratio": 1000,         # 90 A : 90 mA
+    "burden_ohm": 10.0,
+    "pf": 1.0,
+    "cts": 1,                 # CTs wired in parallel on this input (1 or 2)
+    "noise_floor_a": 0.05,    # below this the circuit reads 0 W
+}
+
+N_INPUTS = const(5)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _num(v, key, lo, hi):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ConfigError("%s: a number is needed" % key)
+    if not lo <= v <= hi:
+        raise ConfigError("%s: %s is outside %s..%s" % (key, v, lo, hi))
+    return v
+
+
+_RANGES = {
+    "voltage": (90, 480), "mains_hz": (45, 65), "price_kwh": (0, 100),
+    "period_ms": (100, 60000), "window_cycles": (1, 50), "max_gap_ms": (1000, 3600000),
+    "http_port": (1, 65535), "http_max_clients": (1, 16),
+}
+_INPUT_RANGES = {
+    "ct_ratio": (1, 100000), "burden_ohm": (0.1, 10000), "pf": (0.1, 1.0), "cts": (1, 2),
+    "noise_floor_a": (0, 10),
+}
+
+
+def validate(cfg):
+    """Return a complete, checked config built from `cfg`; raise ConfigError naming the field."""
+    out = {}
+    for key, dflt in DEFAULTS.items():
+        v = cfg.get(key, dflt)
+        if key in _RANGES:
+            lo, hi = _RANGES[key]
+            v = _num(v, key, lo, hi)
+        elif key == "lang":
+            if v not in ("en", "fr"):
+                raise ConfigError("lang: en or fr")
+        elif key == "inputs":
+            if not isinstance(v, list) or len(v) != N_INPUTS:
+                raise ConfigError("inputs: a list of %d inputs is needed" % N_INPUTS)
+            v = [_input(x, i) for i, x in enumerate(v)]
+        elif not isinstance(v, str):
+            raise ConfigError("%s: text is needed" % key)
+        out[key] = v
+    for key in cfg:
+        if key not in DEFAULTS:
+            raise ConfigError("%s: unknown setting" % key)
+    return out
+
+
+def _input(x, i):
+    if not isinstance(x, dict):
+        raise ConfigError("inputs[%d]: an object is needed" % i)
+    out = {}
+    for key, dflt in INPUT_DEFAULTS.items():
+        v = x.get(key, dflt)
+        name = "inputs[%d].%s" % (i, key)
+        if key in _INPUT_RANGES:
+            lo, hi = _INPUT_RANGES[key]
+            v = _num(v, name, lo, hi)
+        elif key == "usage":
+            if v not in USAGES:
+                raise ConfigError("%s: one of %s" % (name, ", ".join(USAGES)))
+        elif not isinstance(v, str) or len(v) > 24:
+            raise ConfigError("%s: text of at most 24 characters" % name)
+        out[key] = v
+    for key in x:
+        if key not in INPUT_DEFAULTS:
+            raise ConfigError("inputs[%d].%s: unknown setting" % (i, key))
+    return out
+
+
+def load(path, overrides=None):
+    """(config, error): error is None, or a one-line reason the file was not used."""
+    base = {}
+    for k, v in DEFAULTS.items():
+        base[k] = v
+    if overrides:
+        for k, v in overrides.items():
+            base[k] = v
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return validate(base), None  # no file yet: defaults are the config
+    try:
+        user = json.loads(text)
+        if not isinstance(user, dict):
+            raise ConfigError("the file is not a JSON object")
+        merged = {}
+        for k, v in base.items():
+            merged[k] = v
+        for k, v in user.items():
+            merged[k] = v
+        return validate(merged), None
+    except (ValueError, ConfigError) as e:  # json raises ValueError on bad syntax
+        return validate(base), "config.json ignored: %s" % e

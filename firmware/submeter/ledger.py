@@ -1,0 +1,88 @@
+# The ledger: the single owner of every energy counter.
+#
+# Energy is kept as whole Wh plus a remainder in mJ (W x ms), in integers: a float on
+# the ESP32 has 24 bits of mantissa, so adding one second of 100 W (0.03 Wh) to a
+# float of 10 MWh would add nothing at all. Counters only ever go up, except a partial
+# counter, which only a reset command (from a button or the web page) sets to zero.
+from micropython import const
+
+from .clock import ticks_diff
+
+MJ_PER_WH = const(3600000)
+
+
+class Counter:
+    """Energy as (wh, mj) with 0 <= mj < MJ_PER_WH."""
+
+    __slots__ = ("wh", "mj")
+
+    def __init__(self):
+        self.wh = 0
+        self.mj = 0
+
+    def add_mj(self, mj):
+        mj += self.mj
+        if mj >= MJ_PER_WH:
+            self.wh += mj // MJ_PER_WH
+            mj %= MJ_PER_WH
+        self.mj = mj
+
+    def kwh(self):
+        return self.wh / 1000 + self.mj / 3.6e9
+
+    def kwh_str(self, decimals=3):
+        # exact, from the integers: floats would round large totals
+        k, frac = divmod(self.wh, 1000)
+        if decimals >= 3:
+            return "%d.%03d" % (k, frac)
+        if decimals == 2:
+            return "%d.%02d" % (k, frac // 10)
+        return "%d.%d" % (k, frac // 100)
+
+    def clear(self):
+        self.wh = 0
+        self.mj = 0
+
+
+class Ledger:
+    def __init__(self, n, max_gap_ms=30000):
+        self.n = n
+        self.max_gap_ms = max_gap_ms
+        self.total = [Counter() for _ in range(n)]
+        self.partial = [Counter() for _ in range(n)]
+        self.power = [0.0] * n
+        self._last = [None] * n
+        self.late = 0           # readings whose interval was capped at max_gap_ms
+        self.partial_since = None
+
+    def record(self, i, watts, now_ms):
+        """Power `watts` measured on input i at clock time now_ms.
+
+        The interval since the previous reading is integrated with the trapezoid rule,
+        so a load switching between two readings counts half-way; an interval longer
+        than max_gap_ms (the loop was held up, or the clock jumped) counts max_gap_ms.
+        """
+        if watts < 0:
+            watts = 0.0
+        last = self._last[i]
+        prev = self.power[i]
+        self._last[i] = now_ms
+        self.power[i] = watts
+        if last is None:
+            return 0
+        dt = ticks_diff(now_ms, last)
+        if dt <= 0:
+            return 0
+        if dt > self.max_gap_ms:
+            dt = self.max_gap_ms
+            self.late += 1
+        mj = int((prev + watts) * dt / 2 + 0.5)
+        self.total[i].add_mj(mj)
+        self.partial[i].add_mj(mj)
+        return mj
+
+    def reset_partial(self, i, since=None):
+        """The one way a sink changes counters: a command to zero one partial (or all: i=None)."""
+        for k in (range(self.n) if i is None else (i,)):
+            self.partial[k].clear()
+        self.partial_since = since

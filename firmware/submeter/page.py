@@ -1,0 +1,62 @@
+# The built-in web page: readable with no JavaScript (the server fills in the figures)
+# and live with it (it polls /api/state every 2 s). Self-contained: no CDN, no internet.
+from .labels import labels
+
+
+def esc(s):
+    """HTML-escape any text from the meter or the config before it reaches the page."""
+    s = str(s)
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        if a in s:
+            s = s.replace(a, b)
+    return s
+
+
+_HEAD = """<!doctype html><html lang="%s"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>%s</title><style>
+body{font-family:system-ui,sans-serif;margin:0;padding:1em;background:#f4f5f7;color:#222}
+h1{font-size:1.3em;margin:0 0 .6em}
+.total{font-size:2.4em;font-weight:600}
+table{border-collapse:collapse;width:100%%;max-width:40em;background:#fff}
+th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.muted{color:#777;font-size:.85em}
+</style></head><body>
+<h1>%s</h1>
+<p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
+&middot; <span id="total_cost">%s</span> %s</p>
+<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
+"""
+
+_ROW = """<tr id="in%d"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td></tr>
+"""
+
+_TAIL = """</tbody></table>
+<p class="muted">%s <span id="uptime">%d</span> s &middot; %s V</p>
+<script>
+async function tick(){try{const r=await fetch('/api/state',{cache:'no-store'});const s=await r.json();
+const set=(id,v)=>{const e=document.getElementById(id);if(e)e.textContent=v;};
+set('total_w',s.total_w.toFixed(1));set('total_kwh',s.total_kwh);set('total_cost',s.total_cost.toFixed(2));
+set('uptime',s.uptime_s);
+for(const i of s.inputs){const row=document.getElementById('in'+i.id);if(!row)continue;
+row.querySelector('.w').textContent=i.w.toFixed(1);row.querySelector('.a').textContent=i.a.toFixed(2);
+row.querySelector('.kwh').textContent=i.kwh;row.querySelector('.cost').textContent=i.cost.toFixed(2);}
+}catch(e){}}
+setInterval(tick,2000);
+</script></body></html>
+"""
+
+
+def page_chunks(snap, cfg):
+    """The page in a few chunks, so it is never whole in RAM."""
+    t = labels(cfg["lang"])
+    cur = esc(snap["currency"])
+    yield (_HEAD % (cfg["lang"], esc(t["title"]), esc(t["title"]), "%.1f" % snap["total_w"],
+                    snap["total_kwh"], "%.2f" % snap["total_cost"], cur, esc(t["input"]),
+                    esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]), cur)).encode()
+    for i in snap["inputs"]:
+        label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
+        yield (_ROW % (i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
+                       "%.2f" % i["cost"])).encode()
+    yield (_TAIL % (esc(t["uptime"]), snap["uptime_s"], snap["voltage"])).encode()

@@ -1,0 +1,44 @@
+# The snapshot: one view of "now", rebuilt by the metering task after each round and
+# read (never changed) by the display, the web page and, later, MQTT.
+
+
+def build(cfg, ledger, channels, uptime_s, extra=None):
+    price = cfg["price_kwh"]
+    inputs = []
+    total_w = 0.0
+    total_wh = 0
+    total_mj = 0
+    for i, inp in enumerate(cfg["inputs"]):
+        w = ledger.power[i]
+        t = ledger.total[i]
+        p = ledger.partial[i]
+        total_w += w
+        total_wh += t.wh
+        total_mj += t.mj
+        inputs.append({
+            "id": i + 1,
+            "name": inp["name"],
+            "usage": inp["usage"],
+            "w": round(w, 1),
+            "a": round(channels[i].irms, 3),
+            "wh": t.wh,
+            "kwh": t.kwh_str(),
+            "cost": round(t.kwh() * price, 2),
+            "partial_kwh": p.kwh_str(),
+            "partial_cost": round(p.kwh() * price, 2),
+        })
+    total_wh += total_mj // 3600000
+    snap = {
+        "uptime_s": uptime_s,
+        "voltage": cfg["voltage"],
+        "currency": cfg["currency"],
+        "total_w": round(total_w, 1),
+        "total_wh": total_wh,
+        "total_kwh": "%d.%03d" % divmod(total_wh, 1000),
+        "total_cost": round(total_wh / 1000 * price, 2),
+        "inputs": inputs,
+    }
+    if extra:
+        for k, v in extra.items():
+            snap[k] = v
+    return snap

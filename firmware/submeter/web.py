@@ -1,0 +1,177 @@
+# A small asyncio HTTP/1.1 server: the page and the JSON API.
+#
+# Every request is bounded: the request head must arrive within `timeout_s` and fit in
+# `max_head` bytes, at most `max_clients` connections are served at once; anything else
+# gets a clear status code and the connection is closed. A bad request never reaches
+# the metering: handlers only read the snapshot.
+import asyncio
+import json
+
+from .page import page_chunks
+
+STATUS = {
+    200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+    408: "Request Timeout", 414: "URI Too Long", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
+}
+
+
+class HTTPError(Exception):
+    def __init__(self, status, why=""):
+        super().__init__(status, why)
+        self.status = status
+        self.why = why
+
+
+def parse_head(head, max_target=256):
+    """Parse a request head (bytes up to, excluding, the blank line).
+
+    Returns (method, path, query, headers dict with lower-case names); raises HTTPError.
+    """
+    try:
+        text = head.decode()
+    except UnicodeError:
+        raise HTTPError(400, "request is not text")
+    lines = text.split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3:
+        raise HTTPError(400, "malformed request line")
+    method, target, version = parts
+    if not method or not method.isalpha() or not method.isupper():
+        raise HTTPError(400, "malformed method")
+    if not version.startswith("HTTP/"):
+        raise HTTPError(400, "malformed version")
+    if version not in ("HTTP/1.0", "HTTP/1.1"):
+        raise HTTPError(505, version)
+    if len(target) > max_target:
+        raise HTTPError(414)
+    if target.startswith("http://"):  # absolute form (RFC 9112 3.2.2): keep the path
+        slash = target.find("/", 7)
+        target = target[slash:] if slash > 0 else "/"
+    if not target.startswith("/"):
+        raise HTTPError(400, "target must start with /")
+    path, _, query = target.partition("?")
+    headers = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip():
+            raise HTTPError(400, "malformed header")
+        headers[name.lower()] = value.strip()
+    return method, path, query, headers
+
+
+class Server:
+    max_head = 2048
+    max_target = 256
+    timeout_s = 10
+    max_clients = 4
+
+    def __init__(self, state, cfg):
+        self.state = state          # callable -> current snapshot dict
+        self.cfg = cfg
+        self.max_clients = cfg.get("http_max_clients", self.max_clients)
+        self.clients = 0
+        self.requests = 0
+        self.rejected = 0           # counted rejections: malformed, too big, too slow, busy
+        self._server = None
+
+    async def start(self, host, port):
+        self._server = await asyncio.start_server(self._serve, host, port)
+        return self._server
+
+    def close(self):
+        if self._server:
+            self._server.close()
+
+    async def _read_head(self, reader):
+        buf = b""
+        while True:
+            chunk = await reader.read(256)
+            if not chunk:
+                raise HTTPError(400, "connection closed mid-request")
+            buf += chunk
+            end = buf.find(b"\r\n\r\n")
+            if end >= 0:
+                return buf[:end]
+            if len(buf) > self.max_head:
+                first = buf.find(b"\r\n")
+                raise HTTPError(414 if first < 0 or first > self.max_target + 16 else 431)
+
+    async def _serve(self, reader, writer):
+        self.clients += 1
+        try:
+            if self.clients > self.max_clients:
+                self.rejected += 1
+                await self._simple(writer, 503, "busy")
+                return
+            try:
+                head = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
+                method, path, query, headers = parse_head(head, self.max_target)
+            except asyncio.TimeoutError:
+                self.rejected += 1
+                await self._simple(writer, 408, "request head not received in time")
+                return
+            except HTTPError as e:
+                self.rejected += 1
+                await self._simple(writer, e.status, e.why)
+                await self._discard(reader)
+                return
+            self.requests += 1
+            await self._route(writer, method, path, query)
+        except OSError:
+            pass  # client went away
+        finally:
+            self.clients -= 1
+            try:
+                writer.close()
+                await writer.wait_closed()
+            except OSError:
+                pass
+
+    async def _discard(self, reader, limit=16384):
+        # Read (a bounded amount of) what the client is still sending before closing:
+        # closing with unread input makes the stack send a reset, and the client may
+        # then never see our error response.
+        try:
+            while limit > 0:
+                chunk = await asyncio.wait_for_ms(reader.read(512), 200)
+                if not chunk:
+                    break
+                limit -= len(chunk)
+        except (asyncio.TimeoutError, OSError):
+            pass
+
+    async def _route(self, writer, method, path, query):
+        if method not in ("GET", "HEAD"):
+            await self._simple(writer, 405, "only GET and HEAD")
+            return
+        body = method == "GET"
+        if path == "/":
+            await self._start(writer, 200, "text/html; charset=utf-8", None)
+            if body:
+                for chunk in page_chunks(self.state(), self.cfg):
+                    writer.write(chunk)
+                    await writer.drain()
+        elif path == "/api/state":
+            data = json.dumps(self.state()).encode()
+            await self._start(writer, 200, "application/json", len(data))
+            if body:
+                writer.write(data)
+                await writer.drain()
+        else:
+            await self._simple(writer, 404, "no such page", body)
+
+    async def _start(self, writer, status, ctype, length):
+        head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n" % (
+            status, STATUS[status], ctype)
+        if length is not None:
+            head += "Content-Length: %d\r\n" % length
+        writer.write((head + "\r\n").encode())
+        await writer.drain()
+
+    async def _simple(self, writer, status, why, body=True):
+        msg = ("%d %s: %s\n" % (status, STATUS[status], why)).encode()
+        await self._start(writer, status, "text/plain; charset=utf-8", len(msg))
+        if body:
+            writer.write(msg)
+            await writer.drain()

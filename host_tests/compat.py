@@ -1,0 +1,26 @@
+# What the shared logic tests need from their runner, on CPython (pytest) and on
+# MicroPython (tools/mptest.py) alike.
+import sys
+
+IS_MP = sys.implementation.name == "micropython"
+
+try:
+    import pytest
+
+    def skip(why):
+        pytest.skip(why)
+except ImportError:
+    class SkipTest(Exception):
+        pass
+
+    def skip(why):
+        raise SkipTest(why)
+
+
+def raises(exc, fn, *args):
+    """Call fn(*args); return the exception it raised, which must be an `exc`."""
+    try:
+        fn(*args)
+    except exc as e:
+        return e
+    raise AssertionError("%s not raised" % exc.__name__)

@@ -1,0 +1,9 @@
+# pytest on CPython: the firmware, the boards and the logic tests shared with MicroPython.
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+for p in (os.path.join(HERE, "cpython"), os.path.join(ROOT, "firmware"), os.path.join(ROOT, "boards"), HERE):
+    if p not in sys.path:
+        sys.path.insert(0, p)

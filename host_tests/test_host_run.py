@@ -1,0 +1,148 @@
+# `make run` end to end (CPython drives, the firmware runs on the 32-bit unix port with
+# the simulated board): the page and /api/state answer, show the simulated truth within
+# 2 %, survive malformed requests, and Ctrl-C stops the firmware cleanly.
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import sim
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPEED = 50
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, path, timeout=5):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
+        return r.status, r.headers, r.read()
+
+
+def raw(port, data, timeout=5, read=True):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        if not read:
+            return b""
+        out = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return out
+            out += chunk
+
+
+@pytest.fixture(scope="module")
+def firmware():
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="submeter-")
+    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady",
+               SUBMETER_SPEED=str(SPEED), SUBMETER_DATA=data, SUBMETER_TERM="0")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    while time.monotonic() - t0 < 60:
+        try:
+            get(port, "/api/state", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("make run exited: %s" % proc.stdout.read().decode())
+            time.sleep(0.1)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("the page did not answer within 60 s")
+    proc.ready_s = time.monotonic() - t0
+    proc.port = port
+    time.sleep(1.5)  # a few measurement rounds
+    yield proc
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_api_state_matches_simulated_truth(firmware):
+    status, headers, body = get(firmware.port, "/api/state")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    s = json.loads(body)
+    assert s["sampling"]["kernel"] == "viper"
+    assert len(s["inputs"]) == 5
+    for inp, truth in zip(s["inputs"], sim.Steady.watts):
+        assert abs(inp["w"] - truth) <= 0.02 * truth, (inp, truth)
+    assert abs(s["total_w"] - sum(sim.Steady.watts)) <= 0.02 * sum(sim.Steady.watts)
+
+
+def test_page_shows_the_same_power(firmware):
+    status, headers, body = get(firmware.port, "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    html = body.decode()
+    rows = re.findall(r'<tr id="in(\d)"><td>([^<]*)</td><td class="w">([0-9.]+)</td>', html)
+    assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
+    for (_, label, w), truth in zip(rows, sim.Steady.watts):
+        assert abs(float(w) - truth) <= 0.02 * truth, (label, w, truth)
+    assert "Heating" in rows[0][1]
+
+
+def test_energy_follows_the_fast_clock(firmware):
+    s1 = json.loads(get(firmware.port, "/api/state")[2])
+    time.sleep(2.0)
+    s2 = json.loads(get(firmware.port, "/api/state")[2])
+    dt_h = (s2["uptime_s"] - s1["uptime_s"]) / 3600
+    assert dt_h * 3600 >= SPEED  # the scenario clock runs faster than real time
+    for a, b, truth in zip(s1["inputs"], s2["inputs"], sim.Steady.watts):
+        assert b["wh"] >= a["wh"]
+        expect = truth * dt_h
+        assert abs((b["wh"] - a["wh"]) - expect) <= 0.05 * expect + 2, (a, b, expect)
+
+
+def test_malformed_requests_get_errors_not_a_crash(firmware):
+    port = firmware.port
+    assert raw(port, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    assert raw(port, b"GET / HTTP/1.1\r\n" + b"X-Long: " + b"a" * 5000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 ")
+    assert raw(port, b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 414 ")
+    assert raw(port, b"POST /api/state HTTP/1.1\r\nContent-Length: 0\r\n\r\n").startswith(b"HTTP/1.1 405 ")
+    assert raw(port, b"GET /nope HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404 ")
+    raw(port, b"\x00\xff" * 50, read=False)  # binary junk, then hang up
+    # a client that sends half a request and stalls does not hold up anyone else
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
+        slow.sendall(b"GET / HT")
+        assert get(port, "/api/state")[0] == 200
+    s = json.loads(get(port, "/api/state")[2])
+    assert s["errors"]["http_rejected"] >= 3  # 400, 431, 414 above, counted
+
+
+def test_too_many_clients_get_503(firmware):
+    port = firmware.port
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(6)]
+    try:
+        time.sleep(0.3)
+        answers = []
+        for s in socks[4:]:
+            s.settimeout(3)
+            try:
+                answers.append(s.recv(100))
+            except socket.timeout:
+                answers.append(b"")
+        assert any(a.startswith(b"HTTP/1.1 503 ") for a in answers), answers
+    finally:
+        for s in socks:
+            s.close()
+    time.sleep(0.2)
+    assert get(port, "/api/state")[0] == 200
+
+
+def test_ctrl_c_stops_cleanly(firmware):
+    os.killpg(firmware.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+    out, _ = firmware.communicate(timeout=10)
+    assert b"submeter: stopped" in out, out
+    assert b"Traceback" not in out, out

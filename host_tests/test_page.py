@@ -1,0 +1,35 @@
+# The page shows every input's figures and escapes text from the config.
+from submeter import config
+from submeter.page import esc, page_chunks
+
+
+def snap(names):
+    return {
+        "uptime_s": 12, "voltage": 230.0, "currency": "EUR", "total_w": 3456.7,
+        "total_wh": 1234, "total_kwh": "1.234", "total_cost": 0.31,
+        "inputs": [{"id": i + 1, "name": n, "usage": "other", "w": 100.0 * (i + 1), "a": 0.43 * (i + 1),
+                    "wh": 10, "kwh": "0.010", "cost": 0.0} for i, n in enumerate(names)],
+    }
+
+
+def test_escape():
+    assert esc('<b a="1">&\'') == "&lt;b a=&quot;1&quot;&gt;&amp;&#39;"
+
+
+def test_page_shows_inputs_and_escapes_names():
+    cfg = config.validate({})
+    names = ["Heating", "<script>alert(1)</script>", "Eau chaude", "", "A&B"]
+    html = b"".join(page_chunks(snap(names), cfg)).decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "A&amp;B" in html
+    for i in range(5):
+        assert '<tr id="in%d">' % (i + 1) in html
+        assert '<td class="w">%.1f</td>' % (100.0 * (i + 1)) in html
+    assert "3456.7" in html and "1.234" in html
+
+
+def test_page_in_french():
+    cfg = config.validate({"lang": "fr"})
+    html = b"".join(page_chunks(snap(["a"] * 5), cfg)).decode()
+    assert 'lang="fr"' in html and "Puissance" in html

