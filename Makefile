@@ -27,7 +27,7 @@ test-cpython: setup
 	$(VENV)/bin/python -m pytest -q host_tests
 
 bench: setup
-	$(MP) tools/bench.py
+	$(MP) -X heapsize=112k tools/bench.py
 
 clean:
 	rm -rf $(B)/sim-data

@@ -1,0 +1,48 @@
+# SSD1306 128x64 OLED over I2C, as a framebuf.FrameBuffer (MONO_VLSB: the controller's
+# own page layout, so show() sends the buffer as it is). Takes an initialised I2C bus.
+import framebuf
+from micropython import const
+
+_ADDR = const(0x3C)
+
+# Power-up sequence (SSD1306 datasheet, section 8 and the application note's flow):
+# display off; horizontal addressing; start line 0; column 127 -> SEG0 and COM scan
+# reversed (the panel's usual mounting); 64 rows; offset 0; alternative COM pins;
+# oscillator default; pre-charge for the internal charge pump; VCOMH; contrast;
+# follow RAM; not inverted; charge pump on; display on.
+_INIT = (
+    b"\xae", b"\x20\x00", b"\x40", b"\xa1", b"\xa8\x3f", b"\xc8", b"\xd3\x00", b"\xda\x12",
+    b"\xd5\x80", b"\xd9\xf1", b"\xdb\x30", b"\x81\xcf", b"\xa4", b"\xa6", b"\x8d\x14", b"\xaf",
+)
+
+
+class SSD1306_I2C(framebuf.FrameBuffer):
+    width = 128
+    height = 64
+
+    def __init__(self, i2c, addr=_ADDR):
+        self.i2c = i2c
+        self.addr = addr
+        self.buf = bytearray(self.width * self.height // 8)
+        super().__init__(self.buf, self.width, self.height, framebuf.MONO_VLSB)
+        self._cmd = bytearray(2)
+        self._data = [b"\x40", self.buf]
+        for c in _INIT:
+            self.cmd(c)
+        self.on = True
+
+    def cmd(self, c):
+        # control byte 0x00: the rest of this transfer is commands
+        self.i2c.writeto(self.addr, b"\x00" + c)
+
+    def contrast(self, level):
+        self.cmd(bytes((0x81, level & 0xFF)))
+
+    def power(self, on):
+        self.cmd(b"\xaf" if on else b"\xae")
+        self.on = on
+
+    def show(self):
+        self.cmd(b"\x21\x00\x7f")   # columns 0..127
+        self.cmd(b"\x22\x00\x07")   # pages 0..7
+        self.i2c.writevto(self.addr, self._data)  # control byte 0x40: display data

@@ -1,0 +1,69 @@
+# A stand-in for the ESP32's `machine` module, with the signatures the MicroPython ESP32
+# port documents, recording what a board module does with it. Only for board tests.
+calls = []
+
+
+class Pin:
+    IN = 1
+    OUT = 3
+    PULL_UP = 2
+    IRQ_FALLING = 2
+
+    def __init__(self, id, mode=-1, pull=-1, *, value=None):
+        if not isinstance(id, int) or not 0 <= id <= 39:
+            raise ValueError("invalid pin")
+        if mode == Pin.OUT and id >= 34:
+            raise ValueError("pin can only be input")  # GPIO34-39 are input only
+        self.id = id
+        self.mode = mode
+        self.v = value if value is not None else 1
+        calls.append(("Pin", id, mode, pull))
+
+    def value(self, v=None):
+        if v is None:
+            return self.v
+        self.v = v
+
+    def irq(self, handler=None, trigger=IRQ_FALLING):
+        self.handler = handler
+
+
+class ADC:
+    ATTN_0DB = 0
+    ATTN_11DB = 3
+    reading = 2048 << 4
+
+    def __init__(self, pin, *, atten=ATTN_0DB):
+        if pin.id not in (32, 33, 34, 35, 36, 37, 38, 39):
+            raise ValueError("invalid Pin for ADC")  # ADC1 only: ADC2 is taken by Wi-Fi/RMII
+        self.pin = pin
+        calls.append(("ADC", pin.id, atten))
+
+    def read_u16(self):
+        return ADC.reading
+
+    def read_uv(self):
+        return (ADC.reading >> 4) * 805
+
+
+class I2C:
+    def __init__(self, id, *, scl, sda, freq=400000):
+        self.writes = []
+        calls.append(("I2C", id, scl.id, sda.id))
+
+    def writeto(self, addr, buf):
+        self.writes.append((addr, bytes(buf)))
+        return len(buf)
+
+    def writevto(self, addr, bufs):
+        self.writes.append((addr, b"".join(bytes(b) for b in bufs)))
+
+
+class UART:
+    INV_RX = 4
+
+    def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1, *, rx=None, invert=0, rxbuf=256):
+        if bits not in (5, 6, 7, 8) or parity not in (None, 0, 1):
+            raise ValueError("invalid format")
+        self.args = (id, baudrate, bits, parity, stop, rx, invert, rxbuf)
+        calls.append(("UART",) + self.args)
