@@ -36,7 +36,8 @@ def check_surface(b, cfg):
 def test_sim_board_surface():
     import sim
     from submeter import config
-    b = sim.Board(term="0", display=IS_MP)
+    from submeter.clock import ManualClock
+    b = sim.Board(clock=ManualClock(), term="0", display=IS_MP)
     check_surface(b, config.validate(b.CONFIG))
     assert b.grid_port("tic_historic") is None
 

