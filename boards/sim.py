@@ -346,6 +346,7 @@ class Board:
     def close(self):
         if self.term:
             self.term.restore()
+            self.term = None  # from now on, log lines go to the terminal as they come
 
     def log(self, *args):
         line = " ".join(str(a) for a in args)

@@ -141,6 +141,31 @@ def test_too_many_clients_get_503(firmware):
     assert get(port, "/api/state")[0] == 200
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_page_in_a_real_browser_is_live(firmware):
+    # what a user sees: the page in Chromium shows each circuit's power, and keeps
+    # updating by itself (the figures come from /api/state every 2 s)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 720})  # a phone
+            page.goto("http://127.0.0.1:%d/" % firmware.port)
+            up0 = int(page.text_content("#uptime"))
+            page.wait_for_function("(u) => parseInt(document.getElementById('uptime').textContent) > u",
+                                   arg=up0 + SPEED, timeout=10000)
+            for i, truth in enumerate(sim.Steady.watts):
+                w = float(page.text_content("#in%d .w" % (i + 1)))
+                assert abs(w - truth) <= 0.02 * truth, (i, w, truth)
+            page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
+        finally:
+            browser.close()
+
+
 def test_ctrl_c_stops_cleanly(firmware):
     os.killpg(firmware.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
     out, _ = firmware.communicate(timeout=10)

