@@ -76,7 +76,7 @@ class Steady:
     """Constant loads with known truth, for accuracy tests."""
 
     pf = (1.0, 1.0, 1.0, 1.0, 1.0)
-    watts = (2000.0, 0.0, 1500.0, 450.0, 75.0)
+    watts = (2000.0, 0.0, 1500.0, 450.0, 230.0)
 
     def power(self, i, t):
         return self.watts[i]
