@@ -288,7 +288,8 @@ class Board:
     """The simulated board: see boards/README.md for the surface."""
 
     name = "sim"
-    ct_sample_us = 0  # 0: the simulated ADC paces itself, no waiting
+    ct_sample_us = SAMPLE_US
+    ct_self_paced = True  # each read advances the waveform by SAMPLE_US: no waiting
 
     def __init__(self, scenario=None, clock=None, term=None, display=True):
         """Everything comes from the environment (see the top of this file) unless given:

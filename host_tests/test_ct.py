@@ -20,7 +20,7 @@ def read_watts(watts, cycles=10, **kw):
     t = sim.SimTime(clock)
     adc = sim.SimCT(Fixed(watts), t, 0, **kw)
     ch = CTChannel(adc, ct_ratio=1000, burden_ohm=10.0)
-    s = Sampler(0, cycles=cycles, mains_hz=50)
+    s = Sampler(sim.SAMPLE_US, cycles=cycles, mains_hz=50, paced=False)
     return s.measure(ch) * 230.0, ch
 
 
@@ -39,7 +39,7 @@ def test_small_loads_are_not_biased_by_adc_noise():
     clock = ManualClock()
     adc = sim.SimCT(Fixed(75.0), sim.SimTime(clock), 0, seed=3)
     ch = CTChannel(adc, ct_ratio=1000, burden_ohm=10.0)
-    s = Sampler(0, cycles=10, mains_hz=50)
+    s = Sampler(sim.SAMPLE_US, cycles=10, mains_hz=50, paced=False)
     readings = [s.measure(ch) * 230.0 for _ in range(40)]
     mean = sum(readings) / len(readings)
     assert abs(mean - 75.0) <= 0.01 * 75.0, mean
@@ -67,3 +67,22 @@ def test_overload_is_seen_as_clipping():
 def test_window_is_whole_cycles():
     s = Sampler(500, cycles=10, mains_hz=50)
     assert s.per_cycle == 40 and s.per_cycle * 500 == 20000
+
+
+def test_real_adc_reads_are_paced_at_the_sample_interval():
+    # a real ADC has no time of its own: the sampler spaces reads sample_us apart
+    import time
+    if not hasattr(time, "ticks_us"):
+        from compat import skip
+        skip("time.ticks_us is MicroPython's")
+    stamps = []
+
+    class ADC:
+        def read_u16(self):
+            stamps.append(time.ticks_us())
+            return 2048 << 4
+
+    s = Sampler(500, cycles=1, mains_hz=50)
+    s.measure(CTChannel(ADC()))
+    gaps = [time.ticks_diff(b, a) for a, b in zip(stamps, stamps[1:])]
+    assert len(stamps) == 40 and min(gaps) >= 490, min(gaps)

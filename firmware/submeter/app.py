@@ -4,6 +4,7 @@
 # objects; nothing here knows whether they are real or simulated.
 import asyncio
 import gc
+import time
 
 from . import VERSION, snapshot
 from .clock import ticks_diff
@@ -33,7 +34,8 @@ class App:
             self.channels.append(CTChannel(
                 board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
                 noise_floor_a=inp["noise_floor_a"]))
-        self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"])
+        self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
+                               not getattr(board, "ct_self_paced", False))
         self.ledger = Ledger(n, cfg["max_gap_ms"])
         self.started = self.clock.ticks_ms()
         self.rounds = 0
@@ -41,7 +43,6 @@ class App:
         self.web = Server(self.state, cfg)
         self.screens = Screens(board.display, cfg) if board.display is not None else None
         self.buttons = Buttons(board.buttons) if board.buttons else None
-        self.snap = None
         self.snap = self._build()
 
     def state(self):
@@ -74,7 +75,6 @@ class App:
         self.ledger.record(k, watts, self.clock.ticks_ms())
 
     async def metering_task(self):
-        import time
         period = self.cfg["period_ms"]
         rate_t0 = time.ticks_ms()
         rate_n0 = self.sampler.samples
@@ -95,7 +95,6 @@ class App:
             await asyncio.sleep_ms(self.clock.real_ms(max(0, period - spent)))
 
     async def panel_task(self):
-        board = self.board
         last_draw = None
         while True:
             now = self.clock.ticks_ms()

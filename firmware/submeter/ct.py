@@ -40,13 +40,16 @@ class CTChannel:
 class Sampler:
     """Samples CT channels a window at a time. Buffers are allocated once, here."""
 
-    def __init__(self, sample_us, cycles=10, mains_hz=50):
-        per_cycle = 1000000 // (mains_hz * sample_us) if sample_us else 40
+    def __init__(self, sample_us, cycles=10, mains_hz=50, paced=True):
+        """sample_us: the ADC sample interval; paced=False when the ADC keeps its own
+        time (the simulator's advances its waveform by sample_us per read)."""
+        per_cycle = 1000000 // (mains_hz * sample_us)
         if per_cycle > MAX_SLICE:
             per_cycle = MAX_SLICE
         self.per_cycle = per_cycle
         self.cycles = cycles
         self.sample_us = sample_us
+        self.paced = paced
         self.buf = array("H", bytes(2 * per_cycle))
         self._out = array("i", (0, 0, 0, 0))
         self.windows = 0
@@ -56,17 +59,18 @@ class Sampler:
         """One slice: per_cycle samples, paced sample_us apart on real hardware."""
         buf = self.buf
         n = self.per_cycle
-        if not self.sample_us:
-            for i in range(n):  # simulated ADCs advance their own time per read
+        if not self.paced:
+            for i in range(n):
                 buf[i] = read()
         else:
             tus = time.ticks_us
             diff = time.ticks_diff
+            add = time.ticks_add
             step = self.sample_us
             t = tus()
             for i in range(n):
                 buf[i] = read()
-                t += step
+                t = add(t, step)
                 while diff(t, tus()) > 0:
                     pass
         self.samples += n
