@@ -141,6 +141,44 @@ def test_too_many_clients_get_503(firmware):
     assert get(port, "/api/state")[0] == 200
 
 
+def test_broken_config_and_busy_port_do_not_stop_the_meter(tmp_path):
+    # a truncated config.json: boots with defaults and says so; the web port taken by
+    # another program: says so, keeps metering, and serves once the port is free
+    (tmp_path / "config.json").write_text('{"voltage": 23')
+    port = free_port()
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", port))
+    squatter.listen(1)
+    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady",
+               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0",
+               MICROPYPATH="firmware:boards:build/lib:.frozen")
+    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        lines = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 10 and not any(b"cannot serve" in x for x in lines):
+            lines.append(proc.stdout.readline())
+        text = b"".join(lines).decode()
+        assert "config.json ignored" in text and "cannot serve on 127.0.0.1:%d" % port in text, text
+        squatter.close()
+        t0 = time.monotonic()
+        while True:
+            try:
+                s = json.loads(get(port, "/api/state", timeout=1)[2])
+                break
+            except OSError:
+                assert time.monotonic() - t0 < 15, "never served after the port was freed"
+                time.sleep(0.3)
+        assert s["errors"]["config"].startswith("config.json ignored")
+        assert s["voltage"] == 230.0 and s["sampling"]["rounds"] > 3  # metering went on
+    finally:
+        squatter.close()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

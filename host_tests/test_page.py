@@ -33,3 +33,13 @@ def test_page_in_french():
     cfg = config.validate({"lang": "fr"})
     html = b"".join(page_chunks(snap(["a"] * 5), cfg)).decode()
     assert 'lang="fr"' in html and "Puissance" in html
+
+
+def test_page_warns_when_the_config_file_was_ignored():
+    cfg = config.validate({})
+    s = snap(["a"] * 5)
+    html = b"".join(page_chunks(s, cfg)).decode()
+    assert 'class="warn"' not in html
+    s["errors"] = {"config": "config.json ignored: voltage: <5000> is outside 90..480"}
+    html = b"".join(page_chunks(s, cfg)).decode()
+    assert '<p class="warn">config.json ignored: voltage: &lt;5000&gt; is outside 90..480</p>' in html

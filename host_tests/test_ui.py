@@ -49,6 +49,13 @@ def test_home_shows_total_power_and_energy():
     ref.fill(0)
     ref.text("5.678 kWh", 0, 36, 1)
     assert region(d, 0, 36, 128, 8) == region(ref, 0, 36, 128, 8)
+    assert not any(region(d, 96, 0, 32, 8))          # no warning with a good config
+    s = snap()
+    s["errors"] = {"config": "config.json ignored: bad"}
+    sc.draw(s)
+    ref.fill(0)
+    ref.text("CFG!", 96, 0, 1)
+    assert region(d, 96, 0, 32, 8) == region(ref, 96, 0, 32, 8)
 
 
 def test_buttons_move_between_screens():

@@ -108,20 +108,35 @@ class App:
                 last_draw = now
             await asyncio.sleep_ms(20)
 
+    async def web_task(self):
+        """Bring the network up and serve; if the port cannot be had, say so and retry
+        (metering goes on meanwhile)."""
+        ip = await self.board.net.connect()
+        host, port = self.cfg["http_host"], self.cfg["http_port"]
+        warned = False
+        while True:
+            try:
+                await self.web.start(host, port)
+                break
+            except OSError as e:
+                if not warned:
+                    log("cannot serve on %s:%d (%s), retrying every 10 s" % (host, port, e))
+                    warned = True
+                await asyncio.sleep(10)
+        log("version", VERSION, "kernel", KERNEL,
+            "serving http://%s:%d/" % (ip if host == "0.0.0.0" else host, port))
+
     async def main(self):
         board = self.board
         if board.leds and "power" in board.leds:
             board.leds["power"].value(1)
         if self.config_error:
             log(self.config_error)
-        host, port = self.cfg["http_host"], self.cfg["http_port"]
         tasks = [asyncio.create_task(self.metering_task()),
                  asyncio.create_task(self.panel_task())]
         for coro in board.background(self):
             tasks.append(asyncio.create_task(coro))
-        ip = await board.net.connect()
-        await self.web.start(host, port)
-        log("version", VERSION, "kernel", KERNEL, "serving http://%s:%d/" % (ip if host == "0.0.0.0" else host, port))
+        tasks.append(asyncio.create_task(self.web_task()))
         gc.collect()
         try:
             await board.stopped()

@@ -22,6 +22,7 @@ table{border-collapse:collapse;width:100%%;max-width:40em;background:#fff}
 th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .muted{color:#777;font-size:.85em}
+.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
 @media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
 </style></head><body>
 <h1>%s</h1>
@@ -34,7 +35,7 @@ _ROW = """<tr id="in%d"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td
 """
 
 _TAIL = """</tbody></table>
-<p class="muted">%s <span id="uptime">%d</span> s &middot; %s V</p>
+%s<p class="muted">%s <span id="uptime">%d</span> s &middot; %s V</p>
 <script>
 async function tick(){try{const r=await fetch('/api/state',{cache:'no-store'});const s=await r.json();
 const set=(id,v)=>{const e=document.getElementById(id);if(e)e.textContent=v;};
@@ -60,4 +61,6 @@ def page_chunks(snap, cfg):
         label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
         yield (_ROW % (i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
                        "%.2f" % i["cost"])).encode()
-    yield (_TAIL % (esc(t["uptime"]), snap["uptime_s"], snap["voltage"])).encode()
+    err = snap.get("errors", {}).get("config")
+    warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
+    yield (_TAIL % (warn, esc(t["uptime"]), snap["uptime_s"], snap["voltage"])).encode()

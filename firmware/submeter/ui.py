@@ -74,6 +74,8 @@ class Screens:
     def _home(self, d, snap):
         t = self.t
         d.text(t["total"], 0, 0, 1)
+        if snap.get("errors", {}).get("config"):
+            d.text("CFG!", 96, 0, 1)  # config.json was ignored: details on the web page
         d.hline(0, 10, 128, 1)
         self.big.draw(d, fmt_w(snap["total_w"]), 0, 16)
         d.text(snap["total_kwh"] + " kWh", 0, 36, 1)
