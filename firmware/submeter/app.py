@@ -59,13 +59,18 @@ class App:
                        "http_rejected": self.web.rejected},
         })
 
-    def measure_round(self):
-        """One synchronous round over every input (tests, benchmarks): returns the watts."""
+    def _round(self):
+        """Generator: one window on every input, yielding after each mains-cycle slice."""
         for k in range(len(self.channels)):
             for _ in self.sampler.window_slices(self.channels[k]):
-                pass
+                yield
             self._record(k)
         self.rounds += 1
+
+    def measure_round(self):
+        """One round at once (tests, benchmarks): returns the watts."""
+        for _ in self._round():
+            pass
         self.snap = self._build()
         return list(self.ledger.power)
 
@@ -80,11 +85,8 @@ class App:
         rate_n0 = self.sampler.samples
         while True:
             t0 = self.clock.ticks_ms()
-            for k in range(len(self.channels)):
-                for _ in self.sampler.window_slices(self.channels[k]):
-                    await asyncio.sleep_ms(0)  # at most one mains cycle between yields
-                self._record(k)
-            self.rounds += 1
+            for _ in self._round():
+                await asyncio.sleep_ms(0)  # at most one mains cycle between yields
             real = time.ticks_diff(time.ticks_ms(), rate_t0)
             if real >= 5000:  # effective ADC sample rate over the last ~5 s of real time
                 self.rate_hz = (self.sampler.samples - rate_n0) * 1000 // real
