@@ -24,3 +24,12 @@ def raises(exc, fn, *args):
     except exc as e:
         return e
     raise AssertionError("%s not raised" % exc.__name__)
+
+
+def rng(seed):
+    """A seeded random source with randint/getrandbits/random on both runtimes."""
+    import random
+    if hasattr(random, "Random"):
+        return random.Random(seed)
+    random.seed(seed)
+    return random

@@ -1,0 +1,73 @@
+# GridReading: what the grid meter says, whatever its protocol.
+#
+# Energies in Wh (ints), powers in VA or W, currents in A, voltages in V. None = the
+# meter does not send it. `import_wh[k]` is the index of tariff period k+1, in the
+# meter's own order (historic: BASE; HCHC, HCHP; EJPHN, EJPHPM; BBRHCJB..BBRHPJR;
+# standard: EASF01..EASF10); `period_index` (1-based) says which one is running.
+
+TEMPO = (None, "blue", "white", "red")
+
+
+class GridReading:
+    def __init__(self):
+        self.source = None          # "tic_historic", "tic_standard", "p1"
+        self.meter_id = None
+        self.tariff_option = None   # OPTARIF / NGTF, as sent
+        self.period = None          # PTEC / LTARF, as sent (stripped)
+        self.period_index = None    # 1-based index into import_wh
+        self.tempo_today = None     # "blue" | "white" | "red"
+        self.tempo_tomorrow = None
+        self.import_wh = []
+        self.import_total_wh = None
+        self.export_wh = None       # producers: EAIT
+        self.power_va = None        # PAPP, SINSTS
+        self.power_va_phases = None  # SINSTS1-3
+        self.export_va = None       # SINSTI
+        self.current_a = None       # [IINST] or [IINST1, IINST2, IINST3] or IRMS1-3
+        self.voltage_v = None       # URMS1-3
+        self.subscribed_a = None    # ISOUSC
+        self.subscribed_kva = None  # PREF
+        self.overload = False       # ADPS, ADIR1-3, STGE bit 7, in the latest frame
+        self.overload_a = None      # ADPS value
+        self.stge = None            # standard status word (int)
+        self.motdetat = None        # historic status word, raw (no public bit mapping)
+        self.time = None            # DATE horodate, as sent
+        self.messages = None        # MSG1, MSG2
+        self.frames = 0             # frames that updated this reading
+
+    def stge_flags(self):
+        """The standard status word, decoded (Enedis-NOI-CPT_54E)."""
+        s = self.stge
+        if s is None:
+            return None
+        return {
+            "dry_contact_open": bool(s & 1),
+            "cutoff_state": (s >> 1) & 7,
+            "cover_open": bool(s & (1 << 4)),
+            "overvoltage": bool(s & (1 << 6)),
+            "reference_power_exceeded": bool(s & (1 << 7)),
+            "producer": bool(s & (1 << 8)),
+            "negative_active_energy": bool(s & (1 << 9)),
+            "supplier_index": ((s >> 10) & 15) + 1,
+            "distributor_index": ((s >> 14) & 3) + 1,
+            "clock_degraded": bool(s & (1 << 16)),
+            "standard_mode": bool(s & (1 << 17)),
+            "euridis": (s >> 19) & 3,
+            "cpl_status": (s >> 21) & 3,
+            "cpl_sync": bool(s & (1 << 23)),
+            "tempo_today": TEMPO[(s >> 24) & 3],
+            "tempo_tomorrow": TEMPO[(s >> 26) & 3],
+            "mobile_peak_notice": (s >> 28) & 3,
+            "mobile_peak": (s >> 30) & 3,
+        }
+
+    def to_dict(self):
+        d = {}
+        for k in ("source", "meter_id", "tariff_option", "period", "period_index", "tempo_today",
+                  "tempo_tomorrow", "import_wh", "import_total_wh", "export_wh", "power_va",
+                  "power_va_phases", "export_va", "current_a", "voltage_v", "subscribed_a",
+                  "subscribed_kva", "overload", "overload_a", "stge", "motdetat", "time",
+                  "messages", "frames"):
+            d[k] = getattr(self, k)
+        d["stge_flags"] = self.stge_flags()
+        return d

@@ -1,0 +1,19 @@
+# The TIC kernels this port runs best: viper where there is a native emitter, else the
+# pure-Python twins.
+#
+# frame_scan(src, i, n, fbuf, gidx, st) -> index after the last byte consumed
+#   Copies the bytes of each group (between LF and CR, both excluded) from src[i:n]
+#   into fbuf and records its (start, end) in gidx; stops after STX, ETX or EOT (st[8]
+#   says which) or at n. st (array 'i'): 0 state (0 outside a frame, 1 between groups,
+#   2 in a group), 1 bytes used in fbuf, 2 start of the group in progress, 3 groups
+#   recorded, 4 fbuf size, 5 group capacity, 6 unused, 7 malformed (unterminated or
+#   oversized) groups, 8 the event that stopped the scan (0 none, 2 STX, 3 ETX, 4 EOT).
+# check_groups(fbuf, gidx, g0, g1, info) -> ok + (malformed << 16)
+#   Checks groups g0..g1-1; info (array 'H', 4 per group): label end, horodate end
+#   (0: none), status (1 ok, 0 checksum error, 2 malformed), separator (9 HT or 32 SP).
+try:
+    from .ticscan_viper import frame_scan, check_groups
+    KERNEL = "viper"
+except Exception:  # no native emitter, or CPython
+    from .ticscan_py import frame_scan, check_groups
+    KERNEL = "python"

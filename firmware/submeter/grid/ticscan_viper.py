@@ -1,0 +1,112 @@
+# Viper kernels of the TIC decoder (Enedis-NOI-CPT_02E historic, -54E standard).
+# Kept in their own module: a port with no native emitter rejects the whole module at
+# compile time, and ticscan.py then falls back to the pure-Python twins (ticscan_py.py),
+# which the same test vectors check. Layouts of `st`, `gidx` and `info`: see ticscan.py.
+import micropython
+
+
+@micropython.viper
+def frame_scan(src: ptr8, i: int, n: int, fbuf: ptr8, gidx: ptr16, st: ptr32) -> int:
+    state = int(st[0])
+    fpos = int(st[1])
+    gstart = int(st[2])
+    ng = int(st[3])
+    fcap = int(st[4])
+    gcap = int(st[5])
+    ev = 0
+    while i < n:
+        b = src[i] & 0x7F  # parity bit, if the UART passed it on
+        i += 1
+        if b == 13:  # CR: end of group
+            if state == 2:
+                if ng < gcap:
+                    gidx[2 * ng] = gstart
+                    gidx[2 * ng + 1] = fpos
+                    ng += 1
+                else:
+                    st[7] = int(st[7]) + 1  # no room: dropped, counted as malformed
+                    fpos = gstart
+                state = 1
+        elif b == 10:  # LF: start of group
+            if state == 2:
+                st[7] = int(st[7]) + 1  # the previous group never ended
+                fpos = gstart
+            gstart = fpos
+            state = 2
+        elif b == 2 or b == 3 or b == 4:  # STX, ETX, EOT: the caller acts on them
+            if state == 2:
+                st[7] = int(st[7]) + 1
+                fpos = gstart
+            state = 1 if b == 2 else 0
+            ev = b
+            break
+        elif state == 2:
+            if fpos < fcap:
+                fbuf[fpos] = b
+                fpos += 1
+            else:
+                st[7] = int(st[7]) + 1  # a group longer than the buffer: malformed
+                fpos = gstart
+                state = 1
+    st[0] = state
+    st[1] = fpos
+    st[2] = gstart
+    st[3] = ng
+    st[8] = ev
+    return i
+
+
+@micropython.viper
+def check_groups(fbuf: ptr8, gidx: ptr16, g0: int, g1: int, info: ptr16) -> int:
+    # For each group: find the separator (the byte before the checksum: HT standard,
+    # SP historic), the label's end (first separator), a second separator (standard
+    # horodate), and check the checksum: (sum & 0x3F) + 0x20 over label..data, with the
+    # last separator included (standard, historic "mode 2") or not (historic "mode 1").
+    # info[4g..4g+3] = label end, horodate end (0: none), status (1 ok, 0 bad checksum,
+    # 2 malformed), separator. Returns ok count + (malformed count << 16).
+    ok = 0
+    bad = 0
+    g = g0
+    while g < g1:
+        s = int(gidx[2 * g])
+        e = int(gidx[2 * g + 1])
+        status = 2
+        le = 0
+        hd = 0
+        sep = 0
+        if e - s >= 3:
+            sep = fbuf[e - 2]
+            if sep == 9 or sep == 32:
+                total = 0
+                j = s
+                while j < e - 2:
+                    c = fbuf[j]
+                    if c < 32 and c != 9:
+                        break  # a control character inside a group: line noise
+                    if c == sep:
+                        if le == 0:
+                            le = j
+                        elif hd == 0 and sep == 9:
+                            hd = j
+                    total += c
+                    j += 1
+                if le == 0:
+                    le = e - 2  # "label SEP checksum": an empty value, the checksum decides
+                if j == e - 2 and le > s:
+                    ck = fbuf[e - 1]
+                    status = 0
+                    if sep == 9:
+                        if ((total + 9) & 0x3F) + 0x20 == ck:
+                            status = 1
+                    elif (total & 0x3F) + 0x20 == ck or ((total + 32) & 0x3F) + 0x20 == ck:
+                        status = 1
+        info[4 * g] = le
+        info[4 * g + 1] = hd
+        info[4 * g + 2] = status
+        info[4 * g + 3] = sep
+        if status == 1:
+            ok += 1
+        elif status == 2:
+            bad += 1
+        g += 1
+    return ok + (bad << 16)

@@ -1,0 +1,209 @@
+# The TIC decoder on real captures (../shared/corpus/tic), on both runtimes: each file
+# decodes to exactly its good groups, damaged groups are rejected and counted, any
+# chunking gives the same result, and fuzzing never crashes it nor sneaks a bad group in.
+import os
+from array import array
+
+import ticref
+from compat import IS_MP, rng
+from submeter.grid import ticscan_py
+from submeter.grid.reading import GridReading
+from submeter.grid.tic import TicDecoder
+
+
+def files():
+    return sorted(n for n in os.listdir(ticref.CORPUS) if n.endswith(".tic"))
+
+
+def decode(data, chunks=None):
+    d = TicDecoder()
+    seen = []
+    d.on_group = lambda label, hd, v: seen.append((label, hd, v))
+    if chunks is None:
+        d.feed(data)
+    else:
+        i = 0
+        for n in chunks:
+            d.feed(data[i:i + n])
+            i += n
+        d.feed(data[i:])
+    return d, seen
+
+
+def test_every_capture_decodes_to_exactly_its_good_groups():
+    exp = ticref.expectations()
+    assert len(exp) == len(files()) >= 14
+    for name in files():
+        data = ticref.read(name)
+        e = exp[name]
+        d, seen = decode(data)
+        got = {"good": d.groups_ok, "bad": d.groups_bad, "malformed": d.malformed, "eot": d.eot,
+               "frames": d.frames}
+        pending = e.pop("pending")
+        assert got == e, (name, got, e)
+        if pending:  # "unterminated group at EOF": a group begun, never ended, not counted
+            assert d.st[0] == 2
+        # the groups accepted are exactly those the plain reading of the spec accepts
+        ref = [g for g in ticref.naive_groups(data) if ticref.checksum_ok(g)]
+        assert len(seen) == len(ref), (name, len(seen), len(ref))
+        if e["frames"]:
+            assert len(list(d.items())) == e["good"]
+            assert d.mode == ("standard" if "_std_" in name else "historic")
+
+
+def test_values_are_those_of_the_frame():
+    for name in files():
+        data = ticref.read(name)
+        d, _ = decode(data)
+        if not d.frames:
+            continue
+        vals = d.values()
+        for g in ticref.naive_groups(data):
+            if not ticref.checksum_ok(g):
+                continue
+            sep = g[-2:-1]
+            body = g[:-2]
+            label, _, rest = body.partition(sep)
+            if label.decode() in ("DATE", "SMAXSN", "SMAXSN1", "SMAXSN2", "SMAXSN3", "SMAXSN-1",
+                                  "SMAXSN1-1", "SMAXSN2-1", "SMAXSN3-1", "SMAXIN", "SMAXIN-1",
+                                  "CCASN", "CCASN-1", "CCAIN", "CCAIN-1", "UMOY1", "UMOY2",
+                                  "UMOY3", "DPM1", "FPM1", "DPM2", "FPM2", "DPM3", "FPM3"):
+                hd, _, value = rest.partition(b"\t")
+                assert vals[label.decode()] == (hd.decode(), value.decode()), (name, label)
+            else:
+                assert vals[label.decode()] == (None, rest.decode()), (name, label)
+
+
+def test_any_chunking_gives_the_same_result():
+    data = ticref.read("13_std_tri_tempo_teleinfo-nom.tic")
+    whole, _ = decode(data)
+    ref = whole.values()
+    step = 1 if IS_MP else 7  # every split point on MicroPython; every 7th on CPython
+    for cut in range(0, len(data), step):
+        d, _ = decode(data, [cut])
+        assert d.values() == ref and d.groups_ok == whole.groups_ok, cut
+    rnd = rng(5)
+    for _ in range(20):
+        sizes = [rnd.randint(1, 40) for _ in range(200)]
+        d, _ = decode(data + data, sizes)
+        assert d.values() == ref and d.frames == 2 and d.groups_ok == 2 * whole.groups_ok
+
+
+def test_eot_drops_the_frame_in_progress():
+    a = ticref.read("01_hist_mono_tempo_pyteleinfo_bin.tic")
+    b = ticref.read("03_hist_mono_tempo_teleinfo-nom.tic")
+    d, _ = decode(a)
+    before = d.values()
+    d.feed(b[: len(b) // 2] + b"\x04")      # half a frame, then EOT
+    assert d.eot == 1 and d.values() == before and d.frames == 1
+    d.feed(b)                                # the next frame is whole again
+    assert d.frames == 2 and d.values()["DEMAIN"] == (None, "BLEU")
+
+
+def test_fuzz_never_crashes_and_never_accepts_a_bad_group():
+    rnd = rng(11)
+    real = [ticref.read(n) for n in files()]
+    cases = 60 if IS_MP else 30
+    for k in range(cases):
+        base = real[k % len(real)] * 2
+        data = bytearray(base)
+        kind = k % 4
+        if kind == 0:    # bit flips
+            for _ in range(rnd.randint(1, 12)):
+                p = rnd.randint(0, len(data) - 1)
+                data[p] ^= 1 << rnd.randint(0, 7)
+        elif kind == 1:  # truncation at a random point, twice
+            data = data[: rnd.randint(0, len(data))] + data[rnd.randint(0, len(data)):]
+        elif kind == 2:  # random bytes, control characters likely
+            data = bytearray(rnd.getrandbits(8) for _ in range(rnd.randint(0, 3000)))
+        else:            # random bytes spliced into a real frame
+            p = rnd.randint(0, len(data))
+            data = data[:p] + bytearray(rnd.getrandbits(8) & 0x1F for _ in range(50)) + data[p:]
+        d, seen = decode(bytes(data), [rnd.randint(1, 64) for _ in range(100)])
+        groups = [bytes(g) for g in ticref.naive_groups(bytes(x & 0x7F for x in data))]
+        good = [g for g in groups if ticref.checksum_ok(g)]
+        for label, hd, value in seen:
+            body = label + (b"\t" + hd if hd is not None else b"")
+            assert any(g.startswith(body) and g[:-2].endswith(value) for g in good), (k, label, value)
+        d.update(GridReading())
+
+
+def test_kernels_and_twins_agree():
+    if not IS_MP:
+        return  # CPython runs the twins only; the comparison needs the viper kernels
+    from submeter.grid import ticscan_viper as v
+    rnd = rng(3)
+    blobs = [ticref.read(n) for n in files()]
+    blobs.append(bytes(rnd.getrandbits(8) for _ in range(2000)))
+    for data in blobs:
+        outs = []
+        for mod in (v, ticscan_py):
+            st = array("i", (0, 0, 0, 0, 2048, 128, 0, 0, 0))
+            fbuf = bytearray(2048)
+            gidx = array("H", bytes(512))
+            info = array("H", bytes(1024))
+            trace = []
+            i = 0
+            while i < len(data):
+                i = mod.frame_scan(data, i, len(data), fbuf, gidx, st)
+                r = mod.check_groups(fbuf, gidx, 0, st[3], info)
+                trace.append((i, list(st), bytes(fbuf[:st[1]]), list(gidx[:2 * st[3]]),
+                              list(info[:4 * st[3]]), r))
+                st[1] = st[3] = 0
+            outs.append(trace)
+        assert outs[0] == outs[1]
+
+
+def test_readings_from_a_historic_tempo_frame():
+    data = ticref.read("01_hist_mono_tempo_pyteleinfo_bin.tic")
+    d, _ = decode(data)
+    r = d.update(GridReading())
+    v = d.values()
+    assert r.source == "tic_historic" and r.meter_id == v["ADCO"][1]
+    assert r.import_wh == [int(v[k][1]) for k in ("BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW",
+                                                 "BBRHCJR", "BBRHPJR")]
+    assert r.period == "HCJB" and r.period_index == 1 and r.tempo_today == "blue"
+    assert r.tempo_tomorrow == "red"                      # DEMAIN ROUG
+    assert r.power_va == int(v["PAPP"][1]) and r.current_a == [int(v["IINST"][1])]
+    assert r.subscribed_a == int(v["ISOUSC"][1]) and r.motdetat == v["MOTDETAT"][1]
+    assert r.overload is False
+
+
+def test_readings_from_a_three_phase_standard_frame():
+    data = ticref.read("13_std_tri_tempo_teleinfo-nom.tic")
+    d, _ = decode(data)
+    r = d.update(GridReading())
+    v = d.values()
+    assert r.source == "tic_standard" and r.meter_id == v["ADSC"][1]
+    assert r.import_wh == [int(v["EASF%02d" % k][1]) for k in range(1, 11)]
+    assert r.import_total_wh == int(v["EAST"][1]) and r.period_index == int(v["NTARF"][1])
+    assert r.period == v["LTARF"][1].strip()
+    assert r.voltage_v == [int(v["URMS%d" % k][1]) for k in (1, 2, 3)]
+    assert r.current_a == [int(v["IRMS%d" % k][1]) for k in (1, 2, 3)]
+    assert r.power_va_phases == [int(v["SINSTS%d" % k][1]) for k in (1, 2, 3)]
+    stge = int(v["STGE"][1], 16)
+    flags = r.stge_flags()
+    assert flags["supplier_index"] == int(v["NTARF"][1])   # the spec: bits 10-13 = NTARF - 1
+    assert r.tempo_today == (None, "blue", "white", "red")[(stge >> 24) & 3]
+    assert r.time == v["DATE"][0] and v["DATE"][1] == ""
+
+
+def test_short_overload_frames_keep_the_other_values():
+    full = ticref.read("01_hist_mono_tempo_pyteleinfo_bin.tic")
+    d, _ = decode(full)
+    r = d.update(GridReading())
+    energy = list(r.import_wh)
+
+    def group(label, value):
+        body = label + b" " + value
+        return b"\n" + body + b" " + bytes(((sum(body) & 0x3F) + 0x20,)) + b"\r"
+
+    burst = b"\x02" + group(b"ADIR1", b"047") + group(b"ADCO", b"021861348497") + \
+        group(b"IINST1", b"047") + group(b"IINST2", b"010") + group(b"IINST3", b"012") + b"\x03"
+    assert d.feed(burst) == 1
+    d.update(r)
+    assert r.overload is True and r.overload_a == 47
+    assert r.current_a == [47, 10, 12] and r.import_wh == energy
+    d.feed(full)
+    d.update(r)
+    assert r.overload is False
