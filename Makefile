@@ -27,7 +27,8 @@ test-cpython: setup
 	$(VENV)/bin/python -m pytest -q host_tests
 
 bench: setup
-	$(MP) -X heapsize=112k tools/bench.py
+	@bash tools/bootstrap.sh bench
+	$(VENV)/bin/python tools/bench_report.py
 
 clean:
 	rm -rf $(B)/sim-data

@@ -142,16 +142,28 @@ def test_kernels_and_twins_agree():
             fbuf = bytearray(2048)
             gidx = array("H", bytes(512))
             info = array("H", bytes(1024))
+            hashes = array("i", bytes(512))
             trace = []
             i = 0
             while i < len(data):
                 i = mod.frame_scan(data, i, len(data), fbuf, gidx, st)
-                r = mod.check_groups(fbuf, gidx, 0, st[3], info)
+                r = mod.check_groups(fbuf, gidx, 0, st[3], info, hashes)
                 trace.append((i, list(st), bytes(fbuf[:st[1]]), list(gidx[:2 * st[3]]),
-                              list(info[:4 * st[3]]), r))
+                              list(info[:4 * st[3]]), list(hashes[:st[3]]), r))
                 st[1] = st[3] = 0
             outs.append(trace)
         assert outs[0] == outs[1]
+    for buf in (b"", b"0", b"123456789", b"1234567890", b"12a", b"999999999", b" 12"):
+        assert v.parse_uint(buf, 0, len(buf)) == ticscan_py.parse_uint(buf, 0, len(buf))
+        assert v.same(buf, 0, len(buf), b"123456789", 9) == ticscan_py.same(buf, 0, len(buf), b"123456789", 9)
+
+
+def test_label_hashes_are_distinct():
+    # the decoder finds labels by hash: no two labels of the specs may share one
+    from submeter.grid.ticlabels import labels
+    from submeter.grid.ticscan import label_hash
+    names = list(labels())
+    assert len({label_hash(n) for n in names}) == len(names) >= 100
 
 
 def test_readings_from_a_historic_tempo_frame():

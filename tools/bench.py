@@ -1,35 +1,45 @@
-# make bench: figures measured side by side in one run, on the 32-bit unix port.
-# Prints a Markdown table and writes it to build/bench.md. Targets are the budgets of
-# ../shared/ARCHITECTURE.md; the host is far faster than an ESP32, so the ratios (and
-# memory, which has the ESP32's word size here) are what carry over, not the times.
+# The MicroPython half of `make bench`: figures measured on the 32-bit unix port, each
+# printed as one JSON line {"key", "label", "value", "unit", "target"}; tools/bench_report.py
+# runs this, adds the CPython side (reference libraries) and prints the table. The host
+# is far faster than an ESP32: ratios, shares and memory carry over, absolute times don't.
 import gc
-import sys
+import json
 import time
 from array import array
-
 
 from submeter import sums_py, sums_viper, config
 from submeter.ct import ADC_CENTRE, ADC_SHIFT
 from submeter.clock import ManualClock
+from submeter.grid import ticscan_py, ticscan_viper
+from submeter.grid.tic import TicDecoder
+from submeter.grid.reading import GridReading
+
+CORPUS = "../shared/corpus/tic/"
 
 
-def per_call_us(fn, buf, n, out, rounds=2000):
+def out(key, label, value, unit="", target=""):
+    print(json.dumps({"key": key, "label": label, "value": value, "unit": unit, "target": target}))
+
+
+def per_call_us(fn, args, rounds):
     t0 = time.ticks_us()
     for _ in range(rounds):
-        fn(buf, n, ADC_SHIFT, ADC_CENTRE, out)
+        fn(*args)
     return time.ticks_diff(time.ticks_us(), t0) / rounds
 
 
-def main():
-    rows = []
+def bench_ct():
     buf = array("H", ((2048 + (i * 37) % 900) << 4 for i in range(40)))
-    out = array("i", (0, 0, 0, 0))
-    v = per_call_us(sums_viper.window_sums, buf, 40, out)
-    p = per_call_us(sums_py.window_sums, buf, 40, out)
-    rows.append(("window sums, 40 samples (one 50 Hz cycle): viper", "%.1f us" % v, ""))
-    rows.append(("window sums, 40 samples: pure Python twin", "%.1f us" % p, ""))
-    rows.append(("viper speed-up over Python (same run)", "%.1fx" % (p / v), ">= 5x"))
+    o = array("i", (0, 0, 0, 0))
+    args = (buf, 40, ADC_SHIFT, ADC_CENTRE, o)
+    v = per_call_us(sums_viper.window_sums, args, 2000)
+    p = per_call_us(sums_py.window_sums, args, 2000)
+    out("ct_sums_viper_us", "CT slice sums, 40 samples (one 50 Hz cycle), viper", round(v, 2), "us")
+    out("ct_sums_py_us", "CT slice sums, 40 samples, pure-Python twin", round(p, 2), "us")
+    out("ct_sums_ratio", "CT kernel: viper speed-up over its twin (same run)", round(p / v, 1), "x", ">= 5")
 
+
+def bench_app():
     gc.collect()
     before = gc.mem_alloc()
     import sim
@@ -43,23 +53,78 @@ def main():
     for _ in range(10):
         clock.advance(1000)
         app.measure_round()
-    round_us = time.ticks_diff(time.ticks_us(), t0) / 10
+    out("round_us", "one measuring round, 5 inputs x 10 cycles (simulated ADC)",
+        round(time.ticks_diff(time.ticks_us(), t0) / 10), "us")
     gc.collect()
-    used = gc.mem_alloc() - before
-    rows.append(("one measuring round, 5 inputs x 10 cycles (sim ADC, host)", "%.0f us" % round_us, ""))
-    rows.append(("heap in use by the app after collection (code included)", "%d B" % used, "< 110 KB whole firmware"))
-    rows.append(("heap free of %d B" % (gc.mem_alloc() + gc.mem_free()), "%d B" % gc.mem_free(), ""))
-
-    lines = ["| figure | measured | target |", "|---|---|---|"]
-    for r in rows:
-        lines.append("| %s | %s | %s |" % r)
-    text = "\n".join(lines)
-    print(text)
-    try:
-        with open("build/bench.md", "w") as f:
-            f.write(text + "\n")
-    except OSError as e:
-        print("cannot write build/bench.md:", e)
+    out("app_heap", "heap in use by the app and the simulated board after collection",
+        gc.mem_alloc() - before, "B", "< 110 KB, whole firmware")
 
 
-main()
+def read(name):
+    with open(CORPUS + name, "rb") as f:
+        return f.read()
+
+
+def bench_tic():
+    std = read("13_std_tri_tempo_teleinfo-nom.tic")
+    hist = read("01_hist_mono_tempo_pyteleinfo_bin.tic")
+    d = TicDecoder()
+    r = GridReading()
+    n = 2000
+    feed = per_call_us(d.feed, (std,), n)
+    line_us = len(std) * 10 / 9600 * 1e6   # 7E1: 10 bits a character
+    out("tic_std_feed_us", "TIC standard 3-phase frame (%d B): decode (frame + checksums)" % len(std),
+        round(feed, 1), "us", "<= 150")
+    out("tic_std_share", "  its share of the frame's line time at 9600 Bd", round(100 * feed / line_us, 4),
+        "%", "<= 0.02")
+
+    def feed_update(frame):
+        d.feed(frame)
+        d.update(r)
+
+    def feed_values(frame):
+        d.feed(frame)
+        return d.values()
+
+    out("tic_std_update_us", "  decode + GridReading update", round(per_call_us(feed_update, (std,), n), 1), "us")
+    # the frames the reference libraries are compared on (tools/bench_report.py)
+    for key, name in (("12", "12_std_mono_hc_goteleinfo.tic"), ("13", "13_std_tri_tempo_teleinfo-nom.tic"),
+                      ("01", "01_hist_mono_tempo_pyteleinfo_bin.tic")):
+        f = read(name)
+        out("ref_ours_%s" % key, "ours, frame %s: decode + GridReading" % key,
+            round(per_call_us(feed_update, (f,), n), 1), "us")
+        out("ref_ours_dec_%s" % key, "ours, frame %s: decode" % key, round(per_call_us(d.feed, (f,), n), 1), "us")
+
+    # checksum kernel alone, viper vs twin, over the frame's groups
+    d.feed(std)
+    buf, idx, ng = d._dbuf, d._didx, d._dn
+    info = array("H", bytes(8 * 128))
+    hashes = array("i", bytes(4 * 128))
+    v = per_call_us(ticscan_viper.check_groups, (buf, idx, 0, ng, info, hashes), 2000)
+    p = per_call_us(ticscan_py.check_groups, (buf, idx, 0, ng, info, hashes), 200)
+    out("tic_check_ratio", "TIC checksum kernel (%d groups): viper speed-up over its twin" % ng,
+        round(p / v, 1), "x", ">= 20")
+
+    # allocation per frame
+    for label, fn in (("decode", d.feed), ("decode + GridReading update", feed_update)):
+        gc.collect()
+        gc.disable()
+        a0 = gc.mem_alloc()
+        for _ in range(50):
+            fn(std)
+        per = (gc.mem_alloc() - a0) / 50
+        gc.enable()
+        out("tic_alloc_" + label.split()[0] + ("_u" if "update" in label else ""),
+            "TIC bytes allocated per frame, " + label, round(per), "B", "reported")
+    gc.collect()
+    h0 = gc.mem_alloc()
+    for _ in range(10000):
+        feed_update(std)
+    gc.collect()
+    out("tic_heap_drift", "TIC heap in use after 10,000 frames minus before (decode + update)",
+        gc.mem_alloc() - h0, "B", "flat (0)")
+
+
+bench_ct()
+bench_app()
+bench_tic()

@@ -8,12 +8,25 @@
 #   2 in a group), 1 bytes used in fbuf, 2 start of the group in progress, 3 groups
 #   recorded, 4 fbuf size, 5 group capacity, 6 unused, 7 malformed (unterminated or
 #   oversized) groups, 8 the event that stopped the scan (0 none, 2 STX, 3 ETX, 4 EOT).
-# check_groups(fbuf, gidx, g0, g1, info) -> ok + (malformed << 16)
+# check_groups(fbuf, gidx, g0, g1, info, hashes) -> ok | malformed << 10 | ok_ht << 20
+#   (ok_ht: good groups separated by HT, i.e. standard mode; counts stay under 1024)
 #   Checks groups g0..g1-1; info (array 'H', 4 per group): label end, horodate end
-#   (0: none), status (1 ok, 0 checksum error, 2 malformed), separator (9 HT or 32 SP).
+#   (0: none), status (1 ok, 0 checksum error, 2 malformed), separator (9 HT or 32 SP);
+#   hashes (array 'i'): label_hash() of each group's label, so the decoder finds the
+#   labels it wants without making a bytes object per group.
+# parse_uint(buf, s, e) -> int: decimal digits buf[s:e] (at most 9), or -1
+# same(buf, s, e, ref, n) -> 1 if buf[s:e] == ref[:n]
 try:
-    from .ticscan_viper import frame_scan, check_groups
+    from .ticscan_viper import frame_scan, check_groups, parse_uint, same
     KERNEL = "viper"
 except Exception:  # no native emitter, or CPython
-    from .ticscan_py import frame_scan, check_groups
+    from .ticscan_py import frame_scan, check_groups, parse_uint, same
     KERNEL = "python"
+
+
+def label_hash(label):
+    """The hash check_groups stores for a label (bytes)."""
+    h = 5381
+    for c in label:
+        h = ((h * 33) ^ c) & 0x3FFFFFFF
+    return h

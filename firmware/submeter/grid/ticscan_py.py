@@ -52,9 +52,10 @@ def frame_scan(src, i, n, fbuf, gidx, st):
     return i
 
 
-def check_groups(fbuf, gidx, g0, g1, info):
+def check_groups(fbuf, gidx, g0, g1, info, hashes):
     ok = 0
     bad = 0
+    ht = 0
     for g in range(g0, g1):
         s = gidx[2 * g]
         e = gidx[2 * g + 1]
@@ -88,12 +89,42 @@ def check_groups(fbuf, gidx, g0, g1, info):
                             status = 1
                     elif (total & 0x3F) + 0x20 == ck or ((total + 32) & 0x3F) + 0x20 == ck:
                         status = 1
+        h = 5381
+        j = s
+        while j < le:
+            h = ((h * 33) ^ fbuf[j]) & 0x3FFFFFFF
+            j += 1
+        hashes[g] = h
         info[4 * g] = le
         info[4 * g + 1] = hd
         info[4 * g + 2] = status
         info[4 * g + 3] = sep
         if status == 1:
             ok += 1
+            if sep == 9:
+                ht += 1
         elif status == 2:
             bad += 1
-    return ok + (bad << 16)
+    return ok | (bad << 10) | (ht << 20)
+
+
+def parse_uint(buf, s, e):
+    if e <= s or e - s > 9:
+        return -1
+    v = 0
+    while s < e:
+        c = buf[s] - 48
+        if c < 0 or c > 9:
+            return -1
+        v = v * 10 + c
+        s += 1
+    return v
+
+
+def same(buf, s, e, ref, n):
+    if e - s != n:
+        return 0
+    for i in range(n):
+        if buf[s + i] != ref[i]:
+            return 0
+    return 1

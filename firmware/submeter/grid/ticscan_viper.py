@@ -57,15 +57,17 @@ def frame_scan(src: ptr8, i: int, n: int, fbuf: ptr8, gidx: ptr16, st: ptr32) ->
 
 
 @micropython.viper
-def check_groups(fbuf: ptr8, gidx: ptr16, g0: int, g1: int, info: ptr16) -> int:
+def check_groups(fbuf: ptr8, gidx: ptr16, g0: int, g1: int, info: ptr16, hashes: ptr32) -> int:
     # For each group: find the separator (the byte before the checksum: HT standard,
     # SP historic), the label's end (first separator), a second separator (standard
     # horodate), and check the checksum: (sum & 0x3F) + 0x20 over label..data, with the
     # last separator included (standard, historic "mode 2") or not (historic "mode 1").
     # info[4g..4g+3] = label end, horodate end (0: none), status (1 ok, 0 bad checksum,
-    # 2 malformed), separator. Returns ok count + (malformed count << 16).
+    # 2 malformed), separator; hashes[g] = a 30-bit hash of the label (see ticscan.py).
+    # Returns ok | malformed << 10 | ok-with-HT-separator << 20 (counts < 1024).
     ok = 0
     bad = 0
+    ht = 0
     g = g0
     while g < g1:
         s = int(gidx[2 * g])
@@ -100,13 +102,49 @@ def check_groups(fbuf: ptr8, gidx: ptr16, g0: int, g1: int, info: ptr16) -> int:
                             status = 1
                     elif (total & 0x3F) + 0x20 == ck or ((total + 32) & 0x3F) + 0x20 == ck:
                         status = 1
+        h = 5381
+        j = s
+        while j < le:
+            h = ((h * 33) ^ fbuf[j]) & 0x3FFFFFFF
+            j += 1
+        hashes[g] = h
         info[4 * g] = le
         info[4 * g + 1] = hd
         info[4 * g + 2] = status
         info[4 * g + 3] = sep
         if status == 1:
             ok += 1
+            if sep == 9:
+                ht += 1
         elif status == 2:
             bad += 1
         g += 1
-    return ok + (bad << 16)
+    return ok | (bad << 10) | (ht << 20)
+
+
+@micropython.viper
+def parse_uint(buf: ptr8, s: int, e: int) -> int:
+    # Decimal digits buf[s:e] as an int; -1 if empty, not all digits, or over 9 digits.
+    if e <= s or e - s > 9:
+        return -1
+    v = 0
+    while s < e:
+        c = buf[s] - 48
+        if c < 0 or c > 9:
+            return -1
+        v = v * 10 + c
+        s += 1
+    return v
+
+
+@micropython.viper
+def same(buf: ptr8, s: int, e: int, ref: ptr8, n: int) -> int:
+    # 1 if buf[s:e] equals ref[:n], else 0: lets the decoder skip unchanged text values.
+    if e - s != n:
+        return 0
+    i = 0
+    while i < n:
+        if buf[s + i] != ref[i]:
+            return 0
+        i += 1
+    return 1

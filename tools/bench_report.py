@@ -1,0 +1,112 @@
+# make bench: one report with every figure against its target, as a Markdown table,
+# printed and written to build/bench.md. Runs the MicroPython figures (tools/bench.py on
+# the 32-bit unix port, 112 KB heap) and, in the same run, the reference TIC libraries
+# from PyPI on CPython over the same frames.
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "tic")
+REF_FRAMES = (("12", "12_std_mono_hc_goteleinfo.tic"), ("13", "13_std_tri_tempo_teleinfo-nom.tic"),
+              ("01", "01_hist_mono_tempo_pyteleinfo_bin.tic"))
+
+
+def micropython_rows():
+    env = dict(os.environ, MICROPYPATH="firmware:boards:build/lib:.frozen")
+    r = subprocess.run([os.path.join(ROOT, "build", "bin", "micropython"), "-X", "heapsize=112k",
+                        "tools/bench.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    rows = []
+    for line in r.stdout.splitlines():
+        if line.startswith("{"):
+            rows.append(json.loads(line))
+        else:
+            print(line)
+    if r.returncode:
+        print(r.stderr)
+        sys.exit("bench: the MicroPython side failed")
+    return rows
+
+
+def time_us(fn, arg, rounds=1000):
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        fn(arg)
+    return (time.perf_counter() - t0) / rounds * 1e6
+
+
+def reference_rows(ours):
+    logging.disable(logging.CRITICAL)  # the libraries log every frame they reject
+    rows = []
+    libs = []
+    try:
+        from enedis_tic.link_layer import FrameFactory
+        libs.append(("enedis-tic 0.2.0", lambda text: FrameFactory(text).to_dict()))
+    except ImportError as e:
+        rows.append({"label": "enedis-tic not installed: %s" % e, "value": "-", "unit": "", "target": ""})
+    try:
+        from teleinfo.parser import Parser
+        from teleinfo.base_vendor import BASE_vendor
+
+        class Replay(BASE_vendor):  # the library reads a serial port a character at a time
+            def __init__(self, text):
+                self.text = text
+                self.i = 0
+
+            def read_char(self):
+                c = self.text[self.i % len(self.text)]
+                self.i += 1
+                return c
+
+        def teleinfo_frame(text, cache={}):
+            p = cache.get(text)
+            if p is None:
+                p = cache[text] = Parser(Replay(text))
+            frame = p.get_frame()
+            if len(frame) == 0:
+                raise ValueError("no group decoded")
+            return frame
+
+        libs.append(("teleinfo 1.3.1", teleinfo_frame))
+    except ImportError as e:
+        rows.append({"label": "teleinfo not installed: %s" % e, "value": "-", "unit": "", "target": ""})
+    for key, name in REF_FRAMES:
+        with open(os.path.join(CORPUS, name), "rb") as f:
+            text = f.read().decode("ascii")
+        mine = ours.get("ref_ours_%s" % key)
+        best = None
+        for lib, fn in libs:
+            try:
+                fn(text)
+                us = time_us(fn, text, 300)
+            except Exception as e:  # the library cannot read this frame at all
+                rows.append({"label": "%s, frame %s (CPython)" % (lib, key), "value": "fails",
+                             "unit": type(e).__name__, "target": ""})
+                continue
+            rows.append({"label": "%s, frame %s (CPython)" % (lib, key), "value": round(us, 1), "unit": "us",
+                         "target": ""})
+            best = us if best is None else min(best, us)
+        if best is not None and mine:
+            rows.append({"label": "frame %s: our throughput (decode + GridReading, unix port) over the "
+                                  "fastest library (CPython)" % key,
+                         "value": round(best / mine, 1), "unit": "x", "target": ">= 5"})
+    return rows
+
+
+def main():
+    rows = micropython_rows()
+    ours = {r["key"]: r["value"] for r in rows if "key" in r}
+    rows += reference_rows(ours)
+    lines = ["| figure | measured | target |", "|---|---|---|"]
+    for r in rows:
+        lines.append("| %s | %s %s | %s |" % (r["label"].strip(), r["value"], r["unit"], r["target"]))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(os.path.join(ROOT, "build", "bench.md"), "w") as f:
+        f.write(text)
+
+
+main()
