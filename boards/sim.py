@@ -7,10 +7,12 @@
 #   buttons     the keyboard: w/s or arrows = up/down, Enter = ok, b/Backspace = back,
 #               r = hold back (long press), q = quit
 #   LEDs        shown on the terminal's status line
+#   grid meter  a Linky (simtic.py) agreeing with the loads, TIC byte by byte at line rate
 #   network     host sockets; binds 127.0.0.1:8080 unless told otherwise
 #
 # Environment: SUBMETER_SCENARIO (house | steady), SUBMETER_SPEED (clock speed factor),
 # SUBMETER_START (HH:MM, scenario time of day at boot), SUBMETER_HTTP_PORT,
+# SUBMETER_METER (standard | historic | none: the TIC the simulated Linky sends),
 # SUBMETER_DATA (data directory), SUBMETER_TERM (0 = never draw the screen, big = draw it
 # with half blocks in a 130-column terminal instead of braille in 80 columns).
 import math
@@ -25,6 +27,7 @@ except ImportError:  # CPython tests import the scenario and the ADC model only
     asyncio = None
 
 from submeter.clock import Clock, ticks_diff
+import simtic
 
 MAINS_HZ = 49.98          # a real grid is never exactly 50 Hz: windows are not synchronous
 SAMPLE_US = 500           # the simulated ADC's sample interval (2 kHz)
@@ -291,10 +294,11 @@ class Board:
     ct_sample_us = SAMPLE_US
     ct_self_paced = True  # each read advances the waveform by SAMPLE_US: no waiting
 
-    def __init__(self, scenario=None, clock=None, term=None, display=True):
+    def __init__(self, scenario=None, clock=None, term=None, display=True, meter=None):
         """Everything comes from the environment (see the top of this file) unless given:
         scenario: an object with power(i, t) and pf; clock: a Clock or ManualClock;
-        term: "0", "1" or "big"; display: False for no display (CPython has no framebuf)."""
+        term: "0", "1" or "big"; display: False for no display (CPython has no framebuf);
+        meter: "standard", "historic" (the TIC mode the simulated Linky sends) or "none"."""
         self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(_env("SUBMETER_HTTP_PORT", "8080"))}
         self.data_dir = _env("SUBMETER_DATA", "build/sim-data")
         try:
@@ -311,6 +315,8 @@ class Board:
             tod = lt[3] * 3600 + lt[4] * 60 + lt[5]
         self.time = SimTime(self.clock, tod)
         self.scenario = scenario or SCENARIOS[_env("SUBMETER_SCENARIO", "house")]()
+        meter = meter or _env("SUBMETER_METER", "standard")  # what the simulated Linky sends
+        self.meter = simtic.SimMeter(self.scenario, self.time, meter) if meter != "none" else None
         self.ct = [SimCT(self.scenario, self.time, i) for i in range(5)]
         self.pulse = {"gas": SimPin(), "water": SimPin()}
         self.buttons = {"up": SimPin(), "down": SimPin(), "ok": SimPin(), "back": SimPin()}
@@ -332,7 +338,11 @@ class Board:
             ch.k = 1.0 / VOLTAGE / inp["ct_ratio"] * inp["burden_ohm"] / (UV_PER_COUNT * 1e-6)
 
     def grid_port(self, kind):
-        return None  # no grid meter simulated yet
+        """The simulated Linky's line, as a UART opened for `kind` (tic_standard 9600 Bd,
+        tic_historic 1200 Bd); opened at the wrong rate it reads noise, as a real one."""
+        if self.meter is None or kind not in simtic.KIND_BAUD:
+            return None
+        return simtic.SimUart(self.meter, self.time, simtic.KIND_BAUD[kind])
 
     def background(self, app):
         self._stop = asyncio.Event()

@@ -39,7 +39,9 @@ def test_sim_board_surface():
     from submeter.clock import ManualClock
     b = sim.Board(clock=ManualClock(), term="0", display=IS_MP)
     check_surface(b, config.validate(b.CONFIG))
-    assert b.grid_port("tic_historic") is None
+    port = b.grid_port("tic_historic")
+    assert port.any() >= 0 and port.readinto(bytearray(8), 8) >= 0
+    assert b.grid_port("p1") is None  # no simulated P1 meter yet
 
 
 def test_olimex_board_surface_and_wiring():

@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 import sim
+import simtic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEED = 50
@@ -80,6 +81,9 @@ def test_api_state_matches_simulated_truth(firmware):
     for inp, truth in zip(s["inputs"], sim.Steady.watts):
         assert abs(inp["w"] - truth) <= 0.02 * truth, (inp, truth)
     assert abs(s["total_w"] - sum(sim.Steady.watts)) <= 0.02 * sum(sim.Steady.watts)
+    g = s["grid"]   # the simulated Linky, found on its own, agrees with the loads
+    assert g["locked"] and g["mode"] == "standard" and g["checksum_errors"] == 0
+    assert g["reading"]["power_va"] == int(sum(sim.Steady.watts) + simtic.BASE_LOAD_W)
 
 
 def test_page_shows_the_same_power(firmware):
@@ -199,6 +203,10 @@ def test_page_in_a_real_browser_is_live(firmware):
             for i, truth in enumerate(sim.Steady.watts):
                 w = float(page.text_content("#in%d .w" % (i + 1)))
                 assert abs(w - truth) <= 0.02 * truth, (i, w, truth)
+            # the simulated Linky's TIC is decoded and shown
+            page.wait_for_function("document.getElementById('grid').textContent.includes('tic_standard')",
+                                   timeout=10000)
+            assert " VA" in page.text_content("#grid")
             page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
         finally:
             browser.close()

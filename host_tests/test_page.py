@@ -43,3 +43,12 @@ def test_page_warns_when_the_config_file_was_ignored():
     s["errors"] = {"config": "config.json ignored: voltage: <5000> is outside 90..480"}
     html = b"".join(page_chunks(s, cfg)).decode()
     assert '<p class="warn">config.json ignored: voltage: &lt;5000&gt; is outside 90..480</p>' in html
+
+
+def test_page_shows_the_grid_meter():
+    cfg = config.validate({})
+    s = snap(["a"] * 5)
+    s["grid"] = {"port": "tic_standard", "reading": {"source": "tic_standard", "period": "HEURE <CREUSE>",
+                                                     "power_va": 2840, "overload": True}}
+    html = b"".join(page_chunks(s, cfg)).decode()
+    assert "Grid meter: tic_standard \u00b7 HEURE &lt;CREUSE&gt; \u00b7 2840 VA \u00b7 OVERLOAD" in html

@@ -13,6 +13,7 @@ from .ledger import Ledger
 from .sums import KERNEL
 from .ui import Buttons, Screens
 from .web import Server
+from .grid.reader import TicReader
 
 
 _sink = print
@@ -43,10 +44,21 @@ class App:
         self.web = Server(self.state, cfg)
         self.screens = Screens(board.display, cfg) if board.display is not None else None
         self.buttons = Buttons(board.buttons) if board.buttons else None
+        self.grid = TicReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
+        self._led_on_at = None
+        if self.grid:
+            self.grid.on_frame = self._grid_frame
         self.snap = self._build()
 
     def state(self):
         return self.snap
+
+    def _grid_frame(self):
+        # the grid LED blinks on every valid frame, and stays off once they stop
+        led = self.board.leds.get("grid") if self.board.leds else None
+        if led is not None:
+            led.value(1)
+            self._led_on_at = self.clock.ticks_ms()
 
     def _uptime_s(self):
         return ticks_diff(self.clock.ticks_ms(), self.started) // 1000
@@ -57,7 +69,16 @@ class App:
             "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds},
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected},
+            "grid": self._grid_state(),
         })
+
+    def _grid_state(self):
+        g = self.grid
+        if g is None:
+            return None
+        d = g.state()
+        d["reading"] = g.reading.to_dict() if g.reading.frames else None
+        return d
 
     def _round(self):
         """Generator: one window on every input, yielding after each mains-cycle slice."""
@@ -105,6 +126,9 @@ class App:
                 if ev and self.screens:
                     self.screens.on_button(ev)
                     last_draw = None
+            if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
+                self.board.leds["grid"].value(0)
+                self._led_on_at = None
             if self.screens and (last_draw is None or ticks_diff(now, last_draw) >= 1000):
                 self.screens.draw(self.snap)
                 last_draw = now
@@ -139,6 +163,8 @@ class App:
         for coro in board.background(self):
             tasks.append(asyncio.create_task(coro))
         tasks.append(asyncio.create_task(self.web_task()))
+        if self.grid:
+            tasks.append(asyncio.create_task(self.grid.run()))
         gc.collect()
         try:
             await board.stopped()

@@ -4,6 +4,7 @@ from micropython import const
 import json
 
 USAGES = ("heating", "cooling", "hot_water", "sockets", "other")
+GRID_MODES = ("auto", "tic_standard", "tic_historic", "none")
 
 DEFAULTS = {
     "lang": "en",             # "en" or "fr": screen and page labels
@@ -14,6 +15,7 @@ DEFAULTS = {
     "period_ms": 1000,        # how often every input is measured
     "window_cycles": 10,      # mains cycles per measurement window
     "max_gap_ms": 30000,      # longest interval one reading may cover
+    "grid": "auto",           # grid-meter input: auto, tic_standard, tic_historic, none
     "http_host": "0.0.0.0",
     "http_port": 80,
     "http_max_clients": 4,
@@ -73,6 +75,9 @@ def validate(cfg):
         elif key == "lang":
             if v not in ("en", "fr"):
                 raise ConfigError("lang: en or fr")
+        elif key == "grid":
+            if v not in GRID_MODES:
+                raise ConfigError("grid: one of %s" % ", ".join(GRID_MODES))
         elif key == "inputs":
             if not isinstance(v, list) or len(v) != N_INPUTS:
                 raise ConfigError("inputs: a list of %d inputs is needed" % N_INPUTS)

@@ -35,16 +35,20 @@ _ROW = """<tr id="in%d"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td
 """
 
 _TAIL = """</tbody></table>
+<p id="grid">%s</p>
 %s<p class="muted">%s <span id="uptime">%d</span> s &middot; %s V</p>
 <script>
 async function tick(){try{const r=await fetch('/api/state',{cache:'no-store'});const s=await r.json();
 const set=(id,v)=>{const e=document.getElementById(id);if(e)e.textContent=v;};
 set('total_w',s.total_w.toFixed(1));set('total_kwh',s.total_kwh);set('total_cost',s.total_cost.toFixed(2));
-set('uptime',s.uptime_s);
+set('uptime',s.uptime_s);set('grid',gridText(s.grid));
 for(const i of s.inputs){const row=document.getElementById('in'+i.id);if(!row)continue;
 row.querySelector('.w').textContent=i.w.toFixed(1);row.querySelector('.a').textContent=i.a.toFixed(2);
 row.querySelector('.kwh').textContent=i.kwh;row.querySelector('.cost').textContent=i.cost.toFixed(2);}
 }catch(e){}}
+function gridText(g){if(!g)return '';const r=g.reading;if(!r)return '%s: '+(g.port||'-')+' \u2026';
+return '%s: '+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va==null?'-':r.power_va+' VA')+
+(r.overload?' \u00b7 OVERLOAD':'');}
 setInterval(tick,2000);
 </script></body></html>
 """
@@ -61,6 +65,20 @@ def page_chunks(snap, cfg):
         label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
         yield (_ROW % (i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
                        "%.2f" % i["cost"])).encode()
+    grid = grid_text(snap.get("grid"), t["grid"])
     err = snap.get("errors", {}).get("config")
     warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
-    yield (_TAIL % (warn, esc(t["uptime"]), snap["uptime_s"], snap["voltage"])).encode()
+    yield (_TAIL % (esc(grid), warn, esc(t["uptime"]), snap["uptime_s"], snap["voltage"],
+                    esc(t["grid"]), esc(t["grid"]))).encode()
+
+
+def grid_text(g, title):
+    """One line on the grid meter; the page's script builds the same line."""
+    if not g:
+        return ""
+    r = g.get("reading")
+    if not r:
+        return "%s: %s \u2026" % (title, g.get("port") or "-")
+    va = "-" if r["power_va"] is None else "%d VA" % r["power_va"]
+    return "%s: %s \u00b7 %s \u00b7 %s%s" % (title, r["source"], r["period"] or "-", va,
+                                           " \u00b7 OVERLOAD" if r["overload"] else "")

@@ -80,7 +80,7 @@ class TicReader:
                 await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
                 now = self.clock.ticks_ms()
                 self.poll(port, now)
-                if self.decoder.groups_ok != ok0:
+                if self.decoder.groups_ok - ok0 >= 3:  # not one lucky group out of noise
                     ok0 = self.decoder.groups_ok
                     since = now
                 elif ticks_diff(now, since) > self.listen_ms:

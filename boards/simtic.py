@@ -1,0 +1,142 @@
+# The simulated grid meter (for boards/sim.py): a Linky that agrees with the simulated
+# loads, sending its TIC frames byte by byte at the real line rate over a simulated UART.
+#
+# Power = the five metered circuits + an unmetered base load; its energy goes to the
+# off-peak index from 22:00 to 06:00 ("HC" option), else to the peak index. The port
+# can be opened at the wrong baud rate, as a real one can: it then reads line noise.
+import random
+
+BASE_LOAD_W = 180.0     # circuits the sub-meter does not meter
+VOLTAGE = 230
+SEP = {"historic": b" ", "standard": b"\t"}
+BAUD = {"historic": 1200, "standard": 9600}
+KIND_BAUD = {"tic_historic": 1200, "tic_standard": 9600}
+
+
+def group(label, value, sep, horodate=None):
+    """One TIC group, LF ... CR, with its checksum (historic mode 1: the last separator
+    is not summed; standard: it is)."""
+    body = label + sep + (horodate + sep if horodate is not None else b"") + value
+    s = sum(body) + (sum(sep) if sep == b"\t" else 0)
+    return b"\n" + body + sep + bytes(((s & 0x3F) + 0x20,)) + b"\r"
+
+
+def off_peak(tod):
+    h = (tod % 86400) / 3600
+    return h >= 22 or h < 6
+
+
+class SimMeter:
+    def __init__(self, scenario, simtime, mode="standard", hc_wh=12345678, hp_wh=23456789):
+        self.scenario = scenario
+        self.time = simtime
+        self.mode = mode
+        self.wh = [hc_wh, hp_wh]
+        self.mj = [0, 0]
+        self.t_last = None
+        self.frames = 0
+
+    def power_w(self, t):
+        return sum(self.scenario.power(i, t) for i in range(5)) + BASE_LOAD_W
+
+    def _integrate(self, t):
+        if self.t_last is not None and t > self.t_last:
+            k = 0 if off_peak(self.t_last) else 1
+            mj = self.mj[k] + int(self.power_w(self.t_last) * (t - self.t_last) * 1000)
+            self.wh[k] += mj // 3600000
+            self.mj[k] = mj % 3600000
+        self.t_last = t
+
+    def frame(self):
+        t = self.time.now_s()
+        self._integrate(t)
+        self.frames += 1
+        p = self.power_w(t)
+        hc = off_peak(t)
+        va = int(p)
+        amps = int(p / VOLTAGE + 0.5)
+        sep = SEP[self.mode]
+        g = []
+        if self.mode == "historic":
+            g += [group(b"ADCO", b"021861348497", sep), group(b"OPTARIF", b"HC..", sep),
+                  group(b"ISOUSC", b"45", sep), group(b"HCHC", b"%09d" % self.wh[0], sep),
+                  group(b"HCHP", b"%09d" % self.wh[1], sep),
+                  group(b"PTEC", b"HC.." if hc else b"HP..", sep), group(b"IINST", b"%03d" % amps, sep),
+                  group(b"IMAX", b"090", sep), group(b"PAPP", b"%05d" % va, sep),
+                  group(b"HHPHC", b"A", sep), group(b"MOTDETAT", b"000000", sep)]
+            if amps > 45:
+                g.insert(7, group(b"ADPS", b"%03d" % amps, sep))
+        else:
+            tod = int(t) % 86400
+            hd = b"H261123%02d%02d%02d" % (tod // 3600, tod // 60 % 60, tod % 60)
+            ntarf = 1 if hc else 2
+            stge = (1 << 17) | ((ntarf - 1) << 10) | (1 << 21) | (1 << 23)
+            g += [group(b"ADSC", b"041776199277", sep), group(b"VTIC", b"02", sep),
+                  group(b"DATE", b"", sep, hd), group(b"NGTF", b"  H PLEINE/CREUSE  ", sep),
+                  group(b"LTARF", b"  HEURE  CREUSE  " if hc else b"  HEURE  PLEINE  ", sep),
+                  group(b"EAST", b"%09d" % (self.wh[0] + self.wh[1]), sep)]
+            for k in range(10):
+                g.append(group(b"EASF%02d" % (k + 1), b"%09d" % (self.wh[k] if k < 2 else 0), sep))
+            g += [group(b"EASD01", b"%09d" % self.wh[0], sep), group(b"EASD02", b"%09d" % self.wh[1], sep),
+                  group(b"IRMS1", b"%03d" % amps, sep), group(b"URMS1", b"%03d" % VOLTAGE, sep),
+                  group(b"PREF", b"09", sep), group(b"PCOUP", b"09", sep),
+                  group(b"SINSTS", b"%05d" % va, sep), group(b"SMAXSN", b"%05d" % va, sep, hd),
+                  group(b"UMOY1", b"%03d" % VOLTAGE, sep, hd), group(b"STGE", b"%08X" % stge, sep),
+                  group(b"MSG1", b"PAS DE          MESSAGE         ", sep),
+                  group(b"PRM", b"07396328479201", sep), group(b"RELAIS", b"000", sep),
+                  group(b"NTARF", b"%02d" % ntarf, sep), group(b"NJOURF", b"00", sep),
+                  group(b"NJOURF+1", b"00", sep),
+                  group(b"PJOURF+1", b"00008001 NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE "
+                                     b"NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE", sep)]
+        return b"\x02" + b"".join(g) + b"\x03"
+
+
+class SimUart:
+    """The meter's line as a UART opened at some baud rate: any(), readinto(buf, n)."""
+
+    RXBUF = 2048
+
+    def __init__(self, meter, simtime, baud, seed=1):
+        self.meter = meter
+        self.time = simtime
+        self.baud = baud
+        self.match = BAUD[meter.mode] == baud
+        self.t0 = simtime.now_s()
+        self.emitted = 0
+        self.line = bytearray()   # bytes the meter has put on the line but not yet sent
+        self.rx = bytearray()     # bytes received, not yet read
+        self.overruns = 0
+        self.rng = random.Random(seed) if hasattr(random, "Random") else random
+        self.noise = 0
+
+    def _receive(self):
+        due = int((self.time.now_s() - self.t0) * BAUD[self.meter.mode] / 10) - self.emitted
+        if due <= 0:
+            return
+        if self.match:
+            while len(self.line) < due:
+                self.line += self.meter.frame()
+            chunk = self.line[:due]
+            self.line = self.line[due:]
+        else:  # the wrong baud rate: framing errors and noise, now and then an STX or LF
+            n = max(1, due * self.baud // BAUD[self.meter.mode]) if self.baud < BAUD[self.meter.mode] else due
+            chunk = bytes(self.rng.getrandbits(7) for _ in range(min(n, 512)))
+        self.emitted += due
+        self.rx += chunk
+        if len(self.rx) > self.RXBUF:  # a real UART drops what does not fit its buffer
+            self.overruns += 1
+            self.rx = self.rx[-self.RXBUF:]
+
+    def any(self):
+        self._receive()
+        return len(self.rx)
+
+    def readinto(self, buf, n=None):
+        self._receive()
+        n = min(len(buf) if n is None else n, len(self.rx))
+        buf[:n] = self.rx[:n]
+        self.rx = self.rx[n:]
+        return n
+
+    def deinit(self):
+        pass

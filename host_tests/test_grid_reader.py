@@ -1,0 +1,62 @@
+# The grid-meter input end to end on the simulated Linky: the mode is found by itself,
+# found again in seconds when Enedis switches the meter, and the reading agrees with
+# the simulated loads. Runs the real asyncio task, so MicroPython only.
+from compat import IS_MP, skip
+
+
+def run_for(coro_fn, real_ms):
+    import asyncio
+
+    async def main():
+        t = asyncio.create_task(coro_fn())
+        await asyncio.sleep_ms(real_ms)
+        t.cancel()
+    asyncio.run(main())
+
+
+def make(meter_mode, grid="auto", speed=200):
+    import time
+    import sim
+    from submeter.clock import Clock
+    from submeter.grid.reader import TicReader
+    board = sim.Board(scenario=sim.Steady(), clock=Clock(speed, time.ticks_ms), term="0",
+                      display=False, meter=meter_mode)
+    return board, TicReader(board, board.clock, grid)
+
+
+def test_mode_is_found_and_found_again_after_a_remote_switch():
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    board, r = make("historic")
+    run_for(r.run, 400)          # ~80 s of meter time
+    assert r.locked and r.kind == "tic_historic" and r.decoder.mode == "historic"
+    f0 = r.decoder.frames
+    assert f0 >= 10
+    board.meter.mode = "standard"   # Enedis switches the Linky to standard, remotely
+    run_for(r.run, 400)
+    assert r.locked and r.kind == "tic_standard" and r.decoder.mode == "standard"
+    assert r.decoder.frames > f0 + 10
+    assert r.reading.source == "tic_standard" and r.reading.voltage_v == [230]
+
+
+def test_reading_agrees_with_the_simulated_loads():
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    import sim
+    import simtic
+    board, r = make("standard", grid="tic_standard")
+    run_for(r.run, 300)
+    truth = sum(sim.Steady.watts) + simtic.BASE_LOAD_W
+    g = r.reading
+    assert g.power_va == int(truth) and g.current_a == [int(truth / 230 + 0.5)]
+    assert 12345678 + 23456789 < g.import_total_wh <= sum(board.meter.wh)  # the index moves
+    assert g.period_index in (1, 2) and g.import_wh[:2] != [None, None]
+    assert r.switches == 0 and r.decoder.groups_bad == 0 and r.decoder.malformed == 0
+
+
+def test_no_grid_meter_ends_the_task_quietly():
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    board, r = make("none")
+    run_for(r.run, 50)
+    assert r.decoder.frames == 0 and not r.locked
