@@ -153,6 +153,19 @@ def test_kernels_and_twins_agree():
                 st[1] = st[3] = 0
             outs.append(trace)
         assert outs[0] == outs[1]
+    # extract(): viper and twin read the same values out of every capture
+    from submeter.grid import tic
+    for data in blobs[:-1]:
+        d = TicDecoder()
+        d.feed(data)
+        res = []
+        for mod in (v, ticscan_py):
+            nums = array("i", bytes(4 * tic._NNUM))
+            spans = array("H", bytes(4 * tic._NSLOT))
+            n = mod.extract(d._dbuf, d._didx, d._dinfo, d._dhash, d._dn, tic._KEYS, len(tic._KEYS),
+                            tic._SLOTS, nums, tic._NNUM, spans, tic._NSLOT)
+            res.append((n, list(nums), list(spans)))
+        assert res[0] == res[1]
     for buf in (b"", b"0", b"123456789", b"1234567890", b"12a", b"999999999", b" 12"):
         assert v.parse_uint(buf, 0, len(buf)) == ticscan_py.parse_uint(buf, 0, len(buf))
         assert v.same(buf, 0, len(buf), b"123456789", 9) == ticscan_py.same(buf, 0, len(buf), b"123456789", 9)

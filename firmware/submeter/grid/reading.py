@@ -17,7 +17,7 @@ class GridReading:
         self.period_index = None    # 1-based index into import_wh
         self.tempo_today = None     # "blue" | "white" | "red"
         self.tempo_tomorrow = None
-        self.import_wh = []
+        self.import_wh = []         # grows to the meter's number of indexes, updated in place
         self.import_total_wh = None
         self.export_wh = None       # producers: EAIT
         self.power_va = None        # PAPP, SINSTS

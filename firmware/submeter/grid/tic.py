@@ -9,7 +9,7 @@ from array import array
 
 from micropython import const
 
-from .ticscan import frame_scan, check_groups, parse_uint, same, label_hash, KERNEL
+from .ticscan import frame_scan, check_groups, same, extract, label_hash, KERNEL
 from .reading import GridReading, TEMPO
 from . import ticlabels
 
@@ -26,27 +26,33 @@ _COLOUR = {b"BLEU": "blue", b"BLAN": "white", b"ROUG": "red", b"JB": "blue", b"J
            b"JR": "red"}
 
 
-# field codes of the labels update() reads (see _codes)
+# slots of the values update() reads: numbers first (0-9: the energy indexes), then text
 _SRC_STD = "tic_standard"
 _SRC_HIST = "tic_historic"
-_C_EAST = const(201)
-_C_EAIT = const(202)
-_C_PAPP = const(203)
-_C_IINST = const(220)
-_C_ISOUSC = const(250)
-_C_PREF = const(251)
-_C_NTARF = const(252)
-_C_ID = const(301)
-_C_OPTION = const(302)
-_C_PTEC = const(303)
-_C_LTARF = const(304)
-_C_DEMAIN = const(305)
-_C_MOTDETAT = const(306)
-_C_MSG1 = const(307)
-_C_MSG2 = const(308)
-_C_STGE = const(309)
-_C_DATE = const(310)
-
+_S_EAST = const(10)
+_S_EAIT = const(11)
+_S_PAPP = const(12)
+_S_SINSTI = const(13)
+_S_SINSTS1 = const(14)
+_S_IINST = const(17)
+_S_I1 = const(18)
+_S_U1 = const(21)
+_S_ADPS = const(24)      # then ADIR1-3
+_S_ISOUSC = const(28)
+_S_PREF = const(29)
+_S_NTARF = const(30)
+_NNUM = const(31)
+_S_ID = const(31)
+_S_OPTION = const(32)
+_S_PTEC = const(33)
+_S_LTARF = const(34)
+_S_DEMAIN = const(35)
+_S_MOTDETAT = const(36)
+_S_MSG1 = const(37)
+_S_MSG2 = const(38)
+_S_STGE = const(39)
+_S_DATE = const(40)      # the last slot: extract() gives DATE's horodate
+_NSLOT = const(41)
 
 
 class TicDecoder:
@@ -61,9 +67,9 @@ class TicDecoder:
         self._didx = array("H", bytes(4 * groups_max))
         self._dinfo = array("H", bytes(8 * groups_max))
         self._dhash = array("i", bytes(4 * groups_max))
-        self._text = {}         # field code -> raw bytes of the text value last decoded
-        self._stge_raw = b""
-        self._date_raw = b""
+        self._nums = array("i", bytes(4 * _NNUM))
+        self._spans = array("H", bytes(4 * _NSLOT))
+        self._text = {}         # slot -> raw bytes of the text value last decoded
         self._dn = 0
         self._checked = 0
         self._fok = 0           # good groups in the frame in progress, and of them
@@ -154,157 +160,147 @@ class TicDecoder:
     def update(self, r):
         """Fill GridReading r from the last complete frame. Labels the frame does not
         carry keep their previous value (a three-phase meter's short overload frames
-        only carry ADIRn, ADCO and IINSTn). Numbers are read in place (parse_uint) and
-        text values are only decoded when they changed: a frame allocates next to
-        nothing once the reading has its shape."""
+        only carry ADIRn, ADCO and IINSTn). One kernel call finds and parses every
+        label of interest; text values are only decoded when they changed, so a frame
+        allocates next to nothing once the reading has its shape."""
         r.source = _SRC_STD if self.mode == "standard" else _SRC_HIST
         r.frames += 1
-        over = False
-        per_phase = False
         buf = self._dbuf
-        idx = self._didx
-        info = self._dinfo
-        hashes = self._dhash
-        codes = _CODES
-        for g in range(self._dn):
-            if info[4 * g + 2] != 1:
+        nums = self._nums
+        spans = self._spans
+        extract(buf, self._didx, self._dinfo, self._dhash, self._dn, _KEYS, len(_KEYS), _SLOTS,
+                nums, _NNUM, spans, _NSLOT)
+        imp = r.import_wh
+        for k in range(10):
+            v = nums[k]
+            if v >= 0:
+                while len(imp) <= k:
+                    imp.append(None)
+                imp[k] = v
+        v = nums[_S_EAST]
+        if v >= 0:
+            r.import_total_wh = v
+        v = nums[_S_EAIT]
+        if v >= 0:
+            r.export_wh = v
+        v = nums[_S_PAPP]
+        if v >= 0:
+            r.power_va = v
+        v = nums[_S_SINSTI]
+        if v >= 0:
+            r.export_va = v
+        r.power_va_phases = _phases(nums, _S_SINSTS1, r.power_va_phases)
+        v = nums[_S_IINST]
+        if v >= 0:
+            if r.current_a is None or len(r.current_a) != 1:
+                r.current_a = [v]
+            else:
+                r.current_a[0] = v
+        else:
+            r.current_a = _phases(nums, _S_I1, r.current_a)
+        r.voltage_v = _phases(nums, _S_U1, r.voltage_v)
+        over = -1
+        for k in range(_S_ADPS, _S_ADPS + 4):  # ADPS, ADIR1-3: current over the subscription
+            if nums[k] > over:
+                over = nums[k]
+        v = nums[_S_ISOUSC]
+        if v >= 0:
+            r.subscribed_a = v
+        v = nums[_S_PREF]
+        if v >= 0:
+            r.subscribed_kva = v
+        v = nums[_S_NTARF]
+        if v >= 0:
+            r.period_index = v
+        for slot in range(_NNUM, _NSLOT):
+            s = spans[2 * slot]
+            if not s:
                 continue
-            code = codes.get(hashes[g])
-            if code is None:
-                continue
-            le = info[4 * g]
-            hd = info[4 * g + 1]
-            vs = (hd or le) + 1
-            ve = idx[2 * g + 1] - 2
-            if code >= 300:
-                if code == _C_STGE:
-                    if not same(buf, vs, ve, self._stge_raw, len(self._stge_raw)):
-                        self._stge_raw = bytes(buf[vs:ve])
-                        _stge(r, self._stge_raw)
-                    if r.stge is not None and r.stge & 0x80:
-                        over = True  # reference power exceeded
-                elif code == _C_DATE:
-                    if hd and not same(buf, le + 1, hd, self._date_raw, len(self._date_raw)):
-                        self._date_raw = bytes(buf[le + 1:hd])
-                        r.time = self._date_raw.decode()
-                else:
-                    old = self._text.get(code, b"")
-                    if not same(buf, vs, ve, old, len(old)):
-                        raw = bytes(buf[vs:ve])
-                        self._text[code] = raw
-                        _text(r, code, raw)
-                continue
-            v = parse_uint(buf, vs, ve)
-            if v < 0:
-                continue  # a good checksum on a value of the wrong shape: keep the old one
-            if code < 200:
-                _put(r, "import_wh", code - 100, v)
-            elif code < 210:
-                if code == _C_EAST:
-                    r.import_total_wh = v
-                elif code == _C_EAIT:
-                    r.export_wh = v
-                elif code == _C_PAPP:
-                    r.power_va = v
-                else:
-                    r.export_va = v
-            elif code < 220:
-                _put(r, "power_va_phases", code - 210, v)
-            elif code == _C_IINST:
-                if r.current_a is None or len(r.current_a) != 1:
-                    r.current_a = [v]
-                else:
-                    r.current_a[0] = v
-            elif code < 230:
-                if not per_phase and r.current_a is not None and len(r.current_a) == 1:
-                    r.current_a = None  # IINST before, now IINSTn/IRMSn: per phase from here
-                per_phase = True
-                _put(r, "current_a", code - 220, v)
-            elif code < 240:
-                _put(r, "voltage_v", code - 230, v)
-            elif code < 250:  # ADPS, ADIR1-3: the largest current over the subscription
-                r.overload_a = v if not over or r.overload_a is None else max(v, r.overload_a)
-                over = True
-            elif code == _C_ISOUSC:
-                r.subscribed_a = v
-            elif code == _C_PREF:
-                r.subscribed_kva = v
-            elif code == _C_NTARF:
-                r.period_index = v
-        r.overload = over
-        if not over:
-            r.overload_a = None
+            e = spans[2 * slot + 1]
+            old = self._text.get(slot, b"")
+            if not same(buf, s, e, old, len(old)):
+                raw = bytes(buf[s:e])
+                self._text[slot] = raw
+                _text(r, slot, raw)
+        r.overload = over >= 0 or (spans[2 * _S_STGE] != 0 and r.stge is not None and r.stge & 0x80 != 0)
+        r.overload_a = over if over >= 0 else None
         return r
 
 
-def _put(r, name, k, v):
-    # r.<name>[k - 1] = v, growing the list the first time only
-    lst = getattr(r, name)
-    if lst is None:
-        lst = []
-        setattr(r, name, lst)
-    while len(lst) < k:
-        lst.append(None)
-    lst[k - 1] = v
+def _phases(nums, first, old):
+    # per-phase numbers nums[first:first + 3] into the list old (or a new one): three
+    # entries on a three-phase meter, one when only phase 1 is sent (single-phase)
+    n = 3 if nums[first + 1] >= 0 or nums[first + 2] >= 0 else (1 if nums[first] >= 0 else 0)
+    if n == 0:
+        return old
+    if old is None or len(old) != n:
+        old = [None] * n
+    for k in range(n):
+        v = nums[first + k]
+        if v >= 0:
+            old[k] = v
+    return old
 
 
-def _text(r, code, raw):
-    if code == _C_ID:
+def _text(r, slot, raw):
+    if slot == _S_ID:
         r.meter_id = raw.decode()
-    elif code == _C_OPTION:
+    elif slot == _S_OPTION:
         r.tariff_option = raw.decode().strip(" .")
-    elif code == _C_PTEC:
+    elif slot == _S_PTEC:
         r.period = raw.decode().strip(".")
         r.period_index = _PTEC_INDEX.get(raw)
         if raw[:2] in (b"HC", b"HP") and raw[2:] in _COLOUR:
             r.tempo_today = _COLOUR[raw[2:]]
-    elif code == _C_LTARF:
+    elif slot == _S_LTARF:
         r.period = raw.decode().strip()
-    elif code == _C_DEMAIN:
+    elif slot == _S_DEMAIN:
         r.tempo_tomorrow = _COLOUR.get(raw)
-    elif code == _C_MOTDETAT:
+    elif slot == _S_MOTDETAT:
         r.motdetat = raw.decode()
+    elif slot == _S_STGE:
+        try:
+            s = int(raw, 16)
+        except ValueError:
+            return
+        r.stge = s
+        r.tempo_today = TEMPO[(s >> 24) & 3]  # the status word is authoritative
+        r.tempo_tomorrow = TEMPO[(s >> 26) & 3]
+    elif slot == _S_DATE:
+        r.time = raw.decode()
     else:  # MSG1, MSG2
         m = r.messages or {}
-        m["MSG1" if code == _C_MSG1 else "MSG2"] = raw.decode().strip()
+        m["MSG1" if slot == _S_MSG1 else "MSG2"] = raw.decode().strip()
         r.messages = m
 
 
-def _stge(r, raw):
-    try:
-        s = int(raw, 16)
-    except ValueError:
-        return
-    r.stge = s
-    r.tempo_today = TEMPO[(s >> 24) & 3]  # the status word is authoritative
-    r.tempo_tomorrow = TEMPO[(s >> 26) & 3]
-
-
-def _codes():
+def _slots():
     t = {}
-    for k, name in ((1, "BASE"), (1, "HCHC"), (2, "HCHP"), (1, "EJPHN"), (2, "EJPHPM"),
-                    (1, "BBRHCJB"), (2, "BBRHPJB"), (3, "BBRHCJW"), (4, "BBRHPJW"),
-                    (5, "BBRHCJR"), (6, "BBRHPJR")):
-        t[name] = 100 + k
-    for k in range(1, 11):
-        t["EASF%02d" % k] = 100 + k
-    for k in (1, 2, 3):
-        t["SINSTS%d" % k] = 210 + k
-        t["IINST%d" % k] = 220 + k
-        t["IRMS%d" % k] = 220 + k
-        t["URMS%d" % k] = 230 + k
-        t["ADIR%d" % k] = 240 + k
-    for name, code in (("EAST", _C_EAST), ("EAIT", _C_EAIT), ("PAPP", _C_PAPP), ("SINSTS", _C_PAPP),
-                       ("SINSTI", 204), ("IINST", _C_IINST), ("ADPS", 240), ("ISOUSC", _C_ISOUSC),
-                       ("PREF", _C_PREF), ("NTARF", _C_NTARF), ("ADCO", _C_ID), ("ADSC", _C_ID),
-                       ("OPTARIF", _C_OPTION), ("NGTF", _C_OPTION), ("PTEC", _C_PTEC),
-                       ("LTARF", _C_LTARF), ("DEMAIN", _C_DEMAIN), ("MOTDETAT", _C_MOTDETAT),
-                       ("MSG1", _C_MSG1), ("MSG2", _C_MSG2), ("STGE", _C_STGE), ("DATE", _C_DATE)):
-        t[name] = code
-    return {label_hash(k.encode()): v for k, v in t.items()}
+    for k, name in ((0, "BASE"), (0, "HCHC"), (1, "HCHP"), (0, "EJPHN"), (1, "EJPHPM"),
+                    (0, "BBRHCJB"), (1, "BBRHPJB"), (2, "BBRHCJW"), (3, "BBRHPJW"),
+                    (4, "BBRHCJR"), (5, "BBRHPJR")):
+        t[name] = k
+    for k in range(10):
+        t["EASF%02d" % (k + 1)] = k
+    for k in range(3):
+        t["SINSTS%d" % (k + 1)] = _S_SINSTS1 + k
+        t["IINST%d" % (k + 1)] = _S_I1 + k
+        t["IRMS%d" % (k + 1)] = _S_I1 + k
+        t["URMS%d" % (k + 1)] = _S_U1 + k
+        t["ADIR%d" % (k + 1)] = _S_ADPS + 1 + k
+    for name, slot in (("EAST", _S_EAST), ("EAIT", _S_EAIT), ("PAPP", _S_PAPP), ("SINSTS", _S_PAPP),
+                       ("SINSTI", _S_SINSTI), ("IINST", _S_IINST), ("ADPS", _S_ADPS),
+                       ("ISOUSC", _S_ISOUSC), ("PREF", _S_PREF), ("NTARF", _S_NTARF),
+                       ("ADCO", _S_ID), ("ADSC", _S_ID), ("OPTARIF", _S_OPTION), ("NGTF", _S_OPTION),
+                       ("PTEC", _S_PTEC), ("LTARF", _S_LTARF), ("DEMAIN", _S_DEMAIN),
+                       ("MOTDETAT", _S_MOTDETAT), ("MSG1", _S_MSG1), ("MSG2", _S_MSG2),
+                       ("STGE", _S_STGE), ("DATE", _S_DATE)):
+        t[name] = slot
+    pairs = sorted((label_hash(k.encode()), v) for k, v in t.items())
+    return array("i", [h for h, _ in pairs]), bytes(v for _, v in pairs)
 
 
-_CODES = _codes()  # label hash -> field code (no two labels of either mode share a hash)
+_KEYS, _SLOTS = _slots()  # sorted label hashes (no two labels share one) and their slots
 
 
 def _split(buf, idx, info, g):

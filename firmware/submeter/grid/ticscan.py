@@ -16,11 +16,15 @@
 #   labels it wants without making a bytes object per group.
 # parse_uint(buf, s, e) -> int: decimal digits buf[s:e] (at most 9), or -1
 # same(buf, s, e, ref, n) -> 1 if buf[s:e] == ref[:n]
+# extract(fbuf, gidx, info, hashes, ng, keys, nkeys, slots, nums, nnum, spans, nslot)
+#   -> groups matched: the values of the labels in keys (sorted hashes, slot of each in
+#   slots), numbers parsed into nums[slot] (-2 absent, -1 not digits), text as
+#   (start, end) in spans[2 slot]; the last slot is DATE's horodate.
 try:
-    from .ticscan_viper import frame_scan, check_groups, parse_uint, same
+    from .ticscan_viper import frame_scan, check_groups, parse_uint, same, extract
     KERNEL = "viper"
 except Exception:  # no native emitter, or CPython
-    from .ticscan_py import frame_scan, check_groups, parse_uint, same
+    from .ticscan_py import frame_scan, check_groups, parse_uint, same, extract
     KERNEL = "python"
 
 

@@ -128,3 +128,40 @@ def same(buf, s, e, ref, n):
         if buf[s + i] != ref[i]:
             return 0
     return 1
+
+
+def extract(fbuf, gidx, info, hashes, ng, keys, nkeys, slots, nums, nnum, spans, nslot):
+    for j in range(nnum):
+        nums[j] = -2
+    for j in range(2 * nslot):
+        spans[j] = 0
+    found = 0
+    for g in range(ng):
+        if info[4 * g + 2] != 1:
+            continue
+        h = hashes[g]
+        lo = 0
+        hi = nkeys
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if keys[mid] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < nkeys and keys[lo] == h:
+            found += 1
+            slot = slots[lo]
+            le = info[4 * g]
+            hd = info[4 * g + 1]
+            vs = (hd if hd else le) + 1
+            ve = gidx[2 * g + 1] - 2
+            if slot < nnum:
+                nums[slot] = parse_uint(fbuf, vs, ve)
+            elif slot == nslot - 1:
+                if hd:
+                    spans[2 * slot] = le + 1
+                    spans[2 * slot + 1] = hd
+            else:
+                spans[2 * slot] = vs
+                spans[2 * slot + 1] = ve
+    return found

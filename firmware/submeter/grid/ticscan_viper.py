@@ -148,3 +148,64 @@ def same(buf: ptr8, s: int, e: int, ref: ptr8, n: int) -> int:
             return 0
         i += 1
     return 1
+
+
+@micropython.viper
+def extract(fbuf: ptr8, gidx: ptr16, info: ptr16, hashes: ptr32, ng: int, keys: ptr32,
+            nkeys: int, slots: ptr8, nums: ptr32, nnum: int, spans: ptr16, nslot: int) -> int:
+    # For each good group whose label hash is in keys (sorted), found by bisection:
+    # numeric slots (< nnum) get their value parsed into nums (-1: not digits), text
+    # slots get the (start, end) of their value (of the horodate for DATE) in spans.
+    # Slots no group filled read -2 / (0, 0). Returns how many groups matched.
+    j = 0
+    while j < nnum:
+        nums[j] = -2
+        j += 1
+    j = 0
+    while j < 2 * nslot:
+        spans[j] = 0
+        j += 1
+    found = 0
+    g = 0
+    while g < ng:
+        if info[4 * g + 2] == 1:
+            h = hashes[g]
+            lo = 0
+            hi = nkeys
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if keys[mid] < h:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < nkeys and keys[lo] == h:
+                found += 1
+                slot = int(slots[lo])
+                le = int(info[4 * g])
+                hd = int(info[4 * g + 1])
+                vs = le + 1
+                if hd:
+                    vs = hd + 1
+                ve = int(gidx[2 * g + 1]) - 2
+                if slot < nnum:
+                    v = -1
+                    if ve > vs and ve - vs <= 9:
+                        v = 0
+                        k = vs
+                        while k < ve:
+                            c = fbuf[k] - 48
+                            if c < 0 or c > 9:
+                                v = -1
+                                break
+                            v = v * 10 + c
+                            k += 1
+                    nums[slot] = v
+                elif slot == nslot - 1:  # DATE: the horodate is the value
+                    if hd:
+                        spans[2 * slot] = le + 1
+                        spans[2 * slot + 1] = hd
+                else:
+                    spans[2 * slot] = vs
+                    spans[2 * slot + 1] = ve
+        g += 1
+    return found
