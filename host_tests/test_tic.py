@@ -160,10 +160,10 @@ def test_kernels_and_twins_agree():
         d.feed(data)
         res = []
         for mod in (v, ticscan_py):
-            nums = array("i", bytes(4 * tic._NNUM))
-            spans = array("H", bytes(4 * tic._NSLOT))
+            nums = array("i", bytes(4 * tic.NUM_SLOTS))
+            spans = array("H", bytes(4 * tic.ALL_SLOTS))
             n = mod.extract(d._dbuf, d._didx, d._dinfo, d._dhash, d._dn, tic._KEYS, len(tic._KEYS),
-                            tic._SLOTS, nums, tic._NNUM, spans, tic._NSLOT)
+                            tic._SLOTS, nums, tic.NUM_SLOTS, spans, tic.ALL_SLOTS)
             res.append((n, list(nums), list(spans)))
         assert res[0] == res[1]
     for buf in (b"", b"0", b"123456789", b"1234567890", b"12a", b"999999999", b" 12"):

@@ -53,6 +53,8 @@ _S_MSG2 = const(38)
 _S_STGE = const(39)
 _S_DATE = const(40)      # the last slot: extract() gives DATE's horodate
 _NSLOT = const(41)
+NUM_SLOTS = _NNUM        # the same, visible from outside (tests)
+ALL_SLOTS = _NSLOT
 
 
 class TicDecoder:
