@@ -315,6 +315,7 @@ class Board:
             tod = lt[3] * 3600 + lt[4] * 60 + lt[5]
         self.time = SimTime(self.clock, tod)
         self.scenario = scenario or SCENARIOS[_env("SUBMETER_SCENARIO", "house")]()
+        self._meter_set = bool(meter or _env("SUBMETER_METER", ""))
         meter = meter or _env("SUBMETER_METER", "standard")  # what the simulated Linky sends
         self.meter = simtic.SimMeter(self.scenario, self.time, meter) if meter != "none" else None
         self.ct = [SimCT(self.scenario, self.time, i) for i in range(5)]
@@ -333,6 +334,8 @@ class Board:
     # -- surface ------------------------------------------------------------------------
     def configure(self, cfg):
         self.net = SimNet(cfg["http_host"])
+        if self.meter is not None and not self._meter_set and cfg["grid"] in ("tic_historic", "tic_standard"):
+            self.meter.mode = cfg["grid"][4:]  # a config fixing the TIC mode: the Linky sends that
         for k, inp in enumerate(cfg["inputs"]):  # the simulated CTs match the configured ones
             ch = self.ct[k]
             ch.k = 1.0 / VOLTAGE / inp["ct_ratio"] * inp["burden_ohm"] / (UV_PER_COUNT * 1e-6)

@@ -86,3 +86,16 @@ def test_olimex_board_surface_and_wiring():
         sys.path.remove("host_tests/fakes")
         for m in ("machine", "network", "olimex_esp32_poe"):
             sys.modules.pop(m, None)
+
+
+def test_sim_linky_sends_the_mode_the_config_asks_for():
+    import sim
+    from submeter import config
+    from submeter.clock import ManualClock
+    for grid, mode in (("tic_historic", "historic"), ("tic_standard", "standard"), ("auto", "standard")):
+        b = sim.Board(clock=ManualClock(), term="0", display=False)
+        b.configure(config.validate({"grid": grid}))
+        assert b.meter.mode == mode
+    b = sim.Board(clock=ManualClock(), term="0", display=False, meter="historic")
+    b.configure(config.validate({"grid": "tic_standard"}))
+    assert b.meter.mode == "historic"  # told explicitly: the simulated meter wins
