@@ -14,7 +14,7 @@ def run_for(coro_fn, real_ms):
     asyncio.run(main())
 
 
-def make(meter_mode, grid="auto", speed=200):
+def make(meter_mode, grid="auto", speed=100):
     import time
     import sim
     from submeter.clock import Clock
@@ -28,12 +28,12 @@ def test_mode_is_found_and_found_again_after_a_remote_switch():
     if not IS_MP:
         skip("asyncio.sleep_ms is MicroPython's")
     board, r = make("historic")
-    run_for(r.run, 400)          # ~80 s of meter time
+    run_for(r.run, 800)          # ~80 s of meter time
     assert r.locked and r.kind == "tic_historic" and r.decoder.mode == "historic"
     f0 = r.decoder.frames
     assert f0 >= 10
     board.meter.mode = "standard"   # Enedis switches the Linky to standard, remotely
-    run_for(r.run, 400)
+    run_for(r.run, 800)
     assert r.locked and r.kind == "tic_standard" and r.decoder.mode == "standard"
     assert r.decoder.frames > f0 + 10
     assert r.reading.source == "tic_standard" and r.reading.voltage_v == [230]
@@ -45,7 +45,7 @@ def test_reading_agrees_with_the_simulated_loads():
     import sim
     import simtic
     board, r = make("standard", grid="tic_standard")
-    run_for(r.run, 300)
+    run_for(r.run, 600)
     truth = sum(sim.Steady.watts) + simtic.BASE_LOAD_W
     g = r.reading
     assert g.power_va == int(truth) and g.current_a == [int(truth / 230 + 0.5)]

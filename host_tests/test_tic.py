@@ -232,3 +232,25 @@ def test_short_overload_frames_keep_the_other_values():
     d.feed(full)
     d.update(r)
     assert r.overload is False
+
+
+def test_producer_labels_and_overload_in_standard_mode():
+    # a Linky of a house with solar panels: injection index and power, and the status
+    # word's "reference power exceeded" bit as the overload warning
+    import simtic
+    sep = b"\t"
+    stge = (1 << 17) | (1 << 8) | (1 << 7) | (2 << 24) | (3 << 26)
+    frame = b"\x02" + b"".join((
+        simtic.group(b"ADSC", b"041776199277", sep), simtic.group(b"EAST", b"000123456", sep),
+        simtic.group(b"EASF01", b"000123456", sep), simtic.group(b"EAIT", b"000654321", sep),
+        simtic.group(b"SINSTS", b"00000", sep), simtic.group(b"SINSTI", b"02150", sep),
+        simtic.group(b"STGE", b"%08X" % stge, sep), simtic.group(b"DATE", b"", sep, b"E260704120000"),
+        simtic.group(b"DPM1", b"00", sep, b" 260704060000"))) + b"\x03"
+    d, _ = decode(frame)
+    assert d.groups_ok == 9 and d.frames == 1
+    r = d.update(GridReading())
+    assert r.export_wh == 654321 and r.export_va == 2150 and r.power_va == 0
+    assert r.stge_flags()["producer"] and r.overload is True and r.overload_a is None
+    assert (r.tempo_today, r.tempo_tomorrow) == ("white", "red")
+    assert r.time == "E260704120000"
+    assert d.values()["DPM1"] == (" 260704060000", "00")  # a horodate whose season is a space
