@@ -53,6 +53,10 @@ _S_MSG2 = const(38)
 _S_STGE = const(39)
 _S_DATE = const(40)      # the last slot: extract() gives DATE's horodate
 _NSLOT = const(41)
+# single numbers and the GridReading attribute each one sets
+_SCALARS = ((_S_EAST, "import_total_wh"), (_S_EAIT, "export_wh"), (_S_PAPP, "power_va"),
+            (_S_SINSTI, "export_va"), (_S_ISOUSC, "subscribed_a"), (_S_PREF, "subscribed_kva"),
+            (_S_NTARF, "period_index"))
 NUM_SLOTS = _NNUM        # the same, visible from outside (tests)
 ALL_SLOTS = _NSLOT
 
@@ -179,18 +183,10 @@ class TicDecoder:
                 while len(imp) <= k:
                     imp.append(None)
                 imp[k] = v
-        v = nums[_S_EAST]
-        if v >= 0:
-            r.import_total_wh = v
-        v = nums[_S_EAIT]
-        if v >= 0:
-            r.export_wh = v
-        v = nums[_S_PAPP]
-        if v >= 0:
-            r.power_va = v
-        v = nums[_S_SINSTI]
-        if v >= 0:
-            r.export_va = v
+        for slot, name in _SCALARS:
+            v = nums[slot]
+            if v >= 0:
+                setattr(r, name, v)
         r.power_va_phases = _phases(nums, _S_SINSTS1, r.power_va_phases)
         v = nums[_S_IINST]
         if v >= 0:
@@ -205,15 +201,6 @@ class TicDecoder:
         for k in range(_S_ADPS, _S_ADPS + 4):  # ADPS, ADIR1-3: current over the subscription
             if nums[k] > over:
                 over = nums[k]
-        v = nums[_S_ISOUSC]
-        if v >= 0:
-            r.subscribed_a = v
-        v = nums[_S_PREF]
-        if v >= 0:
-            r.subscribed_kva = v
-        v = nums[_S_NTARF]
-        if v >= 0:
-            r.period_index = v
         for slot in range(_NNUM, _NSLOT):
             s = spans[2 * slot]
             if not s:
