@@ -115,6 +115,31 @@ def test_readings_agree_with_the_objects():
         water = [values[c] for c in sorted(values) if kinds.get(c) == 7]
         assert r.gas_l == (gas[0] if gas else None), (name, r.gas_l, gas)
         assert r.water_l == (water[0] if water else None), (name, r.water_l, water)
+        o = exp["objects"]
+
+        def three(codes, scale):
+            vals = [milli(o[c]["value"]) if c in o and o[c].get("value") is not None else None for c in codes]
+            if vals == [None, None, None]:
+                return None
+            return [None if v is None else (v / 1000 if scale else v) for v in vals]
+
+        assert r.voltage_v == three(("1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0"), True), name
+        assert r.current_a == three(("1-0:31.7.0", "1-0:51.7.0", "1-0:71.7.0"), True), name
+        assert r.power_w_phases == three(("1-0:21.7.0", "1-0:41.7.0", "1-0:61.7.0"), False), name
+        if "1-0:1.6.0" in o:
+            assert r.peak_w == milli(o["1-0:1.6.0"]["value"]), name
+            assert (r.peak_time is None) == (o["1-0:1.6.0"].get("timestamp") is None), name
+        if "0-0:98.1.0" in o:
+            assert [p["w"] for p in r.peak_history] == [milli(i["value"]) for i in o["0-0:98.1.0"]["items"]]
+        if "0-0:96.3.10" in o:
+            assert r.breaker == int(o["0-0:96.3.10"]["value"])
+        if "0-0:96.1.1" in o and o["0-0:96.1.1"].get("value"):
+            v = o["0-0:96.1.1"]["value"]
+            try:  # an octet string sent as hex; anonymised ids ("xx...") stay as they came
+                v = "".join(chr(int(v[k:k + 2], 16)) for k in range(0, len(v), 2))
+            except ValueError:
+                pass
+            assert r.meter_id == v, name
         if "0-0:96.1.4" in exp["objects"]:
             assert r.meter_version == exp["objects"]["0-0:96.1.4"]["value"] and r.tariff_option == "BE"
 
@@ -199,6 +224,26 @@ def test_crc_kernels_match_the_definition():
             assert k(v, 0, len(v), 0, CRC_TABLE) == crc_bitwise(v)
             half = len(v) // 2  # continued over two calls, as over two chunks
             assert k(v, half, len(v), k(v, 0, half, 0, CRC_TABLE), CRC_TABLE) == crc_bitwise(v)
+
+
+def test_number_kernels_agree():
+    from submeter.grid import p1scan_py
+    from submeter.grid.p1 import milli as milli_text
+    kernels = [p1scan_py.milli_at]
+    if IS_MP:
+        from submeter.grid import p1scan_viper
+        kernels.append(p1scan_viper.milli_at)
+    for text in (b"000301.548*kWh)", b"0001)", b"228.1*V)", b"00.000*kW)", b"999999.999*kWh)",
+                 b"1234567.0*kWh)", b"12a)", b"1.2.3)", b")", b"5", b"000.27*A)"):
+        want = -1
+        try:
+            body = text.split(b"*")[0].rstrip(b")").decode()
+            if body and text.find(b")") >= 0 and len(body.split(".")[0].lstrip("0")) <= 6:
+                want = milli_text(body)
+        except ValueError:
+            pass
+        for k in kernels:
+            assert k(text, 0, len(text)) == want, (text, k(text, 0, len(text)), want)
 
 
 def test_scan_kernels_agree():

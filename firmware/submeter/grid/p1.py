@@ -8,7 +8,7 @@
 # objects are read (and allocated) only when asked, about once a second.
 from array import array
 
-from .p1scan import crc16, telegram_scan, CRC_TABLE, KERNEL
+from .p1scan import crc16, telegram_scan, milli_at, CRC_TABLE, KERNEL
 
 TELEGRAM_MAX = 2048   # real Belgian telegrams are 0.5-1.4 KB; DSMR allows 1024-character texts
 
@@ -30,6 +30,7 @@ class P1Decoder:
         self.overflows = 0      # telegrams longer than the buffer, dropped
         self.restarts = 0       # telegrams cut short by a new '/'
         self.kernel = KERNEL
+        self._text = {}         # raw text values last decoded by update()
 
     def feed(self, data, n=-1):
         """Decode data[:n] (all by default); returns the telegrams accepted."""
@@ -169,74 +170,162 @@ def hex_text(text):
         return text
 
 
-_PHASE_W = (("1-0:21.7.0", "1-0:41.7.0", "1-0:61.7.0"), ("1-0:22.7.0", "1-0:42.7.0", "1-0:62.7.0"))
-_VOLT = ("1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0")
-_AMP = ("1-0:31.7.0", "1-0:51.7.0", "1-0:71.7.0")
+def _key(obis):
+    return b"\n" + obis + b"("
+
+
+# the objects update() reads, found in the telegram by their OBIS code
+_K_IMPORT = (_key(b"1-0:1.8.1"), _key(b"1-0:1.8.2"))
+_K_EXPORT = (_key(b"1-0:2.8.1"), _key(b"1-0:2.8.2"))
+_K_IMPORT_TOTAL = _key(b"1-0:1.8.0")
+_K_POWER = _key(b"1-0:1.7.0")
+_K_EXPORT_W = _key(b"1-0:2.7.0")
+_K_PHASE_W = tuple(_key(o) for o in (b"1-0:21.7.0", b"1-0:41.7.0", b"1-0:61.7.0"))
+_K_PHASE_X = tuple(_key(o) for o in (b"1-0:22.7.0", b"1-0:42.7.0", b"1-0:62.7.0"))
+_K_VOLT = tuple(_key(o) for o in (b"1-0:32.7.0", b"1-0:52.7.0", b"1-0:72.7.0"))
+_K_AMP = tuple(_key(o) for o in (b"1-0:31.7.0", b"1-0:51.7.0", b"1-0:71.7.0"))
+_K_DEMAND = _key(b"1-0:1.4.0")
+_K_PEAK = _key(b"1-0:1.6.0")
+_K_HISTORY = _key(b"0-0:98.1.0")
+_K_TARIFF = _key(b"0-0:96.14.0")
+_K_BREAKER = _key(b"0-0:96.3.10")
+_K_LIMITER = _key(b"0-0:17.0.0")
+_K_FUSE = _key(b"1-0:31.4.0")
+_K_ID = (_key(b"0-0:96.1.1"), _key(b"0-0:96.1.0"))
+_K_VERSION_BE = _key(b"0-0:96.1.4")
+_K_VERSION = _key(b"1-3:0.2.8")
+_K_MESSAGE = _key(b"0-0:96.13.0")
+_K_TIME = _key(b"0-0:1.0.0")
+_K_MBUS_TYPE = tuple(_key(b"0-%d:24.1.0" % n) for n in range(1, 5))
+_K_MBUS = tuple(tuple(_key(b"0-%d:24.%s" % (n, o)) for o in (b"2.3", b"2.1", b"3.0")) for n in range(1, 5))
 
 
 def update(dec, r):
-    """Fill GridReading r from the decoder's current telegram."""
-    obj = dec.objects()
+    """Fill GridReading r from the decoder's current telegram. Numbers are read in
+    place (milli_at); text (ids, times, the peak history) is decoded only when it
+    changed, so a telegram allocates little once the reading has its shape."""
+    buf = dec._done
+    end = dec._len
     r.source = "p1"
     r.frames += 1
 
-    def val(obis, k=-1):
-        f = obj.get(obis)
-        return split_unit(f[k])[0] if f else None
-
-    def num(obis):
-        v = val(obis)
-        try:
-            return milli(v) if v is not None else None
-        except ValueError:
+    def num(key, field=0):
+        p = buf.find(key, 0, end)
+        if p < 0:
             return None
+        p += len(key)
+        while field:  # skip to the field wanted: (...)(...)
+            p = buf.find(b"(", p, end) + 1
+            if p <= 0:
+                return None
+            field -= 1
+        v = milli_at(buf, p, end)
+        return v if v >= 0 else None
 
-    mid = val("0-0:96.1.1") or val("0-0:96.1.0")
-    r.meter_id = hex_text(mid) if mid else None
-    r.meter_version = val("0-0:96.1.4") or val("1-3:0.2.8")
-    r.tariff_option = "BE" if "0-0:96.1.4" in obj else "NL"
-    t = val("0-0:96.14.0")
-    if t is not None and t.isdigit():
-        r.period_index = int(t)
-        r.period = "T%d" % int(t)
-    imp = [num("1-0:1.8.1"), num("1-0:1.8.2")]
-    if imp[0] is not None or imp[1] is not None:
-        r.import_wh = imp
-        r.import_total_wh = num("1-0:1.8.0") or sum(x for x in imp if x is not None)
-    exp = [num("1-0:2.8.1"), num("1-0:2.8.2")]
-    if exp[0] is not None or exp[1] is not None:
-        r.export_tariff_wh = exp
-        r.export_wh = sum(x for x in exp if x is not None)
-    p = num("1-0:1.7.0")
-    r.power_w = p
-    r.export_w = num("1-0:2.7.0")
-    ph = [num(o) for o in _PHASE_W[0]]
-    r.power_w_phases = ph if any(x is not None for x in ph) else None
-    ph = [num(o) for o in _PHASE_W[1]]
-    r.export_w_phases = ph if any(x is not None for x in ph) else None
-    v = [num(o) for o in _VOLT]
-    r.voltage_v = [x / 1000 if x is not None else None for x in v] if any(x is not None for x in v) else None
-    a = [num(o) for o in _AMP]
-    r.current_a = [x / 1000 if x is not None else None for x in a] if any(x is not None for x in a) else None
-    r.demand_w = num("1-0:1.4.0")
-    peak = obj.get("1-0:1.6.0")
-    if peak and len(peak) >= 2:
-        r.peak_time = timestamp(peak[0])
-        try:
-            r.peak_w = milli(split_unit(peak[1])[0])
-        except ValueError:
-            r.peak_w = None
-    r.peak_history = _peaks(obj.get("0-0:98.1.0"))
-    b = val("0-0:96.3.10")
-    r.breaker = int(b) if b is not None and b.isdigit() else None
-    r.limiter_w = num("0-0:17.0.0")
-    fuse = num("1-0:31.4.0")
-    r.fuse_a = fuse // 1000 if fuse is not None else None
-    msg = val("0-0:96.13.0")
-    r.messages = {"text": hex_text(msg)} if msg else None
-    r.time = timestamp(val("0-0:1.0.0") or "")
-    _mbus(obj, r)
+    i0 = num(_K_IMPORT[0])
+    i1 = num(_K_IMPORT[1])
+    if i0 is not None or i1 is not None:  # tariff 1 and 2 (Belgium: day, night)
+        r.import_wh = _pair(r.import_wh, i0, i1)
+        r.import_total_wh = num(_K_IMPORT_TOTAL) or (i0 or 0) + (i1 or 0)
+    e0 = num(_K_EXPORT[0])
+    e1 = num(_K_EXPORT[1])
+    if e0 is not None or e1 is not None:
+        r.export_tariff_wh = _pair(r.export_tariff_wh, e0, e1)
+        r.export_wh = (e0 or 0) + (e1 or 0)
+    r.power_w = num(_K_POWER)
+    r.export_w = num(_K_EXPORT_W)
+    r.power_w_phases = _three(r.power_w_phases, num, _K_PHASE_W, 1)
+    r.export_w_phases = _three(r.export_w_phases, num, _K_PHASE_X, 1)
+    r.voltage_v = _three(r.voltage_v, num, _K_VOLT, 1000)
+    r.current_a = _three(r.current_a, num, _K_AMP, 1000)
+    r.demand_w = num(_K_DEMAND)
+    r.peak_w = num(_K_PEAK, 1)
+    t = num(_K_TARIFF)
+    if t is not None:
+        r.period_index = t // 1000
+        r.period = _PERIOD[r.period_index] if r.period_index < len(_PERIOD) else "T%d" % r.period_index
+    b = num(_K_BREAKER)
+    r.breaker = b // 1000 if b is not None else None
+    r.limiter_w = num(_K_LIMITER)
+    f = num(_K_FUSE)
+    r.fuse_a = f // 1000 if f is not None else None
+    # text: decoded when it changed
+    cache = dec._text
+    raw = _text_of(buf, end, _K_ID[0]) or _text_of(buf, end, _K_ID[1])
+    if _changed(cache, "id", raw):
+        r.meter_id = hex_text(raw.decode()) if raw else None
+    be = _text_of(buf, end, _K_VERSION_BE)
+    raw = be or _text_of(buf, end, _K_VERSION)
+    if _changed(cache, "version", raw):
+        r.meter_version = raw.decode() if raw else None
+        r.tariff_option = "BE" if be else "NL"
+    raw = _text_of(buf, end, _K_MESSAGE)
+    if _changed(cache, "message", raw):
+        r.messages = {"text": hex_text(raw.decode())} if raw else None
+    raw = _text_of(buf, end, _K_TIME)
+    if _changed(cache, "time", raw):
+        r.time = timestamp(raw.decode()) if raw else None
+    raw = _text_of(buf, end, _K_PEAK)
+    if _changed(cache, "peak", raw):
+        r.peak_time = timestamp(raw.decode()) if raw else None
+    raw = _line_of(buf, end, _K_HISTORY)
+    if _changed(cache, "history", raw):
+        r.peak_history = _peaks(_fields(raw)) if raw else None
+    _mbus(buf, end, num, cache, r)
     return r
+
+
+_PERIOD = ("T0", "T1", "T2", "T3", "T4")
+
+
+def _pair(old, a, b):
+    if old is None or len(old) != 2:
+        old = [None, None]
+    old[0] = a
+    old[1] = b
+    return old
+
+
+def _three(old, num, keys, div):
+    a = num(keys[0])
+    b = num(keys[1])
+    c = num(keys[2])
+    if a is None and b is None and c is None:
+        return None
+    if old is None or len(old) != 3:
+        old = [None, None, None]
+    for k, v in ((0, a), (1, b), (2, c)):
+        old[k] = None if v is None else (v if div == 1 else v / div)
+    return old
+
+
+def _text_of(buf, end, key):
+    """The first field of an object, as bytes (None when the object is absent)."""
+    p = buf.find(key, 0, end)
+    if p < 0:
+        return None
+    p += len(key)
+    q = buf.find(b")", p, end)
+    return bytes(memoryview(buf)[p:q]) if q >= p else None
+
+
+def _line_of(buf, end, key):
+    p = buf.find(key, 0, end)
+    if p < 0:
+        return None
+    q = buf.find(b"\r", p + 1, end)
+    return bytes(memoryview(buf)[p + len(key) - 1:q if q > 0 else end])
+
+
+def _fields(line):
+    return [f.decode() for f in line.strip(b"()").split(b")(")]
+
+
+def _changed(cache, name, raw):
+    if cache.get(name, 0) == raw:
+        return False
+    cache[name] = raw
+    return True
 
 
 def _peaks(fields):
@@ -256,31 +345,36 @@ def _peaks(fields):
     return out
 
 
-def _mbus(obj, r):
+def _mbus(buf, end, num, cache, r):
     # M-Bus channels are assigned at installation: find gas and water by device type
-    # (0-n:24.1.0: 003 gas, 007 water), not by channel number
-    r.gas_l = r.gas_time = r.water_l = r.water_time = None
-    for n in range(1, 5):
-        kind = obj.get("0-%d:24.1.0" % n)
-        kind = int(kind[0]) if kind and kind[0].isdigit() else None
-        for obis in ("0-%d:24.2.3" % n, "0-%d:24.2.1" % n, "0-%d:24.3.0" % n):
-            f = obj.get(obis)
-            if not f or len(f) < 2:
+    # (0-n:24.1.0: 003 gas, 007 water), not by channel number; no type: gas (DSMR 2.2/3)
+    gas = water = None
+    for n in range(4):
+        kind = num(_K_MBUS_TYPE[n])
+        kind = None if kind is None else kind // 1000
+        if kind not in (None, 3, 7):
+            continue
+        for k, key in enumerate(_K_MBUS[n]):
+            if buf.find(key, 0, end) < 0:
                 continue
-            value, unit = split_unit(f[-1])
-            if unit is None and len(f) >= 3:
-                unit = f[-2]  # DSMR 2.2: (...)(m3) then the value on the next line
-            try:
-                litres = milli(value)
-            except ValueError:
+            if k == 2:  # DSMR 2.2: 0-n:24.3.0(ts)(..)(..)(..)(obis)(m3) then "(value)" on the next line
+                p = buf.find(key, 0, end)
+                q = buf.find(b"\n(", p, end)
+                v = milli_at(buf, q + 2, end) if q > 0 else -1
+                v = v if v >= 0 else None
+            else:
+                v = num(key, 1)
+            if v is None:
                 continue
-            if unit is not None and unit.lower() not in ("m3", "m\u00b3"):
-                continue
-            water = kind == 7
-            if kind not in (None, 3, 7):
-                continue
-            if water and r.water_l is None:
-                r.water_l, r.water_time = litres, timestamp(f[0])
-            elif not water and r.gas_l is None:
-                r.gas_l, r.gas_time = litres, timestamp(f[0])
+            if kind == 7:
+                if water is None:
+                    water = (v, n, key)
+            elif gas is None:
+                gas = (v, n, key)
             break
+    r.gas_l = gas[0] if gas else None
+    r.water_l = water[0] if water else None
+    for name, found in (("gas", gas), ("water", water)):
+        raw = _text_of(buf, end, found[2]) if found else None
+        if _changed(cache, name + "_time", raw):
+            setattr(r, name + "_time", timestamp(raw.decode()) if raw else None)

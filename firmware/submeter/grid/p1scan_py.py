@@ -43,3 +43,41 @@ def telegram_scan(src, i, n, buf, st):
     st[1] = pos
     st[4] = ev
     return i
+
+
+def milli_at(buf, p, end):
+    v = 0
+    frac = -1
+    digits = 0
+    seen = 0
+    while p < end:
+        c = buf[p]
+        if c == 42 or c == 41:
+            break
+        if c == 46:
+            if frac >= 0:
+                return -1
+            frac = 0
+        elif 48 <= c <= 57:
+            seen = 1
+            if frac >= 0:
+                if frac < 3:
+                    v = v * 10 + (c - 48)
+                frac += 1
+            else:
+                if v > 0:
+                    digits += 1
+                if digits > 5:
+                    return -1
+                v = v * 10 + (c - 48)
+        else:
+            return -1
+        p += 1
+    if p >= end or not seen:
+        return -1
+    if frac < 0:
+        frac = 0
+    while frac < 3:
+        v = v * 10
+        frac += 1
+    return v

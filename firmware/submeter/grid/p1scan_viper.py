@@ -56,3 +56,44 @@ def telegram_scan(src: ptr8, i: int, n: int, buf: ptr8, st: ptr32) -> int:
     st[1] = pos
     st[4] = ev
     return i
+
+
+@micropython.viper
+def milli_at(buf: ptr8, p: int, end: int) -> int:
+    # The decimal at buf[p:] up to '*' or ')' as thousandths ("000301.548" -> 301548,
+    # "0001" -> 1000); -1 if it is not a number of at most 9 significant digits + 3 decimals.
+    v = 0
+    frac = -1
+    digits = 0
+    seen = 0
+    while p < end:
+        c = buf[p]
+        if c == 42 or c == 41:  # '*' or ')'
+            break
+        if c == 46:  # '.'
+            if frac >= 0:
+                return -1
+            frac = 0
+        elif c >= 48 and c <= 57:
+            seen = 1
+            if frac >= 0:
+                if frac < 3:
+                    v = v * 10 + (c - 48)
+                frac += 1
+            else:
+                if v > 0:
+                    digits += 1
+                if digits > 5:
+                    return -1
+                v = v * 10 + (c - 48)
+        else:
+            return -1
+        p += 1
+    if p >= end or not seen:
+        return -1
+    if frac < 0:
+        frac = 0
+    while frac < 3:
+        v = v * 10
+        frac += 1
+    return v
