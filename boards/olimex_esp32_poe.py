@@ -112,11 +112,18 @@ class Board:
 
     def grid_port(self, kind):
         """A UART set up for the grid meter's customer port: TIC (historic 1200 Bd or
-        standard 9600 Bd, 7E1) or P1 (115200 8N1, inverted, data request raised)."""
+        standard 9600 Bd, 7E1) or P1 (115200 8N1, or 9600 7E1 for DSMR 2.2/3; inverted,
+        data request raised); None for a kind this board does not know."""
         if kind == "p1":
             self._p1_request.value(1)
             return UART(2, baudrate=115200, bits=8, parity=None, stop=1, rx=GRID_RX,
                         invert=UART.INV_RX, rxbuf=4096)
+        if kind == "p1_legacy":  # DSMR 2.2/3: 9600 Bd 7E1, inverted, no CRC
+            self._p1_request.value(1)
+            return UART(2, baudrate=9600, bits=7, parity=0, stop=1, rx=GRID_RX,
+                        invert=UART.INV_RX, rxbuf=4096)
+        if kind not in ("tic_standard", "tic_historic"):
+            return None
         self._p1_request.value(0)
         baud = 9600 if kind == "tic_standard" else 1200
         return UART(2, baudrate=baud, bits=7, parity=0, stop=1, rx=GRID_RX, rxbuf=2048)

@@ -12,7 +12,7 @@
 #
 # Environment: SUBMETER_SCENARIO (house | steady), SUBMETER_SPEED (clock speed factor),
 # SUBMETER_START (HH:MM, scenario time of day at boot), SUBMETER_HTTP_PORT,
-# SUBMETER_METER (standard | historic | none: the TIC the simulated Linky sends),
+# SUBMETER_METER (standard | historic | p1 | none: a Linky's TIC, a Fluvius P1 meter),
 # SUBMETER_DATA (data directory), SUBMETER_TERM (0 = never draw the screen, big = draw it
 # with half blocks in a 130-column terminal instead of braille in 80 columns).
 import math
@@ -298,7 +298,8 @@ class Board:
         """Everything comes from the environment (see the top of this file) unless given:
         scenario: an object with power(i, t) and pf; clock: a Clock or ManualClock;
         term: "0", "1" or "big"; display: False for no display (CPython has no framebuf);
-        meter: "standard", "historic" (the TIC mode the simulated Linky sends) or "none"."""
+        meter: "standard", "historic" (the TIC mode the simulated Linky sends), "p1" (a
+        Fluvius meter) or "none"."""
         self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(_env("SUBMETER_HTTP_PORT", "8080"))}
         self.data_dir = _env("SUBMETER_DATA", "build/sim-data")
         try:
@@ -334,8 +335,10 @@ class Board:
     # -- surface ------------------------------------------------------------------------
     def configure(self, cfg):
         self.net = SimNet(cfg["http_host"])
-        if self.meter is not None and not self._meter_set and cfg["grid"] in ("tic_historic", "tic_standard"):
-            self.meter.mode = cfg["grid"][4:]  # a config fixing the TIC mode: the Linky sends that
+        if self.meter is not None and not self._meter_set and cfg["grid"] in ("tic_historic", "tic_standard", "p1"):
+            # a config naming the meter: the simulated one is that meter
+            self.meter.mode = cfg["grid"][4:] if cfg["grid"].startswith("tic_") else "p1"
+            self.meter.period_s = 1.0 if self.meter.mode == "p1" else None
         for k, inp in enumerate(cfg["inputs"]):  # the simulated CTs match the configured ones
             ch = self.ct[k]
             ch.k = 1.0 / VOLTAGE / inp["ct_ratio"] * inp["burden_ohm"] / (UV_PER_COUNT * 1e-6)
@@ -343,9 +346,9 @@ class Board:
     def grid_port(self, kind):
         """The simulated Linky's line, as a UART opened for `kind` (tic_standard 9600 Bd,
         tic_historic 1200 Bd); opened at the wrong rate it reads noise, as a real one."""
-        if self.meter is None or kind not in simtic.KIND_BAUD:
+        if self.meter is None or kind not in simtic.KIND_LINE:
             return None
-        return simtic.SimUart(self.meter, self.time, simtic.KIND_BAUD[kind])
+        return simtic.SimUart(self.meter, self.time, simtic.KIND_LINE[kind])
 
     def background(self, app):
         self._stop = asyncio.Event()

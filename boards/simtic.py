@@ -1,16 +1,20 @@
-# The simulated grid meter (for boards/sim.py): a Linky that agrees with the simulated
-# loads, sending its TIC frames byte by byte at the real line rate over a simulated UART.
+# The simulated grid meter (for boards/sim.py), agreeing with the simulated loads: a
+# Linky sending its TIC frames byte by byte at the real line rate, or a Fluvius meter
+# (Sagemcom S211) sending a P1 telegram (e-MUCS 1.7.1, valid CRC) every second.
 #
 # Power = the five metered circuits + an unmetered base load; its energy goes to the
-# off-peak index from 22:00 to 06:00 ("HC" option), else to the peak index. The port
-# can be opened at the wrong baud rate, as a real one can: it then reads line noise.
+# off-peak index from 22:00 to 06:00 (TIC "HC" option; P1 tariff 2, night), else to the
+# peak one. The port can be opened at the wrong setting, as a real one can: it then
+# reads line noise.
 import random
 
 BASE_LOAD_W = 180.0     # circuits the sub-meter does not meter
 VOLTAGE = 230
 SEP = {"historic": b" ", "standard": b"\t"}
-BAUD = {"historic": 1200, "standard": 9600}
-KIND_BAUD = {"tic_historic": 1200, "tic_standard": 9600}
+# the line setting each meter mode sends with, and the one each port kind opens with
+LINE = {"historic": (1200, 7), "standard": (9600, 7), "p1": (115200, 8)}
+KIND_LINE = {"tic_historic": (1200, 7), "tic_standard": (9600, 7), "p1": (115200, 8),
+             "p1_legacy": (9600, 7)}
 
 
 def group(label, value, sep, horodate=None):
@@ -35,6 +39,10 @@ class SimMeter:
         self.mj = [0, 0]
         self.t_last = None
         self.frames = 0
+        self.peak_w = 0.0
+        self.peak_ts = b"261101000000W"
+        if mode == "p1":
+            self.period_s = 1.0  # DSMR 5 / e-MUCS: a telegram every second
 
     def power_w(self, t):
         return sum(self.scenario.power(i, t) for i in range(5)) + BASE_LOAD_W
@@ -47,12 +55,16 @@ class SimMeter:
             self.mj[k] = mj % 3600000
         self.t_last = t
 
+    period_s = None  # TIC: frames back to back
+
     def frame(self):
         t = self.time.now_s()
         self._integrate(t)
         self.frames += 1
         p = self.power_w(t)
         hc = off_peak(t)
+        if self.mode == "p1":
+            return self._telegram(t, p, hc)
         va = int(p)
         amps = int(p / VOLTAGE + 0.5)
         sep = SEP[self.mode]
@@ -91,17 +103,54 @@ class SimMeter:
         return b"\x02" + b"".join(g) + b"\x03"
 
 
+    def _telegram(self, t, p, night):
+        tod = int(t) % 86400
+        ts = b"261123%02d%02d%02dW" % (tod // 3600, tod // 60 % 60, tod % 60)
+        kw = b"%02d.%03d" % (int(p) // 1000, int(p) % 1000)
+        amps = p / VOLTAGE
+        if p > self.peak_w:
+            self.peak_w, self.peak_ts = p, ts
+        gas = 92287 + int(t / 36)  # litres: 0.1 m3 an hour
+        lines = [b"/FLU5\\253769484_A", b"", b"0-0:96.1.4(50217)",
+                 b"0-0:96.1.1(3153414731313030303037313930)", b"0-0:1.0.0(" + ts + b")",
+                 b"1-0:1.8.1(%06d.%03d*kWh)" % divmod(self.wh[1], 1000),
+                 b"1-0:1.8.2(%06d.%03d*kWh)" % divmod(self.wh[0], 1000),
+                 b"1-0:2.8.1(000000.000*kWh)", b"1-0:2.8.2(000000.000*kWh)",
+                 b"0-0:96.14.0(%04d)" % (2 if night else 1), b"1-0:1.4.0(" + kw + b"*kW)",
+                 b"1-0:1.6.0(" + self.peak_ts + b")(%02d.%03d*kW)" % (int(self.peak_w) // 1000, int(self.peak_w) % 1000),
+                 b"0-0:98.1.0(0)(1-0:1.6.0)(1-0:1.6.0)()",
+                 b"1-0:1.7.0(" + kw + b"*kW)", b"1-0:2.7.0(00.000*kW)", b"1-0:21.7.0(" + kw + b"*kW)",
+                 b"1-0:22.7.0(00.000*kW)", b"1-0:32.7.0(%03d.0*V)" % VOLTAGE,
+                 b"1-0:31.7.0(%03d.%02d*A)" % (int(amps), int(amps * 100) % 100),
+                 b"0-0:96.3.10(1)", b"0-0:17.0.0(999.9*kW)", b"1-0:31.4.0(999*A)", b"0-0:96.13.0()",
+                 b"0-1:24.1.0(003)", b"0-1:96.1.1(37464C4F32313233303838303237)", b"0-1:24.4.0(1)",
+                 b"0-1:24.2.3(" + ts + b")(%05d.%03d*m3)" % divmod(gas, 1000), b"!"]
+        body = b"\r\n".join(lines)
+        return body + b"%04X\r\n" % crc16(body)
+
+
+def crc16(data):
+    """CRC-16/ARC, from its definition (the simulator's own, not the firmware's)."""
+    c = 0
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
+    return c
+
+
 class SimUart:
     """The meter's line as a UART opened at some baud rate: any(), readinto(buf, n)."""
 
     RXBUF = 2048
 
-    def __init__(self, meter, simtime, baud, seed=1):
+    def __init__(self, meter, simtime, line, seed=1):
         self.meter = meter
         self.time = simtime
-        self.baud = baud
-        self.match = BAUD[meter.mode] == baud
+        self.baud = line[0]
+        self.match = LINE[meter.mode] == line
         self.t0 = simtime.now_s()
+        self.next_t = self.t0
         self.emitted = 0
         self.line = bytearray()   # bytes the meter has put on the line but not yet sent
         self.rx = bytearray()     # bytes received, not yet read
@@ -110,16 +159,23 @@ class SimUart:
         self.noise = 0
 
     def _receive(self):
-        due = int((self.time.now_s() - self.t0) * BAUD[self.meter.mode] / 10) - self.emitted
+        now = self.time.now_s()
+        rate = LINE[self.meter.mode][0]
+        due = int((now - self.t0) * rate / 10) - self.emitted
         if due <= 0:
             return
-        if self.match:
+        if self.match and self.meter.period_s:  # P1: a whole telegram every period
+            chunk = bytearray()
+            while self.next_t <= now:
+                chunk += self.meter.frame()
+                self.next_t += self.meter.period_s
+        elif self.match:
             while len(self.line) < due:
                 self.line += self.meter.frame()
             chunk = self.line[:due]
             self.line = self.line[due:]
         else:  # the wrong baud rate: framing errors and noise, now and then an STX or LF
-            n = max(1, due * self.baud // BAUD[self.meter.mode]) if self.baud < BAUD[self.meter.mode] else due
+            n = max(1, due * self.baud // rate) if self.baud < rate else due
             chunk = bytes(self.rng.getrandbits(7) for _ in range(min(n, 512)))
         self.emitted += due
         self.rx += chunk

@@ -41,7 +41,7 @@ def test_sim_board_surface():
     check_surface(b, config.validate(b.CONFIG))
     port = b.grid_port("tic_historic")
     assert port.any() >= 0 and port.readinto(bytearray(8), 8) >= 0
-    assert b.grid_port("p1") is None  # no simulated P1 meter yet
+    assert b.grid_port("p1").any() >= 0 and b.grid_port("rs485") is None  # unknown kinds: none
 
 
 def test_olimex_board_surface_and_wiring():
@@ -75,6 +75,9 @@ def test_olimex_board_surface_and_wiring():
         p1 = b.grid_port("p1")
         assert p1.args[1:4] == (115200, 8, None) and p1.args[6] == machine.UART.INV_RX
         assert b._p1_request.value() == 1
+        legacy = b.grid_port("p1_legacy")
+        assert legacy.args[1:4] == (9600, 7, 0) and legacy.args[6] == machine.UART.INV_RX
+        assert b.grid_port("rs485") is None
         # the ladder: nothing pressed reads the rail; BUT1 pulls to 0 = back
         machine.ADC.reading = 65535
         b.buttons["back"].ladder._t = None

@@ -18,10 +18,10 @@ def make(meter_mode, grid="auto", speed=100):
     import time
     import sim
     from submeter.clock import Clock
-    from submeter.grid.reader import TicReader
+    from submeter.grid.reader import GridReader
     board = sim.Board(scenario=sim.Steady(), clock=Clock(speed, time.ticks_ms), term="0",
                       display=False, meter=meter_mode)
-    return board, TicReader(board, board.clock, grid)
+    return board, GridReader(board, board.clock, grid)
 
 
 def test_mode_is_found_and_found_again_after_a_remote_switch():
@@ -29,13 +29,13 @@ def test_mode_is_found_and_found_again_after_a_remote_switch():
         skip("asyncio.sleep_ms is MicroPython's")
     board, r = make("historic")
     run_for(r.run, 800)          # ~80 s of meter time
-    assert r.locked and r.kind == "tic_historic" and r.decoder.mode == "historic"
-    f0 = r.decoder.frames
+    assert r.locked and r.kind == "tic_historic" and r.decoder.d.mode == "historic"
+    f0 = r.decoder.d.frames
     assert f0 >= 10
     board.meter.mode = "standard"   # Enedis switches the Linky to standard, remotely
     run_for(r.run, 800)
-    assert r.locked and r.kind == "tic_standard" and r.decoder.mode == "standard"
-    assert r.decoder.frames > f0 + 10
+    assert r.locked and r.kind == "tic_standard" and r.decoder.d.mode == "standard"
+    assert r.decoder.d.frames > f0 + 10
     assert r.reading.source == "tic_standard" and r.reading.voltage_v == [230]
 
 
@@ -51,7 +51,7 @@ def test_reading_agrees_with_the_simulated_loads():
     assert g.power_va == int(truth) and g.current_a == [int(truth / 230 + 0.5)]
     assert 12345678 + 23456789 < g.import_total_wh <= sum(board.meter.wh)  # the index moves
     assert g.period_index in (1, 2) and g.import_wh[:2] != [None, None]
-    assert r.switches == 0 and r.decoder.groups_bad == 0 and r.decoder.malformed == 0
+    assert r.switches == 0 and r.decoder.d.groups_bad == 0 and r.decoder.d.malformed == 0
 
 
 def test_no_grid_meter_ends_the_task_quietly():
@@ -59,4 +59,31 @@ def test_no_grid_meter_ends_the_task_quietly():
         skip("asyncio.sleep_ms is MicroPython's")
     board, r = make("none")
     run_for(r.run, 50)
-    assert r.decoder.frames == 0 and not r.locked
+    assert r.decoder is None and not r.locked
+
+
+def test_a_p1_meter_is_found_and_read():
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    import sim
+    import simtic
+    board, r = make("p1")
+    run_for(r.run, 1200)    # the TIC settings first (6 s each), then P1
+    assert r.locked and r.kind == "p1" and r.state()["protocol"] == "p1"
+    assert r.decoder.d.crc_errors == 0 and r.decoder.d.telegrams >= 10
+    g = r.reading
+    truth = sum(sim.Steady.watts) + simtic.BASE_LOAD_W
+    assert g.source == "p1" and g.power_w == int(truth) and g.tariff_option == "BE"
+    assert g.gas_l is not None and g.import_wh[0] is not None
+
+
+def test_a_meter_swapped_from_tic_to_p1_gives_a_fresh_reading():
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    board, r = make("standard")
+    run_for(r.run, 400)
+    assert r.reading.source == "tic_standard"
+    board.meter.mode = "p1"          # the utility replaced the meter
+    board.meter.period_s = 1.0
+    run_for(r.run, 2000)
+    assert r.kind == "p1" and r.reading.source == "p1" and r.reading.stge is None

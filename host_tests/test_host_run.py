@@ -183,6 +183,34 @@ def test_broken_config_and_busy_port_do_not_stop_the_meter(tmp_path):
         proc.wait(timeout=10)
 
 
+def test_a_belgian_p1_meter_is_found_on_its_own(tmp_path):
+    # the same firmware, config untouched (grid: auto), wired to a Fluvius meter
+    port = free_port()
+    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="50",
+               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0", SUBMETER_METER="p1",
+               MICROPYPATH="firmware:boards:build/lib:.frozen")
+    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        t0 = time.monotonic()
+        g = None
+        while time.monotonic() - t0 < 20:
+            try:
+                g = json.loads(get(port, "/api/state", timeout=1)[2])["grid"]
+                if g["reading"] and g["reading"]["source"] == "p1":
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert g and g["reading"] and g["reading"]["source"] == "p1", g
+        assert g["port"] == "p1" and g["locked"] and g["checksum_errors"] == 0
+        assert g["reading"]["power_w"] == int(sum(sim.Steady.watts) + simtic.BASE_LOAD_W)
+        assert "%d W" % g["reading"]["power_w"] in get(port, "/")[2].decode()  # and the page says so
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

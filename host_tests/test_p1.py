@@ -121,6 +121,8 @@ def test_readings_agree_with_the_objects():
             vals = [milli(o[c]["value"]) if c in o and o[c].get("value") is not None else None for c in codes]
             if vals == [None, None, None]:
                 return None
+            if vals[1] is None and vals[2] is None:
+                vals = vals[:1]  # single-phase
             return [None if v is None else (v / 1000 if scale else v) for v in vals]
 
         assert r.voltage_v == three(("1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0"), True), name

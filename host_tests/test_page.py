@@ -52,3 +52,12 @@ def test_page_shows_the_grid_meter():
                                                      "power_va": 2840, "overload": True}}
     html = b"".join(page_chunks(s, cfg)).decode()
     assert "Grid meter: tic_standard \u00b7 HEURE &lt;CREUSE&gt; \u00b7 2840 VA \u00b7 OVERLOAD" in html
+
+
+def test_page_shows_a_p1_meter_in_watts():
+    cfg = config.validate({})
+    s = snap(["a"] * 5)
+    s["grid"] = {"port": "p1", "reading": {"source": "p1", "period": "T1", "power_va": None,
+                                           "power_w": 4360, "overload": False}}
+    html = b"".join(page_chunks(s, cfg)).decode()
+    assert "Grid meter: p1 \u00b7 T1 \u00b7 4360 W" in html

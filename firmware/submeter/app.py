@@ -13,7 +13,7 @@ from .ledger import Ledger
 from .sums import KERNEL
 from .ui import Buttons, Screens
 from .web import Server
-from .grid.reader import TicReader
+from .grid.reader import GridReader
 
 
 _sink = print
@@ -44,7 +44,7 @@ class App:
         self.web = Server(self.state, cfg)
         self.screens = Screens(board.display, cfg) if board.display is not None else None
         self.buttons = Buttons(board.buttons) if board.buttons else None
-        self.grid = TicReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
+        self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
         self._led_on_at = None
         if self.grid:
             self.grid.on_frame = self._grid_frame

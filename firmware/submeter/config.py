@@ -4,7 +4,7 @@ from micropython import const
 import json
 
 USAGES = ("heating", "cooling", "hot_water", "sockets", "other")
-GRID_MODES = ("auto", "tic_standard", "tic_historic", "none")
+GRID_MODES = ("auto", "tic", "tic_standard", "tic_historic", "p1", "none")
 
 DEFAULTS = {
     "lang": "en",             # "en" or "fr": screen and page labels
@@ -15,7 +15,7 @@ DEFAULTS = {
     "period_ms": 1000,        # how often every input is measured
     "window_cycles": 10,      # mains cycles per measurement window
     "max_gap_ms": 30000,      # longest interval one reading may cover
-    "grid": "auto",           # grid-meter input: auto, tic_standard, tic_historic, none
+    "grid": "auto",           # grid-meter input: auto, tic, tic_standard, tic_historic, p1, none
     "http_host": "0.0.0.0",
     "http_port": 80,
     "http_max_clients": 4,

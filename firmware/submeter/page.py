@@ -47,7 +47,7 @@ row.querySelector('.w').textContent=i.w.toFixed(1);row.querySelector('.a').textC
 row.querySelector('.kwh').textContent=i.kwh;row.querySelector('.cost').textContent=i.cost.toFixed(2);}
 }catch(e){}}
 function gridText(g){if(!g)return '';const r=g.reading;if(!r)return '%s: '+(g.port||'-')+' \u2026';
-return '%s: '+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va==null?'-':r.power_va+' VA')+
+return '%s: '+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va!=null?r.power_va+' VA':r.power_w!=null?r.power_w+' W':'-')+
 (r.overload?' \u00b7 OVERLOAD':'');}
 setInterval(tick,2000);
 </script></body></html>
@@ -79,6 +79,7 @@ def grid_text(g, title):
     r = g.get("reading")
     if not r:
         return "%s: %s \u2026" % (title, g.get("port") or "-")
-    va = "-" if r["power_va"] is None else "%d VA" % r["power_va"]
+    va = ("%d VA" % r["power_va"] if r.get("power_va") is not None else
+          "%d W" % r["power_w"] if r.get("power_w") is not None else "-")
     return "%s: %s \u00b7 %s \u00b7 %s%s" % (title, r["source"], r["period"] or "-", va,
                                            " \u00b7 OVERLOAD" if r["overload"] else "")

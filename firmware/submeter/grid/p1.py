@@ -292,10 +292,12 @@ def _three(old, num, keys, div):
     c = num(keys[2])
     if a is None and b is None and c is None:
         return None
-    if old is None or len(old) != 3:
-        old = [None, None, None]
+    n = 1 if b is None and c is None else 3  # a single-phase meter sends phase 1 only
+    if old is None or len(old) != n:
+        old = [None] * n
     for k, v in ((0, a), (1, b), (2, c)):
-        old[k] = None if v is None else (v if div == 1 else v / div)
+        if k < n:
+            old[k] = None if v is None else (v if div == 1 else v / div)
     return old
 
 

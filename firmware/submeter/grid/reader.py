@@ -1,49 +1,105 @@
 # The grid-meter input as an asyncio task: reads the UART the board opened, feeds the
-# decoder, keeps a GridReading, and finds the meter's mode by itself.
+# decoder for that setting (TIC or P1), keeps one GridReading, and finds the meter by
+# itself.
 #
-# Mode detection: a TIC port is opened at 9600 Bd (Linky standard) and, when no good
-# group arrives within `listen_ms`, at 1200 Bd (historic), and so on in turn. Once
-# frames come, the mode holds until the line has been silent or has carried nothing
-# but bad groups for `listen_ms`: then detection starts again. So when Enedis switches
-# a Linky from historic to standard remotely, the meter is found again in seconds.
+# Detection: each candidate setting is tried in turn (TIC standard 9600 Bd, TIC historic
+# 1200 Bd, P1 115200 Bd 8N1 inverted, P1 DSMR 2.2/3 9600 Bd 7E1, as the config allows);
+# a setting holds as soon as good data comes, and is given up when the line has been
+# silent or has carried nothing good for `listen_ms`: then detection starts again. So
+# when Enedis switches a Linky from historic to standard remotely, or the meter is
+# replaced, it is found again in seconds.
 import asyncio
 
 from micropython import const
 
 from ..clock import ticks_diff
 from .reading import GridReading
-from .tic import TicDecoder
 
-POLL_MS = const(40)      # 9600 Bd fills 40 ms with ~40 bytes: far below any UART rxbuf
-LISTEN_MS = const(6000)  # a frame every 1-2 s: 6 s without one means the wrong mode
+POLL_MS = const(40)      # 115200 Bd fills 40 ms with ~460 bytes: within any UART rxbuf here
+LISTEN_MS = const(6000)  # TIC frames every 1-2 s, P1 telegrams every 1 s (DSMR 4: 10 s)
+
+CANDIDATES = {
+    "auto": ("tic_standard", "tic_historic", "p1", "p1_legacy"),
+    "tic": ("tic_standard", "tic_historic"),
+    "tic_standard": ("tic_standard",),
+    "tic_historic": ("tic_historic",),
+    "p1": ("p1", "p1_legacy"),
+}
 
 
-class TicReader:
-    KINDS = ("tic_standard", "tic_historic")
+class _Tic:
+    """TIC decoder behind the reader's small interface."""
 
+    def __init__(self):
+        from .tic import TicDecoder
+        self.d = TicDecoder()
+
+    def feed(self, buf, n):
+        return self.d.feed(buf, n)
+
+    def good(self):
+        return self.d.groups_ok
+
+    def update(self, r):
+        self.d.update(r)
+
+    def state(self):
+        d = self.d
+        return {"protocol": "tic", "mode": d.mode, "frames": d.frames, "groups_ok": d.groups_ok,
+                "checksum_errors": d.groups_bad, "malformed": d.malformed, "eot": d.eot}
+
+
+class _P1:
+    def __init__(self, crc_required):
+        from .p1 import P1Decoder
+        self.d = P1Decoder(crc_required=crc_required)
+
+    def feed(self, buf, n):
+        return self.d.feed(buf, n)
+
+    def good(self):
+        return self.d.telegrams * 3  # one telegram is as good a sign as three TIC groups
+
+    def update(self, r):
+        from .p1 import update
+        update(self.d, r)
+
+    def state(self):
+        d = self.d
+        return {"protocol": "p1", "mode": "dsmr" if d.crc_required else "dsmr2", "frames": d.telegrams,
+                "checksum_errors": d.crc_errors, "overflows": d.overflows, "restarts": d.restarts}
+
+
+def _decoder(kind):
+    if kind.startswith("tic"):
+        return _Tic()
+    return _P1(crc_required=kind == "p1")
+
+
+class GridReader:
     def __init__(self, board, clock, mode="auto", listen_ms=LISTEN_MS):
         self.board = board
         self.clock = clock
-        self.kinds = self.KINDS if mode == "auto" else (mode,)
+        self.kinds = CANDIDATES[mode]
         self.listen_ms = listen_ms
-        self.decoder = TicDecoder()
+        self.decoders = {}          # one per setting tried, kept (their counters too)
+        self.decoder = None         # the decoder of the setting in use
         self.reading = GridReading()
         self.kind = None            # the port setting in use
-        self.locked = False         # frames are coming in that setting
-        self.switches = 0           # port settings tried after the first
-        self.last_frame_ms = None   # clock time of the last complete frame
+        self.locked = False         # good data is coming in that setting
+        self.switches = 0           # settings tried after the first
+        self.last_frame_ms = None   # clock time of the last complete frame / telegram
         self.on_frame = None        # callable() after each frame (LED, snapshot)
-        self._buf = bytearray(256)
+        self._buf = bytearray(512)
 
     def state(self):
-        d = self.decoder
-        return {
-            "port": self.kind, "locked": self.locked, "mode": d.mode, "frames": d.frames,
-            "groups_ok": d.groups_ok, "checksum_errors": d.groups_bad, "malformed": d.malformed,
-            "eot": d.eot, "mode_switches": self.switches,
-            "last_frame_age_s": (ticks_diff(self.clock.ticks_ms(), self.last_frame_ms) // 1000
-                                 if self.last_frame_ms is not None else None),
-        }
+        d = self.decoder.state() if self.decoder else {}
+        d["port"] = self.kind
+        d["locked"] = self.locked
+        d["mode_switches"] = self.switches
+        d["last_frame_age_s"] = (ticks_diff(self.clock.ticks_ms(), self.last_frame_ms) // 1000
+                                 if self.last_frame_ms is not None else None)
+        return d
 
     def poll(self, port, now):
         """Read what the port has, decode it; returns frames completed."""
@@ -56,6 +112,8 @@ class TicReader:
             frames += self.decoder.feed(self._buf, k)
             n -= k
         if frames:
+            if self.reading.source is not None and not self.reading.source.startswith(self.kind[:3]):
+                self.reading = GridReading()  # another kind of meter: start a fresh reading
             self.decoder.update(self.reading)
             self.last_frame_ms = now
             self.locked = True
@@ -72,19 +130,26 @@ class TicReader:
             self.kind = kind
             port = self.board.grid_port(kind)
             if port is None:
-                return  # this board has no grid-meter input
+                if all(self.board.grid_port(x) is None for x in self.kinds):
+                    return  # this board has no grid-meter input
+                k += 1
+                continue
+            self.decoder = self.decoders.get(kind) or self.decoders.setdefault(kind, _decoder(kind))
             self.locked = False
             since = self.clock.ticks_ms()   # last sign of life in this setting
-            ok0 = self.decoder.groups_ok
+            good = self.decoder.good()
             while True:
                 await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
                 now = self.clock.ticks_ms()
                 self.poll(port, now)
-                if self.decoder.groups_ok - ok0 >= 3:  # not one lucky group out of noise
-                    ok0 = self.decoder.groups_ok
+                if self.decoder.good() - good >= 3:  # not one lucky group out of noise
+                    good = self.decoder.good()
                     since = now
                 elif ticks_diff(now, since) > self.listen_ms:
-                    break  # silence or only bad groups: try the next setting
+                    break  # silence or nothing good: try the next setting
             if hasattr(port, "deinit"):
                 port.deinit()
             k += 1
+
+
+TicReader = GridReader  # the name it had when it read the TIC only
