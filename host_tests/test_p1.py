@@ -248,6 +248,25 @@ def test_number_kernels_agree():
             assert k(text, 0, len(text)) == want, (text, k(text, 0, len(text)), want)
 
 
+def test_extract_kernels_agree():
+    if not IS_MP:
+        return  # CPython has only the twins
+    from array import array
+    from submeter.grid import p1, p1scan_py, p1scan_viper
+    for name in files():
+        data, exp = load(name)
+        d = P1Decoder(crc_required=False)
+        d.feed(data)
+        res = []
+        for mod in (p1scan_viper, p1scan_py):
+            nums = array("i", bytes(4 * p1._NNUM))
+            spans = array("H", bytes(4 * p1._NSLOT))
+            n = mod.extract(d._done, d._len, p1._KEYS, len(p1._KEYS), p1._SLOTS, nums, p1._NNUM,
+                            spans, p1._NSLOT)
+            res.append((n, list(nums), list(spans)))
+        assert res[0] == res[1], name
+
+
 def test_scan_kernels_agree():
     if not IS_MP:
         return  # CPython has only the twins

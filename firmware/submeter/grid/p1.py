@@ -8,7 +8,8 @@
 # objects are read (and allocated) only when asked, about once a second.
 from array import array
 
-from .p1scan import crc16, telegram_scan, milli_at, CRC_TABLE, KERNEL
+from .p1scan import crc16, telegram_scan, extract, CRC_TABLE, KERNEL
+from .ticscan import same
 
 TELEGRAM_MAX = 2048   # real Belgian telegrams are 0.5-1.4 KB; DSMR allows 1024-character texts
 
@@ -30,7 +31,9 @@ class P1Decoder:
         self.overflows = 0      # telegrams longer than the buffer, dropped
         self.restarts = 0       # telegrams cut short by a new '/'
         self.kernel = KERNEL
-        self._text = {}         # raw text values last decoded by update()
+        self._raw = {}          # text values last decoded by update(), raw
+        self._nums = array("i", bytes(4 * _NNUM))
+        self._spans = array("H", bytes(4 * _NSLOT))
 
     def feed(self, data, n=-1):
         """Decode data[:n] (all by default); returns the telegrams accepted."""
@@ -79,6 +82,20 @@ class P1Decoder:
         self._len = bang + 1
         self.crc = verdict
         self.telegrams += 1
+        return True
+
+    def _changed(self, slot, name):
+        """Did the text of `slot` change since update() last decoded it under `name`?
+        (the new raw text is then in self._raw[name])"""
+        s = self._spans[2 * slot]
+        e = self._spans[2 * slot + 1]
+        old = self._raw.get(name)
+        if not s:  # absent: a change only if it was there before
+            self._raw[name] = None
+            return old is not None
+        if old is not None and same(self._done, s, e, old, len(old)):
+            return False
+        self._raw[name] = bytes(memoryview(self._done)[s:e])
         return True
 
     def header(self):
@@ -170,112 +187,110 @@ def hex_text(text):
         return text
 
 
-def _key(obis):
-    return b"\n" + obis + b"("
+# slots of the objects update() reads (p1scan.extract): numbers first, then text
+_NUMERIC = (b"1-0:1.8.1", b"1-0:1.8.2", b"1-0:1.8.0", b"1-0:2.8.1", b"1-0:2.8.2", b"1-0:1.7.0",
+            b"1-0:2.7.0", b"1-0:21.7.0", b"1-0:41.7.0", b"1-0:61.7.0", b"1-0:22.7.0", b"1-0:42.7.0",
+            b"1-0:62.7.0", b"1-0:32.7.0", b"1-0:52.7.0", b"1-0:72.7.0", b"1-0:31.7.0", b"1-0:51.7.0",
+            b"1-0:71.7.0", b"1-0:1.4.0", b"1-0:1.6.0", b"0-0:96.14.0", b"0-0:96.3.10", b"0-0:17.0.0",
+            b"1-0:31.4.0") + tuple(b"0-%d:24.%s" % (n, o) for o in (b"1.0", b"2.3", b"2.1", b"3.0")
+                                   for n in (1, 2, 3, 4))
+_TEXT = (b"0-0:96.1.1", b"0-0:96.1.0", b"0-0:96.1.4", b"1-3:0.2.8", b"0-0:96.13.0", b"0-0:1.0.0",
+         b"0-0:98.1.0")
+_S_IMP, _S_IMP_TOTAL, _S_EXP, _S_POWER, _S_EXPORT_W = 0, 2, 3, 5, 6
+_S_PH_W, _S_PH_X, _S_VOLT, _S_AMP = 7, 10, 13, 16
+_S_DEMAND, _S_PEAK, _S_TARIFF, _S_BREAKER, _S_LIMITER, _S_FUSE = 19, 20, 21, 22, 23, 24
+_S_MBUS_TYPE, _S_MBUS_BE, _S_MBUS_NL, _S_MBUS_22 = 25, 29, 33, 37
+_NNUM = len(_NUMERIC)
+_S_ID, _S_ID2, _S_VERSION_BE, _S_VERSION, _S_MESSAGE, _S_TIME, _S_HISTORY = range(_NNUM, _NNUM + 7)
+_NSLOT = _NNUM + len(_TEXT)
 
 
-# the objects update() reads, found in the telegram by their OBIS code
-_K_IMPORT = (_key(b"1-0:1.8.1"), _key(b"1-0:1.8.2"))
-_K_EXPORT = (_key(b"1-0:2.8.1"), _key(b"1-0:2.8.2"))
-_K_IMPORT_TOTAL = _key(b"1-0:1.8.0")
-_K_POWER = _key(b"1-0:1.7.0")
-_K_EXPORT_W = _key(b"1-0:2.7.0")
-_K_PHASE_W = tuple(_key(o) for o in (b"1-0:21.7.0", b"1-0:41.7.0", b"1-0:61.7.0"))
-_K_PHASE_X = tuple(_key(o) for o in (b"1-0:22.7.0", b"1-0:42.7.0", b"1-0:62.7.0"))
-_K_VOLT = tuple(_key(o) for o in (b"1-0:32.7.0", b"1-0:52.7.0", b"1-0:72.7.0"))
-_K_AMP = tuple(_key(o) for o in (b"1-0:31.7.0", b"1-0:51.7.0", b"1-0:71.7.0"))
-_K_DEMAND = _key(b"1-0:1.4.0")
-_K_PEAK = _key(b"1-0:1.6.0")
-_K_HISTORY = _key(b"0-0:98.1.0")
-_K_TARIFF = _key(b"0-0:96.14.0")
-_K_BREAKER = _key(b"0-0:96.3.10")
-_K_LIMITER = _key(b"0-0:17.0.0")
-_K_FUSE = _key(b"1-0:31.4.0")
-_K_ID = (_key(b"0-0:96.1.1"), _key(b"0-0:96.1.0"))
-_K_VERSION_BE = _key(b"0-0:96.1.4")
-_K_VERSION = _key(b"1-3:0.2.8")
-_K_MESSAGE = _key(b"0-0:96.13.0")
-_K_TIME = _key(b"0-0:1.0.0")
-_K_MBUS_TYPE = tuple(_key(b"0-%d:24.1.0" % n) for n in range(1, 5))
-_K_MBUS = tuple(tuple(_key(b"0-%d:24.%s" % (n, o)) for o in (b"2.3", b"2.1", b"3.0")) for n in range(1, 5))
+def _keys():
+    from .ticscan import label_hash
+    pairs = sorted((label_hash(o), k) for k, o in enumerate(_NUMERIC + _TEXT))
+    return array("i", [h for h, _ in pairs]), bytes(k for _, k in pairs)
+
+
+_KEYS, _SLOTS = _keys()  # sorted OBIS hashes (no two codes share one) and their slots
 
 
 def update(dec, r):
-    """Fill GridReading r from the decoder's current telegram. Numbers are read in
-    place (milli_at); text (ids, times, the peak history) is decoded only when it
-    changed, so a telegram allocates little once the reading has its shape."""
+    """Fill GridReading r from the decoder's current telegram: one kernel pass finds
+    every object of interest and parses its number; text (ids, times, the peak history)
+    is decoded only when it changed, so a telegram allocates little."""
     buf = dec._done
     end = dec._len
+    nums = dec._nums
+    spans = dec._spans
+    extract(buf, end, _KEYS, len(_KEYS), _SLOTS, nums, _NNUM, spans, _NSLOT)
     r.source = "p1"
     r.frames += 1
 
-    def num(key, field=0):
-        p = buf.find(key, 0, end)
-        if p < 0:
-            return None
-        p += len(key)
-        while field:  # skip to the field wanted: (...)(...)
-            p = buf.find(b"(", p, end) + 1
-            if p <= 0:
-                return None
-            field -= 1
-        v = milli_at(buf, p, end)
+    def num(slot):
+        v = nums[slot]
         return v if v >= 0 else None
 
-    i0 = num(_K_IMPORT[0])
-    i1 = num(_K_IMPORT[1])
+    i0 = num(_S_IMP)
+    i1 = num(_S_IMP + 1)
     if i0 is not None or i1 is not None:  # tariff 1 and 2 (Belgium: day, night)
         r.import_wh = _pair(r.import_wh, i0, i1)
-        r.import_total_wh = num(_K_IMPORT_TOTAL) or (i0 or 0) + (i1 or 0)
-    e0 = num(_K_EXPORT[0])
-    e1 = num(_K_EXPORT[1])
+        r.import_total_wh = num(_S_IMP_TOTAL) or (i0 or 0) + (i1 or 0)
+    e0 = num(_S_EXP)
+    e1 = num(_S_EXP + 1)
     if e0 is not None or e1 is not None:
         r.export_tariff_wh = _pair(r.export_tariff_wh, e0, e1)
         r.export_wh = (e0 or 0) + (e1 or 0)
-    r.power_w = num(_K_POWER)
-    r.export_w = num(_K_EXPORT_W)
-    r.power_w_phases = _three(r.power_w_phases, num, _K_PHASE_W, 1)
-    r.export_w_phases = _three(r.export_w_phases, num, _K_PHASE_X, 1)
-    r.voltage_v = _three(r.voltage_v, num, _K_VOLT, 1000)
-    r.current_a = _three(r.current_a, num, _K_AMP, 1000)
-    r.demand_w = num(_K_DEMAND)
-    r.peak_w = num(_K_PEAK, 1)
-    t = num(_K_TARIFF)
+    r.power_w = num(_S_POWER)
+    r.export_w = num(_S_EXPORT_W)
+    r.power_w_phases = _three(r.power_w_phases, nums, _S_PH_W, 1)
+    r.export_w_phases = _three(r.export_w_phases, nums, _S_PH_X, 1)
+    r.voltage_v = _three(r.voltage_v, nums, _S_VOLT, 1000)
+    r.current_a = _three(r.current_a, nums, _S_AMP, 1000)
+    r.demand_w = num(_S_DEMAND)
+    r.peak_w = num(_S_PEAK)
+    t = num(_S_TARIFF)
     if t is not None:
         r.period_index = t // 1000
         r.period = _PERIOD[r.period_index] if r.period_index < len(_PERIOD) else "T%d" % r.period_index
-    b = num(_K_BREAKER)
+    b = num(_S_BREAKER)
     r.breaker = b // 1000 if b is not None else None
-    r.limiter_w = num(_K_LIMITER)
-    f = num(_K_FUSE)
+    r.limiter_w = num(_S_LIMITER)
+    f = num(_S_FUSE)
     r.fuse_a = f // 1000 if f is not None else None
-    # text: decoded when it changed
-    cache = dec._text
-    raw = _text_of(buf, end, _K_ID[0]) or _text_of(buf, end, _K_ID[1])
-    if _changed(cache, "id", raw):
-        r.meter_id = hex_text(raw.decode()) if raw else None
-    be = _text_of(buf, end, _K_VERSION_BE)
-    raw = be or _text_of(buf, end, _K_VERSION)
-    if _changed(cache, "version", raw):
-        r.meter_version = raw.decode() if raw else None
-        r.tariff_option = "BE" if be else "NL"
-    raw = _text_of(buf, end, _K_MESSAGE)
-    if _changed(cache, "message", raw):
-        r.messages = {"text": hex_text(raw.decode())} if raw else None
-    raw = _text_of(buf, end, _K_TIME)
-    if _changed(cache, "time", raw):
-        r.time = timestamp(raw.decode()) if raw else None
-    raw = _text_of(buf, end, _K_PEAK)
-    if _changed(cache, "peak", raw):
-        r.peak_time = timestamp(raw.decode()) if raw else None
-    raw = _line_of(buf, end, _K_HISTORY)
-    if _changed(cache, "history", raw):
+    # text, decoded when it changed
+    changed = dec._changed
+    slot = _S_ID if spans[2 * _S_ID] else _S_ID2
+    if changed(slot, "id"):
+        raw = dec._raw["id"]
+        r.meter_id = hex_text(_first(raw).decode()) if raw else None
+    slot = _S_VERSION_BE if spans[2 * _S_VERSION_BE] else _S_VERSION
+    if changed(slot, "version"):
+        raw = dec._raw["version"]
+        r.meter_version = _first(raw).decode() if raw else None
+        r.tariff_option = "BE" if slot == _S_VERSION_BE and raw else "NL"
+    if changed(_S_MESSAGE, "message"):
+        raw = dec._raw["message"]
+        r.messages = {"text": hex_text(_first(raw).decode())} if raw and _first(raw) else None
+    if changed(_S_TIME, "time"):
+        raw = dec._raw["time"]
+        r.time = timestamp(_first(raw).decode()) if raw else None
+    if changed(_S_PEAK, "peak"):
+        raw = dec._raw["peak"]
+        r.peak_time = timestamp(_first(raw).decode()) if raw else None
+    if changed(_S_HISTORY, "history"):
+        raw = dec._raw["history"]
         r.peak_history = _peaks(_fields(raw)) if raw else None
-    _mbus(buf, end, num, cache, r)
+    _mbus(dec, nums, spans, r)
     return r
 
 
 _PERIOD = ("T0", "T1", "T2", "T3", "T4")
+
+
+def _first(raw):
+    # the first field of a span "a)(b)(c)": b"a"
+    q = raw.find(b")")
+    return raw[:q] if q >= 0 else raw
 
 
 def _pair(old, a, b):
@@ -286,48 +301,23 @@ def _pair(old, a, b):
     return old
 
 
-def _three(old, num, keys, div):
-    a = num(keys[0])
-    b = num(keys[1])
-    c = num(keys[2])
-    if a is None and b is None and c is None:
+def _three(old, nums, first, div):
+    a = nums[first]
+    b = nums[first + 1]
+    c = nums[first + 2]
+    if a < 0 and b < 0 and c < 0:
         return None
-    n = 1 if b is None and c is None else 3  # a single-phase meter sends phase 1 only
+    n = 1 if b < 0 and c < 0 else 3  # a single-phase meter sends phase 1 only
     if old is None or len(old) != n:
         old = [None] * n
     for k, v in ((0, a), (1, b), (2, c)):
         if k < n:
-            old[k] = None if v is None else (v if div == 1 else v / div)
+            old[k] = None if v < 0 else (v if div == 1 else v / div)
     return old
 
 
-def _text_of(buf, end, key):
-    """The first field of an object, as bytes (None when the object is absent)."""
-    p = buf.find(key, 0, end)
-    if p < 0:
-        return None
-    p += len(key)
-    q = buf.find(b")", p, end)
-    return bytes(memoryview(buf)[p:q]) if q >= p else None
-
-
-def _line_of(buf, end, key):
-    p = buf.find(key, 0, end)
-    if p < 0:
-        return None
-    q = buf.find(b"\r", p + 1, end)
-    return bytes(memoryview(buf)[p + len(key) - 1:q if q > 0 else end])
-
-
-def _fields(line):
-    return [f.decode() for f in line.strip(b"()").split(b")(")]
-
-
-def _changed(cache, name, raw):
-    if cache.get(name, 0) == raw:
-        return False
-    cache[name] = raw
-    return True
+def _fields(raw):
+    return [f.decode() for f in raw.rstrip(b")").split(b")(")]
 
 
 def _peaks(fields):
@@ -347,36 +337,29 @@ def _peaks(fields):
     return out
 
 
-def _mbus(buf, end, num, cache, r):
+def _mbus(dec, nums, spans, r):
     # M-Bus channels are assigned at installation: find gas and water by device type
     # (0-n:24.1.0: 003 gas, 007 water), not by channel number; no type: gas (DSMR 2.2/3)
     gas = water = None
     for n in range(4):
-        kind = num(_K_MBUS_TYPE[n])
-        kind = None if kind is None else kind // 1000
+        kind = nums[_S_MBUS_TYPE + n]
+        kind = None if kind < 0 else kind // 1000
         if kind not in (None, 3, 7):
             continue
-        for k, key in enumerate(_K_MBUS[n]):
-            if buf.find(key, 0, end) < 0:
-                continue
-            if k == 2:  # DSMR 2.2: 0-n:24.3.0(ts)(..)(..)(..)(obis)(m3) then "(value)" on the next line
-                p = buf.find(key, 0, end)
-                q = buf.find(b"\n(", p, end)
-                v = milli_at(buf, q + 2, end) if q > 0 else -1
-                v = v if v >= 0 else None
-            else:
-                v = num(key, 1)
-            if v is None:
+        for base in (_S_MBUS_BE, _S_MBUS_NL, _S_MBUS_22):
+            v = nums[base + n]
+            if v < 0:
                 continue
             if kind == 7:
                 if water is None:
-                    water = (v, n, key)
+                    water = (v, base + n)
             elif gas is None:
-                gas = (v, n, key)
+                gas = (v, base + n)
             break
     r.gas_l = gas[0] if gas else None
     r.water_l = water[0] if water else None
-    for name, found in (("gas", gas), ("water", water)):
-        raw = _text_of(buf, end, found[2]) if found else None
-        if _changed(cache, name + "_time", raw):
-            setattr(r, name + "_time", timestamp(raw.decode()) if raw else None)
+    for name, found in (("gas_time", gas), ("water_time", water)):
+        if found is None:
+            setattr(r, name, None)
+        elif dec._changed(found[1], name):
+            setattr(r, name, timestamp(_first(dec._raw[name]).decode()))

@@ -3,10 +3,10 @@
 from array import array
 
 try:
-    from .p1scan_viper import crc16, telegram_scan, milli_at
+    from .p1scan_viper import crc16, telegram_scan, milli_at, extract
     KERNEL = "viper"
 except Exception:  # no native emitter, or CPython
-    from .p1scan_py import crc16, telegram_scan, milli_at
+    from .p1scan_py import crc16, telegram_scan, milli_at, extract
     KERNEL = "python"
 
 

@@ -81,3 +81,61 @@ def milli_at(buf, p, end):
         v = v * 10
         frac += 1
     return v
+
+
+def extract(buf, end, keys, nkeys, slots, nums, nnum, spans, nslot):
+    for j in range(nnum):
+        nums[j] = -2
+    for j in range(2 * nslot):
+        spans[j] = 0
+    found = 0
+    i = 0
+    while i < end and buf[i] != 10:
+        i += 1
+    i += 1
+    while i < end:
+        s = i
+        h = 5381
+        while i < end and buf[i] != 40 and buf[i] != 10:
+            h = ((h * 33) ^ buf[i]) & 0x3FFFFFFF
+            i += 1
+        p = i
+        while i < end and buf[i] != 10:
+            i += 1
+        le = i
+        while le > p and buf[le - 1] in (13, 32):
+            le -= 1
+        i += 1
+        if p >= end or buf[p] != 40 or p == s:
+            continue
+        lo = 0
+        hi = nkeys
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if keys[mid] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo >= nkeys or keys[lo] != h:
+            continue
+        found += 1
+        slot = slots[lo]
+        spans[2 * slot] = p + 1
+        spans[2 * slot + 1] = le
+        if slot >= nnum:
+            continue
+        last = le
+        while i < end and buf[i] == 40:
+            k = i
+            while i < end and buf[i] != 10:
+                i += 1
+            last = i
+            while last > k and buf[last - 1] in (13, 32):
+                last -= 1
+            i += 1
+        f = last - 1
+        while f > p and buf[f] != 40:
+            f -= 1
+        v = milli_at(buf, f + 1, last)
+        nums[slot] = v
+    return found

@@ -97,3 +97,112 @@ def milli_at(buf: ptr8, p: int, end: int) -> int:
         v = v * 10
         frac += 1
     return v
+
+
+@micropython.viper
+def extract(buf: ptr8, end: int, keys: ptr32, nkeys: int, slots: ptr8, nums: ptr32, nnum: int,
+            spans: ptr16, nslot: int) -> int:
+    # One pass over a telegram's lines (after the identification line): each line's
+    # OBIS code is hashed (as ticscan.label_hash) and looked up in keys (sorted) by
+    # bisection. A known object gets the span of its fields, '(' excluded, to the end of
+    # its line in spans[2 slot]; a numeric slot (< nnum) also gets the number of its
+    # last field, continuation lines included (DSMR 2.2 gas), in thousandths (-1: not a
+    # number). Slots no line filled read -2 and (0, 0). Returns the objects found.
+    j = 0
+    while j < nnum:
+        nums[j] = -2
+        j += 1
+    j = 0
+    while j < 2 * nslot:
+        spans[j] = 0
+        j += 1
+    found = 0
+    i = 0
+    while i < end and buf[i] != 10:
+        i += 1
+    i += 1
+    while i < end:
+        s = i
+        h = 5381
+        while i < end and buf[i] != 40 and buf[i] != 10:  # up to '(' or LF
+            h = ((h * 33) ^ buf[i]) & 0x3FFFFFFF
+            i += 1
+        p = i
+        while i < end and buf[i] != 10:
+            i += 1
+        le = i
+        while le > p and (buf[le - 1] == 13 or buf[le - 1] == 32):
+            le -= 1
+        i += 1
+        if p >= end or buf[p] != 40 or p == s:
+            continue  # no fields: the "!" line, a blank or unknown one
+        lo = 0
+        hi = nkeys
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if keys[mid] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo >= nkeys or keys[lo] != h:
+            continue
+        found += 1
+        slot = int(slots[lo])
+        spans[2 * slot] = p + 1
+        spans[2 * slot + 1] = le
+        if slot >= nnum:
+            continue
+        # the last field: on this line, or on the continuation lines that follow
+        last = le
+        while i < end and buf[i] == 40:
+            k = i
+            while i < end and buf[i] != 10:
+                i += 1
+            last = i
+            while last > k and (buf[last - 1] == 13 or buf[last - 1] == 32):
+                last -= 1
+            i += 1
+        f = last - 1
+        while f > p and buf[f] != 40:
+            f -= 1
+        v = 0
+        frac = -1
+        digits = 0
+        seen = 0
+        q = f + 1
+        while q < last:
+            c = buf[q]
+            if c == 42 or c == 41:
+                break
+            if c == 46:
+                if frac >= 0:
+                    v = -1
+                    break
+                frac = 0
+            elif c >= 48 and c <= 57:
+                seen = 1
+                if frac >= 0:
+                    if frac < 3:
+                        v = v * 10 + (c - 48)
+                    frac += 1
+                else:
+                    if v > 0:
+                        digits += 1
+                    if digits > 5:
+                        v = -1
+                        break
+                    v = v * 10 + (c - 48)
+            else:
+                v = -1
+                break
+            q += 1
+        if v >= 0 and (q >= last or not seen):
+            v = -1
+        if v >= 0:
+            if frac < 0:
+                frac = 0
+            while frac < 3:
+                v = v * 10
+                frac += 1
+        nums[slot] = v
+    return found
