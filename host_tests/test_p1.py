@@ -94,7 +94,7 @@ def test_readings_agree_with_the_objects():
         if not d.feed(data):
             continue
         r = update(d, GridReading())
-        assert r.source == "p1"
+        assert r.source == "p1" and d.unknown_lines == 0  # real telegrams: objects only
         imp = [expected_milli(exp, "1-0:1.8.1"), expected_milli(exp, "1-0:1.8.2")]
         if imp != [None, None]:
             assert r.import_wh == imp, name
@@ -144,6 +144,18 @@ def test_readings_agree_with_the_objects():
             assert r.meter_id == v, name
         if "0-0:96.1.4" in exp["objects"]:
             assert r.meter_version == exp["objects"]["0-0:96.1.4"]["value"] and r.tariff_option == "BE"
+
+
+def test_lines_that_are_no_object_are_counted():
+    data, _ = load("nl_dsmr22_dsmrparser_v2_2.txt")  # no CRC: lines can be added freely
+    junk = data.replace(b"\r\n!", b"\r\nthis is no object\r\n!")
+    d = P1Decoder(crc_required=False)
+    d.feed(junk)
+    r = update(d, GridReading())
+    assert d.unknown_lines == 1 and r.gas_l == 1001  # the continuation line is no stranger
+    d.feed(data)
+    update(d, r)
+    assert d.unknown_lines == 1
 
 
 def test_any_bit_flip_fails_the_crc():

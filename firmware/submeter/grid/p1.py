@@ -30,6 +30,7 @@ class P1Decoder:
         self.crc_errors = 0
         self.overflows = 0      # telegrams longer than the buffer, dropped
         self.restarts = 0       # telegrams cut short by a new '/'
+        self.unknown_lines = 0  # lines of accepted telegrams that are no OBIS object
         self.kernel = KERNEL
         self._raw = {}          # text values last decoded by update(), raw
         self._nums = array("i", bytes(4 * _NNUM))
@@ -222,7 +223,7 @@ def update(dec, r):
     end = dec._len
     nums = dec._nums
     spans = dec._spans
-    extract(buf, end, _KEYS, len(_KEYS), _SLOTS, nums, _NNUM, spans, _NSLOT)
+    dec.unknown_lines += extract(buf, end, _KEYS, len(_KEYS), _SLOTS, nums, _NNUM, spans, _NSLOT) >> 16
     r.source = "p1"
     r.frames += 1
 

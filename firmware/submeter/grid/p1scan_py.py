@@ -89,6 +89,7 @@ def extract(buf, end, keys, nkeys, slots, nums, nnum, spans, nslot):
     for j in range(2 * nslot):
         spans[j] = 0
     found = 0
+    unknown = 0
     i = 0
     while i < end and buf[i] != 10:
         i += 1
@@ -107,6 +108,8 @@ def extract(buf, end, keys, nkeys, slots, nums, nnum, spans, nslot):
             le -= 1
         i += 1
         if p >= end or buf[p] != 40 or p == s:
+            if le > s and buf[s] != 13 and buf[s] != 33 and buf[s] != 40:
+                unknown += 1
             continue
         lo = 0
         hi = nkeys
@@ -138,4 +141,4 @@ def extract(buf, end, keys, nkeys, slots, nums, nnum, spans, nslot):
             f -= 1
         v = milli_at(buf, f + 1, last)
         nums[slot] = v
-    return found
+    return found | (unknown << 16)

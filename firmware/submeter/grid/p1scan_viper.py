@@ -117,6 +117,7 @@ def extract(buf: ptr8, end: int, keys: ptr32, nkeys: int, slots: ptr8, nums: ptr
         spans[j] = 0
         j += 1
     found = 0
+    unknown = 0
     i = 0
     while i < end and buf[i] != 10:
         i += 1
@@ -135,7 +136,9 @@ def extract(buf: ptr8, end: int, keys: ptr32, nkeys: int, slots: ptr8, nums: ptr
             le -= 1
         i += 1
         if p >= end or buf[p] != 40 or p == s:
-            continue  # no fields: the "!" line, a blank or unknown one
+            if le > s and buf[s] != 13 and buf[s] != 33 and buf[s] != 40:
+                unknown += 1  # neither blank, nor "!", nor a continuation: not an object
+            continue
         lo = 0
         hi = nkeys
         while lo < hi:
@@ -205,4 +208,4 @@ def extract(buf: ptr8, end: int, keys: ptr32, nkeys: int, slots: ptr8, nums: ptr
                 v = v * 10
                 frac += 1
         nums[slot] = v
-    return found
+    return found | (unknown << 16)

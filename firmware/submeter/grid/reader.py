@@ -67,7 +67,8 @@ class _P1:
     def state(self):
         d = self.d
         return {"protocol": "p1", "mode": "dsmr" if d.crc_required else "dsmr2", "frames": d.telegrams,
-                "checksum_errors": d.crc_errors, "overflows": d.overflows, "restarts": d.restarts}
+                "checksum_errors": d.crc_errors, "overflows": d.overflows, "restarts": d.restarts,
+                "unknown_lines": d.unknown_lines}
 
 
 def _decoder(kind):
