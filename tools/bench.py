@@ -31,6 +31,29 @@ def per_call_us(fn, args, rounds):
     return time.ticks_diff(time.ticks_us(), t0) / rounds
 
 
+def memory_figures(key, unit, data, fns, rounds=5, drift_rounds=10000):
+    """Bytes allocated per call of each fn(data) once in steady state (GC off), and the
+    heap in use after drift_rounds calls of the last one minus before."""
+    for label, fn in fns:
+        fn(data)  # the reading takes its shape (texts decoded once): steady state from here
+        gc.collect()
+        gc.disable()
+        a0 = gc.mem_alloc()
+        for _ in range(rounds):
+            fn(data)
+        per = (gc.mem_alloc() - a0) / rounds
+        gc.enable()
+        out("%s_alloc_%s" % (key, label.replace(" ", "_")), "%s bytes allocated per %s, %s" % (key.upper(), unit, label),
+            round(per), "B", "reported")
+    gc.collect()
+    h0 = gc.mem_alloc()
+    for _ in range(drift_rounds):
+        fns[-1][1](data)
+    gc.collect()
+    out("%s_heap_drift" % key, "%s heap in use after %d %ss minus before (%s)" % (key.upper(), drift_rounds, unit, fns[-1][0]),
+        gc.mem_alloc() - h0, "B", "flat (0)")
+
+
 def bench_ct():
     buf = array("H", ((2048 + (i * 37) % 900) << 4 for i in range(40)))
     o = array("i", (0, 0, 0, 0))
@@ -108,24 +131,7 @@ def bench_tic():
     out("tic_check_ratio", "TIC checksum kernel (%d groups): viper speed-up over its twin" % ng,
         round(p / v, 1), "x", ">= 20")
 
-    # allocation per frame
-    for label, fn in (("decode", d.feed), ("decode + GridReading update", feed_update)):
-        gc.collect()
-        gc.disable()
-        a0 = gc.mem_alloc()
-        for _ in range(50):
-            fn(std)
-        per = (gc.mem_alloc() - a0) / 50
-        gc.enable()
-        out("tic_alloc_" + label.split()[0] + ("_u" if "update" in label else ""),
-            "TIC bytes allocated per frame, " + label, round(per), "B", "reported")
-    gc.collect()
-    h0 = gc.mem_alloc()
-    for _ in range(10000):
-        feed_update(std)
-    gc.collect()
-    out("tic_heap_drift", "TIC heap in use after 10,000 frames minus before (decode + update)",
-        gc.mem_alloc() - h0, "B", "flat (0)")
+    memory_figures("tic", "frame", std, (("decode", d.feed), ("decode + GridReading", feed_update)))
 
 
 def bench_p1():
@@ -149,24 +155,7 @@ def bench_p1():
     v = per_call_us(p1scan_viper.crc16, (t, 0, len(t), 0, CRC_TABLE), 5000)
     p = per_call_us(p1scan_py.crc16, (t, 0, len(t), 0, CRC_TABLE), 500)
     out("p1_crc_ratio", "P1 CRC-16 kernel (%d B): viper speed-up over its twin" % len(t), round(p / v, 1), "x", ">= 30")
-    for label, fn in (("decode", d.feed), ("decode + GridReading", decode_update)):
-        fn(t)  # the reading takes its shape (texts decoded once), then steady state
-        gc.collect()
-        gc.disable()
-        a0 = gc.mem_alloc()
-        for _ in range(3):
-            fn(t)
-        per = (gc.mem_alloc() - a0) / 3
-        gc.enable()
-        out("p1_alloc_" + label.split()[0] + ("_u" if "Grid" in label else ""),
-            "P1 bytes allocated per telegram, " + label, round(per), "B", "reported")
-    gc.collect()
-    h0 = gc.mem_alloc()
-    for _ in range(10000):
-        decode_update(t)
-    gc.collect()
-    out("p1_heap_drift", "P1 heap in use after 10,000 telegrams minus before (decode + update)",
-        gc.mem_alloc() - h0, "B", "flat (0)")
+    memory_figures("p1", "telegram", t, (("decode", d.feed), ("decode + GridReading", decode_update)))
 
 
 bench_ct()
