@@ -33,7 +33,7 @@ def per_call_us(fn, args, rounds):
 
 def memory_figures(key, unit, data, fns, rounds=5, drift_rounds=10000):
     """Bytes allocated per call of each fn(data) once in steady state (GC off), and the
-    heap in use after drift_rounds calls of the last one minus before."""
+    growth of the heap in use over the second half of drift_rounds calls of the last."""
     for label, fn in fns:
         fn(data)  # the reading takes its shape (texts decoded once): steady state from here
         gc.collect()
@@ -45,13 +45,15 @@ def memory_figures(key, unit, data, fns, rounds=5, drift_rounds=10000):
         gc.enable()
         out("%s_alloc_%s" % (key, label.replace(" ", "_")), "%s bytes allocated per %s, %s" % (key.upper(), unit, label),
             round(per), "B", "reported")
-    gc.collect()
-    h0 = gc.mem_alloc()
-    for _ in range(drift_rounds):
-        fns[-1][1](data)
-    gc.collect()
-    out("%s_heap_drift" % key, "%s heap in use after %d %ss minus before (%s)" % (key.upper(), drift_rounds, unit, fns[-1][0]),
-        gc.mem_alloc() - h0, "B", "flat (0)")
+    fn = fns[-1][1]
+    heap = []
+    for _ in range(2):  # the trend: heap in use after 2N calls minus after N
+        for _ in range(drift_rounds // 2):
+            fn(data)
+        gc.collect()
+        heap.append(gc.mem_alloc())
+    out("%s_heap_drift" % key, "%s heap in use after %d %ss minus after %d (%s)" % (
+        key.upper(), drift_rounds, unit, drift_rounds // 2, fns[-1][0]), heap[1] - heap[0], "B", "flat (0)")
 
 
 def bench_ct():
