@@ -294,14 +294,14 @@ class Board:
     ct_sample_us = SAMPLE_US
     ct_self_paced = True  # each read advances the waveform by SAMPLE_US: no waiting
 
-    def __init__(self, scenario=None, clock=None, term=None, display=True, meter=None):
+    def __init__(self, scenario=None, clock=None, term=None, display=True, meter=None, data_dir=None):
         """Everything comes from the environment (see the top of this file) unless given:
         scenario: an object with power(i, t) and pf; clock: a Clock or ManualClock;
         term: "0", "1" or "big"; display: False for no display (CPython has no framebuf);
         meter: "standard", "historic" (the TIC mode the simulated Linky sends), "p1" (a
-        Fluvius meter) or "none"."""
+        Fluvius meter) or "none"; data_dir: the simulated flash (a folder)."""
         self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(_env("SUBMETER_HTTP_PORT", "8080"))}
-        self.data_dir = _env("SUBMETER_DATA", "build/sim-data")
+        self.data_dir = data_dir or _env("SUBMETER_DATA", "build/sim-data")
         try:
             os.mkdir(self.data_dir)
         except OSError:

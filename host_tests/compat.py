@@ -33,3 +33,15 @@ def rng(seed):
         return random.Random(seed)
     random.seed(seed)
     return random
+
+
+def fresh_dir(name):
+    """An empty folder under build/ for a test's files, on both runtimes."""
+    import os
+    path = "build/test-" + name
+    try:
+        os.mkdir(path)
+    except OSError:
+        for f in os.listdir(path):
+            os.remove(path + "/" + f)
+    return path

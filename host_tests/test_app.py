@@ -2,7 +2,7 @@
 # snapshot, checked against the scenario's truth (within 2 %).
 import json
 
-from compat import IS_MP
+from compat import IS_MP, fresh_dir
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock
@@ -11,7 +11,8 @@ import sim
 
 def make_app(scenario=None):
     clock = ManualClock()
-    board = sim.Board(scenario=scenario or sim.Steady(), clock=clock, term="0", display=IS_MP)
+    board = sim.Board(scenario=scenario or sim.Steady(), clock=clock, term="0", display=IS_MP,
+                      data_dir=fresh_dir("app"))
     cfg = config.validate(board.CONFIG)
     board.configure(cfg)
     return App(board, cfg), clock

@@ -73,7 +73,12 @@ def bench_app():
     import sim
     from submeter.app import App
     clock = ManualClock()
-    board = sim.Board(scenario=sim.Steady(), clock=clock, term="0")
+    try:
+        import os
+        os.mkdir("build/bench-data")
+    except OSError:
+        pass
+    board = sim.Board(scenario=sim.Steady(), clock=clock, term="0", data_dir="build/bench-data")
     cfg = config.validate(board.CONFIG)
     board.configure(cfg)
     app = App(board, cfg)

@@ -10,6 +10,7 @@ from . import VERSION, snapshot
 from .clock import ticks_diff
 from .ct import CTChannel, Sampler
 from .ledger import Ledger
+from .store import Store
 from .sums import KERNEL
 from .ui import Buttons, Screens
 from .web import Server
@@ -38,6 +39,8 @@ class App:
         self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
                                not getattr(board, "ct_self_paced", False))
         self.ledger = Ledger(n, cfg["max_gap_ms"])
+        self.store = Store(board.data_dir)
+        self.restored = self.store.load(self.ledger)  # the counters as last saved
         self.started = self.clock.ticks_ms()
         self.rounds = 0
         self.rate_hz = 0
@@ -70,6 +73,9 @@ class App:
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected},
             "grid": self._grid_state(),
+            "store": {"saves": self.store.saves, "errors": self.store.errors,
+                      "last_error": self.store.last_error, "seq": self.store.seq,
+                      "restored": self.restored is not None},
         })
 
     def _grid_state(self):
@@ -152,17 +158,28 @@ class App:
         log("version", VERSION, "kernel", KERNEL,
             "serving http://%s:%d/" % (ip if host == "0.0.0.0" else host, port))
 
+    async def store_task(self):
+        """Save the counters every save_s of clock time."""
+        period = self.cfg["save_s"] * 1000
+        while True:
+            await asyncio.sleep_ms(self.clock.real_ms(period) or 1)
+            if not self.store.save(self.ledger):
+                log("cannot save the counters:", self.store.last_error)
+
     async def main(self):
         board = self.board
         if board.leds and "power" in board.leds:
             board.leds["power"].value(1)
         if self.config_error:
             log(self.config_error)
+        for w in self.store.warnings:
+            log("counters:", w)
         tasks = [asyncio.create_task(self.metering_task()),
                  asyncio.create_task(self.panel_task())]
         for coro in board.background(self):
             tasks.append(asyncio.create_task(coro))
         tasks.append(asyncio.create_task(self.web_task()))
+        tasks.append(asyncio.create_task(self.store_task()))
         if self.grid:
             tasks.append(asyncio.create_task(self.grid.run()))
         gc.collect()
@@ -183,6 +200,7 @@ def run(board, cfg, config_error=None):
     except KeyboardInterrupt:
         pass
     finally:
+        app.store.save(app.ledger)  # a clean stop loses nothing
         board.close()
         asyncio.new_event_loop()
     log("stopped")

@@ -15,6 +15,7 @@ DEFAULTS = {
     "period_ms": 1000,        # how often every input is measured
     "window_cycles": 10,      # mains cycles per measurement window
     "max_gap_ms": 30000,      # longest interval one reading may cover
+    "save_s": 300,            # counters saved to flash this often (and at a clean stop)
     "grid": "auto",           # grid-meter input: auto, tic, tic_standard, tic_historic, p1, none
     "http_host": "0.0.0.0",
     "http_port": 80,
@@ -56,6 +57,7 @@ def _num(v, key, lo, hi):
 _RANGES = {
     "voltage": (90, 480), "mains_hz": (45, 65), "price_kwh": (0, 100),
     "period_ms": (100, 60000), "window_cycles": (1, 50), "max_gap_ms": (1000, 3600000),
+    "save_s": (1, 86400),
     "http_port": (1, 65535), "http_max_clients": (1, 16),
 }
 _INPUT_RANGES = {

@@ -1,0 +1,89 @@
+# Counters on flash: they come back as saved, a damaged copy is skipped for the
+# previous one, the newest wins, and a full flash neither crashes nor loses them.
+from compat import fresh_dir
+from submeter.ledger import Ledger
+from submeter.store import Store
+
+
+def filled(seed):
+    led = Ledger(5)
+    for i in range(5):
+        led.total[i].wh = 1000000 * (i + 1) + seed
+        led.total[i].mj = 12345 + i
+        led.partial[i].wh = 10 * i + seed
+        led.partial[i].mj = 7 * i
+    led.partial_since = 1700000000 + seed
+    return led
+
+
+def counters(led):
+    return [(t.wh, t.mj, p.wh, p.mj) for t, p in zip(led.total, led.partial)] + [led.partial_since]
+
+
+def test_counters_come_back_as_saved():
+    d = fresh_dir("store1")
+    s = Store(d)
+    led = filled(1)
+    assert s.save(led) and s.save(led)
+    back = Ledger(5)
+    assert Store(d).load(back) == 2 and counters(back) == counters(led)
+
+
+def test_nothing_saved_yet_means_zero():
+    back = Ledger(5)
+    assert Store(fresh_dir("store0")).load(back) is None
+    assert all(t.wh == 0 and t.mj == 0 for t in back.total)
+
+
+def test_damaged_copies_fall_back_to_the_previous_one():
+    d = fresh_dir("store2")
+    s = Store(d)
+    old = filled(1)
+    new = filled(2)
+    s.save(old)
+    s.save(new)
+    for damage in ("truncate", "flip", "empty"):
+        with open(d + "/ledger.bin", "rb") as f:
+            good = f.read()
+        bad = bytearray(good)
+        if damage == "truncate":
+            bad = bad[:len(bad) // 2]
+        elif damage == "flip":
+            bad[9] ^= 0x10
+        else:
+            bad = b""
+        with open(d + "/ledger.bin", "wb") as f:
+            f.write(bad)
+        back = Ledger(5)
+        st = Store(d)
+        assert st.load(back) == 1 and counters(back) == counters(old), damage
+        assert st.warnings == ["ledger.bin is damaged: skipped"]
+        with open(d + "/ledger.bin", "wb") as f:
+            f.write(good)
+
+
+def test_a_cut_between_the_renames_keeps_the_newest():
+    d = fresh_dir("store3")
+    s = Store(d)
+    s.save(filled(1))
+    s.save(filled(2))
+    import os
+    # the power went after ledger.new was written, before it replaced ledger.bin
+    s.seq += 1
+    with open(d + "/ledger.new", "wb") as f:
+        f.write(s.encode(filled(3)))
+    back = Ledger(5)
+    assert Store(d).load(back) == 3 and counters(back) == counters(filled(3))
+    os.remove(d + "/ledger.bin")  # ... or between the two renames
+    back = Ledger(5)
+    assert Store(d).load(back) == 3
+
+
+def test_a_full_flash_is_counted_and_keeps_the_last_copy():
+    d = fresh_dir("store4")
+    s = Store(d)
+    s.save(filled(1))
+    s.folder = d + "/no-such-folder"  # every write fails, as on a full flash
+    assert s.save(filled(2)) is False and s.errors == 1 and s.last_error
+    back = Ledger(5)
+    assert Store(d).load(back) == 1 and counters(back) == counters(filled(1))
