@@ -183,6 +183,43 @@ def test_broken_config_and_busy_port_do_not_stop_the_meter(tmp_path):
         proc.wait(timeout=10)
 
 
+def test_energy_is_split_and_priced_by_the_meters_tariff_period(tmp_path):
+    # the simulated Linky goes off-peak (HC, its index 1) at 22:00: every circuit's energy
+    # splits there, each part priced at its period's price
+    (tmp_path / "config.json").write_text(json.dumps({"prices_kwh": [0.2068, 0.2700], "save_s": 60}))
+    port = free_port()
+    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="100",
+               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0", SUBMETER_METER="standard",
+               SUBMETER_START="21:58", MICROPYPATH="firmware:boards:build/lib:.frozen")
+    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        t0 = time.monotonic()
+        s = None
+        while time.monotonic() - t0 < 30:
+            try:
+                s = json.loads(get(port, "/api/state", timeout=1)[2])
+                if s["period"] == 1 and all(len(i["periods_wh"]) == 2 and i["periods_wh"][0] > 20
+                                            for i in s["inputs"] if i["w"] > 1000):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert s and s["period"] == 1, s and s["period"]  # off-peak now
+        for i in s["inputs"]:
+            hc, hp = i["periods_wh"]
+            if i["w"] == 0:
+                assert hc == hp == 0
+                continue
+            assert hp > 0 and hc > 0, i            # energy before and after 22:00
+            assert abs(hc + hp - i["wh"]) <= 2
+            assert abs(i["cost"] - (hc * 0.2068 + hp * 0.2700) / 1000) <= 0.011, i
+        assert s["grid"]["reading"]["period"] == "HEURE  CREUSE"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
 def test_a_belgian_p1_meter_is_found_on_its_own(tmp_path):
     # the same firmware, config untouched (grid: auto), wired to a Fluvius meter
     port = free_port()

@@ -80,3 +80,21 @@ def test_load_switching_between_readings_counts_half():
     c.advance(3600)
     led.record(4, 2000.0, c.ticks_ms())  # switched on somewhere in the last 3.6 s
     assert led.total[4].wh == 1 and led.total[4].mj == 0
+
+
+def test_tariff_split_is_exact_at_the_period_change():
+    c = ManualClock()
+    led = Ledger(5)
+    led.record(0, 3600.0, c.ticks_ms())
+    run(led, c, 0, 3600.0, 10)          # 10 Wh in period 1 (index 0)
+    c.advance(400)                       # the meter switches 0.4 s after the last reading
+    led.set_period(1, c.ticks_ms())      # off-peak starts
+    c.advance(600)
+    led.record(0, 3600.0, c.ticks_ms())
+    run(led, c, 0, 3600.0, 9)            # 10 more Wh, all in period 2 but the 0.4 s
+    p0 = led.by_period[0][0].wh * 3600000 + led.by_period[0][0].mj
+    p1 = led.by_period[0][1].wh * 3600000 + led.by_period[0][1].mj
+    assert p0 == 10 * 3600000 + 3600 * 400 and p1 == 10 * 3600000 - 3600 * 400
+    assert led.total[0].wh == 20 and led.periods_used == 2
+    led.set_period(1, c.ticks_ms())      # the same period again: nothing moves
+    assert led.by_period[0][1].wh * 3600000 + led.by_period[0][1].mj == p1

@@ -13,11 +13,16 @@ def filled(seed):
         led.partial[i].wh = 10 * i + seed
         led.partial[i].mj = 7 * i
     led.partial_since = 1700000000 + seed
+    led.set_period(2, 0)  # Tempo: HC white, say
+    for i in range(5):
+        led.by_period[i][0].wh = 600000 * (i + 1)
+        led.by_period[i][2].wh = 400000 * (i + 1) + seed
     return led
 
 
 def counters(led):
-    return [(t.wh, t.mj, p.wh, p.mj) for t, p in zip(led.total, led.partial)] + [led.partial_since]
+    return ([(t.wh, t.mj, p.wh, p.mj) for t, p in zip(led.total, led.partial)] + [led.partial_since]
+            + [[(c.wh, c.mj) for c in per] for per in led.by_period] + [led.period, led.periods_used])
 
 
 def test_counters_come_back_as_saved():
@@ -87,3 +92,19 @@ def test_a_full_flash_is_counted_and_keeps_the_last_copy():
     assert s.save(filled(2)) is False and s.errors == 1 and s.last_error
     back = Ledger(5)
     assert Store(d).load(back) == 1 and counters(back) == counters(filled(1))
+
+
+def test_a_version_1_file_is_still_read():
+    import binascii
+    import struct
+    d = fresh_dir("store5")
+    body = struct.pack("<4sHIBB", b"SMLG", 1, 7, 5, 1)
+    for i in range(5):
+        body += struct.pack("<IIII", 1000 * (i + 1), 5, 10, 0)
+    body += struct.pack("<I", 0)
+    with open(d + "/ledger.bin", "wb") as f:
+        f.write(body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF))
+    back = Ledger(5)
+    assert Store(d).load(back) == 7
+    assert [t.wh for t in back.total] == [1000, 2000, 3000, 4000, 5000]
+    assert [p[0].wh for p in back.by_period] == [1000, 2000, 3000, 4000, 5000]  # all in period 1

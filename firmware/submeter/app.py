@@ -57,6 +57,10 @@ class App:
         return self.snap
 
     def _grid_frame(self):
+        # the tariff period the meter is in splits every circuit's energy from now on
+        idx = self.grid.reading.period_index
+        if idx:
+            self.ledger.set_period(idx - 1, self.clock.ticks_ms())
         # the grid LED blinks on every valid frame, and stays off once they stop
         led = self.board.leds.get("grid") if self.board.leds else None
         if led is not None:

@@ -11,7 +11,8 @@ DEFAULTS = {
     "voltage": 230.0,         # nominal V used while no grid meter reports one
     "mains_hz": 50,
     "currency": "EUR",
-    "price_kwh": 0.2516,      # one tariff period until the grid meter brings more
+    "price_kwh": 0.2516,      # price of a kWh, in every tariff period not priced below
+    "prices_kwh": [],         # per tariff period (the grid meter's index 1, 2, ...), optional
     "period_ms": 1000,        # how often every input is measured
     "window_cycles": 10,      # mains cycles per measurement window
     "max_gap_ms": 30000,      # longest interval one reading may cover
@@ -80,6 +81,10 @@ def validate(cfg):
         elif key == "grid":
             if v not in GRID_MODES:
                 raise ConfigError("grid: one of %s" % ", ".join(GRID_MODES))
+        elif key == "prices_kwh":
+            if not isinstance(v, list) or len(v) > 10:
+                raise ConfigError("prices_kwh: a list of at most 10 prices")
+            v = [_num(x, "prices_kwh[%d]" % k, 0, 100) for k, x in enumerate(v)]
         elif key == "inputs":
             if not isinstance(v, list) or len(v) != N_INPUTS:
                 raise ConfigError("inputs: a list of %d inputs is needed" % N_INPUTS)

@@ -44,12 +44,19 @@ class Counter:
         self.mj = 0
 
 
+PERIODS = const(10)  # tariff periods kept apart: Tempo has 6, a Linky up to 10 (EASF01-10)
+
+
 class Ledger:
-    def __init__(self, n, max_gap_ms=30000):
+    def __init__(self, n, max_gap_ms=30000, periods=PERIODS):
         self.n = n
         self.max_gap_ms = max_gap_ms
         self.total = [Counter() for _ in range(n)]
         self.partial = [Counter() for _ in range(n)]
+        # energy per input and tariff period (0-based: the grid meter's index - 1)
+        self.by_period = [[Counter() for _ in range(periods)] for _ in range(n)]
+        self.period = 0
+        self.periods_used = 1
         self.power = [0.0] * n
         self._last = [None] * n
         self.late = 0           # readings whose interval was capped at max_gap_ms
@@ -77,9 +84,31 @@ class Ledger:
             dt = self.max_gap_ms
             self.late += 1
         mj = int((prev + watts) * dt / 2 + 0.5)
+        self._add(i, mj)
+        return mj
+
+    def _add(self, i, mj):
         self.total[i].add_mj(mj)
         self.partial[i].add_mj(mj)
-        return mj
+        self.by_period[i][self.period].add_mj(mj)
+
+    def set_period(self, p, now_ms):
+        """The grid meter changed tariff period at now_ms: energy up to now_ms goes to the
+        old period (each input holding its last power), from now_ms to the new one."""
+        p = max(0, min(p, len(self.by_period[0]) - 1))
+        if p == self.period:
+            return
+        for i in range(self.n):
+            last = self._last[i]
+            if last is None:
+                continue
+            dt = ticks_diff(now_ms, last)
+            if 0 < dt <= self.max_gap_ms:
+                self._add(i, int(self.power[i] * dt + 0.5))
+                self._last[i] = now_ms
+        self.period = p
+        if p + 1 > self.periods_used:
+            self.periods_used = p + 1
 
     def reset_partial(self, i, since=None):
         """The one way a sink changes counters: a command to zero one partial (or all: i=None)."""

@@ -2,12 +2,22 @@
 # read (never changed) by the display, the web page and, later, MQTT.
 
 
+def prices(cfg, n):
+    """The price of a kWh in each of n tariff periods."""
+    base = cfg["price_kwh"]
+    per = cfg.get("prices_kwh") or []
+    return [per[k] if k < len(per) else base for k in range(n)]
+
+
 def build(cfg, ledger, channels, uptime_s, extra=None):
     price = cfg["price_kwh"]
+    used = ledger.periods_used
+    tariff = prices(cfg, used)
     inputs = []
     total_w = 0.0
     total_wh = 0
     total_mj = 0
+    total_cost = 0.0
     for i, inp in enumerate(cfg["inputs"]):
         w = ledger.power[i]
         t = ledger.total[i]
@@ -15,6 +25,9 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
         total_w += w
         total_wh += t.wh
         total_mj += t.mj
+        split = ledger.by_period[i][:used]
+        cost = sum(c.kwh() * tariff[k] for k, c in enumerate(split))
+        total_cost += cost
         inputs.append({
             "id": i + 1,
             "name": inp["name"],
@@ -23,9 +36,11 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
             "a": round(channels[i].irms, 3),
             "wh": t.wh,
             "kwh": t.kwh_str(),
-            "cost": round(t.kwh() * price, 2),
+            "periods_wh": [c.wh for c in split],
+            "cost": round(cost, 2),
             "partial_kwh": p.kwh_str(),
-            "partial_cost": round(p.kwh() * price, 2),
+            # the partial counter is not split by period: priced at the input's average
+            "partial_cost": round(p.kwh() * (cost / t.kwh() if t.wh or t.mj else price), 2),
         })
     total_wh += total_mj // 3600000
     snap = {
@@ -35,7 +50,8 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
         "total_w": round(total_w, 1),
         "total_wh": total_wh,
         "total_kwh": "%d.%03d" % divmod(total_wh, 1000),
-        "total_cost": round(total_wh / 1000 * price, 2),
+        "total_cost": round(total_cost, 2),
+        "period": ledger.period + 1,
         "inputs": inputs,
     }
     if extra:

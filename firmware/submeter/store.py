@@ -11,9 +11,10 @@ import os
 import struct
 
 MAGIC = b"SMLG"
-VERSION = 1
+VERSION = 2         # 2: energy per tariff period too; version 1 files are still read
 _HEAD = "<4sHIBB"   # magic, version, sequence, inputs, tariff periods
-_COUNTER = "<IIII"  # total Wh, total mJ, partial Wh, partial mJ
+_COUNTER = "<IIII"  # per input: total Wh, total mJ, partial Wh, partial mJ, then per
+                    # period (Wh, mJ); at the end: partial_since, running period
 NAMES = ("ledger.bin", "ledger.old", "ledger.new")
 
 
@@ -30,19 +31,23 @@ class Store:
         return (self.folder + "/" + name) if self.folder else name
 
     def encode(self, ledger):
-        parts = [struct.pack(_HEAD, MAGIC, VERSION, self.seq, ledger.n, 1)]
+        periods = ledger.periods_used
+        parts = [struct.pack(_HEAD, MAGIC, VERSION, self.seq, ledger.n, periods)]
         for i in range(ledger.n):
             t = ledger.total[i]
             p = ledger.partial[i]
             parts.append(struct.pack(_COUNTER, t.wh, t.mj, p.wh, p.mj))
+            for c in ledger.by_period[i][:periods]:
+                parts.append(struct.pack("<II", c.wh, c.mj))
         since = ledger.partial_since if ledger.partial_since is not None else 0
-        parts.append(struct.pack("<I", since))
+        parts.append(struct.pack("<IB", since, ledger.period))
         body = b"".join(parts)
         return body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF)
 
     @staticmethod
     def decode(data, n):
-        """(seq, [(total_wh, total_mj, partial_wh, partial_mj)], partial_since) or None."""
+        """(seq, [(total_wh, total_mj, partial_wh, partial_mj, [(wh, mj) per period])],
+        partial_since, period) or None when the data is not a whole, valid copy."""
         head = struct.calcsize(_HEAD)
         if len(data) < head + 8:
             return None
@@ -51,11 +56,23 @@ class Store:
             return None
         magic, version, seq, count, periods = struct.unpack(_HEAD, body[:head])
         size = struct.calcsize(_COUNTER)
-        if magic != MAGIC or version != VERSION or count != n or len(body) != head + count * size + 4:
+        if magic != MAGIC or version not in (1, 2) or count != n:
             return None
-        counters = [struct.unpack(_COUNTER, body[head + k * size:head + (k + 1) * size]) for k in range(count)]
-        since = struct.unpack("<I", body[-4:])[0]
-        return seq, counters, since or None
+        per = 8 * periods if version == 2 else 0
+        tail = 5 if version == 2 else 4
+        if len(body) != head + count * (size + per) + tail:
+            return None
+        counters = []
+        p = head
+        for _ in range(count):
+            c = struct.unpack(_COUNTER, body[p:p + size])
+            p += size
+            split = [struct.unpack("<II", body[p + 8 * k:p + 8 * k + 8]) for k in range(per // 8)]
+            p += per
+            counters.append(c + (split or [(c[0], c[1])],))  # version 1: all in period 1
+        since = struct.unpack("<I", body[p:p + 4])[0]
+        period = body[p + 4] if version == 2 else 0
+        return seq, counters, since or None, period
 
     def load(self, ledger):
         """Restore the newest valid copy into ledger; returns its sequence number or None."""
@@ -74,11 +91,15 @@ class Store:
                 best = got
         if best is None:
             return None
-        seq, counters, since = best
-        for i, (twh, tmj, pwh, pmj) in enumerate(counters):
+        seq, counters, since, period = best
+        for i, (twh, tmj, pwh, pmj, split) in enumerate(counters):
             ledger.total[i].wh, ledger.total[i].mj = twh, tmj
             ledger.partial[i].wh, ledger.partial[i].mj = pwh, pmj
+            for k, (wh, mj) in enumerate(split[:len(ledger.by_period[i])]):
+                ledger.by_period[i][k].wh, ledger.by_period[i][k].mj = wh, mj
         ledger.partial_since = since
+        ledger.period = min(period, len(ledger.by_period[0]) - 1)
+        ledger.periods_used = max(len(counters[0][4]) if counters else 1, ledger.period + 1)
         self.seq = seq
         return seq
 
