@@ -6,6 +6,7 @@
 #   display     a framebuf drawn in the terminal with half-block characters
 #   buttons     the keyboard: w/s or arrows = up/down, Enter = ok, b/Backspace = back,
 #               r = hold back (long press), q = quit
+#   pulses      gas (10 L/pulse) and water (1 L/pulse) meters following the scenario's flows
 #   LEDs        shown on the terminal's status line
 #   grid meter  a Linky (simtic.py) agreeing with the loads, TIC byte by byte at line rate
 #   network     host sockets; binds 127.0.0.1:8080 unless told otherwise
@@ -74,15 +75,26 @@ class House:
             w += 300.0
         return w
 
+    def flow(self, kind, t):
+        """Litres an hour: gas for cooking and a boiler at dawn, water for showers."""
+        tod = t % 86400
+        if kind == "gas":
+            return 900.0 if _in(tod, 5.5, 7) or _in(tod, 19, 19.75) else 0.0
+        return 500.0 if _in(tod, 7, 7.25) or _in(tod, 21, 21.2) else (20.0 if _in(tod, 7, 22) else 0.0)
+
 
 class Steady:
     """Constant loads with known truth, for accuracy tests."""
 
     pf = (1.0, 1.0, 1.0, 1.0, 1.0)
     watts = (2000.0, 0.0, 1500.0, 450.0, 230.0)
+    flows = {"gas": 1200.0, "water": 600.0}  # litres an hour: a boiler running, a shower
 
     def power(self, i, t):
         return self.watts[i]
+
+    def flow(self, kind, t):
+        return self.flows[kind]
 
 
 SCENARIOS = {"house": House, "steady": Steady}
@@ -321,6 +333,7 @@ class Board:
         self.meter = simtic.SimMeter(self.scenario, self.time, meter) if meter != "none" else None
         self.ct = [SimCT(self.scenario, self.time, i) for i in range(5)]
         self.pulse = {"gas": SimPin(), "water": SimPin()}
+        self.pulses_sent = {"gas": 0, "water": 0}
         self.buttons = {"up": SimPin(), "down": SimPin(), "ok": SimPin(), "back": SimPin()}
         self.leds = {"power": SimPin(0), "grid": SimPin(0)}
         mode = term or _env("SUBMETER_TERM", "1")  # 0: no drawing, big: half blocks (130 columns)
@@ -350,12 +363,31 @@ class Board:
             return None
         return simtic.SimUart(self.meter, self.time, simtic.KIND_LINE[kind])
 
+    PULSE_L = {"gas": 10, "water": 1}  # what one pulse of the simulated meters is worth
+
     def background(self, app):
         self._stop = asyncio.Event()
+        tasks = [self._pulse_meters()]
         if self.term:
             self.term.start()
-            return [self._keyboard()]
-        return []
+            tasks.append(self._keyboard())
+        return tasks
+
+    async def _pulse_meters(self):
+        """The gas and water meters: a pulse on their pin each time PULSE_L has flowed."""
+        acc = {"gas": 0.0, "water": 0.0}
+        last = self.time.now_s()
+        while True:
+            await asyncio.sleep_ms(20)
+            now = self.time.now_s()
+            for kind, pin in self.pulse.items():
+                acc[kind] += self.scenario.flow(kind, now) * (now - last) / 3600
+                while acc[kind] >= self.PULSE_L[kind]:
+                    acc[kind] -= self.PULSE_L[kind]
+                    self.pulses_sent[kind] += 1
+                    if pin.handler:
+                        pin.handler(pin)
+            last = now
 
     async def stopped(self):
         await self._stop.wait()

@@ -109,6 +109,18 @@ def test_energy_follows_the_fast_clock(firmware):
         assert abs((b["wh"] - a["wh"]) - expect) <= 0.05 * expect + 2, (a, b, expect)
 
 
+def test_gas_and_water_follow_their_meters(firmware):
+    s = json.loads(get(firmware.port, "/api/state")[2])
+    hours = s["uptime_s"] / 3600
+    for kind, per_pulse in (("water", 1), ("gas", 10)):
+        v = s[kind]
+        expect = sim.Steady.flows[kind] * hours
+        assert v["l"] > 0 and abs(v["l"] - expect) <= 3 * per_pulse + 0.02 * expect, (kind, v, expect)
+        assert v["m3"] == "%d.%03d" % divmod(v["l"], 1000) and v["partial_l"] == v["l"]
+        assert abs(v["flow_l_h"] - sim.Steady.flows[kind]) <= 0.1 * sim.Steady.flows[kind], v
+    assert s["gas"]["kwh"] == round(s["gas"]["l"] / 1000 * 11.2, 3)  # the default factor
+
+
 def test_malformed_requests_get_errors_not_a_crash(firmware):
     port = firmware.port
     assert raw(port, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")

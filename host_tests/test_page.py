@@ -61,3 +61,11 @@ def test_page_shows_a_p1_meter_in_watts():
                                            "power_w": 4360, "overload": False}}
     html = b"".join(page_chunks(s, cfg)).decode()
     assert "Grid meter: p1 \u00b7 T1 \u00b7 4360 W" in html
+
+
+def test_page_shows_gas_and_water():
+    s = snap(["a"] * 5)
+    s["gas"] = {"m3": "92.287", "kwh": 1033.6}
+    s["water"] = {"m3": "8.579"}
+    html = b"".join(page_chunks(s, config.validate({"lang": "fr"}))).decode()
+    assert "Gaz 92.287 m\u00b3 \u00b7 1033.6 kWh \u00b7 Eau 8.579 m\u00b3" in html

@@ -14,6 +14,9 @@ def filled(seed):
         led.partial[i].mj = 7 * i
     led.partial_since = 1700000000 + seed
     led.set_period(2, 0)  # Tempo: HC white, say
+    led.add_volume("gas", 92287 + seed)
+    led.add_volume("water", 8579)
+    led.gas_l[1] = 120
     for i in range(5):
         led.by_period[i][0].wh = 600000 * (i + 1)
         led.by_period[i][2].wh = 400000 * (i + 1) + seed
@@ -22,7 +25,8 @@ def filled(seed):
 
 def counters(led):
     return ([(t.wh, t.mj, p.wh, p.mj) for t, p in zip(led.total, led.partial)] + [led.partial_since]
-            + [[(c.wh, c.mj) for c in per] for per in led.by_period] + [led.period, led.periods_used])
+            + [[(c.wh, c.mj) for c in per] for per in led.by_period] + [led.period, led.periods_used]
+            + [list(led.gas_l), list(led.water_l)])
 
 
 def test_counters_come_back_as_saved():

@@ -10,6 +10,7 @@ from . import VERSION, snapshot
 from .clock import ticks_diff
 from .ct import CTChannel, Sampler
 from .ledger import Ledger
+from .pulses import PulseInput
 from .store import Store
 from .sums import KERNEL
 from .ui import Buttons, Screens
@@ -39,6 +40,11 @@ class App:
         self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
                                not getattr(board, "ct_self_paced", False))
         self.ledger = Ledger(n, cfg["max_gap_ms"])
+        self.pulses = {}
+        for kind in ("gas", "water"):
+            pin = (board.pulse or {}).get(kind)
+            if pin is not None:
+                self.pulses[kind] = PulseInput(pin, self.clock.ticks_ms, cfg["pulse_min_ms"])
         self.store = Store(board.data_dir)
         self.restored = self.store.load(self.ledger)  # the counters as last saved
         self.started = self.clock.ticks_ms()
@@ -71,6 +77,11 @@ class App:
         return ticks_diff(self.clock.ticks_ms(), self.started) // 1000
 
     def _build(self):
+        snap = self._build_base()
+        snap.update(self._volumes())
+        return snap
+
+    def _build_base(self):
         return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
             "version": VERSION,
             "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds},
@@ -96,6 +107,7 @@ class App:
             for _ in self.sampler.window_slices(self.channels[k]):
                 yield
             self._record(k)
+        self._take_pulses()
         self.rounds += 1
 
     def measure_round(self):
@@ -104,6 +116,32 @@ class App:
             pass
         self.snap = self._build()
         return list(self.ledger.power)
+
+    def _take_pulses(self):
+        for kind, p in self.pulses.items():
+            n = p.take()
+            if n:
+                self.ledger.add_volume(kind, n * int(self.cfg[kind + "_l_per_pulse"]))
+
+    def _volumes(self):
+        out = {}
+        now = self.clock.ticks_ms()
+        for kind in ("gas", "water"):
+            total, partial = self.ledger.gas_l if kind == "gas" else self.ledger.water_l
+            p = self.pulses.get(kind)
+            iv = p.interval_ms(now) if p else None
+            d = {"l": total, "m3": "%d.%03d" % divmod(total, 1000), "partial_l": partial,
+                 "flow_l_h": round(self.cfg[kind + "_l_per_pulse"] * 3600000 / iv, 1) if iv else 0.0,
+                 "bounces": p.bounces if p else 0}
+            if kind == "gas":
+                f = self.cfg["gas_kwh_per_m3"]
+                d["kwh"] = round(total / 1000 * f, 3)
+                d["partial_kwh"] = round(partial / 1000 * f, 3)
+                d["cost"] = round(total / 1000 * f * self.cfg["gas_price_kwh"], 2)
+            else:
+                d["cost"] = round(total / 1000 * self.cfg["water_price_m3"], 2)
+            out[kind] = d
+        return out
 
     def _record(self, k):
         inp = self.cfg["inputs"][k]

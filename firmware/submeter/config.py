@@ -17,6 +17,12 @@ DEFAULTS = {
     "window_cycles": 10,      # mains cycles per measurement window
     "max_gap_ms": 30000,      # longest interval one reading may cover
     "save_s": 300,            # counters saved to flash this often (and at a clean stop)
+    "gas_l_per_pulse": 10,    # the gas meter's pulse (0.01 m3 on most)
+    "gas_kwh_per_m3": 11.2,   # conversion factor: the one on the gas bill
+    "gas_price_kwh": 0.1,
+    "water_l_per_pulse": 1,
+    "water_price_m3": 4.5,
+    "pulse_min_ms": 50,       # pulses closer than this are contact bounce
     "grid": "auto",           # grid-meter input: auto, tic, tic_standard, tic_historic, p1, none
     "http_host": "0.0.0.0",
     "http_port": 80,
@@ -58,7 +64,9 @@ def _num(v, key, lo, hi):
 _RANGES = {
     "voltage": (90, 480), "mains_hz": (45, 65), "price_kwh": (0, 100),
     "period_ms": (100, 60000), "window_cycles": (1, 50), "max_gap_ms": (1000, 3600000),
-    "save_s": (1, 86400),
+    "save_s": (1, 86400), "gas_l_per_pulse": (1, 1000), "gas_kwh_per_m3": (1, 20),
+    "gas_price_kwh": (0, 100), "water_l_per_pulse": (1, 1000), "water_price_m3": (0, 100),
+    "pulse_min_ms": (1, 10000),
     "http_port": (1, 65535), "http_max_clients": (1, 16),
 }
 _INPUT_RANGES = {
@@ -75,6 +83,8 @@ def validate(cfg):
         if key in _RANGES:
             lo, hi = _RANGES[key]
             v = _num(v, key, lo, hi)
+            if key.endswith("_per_pulse") and v != int(v):
+                raise ConfigError("%s: a whole number of litres" % key)
         elif key == "lang":
             if v not in ("en", "fr"):
                 raise ConfigError("lang: en or fr")

@@ -5,14 +5,14 @@ _T = {
         "sockets": "Sockets", "other": "Other", "total": "Total", "now": "Now",
         "title": "Energy sub-meter", "input": "Input", "usage": "Usage", "power": "Power",
         "energy": "Energy", "cost": "Cost", "current": "Current", "partial": "Partial",
-        "uptime": "Uptime", "grid": "Grid meter",
+        "uptime": "Uptime", "grid": "Grid meter", "gas": "Gas", "water": "Water",
     },
     "fr": {
         "heating": "Chauffage", "cooling": "Refroid.", "hot_water": "Eau chaude",
         "sockets": "Prises", "other": "Autres", "total": "Total", "now": "Actuel",
         "title": "Sous-compteur", "input": "Entree", "usage": "Usage", "power": "Puissance",
         "energy": "Energie", "cost": "Cout", "current": "Courant", "partial": "Partiel",
-        "uptime": "En marche", "grid": "Compteur",
+        "uptime": "En marche", "grid": "Compteur", "gas": "Gaz", "water": "Eau",
     },
 }
 

@@ -57,6 +57,9 @@ class Ledger:
         self.by_period = [[Counter() for _ in range(periods)] for _ in range(n)]
         self.period = 0
         self.periods_used = 1
+        # volumes from the pulse inputs, in litres: [total, partial]
+        self.gas_l = [0, 0]
+        self.water_l = [0, 0]
         self.power = [0.0] * n
         self._last = [None] * n
         self.late = 0           # readings whose interval was capped at max_gap_ms
@@ -110,8 +113,17 @@ class Ledger:
         if p + 1 > self.periods_used:
             self.periods_used = p + 1
 
+    def add_volume(self, kind, litres):
+        v = self.gas_l if kind == "gas" else self.water_l
+        v[0] += litres
+        v[1] += litres
+
     def reset_partial(self, i, since=None):
-        """The one way a sink changes counters: a command to zero one partial (or all: i=None)."""
+        """The one way a sink changes counters: a command to zero one partial (or all,
+        gas and water included: i=None)."""
         for k in (range(self.n) if i is None else (i,)):
             self.partial[k].clear()
+        if i is None:
+            self.gas_l[1] = 0
+            self.water_l[1] = 0
         self.partial_since = since

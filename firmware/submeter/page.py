@@ -35,17 +35,19 @@ _ROW = """<tr id="in%d"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td
 """
 
 _TAIL = """</tbody></table>
+<p id="volumes">%s</p>
 <p id="grid">%s</p>
 %s<p class="muted">%s <span id="uptime">%d</span> s &middot; %s V</p>
 <script>
 async function tick(){try{const r=await fetch('/api/state',{cache:'no-store'});const s=await r.json();
 const set=(id,v)=>{const e=document.getElementById(id);if(e)e.textContent=v;};
 set('total_w',s.total_w.toFixed(1));set('total_kwh',s.total_kwh);set('total_cost',s.total_cost.toFixed(2));
-set('uptime',s.uptime_s);set('grid',gridText(s.grid));
+set('uptime',s.uptime_s);set('grid',gridText(s.grid));set('volumes',volText(s));
 for(const i of s.inputs){const row=document.getElementById('in'+i.id);if(!row)continue;
 row.querySelector('.w').textContent=i.w.toFixed(1);row.querySelector('.a').textContent=i.a.toFixed(2);
 row.querySelector('.kwh').textContent=i.kwh;row.querySelector('.cost').textContent=i.cost.toFixed(2);}
 }catch(e){}}
+function volText(s){if(!s.gas)return '';return '%s '+s.gas.m3+' m\u00b3 \u00b7 '+s.gas.kwh.toFixed(1)+' kWh \u00b7 %s '+s.water.m3+' m\u00b3';}
 function gridText(g){if(!g)return '';const r=g.reading;if(!r)return '%s: '+(g.port||'-')+' \u2026';
 return '%s: '+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va!=null?r.power_va+' VA':r.power_w!=null?r.power_w+' W':'-')+
 (r.overload?' \u00b7 OVERLOAD':'');}
@@ -68,8 +70,17 @@ def page_chunks(snap, cfg):
     grid = grid_text(snap.get("grid"), t["grid"])
     err = snap.get("errors", {}).get("config")
     warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
-    yield (_TAIL % (esc(grid), warn, esc(t["uptime"]), snap["uptime_s"], snap["voltage"],
-                    esc(t["grid"]), esc(t["grid"]))).encode()
+    yield (_TAIL % (esc(volume_text(snap, t)), esc(grid), warn, esc(t["uptime"]), snap["uptime_s"],
+                    snap["voltage"], esc(t["gas"]), esc(t["water"]), esc(t["grid"]), esc(t["grid"]))).encode()
+
+
+def volume_text(snap, t):
+    """Gas and water, in one line; the page's script builds the same line."""
+    g = snap.get("gas")
+    w = snap.get("water")
+    if not g or not w:
+        return ""
+    return "%s %s m\u00b3 \u00b7 %.1f kWh \u00b7 %s %s m\u00b3" % (t["gas"], g["m3"], g["kwh"], t["water"], w["m3"])
 
 
 def grid_text(g, title):

@@ -11,7 +11,7 @@ import os
 import struct
 
 MAGIC = b"SMLG"
-VERSION = 2         # 2: energy per tariff period too; version 1 files are still read
+VERSION = 3         # 2: energy per tariff period; 3: gas and water; older files still read
 _HEAD = "<4sHIBB"   # magic, version, sequence, inputs, tariff periods
 _COUNTER = "<IIII"  # per input: total Wh, total mJ, partial Wh, partial mJ, then per
                     # period (Wh, mJ); at the end: partial_since, running period
@@ -41,13 +41,15 @@ class Store:
                 parts.append(struct.pack("<II", c.wh, c.mj))
         since = ledger.partial_since if ledger.partial_since is not None else 0
         parts.append(struct.pack("<IB", since, ledger.period))
+        parts.append(struct.pack("<IIII", ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1]))
         body = b"".join(parts)
         return body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF)
 
     @staticmethod
     def decode(data, n):
         """(seq, [(total_wh, total_mj, partial_wh, partial_mj, [(wh, mj) per period])],
-        partial_since, period) or None when the data is not a whole, valid copy."""
+        partial_since, period, (gas, gas partial, water, water partial litres)) or None
+        when the data is not a whole, valid copy."""
         head = struct.calcsize(_HEAD)
         if len(data) < head + 8:
             return None
@@ -56,10 +58,10 @@ class Store:
             return None
         magic, version, seq, count, periods = struct.unpack(_HEAD, body[:head])
         size = struct.calcsize(_COUNTER)
-        if magic != MAGIC or version not in (1, 2) or count != n:
+        if magic != MAGIC or version not in (1, 2, 3) or count != n:
             return None
-        per = 8 * periods if version == 2 else 0
-        tail = 5 if version == 2 else 4
+        per = 8 * periods if version >= 2 else 0
+        tail = (4, 5, 21)[version - 1]
         if len(body) != head + count * (size + per) + tail:
             return None
         counters = []
@@ -71,8 +73,9 @@ class Store:
             p += per
             counters.append(c + (split or [(c[0], c[1])],))  # version 1: all in period 1
         since = struct.unpack("<I", body[p:p + 4])[0]
-        period = body[p + 4] if version == 2 else 0
-        return seq, counters, since or None, period
+        period = body[p + 4] if version >= 2 else 0
+        volumes = struct.unpack("<IIII", body[p + 5:p + 21]) if version >= 3 else (0, 0, 0, 0)
+        return seq, counters, since or None, period, volumes
 
     def load(self, ledger):
         """Restore the newest valid copy into ledger; returns its sequence number or None."""
@@ -91,7 +94,8 @@ class Store:
                 best = got
         if best is None:
             return None
-        seq, counters, since, period = best
+        seq, counters, since, period, volumes = best
+        ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1] = volumes
         for i, (twh, tmj, pwh, pmj, split) in enumerate(counters):
             ledger.total[i].wh, ledger.total[i].mj = twh, tmj
             ledger.partial[i].wh, ledger.partial[i].mj = pwh, pmj
