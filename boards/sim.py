@@ -63,16 +63,18 @@ class House:
             return 0.0
         if i == 2:  # hot water tank: heats in the off-peak hours
             return 3000.0 if _in(tod, 23.5, 2.5) else 0.0
-        if i == 3:  # sockets: fridge cycling, cooking peaks, TV in the evening
-            w = 110.0 if (t % 1800) < 900 else 5.0
+        if i == 3:  # sockets: chargers and boxes always on, fridge cycling, cooking, TV
+            w = 25.0 + (110.0 if (t % 1800) < 900 else 0.0)
             if _in(tod, 12, 12.5) or _in(tod, 19, 19.75):
                 w += 2500.0
             if _in(tod, 20, 23):
                 w += 140.0
             return w
-        w = 60.0  # other: standby, lighting mornings and evenings
+        w = 60.0  # other: standby, lighting mornings and evenings, the car charging at night
         if _in(tod, 6.5, 8) or _in(tod, 18, 23):
             w += 300.0
+        if _in(tod, 1, 4):
+            w += 7400.0
         return w
 
     def flow(self, kind, t):
@@ -120,11 +122,30 @@ class SimTime:
 
 # --- simulated hardware ---------------------------------------------------------------
 
+_WAVES = {}
+_PHASES = 4000            # waveform table points per mains cycle
+_NOISE = 1021             # noise table length (prime: no short cycle with 40 samples)
+
+
+def _wave(h3, h5):
+    """One mains cycle of sin + h3 sin 3x + h5 sin 5x, in 1/4096 units (ints, rounded)."""
+    key = (h3, h5)
+    if key not in _WAVES:
+        from array import array
+        w = array("i", bytes(4 * _PHASES))
+        for k in range(_PHASES):
+            x = 2 * math.pi * k / _PHASES
+            w[k] = int(round(4096 * (math.sin(x) + h3 * math.sin(3 * x) + h5 * math.sin(5 * x))))
+        _WAVES[key] = w
+    return _WAVES[key]
+
+
 class SimCT:
     """An ADC pin behind a CT and its burden: read_u16() like machine.ADC.
 
     Each read advances the waveform by SAMPLE_US (the simulated ADC paces itself); the
-    load is looked up once per mains cycle.
+    load is looked up once per mains cycle. Integer arithmetic from tables: on the
+    32-bit port every float is an object, and a simulated day makes ~10^8 reads.
     """
 
     uv_per_count = UV_PER_COUNT
@@ -136,41 +157,50 @@ class SimCT:
         self.time = simtime
         self.i = i
         self.k = 1.0 / voltage / ct_ratio * burden_ohm / (UV_PER_COUNT * 1e-6)  # W -> rms counts at pf 1
-        self.bias = bias_counts
+        self.bias16 = int(bias_counts * 16)
         self.h3 = h3
         self.h5 = h5
-        self.noise = noise
-        self.rng = random.Random(seed if seed is not None else i) if hasattr(random, "Random") else None
-        if self.rng is None:
+        self.wave = _wave(h3, h5)
+        rng = random.Random(seed if seed is not None else i) if hasattr(random, "Random") else None
+        if rng is None:
             random.seed(seed if seed is not None else i)
-        self.theta = i * 1.1
-        self.step = 2 * math.pi * MAINS_HZ * SAMPLE_US * 1e-6
-        self.amp = 0.0
+        r = rng.random if rng else random.random
+        from array import array
+        # near-Gaussian noise (sum of 3 uniforms, unit variance), in 1/16 counts
+        self.noise = array("i", (int(16 * noise * (r() + r() + r() - 1.5) * 2.0) for _ in range(_NOISE)))
+        self.nk = (i * 97) % _NOISE
+        # phase in 1/1000 of a table point: 49.98 Hz sampled every SAMPLE_US
+        self.inc = int(_PHASES * 1000 * MAINS_HZ * SAMPLE_US / 1000000 + 0.5)
+        self.ph = (i * 1100) % (_PHASES * 1000)
+        self.amp64 = 0
         self.n = 0
         self.reads = 0
 
     def truth_w(self):
         return self.scenario.power(self.i, self.time.now_s())
 
-    def _rand(self):
-        r = self.rng.random if self.rng else random.random
-        # sum of 3 uniforms: near-Gaussian, unit variance after scaling
-        return (r() + r() + r() - 1.5) * 2.0
-
     def read_u16(self):
         if self.n == 0:
             w = self.truth_w()
             pf = self.scenario.pf[self.i]
             rms = w / pf * self.k
-            self.amp = rms * math.sqrt(2) / math.sqrt(1 + self.h3 * self.h3 + self.h5 * self.h5)
+            # peak of the fundamental, in 1/64 counts (rounded: a truncated amplitude
+            # would read low): the harmonics add to the rms
+            self.amp64 = int(64 * rms * math.sqrt(2) / math.sqrt(1 + self.h3 * self.h3 + self.h5 * self.h5) + 0.5)
             self.n = 40
         self.n -= 1
-        th = self.theta
-        v = self.bias + self.amp * (math.sin(th) + self.h3 * math.sin(3 * th) + self.h5 * math.sin(5 * th))
-        v += self.noise * self._rand()
-        self.theta = (th + self.step) % (2 * math.pi)
+        ph = self.ph + self.inc
+        if ph >= _PHASES * 1000:
+            ph -= _PHASES * 1000
+        self.ph = ph
+        nk = self.nk + 1
+        if nk == _NOISE:
+            nk = 0
+        self.nk = nk
+        # amp (1/64) x wave (1/4096) -> 1/16 counts, rounded; < 2**30 up to ~25 kW
+        v = self.bias16 + ((self.amp64 * self.wave[ph // 1000] + 8192) >> 14) + self.noise[nk]
         self.reads += 1
-        c = int(v + 0.5)
+        c = (v + 8) >> 4
         c = 0 if c < 0 else (4095 if c > 4095 else c)
         return c << 4
 
@@ -334,6 +364,8 @@ class Board:
         self.ct = [SimCT(self.scenario, self.time, i) for i in range(5)]
         self.pulse = {"gas": SimPin(), "water": SimPin()}
         self.pulses_sent = {"gas": 0, "water": 0}
+        self._pulse_acc = {"gas": 0.0, "water": 0.0}
+        self._pulse_t = None
         self.buttons = {"up": SimPin(), "down": SimPin(), "ok": SimPin(), "back": SimPin()}
         self.leds = {"power": SimPin(0), "grid": SimPin(0)}
         mode = term or _env("SUBMETER_TERM", "1")  # 0: no drawing, big: half blocks (130 columns)
@@ -374,20 +406,23 @@ class Board:
         return tasks
 
     async def _pulse_meters(self):
-        """The gas and water meters: a pulse on their pin each time PULSE_L has flowed."""
-        acc = {"gas": 0.0, "water": 0.0}
-        last = self.time.now_s()
         while True:
             await asyncio.sleep_ms(20)
-            now = self.time.now_s()
-            for kind, pin in self.pulse.items():
-                acc[kind] += self.scenario.flow(kind, now) * (now - last) / 3600
-                while acc[kind] >= self.PULSE_L[kind]:
-                    acc[kind] -= self.PULSE_L[kind]
-                    self.pulses_sent[kind] += 1
-                    if pin.handler:
-                        pin.handler(pin)
-            last = now
+            self.pulse_step()
+
+    def pulse_step(self):
+        """The gas and water meters: a pulse on their pin each time PULSE_L has flowed
+        since the last call."""
+        now = self.time.now_s()
+        last = self._pulse_t if self._pulse_t is not None else now
+        self._pulse_t = now
+        for kind, pin in self.pulse.items():
+            self._pulse_acc[kind] += self.scenario.flow(kind, now) * (now - last) / 3600
+            while self._pulse_acc[kind] >= self.PULSE_L[kind]:
+                self._pulse_acc[kind] -= self.PULSE_L[kind]
+                self.pulses_sent[kind] += 1
+                if pin.handler:
+                    pin.handler(pin)
 
     async def stopped(self):
         await self._stop.wait()
