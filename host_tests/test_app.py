@@ -52,3 +52,16 @@ def test_house_scenario_follows_the_day():
     app.measure_round()
     assert app.ledger.power[3] >= 2500.0 * 0.98
     assert app.ledger.power[1] == 0.0     # cooling idle in winter
+
+
+def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
+    app, clock = make_app()
+    app.grid.reading.voltage_v = [240, 236, 232]  # as a three-phase meter reports them
+    app.grid.last_frame_ms = clock.ticks_ms()
+    base = app.measure_round()[0]
+    assert app.voltage(1, clock.ticks_ms()) == 240 and app.voltage(3, clock.ticks_ms()) == 232
+    current = app.channels[0].irms
+    assert abs(base - 240 * current) < 0.01
+    clock.advance(61000)  # no frame for a minute: back to the nominal voltage
+    w = app.measure_round()[0]
+    assert abs(w - 230.0 * app.channels[0].irms) < 0.01

@@ -89,3 +89,15 @@ def test_real_adc_reads_are_paced_at_the_sample_interval():
     assert len(stamps) == 40
     for k in range(1, 40):
         assert time.ticks_diff(stamps[k], stamps[0]) >= 500 * k - 50, (k, time.ticks_diff(stamps[k], stamps[0]))
+
+
+def test_half_a_percent_from_5_to_100_percent_of_full_scale():
+    # 90 A on a 90 A : 90 mA CT is full scale: 20.7 kW at 230 V; pure sine and with
+    # harmonics, the ADC's bias anywhere near mid-rail
+    full = 90 * 230.0
+    for frac in (0.05, 0.1, 0.25, 0.5, 0.75, 1.0):
+        for h3, h5, bias in ((0.0, 0.0, 2048), (0.08, 0.03, 2000), (0.15, 0.05, 2100)):
+            w = full * frac
+            got, ch = read_watts(w, h3=h3, h5=h5, bias_counts=bias)
+            assert abs(got - w) <= 0.005 * w, (frac, h3, bias, got, w)
+            assert ch.clipped == 0

@@ -67,6 +67,34 @@ def bench_ct():
     out("ct_sums_ratio", "CT kernel: viper speed-up over its twin (same run)", round(p / v, 1), "x", ">= 5")
 
 
+def bench_sampling():
+    from submeter.ct import CTChannel, Sampler
+    from submeter.ledger import Ledger
+
+    class FakeADC:  # as cheap as an ADC read can be: what is left is the firmware's cost
+        uv_per_count = 806.0
+        noise_counts = 1.0
+
+        def __init__(self):
+            self.v = 0
+
+        def read_u16(self):
+            self.v = (self.v + 977) & 0xFFFF
+            return self.v
+
+    s = Sampler(500, 10, 50, paced=False)
+    ch = CTChannel(FakeADC())
+    us = per_call_us(s.measure, (ch,), 200)
+    out("ct_samples_per_s", "CT window (400 samples, fake ADC): samples per second through fill + kernel",
+        round(400 / us * 1e6), "/s", ">= 2000 per input")
+    gc.collect()
+    h0 = gc.mem_alloc()
+    led = Ledger(5)
+    gc.collect()
+    out("ledger_heap", "heap held by the ledger (5 inputs x 10 tariff periods)", gc.mem_alloc() - h0, "B", "")
+    del led
+
+
 def bench_app():
     gc.collect()
     before = gc.mem_alloc()
@@ -166,6 +194,7 @@ def bench_p1():
 
 
 bench_ct()
+bench_sampling()
 bench_app()
 bench_tic()
 bench_p1()

@@ -88,6 +88,7 @@ class App:
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected},
             "grid": self._grid_state(),
+            "voltage": self.voltage(1, self.clock.ticks_ms()),
             "store": {"saves": self.store.saves, "errors": self.store.errors,
                       "last_error": self.store.last_error, "seq": self.store.seq,
                       "restored": self.restored is not None},
@@ -143,10 +144,21 @@ class App:
             out[kind] = d
         return out
 
+    def voltage(self, phase, now):
+        """The grid meter's measured voltage of this phase while its frames are fresh
+        (URMS1-3, 32/52/72.7.0), else the configured nominal voltage."""
+        g = self.grid
+        if g is not None and g.last_frame_ms is not None and ticks_diff(now, g.last_frame_ms) < 60000:
+            v = g.reading.voltage_v
+            if v and len(v) >= phase and v[phase - 1]:
+                return v[phase - 1]
+        return self.cfg["voltage"]
+
     def _record(self, k):
         inp = self.cfg["inputs"][k]
-        watts = self.cfg["voltage"] * self.channels[k].irms * inp["pf"]
-        self.ledger.record(k, watts, self.clock.ticks_ms())
+        now = self.clock.ticks_ms()
+        watts = self.voltage(inp["phase"], now) * self.channels[k].irms * inp["pf"]
+        self.ledger.record(k, watts, now)
 
     async def metering_task(self):
         period = self.cfg["period_ms"]

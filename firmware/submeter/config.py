@@ -43,6 +43,7 @@ INPUT_DEFAULTS = {
     "burden_ohm": 10.0,
     "pf": 1.0,
     "cts": 1,                 # CTs wired in parallel on this input (1 or 2)
+    "phase": 1,               # the phase this circuit is on (three-phase installations)
     "noise_floor_a": 0.05,    # below this the circuit reads 0 W
 }
 
@@ -70,7 +71,7 @@ _RANGES = {
     "http_port": (1, 65535), "http_max_clients": (1, 16),
 }
 _INPUT_RANGES = {
-    "ct_ratio": (1, 100000), "burden_ohm": (0.1, 10000), "pf": (0.1, 1.0), "cts": (1, 2),
+    "ct_ratio": (1, 100000), "burden_ohm": (0.1, 10000), "pf": (0.1, 1.0), "cts": (1, 2), "phase": (1, 3),
     "noise_floor_a": (0, 10),
 }
 
