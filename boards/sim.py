@@ -123,7 +123,7 @@ class SimTime:
 # --- simulated hardware ---------------------------------------------------------------
 
 _WAVES = {}
-_PHASES = 4000            # waveform table points per mains cycle
+_PHASES = 1000            # waveform table points per mains cycle
 _NOISE = 1021             # noise table length (prime: no short cycle with 40 samples)
 
 
@@ -132,12 +132,24 @@ def _wave(h3, h5):
     key = (h3, h5)
     if key not in _WAVES:
         from array import array
-        w = array("i", bytes(4 * _PHASES))
+        w = array("h", bytes(2 * _PHASES))  # |value| < 4600: 16 bits, 2 KB per table
         for k in range(_PHASES):
             x = 2 * math.pi * k / _PHASES
             w[k] = int(round(4096 * (math.sin(x) + h3 * math.sin(3 * x) + h5 * math.sin(5 * x))))
         _WAVES[key] = w
     return _WAVES[key]
+
+
+_NOISES = {}
+
+
+def _noise(sigma, r):
+    """One table of noise per level, shared by the inputs (each reads it from its own
+    offset): the simulator must not eat the heap the firmware is measured in."""
+    if sigma not in _NOISES:
+        from array import array
+        _NOISES[sigma] = array("h", (int(16 * sigma * (r() + r() + r() - 1.5) * 2.0) for _ in range(_NOISE)))
+    return _NOISES[sigma]
 
 
 class SimCT:
@@ -167,7 +179,7 @@ class SimCT:
         r = rng.random if rng else random.random
         from array import array
         # near-Gaussian noise (sum of 3 uniforms, unit variance), in 1/16 counts
-        self.noise = array("i", (int(16 * noise * (r() + r() + r() - 1.5) * 2.0) for _ in range(_NOISE)))
+        self.noise = _noise(noise, r)
         self.nk = (i * 97) % _NOISE
         # phase in 1/1000 of a table point: 49.98 Hz sampled every SAMPLE_US
         self.inc = int(_PHASES * 1000 * MAINS_HZ * SAMPLE_US / 1000000 + 0.5)
