@@ -151,6 +151,3 @@ class GridReader:
             if hasattr(port, "deinit"):
                 port.deinit()
             k += 1
-
-
-TicReader = GridReader  # the name it had when it read the TIC only
