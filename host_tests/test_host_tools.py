@@ -26,6 +26,9 @@ def test_ticdump_on_every_capture():
         good = [g for g in ticref.naive_groups(ticref.read(name)) if ticref.checksum_ok(g)]
         labels = {g[:-2].split(g[-2:-1])[0].decode() for g in good}
         assert set(j["values"]) == labels, name
+        for label, v in j["values"].items():  # units from the label table
+            if label.startswith(("EASF", "HCHC", "BBRH", "EAST")):
+                assert v["unit"] == "Wh", (name, label, v)
         if e["good"]:
             assert j["mode"] == ("standard" if "_std_" in name else "historic")
         if e["frames"]:

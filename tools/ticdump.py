@@ -2,12 +2,13 @@
 # Usage (from the repository): tools/ticdump FILE   (runs on the 32-bit unix port)
 # Output (JSON): mode, frames, groups_ok, groups_bad (checksum errors and malformed
 # groups), malformed, eot, values (per label, from the last group seen with a good
-# checksum: value and horodate), reading (the GridReading of the last complete frame).
+# checksum: value, horodate, and unit from the label table), reading (the GridReading of the last complete frame).
 import json
 import sys
 
 from submeter.grid.tic import TicDecoder
 from submeter.grid.reading import GridReading
+from submeter.grid.ticlabels import unit
 
 
 def dump(path):
@@ -15,7 +16,8 @@ def dump(path):
     values = {}
 
     def on_group(label, hd, value):
-        values[label.decode()] = {"value": value.decode(), "horodate": hd.decode() if hd is not None else None}
+        values[label.decode()] = {"value": value.decode(), "horodate": hd.decode() if hd is not None else None,
+                                  "unit": unit(label)}
 
     d.on_group = on_group
     with open(path, "rb") as f:

@@ -52,7 +52,6 @@ class Sampler:
         self.paced = paced
         self.buf = array("H", bytes(2 * per_cycle))
         self._out = array("i", (0, 0, 0, 0))
-        self.windows = 0
         self.samples = 0
 
     def fill(self, read):
@@ -93,7 +92,6 @@ class Sampler:
             q += dq
             clipped |= c
             yield
-        self.windows += 1
         n = self.per_cycle * self.cycles
         mean = s / n
         var = q / n - mean * mean - ch.noise_var

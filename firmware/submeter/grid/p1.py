@@ -8,7 +8,7 @@
 # objects are read (and allocated) only when asked, about once a second.
 from array import array
 
-from .p1scan import crc16, telegram_scan, extract, CRC_TABLE, KERNEL
+from .p1scan import crc16, telegram_scan, extract, CRC_TABLE
 from .ticscan import same
 
 TELEGRAM_MAX = 2048   # real Belgian telegrams are 0.5-1.4 KB; DSMR allows 1024-character texts
@@ -31,7 +31,6 @@ class P1Decoder:
         self.overflows = 0      # telegrams longer than the buffer, dropped
         self.restarts = 0       # telegrams cut short by a new '/'
         self.unknown_lines = 0  # lines of accepted telegrams that are no OBIS object
-        self.kernel = KERNEL
         self._raw = {}          # text values last decoded by update(), raw
         self._nums = array("i", bytes(4 * _NNUM))
         self._spans = array("H", bytes(4 * _NSLOT))

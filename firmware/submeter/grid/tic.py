@@ -9,9 +9,8 @@ from array import array
 
 from micropython import const
 
-from .ticscan import frame_scan, check_groups, same, extract, label_hash, KERNEL
+from .ticscan import frame_scan, check_groups, same, extract, label_hash
 from .reading import GridReading, TEMPO
-from . import ticlabels
 
 STX = const(2)
 ETX = const(3)
@@ -88,7 +87,6 @@ class TicDecoder:
         self._malformed = 0     # groups of the wrong shape (no separator, control bytes)
         self.eot = 0            # EOT received: the frame in progress, if any, is dropped
         self.mode = None        # "historic" | "standard": separator of the last frame
-        self.kernel = KERNEL
 
     @property
     def malformed(self):
@@ -302,6 +300,3 @@ def _split(buf, idx, info, g):
         return label, bytes(buf[le + 1:hd]), bytes(buf[hd + 1:e - 2])
     return label, None, bytes(buf[le + 1:e - 2])
 
-
-def unit(label):
-    return ticlabels.unit(label)
