@@ -13,9 +13,9 @@
 import time
 
 import network
-from machine import ADC, I2C, Pin, UART
+from machine import ADC, I2C, RTC, Pin, UART
 
-from submeter.clock import Clock
+from submeter.clock import Clock, civil, day_number, weekday
 
 CT_PINS = (32, 33, 35, 36, 39)
 LADDER_PIN = 34
@@ -127,6 +127,20 @@ class Board:
         self._p1_request.value(0)
         baud = 9600 if kind == "tic_standard" else 1200
         return UART(2, baudrate=baud, bits=7, parity=0, stop=1, rx=GRID_RX, rxbuf=2048)
+
+    def utc_s(self):
+        """The ESP32's RTC, in UTC seconds since 2000; None until it has been set (it keeps
+        the time over a reset, not over a power cut: the board has no backup cell)."""
+        y, mo, d, _, h, mi, s, _ = RTC().datetime()
+        if y < 2020:
+            return None
+        return day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+
+    def set_utc(self, t):
+        """Set the RTC from a better source (NTP), so the next reset knows the time at once."""
+        n, s = divmod(int(t), 86400)
+        y, mo, d = civil(n)
+        RTC().datetime((y, mo, d, weekday(n), s // 3600, s // 60 % 60, s % 60, 0))
 
     def background(self, app):
         return []

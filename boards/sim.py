@@ -12,7 +12,8 @@
 #   network     host sockets; binds 127.0.0.1:8080 unless told otherwise
 #
 # Environment: SUBMETER_SCENARIO (house | steady), SUBMETER_SPEED (clock speed factor),
-# SUBMETER_START (HH:MM, scenario time of day at boot), SUBMETER_HTTP_PORT,
+# SUBMETER_START (HH:MM, or YYYY-MM-DD HH:MM: the simulated time at boot; default now),
+# SUBMETER_HTTP_PORT,
 # SUBMETER_METER (standard | historic | p1 | none: a Linky's TIC, a Fluvius P1 meter),
 # SUBMETER_DATA (data directory), SUBMETER_TERM (0 = never draw the screen, big = draw it
 # with half blocks in a 130-column terminal instead of braille in 80 columns).
@@ -27,7 +28,7 @@ try:
 except ImportError:  # CPython tests import the scenario and the ADC model only
     asyncio = None
 
-from submeter.clock import Clock, ticks_diff
+from submeter.clock import Clock, civil, day_number, local_from_utc, ticks_diff
 import simtic
 
 MAINS_HZ = 49.98          # a real grid is never exactly 50 Hz: windows are not synchronous
@@ -102,14 +103,48 @@ class Steady:
 SCENARIOS = {"house": House, "steady": Steady}
 
 
-class SimTime:
-    """Scenario seconds, unbounded (the clock's ticks wrap), from the board's clock."""
+def parse_start(text, day0):
+    """'HH:MM' (on day day0) or 'YYYY-MM-DD HH:MM' -> (day number, seconds into the day)."""
+    if len(text) > 5:
+        date, text = text[:10], text[11:]
+        day0 = day_number(int(date[:4]), int(date[5:7]), int(date[8:10]))
+    hh, mm = text.split(":")
+    return day0, int(hh) * 3600 + int(mm) * 60
 
-    def __init__(self, clock, start_tod_s=0):
+
+class SimTime:
+    """Scenario seconds, unbounded (the clock's ticks wrap), from the board's clock: 0 is
+    midnight of day `day0` (a day number, see submeter.clock), when the simulation's
+    calendar starts; the meters' clocks and the board's RTC tell that calendar."""
+
+    def __init__(self, clock, start_tod_s=0, day0=None):
         self.clock = clock
         self._last = clock.ticks_ms()
         self._ms = 0
         self.start = start_tod_s
+        self.day0 = day_number(2026, 11, 23) if day0 is None else day0
+
+    def local_s(self):
+        """Local seconds since 2000, as a meter's clock says."""
+        return self.day0 * 86400 + int(self.now_s())
+
+    def utc_s(self):
+        local = self.local_s()
+        guess = local - 3600                       # CET ...
+        if local_from_utc(guess) != local:
+            guess -= 3600                          # ... or CEST
+        return guess
+
+    def summer(self):
+        u = self.utc_s()
+        return local_from_utc(u) - u == 7200
+
+    def stamp(self):
+        """'YYMMDDhhmmss' of the local time."""
+        t = self.local_s()
+        y, m, d = civil(t // 86400)
+        s = t % 86400
+        return b"%02d%02d%02d%02d%02d%02d" % (y % 100, m, d, s // 3600, s // 60 % 60, s % 60)
 
     def now_s(self):
         now = self.clock.ticks_ms()
@@ -354,21 +389,21 @@ class Board:
         term: "0", "1" or "big"; display: False for no display (CPython has no framebuf);
         meter: "standard", "historic" (the TIC mode the simulated Linky sends), "p1" (a
         Fluvius meter) or "none"; data_dir: the simulated flash (a folder)."""
-        self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(_env("SUBMETER_HTTP_PORT", "8080"))}
+        self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(_env("SUBMETER_HTTP_PORT", "8080")),
+                       "ntp_host": ""}  # the simulated RTC (utc_s) tells the time
         self.data_dir = data_dir or _env("SUBMETER_DATA", "build/sim-data")
         try:
             os.mkdir(self.data_dir)
         except OSError:
             pass
         self.clock = clock or Clock(float(_env("SUBMETER_SPEED", "1")))
+        lt = time.localtime()
+        day0 = day_number(lt[0], lt[1], lt[2])
+        tod = lt[3] * 3600 + lt[4] * 60 + lt[5]
         start = _env("SUBMETER_START", "")
         if start:
-            hh, mm = start.split(":")
-            tod = int(hh) * 3600 + int(mm) * 60
-        else:
-            lt = time.localtime()
-            tod = lt[3] * 3600 + lt[4] * 60 + lt[5]
-        self.time = SimTime(self.clock, tod)
+            day0, tod = parse_start(start, day0)
+        self.time = SimTime(self.clock, tod, day0)
         self.scenario = scenario or SCENARIOS[_env("SUBMETER_SCENARIO", "house")]()
         self._meter_set = bool(meter or _env("SUBMETER_METER", ""))
         meter = meter or _env("SUBMETER_METER", "standard")  # what the simulated Linky sends
@@ -408,6 +443,10 @@ class Board:
         return simtic.SimUart(self.meter, self.time, simtic.KIND_LINE[kind])
 
     PULSE_L = {"gas": 10, "water": 1}  # what one pulse of the simulated meters is worth
+
+    def utc_s(self):
+        """The board's RTC: the simulated calendar, in UTC seconds since 2000."""
+        return self.time.utc_s()
 
     def background(self, app):
         self._stop = asyncio.Event()

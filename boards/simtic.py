@@ -79,8 +79,7 @@ class SimMeter:
             if amps > 45:
                 g.insert(7, group(b"ADPS", b"%03d" % amps, sep))
         else:
-            tod = int(t) % 86400
-            hd = b"H261123%02d%02d%02d" % (tod // 3600, tod // 60 % 60, tod % 60)
+            hd = (b"E" if self.time.summer() else b"H") + self.time.stamp()
             ntarf = 1 if hc else 2
             stge = (1 << 17) | ((ntarf - 1) << 10) | (1 << 21) | (1 << 23)
             g += [group(b"ADSC", b"041776199277", sep), group(b"VTIC", b"02", sep),
@@ -104,8 +103,7 @@ class SimMeter:
 
 
     def _telegram(self, t, p, night):
-        tod = int(t) % 86400
-        ts = b"261123%02d%02d%02dW" % (tod // 3600, tod // 60 % 60, tod % 60)
+        ts = self.time.stamp() + (b"S" if self.time.summer() else b"W")
         kw = b"%02d.%03d" % (int(p) // 1000, int(p) % 1000)
         amps = p / VOLTAGE
         if p > self.peak_w:

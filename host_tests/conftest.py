@@ -7,3 +7,9 @@ ROOT = os.path.dirname(HERE)
 for p in (os.path.join(HERE, "cpython"), os.path.join(ROOT, "firmware"), os.path.join(ROOT, "boards"), HERE):
     if p not in sys.path:
         sys.path.insert(0, p)
+
+# MicroPython's asyncio has sleep_ms (and wait_for_ms); the firmware's tasks use them
+import asyncio  # noqa: E402
+
+if not hasattr(asyncio, "sleep_ms"):
+    asyncio.sleep_ms = lambda ms: asyncio.sleep(ms / 1000)

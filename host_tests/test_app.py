@@ -65,3 +65,60 @@ def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
     clock.advance(61000)  # no frame for a minute: back to the nominal voltage
     w = app.measure_round()[0]
     assert abs(w - 230.0 * app.channels[0].irms) < 0.01
+
+
+def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
+    from submeter.clock import day_number
+    from submeter.grid.reader import _decoder
+    app, clock = make_app()
+    board = app.board
+    board.time.day0 = day_number(2026, 11, 30)
+    board.time.start = 24 * 3600 - 90              # 23:58:30 on the meter's clock
+    g = app.grid
+    g.kind = "tic_standard"
+    g.decoder = _decoder(g.kind)
+    port = board.grid_port(g.kind)
+    app.measure_round()
+    assert app.state()["month"] is None            # no date yet: nothing to count a day in
+    for _ in range(36):                            # three minutes, read every 5 s
+        clock.advance(5000)
+        g.poll(port, clock.ticks_ms())
+        app.measure_round()
+    s = app.state()
+    assert s["time"]["source"] == "meter" and s["time"]["local"].startswith("2026-12-01 00:01")
+    assert s["month"]["date"] == "2026-12" and s["today"]["date"] == "2026-12-01"
+    day = app.history.read(True, day_number(2026, 11, 30))
+    month = app.history.read(False, 322)           # November 2026
+    assert day is not None and month is not None and month.wh == day.wh
+    assert abs(day.wh[0] - 2000 * 85 / 3600) <= 2000 * 6 / 3600  # heating, 23:58:35 to midnight
+    assert s["history"]["writes"] == 2 and s["history"]["errors"] == 0
+
+
+def test_a_partial_reset_is_on_flash_at_once():
+    import asyncio
+    from submeter.ledger import Ledger
+    from submeter.store import Store
+    app, clock = make_app()
+    app.measure_round()
+    for _ in range(30):
+        clock.advance(10000)
+        app.measure_round()
+    app.wall.set_utc(board_utc(app), "rtc")
+    app.reset_partial(2)                           # the panel's long press on input 3's screen
+    s = app.state()
+    assert s["inputs"][2]["partial_kwh"] == "0.000" and s["inputs"][2]["partial_since"].startswith("2026-")
+    assert s["inputs"][0]["partial_kwh"] == s["inputs"][0]["kwh"]
+
+    async def one_second():
+        t = asyncio.create_task(app.store_task())
+        await asyncio.sleep_ms(50)
+        t.cancel()
+    asyncio.run(one_second())
+    back = Ledger(5)
+    Store(app.board.data_dir).load(back)           # a power cut now: the reset stays done
+    assert back.partial[2].wh == 0 and back.partial_since[2] == app.ledger.partial_since[2]
+    assert back.partial[0].wh == app.ledger.partial[0].wh > 0
+
+
+def board_utc(app):
+    return app.board.utc_s()

@@ -81,6 +81,12 @@ def test_olimex_board_surface_and_wiring():
         legacy = b.grid_port("p1_legacy")
         assert legacy.args[1:4] == (9600, 7, 0) and legacy.args[6] == machine.UART.INV_RX
         assert b.grid_port("rs485") is None
+        # the RTC: no time after a power cut; once NTP has set it, the same time back
+        from submeter.clock import day_number
+        assert b.utc_s() is None
+        t = day_number(2026, 11, 23) * 86400 + 13 * 3600 + 7 * 60 + 9
+        b.set_utc(t)
+        assert machine.RTC.now[:4] == (2026, 11, 23, 0) and b.utc_s() == t  # a Monday
         # the ladder: nothing pressed reads the rail; BUT1 pulls to 0 = back
         machine.ADC.reading = 65535
         b.buttons["back"].ladder._t = None

@@ -260,6 +260,45 @@ def test_a_belgian_p1_meter_is_found_on_its_own(tmp_path):
         proc.wait(timeout=10)
 
 
+def test_midnight_closes_the_day_and_the_month(tmp_path):
+    # the simulated Linky's clock says 30 November 23:55: five simulated minutes later the
+    # day and the month are on flash, and nothing counted went missing on the way
+    port = free_port()
+    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="100",
+               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0", SUBMETER_METER="standard",
+               SUBMETER_START="2026-11-30 23:55", MICROPYPATH="firmware:boards:build/lib:.frozen")
+    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        t0 = time.monotonic()
+        s = None
+        while time.monotonic() - t0 < 30:
+            try:
+                s = json.loads(get(port, "/api/state", timeout=1)[2])
+                if s["month"] and s["month"]["date"] == "2026-12" and s["today"]["wh"] > 100:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert s and s["month"]["date"] == "2026-12", s and (s["time"], s["month"])
+        assert s["time"]["source"] == "meter" and s["time"]["local"].startswith("2026-12-01 00:")
+        days = json.loads(get(port, "/api/history?days=3")[2])
+        months = json.loads(get(port, "/api/history?months=2")[2])
+        assert [d["date"] for d in days] == ["2026-11-30"] and [m["date"] for m in months] == ["2026-11"]
+        day = days[0]
+        assert months[0]["usage"] == day["usage"] and months[0]["wh"] == day["wh"]
+        # RT2012: the 2 kW heating ran for the minutes before midnight the meter was read
+        assert 2000 * 200 / 3600 < day["usage"]["heating"]["wh"] <= 2000 * 305 / 3600
+        assert day["usage"]["cooling"]["wh"] == 0
+        s = json.loads(get(port, "/api/state")[2])
+        for i, inp in enumerate(s["inputs"]):  # yesterday + today = all that was counted
+            got = day["inputs_wh"][i] + s["today"]["inputs_wh"][i]
+            assert inp["wh"] - 6 <= got <= inp["wh"], (i, got, inp["wh"])
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -285,8 +324,49 @@ def test_page_in_a_real_browser_is_live(firmware):
                                    timeout=10000)
             assert " VA" in page.text_content("#grid")
             page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
+            # the reset button zeroes the partial counters, after the user says yes
+            part = float(page.text_content("#in1 .part"))
+            page.once("dialog", lambda d: d.dismiss())
+            page.click("#reset")
+            time.sleep(0.5)
+            assert float(page.text_content("#in1 .part")) >= part       # "no": nothing reset
+            page.once("dialog", lambda d: d.accept())
+            page.click("#reset")
+            page.wait_for_function("parseFloat(document.querySelector('#in1 .part').textContent) < %f" % part,
+                                   timeout=10000)
+            assert page.text_content("#since").startswith("Partial since ")
         finally:
             browser.close()
+
+
+def post(port, path, body, ctype="application/json", extra=b""):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+        path.encode(), ctype.encode(), len(data), extra)
+    return raw(port, head + data)
+
+
+def test_partial_counters_reset_from_the_api(firmware):
+    port = firmware.port
+    before = json.loads(get(port, "/api/state")[2])
+    r = post(port, "/api/reset", {"counter": 1})
+    assert r.startswith(b"HTTP/1.1 200 "), r
+    s = json.loads(get(port, "/api/state")[2])
+    one, two = s["inputs"][0], s["inputs"][3]
+    assert float(one["partial_kwh"]) < float(one["kwh"]) and one["partial_since"]  # reset, and when
+    assert float(two["partial_kwh"]) >= float(before["inputs"][3]["partial_kwh"])  # the others go on
+    assert post(port, "/api/reset", {"counter": "gas"}).startswith(b"HTTP/1.1 200 ")
+    s = json.loads(get(port, "/api/state")[2])
+    assert s["gas"]["partial_l"] < s["gas"]["l"] and s["gas"]["partial_since"]
+    # commands that are not right get a clear error, and change nothing
+    assert post(port, "/api/reset", {"counter": 9}).startswith(b"HTTP/1.1 400 ")
+    assert post(port, "/api/reset", b"{nope").startswith(b"HTTP/1.1 400 ")
+    assert post(port, "/api/reset", {}, ctype="text/plain").startswith(b"HTTP/1.1 415 ")  # what a form on another site sends
+    assert post(port, "/api/reset", b"x" * 5000).startswith(b"HTTP/1.1 413 ")
+    assert raw(port, b"POST /api/reset HTTP/1.1\r\nContent-Type: application/json\r\n\r\n").startswith(b"HTTP/1.1 411 ")
+    assert get(port, "/api/history?days=7")[0] == 200
+    assert json.loads(get(port, "/api/history?days=7")[2]) == []  # no day has closed yet
+    assert raw(port, b"GET /api/history?days=9999 HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400 ")
 
 
 def test_ctrl_c_stops_cleanly(firmware):

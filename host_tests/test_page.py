@@ -8,7 +8,8 @@ def snap(names):
         "uptime_s": 12, "voltage": 230.0, "currency": "EUR", "total_w": 3456.7,
         "total_wh": 1234, "total_kwh": "1.234", "total_cost": 0.31,
         "inputs": [{"id": i + 1, "name": n, "usage": "other", "w": 100.0 * (i + 1), "a": 0.43 * (i + 1),
-                    "wh": 10, "kwh": "0.010", "cost": 0.0} for i, n in enumerate(names)],
+                    "wh": 10, "kwh": "0.010", "cost": 0.0, "partial_kwh": "0.00%d" % i}
+                   for i, n in enumerate(names)],
     }
 
 
@@ -69,3 +70,27 @@ def test_page_shows_gas_and_water():
     s["water"] = {"m3": "8.579"}
     html = b"".join(page_chunks(s, config.validate({"lang": "fr"}))).decode()
     assert "Gaz 92.287 m\u00b3 \u00b7 1033.6 kWh \u00b7 Eau 8.579 m\u00b3" in html
+
+
+def month(scale):
+    usage = {}
+    for k, u in enumerate(config.USAGES):
+        usage[u] = {"wh": scale * (k + 1) * 1000, "cost": scale * (k + 1) * 0.25}
+    return {"date": "2026-11", "wh": scale * 15000, "cost": scale * 3.75, "usage": usage}
+
+
+def test_page_shows_the_month_by_usage_and_the_partials():
+    cfg = config.validate({})
+    s = snap(["a"] * 5)
+    s["month"] = month(10)
+    s["today"] = month(1)
+    s["inputs"][0]["partial_since"] = "2026-11-02 08:15"
+    html = b"".join(page_chunks(s, cfg)).decode()
+    assert "This month 2026-11" in html
+    # RT2012: each usage's kWh today, this month, and the month's cost
+    assert '<tr id="u_hot_water"><td>Hot water</td><td class="d">3.0</td><td class="m">30.0</td><td class="c">7.50</td></tr>' in html
+    assert '<td class="part">0.003</td>' in html                      # input 4's partial counter
+    assert "Partial since 2026-11-02 08:15" in html and 'id="reset"' in html
+    s["month"] = s["today"] = None                                    # no date known yet
+    html = b"".join(page_chunks(s, cfg)).decode()
+    assert '<tr id="u_heating"><td>Heating</td><td class="d">-</td><td class="m">-</td>' in html

@@ -12,7 +12,7 @@ def filled(seed):
         led.total[i].mj = 12345 + i
         led.partial[i].wh = 10 * i + seed
         led.partial[i].mj = 7 * i
-    led.partial_since = 1700000000 + seed
+    led.partial_since = [None, 1700000000 + seed, 5, None, 7, 8 + seed, None]  # inputs, gas, water
     led.set_period(2, 0)  # Tempo: HC white, say
     led.add_volume("gas", 92287 + seed)
     led.add_volume("water", 8579)
@@ -24,7 +24,7 @@ def filled(seed):
 
 
 def counters(led):
-    return ([(t.wh, t.mj, p.wh, p.mj) for t, p in zip(led.total, led.partial)] + [led.partial_since]
+    return ([(t.wh, t.mj, p.wh, p.mj) for t, p in zip(led.total, led.partial)] + [list(led.partial_since)]
             + [[(c.wh, c.mj) for c in per] for per in led.by_period] + [led.period, led.periods_used]
             + [list(led.gas_l), list(led.water_l)])
 
@@ -112,3 +112,38 @@ def test_a_version_1_file_is_still_read():
     assert Store(d).load(back) == 7
     assert [t.wh for t in back.total] == [1000, 2000, 3000, 4000, 5000]
     assert [p[0].wh for p in back.by_period] == [1000, 2000, 3000, 4000, 5000]  # all in period 1
+
+
+def test_a_version_3_file_is_still_read():
+    import binascii
+    import struct
+    d = fresh_dir("store6")
+    body = struct.pack("<4sHIBB", b"SMLG", 3, 9, 5, 2)
+    for i in range(5):
+        body += struct.pack("<IIII", 1000 * (i + 1), 5, 10, 0) + struct.pack("<IIII", 400 * (i + 1), 0, 600 * (i + 1), 5)
+    body += struct.pack("<IB", 780000000, 1) + struct.pack("<IIII", 92287, 120, 8579, 0)
+    with open(d + "/ledger.bin", "wb") as f:
+        f.write(body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF))
+    back = Ledger(5)
+    assert Store(d).load(back) == 9
+    assert [p[1].wh for p in back.by_period] == [600, 1200, 1800, 2400, 3000] and back.period == 1
+    assert back.gas_l == [92287, 120] and back.water_l == [8579, 0]
+    assert back.partial_since == [780000000] * 7  # the one reset time of version 3, for every partial
+
+
+def test_the_history_base_is_saved_with_the_counters():
+    from submeter.history import History
+    d = fresh_dir("store7")
+    h = History(d, 5)
+    led = filled(3)
+    cfg = __import__("submeter.config").config.validate({})
+    assert h.tick(led, 9000, cfg)  # first day seen: its base is the counters now
+    Store(d, h).save(led)
+    h2 = History(d, 5)
+    Store(d, h2).load(Ledger(5))
+    assert h2.base_day == 9000 and h2.base == h.base
+    # a file written without a history (an older firmware) leaves the base unset
+    Store(d).save(led)
+    h3 = History(d, 5)
+    Store(d, h3).load(Ledger(5))
+    assert h3.base is None

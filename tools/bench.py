@@ -93,7 +93,46 @@ def bench_sampling():
     led = Ledger(5)
     gc.collect()
     out("ledger_heap", "heap held by the ledger (5 inputs x 10 tariff periods)", gc.mem_alloc() - h0, "B", "")
+    bench_history(led)
     del led
+
+
+def bench_history(led):
+    from submeter import config
+    from submeter.clock import day_number
+    from submeter.history import History
+    import os
+    try:
+        os.mkdir("build/bench-data")
+    except OSError:
+        pass
+    cfg = config.validate({})
+    gc.collect()
+    h0 = gc.mem_alloc()
+    h = History("build/bench-data", 5)
+    h.prepare()
+    day = day_number(2026, 11, 1)
+    h.tick(led, day, cfg)
+    for k in range(1, 23):  # three weeks of November: the month's record is the sum of its days
+        led.by_period[0][0].wh += 1000 * k
+        h.tick(led, day + k, cfg)
+    h.month_so_far(led, cfg)
+    gc.collect()
+    out("history_heap", "heap held by the history (its base and this month's record)", gc.mem_alloc() - h0, "B", "")
+    out("history_file", "history file: 403 days + 122 months, %d B a record" % h.rsize,
+        os.stat(h.path)[6], "B", "")
+    t0 = time.ticks_us()
+    for k in range(23, 28):
+        led.by_period[0][0].wh += 1000
+        h.tick(led, day + k, cfg)
+    out("history_close_us", "closing a day: its record, then the month's (sum of up to 31 days) written",
+        time.ticks_diff(time.ticks_us(), t0) // 5, "us", "")
+    t0 = time.ticks_us()
+    for _ in range(20):
+        h.month_so_far(led, cfg).to_dict(False)
+    out("history_live_us", "this month so far, as each snapshot builds it", time.ticks_diff(time.ticks_us(), t0) // 20,
+        "us", "")
+    del h
 
 
 def bench_app():

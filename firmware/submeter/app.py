@@ -6,8 +6,9 @@ import asyncio
 import gc
 import time
 
-from . import VERSION, snapshot
-from .clock import ticks_diff
+from . import VERSION, ntp, snapshot
+from .clock import WallClock, meter_time, ticks_diff, time_str
+from .history import History
 from .ct import CTChannel, Sampler
 from .ledger import Ledger
 from .pulses import PulseInput
@@ -45,12 +46,19 @@ class App:
             pin = (board.pulse or {}).get(kind)
             if pin is not None:
                 self.pulses[kind] = PulseInput(pin, self.clock.ticks_ms, cfg["pulse_min_ms"])
-        self.store = Store(board.data_dir)
+        self.wall = WallClock(self.clock.ticks_ms, cfg["utc_offset_min"], cfg["dst"])
+        self.history = History(board.data_dir, n)
+        self.store = Store(board.data_dir, self.history)
         self.restored = self.store.load(self.ledger)  # the counters as last saved
+        self.history.prepare()  # the file is made now, not at midnight in the loop
+        self._save_due = False  # a tariff change, a partial reset, a closed day: save now
+        self._meter_time_at = None
+        self._net_up = False
+        self.ntp = {"ok": 0, "failed": 0}
         self.started = self.clock.ticks_ms()
         self.rounds = 0
         self.rate_hz = 0
-        self.web = Server(self.state, cfg)
+        self.web = Server(self.state, cfg, self)
         self.screens = Screens(board.display, cfg) if board.display is not None else None
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
@@ -64,9 +72,20 @@ class App:
 
     def _grid_frame(self):
         # the tariff period the meter is in splits every circuit's energy from now on
-        idx = self.grid.reading.period_index
+        r = self.grid.reading
+        now = self.clock.ticks_ms()
+        idx = r.period_index
         if idx:
-            self.ledger.set_period(idx - 1, self.clock.ticks_ms())
+            old = self.ledger.period
+            self.ledger.set_period(idx - 1, now)
+            if self.ledger.period != old:
+                self._save_due = True
+        # the meter's clock is the legal local time: the wall clock follows it
+        if r.time and (self._meter_time_at is None or ticks_diff(now, self._meter_time_at) >= 60000):
+            t = meter_time(r.time)
+            if t is not None:
+                self.wall.set_local(t, "meter")
+                self._meter_time_at = now
         # the grid LED blinks on every valid frame, and stays off once they stop
         led = self.board.leds.get("grid") if self.board.leds else None
         if led is not None:
@@ -79,7 +98,49 @@ class App:
     def _build(self):
         snap = self._build_base()
         snap.update(self._volumes())
+        since = self.ledger.partial_since
+        for i, inp in enumerate(snap["inputs"]):
+            inp["partial_since"] = time_str(since[i]) if since[i] else None
+        snap["gas"]["partial_since"] = time_str(since[-2]) if since[-2] else None
+        snap["water"]["partial_since"] = time_str(since[-1]) if since[-1] else None
+        now = self.wall.now()
+        snap["time"] = {"local": time_str(now) if now is not None else None, "source": self.wall.source}
+        h = self.history
+        if h.base_day is not None:
+            snap["today"] = h.live(self.ledger, self.cfg).to_dict(True)
+            snap["month"] = h.month_so_far(self.ledger, self.cfg).to_dict(False)
+        else:
+            snap["today"] = snap["month"] = None  # no date yet: no day to count in
         return snap
+
+    def reset_partial(self, which=None):
+        """The ledger command behind the panel's long press on back and the page's button:
+        which = an input's index, "gas", "water", or None for every partial counter."""
+        self.ledger.reset_partial(which, self.wall.now())
+        self._save_due = True
+        self.snap = self._build()
+        log("partial counter reset:", "all" if which is None else which)
+
+    def history_chunks(self, kind, count):
+        """The history as a JSON array, one record per chunk (never whole in RAM)."""
+        import json
+        daily = kind == "days"
+        yield b"["
+        first = True
+        for r in (self.history.daily(count) if daily else self.history.monthly(count)):
+            yield (("" if first else ",") + json.dumps(r.to_dict(daily))).encode()
+            first = False
+        yield b"]"
+
+    def save(self):
+        if not self.store.save(self.ledger):
+            log("cannot save the counters:", self.store.last_error)
+
+    def _writes_per_day(self):
+        up = self._uptime_s()
+        if up >= 3600:  # measured
+            return (self.store.saves + self.history.writes) * 86400 // up
+        return 86400 // self.cfg["save_s"] + 2  # foreseen: the schedule, and a day's two records
 
     def _build_base(self):
         return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
@@ -91,7 +152,12 @@ class App:
             "voltage": self.voltage(1, self.clock.ticks_ms()),
             "store": {"saves": self.store.saves, "errors": self.store.errors,
                       "last_error": self.store.last_error, "seq": self.store.seq,
-                      "restored": self.restored is not None},
+                      "restored": self.restored is not None,
+                      "writes_per_day": self._writes_per_day()},
+            "history": {"writes": self.history.writes, "errors": self.history.errors,
+                        "last_error": self.history.last_error, "damaged": self.history.damaged,
+                        "clock_back": self.history.clock_back},
+            "ntp": self.ntp,
         })
 
     def _grid_state(self):
@@ -110,6 +176,8 @@ class App:
             self._record(k)
         self._take_pulses()
         self.rounds += 1
+        if self.history.tick(self.ledger, self.wall.today(), self.cfg):
+            self._save_due = True  # a day closed (or the first one began): its base is saved now
 
     def measure_round(self):
         """One round at once (tests, benchmarks): returns the watts."""
@@ -183,7 +251,13 @@ class App:
             now = self.clock.ticks_ms()
             if self.buttons:
                 ev = self.buttons.poll(now)
-                if ev and self.screens:
+                if ev == "back_long":  # reset the partial counter(s) of the screen shown
+                    which = self.screens.current_input() if self.screens else None
+                    self.reset_partial(which)
+                    if self.screens:
+                        self.screens.notice("partial_reset")
+                    last_draw = None
+                elif ev and self.screens:
                     self.screens.on_button(ev)
                     last_draw = None
             if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
@@ -198,6 +272,7 @@ class App:
         """Bring the network up and serve; if the port cannot be had, say so and retry
         (metering goes on meanwhile)."""
         ip = await self.board.net.connect()
+        self._net_up = True
         host, port = self.cfg["http_host"], self.cfg["http_port"]
         warned = False
         while True:
@@ -213,12 +288,42 @@ class App:
             "serving http://%s:%d/" % (ip if host == "0.0.0.0" else host, port))
 
     async def store_task(self):
-        """Save the counters every save_s of clock time."""
+        """Save the counters every save_s of clock time, and at once after a tariff change,
+        a partial reset or a closed day."""
         period = self.cfg["save_s"] * 1000
+        last = self.clock.ticks_ms()
         while True:
-            await asyncio.sleep_ms(self.clock.real_ms(period) or 1)
-            if not self.store.save(self.ledger):
-                log("cannot save the counters:", self.store.last_error)
+            await asyncio.sleep_ms(max(1, self.clock.real_ms(1000)))
+            now = self.clock.ticks_ms()
+            if self._save_due or ticks_diff(now, last) >= period:
+                self._save_due = False
+                last = now
+                self.save()
+
+    async def clock_task(self):
+        """The wall clock from the board's RTC and from NTP, when there is no better source
+        (the grid meter's clock is taken from its frames)."""
+        rtc = getattr(self.board, "utc_s", None)
+        host = self.cfg["ntp_host"]
+        while True:
+            ok = False
+            if rtc is not None:
+                t = rtc()
+                if t:
+                    self.wall.set_utc(t, "rtc")
+                    ok = True
+            if host and self._net_up:
+                t = await ntp.query(host)
+                if t is None:
+                    self.ntp["failed"] += 1
+                else:
+                    self.ntp["ok"] += 1
+                    self.wall.set_utc(t, "ntp")
+                    setter = getattr(self.board, "set_utc", None)
+                    if setter is not None:
+                        setter(t)  # the board's RTC then knows the time after a reset
+                    ok = True
+            await asyncio.sleep(3600 if ok else (5 if not self._net_up and host else 300))
 
     async def main(self):
         board = self.board
@@ -234,6 +339,7 @@ class App:
             tasks.append(asyncio.create_task(coro))
         tasks.append(asyncio.create_task(self.web_task()))
         tasks.append(asyncio.create_task(self.store_task()))
+        tasks.append(asyncio.create_task(self.clock_task()))
         if self.grid:
             tasks.append(asyncio.create_task(self.grid.run()))
         gc.collect()

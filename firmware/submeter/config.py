@@ -24,6 +24,9 @@ DEFAULTS = {
     "water_price_m3": 4.5,
     "pulse_min_ms": 50,       # pulses closer than this are contact bounce
     "grid": "auto",           # grid-meter input: auto, tic, tic_standard, tic_historic, p1, none
+    "utc_offset_min": 60,     # local time from NTP or the RTC: this offset (Paris, Brussels) ...
+    "dst": "eu",              # ... plus EU summer time ("eu") or not ("none"); a meter's clock is local already
+    "ntp_host": "pool.ntp.org",  # "" for none: the grid meter's clock (Linky standard, P1) is used first
     "http_host": "0.0.0.0",
     "http_port": 80,
     "http_max_clients": 4,
@@ -67,7 +70,7 @@ _RANGES = {
     "period_ms": (100, 60000), "window_cycles": (1, 50), "max_gap_ms": (1000, 3600000),
     "save_s": (1, 86400), "gas_l_per_pulse": (1, 1000), "gas_kwh_per_m3": (1, 20),
     "gas_price_kwh": (0, 100), "water_l_per_pulse": (1, 1000), "water_price_m3": (0, 100),
-    "pulse_min_ms": (1, 10000),
+    "pulse_min_ms": (1, 10000), "utc_offset_min": (-720, 840),
     "http_port": (1, 65535), "http_max_clients": (1, 16),
 }
 _INPUT_RANGES = {
@@ -89,6 +92,9 @@ def validate(cfg):
         elif key == "lang":
             if v not in ("en", "fr"):
                 raise ConfigError("lang: en or fr")
+        elif key == "dst":
+            if v not in ("eu", "none"):
+                raise ConfigError("dst: eu or none")
         elif key == "grid":
             if v not in GRID_MODES:
                 raise ConfigError("grid: one of %s" % ", ".join(GRID_MODES))

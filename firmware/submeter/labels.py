@@ -6,6 +6,9 @@ _T = {
         "title": "Energy sub-meter", "input": "Input", "usage": "Usage", "power": "Power",
         "energy": "Energy", "cost": "Cost", "current": "Current", "partial": "Partial",
         "uptime": "Uptime", "grid": "Grid meter", "gas": "Gas", "water": "Water",
+        "month": "This month", "last_month": "Last month", "partial_reset": "Partial reset",
+        "reset": "Reset partial counters", "since": "since", "time": "Time", "today": "Today",
+        "confirm": "Reset every partial counter to zero?",
     },
     "fr": {
         "heating": "Chauffage", "cooling": "Refroid.", "hot_water": "Eau chaude",
@@ -13,6 +16,9 @@ _T = {
         "title": "Sous-compteur", "input": "Entree", "usage": "Usage", "power": "Puissance",
         "energy": "Energie", "cost": "Cout", "current": "Courant", "partial": "Partiel",
         "uptime": "En marche", "grid": "Compteur", "gas": "Gaz", "water": "Eau",
+        "month": "Ce mois", "last_month": "Mois dernier", "partial_reset": "Partiel a zero",
+        "reset": "Remettre les partiels a zero", "since": "depuis", "time": "Heure",
+        "today": "Aujourd'hui", "confirm": "Remettre tous les compteurs partiels a zero ?",
     },
 }
 

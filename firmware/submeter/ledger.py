@@ -63,7 +63,9 @@ class Ledger:
         self.power = [0.0] * n
         self._last = [None] * n
         self.late = 0           # readings whose interval was capped at max_gap_ms
-        self.partial_since = None
+        # when each partial counter was last reset (inputs, then gas, then water): the wall
+        # clock's local seconds since 2000, or None (never, or the time was unknown)
+        self.partial_since = [None] * (n + 2)
 
     def record(self, i, watts, now_ms):
         """Power `watts` measured on input i at clock time now_ms.
@@ -118,12 +120,23 @@ class Ledger:
         v[0] += litres
         v[1] += litres
 
-    def reset_partial(self, i, since=None):
-        """The one way a sink changes counters: a command to zero one partial (or all,
-        gas and water included: i=None)."""
-        for k in (range(self.n) if i is None else (i,)):
-            self.partial[k].clear()
-        if i is None:
-            self.gas_l[1] = 0
-            self.water_l[1] = 0
-        self.partial_since = since
+    def reset_partial(self, which=None, since=None):
+        """The one way a sink changes counters: a command to zero one partial counter
+        (an input's index, "gas" or "water") or, with which=None, all of them."""
+        n = self.n
+        if which is None:
+            ks = range(n + 2)
+        elif which in ("gas", "water"):
+            ks = (n if which == "gas" else n + 1,)
+        elif isinstance(which, int) and 0 <= which < n:
+            ks = (which,)
+        else:
+            raise ValueError("no such partial counter: %r" % (which,))
+        for k in ks:
+            if k < n:
+                self.partial[k].clear()
+            elif k == n:
+                self.gas_l[1] = 0
+            else:
+                self.water_l[1] = 0
+            self.partial_since[k] = since

@@ -1,5 +1,6 @@
 # The built-in web page: readable with no JavaScript (the server fills in the figures)
 # and live with it (it polls /api/state every 2 s). Self-contained: no CDN, no internet.
+from .config import USAGES
 from .labels import labels
 
 
@@ -17,6 +18,7 @@ _HEAD = """<!doctype html><html lang="%s"><head><meta charset="utf-8">
 <title>%s</title><style>
 body{font-family:system-ui,sans-serif;margin:0;padding:1em;background:#f4f5f7;color:#222}
 h1{font-size:1.3em;margin:0 0 .6em}
+h2{font-size:1.1em;margin:1.2em 0 .4em}
 .total{font-size:2.4em;font-weight:600}
 table{border-collapse:collapse;width:100%%;max-width:40em;background:#fff}
 th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
@@ -28,16 +30,25 @@ th:first-child,td:first-child{text-align:left}
 <h1>%s</h1>
 <p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
 &middot; <span id="total_cost">%s</span> %s</p>
-<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
+<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th></tr></thead><tbody>
 """
 
-_ROW = """<tr id="in%d"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td></tr>
+_ROW = """<tr id="in%d"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td></tr>
+"""
+
+_MONTH = """</tbody></table>
+<p><span class="muted" id="since">%s</span> <button id="reset" type="button">%s</button></p>
+<h2 id="month_title">%s</h2>
+<table id="month"><thead><tr><th>%s</th><th>%s (kWh)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
+"""
+
+_MROW = """<tr id="u_%s"><td>%s</td><td class="d">%s</td><td class="m">%s</td><td class="c">%s</td></tr>
 """
 
 _TAIL = """</tbody></table>
 <p id="volumes">%s</p>
 <p id="grid">%s</p>
-%s<p class="muted">%s <span id="uptime">%d</span> s &middot; %s V</p>
+%s<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%d</span> s &middot; %s V</p>
 <script>
 async function tick(){try{const r=await fetch('/api/state',{cache:'no-store'});const s=await r.json();
 const set=(id,v)=>{const e=document.getElementById(id);if(e)e.textContent=v;};
@@ -45,8 +56,18 @@ set('total_w',s.total_w.toFixed(1));set('total_kwh',s.total_kwh);set('total_cost
 set('uptime',s.uptime_s);set('grid',gridText(s.grid));set('volumes',volText(s));
 for(const i of s.inputs){const row=document.getElementById('in'+i.id);if(!row)continue;
 row.querySelector('.w').textContent=i.w.toFixed(1);row.querySelector('.a').textContent=i.a.toFixed(2);
-row.querySelector('.kwh').textContent=i.kwh;row.querySelector('.cost').textContent=i.cost.toFixed(2);}
+row.querySelector('.kwh').textContent=i.kwh;row.querySelector('.cost').textContent=i.cost.toFixed(2);
+row.querySelector('.part').textContent=i.partial_kwh;}
+set('since',sinceText(s));set('time',timeText(s));
+if(s.month){set('month_title',monthTitle(s));for(const u in s.month.usage){const row=document.getElementById('u_'+u);if(!row)continue;
+row.querySelector('.d').textContent=s.today?(s.today.usage[u].wh/1000).toFixed(1):'-';
+row.querySelector('.m').textContent=(s.month.usage[u].wh/1000).toFixed(1);row.querySelector('.c').textContent=s.month.usage[u].cost.toFixed(2);}}
 }catch(e){}}
+function sinceText(s){const t=s.inputs[0].partial_since;return t?'%s %s '+t:'';}
+function timeText(s){return s.time&&s.time.local?s.time.local+' ('+s.time.source+')':'-';}
+function monthTitle(s){return '%s '+s.month.date;}
+document.getElementById('reset').onclick=async()=>{if(!confirm('%s'))return;
+await fetch('/api/reset',{method:'POST',headers:{'Content-Type':'application/json'},body:'{"counter":"all"}'});tick();};
 function volText(s){if(!s.gas)return '';return '%s '+s.gas.m3+' m\u00b3 \u00b7 '+s.gas.kwh.toFixed(1)+' kWh \u00b7 %s '+s.water.m3+' m\u00b3';}
 function gridText(g){if(!g)return '';const r=g.reading;if(!r)return '%s: '+(g.port||'-')+' \u2026';
 return '%s: '+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va!=null?r.power_va+' VA':r.power_w!=null?r.power_w+' W':'-')+
@@ -62,16 +83,36 @@ def page_chunks(snap, cfg):
     cur = esc(snap["currency"])
     yield (_HEAD % (cfg["lang"], esc(t["title"]), esc(t["title"]), "%.1f" % snap["total_w"],
                     snap["total_kwh"], "%.2f" % snap["total_cost"], cur, esc(t["input"]),
-                    esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]), cur)).encode()
+                    esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]), cur,
+                    esc(t["partial"]))).encode()
     for i in snap["inputs"]:
         label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
         yield (_ROW % (i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
-                       "%.2f" % i["cost"])).encode()
+                       "%.2f" % i["cost"], i["partial_kwh"])).encode()
+    since = snap["inputs"][0].get("partial_since")
+    m = snap.get("month")
+    day = snap.get("today")
+    yield (_MONTH % (esc("%s %s %s" % (t["partial"], t["since"], since)) if since else "", esc(t["reset"]),
+                     esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
+                     esc(t["cost"]), cur)).encode()
+    for u in USAGES:
+        yield (_MROW % (u, esc(t[u]), "%.1f" % (day["usage"][u]["wh"] / 1000) if day else "-",
+                        "%.1f" % (m["usage"][u]["wh"] / 1000) if m else "-",
+                        "%.2f" % m["usage"][u]["cost"] if m else "-")).encode()
     grid = grid_text(snap.get("grid"), t["grid"])
     err = snap.get("errors", {}).get("config")
     warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
-    yield (_TAIL % (esc(volume_text(snap, t)), esc(grid), warn, esc(t["uptime"]), snap["uptime_s"],
-                    snap["voltage"], esc(t["gas"]), esc(t["water"]), esc(t["grid"]), esc(t["grid"]))).encode()
+    tm = snap.get("time") or {}
+    now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
+    yield (_TAIL % (esc(volume_text(snap, t)), esc(grid), warn, esc(now), esc(t["uptime"]), snap["uptime_s"],
+                    snap["voltage"], esc(t["partial"]), esc(t["since"]), esc(t["month"]), esc(t["confirm"]),
+                    esc(t["gas"]), esc(t["water"]), esc(t["grid"]), esc(t["grid"]))).encode()
+
+
+def month_title(snap, t):
+    """This month's title, as the page's script builds it too."""
+    m = snap.get("month")
+    return "%s %s" % (t["month"], m["date"]) if m else t["month"]
 
 
 def volume_text(snap, t):

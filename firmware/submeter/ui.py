@@ -4,6 +4,7 @@
 from micropython import const
 
 from .clock import ticks_diff
+from .config import USAGES
 from .labels import labels
 
 BIG = const(2)          # scale of the main figure
@@ -42,7 +43,8 @@ def fmt_w(w):
 
 
 class Screens:
-    """Home, then one screen per input; up/down move, back returns home."""
+    """Home, one screen per input, then this month by usage (the RT2012 report); up/down
+    move, back returns home, ok on the month screen switches kWh and cost."""
 
     def __init__(self, disp, cfg):
         self.disp = disp
@@ -50,7 +52,11 @@ class Screens:
         self.t = labels(cfg["lang"])
         self.big = BigText()
         self.index = 0
-        self.count = 1 + len(cfg["inputs"])
+        self.n = len(cfg["inputs"])
+        self.count = 2 + self.n
+        self.money = False
+        self._notice = None
+        self._notice_draws = 0
 
     def on_button(self, name):
         if name == "down":
@@ -59,16 +65,38 @@ class Screens:
             self.index = (self.index - 1) % self.count
         elif name in ("back", "home"):
             self.index = 0
+        elif name == "ok" and self.index == self.count - 1:
+            self.money = not self.money
+        self._notice = None
         return self.index
+
+    def current_input(self):
+        """The input (0-based) whose screen is shown, or None."""
+        return self.index - 1 if 1 <= self.index <= self.n else None
+
+    def notice(self, key):
+        """A word for the user over the next few drawings (about 3 s)."""
+        self._notice = self.t.get(key, key)
+        self._notice_draws = 3
 
     def draw(self, snap):
         d = self.disp
         d.fill(0)
         if self.index == 0:
             self._home(d, snap)
-        else:
+        elif self.index <= self.n:
             self._input(d, snap, snap["inputs"][self.index - 1])
-        d.text("%d/%d" % (self.index + 1, self.count), 104, 56, 1)
+        else:
+            self._month(d, snap)
+        if self.index <= self.n:
+            d.text("%d/%d" % (self.index + 1, self.count), 104, 56, 1)
+        if self._notice:
+            d.fill_rect(0, 24, 128, 16, 0)
+            d.rect(0, 24, 128, 16, 1)
+            d.text(self._notice[:15], 4, 28, 1)
+            self._notice_draws -= 1
+            if self._notice_draws <= 0:
+                self._notice = None
         d.show()
 
     def _home(self, d, snap):
@@ -84,12 +112,35 @@ class Screens:
     def _input(self, d, snap, inp):
         t = self.t
         name = inp["name"] or t.get(inp["usage"], inp["usage"])
-        d.text(("%d " % inp["id"]) + name[:14], 0, 0, 1)
+        d.text(("%d " % inp["id"]) + name[:9], 0, 0, 1)
+        amps = "%.2fA" % inp["a"]
+        d.text(amps, 128 - 8 * len(amps), 0, 1)
         d.hline(0, 10, 128, 1)
         self.big.draw(d, fmt_w(inp["w"]), 0, 16)
         d.text(inp["kwh"] + " kWh", 0, 36, 1)
         d.text("%.2f %s" % (inp["cost"], snap["currency"]), 0, 46, 1)
-        d.text("%.2f A" % inp["a"], 0, 56, 1)
+        d.text("P " + inp["partial_kwh"], 0, 56, 1)  # the partial counter (long back: reset)
+
+    def _month(self, d, snap):
+        t = self.t
+        m = snap.get("month")
+        d.text(m["date"] if m else t["month"], 0, 0, 1)
+        unit = snap["currency"][:3] if self.money else "kWh"
+        d.text(unit, 128 - 8 * len(unit), 0, 1)
+        if not m:
+            d.text("--", 0, 20, 1)  # no date yet: the month is not known
+            return
+        y = 9
+        for key in USAGES:
+            u = m["usage"][key]
+            v = "%.2f" % u["cost"] if self.money else "%.1f" % (u["wh"] / 1000)
+            d.text(t[key][:8], 0, y, 1)
+            d.text(v, 128 - 8 * len(v), y, 1)
+            y += 9
+        tot = "%.2f" % m["cost"] if self.money else "%.1f" % (m["wh"] / 1000)
+        d.hline(0, y, 128, 1)
+        d.text(t["total"], 0, y + 2, 1)
+        d.text(tot, 128 - 8 * len(tot), y + 2, 1)
 
 
 class Buttons:

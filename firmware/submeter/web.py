@@ -11,7 +11,8 @@ from .page import page_chunks
 
 STATUS = {
     200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 414: "URI Too Long", 431: "Request Header Fields Too Large",
+    408: "Request Timeout", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
+    415: "Unsupported Media Type", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
 
@@ -60,15 +61,28 @@ def parse_head(head, max_target=256):
     return method, path, query, headers
 
 
+def history_query(query):
+    """(kind, count) from "days=N" (N <= 400) or "months=N" (N <= 120); (None, why) if bad."""
+    name, _, value = query.partition("=")
+    limit = {"days": 400, "months": 120}.get(name)
+    if limit is None or not value.isdigit() or not 1 <= int(value) <= limit:
+        return None, "ask for days=1..400 or months=1..120"
+    return name, int(value)
+
+
 class Server:
     max_head = 2048
     max_target = 256
     timeout_s = 10
     max_clients = 4
 
-    def __init__(self, state, cfg):
+    max_body = 256
+
+    def __init__(self, state, cfg, actions=None):
         self.state = state          # callable -> current snapshot dict
         self.cfg = cfg
+        # the commands: reset_partial(which) and history_chunks(kind, count) (see app.py)
+        self.actions = actions
         self.max_clients = cfg.get("http_max_clients", self.max_clients)
         self.clients = 0
         self.requests = 0
@@ -92,7 +106,7 @@ class Server:
             buf += chunk
             end = buf.find(b"\r\n\r\n")
             if end >= 0:
-                return buf[:end]
+                return buf[:end], buf[end + 4:]  # the head, and the start of a body read with it
             if len(buf) > self.max_head:
                 first = buf.find(b"\r\n")
                 raise HTTPError(414 if first < 0 or first > self.max_target + 16 else 431)
@@ -105,7 +119,7 @@ class Server:
                 await self._simple(writer, 503, "busy")
                 return
             try:
-                head = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
+                head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 method, path, query, headers = parse_head(head, self.max_target)
             except asyncio.TimeoutError:
                 self.rejected += 1
@@ -117,6 +131,18 @@ class Server:
                 await self._discard(reader)
                 return
             self.requests += 1
+            if method == "POST" and path == "/api/reset" and self.actions is not None:
+                try:
+                    body = await asyncio.wait_for(self._read_body(reader, headers, early), self.timeout_s)
+                    await self._post(writer, path, body)
+                except asyncio.TimeoutError:
+                    self.rejected += 1
+                    await self._simple(writer, 408, "request body not received in time")
+                except HTTPError as e:
+                    self.rejected += 1
+                    await self._simple(writer, e.status, e.why)
+                    await self._discard(reader)
+                return
             await self._route(writer, method, path, query)
         except OSError:
             pass  # client went away
@@ -141,9 +167,52 @@ class Server:
         except (asyncio.TimeoutError, OSError):
             pass
 
+    async def _read_body(self, reader, headers, body):
+        """The body of a command: JSON (which a page on another site cannot send without
+        the browser asking first, and we never say yes), at most max_body bytes."""
+        if headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise HTTPError(415, "commands are sent as application/json")
+        if "transfer-encoding" in headers:
+            raise HTTPError(411, "a Content-Length is needed")
+        try:
+            n = int(headers["content-length"])
+        except (KeyError, ValueError):
+            raise HTTPError(411, "a Content-Length is needed")
+        if n < 0 or n > self.max_body:
+            raise HTTPError(413, "at most %d bytes" % self.max_body)
+        body = body[:n]
+        while len(body) < n:
+            chunk = await reader.read(n - len(body))
+            if not chunk:
+                raise HTTPError(400, "connection closed mid-body")
+            body += chunk
+        return body
+
+    async def _post(self, writer, path, body):
+        try:
+            cmd = json.loads(body) if body else {}
+        except ValueError:
+            raise HTTPError(400, "the body is not JSON")
+        if not isinstance(cmd, dict):
+            raise HTTPError(400, "a JSON object is needed")
+        which = cmd.get("counter", "all")
+        if which == "all":
+            which = None
+        elif isinstance(which, int) and not isinstance(which, bool):
+            which -= 1  # inputs are numbered from 1, as on the panel and the page
+            if not 0 <= which < len(self.cfg["inputs"]):
+                raise HTTPError(400, "no such input")
+        elif which not in ("gas", "water"):
+            raise HTTPError(400, 'counter: "all", an input number, "gas" or "water"')
+        self.actions.reset_partial(which)
+        data = json.dumps({"reset": cmd.get("counter", "all")}).encode()
+        await self._start(writer, 200, "application/json", len(data))
+        writer.write(data)
+        await writer.drain()
+
     async def _route(self, writer, method, path, query):
         if method not in ("GET", "HEAD"):
-            await self._simple(writer, 405, "only GET and HEAD")
+            await self._simple(writer, 405, "only GET, HEAD, and POST to /api/reset")
             return
         body = method == "GET"
         if path == "/":
@@ -158,6 +227,16 @@ class Server:
             if body:
                 writer.write(data)
                 await writer.drain()
+        elif path == "/api/history" and self.actions is not None:
+            kind, count = history_query(query)
+            if kind is None:
+                await self._simple(writer, 400, count, body)
+                return
+            await self._start(writer, 200, "application/json", None)
+            if body:
+                for chunk in self.actions.history_chunks(kind, count):
+                    writer.write(chunk)
+                    await writer.drain()
         else:
             await self._simple(writer, 404, "no such page", body)
 

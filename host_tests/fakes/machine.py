@@ -67,3 +67,16 @@ class UART:
             raise ValueError("invalid format")
         self.args = (id, baudrate, bits, parity, stop, rx, invert, rxbuf)
         calls.append(("UART",) + self.args)
+
+
+class RTC:
+    """The ESP32's RTC: (year, month, day, weekday, hours, minutes, seconds, subseconds);
+    2000-01-01 after a power cut."""
+    now = (2000, 1, 1, 5, 0, 0, 0, 0)
+
+    def datetime(self, t=None):
+        if t is None:
+            return RTC.now
+        if len(t) != 8 or not 1 <= t[1] <= 12 or not 0 <= t[3] <= 6:
+            raise ValueError("bad datetime")
+        RTC.now = tuple(t)
