@@ -195,28 +195,46 @@ def test_broken_config_and_busy_port_do_not_stop_the_meter(tmp_path):
         proc.wait(timeout=10)
 
 
+def start(tmp_path, **env):
+    """The firmware on the unix port (no make), with the simulated board set by `env`."""
+    port = free_port()
+    full = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_DATA=str(tmp_path),
+                SUBMETER_TERM="0", MICROPYPATH="firmware:boards:build/lib:.frozen")
+    full.update(env)
+    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
+                            cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc.port = port
+    return proc
+
+
+def state_when(proc, done, timeout):
+    """/api/state once done(state) holds, or the last one seen after `timeout` seconds."""
+    t0 = time.monotonic()
+    s = None
+    while time.monotonic() - t0 < timeout:
+        try:
+            s = json.loads(get(proc.port, "/api/state", timeout=1)[2])
+            if done(s):
+                break
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return s
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
+
+
 def test_energy_is_split_and_priced_by_the_meters_tariff_period(tmp_path):
     # the simulated Linky goes off-peak (HC, its index 1) at 22:00: every circuit's energy
     # splits there, each part priced at its period's price
     (tmp_path / "config.json").write_text(json.dumps({"prices_kwh": [0.2068, 0.2700], "save_s": 60}))
-    port = free_port()
-    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="100",
-               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0", SUBMETER_METER="standard",
-               SUBMETER_START="21:58", MICROPYPATH="firmware:boards:build/lib:.frozen")
-    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start(tmp_path, SUBMETER_SPEED="100", SUBMETER_METER="standard", SUBMETER_START="21:58")
     try:
-        t0 = time.monotonic()
-        s = None
-        while time.monotonic() - t0 < 30:
-            try:
-                s = json.loads(get(port, "/api/state", timeout=1)[2])
-                if s["period"] == 1 and all(len(i["periods_wh"]) == 2 and i["periods_wh"][0] > 20
-                                            for i in s["inputs"] if i["w"] > 1000):
-                    break
-            except OSError:
-                pass
-            time.sleep(0.3)
+        s = state_when(proc, lambda s: s["period"] == 1 and all(
+            len(i["periods_wh"]) == 2 and i["periods_wh"][0] > 20 for i in s["inputs"] if i["w"] > 1000), 30)
         assert s and s["period"] == 1, s and s["period"]  # off-peak now
         for i in s["inputs"]:
             hc, hp = i["periods_wh"]
@@ -228,58 +246,31 @@ def test_energy_is_split_and_priced_by_the_meters_tariff_period(tmp_path):
             assert abs(i["cost"] - (hc * 0.2068 + hp * 0.2700) / 1000) <= 0.011, i
         assert s["grid"]["reading"]["period"] == "HEURE  CREUSE"
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_a_belgian_p1_meter_is_found_on_its_own(tmp_path):
     # the same firmware, config untouched (grid: auto), wired to a Fluvius meter
-    port = free_port()
-    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="50",
-               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0", SUBMETER_METER="p1",
-               MICROPYPATH="firmware:boards:build/lib:.frozen")
-    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start(tmp_path, SUBMETER_SPEED="50", SUBMETER_METER="p1")
+    port = proc.port
     try:
-        t0 = time.monotonic()
-        g = None
-        while time.monotonic() - t0 < 20:
-            try:
-                g = json.loads(get(port, "/api/state", timeout=1)[2])["grid"]
-                if g["reading"] and g["reading"]["source"] == "p1":
-                    break
-            except OSError:
-                pass
-            time.sleep(0.3)
+        s = state_when(proc, lambda s: s["grid"]["reading"] and s["grid"]["reading"]["source"] == "p1", 20)
+        g = s and s["grid"]
         assert g and g["reading"] and g["reading"]["source"] == "p1", g
         assert g["port"] == "p1" and g["locked"] and g["checksum_errors"] == 0
         assert g["reading"]["power_w"] == int(sum(sim.Steady.watts) + simtic.BASE_LOAD_W)
         assert "%d W" % g["reading"]["power_w"] in get(port, "/")[2].decode()  # and the page says so
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_midnight_closes_the_day_and_the_month(tmp_path):
     # the simulated Linky's clock says 30 November 23:55: five simulated minutes later the
     # day and the month are on flash, and nothing counted went missing on the way
-    port = free_port()
-    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="100",
-               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0", SUBMETER_METER="standard",
-               SUBMETER_START="2026-11-30 23:55", MICROPYPATH="firmware:boards:build/lib:.frozen")
-    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start(tmp_path, SUBMETER_SPEED="100", SUBMETER_METER="standard", SUBMETER_START="2026-11-30 23:55")
+    port = proc.port
     try:
-        t0 = time.monotonic()
-        s = None
-        while time.monotonic() - t0 < 30:
-            try:
-                s = json.loads(get(port, "/api/state", timeout=1)[2])
-                if s["month"] and s["month"]["date"] == "2026-12" and s["today"]["wh"] > 100:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.3)
+        s = state_when(proc, lambda s: s["month"] and s["month"]["date"] == "2026-12" and s["today"]["wh"] > 100, 30)
         assert s and s["month"]["date"] == "2026-12", s and (s["time"], s["month"])
         assert s["time"]["source"] == "meter" and s["time"]["local"].startswith("2026-12-01 00:")
         days = json.loads(get(port, "/api/history?days=3")[2])
@@ -295,8 +286,7 @@ def test_midnight_closes_the_day_and_the_month(tmp_path):
             got = day["inputs_wh"][i] + s["today"]["inputs_wh"][i]
             assert inp["wh"] - 6 <= got <= inp["wh"], (i, got, inp["wh"])
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,6 +9,7 @@ from array import array
 from micropython import const
 
 _MASK = const(0x3FFFFFFF)
+_RING = const(8)  # the flow is averaged over the last 8 pulses (7 intervals)
 
 
 class PulseInput:
@@ -18,7 +19,7 @@ class PulseInput:
         self._ticks = ticks_ms
         self._n = array("i", (0,))        # pulses, written by the IRQ only
         self._t = array("i", (0,))        # tick of the last pulse
-        self._p = array("i", (0,))        # tick of the one before
+        self._ring = array("i", bytes(4 * _RING))  # ticks of the last pulses, a ring
         self._bounces = array("i", (0,))
         self._seen = 0                    # the count the task took last
         self._cb = self._irq              # one bound method, made once (no alloc per IRQ)
@@ -33,9 +34,9 @@ class PulseInput:
         if self._n[0] and d < self.min_ms:
             self._bounces[0] = (self._bounces[0] + 1) & _MASK
             return
-        self._p[0] = self._t[0]
         self._t[0] = now
         self._n[0] = (self._n[0] + 1) & _MASK
+        self._ring[self._n[0] & (_RING - 1)] = now
 
     def take(self):
         """Pulses since the last take()."""
@@ -49,10 +50,15 @@ class PulseInput:
         return self._bounces[0]
 
     def interval_ms(self, now):
-        """Time between the last two pulses, or since the last one if that is longer
+        """The mean time between the last pulses (up to 8 of them, so one late or early
+        contact does not swing the flow), or the time since the last one if that is longer
         (the flow is falling); None before two pulses."""
-        if self._n[0] < 2:
+        n = self._n[0]
+        if n < 2:
             return None
-        gap = ((self._t[0] - self._p[0] + (1 << 29)) & _MASK) - (1 << 29)
-        since = ((now - self._t[0] + (1 << 29)) & _MASK) - (1 << 29)
+        k = min(n - 1, _RING - 1)  # intervals in the ring
+        last = self._ring[n & (_RING - 1)]
+        first = self._ring[(n - k) & (_RING - 1)]
+        gap = (((last - first + (1 << 29)) & _MASK) - (1 << 29)) // k
+        since = ((now - last + (1 << 29)) & _MASK) - (1 << 29)
         return max(gap, since, 1)
