@@ -122,3 +122,18 @@ def test_a_partial_reset_is_on_flash_at_once():
 
 def board_utc(app):
     return app.board.utc_s()
+
+
+def test_totals_per_usage_and_per_tariff_period():
+    app, clock = make_app()
+    app.cfg["inputs"][4]["usage"] = "sockets"      # two circuits of socket outlets
+    app.measure_round()
+    for _ in range(60):
+        clock.advance(10000)
+        app.measure_round()
+    s = app.state()
+    ins = s["inputs"]
+    assert s["usages"]["sockets"]["wh"] == ins[3]["wh"] + ins[4]["wh"] > 0
+    assert s["usages"]["heating"]["wh"] == ins[0]["wh"] and "other" not in s["usages"]
+    assert abs(sum(u["cost"] for u in s["usages"].values()) - s["total_cost"]) <= 0.02
+    assert sum(s["periods_wh"]) == sum(sum(i["periods_wh"]) for i in ins)

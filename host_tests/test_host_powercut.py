@@ -1,6 +1,6 @@
 # Power cuts: the firmware is killed (SIGKILL, no chance to save) at random moments, 50
-# times; every time its counters come back, never lower than before, and short of what
-# it had shown by at most one save interval of energy.
+# times; every time its counters (energy per input, gas and water litres) come back,
+# never lower than before, and short of what it had shown by at most one save interval.
 import json
 import os
 import random
@@ -33,7 +33,7 @@ def start(data, port):
 
 
 def wh(state):
-    return [i["wh"] for i in state["inputs"]]
+    return [i["wh"] for i in state["inputs"]] + [state["gas"]["l"], state["water"]["l"]]
 
 
 def test_fifty_power_cuts(tmp_path):
@@ -43,6 +43,8 @@ def test_fifty_power_cuts(tmp_path):
     rnd = random.Random(50)
     # energy one input can gain between two saves, plus the round in progress, in Wh
     slack = [w * (SAVE_S + 2 * PERIOD_S) / 3600 + 1 for w in sim.Steady.watts]
+    # ... and litres of gas and water, plus the pulse in progress
+    slack += [sim.Steady.flows[k] * (SAVE_S + 2 * PERIOD_S) / 3600 + sim.Board.PULSE_L[k] for k in ("gas", "water")]
     before = None      # what the firmware last showed before its power was cut
     restored = None
     cuts = 0
@@ -53,7 +55,7 @@ def test_fifty_power_cuts(tmp_path):
             now = wh(s)
             if before is not None:
                 assert s["store"]["restored"], "counters not restored"
-                for k in range(5):
+                for k in range(7):
                     assert now[k] >= restored[k], ("went backwards", k, now, restored)
                     assert now[k] >= before[k] - slack[k], ("lost more than a save", k, now, before)
             restored = now

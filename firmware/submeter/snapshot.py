@@ -18,6 +18,8 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
     total_wh = 0
     total_mj = 0
     total_cost = 0.0
+    usages = {}                 # RT2012: the inputs of one usage add up
+    periods = [0] * used        # every input's energy per tariff period
     for i, inp in enumerate(cfg["inputs"]):
         w = ledger.power[i]
         t = ledger.total[i]
@@ -28,6 +30,13 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
         split = ledger.by_period[i][:used]
         cost = sum(c.kwh() * tariff[k] for k, c in enumerate(split))
         total_cost += cost
+        for k, c in enumerate(split):
+            periods[k] += c.wh
+        u = usages.get(inp["usage"])
+        if u is None:
+            u = usages[inp["usage"]] = {"wh": 0, "cost": 0.0}
+        u["wh"] += t.wh
+        u["cost"] = round(u["cost"] + cost, 2)
         inputs.append({
             "id": i + 1,
             "name": inp["name"],
@@ -52,6 +61,8 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
         "total_kwh": "%d.%03d" % divmod(total_wh, 1000),
         "total_cost": round(total_cost, 2),
         "period": ledger.period + 1,
+        "periods_wh": periods,
+        "usages": usages,
         "inputs": inputs,
     }
     if extra:
