@@ -283,9 +283,16 @@ class SimDisplay:
         self.out = out          # callable(text) that draws, or None
         self.frames = 0
         self.contrast_level = 255
+        self.on = True
 
     def contrast(self, v):
         self.contrast_level = v
+
+    def power(self, on):
+        """Sleep (False) or wake: asleep, the terminal shows a dark screen."""
+        self.on = on
+        if self.out:
+            self.out(self)
 
     def lines(self, big=False):
         """The screen as text: 16 lines of 64 braille characters (2x4 pixels each, fits an
@@ -293,6 +300,8 @@ class SimDisplay:
         buf = self.buf
         w = self.width
         rows = []
+        if not self.on:  # asleep: a dark panel
+            return [" " * (w if big else w // 2)] * (self.height // (2 if big else 4))
         if big:
             for y in range(0, self.height, 2):
                 page = (y >> 3) * w

@@ -137,3 +137,44 @@ def test_totals_per_usage_and_per_tariff_period():
     assert s["usages"]["heating"]["wh"] == ins[0]["wh"] and "other" not in s["usages"]
     assert abs(sum(u["cost"] for u in s["usages"].values()) - s["total_cost"]) <= 0.02
     assert sum(s["periods_wh"]) == sum(sum(i["periods_wh"]) for i in ins)
+
+
+def test_the_panel_resets_a_partial_after_asking():
+    if not IS_MP:
+        return  # the screens need framebuf (MicroPython): the logic is in test_ui on both
+    app, clock = make_app()
+    app.measure_round()
+    for _ in range(30):
+        clock.advance(10000)
+        app.measure_round()
+    pins = app.board.buttons
+
+    def press(name, ms=80):
+        pins[name].value(0)
+        for _ in range(ms // 20):
+            clock.advance(20)
+            app.panel_step(clock.ticks_ms())
+        pins[name].value(1)
+        for _ in range(3):
+            clock.advance(20)
+            app.panel_step(clock.ticks_ms())
+
+    for name in ("down", "down", "down", "down", "ok"):    # sockets, its partial counter
+        press(name)
+    assert app.screens.page == "sockets" and app.screens.detail
+    before = app.ledger.partial[3].wh
+    press("back", 2000)                                   # held: "reset?"
+    assert app.screens.confirm and app.ledger.partial[3].wh == before > 0
+    press("ok")                                           # yes
+    assert app.ledger.partial[3].wh == 0 and app.ledger.partial[0].wh > 0
+    assert app.state()["inputs"][3]["partial_kwh"] == "0.000"
+    d = app.board.display                                 # the screen says so, then shows 0
+    assert d.frames > 0
+    app.screens._notice = None
+    app._drawn = None
+    app.panel_step(clock.ticks_ms())
+    from submeter.ui import BigText
+    import framebuf
+    ref = framebuf.FrameBuffer(bytearray(1024), 128, 64, framebuf.MONO_VLSB)
+    BigText(8).draw(ref, "0.000", 0, 14)
+    assert all(d.fb.pixel(x, y) == ref.pixel(x, y) for y in range(14, 30) for x in range(128))

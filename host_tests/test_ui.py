@@ -1,7 +1,15 @@
-# The front panel: the screen shows the snapshot's figures; buttons are debounced,
-# move between screens, and a long press on back is seen once.
+# The front panel: every screen drawn from a fixed snapshot equals its golden image
+# (host_tests/screens/*.png, looked at by eye when made: `tools/goldens` remakes them and
+# writes 4x copies under build/screens/); the buttons walk the screens, a long press on
+# back on a partial asks, then resets through the ledger; the display sleeps and wakes;
+# an overload takes over the screen until seen; a redraw allocates little.
+import os
+
 from compat import IS_MP, skip
 from submeter import config
+from submeter.ui import LONG_PRESS_MS, Buttons, Screens
+
+GOLDEN = "host_tests/screens/"
 
 
 def need_framebuf():
@@ -12,68 +20,171 @@ def need_framebuf():
         skip("framebuf is MicroPython's")
 
 
+def usage_split(scale):
+    out = {}
+    for k, u in enumerate(config.USAGES):
+        out[u] = {"wh": scale * (k + 1) * 1234 if u != "cooling" else 0,
+                  "cost": round(scale * (k + 1) * 0.31, 2) if u != "cooling" else 0.0}
+    return out
+
+
 def snap():
-    return {"uptime_s": 1, "voltage": 230.0, "currency": "EUR", "total_w": 2345.4,
-            "total_wh": 5678, "total_kwh": "5.678", "total_cost": 1.43,
-            "inputs": [{"id": i + 1, "name": "In%d" % (i + 1), "usage": "other", "w": 10.0 * i,
-                        "a": 0.1, "wh": 1, "kwh": "0.00%d" % i, "cost": 0.0, "partial_kwh": "0.000"} for i in range(5)]}
+    """A winter evening in a French house with a Linky on Tempo (fixed: golden images)."""
+    watts = (2400.0, 0.0, 0.0, 135.0, 360.0)
+    ins = []
+    for i, (u, w) in enumerate(zip(config.USAGES, watts)):
+        ins.append({"id": i + 1, "name": "", "usage": u, "w": w, "a": round(w / 230, 3),
+                    "wh": 1234567 * (i != 1) // (i + 1), "kwh": "%d.%03d" % divmod(1234567 * (i != 1) // (i + 1), 1000),
+                    "cost": round(1234.567 * (i != 1) / (i + 1) * 0.2, 2), "partial_kwh": "12.345",
+                    "partial_wh": 12345 * (i != 1), "partial_cost": 3.1 * (i != 1),
+                    "partial_since": "2026-11-02 08:15" if i != 1 else None})
+    usages = {}
+    for i in ins:
+        usages[i["usage"]] = {"wh": i["wh"], "cost": i["cost"]}
+    return {
+        "uptime_s": 93784, "voltage": 231.0, "currency": "EUR", "total_w": 2895.0,
+        "total_wh": 2572014, "total_kwh": "2572.014", "total_cost": 514.4, "period": 4,
+        "inputs": ins, "usages": usages, "version": "0.1.0",
+        "today": {"date": "2026-11-23", "wh": 23456, "cost": 4.87, "usage": usage_split(1)},
+        "month": {"date": "2026-11", "wh": 456789, "cost": 98.77, "usage": usage_split(20)},
+        "time": {"local": "2026-11-23 19:42", "source": "meter"},
+        "gas": {"l": 92287, "m3": "92.287", "partial_l": 1234, "flow_l_h": 900.0, "kwh": 1033.614,
+                "partial_kwh": 13.821, "cost": 103.36, "partial_since": "2026-11-02 08:15"},
+        "water": {"l": 8579, "m3": "8.579", "partial_l": 321, "flow_l_h": 20.0, "cost": 38.61,
+                  "partial_since": None},
+        "errors": {"config": None, "late": 2, "http_rejected": 3},
+        "store": {"errors": 0}, "history": {"errors": 0},
+        "net": {"ip": "192.168.1.42", "link": True, "http_port": 80}, "mqtt": None,
+        "grid": {"port": "tic_standard", "checksum_errors": 1, "reading": {
+            "source": "tic_standard", "period": "HC  BLANC", "period_index": 3,
+            "tempo_today": "white", "tempo_tomorrow": "red", "import_total_wh": 12345678,
+            "import_wh": [1, 2], "power_va": 3120, "power_w": None, "subscribed_kva": 9,
+            "subscribed_a": None, "export_va": None, "export_w": None, "overload": False,
+            "overload_a": None, "current_a": [14]}},
+    }
 
 
-class Disp:
-    def __init__(self, framebuf):
-        self.buf = bytearray(1024)
-        self.fb = framebuf.FrameBuffer(self.buf, 128, 64, framebuf.MONO_VLSB)
-        for n in ("fill", "text", "fill_rect", "hline", "pixel", "rect"):
-            setattr(self, n, getattr(self.fb, n))
-        self.shown = 0
-
-    def show(self):
-        self.shown += 1
+def panel(lang="en"):
+    sim = __import__("sim")
+    d = sim.SimDisplay()
+    return Screens(d, config.validate({"lang": lang})), d
 
 
-def region(d, x0, y0, w, h):
-    return [d.pixel(x, y) for y in range(y0, y0 + h) for x in range(x0, x0 + w)]
+def check(name, d):
+    """The screen now shown equals host_tests/screens/<name>.png."""
+    from submeter.png import mono_png
+    got = mono_png(d.buf, 128, 64)
+    for p in ("build", "build/screens"):
+        try:
+            os.mkdir(p)
+        except OSError:
+            pass
+    with open("build/screens/%s.png" % name, "wb") as f:  # for the eye: 4x
+        f.write(mono_png(d.buf, 128, 64, 4))
+    path = GOLDEN + name + ".png"
+    if os.getenv("SUBMETER_GOLDENS") == "write":
+        with open(path, "wb") as f:
+            f.write(got)
+    with open(path, "rb") as f:
+        assert f.read() == got, "%s differs from its golden image (see build/screens/%s.png)" % (name, name)
 
 
-def test_home_shows_total_power_and_energy():
-    fbm = need_framebuf()
-    from submeter.ui import Screens, BigText
-    d = Disp(fbm)
-    sc = Screens(d, config.validate({}))
-    sc.draw(snap())
-    assert d.shown == 1
-    ref = Disp(fbm)
-    ref.fill(0)
-    BigText().draw(ref, "2345 W", 0, 16)       # the big figure, drawn alone
-    assert region(d, 0, 16, 128, 16) == region(ref, 0, 16, 128, 16)
-    ref.fill(0)
-    ref.text("5.678 kWh", 0, 36, 1)
-    assert region(d, 0, 36, 128, 8) == region(ref, 0, 36, 128, 8)
-    assert not any(region(d, 96, 0, 32, 8))          # no warning with a good config
+def walk(sc, *names):
+    for n in names:
+        sc.on_button(n, 0)
+
+
+def test_every_screen_equals_its_golden_image():
+    need_framebuf()
     s = snap()
-    s["errors"] = {"config": "config.json ignored: bad"}
+    sc, d = panel()
+    shots = [("home", ()), ("heating", ("down",)), ("heating_partial", ("ok",)),
+             ("confirm", ("back_long",)), ("sockets", ("back", "back", "down", "down", "down")),
+             ("water", ("down", "down")), ("gas", ("down",)),
+             ("gas_partial", ("ok",)), ("month_kwh", ("back", "down")), ("month_money", ("ok",)),
+             ("grid", ("down",)), ("net", ("down",)), ("about", ("down",))]
+    sc.on_button("up", 0)  # from home, up wraps to the last screen
+    assert sc.page == "about"
+    sc.on_button("back", 0)
+    for name, keys in shots:
+        walk(sc, *keys)
+        assert sc.page == name.split("_")[0] or name == "confirm", (name, sc.page)
+        sc.draw(s)
+        check(name, d)
+    sc.go("home")
+    s["errors"]["config"] = "config.json ignored: bad"
     sc.draw(s)
-    ref.fill(0)
-    ref.text("CFG!", 96, 0, 1)
-    assert region(d, 96, 0, 32, 8) == region(ref, 96, 0, 32, 8)
+    check("home_config_error", d)
+    fr, d = panel("fr")
+    fr.draw(snap())
+    check("home_fr", d)
+    walk(fr, "up", "up", "up")
+    assert fr.page == "grid"
+    fr.draw(snap())
+    check("grid_fr", d)
 
 
-def test_buttons_move_between_screens():
-    fbm = need_framebuf()
-    from submeter.ui import Screens
-    d = Disp(fbm)
-    sc = Screens(d, config.validate({}))
-    assert sc.on_button("down") == 1
-    assert sc.on_button("up") == 0
-    assert sc.on_button("up") == 6           # wraps to the month's report
-    assert sc.current_input() is None
-    assert sc.on_button("up") == 5           # the last input
-    assert sc.current_input() == 4
-    sc.draw(snap())
-    ref = Disp(fbm)
-    ref.text("5 In5", 0, 0, 1)
-    assert region(d, 0, 0, 64, 8) == region(ref, 0, 0, 64, 8)
-    assert sc.on_button("back") == 0
+def test_an_overload_takes_over_until_seen():
+    need_framebuf()
+    s = snap()
+    sc, d = panel()
+    walk(sc, "down", "down")
+    r = s["grid"]["reading"]
+    r["overload"], r["overload_a"] = True, 52
+    sc.draw(s)
+    check("overload", d)
+    assert sc.alert
+    assert sc.on_button("down", 0) is None and sc.alert     # other buttons do not dismiss it
+    sc.on_button("ok", 0)                                   # seen
+    sc.draw(s)
+    assert not sc.alert and sc.page == "cooling"            # back where the user was
+    r["overload"] = False
+    sc.draw(s)
+    r["overload"] = True                                    # a new overload warns again
+    sc.draw(s)
+    assert sc.alert
+
+
+class NoDisp:
+    """A display for the logic alone (no drawing): what CPython can run."""
+    on = True
+
+    def power(self, on):
+        self.on = on
+
+
+def test_a_long_press_on_a_partial_asks_then_resets():
+    sc = Screens(NoDisp(), config.validate({}))
+    assert sc.on_button("back_long", 0) is None and not sc.confirm  # home: nothing to reset
+    walk(sc, "down", "down", "down", "down")                        # sockets
+    assert sc.page == "sockets"
+    sc.on_button("back_long", 0)
+    assert not sc.confirm                                           # not on the total screen
+    sc.on_button("ok", 0)
+    sc.on_button("back_long", 0)
+    assert sc.confirm
+    assert sc.on_button("back", 0) is None and not sc.confirm       # no: nothing happens
+    sc.on_button("back_long", 0)
+    assert sc.on_button("ok", 0) == ("reset", "sockets")            # yes: the ledger command
+    walk(sc, "back", "down", "down", "down", "ok", "back_long")
+    assert sc.page == "gas" and sc.on_button("ok", 0) == ("reset", "gas")
+
+
+def test_home_after_a_minute_and_asleep_after_ten():
+    d = NoDisp()
+    sc = Screens(d, config.validate({"screen_home_s": 60, "screen_sleep_s": 600}))
+    sc.idle(0)
+    walk(sc, "down", "down", "ok")
+    sc.idle(59000)
+    assert sc.page == "cooling" and sc.detail
+    sc.idle(60000)
+    assert sc.page == "home" and not sc.detail and d.on
+    sc.idle(600000)
+    assert sc.asleep and not d.on
+    assert sc.on_button("down", 600500) is None and sc.page == "home"  # the press only wakes
+    assert d.on and not sc.asleep
+    sc.on_button("down", 601000)
+    assert sc.page == "heating"
 
 
 class Pin:
@@ -84,8 +195,7 @@ class Pin:
         return self.v
 
 
-def test_debounce_and_long_press():
-    from submeter.ui import Buttons, LONG_PRESS_MS
+def test_debounce_short_and_long_back():
     pins = {"up": Pin(), "back": Pin()}
     b = Buttons(pins)
     t = 0
@@ -97,36 +207,32 @@ def test_debounce_and_long_press():
     events = [b.poll(t + 60 + 20 * k) for k in range(10)]
     assert events.count("up") == 1
     pins["up"].v = 1
-    pins["back"].v = 0
+    pins["back"].v = 0               # back held: only the long press is reported
     events = [b.poll(1000 + 20 * k) for k in range(LONG_PRESS_MS // 20 + 10)]
-    assert events.count("back") == 1 and events.count("back_long") == 1
+    pins["back"].v = 1
+    events += [b.poll(3000 + 20 * k) for k in range(5)]
+    assert events.count("back_long") == 1 and "back" not in events
+    pins["back"].v = 0               # a short press: "back", on release
+    events = [b.poll(4000 + 20 * k) for k in range(10)]
+    assert events.count("back") == 0
+    pins["back"].v = 1
+    events = [b.poll(4200 + 20 * k) for k in range(5)]
+    assert events.count("back") == 1
 
 
-def test_the_month_screen_shows_each_usage_in_kwh_then_in_money():
-    fbm = need_framebuf()
-    from submeter.ui import Screens
-    d = Disp(fbm)
-    sc = Screens(d, config.validate({}))
+def test_a_redraw_allocates_little():
+    if not IS_MP:
+        skip("heap figures are MicroPython's")
+    need_framebuf()
+    import gc
     s = snap()
-    usage = {}
-    for k, u in enumerate(config.USAGES):
-        usage[u] = {"wh": 1234 * (k + 1), "cost": 0.31 * (k + 1)}
-    s["month"] = {"date": "2026-11", "wh": 1234 * 15, "cost": 0.31 * 15, "usage": usage}
-    sc.on_button("up")
-    sc.draw(s)
-    ref = Disp(fbm)
-    ref.text("2026-11", 0, 0, 1)
-    ref.text("Hot wate", 0, 27, 1)
-    ref.text("3.7", 128 - 24, 27, 1)         # 3 x 1234 Wh
-    assert region(d, 0, 0, 64, 8) == region(ref, 0, 0, 64, 8)
-    assert region(d, 0, 27, 128, 8) == region(ref, 0, 27, 128, 8)
-    sc.on_button("ok")                       # ok: the same in money
-    sc.draw(s)
-    ref.fill(0)
-    ref.text("0.93", 128 - 32, 27, 1)
-    assert region(d, 64, 27, 64, 8) == region(ref, 64, 27, 64, 8)
-    sc.notice("partial_reset")               # a word after a long press on back
-    sc.draw(s)
-    ref.fill(0)
-    ref.text("Partial reset", 4, 28, 1)
-    assert region(d, 4, 28, 120, 8) == region(ref, 4, 28, 120, 8)
+    sc, d = panel()
+    worst = 0
+    for page in list(sc.pages):
+        sc.go(page)
+        sc.draw(s)          # warm: the big font's buffer is made once
+        gc.collect()
+        a = gc.mem_alloc()
+        sc.draw(s)
+        worst = max(worst, gc.mem_alloc() - a)
+    assert worst <= 3000, worst   # formatted figures only: bytes, not kilobytes

@@ -60,6 +60,10 @@ class App:
         self.rate_hz = 0
         self.web = Server(self.state, cfg, self)
         self.screens = Screens(board.display, cfg) if board.display is not None else None
+        if self.screens and hasattr(board.display, "contrast"):
+            board.display.contrast(cfg["contrast"])
+        self.ip = None
+        self._drawn = None      # when the panel was last drawn
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
         self._led_on_at = None
@@ -103,6 +107,9 @@ class App:
             inp["partial_since"] = time_str(since[i]) if since[i] else None
         snap["gas"]["partial_since"] = time_str(since[-2]) if since[-2] else None
         snap["water"]["partial_since"] = time_str(since[-1]) if since[-1] else None
+        net = self.board.net
+        snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"]}
+        snap["mqtt"] = None  # (the MQTT publisher comes with the network issue)
         now = self.wall.now()
         snap["time"] = {"local": time_str(now) if now is not None else None, "source": self.wall.source}
         h = self.history
@@ -112,6 +119,29 @@ class App:
         else:
             snap["today"] = snap["month"] = None  # no date yet: no day to count in
         return snap
+
+    def panel_command(self, cmd):
+        """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the
+        partial counter of every input of that usage; ("reset", "gas" | "water") the volume's."""
+        verb, what = cmd
+        if verb != "reset":
+            return
+        if what in ("gas", "water"):
+            self.reset_partial(what)
+            return
+        for k, inp in enumerate(self.cfg["inputs"]):
+            if inp["usage"] == what:
+                self.reset_partial(k)
+
+    def fault(self):
+        """Something the installer must see: a config ignored, a flash that refuses writes."""
+        return bool(self.config_error) or self.store.failing or self.history.errors > 0
+
+    def _power_led(self, now):
+        # steady on; blinking at 1 Hz while there is a fault
+        led = self.board.leds.get("power") if self.board.leds else None
+        if led is not None:
+            led.value(0 if self.fault() and (now // 500) & 1 else 1)
 
     def reset_partial(self, which=None):
         """The ledger command behind the panel's long press on back and the page's button:
@@ -245,33 +275,36 @@ class App:
             spent = ticks_diff(self.clock.ticks_ms(), t0)
             await asyncio.sleep_ms(self.clock.real_ms(max(0, period - spent)))
 
+    def panel_step(self, now):
+        """One poll of the front panel (every 20 ms): buttons, idle time, LEDs, and the
+        screen drawn again after a press or once a second."""
+        if self.buttons:
+            ev = self.buttons.poll(now)
+            if ev and self.screens:
+                cmd = self.screens.on_button(ev, now)
+                if cmd:
+                    self.panel_command(cmd)
+                self._drawn = None
+        if self.screens:
+            self.screens.idle(now)
+        self._power_led(now)
+        if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
+            self.board.leds["grid"].value(0)
+            self._led_on_at = None
+        if self.screens and (self._drawn is None or ticks_diff(now, self._drawn) >= 1000):
+            self.screens.draw(self.snap)
+            self._drawn = now
+
     async def panel_task(self):
-        last_draw = None
         while True:
-            now = self.clock.ticks_ms()
-            if self.buttons:
-                ev = self.buttons.poll(now)
-                if ev == "back_long":  # reset the partial counter(s) of the screen shown
-                    which = self.screens.current_input() if self.screens else None
-                    self.reset_partial(which)
-                    if self.screens:
-                        self.screens.notice("partial_reset")
-                    last_draw = None
-                elif ev and self.screens:
-                    self.screens.on_button(ev)
-                    last_draw = None
-            if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
-                self.board.leds["grid"].value(0)
-                self._led_on_at = None
-            if self.screens and (last_draw is None or ticks_diff(now, last_draw) >= 1000):
-                self.screens.draw(self.snap)
-                last_draw = now
+            self.panel_step(self.clock.ticks_ms())
             await asyncio.sleep_ms(20)
 
     async def web_task(self):
         """Bring the network up and serve; if the port cannot be had, say so and retry
         (metering goes on meanwhile)."""
         ip = await self.board.net.connect()
+        self.ip = ip
         self._net_up = True
         host, port = self.cfg["http_host"], self.cfg["http_port"]
         warned = False

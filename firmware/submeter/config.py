@@ -27,6 +27,9 @@ DEFAULTS = {
     "utc_offset_min": 60,     # local time from NTP or the RTC: this offset (Paris, Brussels) ...
     "dst": "eu",              # ... plus EU summer time ("eu") or not ("none"); a meter's clock is local already
     "ntp_host": "pool.ntp.org",  # "" for none: the grid meter's clock (Linky standard, P1) is used first
+    "screen_home_s": 60,      # the panel goes back home after this long without a press
+    "screen_sleep_s": 600,    # ... and the display sleeps after this long (0: never)
+    "contrast": 255,          # display contrast, 0-255
     "http_host": "0.0.0.0",
     "http_port": 80,
     "http_max_clients": 4,
@@ -71,6 +74,7 @@ _RANGES = {
     "save_s": (1, 86400), "gas_l_per_pulse": (1, 1000), "gas_kwh_per_m3": (1, 20),
     "gas_price_kwh": (0, 100), "water_l_per_pulse": (1, 1000), "water_price_m3": (0, 100),
     "pulse_min_ms": (1, 10000), "utc_offset_min": (-720, 840),
+    "screen_home_s": (5, 3600), "screen_sleep_s": (0, 86400), "contrast": (0, 255),
     "http_port": (1, 65535), "http_max_clients": (1, 16),
 }
 _INPUT_RANGES = {

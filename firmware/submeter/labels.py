@@ -9,6 +9,12 @@ _T = {
         "month": "This month", "last_month": "Last month", "partial_reset": "Partial reset",
         "reset": "Reset partial counters", "since": "since", "time": "Time", "today": "Today",
         "confirm": "Reset every partial counter to zero?",
+        "meter": "Meter", "day": "Today", "mo": "Month", "flow": "Flow", "no_grid": "none configured", "waiting": "listening on",
+        "tempo": "Tempo", "blue": "blue", "white": "white", "red": "red", "index": "Index",
+        "inject": "Export", "network": "Network", "link": "Link", "up": "up", "down": "down",
+        "off": "off", "flash_err": "Flash err", "http_rej": "HTTP rej", "grid_err": "Grid err",
+        "late": "Late", "overload": "OVERLOAD", "over_1": "Above the", "over_2": "subscribed power",
+        "ack": "ok: seen", "reset_q": "Reset partial?", "yes_no": "ok:yes back:no",
     },
     "fr": {
         "heating": "Chauffage", "cooling": "Refroid.", "hot_water": "Eau chaude",
@@ -19,6 +25,12 @@ _T = {
         "month": "Ce mois", "last_month": "Mois dernier", "partial_reset": "Partiel a zero",
         "reset": "Remettre les partiels a zero", "since": "depuis", "time": "Heure",
         "today": "Aujourd'hui", "confirm": "Remettre tous les compteurs partiels a zero ?",
+        "meter": "Compteur", "day": "Jour", "mo": "Mois", "flow": "Debit", "no_grid": "aucun", "waiting": "ecoute sur",
+        "tempo": "Tempo", "blue": "bleu", "white": "blanc", "red": "rouge", "index": "Index",
+        "inject": "Injection", "network": "Reseau", "link": "Lien", "up": "actif", "down": "coupe",
+        "off": "arret", "flash_err": "Err flash", "http_rej": "Rejets HTTP", "grid_err": "Err compt.",
+        "late": "Retards", "overload": "DEPASSEMENT", "over_1": "Puissance sousc.", "over_2": "depassee",
+        "ack": "ok: vu", "reset_q": "Remise a zero ?", "yes_no": "ok:oui back:non",
     },
 }
 

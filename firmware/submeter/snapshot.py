@@ -48,6 +48,7 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
             "periods_wh": [c.wh for c in split],
             "cost": round(cost, 2),
             "partial_kwh": p.kwh_str(),
+            "partial_wh": p.wh,
             # the partial counter is not split by period: priced at the input's average
             "partial_cost": round(p.kwh() * (cost / t.kwh() if t.wh or t.mj else price), 2),
         })

@@ -27,6 +27,7 @@ class Store:
         self.saves = 0          # saves done since boot
         self.errors = 0         # saves that failed (flash full, I/O error)
         self.last_error = None
+        self.failing = False    # the last save failed
         self.warnings = []      # copies found damaged at boot
 
     def _path(self, name):
@@ -152,10 +153,12 @@ class Store:
         except OSError as e:
             self.errors += 1
             self.last_error = str(e)
+            self.failing = True
             try:
                 os.remove(new)  # a half-written file must not fill what space is left
             except OSError:
                 pass
             return False
         self.saves += 1
+        self.failing = False
         return True

@@ -1,6 +1,14 @@
 # Front panel: screens drawn on a 128x64 framebuf-like display, and the buttons.
-# The display is duck-typed (fill, text, fill_rect, show: a framebuf.FrameBuffer
-# subclass such as the SSD1306 driver or the simulator's terminal display).
+# The display is duck-typed (fill, text, fill_rect, rect, hline, show, power: a
+# framebuf.FrameBuffer subclass such as the display drivers or the simulator's terminal).
+#
+# Screens, in the order up/down walks them: home; one per usage wired (heating, cooling,
+# hot water, sockets, other); water; gas; this month by usage; the grid meter; the network;
+# about. Ok on a usage, water or gas opens its partial counter; a long press on back there
+# asks, then resets it. Ok on the month switches kWh and money. Back goes up a level, then
+# home. After `screen_home_s` without a press the panel goes home; after `screen_sleep_s`
+# the display sleeps, and the next press only wakes it. An overload reported by the grid
+# meter takes over the screen until ok or back acknowledges it.
 from micropython import const
 
 from .clock import ticks_diff
@@ -10,6 +18,9 @@ from .labels import labels
 BIG = const(2)          # scale of the main figure
 DEBOUNCE_POLLS = const(2)
 LONG_PRESS_MS = const(1500)
+_W = const(128)
+
+SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1"}
 
 
 class BigText:
@@ -42,37 +53,104 @@ def fmt_w(w):
     return "%d W" % int(w + 0.5) if w < 10000 else "%.1f kW" % (w / 1000)
 
 
-class Screens:
-    """Home, one screen per input, then this month by usage (the RT2012 report); up/down
-    move, back returns home, ok on the month screen switches kWh and cost."""
+def kwh(wh):
+    return "%d.%03d" % divmod(int(wh), 1000)
 
+
+def right(d, s, y):
+    d.text(s, _W - 8 * len(s), y, 1)
+
+
+class Screens:
     def __init__(self, disp, cfg):
         self.disp = disp
         self.cfg = cfg
         self.t = labels(cfg["lang"])
-        self.big = BigText()
+        self.big = None         # made at the first drawing (framebuf is MicroPython's)
+        self.usages = [u for u in USAGES if any(i["usage"] == u for i in cfg["inputs"])]
+        self.pages = ["home"] + self.usages + ["water", "gas", "month", "grid", "net", "about"]
         self.index = 0
-        self.n = len(cfg["inputs"])
-        self.count = 2 + self.n
-        self.money = False
+        self.detail = False     # a partial counter is shown (usage, water, gas)
+        self.confirm = False    # "reset this partial?" is asked
+        self.money = False      # the month in money rather than kWh
+        self.acked = False      # the overload warning acknowledged (until the overload ends)
+        self.alert = False      # the overload warning is on the screen
+        self.asleep = False
+        self.home_ms = cfg.get("screen_home_s", 60) * 1000
+        self.sleep_ms = cfg.get("screen_sleep_s", 600) * 1000
+        self._last = None       # tick of the last press
         self._notice = None
         self._notice_draws = 0
 
-    def on_button(self, name):
-        if name == "down":
-            self.index = (self.index + 1) % self.count
-        elif name == "up":
-            self.index = (self.index - 1) % self.count
-        elif name in ("back", "home"):
-            self.index = 0
-        elif name == "ok" and self.index == self.count - 1:
-            self.money = not self.money
-        self._notice = None
-        return self.index
+    @property
+    def page(self):
+        return self.pages[self.index]
 
-    def current_input(self):
-        """The input (0-based) whose screen is shown, or None."""
-        return self.index - 1 if 1 <= self.index <= self.n else None
+    def go(self, name):
+        self.index = self.pages.index(name)
+        self.detail = self.confirm = False
+
+    def on_button(self, name, now=None):
+        """A button event; returns a ledger command for the app, or None. Commands:
+        ("reset", usage | "water" | "gas") once the user has confirmed."""
+        if now is not None:
+            self._last = now
+        if self.asleep:  # the press that wakes the panel does nothing else
+            self.wake()
+            return None
+        self._notice = None
+        if self.alert:
+            if name in ("ok", "back", "back_long"):
+                self.acked = True
+                self.alert = False
+            return None
+        if self.confirm:
+            if name == "ok":
+                self.confirm = False
+                self.notice("partial_reset")
+                return ("reset", self.page)
+            if name in ("back", "back_long"):
+                self.confirm = False
+            return None
+        has_partial = self.page in self.usages or self.page in ("water", "gas")
+        if name == "down":
+            self.index = (self.index + 1) % len(self.pages)
+            self.detail = False
+        elif name == "up":
+            self.index = (self.index - 1) % len(self.pages)
+            self.detail = False
+        elif name == "ok":
+            if has_partial:
+                self.detail = not self.detail
+            elif self.page == "month":
+                self.money = not self.money
+        elif name == "back":
+            if self.detail:
+                self.detail = False
+            else:
+                self.index = 0
+        elif name == "back_long" and self.detail:
+            self.confirm = True
+        return None
+
+    def wake(self):
+        if self.asleep:
+            self.asleep = False
+            if hasattr(self.disp, "power"):
+                self.disp.power(True)
+
+    def idle(self, now):
+        """Called by the panel task: home after screen_home_s, asleep after screen_sleep_s."""
+        if self._last is None:
+            self._last = now
+        quiet = ticks_diff(now, self._last)
+        if quiet >= self.home_ms and (self.index or self.detail or self.confirm):
+            self.index = 0
+            self.detail = self.confirm = False
+        if self.sleep_ms and quiet >= self.sleep_ms and not self.asleep and not self.alert:
+            self.asleep = True
+            if hasattr(self.disp, "power"):
+                self.disp.power(False)
 
     def notice(self, key):
         """A word for the user over the next few drawings (about 3 s)."""
@@ -80,74 +158,232 @@ class Screens:
         self._notice_draws = 3
 
     def draw(self, snap):
+        g = snap.get("grid")
+        r = g.get("reading") if g else None
+        overload = bool(r and r.get("overload"))
+        if not overload:
+            self.acked = False
+        self.alert = overload and not self.acked
+        if self.alert:
+            self.wake()  # an overload wakes the panel
+        if self.asleep:
+            return
+        if self.big is None:
+            self.big = BigText(8)
         d = self.disp
         d.fill(0)
-        if self.index == 0:
-            self._home(d, snap)
-        elif self.index <= self.n:
-            self._input(d, snap, snap["inputs"][self.index - 1])
+        t = self.t
+        p = self.page
+        if self.alert:
+            self._overload(d, r, t)
+        elif self.confirm:
+            self._confirm(d, t)
+        elif p == "home":
+            self._home(d, snap, t)
+        elif p in ("water", "gas"):
+            if self.detail:
+                self._partial_volume(d, snap, p, t)
+            else:
+                self._volume(d, snap, p, t)
+        elif p == "month":
+            self._month(d, snap, t)
+        elif p == "grid":
+            self._grid(d, g, r, t)
+        elif p == "net":
+            self._net(d, snap, t)
+        elif p == "about":
+            self._about(d, snap, t)
+        elif self.detail:
+            self._partial(d, snap, p, t)
         else:
-            self._month(d, snap)
-        if self.index <= self.n:
-            d.text("%d/%d" % (self.index + 1, self.count), 104, 56, 1)
+            self._usage(d, snap, p, t)
+        if not (self.alert or self.confirm or self.detail or p == "month"):
+            right(d, "%d/%d" % (self.index + 1, len(self.pages)), 56)
         if self._notice:
-            d.fill_rect(0, 24, 128, 16, 0)
-            d.rect(0, 24, 128, 16, 1)
+            d.fill_rect(0, 24, _W, 16, 0)
+            d.rect(0, 24, _W, 16, 1)
             d.text(self._notice[:15], 4, 28, 1)
             self._notice_draws -= 1
             if self._notice_draws <= 0:
                 self._notice = None
         d.show()
 
-    def _home(self, d, snap):
-        t = self.t
-        d.text(t["total"], 0, 0, 1)
+    # -- screens ----------------------------------------------------------------------------
+    def _title(self, d, text, tag=""):
+        d.text(text[:15 - len(tag)], 0, 0, 1)
+        if tag:
+            right(d, tag, 0)
+        d.hline(0, 10, _W, 1)
+
+    def _home(self, d, snap, t):
+        tag = ""
+        g = snap.get("grid")
+        r = g.get("reading") if g else None
         if snap.get("errors", {}).get("config"):
-            d.text("CFG!", 96, 0, 1)  # config.json was ignored: details on the web page
-        d.hline(0, 10, 128, 1)
-        self.big.draw(d, fmt_w(snap["total_w"]), 0, 16)
-        d.text(snap["total_kwh"] + " kWh", 0, 36, 1)
-        d.text("%.2f %s" % (snap["total_cost"], snap["currency"]), 0, 46, 1)
+            tag = "CFG!"  # config.json was ignored: details on the web page
+        elif r:
+            tag = _period(r, t)
+        self._title(d, t["total"], tag)
+        self.big.draw(d, fmt_w(snap["total_w"]), 0, 14)
+        day = snap.get("today")
+        if day:
+            d.text("%s %s kWh" % (t["day"], kwh(day["wh"])), 0, 34, 1)
+            d.text("%.2f %s" % (day["cost"], snap["currency"][:3]), 0, 44, 1)
+        else:
+            d.text(snap["total_kwh"] + " kWh", 0, 34, 1)
+            d.text("%.2f %s" % (snap["total_cost"], snap["currency"][:3]), 0, 44, 1)
+        tm = snap.get("time")
+        if tm and tm.get("local"):
+            d.text(tm["local"][11:16], 0, 56, 1)
 
-    def _input(self, d, snap, inp):
-        t = self.t
-        name = inp["name"] or t.get(inp["usage"], inp["usage"])
-        d.text(("%d " % inp["id"]) + name[:9], 0, 0, 1)
-        amps = "%.2fA" % inp["a"]
-        d.text(amps, 128 - 8 * len(amps), 0, 1)
-        d.hline(0, 10, 128, 1)
-        self.big.draw(d, fmt_w(inp["w"]), 0, 16)
-        d.text(inp["kwh"] + " kWh", 0, 36, 1)
-        d.text("%.2f %s" % (inp["cost"], snap["currency"]), 0, 46, 1)
-        d.text("P " + inp["partial_kwh"], 0, 56, 1)  # the partial counter (long back: reset)
+    def _inputs(self, snap, usage):
+        return [i for i in snap["inputs"] if i["usage"] == usage]
 
-    def _month(self, d, snap):
-        t = self.t
+    def _usage(self, d, snap, u, t):
+        ins = self._inputs(snap, u)
+        self._title(d, t[u], "%.1fA" % sum(i["a"] for i in ins))
+        self.big.draw(d, fmt_w(sum(i["w"] for i in ins)), 0, 14)
+        tot = snap.get("usages", {}).get(u) or {"wh": sum(i["wh"] for i in ins), "cost": sum(i["cost"] for i in ins)}
+        d.text(kwh(tot["wh"]) + " kWh", 0, 34, 1)
+        d.text("%.2f %s" % (tot["cost"], snap["currency"][:3]), 0, 44, 1)
         m = snap.get("month")
-        d.text(m["date"] if m else t["month"], 0, 0, 1)
-        unit = snap["currency"][:3] if self.money else "kWh"
-        d.text(unit, 128 - 8 * len(unit), 0, 1)
+        if m:
+            d.text("%s %.1f" % (t["mo"], m["usage"][u]["wh"] / 1000), 0, 56, 1)
+
+    def _partial(self, d, snap, u, t):
+        ins = self._inputs(snap, u)
+        self._title(d, t["partial"], t[u][:8])
+        self.big.draw(d, kwh(sum(i.get("partial_wh", 0) for i in ins)), 0, 14)
+        d.text("kWh  %.2f %s" % (sum(i["partial_cost"] for i in ins), snap["currency"][:3]), 0, 34, 1)
+        self._since(d, ins[0].get("partial_since") if ins else None, t)
+
+    def _since(self, d, since, t):
+        d.text(t["since"], 0, 46, 1)
+        d.text(since[:16] if since else "-", 0, 56, 1)
+
+    def _volume(self, d, snap, kind, t):
+        v = snap.get(kind) or {}
+        self._title(d, t[kind], "m3")
+        self.big.draw(d, v.get("m3", "0.000"), 0, 14)
+        if kind == "gas":
+            d.text("%.1f kWh" % v.get("kwh", 0), 0, 34, 1)
+        else:
+            d.text("%.2f %s" % (v.get("cost", 0), snap["currency"][:3]), 0, 34, 1)
+        d.text("%s %d L/h" % (t["flow"], int(v.get("flow_l_h", 0) + 0.5)), 0, 44, 1)
+
+    def _partial_volume(self, d, snap, kind, t):
+        v = snap.get(kind) or {}
+        self._title(d, t["partial"], t[kind][:8])
+        self.big.draw(d, "%d.%03d" % divmod(v.get("partial_l", 0), 1000), 0, 14)
+        if kind == "gas":
+            d.text("m3  %.1f kWh" % v.get("partial_kwh", 0), 0, 34, 1)
+        else:
+            d.text("m3", 0, 34, 1)
+        self._since(d, v.get("partial_since"), t)
+
+    def _month(self, d, snap, t):
+        m = snap.get("month")
+        self._title(d, m["date"] if m else t["month"], snap["currency"][:3] if self.money else "kWh")
         if not m:
             d.text("--", 0, 20, 1)  # no date yet: the month is not known
             return
-        y = 9
+        y = 11
         for key in USAGES:
             u = m["usage"][key]
             v = "%.2f" % u["cost"] if self.money else "%.1f" % (u["wh"] / 1000)
-            d.text(t[key][:8], 0, y, 1)
-            d.text(v, 128 - 8 * len(v), y, 1)
+            d.text(t[key][:15 - len(v)], 0, y, 1)
+            right(d, v, y)
             y += 9
-        tot = "%.2f" % m["cost"] if self.money else "%.1f" % (m["wh"] / 1000)
-        d.hline(0, y, 128, 1)
-        d.text(t["total"], 0, y + 2, 1)
-        d.text(tot, 128 - 8 * len(tot), y + 2, 1)
+        d.text(t["total"], 0, 56, 1)  # where other screens have their number
+        right(d, "%.2f" % m["cost"] if self.money else "%.1f" % (m["wh"] / 1000), 56)
+
+    def _grid(self, d, g, r, t):
+        if g is None:
+            self._title(d, t["meter"])
+            d.text(t["no_grid"], 0, 16, 1)
+            return
+        self._title(d, t["meter"], SOURCES.get(r["source"], "") if r else "")
+        if not r:
+            d.text(t["waiting"], 0, 16, 1)
+            d.text(str(g.get("port") or "-"), 0, 26, 1)
+            return
+        d.text(_period(r, t, 16), 0, 13, 1)
+        if r.get("tempo_today"):  # Tempo: today's colour > tomorrow's
+            s = "%s>%s" % (t[r["tempo_today"]], t[r["tempo_tomorrow"]] if r.get("tempo_tomorrow") else "?")
+            d.text(s if len(s) > 10 else t["tempo"] + " " + s, 0, 22, 1)
+        total = r.get("import_total_wh")
+        if total is None and r.get("import_wh"):
+            total = sum(r["import_wh"])
+        if total is not None:
+            d.text("%s %s" % (t["index"], kwh(total)), 0, 31, 1)
+        p = r.get("power_va")
+        unit = "VA"
+        if p is None:
+            p, unit = r.get("power_w"), "W"
+        sub = ("/%dkVA" % r["subscribed_kva"] if r.get("subscribed_kva") else
+               "/%dA" % r["subscribed_a"] if r.get("subscribed_a") else "")
+        d.text("%s %s%s" % ("-" if p is None else int(p), unit, sub), 0, 40, 1)
+        exp = r.get("export_va") or r.get("export_w")
+        if exp:
+            d.text("%s %d" % (t["inject"], int(exp)), 0, 49, 1)
+
+    def _net(self, d, snap, t):
+        self._title(d, t["network"])
+        n = snap.get("net") or {}
+        d.text(n.get("ip") or "-", 0, 14, 1)
+        d.text("%s %s" % (t["link"], t["up"] if n.get("link") else t["down"]), 0, 26, 1)
+        d.text("HTTP :%d" % n.get("http_port", 80), 0, 36, 1)
+        mq = snap.get("mqtt")
+        d.text("MQTT %s" % ((mq or {}).get("state") or t["off"]), 0, 46, 1)
+
+    def _about(self, d, snap, t):
+        self._title(d, "Submeter", snap.get("version", ""))
+        up = snap["uptime_s"]
+        d.text("%s %dd %02d:%02d" % (t["uptime"][:6], up // 86400, up // 3600 % 24, up // 60 % 60), 0, 13, 1)
+        e = snap.get("errors", {})
+        st = snap.get("store", {})
+        h = snap.get("history") or {}
+        g = snap.get("grid") or {}
+        d.text("%s %d/%d" % (t["flash_err"], st.get("errors", 0), h.get("errors", 0)), 0, 22, 1)
+        d.text("%s %d" % (t["http_rej"], e.get("http_rejected", 0)), 0, 31, 1)
+        d.text("%s %d" % (t["grid_err"], g.get("checksum_errors", 0)), 0, 40, 1)
+        d.text("%s %d" % (t["late"], e.get("late", 0)), 0, 49, 1)
+
+    def _overload(self, d, r, t):
+        d.fill_rect(0, 0, _W, 12, 1)
+        d.text(t["overload"], (_W - 8 * len(t["overload"])) // 2, 2, 0)
+        d.text(t["over_1"], 0, 16, 1)
+        d.text(t["over_2"], 0, 25, 1)
+        a = r.get("overload_a") or r.get("current_a")
+        if isinstance(a, list):
+            a = max(x or 0 for x in a)
+        if a:
+            self.big.draw(d, "%d A" % a, 0, 36)
+        d.text(t["ack"], 0, 56, 1)
+
+    def _confirm(self, d, t):
+        d.rect(0, 8, _W, 44, 1)
+        d.text(t["reset_q"], 8, 14, 1)
+        d.text(t[self.page][:14] if self.page in t else self.page, 8, 26, 1)
+        d.text(t["yes_no"], 8, 40, 1)
+
+
+def _period(r, t, width=10):
+    """The tariff period as the meter says it, short: HP, HC, Tempo colour and HP/HC."""
+    p = " ".join((r.get("period") or "").split())
+    for a, b in (("HEURE CREUSE", "HC"), ("HEURE PLEINE", "HP"), ("..", "")):
+        p = p.replace(a, b)
+    if not p and r.get("period_index"):
+        p = "T%d" % r["period_index"]
+    return p[:width]
 
 
 class Buttons:
     """Debounced buttons polled by one task: pins are active low (pressed = 0).
 
-    poll(now_ms) returns the name of a button just pressed, "back_long" once when back
-    has been held LONG_PRESS_MS, or None. No IRQ per contact bounce.
+    poll(now_ms) returns the name of a button just pressed or None. Back is told apart:
+    released before LONG_PRESS_MS it is "back" (on release); held that long it is
+    "back_long", once, and no "back" follows. No IRQ per contact bounce.
     """
 
     def __init__(self, pins):
@@ -162,6 +398,7 @@ class Buttons:
         event = None
         for k, pin in enumerate(self.pins):
             v = pin.value()
+            back = self.names[k] == "back"
             if v != self._stable[k]:
                 self._count[k] += 1
                 if self._count[k] >= DEBOUNCE_POLLS:
@@ -170,13 +407,16 @@ class Buttons:
                     if v == 0:
                         self._down_at[k] = now_ms
                         self._long_sent[k] = False
-                        event = event or self.names[k]
+                        if not back:
+                            event = event or self.names[k]
                     else:
+                        if back and self._down_at[k] is not None and not self._long_sent[k]:
+                            event = event or "back"
                         self._down_at[k] = None
             else:
                 self._count[k] = 0
                 t0 = self._down_at[k]
-                if (t0 is not None and not self._long_sent[k] and self.names[k] == "back"
+                if (back and t0 is not None and not self._long_sent[k]
                         and ticks_diff(now_ms, t0) >= LONG_PRESS_MS):
                     self._long_sent[k] = True
                     event = event or "back_long"
