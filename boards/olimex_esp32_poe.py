@@ -23,6 +23,7 @@ LADDER_PIN = 34
 # 0 (back, BUT1), 2.2 k (up), 4.7 k (down), 10 k (ok); nothing pressed reads the rail
 LADDER = (("back", 0, 4000), ("up", 7000, 16000), ("down", 16000, 26000), ("ok", 26000, 40000))
 I2C_SDA, I2C_SCL = 13, 16
+DISPLAY = "ssd1306"  # the I2C display on UEXT: "ssd1306" (0.96") or "sh1106" (1.3"); None: none
 GRID_RX, P1_REQUEST = 4, 5
 PULSE = {"gas": 14, "water": 15}
 LED_GRID = 2
@@ -99,9 +100,14 @@ class Board:
         self.buttons = {name: _LadderButton(ladder, lo, hi) for name, lo, hi in LADDER}
         self.leds = {"grid": Pin(LED_GRID, Pin.OUT, value=0)}
         self.pulse = {k: Pin(p, Pin.IN, Pin.PULL_UP) for k, p in PULSE.items()}
+        self.display = None
         try:
-            from submeter.ssd1306 import SSD1306_I2C
-            self.display = SSD1306_I2C(I2C(0, sda=Pin(I2C_SDA), scl=Pin(I2C_SCL), freq=400000))
+            if DISPLAY == "sh1106":
+                from submeter.sh1106 import SH1106_I2C as Driver
+            elif DISPLAY == "ssd1306":
+                from submeter.ssd1306 import SSD1306_I2C as Driver
+            if DISPLAY:
+                self.display = Driver(I2C(0, sda=Pin(I2C_SDA), scl=Pin(I2C_SCL), freq=400000))
         except OSError:  # no display answering: the meter still meters and serves its page
             self.display = None
         self.net = None

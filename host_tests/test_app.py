@@ -178,3 +178,23 @@ def test_the_panel_resets_a_partial_after_asking():
     ref = framebuf.FrameBuffer(bytearray(1024), 128, 64, framebuf.MONO_VLSB)
     BigText(8).draw(ref, "0.000", 0, 14)
     assert all(d.fb.pixel(x, y) == ref.pixel(x, y) for y in range(14, 30) for x in range(128))
+
+
+def test_the_power_led_blinks_on_a_fault():
+    app, clock = make_app()
+    led = app.board.leds["power"]
+    seen = set()
+    for k in range(10):
+        app.panel_step(k * 100)
+        seen.add(led.value())
+    assert seen == {1}                                   # all well: steady
+    app.config_error = "config.json ignored: bad"
+    seen = [None] * 20
+    for k in range(20):
+        app.panel_step(k * 100)
+        seen[k] = led.value()
+    assert seen.count(0) >= 8 and seen.count(1) >= 8    # a fault: it blinks, once a second
+    app.config_error = None
+    app.store.folder = app.board.data_dir + "/no-such-folder"
+    app.save()                                          # the flash refuses: a fault too
+    assert app.fault()

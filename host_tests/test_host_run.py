@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -119,6 +120,22 @@ def test_gas_and_water_follow_their_meters(firmware):
         assert v["m3"] == "%d.%03d" % divmod(v["l"], 1000) and v["partial_l"] == v["l"]
         assert abs(v["flow_l_h"] - sim.Steady.flows[kind]) <= 0.1 * sim.Steady.flows[kind], v
     assert s["gas"]["kwh"] == round(s["gas"]["l"] / 1000 * 11.2, 3)  # the default factor
+
+
+def test_the_screen_as_a_png_and_the_screenshot_tool(firmware, tmp_path):
+    status, headers, body = get(firmware.port, "/screen.png")
+    assert status == 200 and headers["Content-Type"] == "image/png" and body.startswith(b"\x89PNG")
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from montage import read
+    path = tmp_path / "panel.png"
+    path.write_bytes(body)
+    w, h, rows = read(str(path))
+    assert (w, h) == (128, 64) and sum(bin(b).count("1") for r in rows for b in r) > 300  # the home screen
+    out = tmp_path / "shot.png"
+    r = subprocess.run([os.path.join(ROOT, "tools", "screenshot"), "--url", "http://127.0.0.1:%d" % firmware.port,
+                        str(out)], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert read(str(out))[:2] == (512, 256)
 
 
 def test_malformed_requests_get_errors_not_a_crash(firmware):

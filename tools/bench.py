@@ -159,6 +159,71 @@ def bench_app():
     gc.collect()
     out("app_heap", "heap in use by the app and the simulated board after collection",
         gc.mem_alloc() - before, "B", "< 110 KB, whole firmware")
+    bench_panel(app)
+
+
+class _NullI2C:
+    """An I2C bus that takes the bytes and does nothing: what is left is the firmware's cost."""
+
+    def writeto(self, addr, buf):
+        return len(buf)
+
+    def writevto(self, addr, bufs):
+        return 0
+
+
+def bench_panel(app):
+    import asyncio
+    from submeter.ssd1306 import SSD1306_I2C
+    from submeter.ui import Screens
+    disp = SSD1306_I2C(_NullI2C())
+    sc = Screens(disp, app.cfg)
+    snap = app.state()
+    worst = 0
+    worst_page = None
+    for page in sc.pages:
+        sc.go(page)
+        us = per_call_us(sc.draw, (snap,), 20)
+        if us > worst:
+            worst, worst_page = us, page
+    out("panel_redraw_ms", "panel: full redraw + push to an SSD1306 on a fake I2C bus (worst screen: %s)" % worst_page,
+        round(worst / 1000, 2), "ms", "<= 20")
+    # the metering's slices with and without the panel task: the longest wait between two
+    # slices (one mains cycle of samples each) is the jitter the panel could add
+    app.screens = Screens(disp, app.cfg)
+
+    async def slices(n_rounds, gaps):
+        last = time.ticks_us()
+        for _ in range(n_rounds):
+            for _ in app._round():
+                await asyncio.sleep_ms(0)
+                now = time.ticks_us()
+                gaps.append(time.ticks_diff(now, last))
+                last = now
+
+    async def panel():
+        while True:
+            app._drawn = None  # draw at every poll: far more than the once a second it does
+            app.panel_step(time.ticks_ms())
+            await asyncio.sleep_ms(20)
+
+    def run(with_panel):
+        gaps = []
+
+        async def main():
+            t = asyncio.create_task(panel()) if with_panel else None
+            await slices(20, gaps)
+            if t:
+                t.cancel()
+        asyncio.run(main())
+        gaps.sort()
+        return gaps[len(gaps) // 2], gaps[-1]
+
+    med0, max0 = run(False)
+    med1, max1 = run(True)
+    out("slice_gap_alone_us", "CT slices, longest gap between two (median %d us): metering alone" % med0, max0, "us")
+    out("slice_gap_panel_us", "CT slices, longest gap between two (median %d us): with the panel redrawn every 20 ms"
+        % med1, max1, "us", "<= one redraw")
 
 
 def read(name):

@@ -1,14 +1,16 @@
 # Runs the shared logic tests (host_tests/test_*.py, not test_host_*.py) on the
 # MicroPython unix port: every function named test_*, with plain asserts.
-# Prints one line per failure and ends with "micropython: N passed, N failed, N skipped".
+# Usage: mptest.py [FOLDER [MODULE]]. Prints one line per failure and ends with "micropython: N passed, N failed, N skipped".
 import os
 import sys
 
 
-def main(folder):
+def main(folder, only=None):
     sys.path.insert(0, folder)
     names = sorted(n[:-3] for n in os.listdir(folder)
                    if n.startswith("test_") and n.endswith(".py") and not n.startswith("test_host_"))
+    if only:
+        names = [n for n in names if n == only]
     passed = failed = skipped = 0
     for name in names:
         try:
@@ -37,4 +39,4 @@ def main(folder):
     return failed
 
 
-sys.exit(1 if main(sys.argv[1] if len(sys.argv) > 1 else "host_tests") else 0)
+sys.exit(1 if main(sys.argv[1] if len(sys.argv) > 1 else "host_tests", sys.argv[2] if len(sys.argv) > 2 else None) else 0)

@@ -120,6 +120,13 @@ class App:
             snap["today"] = snap["month"] = None  # no date yet: no day to count in
         return snap
 
+    def screen_png(self):
+        """The front panel as it is now, as a PNG (the page's mirror, tools/screenshot)."""
+        if self.screens is None:
+            return None
+        from .png import mono_png
+        return mono_png(self.board.display.buf, 128, 64)
+
     def panel_command(self, cmd):
         """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the
         partial counter of every input of that usage; ("reset", "gas" | "water") the volume's."""

@@ -19,6 +19,7 @@ _INIT = (
 class SSD1306_I2C(framebuf.FrameBuffer):
     width = 128
     height = 64
+    INIT = _INIT
 
     def __init__(self, i2c, addr=_ADDR):
         self.i2c = i2c
@@ -27,7 +28,7 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         super().__init__(self.buf, self.width, self.height, framebuf.MONO_VLSB)
         self._cmd = bytearray(2)
         self._data = [b"\x40", self.buf]
-        for c in _INIT:
+        for c in self.INIT:
             self.cmd(c)
         self.on = True
 

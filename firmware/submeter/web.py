@@ -227,6 +227,15 @@ class Server:
             if body:
                 writer.write(data)
                 await writer.drain()
+        elif path == "/screen.png" and self.actions is not None:
+            data = self.actions.screen_png()
+            if data is None:
+                await self._simple(writer, 404, "this meter has no display", body)
+                return
+            await self._start(writer, 200, "image/png", len(data))
+            if body:
+                writer.write(data)
+                await writer.drain()
         elif path == "/api/history" and self.actions is not None:
             kind, count = history_query(query)
             if kind is None:
