@@ -188,6 +188,15 @@ def bench_panel(app):
             worst, worst_page = us, page
     out("panel_redraw_ms", "panel: full redraw + push to an SSD1306 on a fake I2C bus (worst screen: %s)" % worst_page,
         round(worst / 1000, 2), "ms", "<= 20")
+    most = 0
+    for page in sc.pages:
+        sc.go(page)
+        gc.collect()
+        h0 = gc.mem_alloc()
+        sc.draw(snap)
+        most = max(most, gc.mem_alloc() - h0)
+    out("panel_alloc", "panel: heap allocated by one redraw (worst screen; freed at the next collection)",
+        most, "B", "")
     # the metering's slices with and without the panel task: the longest wait between two
     # slices (one mains cycle of samples each) is the jitter the panel could add
     app.screens = Screens(disp, app.cfg)
