@@ -51,3 +51,28 @@ def test_input_names_are_kept():
     cfg = config.validate(doc)
     assert cfg["inputs"][0]["name"] == "Radiateurs" and cfg["inputs"][0]["ct_ratio"] == 2000
     assert cfg["inputs"][1]["usage"] == "other"
+
+
+def test_a_change_is_checked_whole_then_saved_and_says_what_waits_for_a_restart():
+    from compat import fresh_dir
+    d = fresh_dir("cfgchange")
+    path = d + "/config.json"
+    with open(path, "w") as f:
+        f.write('{"price_kwh": 0.2}')
+    cur = config.validate({"price_kwh": 0.2})
+    try:
+        config.change(path, cur, {"price_kwh": 0.3, "voltage": 999})
+        assert False, "a bad value was taken"
+    except config.ConfigError as e:
+        assert "voltage" in str(e)
+    with open(path) as f:
+        assert f.read() == '{"price_kwh": 0.2}'           # nothing applied
+    new, restart = config.change(path, cur, {"price_kwh": 0.3, "http_port": 8081,
+                                             "inputs": [{"name": "Boiler"}, {}, {}, {}, {"ct_ratio": 2000}]})
+    assert new["price_kwh"] == 0.3 and new["inputs"][0]["name"] == "Boiler"
+    assert new["inputs"][0]["usage"] == "heating"          # the rest of input 1 kept
+    assert sorted(restart) == ["http_port", "inputs[4].ct_ratio"]
+    back, err = config.load(path)
+    assert err is None and back == new                      # what was saved is what boots
+    pub = config.public(config.validate({"mqtt_password": "s3cret"}))
+    assert pub["mqtt_password"] is True and "s3cret" not in str(pub)

@@ -67,6 +67,7 @@ def firmware():
         pytest.fail("the page did not answer within 60 s")
     proc.ready_s = time.monotonic() - t0
     proc.port = port
+    proc.data = data
     time.sleep(1.5)  # a few measurement rounds
     yield proc
     if proc.poll() is None:
@@ -319,6 +320,8 @@ def test_page_in_a_real_browser_is_live(firmware):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 390, "height": 720})  # a phone
+            errors = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto("http://127.0.0.1:%d/" % firmware.port)
             up0 = int(page.text_content("#uptime"))
             page.wait_for_function("(u) => parseInt(document.getElementById('uptime').textContent) > u",
@@ -331,19 +334,46 @@ def test_page_in_a_real_browser_is_live(firmware):
                                    timeout=10000)
             assert " VA" in page.text_content("#grid")
             page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
-            # the reset button zeroes the partial counters, after the user says yes
+            assert page.is_visible("#pw_hint")   # where the first password is
+            # the reset button zeroes the partial counters, after the user says yes and
+            # gives the password: every dialog the page opens is answered from this list
+            answers = []
+            seen = []
+
+            def on_dialog(d):
+                seen.append((d.type, d.message))
+                a = answers.pop(0)
+                d.dismiss() if a is None else d.accept(a)
+            page.on("dialog", on_dialog)
             part = float(page.text_content("#in1 .part"))
-            page.once("dialog", lambda d: d.dismiss())
-            page.click("#reset")
-            time.sleep(0.5)
-            assert float(page.text_content("#in1 .part")) >= part       # "no": nothing reset
-            page.once("dialog", lambda d: d.accept())
+            for script in ([None],                        # "reset?" no
+                           ["", None, ""]):               # yes; no password given; the refusal shown
+                answers[:] = script
+                page.click("#reset")
+                page.wait_for_timeout(800)  # (events are handled while playwright waits)
+                assert float(page.text_content("#in1 .part")) >= part, seen   # nothing reset
+            assert [t for t, _ in seen] == ["confirm", "confirm", "prompt", "alert"], seen
+            assert "401" in seen[-1][1]
+            answers[:] = ["", "wrong guess", password(firmware.data)]  # yes; a wrong one; the right one
             page.click("#reset")
             page.wait_for_function("parseFloat(document.querySelector('#in1 .part').textContent) < %f" % part,
                                    timeout=10000)
             assert page.text_content("#since").startswith("Partial since ")
+            # no console error all along, but the browser's note of the refusals asked for above
+            assert [e for e in errors if "status of 401" not in e] == [], errors
         finally:
             browser.close()
+
+
+def password(data):
+    """The made-up password, as the owner reads it on the meter's network screen."""
+    with open(os.path.join(data, "auth.json")) as f:
+        return json.load(f)["initial"]
+
+
+def basic(pw):
+    import base64
+    return b"Authorization: Basic " + base64.b64encode(b"owner:" + pw.encode()) + b"\r\n"
 
 
 def post(port, path, body, ctype="application/json", extra=b""):
@@ -356,24 +386,56 @@ def post(port, path, body, ctype="application/json", extra=b""):
 def test_partial_counters_reset_from_the_api(firmware):
     port = firmware.port
     before = json.loads(get(port, "/api/state")[2])
-    r = post(port, "/api/reset", {"counter": 1})
+    assert before["password_set"] is False
+    assert post(port, "/api/reset", {"counter": 1}).startswith(b"HTTP/1.1 401 ")       # no password
+    assert post(port, "/api/reset", {"counter": 1}, extra=basic("nope")).startswith(b"HTTP/1.1 401 ")
+    auth = basic(password(firmware.data))
+    r = post(port, "/api/reset", {"counter": 1}, extra=auth)
     assert r.startswith(b"HTTP/1.1 200 "), r
     s = json.loads(get(port, "/api/state")[2])
     one, two = s["inputs"][0], s["inputs"][3]
     assert float(one["partial_kwh"]) < float(one["kwh"]) and one["partial_since"]  # reset, and when
     assert float(two["partial_kwh"]) >= float(before["inputs"][3]["partial_kwh"])  # the others go on
-    assert post(port, "/api/reset", {"counter": "gas"}).startswith(b"HTTP/1.1 200 ")
+    assert post(port, "/api/reset", {"counter": "gas"}, extra=auth).startswith(b"HTTP/1.1 200 ")
     s = json.loads(get(port, "/api/state")[2])
     assert s["gas"]["partial_l"] < s["gas"]["l"] and s["gas"]["partial_since"]
     # commands that are not right get a clear error, and change nothing
-    assert post(port, "/api/reset", {"counter": 9}).startswith(b"HTTP/1.1 400 ")
-    assert post(port, "/api/reset", b"{nope").startswith(b"HTTP/1.1 400 ")
+    assert post(port, "/api/reset", {"counter": 9}, extra=auth).startswith(b"HTTP/1.1 400 ")
+    assert post(port, "/api/reset", b"{nope", extra=auth).startswith(b"HTTP/1.1 400 ")
     assert post(port, "/api/reset", {}, ctype="text/plain").startswith(b"HTTP/1.1 415 ")  # what a form on another site sends
     assert post(port, "/api/reset", b"x" * 5000).startswith(b"HTTP/1.1 413 ")
     assert raw(port, b"POST /api/reset HTTP/1.1\r\nContent-Type: application/json\r\n\r\n").startswith(b"HTTP/1.1 411 ")
     assert get(port, "/api/history?days=7")[0] == 200
     assert json.loads(get(port, "/api/history?days=7")[2]) == []  # no day has closed yet
     assert raw(port, b"GET /api/history?days=9999 HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+
+
+def test_configuration_over_the_api(firmware):
+    port = firmware.port
+    auth = basic(password(firmware.data))
+    cfg = json.loads(get(port, "/api/config")[2])
+    assert cfg["price_kwh"] == 0.2516 and cfg["mqtt_password"] is False  # secrets never shown
+    # a bad value: 400 naming the field, and nothing changes
+    r = post(port, "/api/config", {"price_kwh": 0.3, "inputs": [{"pf": 7}]}, extra=auth)
+    assert r.startswith(b"HTTP/1.1 400 ") and b"inputs[0].pf" in r, r
+    assert json.loads(get(port, "/api/config")[2])["price_kwh"] == 0.2516
+    assert post(port, "/api/config", {"price_kwh": 0.3}).startswith(b"HTTP/1.1 401 ")
+    # a good change: applied at once where it can be, the rest said to wait for a restart
+    r = post(port, "/api/config", {"price_kwh": 0.3, "inputs": [{"name": "Boiler"}], "http_port": 8099},
+             extra=auth)
+    assert r.startswith(b"HTTP/1.1 200 "), r
+    assert json.loads(r.split(b"\r\n\r\n", 1)[1]) == {"saved": True, "restart": ["http_port"]}
+    s = json.loads(get(port, "/api/state")[2])
+    assert s["inputs"][0]["name"] == "Boiler" and s["restart_needed"] == ["http_port"]
+    with open(os.path.join(firmware.data, "config.json")) as f:
+        assert json.load(f)["price_kwh"] == 0.3       # on flash for the next start
+    # the owner's own password: the made-up one stops working, the page stops asking
+    assert post(port, "/api/password", {"password": "short"}, extra=auth).startswith(b"HTTP/1.1 400 ")
+    assert post(port, "/api/password", {"password": "my own secret"}, extra=auth).startswith(b"HTTP/1.1 200 ")
+    assert post(port, "/api/reset", {"counter": 2}, extra=auth).startswith(b"HTTP/1.1 401 ")
+    assert post(port, "/api/reset", {"counter": 2}, extra=basic("my own secret")).startswith(b"HTTP/1.1 200 ")
+    assert json.loads(get(port, "/api/state")[2])["password_set"] is True
+    assert b"pw_hint" not in get(port, "/")[2]
 
 
 def test_ctrl_c_stops_cleanly(firmware):

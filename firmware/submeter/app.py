@@ -6,7 +6,8 @@ import asyncio
 import gc
 import time
 
-from . import VERSION, ntp, snapshot
+from . import VERSION, config, ntp, snapshot
+from .auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .history import History
 from .ct import CTChannel, Sampler
@@ -58,15 +59,15 @@ class App:
         self.started = self.clock.ticks_ms()
         self.rounds = 0
         self.rate_hz = 0
+        self.auth = Auth(board.data_dir, self.clock.ticks_ms)
+        self.restart_needed = []
         self.web = Server(self.state, cfg, self)
-        self.screens = Screens(board.display, cfg) if board.display is not None else None
-        if self.screens and hasattr(board.display, "contrast"):
-            board.display.contrast(cfg["contrast"])
         self.ip = None
         self._drawn = None      # when the panel was last drawn
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
         self._led_on_at = None
+        self.screens = self._panel() if board.display is not None else None
         if self.grid:
             self.grid.on_frame = self._grid_frame
         self.snap = self._build()
@@ -110,6 +111,9 @@ class App:
         net = self.board.net
         snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"]}
         snap["mqtt"] = None  # (the MQTT publisher comes with the network issue)
+        snap["password_set"] = self.auth.initial is None
+        snap["restart_needed"] = self.restart_needed
+        snap["errors"]["auth_failures"] = self.auth.failures
         now = self.wall.now()
         snap["time"] = {"local": time_str(now) if now is not None else None, "source": self.wall.source}
         h = self.history
@@ -119,6 +123,35 @@ class App:
         else:
             snap["today"] = snap["month"] = None  # no date yet: no day to count in
         return snap
+
+    def public_config(self):
+        return config.public(self.cfg)
+
+    def set_config(self, changes):
+        """POST /api/config: validated, saved, and applied where it can be at once; raises
+        ConfigError naming the field (and then nothing changed)."""
+        path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
+        new, restart = config.change(path, self.cfg, changes, getattr(self.board, "CONFIG", None))
+        for k in config.LIVE:
+            self.cfg[k] = new[k]
+        for cur, upd in zip(self.cfg["inputs"], new["inputs"]):
+            for k in config.LIVE_INPUT:
+                cur[k] = upd[k]
+        for k in restart:
+            if k not in self.restart_needed:
+                self.restart_needed.append(k)
+        if self.screens is not None:  # labels, usages, times: a panel made afresh
+            self.screens = self._panel()
+        self.snap = self._build()
+        log("config changed:", ", ".join(sorted(changes)))
+        return {"saved": True, "restart": restart}
+
+    def _panel(self):
+        sc = Screens(self.board.display, self.cfg)
+        sc.password = lambda: self.auth.initial  # shown until the owner sets theirs
+        if hasattr(self.board.display, "contrast"):
+            self.board.display.contrast(self.cfg["contrast"])
+        return sc
 
     def screen_png(self):
         """The front panel as it is now, as a PNG (the page's mirror, tools/screenshot)."""
@@ -371,6 +404,8 @@ class App:
             board.leds["power"].value(1)
         if self.config_error:
             log(self.config_error)
+        if self.auth.error:
+            log(self.auth.error)
         for w in self.store.warnings:
             log("counters:", w)
         tasks = [asyncio.create_task(self.metering_task()),

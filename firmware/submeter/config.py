@@ -30,6 +30,14 @@ DEFAULTS = {
     "screen_home_s": 60,      # the panel goes back home after this long without a press
     "screen_sleep_s": 600,    # ... and the display sleeps after this long (0: never)
     "contrast": 255,          # display contrast, 0-255
+    "mqtt_host": "",          # the MQTT broker ("" for none): Home Assistant finds the meter
+    "mqtt_port": 1883,
+    "mqtt_user": "",
+    "mqtt_password": "",
+    "mqtt_client_id": "",     # "" for submeter-<the board's id>
+    "mqtt_prefix": "submeter",  # state on <prefix>/<client id>/state
+    "mqtt_discovery": "homeassistant",  # Home Assistant's discovery prefix ("" for none)
+    "mqtt_interval_s": 10,    # state published this often
     "http_host": "0.0.0.0",
     "http_port": 80,
     "http_max_clients": 4,
@@ -75,7 +83,8 @@ _RANGES = {
     "gas_price_kwh": (0, 100), "water_l_per_pulse": (1, 1000), "water_price_m3": (0, 100),
     "pulse_min_ms": (1, 10000), "utc_offset_min": (-720, 840),
     "screen_home_s": (5, 3600), "screen_sleep_s": (0, 86400), "contrast": (0, 255),
-    "http_port": (1, 65535), "http_max_clients": (1, 16),
+    "http_port": (1, 65535), "http_max_clients": (1, 16), "mqtt_port": (1, 65535),
+    "mqtt_interval_s": (1, 3600),
 }
 _INPUT_RANGES = {
     "ct_ratio": (1, 100000), "burden_ohm": (0.1, 10000), "pf": (0.1, 1.0), "cts": (1, 2), "phase": (1, 3),
@@ -138,6 +147,84 @@ def _input(x, i):
     for key in x:
         if key not in INPUT_DEFAULTS:
             raise ConfigError("inputs[%d].%s: unknown setting" % (i, key))
+    return out
+
+
+# what applies at once when changed over the network; anything else at the next start
+LIVE = ("lang", "voltage", "currency", "price_kwh", "prices_kwh", "period_ms", "max_gap_ms",
+        "save_s", "gas_l_per_pulse", "gas_kwh_per_m3", "gas_price_kwh", "water_l_per_pulse",
+        "water_price_m3", "screen_home_s", "screen_sleep_s", "contrast")
+LIVE_INPUT = ("name", "usage", "pf", "phase")
+SECRET = ("mqtt_password",)
+
+
+def _read_user(path):
+    try:
+        with open(path) as f:
+            user = json.loads(f.read())
+        return user if isinstance(user, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def change(path, current, changes, overrides=None):
+    """Apply `changes` (a dict of settings, as in config.json) to the file at `path`:
+    validated first (ConfigError names the field, and nothing is written), then written
+    atomically. Returns (the new config, the keys that wait for a restart)."""
+    user = _read_user(path)
+    for k, v in changes.items():
+        if k == "inputs" and isinstance(v, list) and isinstance(user.get("inputs", current["inputs"]), list):
+            # inputs may be changed one field at a time: [{"name": "Boiler"}, {}, ...]
+            base = user.get("inputs") or [dict(i) for i in current["inputs"]]
+            merged = []
+            for i in range(max(len(base), len(v))):
+                d = dict(base[i]) if i < len(base) and isinstance(base[i], dict) else {}
+                if i < len(v):
+                    if not isinstance(v[i], dict):
+                        raise ConfigError("inputs[%d]: an object is needed" % i)
+                    d.update(v[i])
+                merged.append(d)
+            user["inputs"] = merged
+        else:
+            user[k] = v
+    base = {}
+    for k, v in DEFAULTS.items():
+        base[k] = v
+    if overrides:
+        for k, v in overrides.items():
+            base[k] = v
+    for k, v in user.items():
+        base[k] = v
+    new = validate(base)
+    tmp = path + ".new"
+    import os
+    try:
+        with open(tmp, "w") as f:
+            f.write(json.dumps(user))
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        os.rename(tmp, path)
+    except OSError as e:
+        raise ConfigError("config.json: cannot be written (%s)" % e)
+    restart = []
+    for k in DEFAULTS:
+        if k == "inputs":
+            for i, (a, b) in enumerate(zip(current["inputs"], new["inputs"])):
+                for f in a:
+                    if a[f] != b[f] and f not in LIVE_INPUT:
+                        restart.append("inputs[%d].%s" % (i, f))
+        elif new[k] != current[k] and k not in LIVE:
+            restart.append(k)
+    return new, restart
+
+
+def public(cfg):
+    """The config as GET /api/config shows it: secrets replaced by whether they are set."""
+    out = {}
+    for k, v in cfg.items():
+        out[k] = bool(v) if k in SECRET else v
     return out
 
 

@@ -4,6 +4,12 @@ from .config import USAGES
 from .labels import labels
 
 
+def js(s):
+    """A JavaScript string literal of `s`, safe inside the page's <script>."""
+    import json
+    return json.dumps(s).replace("<", "\\u003c")
+
+
 def esc(s):
     """HTML-escape any text from the meter or the config before it reaches the page."""
     s = str(s)
@@ -63,14 +69,18 @@ if(s.month){set('month_title',monthTitle(s));for(const u in s.month.usage){const
 row.querySelector('.d').textContent=s.today?(s.today.usage[u].wh/1000).toFixed(1):'-';
 row.querySelector('.m').textContent=(s.month.usage[u].wh/1000).toFixed(1);row.querySelector('.c').textContent=s.month.usage[u].cost.toFixed(2);}}
 }catch(e){}}
-function sinceText(s){const t=s.inputs[0].partial_since;return t?'%s %s '+t:'';}
+function sinceText(s){const t=s.inputs[0].partial_since;return t?%s+t:'';}
 function timeText(s){return s.time&&s.time.local?s.time.local+' ('+s.time.source+')':'-';}
-function monthTitle(s){return '%s '+s.month.date;}
-document.getElementById('reset').onclick=async()=>{if(!confirm('%s'))return;
-await fetch('/api/reset',{method:'POST',headers:{'Content-Type':'application/json'},body:'{"counter":"all"}'});tick();};
-function volText(s){if(!s.gas)return '';return '%s '+s.gas.m3+' m\u00b3 \u00b7 '+s.gas.kwh.toFixed(1)+' kWh \u00b7 %s '+s.water.m3+' m\u00b3';}
-function gridText(g){if(!g)return '';const r=g.reading;if(!r)return '%s: '+(g.port||'-')+' \u2026';
-return '%s: '+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va!=null?r.power_va+' VA':r.power_w!=null?r.power_w+' W':'-')+
+function monthTitle(s){return %s+s.month.date;}
+async function post(path,body){let pw=sessionStorage.getItem('pw');let r=null;
+for(let k=0;k<3;k++){const h={'Content-Type':'application/json'};if(pw)h['Authorization']='Basic '+btoa('owner:'+pw);
+r=await fetch(path,{method:'POST',headers:h,body:body});if(r.status!=401)break;
+pw=prompt(%s);if(!pw)break;sessionStorage.setItem('pw',pw);}return r;}
+document.getElementById('reset').onclick=async()=>{if(!confirm(%s))return;
+const r=await post('/api/reset','{"counter":"all"}');if(r&&!r.ok)alert(await r.text());tick();};
+function volText(s){if(!s.gas)return '';return %s+s.gas.m3+' m\u00b3 \u00b7 '+s.gas.kwh.toFixed(1)+' kWh \u00b7 '+%s+s.water.m3+' m\u00b3';}
+function gridText(g){if(!g)return '';const r=g.reading;if(!r)return %s+(g.port||'-')+' \u2026';
+return %s+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va!=null?r.power_va+' VA':r.power_w!=null?r.power_w+' W':'-')+
 (r.overload?' \u00b7 OVERLOAD':'');}
 setInterval(tick,2000);
 </script></body></html>
@@ -102,11 +112,14 @@ def page_chunks(snap, cfg):
     grid = grid_text(snap.get("grid"), t["grid"])
     err = snap.get("errors", {}).get("config")
     warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
+    if snap.get("password_set") is False:
+        warn += '<p class="warn" id="pw_hint">%s</p>\n' % esc(t["pw_hint"])
     tm = snap.get("time") or {}
     now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
     yield (_TAIL % (esc(volume_text(snap, t)), esc(grid), warn, esc(now), esc(t["uptime"]), snap["uptime_s"],
-                    snap["voltage"], esc(t["partial"]), esc(t["since"]), esc(t["month"]), esc(t["confirm"]),
-                    esc(t["gas"]), esc(t["water"]), esc(t["grid"]), esc(t["grid"]))).encode()
+                    snap["voltage"], js(t["partial"] + " " + t["since"] + " "), js(t["month"] + " "), js(t["pw_q"]),
+                    js(t["confirm"]), js(t["gas"] + " "), js(t["water"] + " "), js(t["grid"] + ": "),
+                    js(t["grid"] + ": "))).encode()
 
 
 def month_title(snap, t):

@@ -81,6 +81,7 @@ class Screens:
         self._last = None       # tick of the last press
         self._notice = None
         self._notice_draws = 0
+        self.password = None    # callable: the made-up web password, None once the owner set one
 
     @property
     def page(self):
@@ -332,7 +333,11 @@ class Screens:
         n = snap.get("net") or {}
         d.text(n.get("ip") or "-", 0, 14, 1)
         d.text("%s %s" % (t["link"], t["up"] if n.get("link") else t["down"]), 0, 26, 1)
-        d.text("HTTP :%d" % n.get("http_port", 80), 0, 36, 1)
+        pw = self.password() if self.password else None
+        if pw:  # until the owner sets their own, the web password is read here
+            d.text("%s %s" % (t["pw"], pw), 0, 36, 1)
+        else:
+            d.text("HTTP :%d" % n.get("http_port", 80), 0, 36, 1)
         mq = snap.get("mqtt")
         d.text("MQTT %s" % ((mq or {}).get("state") or t["off"]), 0, 46, 1)
 

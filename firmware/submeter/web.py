@@ -5,14 +5,15 @@
 # gets a clear status code and the connection is closed. A bad request never reaches
 # the metering: handlers only read the snapshot.
 import asyncio
+import binascii
 import json
 
 from .page import page_chunks
 
 STATUS = {
-    200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
-    415: "Unsupported Media Type", 431: "Request Header Fields Too Large",
+    200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+    401: "Unauthorized", 408: "Request Timeout", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
+    415: "Unsupported Media Type", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
 
@@ -70,13 +71,15 @@ def history_query(query):
     return name, int(value)
 
 
+# the commands, and the largest body each takes
+POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256}
+
+
 class Server:
     max_head = 2048
     max_target = 256
     timeout_s = 10
     max_clients = 4
-
-    max_body = 256
 
     def __init__(self, state, cfg, actions=None):
         self.state = state          # callable -> current snapshot dict
@@ -131,9 +134,11 @@ class Server:
                 await self._discard(reader)
                 return
             self.requests += 1
-            if method == "POST" and path == "/api/reset" and self.actions is not None:
+            if method == "POST" and path in POSTS and self.actions is not None:
                 try:
-                    body = await asyncio.wait_for(self._read_body(reader, headers, early), self.timeout_s)
+                    body = await asyncio.wait_for(self._read_body(reader, headers, early, POSTS[path]),
+                                                  self.timeout_s)
+                    self._authorise(headers)
                     await self._post(writer, path, body)
                 except asyncio.TimeoutError:
                     self.rejected += 1
@@ -167,9 +172,25 @@ class Server:
         except (asyncio.TimeoutError, OSError):
             pass
 
-    async def _read_body(self, reader, headers, body):
+    def _authorise(self, headers):
+        """Changes need the password, sent as HTTP Basic (any user name): curl -u x:PASSWORD."""
+        auth = self.actions.auth
+        scheme, _, cred = headers.get("authorization", "").partition(" ")
+        pw = None
+        if scheme.lower() == "basic":
+            try:
+                pw = binascii.a2b_base64(cred.strip()).decode().partition(":")[2]
+            except (ValueError, UnicodeError):
+                pw = None
+        ok = auth.check(pw) if pw is not None else False
+        if ok is None:
+            raise HTTPError(429, "too many wrong passwords: try again in 30 s")
+        if not ok:
+            raise HTTPError(401, "the password is needed (HTTP Basic); the first one is on the meter's screen")
+
+    async def _read_body(self, reader, headers, body, limit):
         """The body of a command: JSON (which a page on another site cannot send without
-        the browser asking first, and we never say yes), at most max_body bytes."""
+        the browser asking first, and we never say yes), at most `limit` bytes."""
         if headers.get("content-type", "").split(";")[0].strip() != "application/json":
             raise HTTPError(415, "commands are sent as application/json")
         if "transfer-encoding" in headers:
@@ -178,8 +199,8 @@ class Server:
             n = int(headers["content-length"])
         except (KeyError, ValueError):
             raise HTTPError(411, "a Content-Length is needed")
-        if n < 0 or n > self.max_body:
-            raise HTTPError(413, "at most %d bytes" % self.max_body)
+        if n < 0 or n > limit:
+            raise HTTPError(413, "at most %d bytes" % limit)
         body = body[:n]
         while len(body) < n:
             chunk = await reader.read(n - len(body))
@@ -195,6 +216,25 @@ class Server:
             raise HTTPError(400, "the body is not JSON")
         if not isinstance(cmd, dict):
             raise HTTPError(400, "a JSON object is needed")
+        if path == "/api/config":
+            try:
+                answer = self.actions.set_config(cmd)
+            except ValueError as e:  # ConfigError: the field is named, nothing applied
+                raise HTTPError(400, str(e))
+        elif path == "/api/password":
+            try:
+                self.actions.auth.set(cmd.get("password"))
+            except ValueError as e:
+                raise HTTPError(400, str(e))
+            answer = {"password": "set"}
+        else:
+            answer = self._reset(cmd)
+        data = json.dumps(answer).encode()
+        await self._start(writer, 200, "application/json", len(data))
+        writer.write(data)
+        await writer.drain()
+
+    def _reset(self, cmd):
         which = cmd.get("counter", "all")
         if which == "all":
             which = None
@@ -205,14 +245,11 @@ class Server:
         elif which not in ("gas", "water"):
             raise HTTPError(400, 'counter: "all", an input number, "gas" or "water"')
         self.actions.reset_partial(which)
-        data = json.dumps({"reset": cmd.get("counter", "all")}).encode()
-        await self._start(writer, 200, "application/json", len(data))
-        writer.write(data)
-        await writer.drain()
+        return {"reset": cmd.get("counter", "all")}
 
     async def _route(self, writer, method, path, query):
         if method not in ("GET", "HEAD"):
-            await self._simple(writer, 405, "only GET, HEAD, and POST to /api/reset")
+            await self._simple(writer, 405, "only GET, HEAD, and POST to " + ", ".join(POSTS))
             return
         body = method == "GET"
         if path == "/":
@@ -223,6 +260,14 @@ class Server:
                     await writer.drain()
         elif path == "/api/state":
             data = json.dumps(self.state()).encode()
+            await self._start(writer, 200, "application/json", len(data))
+            if body:
+                writer.write(data)
+                await writer.drain()
+        elif path == "/favicon.ico":
+            await self._start(writer, 204, "image/x-icon", 0)  # no icon, and no error in the console
+        elif path == "/api/config" and self.actions is not None:
+            data = json.dumps(self.actions.public_config()).encode()
             await self._start(writer, 200, "application/json", len(data))
             if body:
                 writer.write(data)
