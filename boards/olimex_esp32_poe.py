@@ -94,6 +94,9 @@ class Board:
     data_dir = ""  # the root of the littlefs filesystem
 
     def __init__(self):
+        import machine
+        import binascii
+        self.uid = binascii.hexlify(machine.unique_id()).decode()  # names the meter on MQTT
         self.clock = Clock()
         self.ct = [_CT(p) for p in CT_PINS]
         ladder = _Ladder(LADDER_PIN)

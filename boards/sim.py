@@ -389,6 +389,7 @@ class Board:
     """The simulated board: see boards/README.md for the surface."""
 
     name = "sim"
+    uid = "sim"  # the device's id (a real board: the MAC or the chip id)
     ct_sample_us = SAMPLE_US
     ct_self_paced = True  # each read advances the waveform by SAMPLE_US: no waiting
 

@@ -43,7 +43,9 @@ need_pkgs() {   # install the Debian packages whose probe command/file is missin
 }
 
 # chromium: the web page is tested in a real browser (driven by playwright, no browser download)
-need_pkgs make make gcc gcc dpkg-dev dpkg-source xz-utils xz python3 python3 chromium /usr/bin/chromium
+# mosquitto: the MQTT publisher is tested against a real broker
+need_pkgs make make gcc gcc dpkg-dev dpkg-source xz-utils xz python3 python3 chromium /usr/bin/chromium \
+  mosquitto /usr/sbin/mosquitto
 [ "$(uname -m)" = x86_64 ] || die "the 32-bit unix port needs an x86_64 host with gcc-multilib (this is $(uname -m))"
 # gcc-multilib: a 32-bit libc and libgcc for MICROPY_FORCE_32BIT=1
 printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o /dev/null 2>/dev/null || need_pkgs gcc-multilib /nonexistent

@@ -68,6 +68,11 @@ class App:
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
         self._led_on_at = None
         self.screens = self._panel() if board.display is not None else None
+        self.mqtt = None
+        if cfg["mqtt_host"]:
+            from .mqtt import Publisher
+            node = cfg["mqtt_client_id"] or "submeter-%s" % getattr(board, "uid", "0")
+            self.mqtt = Publisher(cfg, node, board.name, self.state)
         if self.grid:
             self.grid.on_frame = self._grid_frame
         self.snap = self._build()
@@ -110,7 +115,7 @@ class App:
         snap["water"]["partial_since"] = time_str(since[-1]) if since[-1] else None
         net = self.board.net
         snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"]}
-        snap["mqtt"] = None  # (the MQTT publisher comes with the network issue)
+        snap["mqtt"] = self.mqtt.status if self.mqtt else None
         snap["password_set"] = self.auth.initial is None
         snap["restart_needed"] = self.restart_needed
         snap["errors"]["auth_failures"] = self.auth.failures
@@ -373,6 +378,11 @@ class App:
                 last = now
                 self.save()
 
+    async def mqtt_task(self):
+        while not self._net_up:
+            await asyncio.sleep_ms(100)
+        await self.mqtt.run()
+
     async def clock_task(self):
         """The wall clock from the board's RTC and from NTP, when there is no better source
         (the grid meter's clock is taken from its frames)."""
@@ -415,6 +425,8 @@ class App:
         tasks.append(asyncio.create_task(self.web_task()))
         tasks.append(asyncio.create_task(self.store_task()))
         tasks.append(asyncio.create_task(self.clock_task()))
+        if self.mqtt:
+            tasks.append(asyncio.create_task(self.mqtt_task()))
         if self.grid:
             tasks.append(asyncio.create_task(self.grid.run()))
         gc.collect()

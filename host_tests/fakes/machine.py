@@ -80,3 +80,7 @@ class RTC:
         if len(t) != 8 or not 1 <= t[1] <= 12 or not 0 <= t[3] <= 6:
             raise ValueError("bad datetime")
         RTC.now = tuple(t)
+
+
+def unique_id():
+    return b"\x24\x0a\xc4\x12\x34\x56"  # an ESP32's MAC

@@ -1,0 +1,229 @@
+# MQTT: the meter's figures for Home Assistant (discovery) and for fleets of meters.
+#
+# umqtt.simple builds the MQTT packets; every byte goes through asyncio streams, so a
+# broker that is down, slow or gone half-way never holds up the metering or the page:
+# umqtt.simple is handed a stand-in socket that only collects what it writes (and, for
+# its CONNECT, answers the CONNACK it waits for), and the task sends the bytes and reads
+# the broker's real CONNACK without blocking. Reconnects back off from 1 s to 2 min.
+#
+# Topics: <prefix>/<id>/availability ("online", retained; "offline" as the last will),
+# <prefix>/<id>/state (JSON, every mqtt_interval_s), and Home Assistant's discovery
+# configs under <discovery>/sensor/<id>/<object>/config (retained).
+import asyncio
+import json
+
+from micropython import const
+
+from . import VERSION
+from .config import USAGES
+
+KEEPALIVE_S = const(60)
+BACKOFF_MAX_S = const(120)
+
+
+class _Collect:
+    """The socket umqtt.simple writes its packets to: they are kept for the task to send."""
+
+    def __init__(self):
+        self.out = bytearray()
+
+    def connect(self, addr):
+        pass
+
+    def write(self, buf, n=None):
+        if isinstance(buf, str):
+            buf = buf.encode()
+        self.out.extend(buf if n is None else memoryview(buf)[:n])
+        return len(buf) if n is None else n
+
+    def read(self, n):
+        return b"\x20\x02\x00\x00"  # the CONNACK connect() waits for: the real one is read by the task
+
+    def setblocking(self, flag):
+        pass
+
+    def close(self):
+        pass
+
+    def take(self):
+        b = bytes(self.out)
+        self.out = bytearray()
+        return b
+
+
+class _Sockets:
+    """In place of umqtt.simple's socket module while it builds CONNECT."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def socket(self, *args):
+        return self.sock
+
+    def getaddrinfo(self, host, port, *args):
+        return [(0, 0, 0, "", (host, port))]
+
+
+def sensors(cfg):
+    """(object id, name, value key, unit, device class, state class) of every sensor."""
+    out = [("total_w", "Power", "total_w", "W", "power", "measurement"),
+           ("total_kwh", "Energy", "total_kwh", "kWh", "energy", "total_increasing")]
+    for u in USAGES:
+        if any(i["usage"] == u for i in cfg["inputs"]):
+            name = u.replace("_", " ")
+            name = name[0].upper() + name[1:]
+            out.append((u + "_w", name + " power", u + "_w", "W", "power", "measurement"))
+            out.append((u + "_kwh", name + " energy", u + "_kwh", "kWh", "energy", "total_increasing"))
+    out += [("gas_m3", "Gas", "gas_m3", "m\u00b3", "gas", "total_increasing"),
+            ("gas_kwh", "Gas energy", "gas_kwh", "kWh", "energy", "total_increasing"),
+            ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing"),
+            ("grid_va", "Grid power", "grid_va", "VA", "apparent_power", "measurement"),
+            ("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing"),
+            ("tariff", "Tariff period", "tariff", None, None, None)]
+    return out
+
+
+def discovery(cfg, node, base, sensor, model):
+    """Topic and payload of one sensor's Home Assistant discovery config."""
+    obj, name, key, unit, dclass, sclass = sensor
+    d = {"name": name, "unique_id": "%s_%s" % (node, obj), "object_id": "%s_%s" % (node, obj),
+         "state_topic": base + "/state", "value_template": "{{ value_json.%s }}" % key,
+         "availability_topic": base + "/availability",
+         "device": {"identifiers": [node], "name": "Energy sub-meter %s" % node, "model": model,
+                    "manufacturer": "submeter (open firmware)", "sw_version": VERSION}}
+    if unit:
+        d["unit_of_measurement"] = unit
+    if dclass:
+        d["device_class"] = dclass
+    if sclass:
+        d["state_class"] = sclass
+    return "%s/sensor/%s/%s/config" % (cfg["mqtt_discovery"], node, obj), json.dumps(d)
+
+
+def state(snap):
+    """The state message: every sensor's value, from the snapshot."""
+    s = {"total_w": snap["total_w"], "total_kwh": float(snap["total_kwh"])}
+    usages = snap.get("usages") or {}
+    for i in snap["inputs"]:
+        u = i["usage"]
+        s[u + "_w"] = round(s.get(u + "_w", 0) + i["w"], 1)
+    for u, v in usages.items():
+        s[u + "_kwh"] = v["wh"] / 1000
+    g, w = snap.get("gas") or {}, snap.get("water") or {}
+    s["gas_m3"] = g.get("l", 0) / 1000
+    s["gas_kwh"] = g.get("kwh", 0)
+    s["water_m3"] = w.get("l", 0) / 1000
+    grid = snap.get("grid") or {}
+    r = grid.get("reading") or {}
+    s["grid_va"] = r.get("power_va") if r.get("power_va") is not None else r.get("power_w")
+    total = r.get("import_total_wh")
+    if total is None and r.get("import_wh"):
+        total = sum(r["import_wh"])
+    s["grid_kwh"] = total / 1000 if total is not None else None
+    s["tariff"] = " ".join((r.get("period") or "").split()) or None
+    return json.dumps(s)
+
+
+class Publisher:
+    def __init__(self, cfg, node, model, snapshot):
+        self.cfg = cfg
+        self.node = node
+        self.model = model
+        self.snapshot = snapshot    # callable -> the current snapshot
+        self.base = "%s/%s" % (cfg["mqtt_prefix"], node)
+        self.status = {"state": "connecting", "connects": 0, "failures": 0, "published": 0,
+                       "last_error": None, "broker": "%s:%d" % (cfg["mqtt_host"], cfg["mqtt_port"])}
+        self._client = None
+        self._sock = _Collect()
+
+    def _make_client(self):
+        from umqtt import simple
+        c = simple.MQTTClient(self.node, self.cfg["mqtt_host"], self.cfg["mqtt_port"],
+                              user=self.cfg["mqtt_user"] or None, password=self.cfg["mqtt_password"] or None,
+                              keepalive=KEEPALIVE_S)
+        c.set_last_will(self.base + "/availability", b"offline", retain=True)
+        return simple, c
+
+    def _connect_packet(self):
+        simple, c = self._make_client()
+        saved = simple.socket
+        simple.socket = _Sockets(self._sock)
+        try:
+            c.connect()
+        finally:
+            simple.socket = saved
+        self._client = c
+        return self._sock.take()
+
+    def _publish_packet(self, topic, msg, retain=False):
+        # bytes: umqtt counts the length of what it is given, and "m³" is 2 characters, 3 bytes
+        self._client.publish(topic.encode(), msg.encode() if isinstance(msg, str) else msg, retain)
+        return self._sock.take()
+
+    async def run(self):
+        delay = 1
+        while True:
+            try:
+                await self._session()
+            except (OSError, asyncio.TimeoutError, ValueError) as e:
+                self.status["last_error"] = "%s: %s" % (type(e).__name__, e)
+            except Exception as e:  # umqtt's MQTTException (a refused CONNECT), bad answers
+                self.status["last_error"] = "%s: %s" % (type(e).__name__, e)
+            self.status["state"] = "down"
+            self.status["failures"] += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX_S)
+            if self.status.get("connected_s", 0) > 60:
+                delay = 1  # it had been up a while: a fresh failure, start from 1 s again
+
+    async def _session(self):
+        self.status["state"] = "connecting"
+        self.status["connected_s"] = 0
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.cfg["mqtt_host"], self.cfg["mqtt_port"]), 10)
+        try:
+            writer.write(self._connect_packet())
+            await writer.drain()
+            ack = await asyncio.wait_for(reader.readexactly(4), 10)
+            if ack[0] != 0x20 or ack[1] != 0x02:
+                raise ValueError("not an MQTT broker (no CONNACK)")
+            if ack[3] != 0:
+                raise ValueError("the broker refused the connection (code %d)" % ack[3])
+            self.status["state"] = "connected"
+            self.status["connects"] += 1
+            lost = asyncio.create_task(self._drain(reader))
+            try:
+                await self._publish(writer, self.base + "/availability", b"online", True)
+                if self.cfg["mqtt_discovery"]:
+                    for s in sensors(self.cfg):
+                        topic, payload = discovery(self.cfg, self.node, self.base, s, self.model)
+                        await self._publish(writer, topic, payload, True)
+                last_ping = 0
+                while not lost.done():
+                    snap = self.snapshot()
+                    if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
+                        await self._publish(writer, self.base + "/state", state(snap))
+                    await asyncio.sleep(self.cfg["mqtt_interval_s"])
+                    self.status["connected_s"] += self.cfg["mqtt_interval_s"]
+                    last_ping += self.cfg["mqtt_interval_s"]
+                    if last_ping >= KEEPALIVE_S // 2:
+                        writer.write(b"\xc0\x00")  # PINGREQ
+                        await writer.drain()
+                        last_ping = 0
+                raise OSError("the broker closed the connection")
+            finally:
+                lost.cancel()
+        finally:
+            writer.close()
+
+    async def _drain(self, reader):
+        # what the broker sends (PINGRESP) is read and dropped; the end of the stream ends the session
+        while True:
+            b = await reader.read(64)
+            if not b:
+                return
+
+    async def _publish(self, writer, topic, msg, retain=False):
+        writer.write(self._publish_packet(topic, msg, retain))
+        await writer.drain()
+        self.status["published"] += 1

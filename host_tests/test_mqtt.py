@@ -1,0 +1,69 @@
+# The MQTT messages: Home Assistant's discovery configs and the state, and the packets
+# umqtt.simple builds for them (lengths counted in bytes: "m³" is 3 of them).
+import json
+
+from compat import IS_MP, skip
+from submeter import config
+from submeter.mqtt import Publisher, discovery, sensors, state
+
+
+def cfg(**kw):
+    c = {"mqtt_host": "broker", "inputs": [{"usage": "heating"}, {"usage": "heating"}, {"usage": "sockets"},
+                                           {"usage": "other"}, {"usage": "other"}]}
+    c.update(kw)
+    return config.validate(c)
+
+
+def snap():
+    ins = [{"usage": u, "w": w} for u, w in (("heating", 1000.0), ("heating", 500.0), ("sockets", 80.0),
+                                             ("other", 20.0), ("other", 0.0))]
+    return {"total_w": 1600.0, "total_kwh": "1234.567", "inputs": ins,
+            "usages": {"heating": {"wh": 900000}, "sockets": {"wh": 300000}, "other": {"wh": 34567}},
+            "gas": {"l": 92287, "kwh": 1033.6}, "water": {"l": 8579},
+            "grid": {"reading": {"power_va": 1700, "import_wh": [1000, 2500], "import_total_wh": None,
+                                 "period": "  HEURE  CREUSE  "}}, "sampling": {"rounds": 5}}
+
+
+def test_one_sensor_pair_per_usage_wired():
+    objs = [s[0] for s in sensors(cfg())]
+    assert "heating_w" in objs and "sockets_kwh" in objs and "other_kwh" in objs
+    assert "cooling_w" not in objs and "hot_water_kwh" not in objs   # nothing wired there
+
+
+def test_state_adds_up_inputs_of_one_usage():
+    s = json.loads(state(snap()))
+    assert s["heating_w"] == 1500.0 and s["heating_kwh"] == 900.0 and s["other_w"] == 20.0
+    assert s["gas_m3"] == 92.287 and s["water_m3"] == 8.579 and s["grid_kwh"] == 3.5
+    assert s["grid_va"] == 1700 and s["tariff"] == "HEURE CREUSE"
+    for obj, _, key, _, _, _ in sensors(cfg()):
+        assert key in s, key                                         # every sensor has its value
+
+
+def test_discovery_config():
+    c = cfg()
+    topic, payload = discovery(c, "submeter-ab12", "submeter/submeter-ab12", sensors(c)[3], "sim")
+    d = json.loads(payload)
+    assert topic == "homeassistant/sensor/submeter-ab12/heating_kwh/config"
+    assert (d["device_class"], d["state_class"], d["unit_of_measurement"]) == ("energy", "total_increasing", "kWh")
+    assert d["unique_id"] == "submeter-ab12_heating_kwh" and d["device"]["identifiers"] == ["submeter-ab12"]
+
+
+def test_packets_are_whole_mqtt():
+    if not IS_MP:
+        skip("umqtt.simple is MicroPython's")
+    p = Publisher(cfg(), "submeter-ab12", "sim", snap)
+    con = p._connect_packet()
+    assert con[0] == 0x10 and con[1] == len(con) - 2                 # CONNECT, its length right
+    assert b"MQTT\x04" in con and b"submeter/submeter-ab12/availability" in con and con.endswith(b"offline")
+    topic, payload = discovery(p.cfg, p.node, p.base, sensors(p.cfg)[-4], "sim")  # water: "m³"
+    pkt = p._publish_packet(topic, payload, True)
+    n, k, shift = 0, 1, 0
+    while True:
+        b = pkt[k]
+        n |= (b & 0x7F) << shift
+        shift += 7
+        k += 1
+        if not b & 0x80:
+            break
+    assert pkt[0] == 0x31 and n == len(pkt) - k                      # PUBLISH, retained, length in bytes
+    assert pkt.endswith(payload.encode())
