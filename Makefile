@@ -6,7 +6,7 @@ VENV := $(B)/venv
 # sys.path of the unix port: the firmware, the boards, umqtt.simple, frozen asyncio
 export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 
-.PHONY: setup run test test-cpython test-mp test-mpy bench clean
+.PHONY: setup run test test-cpython test-mp test-mpy bench static clean
 
 # Idempotent: each step is cached under build/ and skipped once done.
 setup:
@@ -29,6 +29,10 @@ test-cpython: setup
 bench: setup
 	@bash tools/bootstrap.sh bench
 	$(VENV)/bin/python tools/bench_report.py
+
+# The page's script gzipped as the meter serves it (firmware/static/*.gz, committed).
+static:
+	python3 tools/build_static.py
 
 clean:
 	rm -rf $(B)/sim-data

@@ -139,6 +139,20 @@ def test_the_screen_as_a_png_and_the_screenshot_tool(firmware, tmp_path):
     assert read(str(out))[:2] == (512, 256)
 
 
+def test_the_script_is_served_gzipped_and_the_page_is_small(firmware):
+    import gzip
+    port = firmware.port
+    with open(os.path.join(ROOT, "firmware", "static", "app.js"), "rb") as f:
+        src = f.read()
+    gz = raw(port, b"GET /app.js HTTP/1.1\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
+    head, body = gz.split(b"\r\n\r\n", 1)
+    assert b"Content-Encoding: gzip" in head and gzip.decompress(body) == src
+    plain = raw(port, b"GET /app.js HTTP/1.1\r\n\r\n").split(b"\r\n\r\n", 1)[1]
+    assert plain == src                                   # unpacked for a client without gzip
+    page = get(port, "/")[2]
+    assert len(page) + len(body) <= 30000  # the whole page as transferred: the HTML, the script gzipped
+
+
 def test_malformed_requests_get_errors_not_a_crash(firmware):
     port = firmware.port
     assert raw(port, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
@@ -299,6 +313,10 @@ def test_midnight_closes_the_day_and_the_month(tmp_path):
         # RT2012: the 2 kW heating ran for the minutes before midnight the meter was read
         assert 2000 * 200 / 3600 < day["usage"]["heating"]["wh"] <= 2000 * 305 / 3600
         assert day["usage"]["cooling"]["wh"] == 0
+        csv = get(port, "/api/history.csv?days=3")[2].decode().splitlines()
+        head, row = csv[0].split(","), csv[1].split(",")
+        assert len(csv) == 2 and row[0] == "2026-11-30" and len(row) == len(head)
+        assert float(row[head.index("heating_kwh")]) == round(day["usage"]["heating"]["wh"] / 1000, 3)
         s = json.loads(get(port, "/api/state")[2])
         for i, inp in enumerate(s["inputs"]):  # yesterday + today = all that was counted
             got = day["inputs_wh"][i] + s["today"]["inputs_wh"][i]
@@ -333,6 +351,11 @@ def test_page_in_a_real_browser_is_live(firmware):
             page.wait_for_function("document.getElementById('grid').textContent.includes('tic_standard')",
                                    timeout=10000)
             assert " VA" in page.text_content("#grid")
+            # the panel's mirror: the screen as a 128x64 image, refreshed with the figures
+            page.wait_for_function("document.getElementById('lcd').naturalWidth === 128", timeout=10000)
+            src0 = page.get_attribute("#lcd", "src")
+            page.wait_for_function("(s) => document.getElementById('lcd').getAttribute('src') !== s", arg=src0,
+                                   timeout=10000)
             page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
             assert page.is_visible("#pw_hint")   # where the first password is
             # the reset button zeroes the partial counters, after the user says yes and

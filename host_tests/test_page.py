@@ -94,3 +94,32 @@ def test_page_shows_the_month_by_usage_and_the_partials():
     s["month"] = s["today"] = None                                    # no date known yet
     html = b"".join(page_chunks(s, cfg)).decode()
     assert '<tr id="u_heating"><td>Heating</td><td class="d">-</td><td class="m">-</td>' in html
+
+
+def test_the_pages_script_is_in_the_page_and_fresh_on_flash():
+    import os
+    s = snap(["a"] * 5)
+    s["panel"] = True
+    html = b"".join(page_chunks(s, config.validate({"lang": "fr"}))).decode()
+    assert '<script src="/app.js" defer></script>' in html and '<img id="lcd" src="/screen.png"' in html
+    assert 'id="chart_days"' in html and "/api/history.csv?days=400" in html
+    i = html.index('<script type="application/json" id="labels">') + 44
+    import json
+    words = json.loads(html[i:html.index("</script>", i)])
+    assert words["gas"] == "Gaz" and words["heating"] == "Chauffage"     # the script speaks French too
+    # the gzipped copy the meter serves is the script as it is now (make static)
+    try:
+        import gzip
+    except ImportError:
+        import deflate
+        import io
+
+        class gzip:
+            @staticmethod
+            def decompress(b):
+                return deflate.DeflateIO(io.BytesIO(b), deflate.GZIP).read()
+    with open("firmware/static/app.js", "rb") as f:
+        src = f.read()
+    with open("firmware/static/app.js.gz", "rb") as f:
+        assert gzip.decompress(f.read()) == src, "firmware/static/app.js.gz is stale: make static"
+    assert os.stat("firmware/static/app.js.gz")[6] < 8000

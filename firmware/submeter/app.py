@@ -9,6 +9,7 @@ import time
 from . import VERSION, config, ntp, snapshot
 from .auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
+from .config import USAGES
 from .history import History
 from .ct import CTChannel, Sampler
 from .ledger import Ledger
@@ -117,6 +118,7 @@ class App:
         snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"]}
         snap["mqtt"] = self.mqtt.status if self.mqtt else None
         snap["password_set"] = self.auth.initial is None
+        snap["panel"] = self.screens is not None
         snap["restart_needed"] = self.restart_needed
         snap["errors"]["auth_failures"] = self.auth.failures
         now = self.wall.now()
@@ -206,6 +208,24 @@ class App:
             yield (("" if first else ",") + json.dumps(r.to_dict(daily))).encode()
             first = False
         yield b"]"
+
+    def history_csv(self, kind, count):
+        """The history as CSV, a line per record, newest first."""
+        daily = kind == "days"
+        cur = self.cfg["currency"]
+        head = ["date", "total_kwh", "total_cost_" + cur]
+        for u in USAGES:
+            head += [u + "_kwh", u + "_cost_" + cur]
+        head += ["gas_m3", "gas_cost_" + cur, "water_m3", "water_cost_" + cur]
+        yield (",".join(head) + "\r\n").encode()
+        for r in (self.history.daily(count) if daily else self.history.monthly(count)):
+            d = r.to_dict(daily)
+            row = [d["date"], "%.3f" % (d["wh"] / 1000), "%.2f" % d["cost"]]
+            for u in USAGES:
+                row += ["%.3f" % (d["usage"][u]["wh"] / 1000), "%.2f" % d["usage"][u]["cost"]]
+            row += ["%.3f" % (d["gas_l"] / 1000), "%.2f" % d["gas_cost"], "%.3f" % (d["water_l"] / 1000),
+                    "%.2f" % d["water_cost"]]
+            yield (",".join(row) + "\r\n").encode()
 
     def save(self):
         if not self.store.save(self.ledger):

@@ -1,11 +1,12 @@
 # The built-in web page: readable with no JavaScript (the server fills in the figures)
-# and live with it (it polls /api/state every 2 s). Self-contained: no CDN, no internet.
+# and live with it (firmware/static/app.js, served gzipped as /app.js, polls /api/state
+# every 2 s and draws the history). Self-contained: no CDN, no internet.
 from .config import USAGES
 from .labels import labels
 
 
 def js(s):
-    """A JavaScript string literal of `s`, safe inside the page's <script>."""
+    """JSON of `s` (a JavaScript literal), safe inside the page's <script>."""
     import json
     return json.dumps(s).replace("<", "\\u003c")
 
@@ -31,6 +32,8 @@ th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .muted{color:#777;font-size:.85em}
 .warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
+#lcd{image-rendering:pixelated;background:#000;max-width:100%%;height:auto}
+svg{width:100%%;max-width:40em;background:#fff}
 @media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
 </style></head><body>
 <h1>%s</h1>
@@ -54,37 +57,20 @@ _MROW = """<tr id="u_%s"><td>%s</td><td class="d">%s</td><td class="m">%s</td><t
 _TAIL = """</tbody></table>
 <p id="volumes">%s</p>
 <p id="grid">%s</p>
-%s<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%d</span> s &middot; %s V</p>
-<script>
-async function tick(){try{const r=await fetch('/api/state',{cache:'no-store'});const s=await r.json();
-const set=(id,v)=>{const e=document.getElementById(id);if(e)e.textContent=v;};
-set('total_w',s.total_w.toFixed(1));set('total_kwh',s.total_kwh);set('total_cost',s.total_cost.toFixed(2));
-set('uptime',s.uptime_s);set('grid',gridText(s.grid));set('volumes',volText(s));
-for(const i of s.inputs){const row=document.getElementById('in'+i.id);if(!row)continue;
-row.querySelector('.w').textContent=i.w.toFixed(1);row.querySelector('.a').textContent=i.a.toFixed(2);
-row.querySelector('.kwh').textContent=i.kwh;row.querySelector('.cost').textContent=i.cost.toFixed(2);
-row.querySelector('.part').textContent=i.partial_kwh;}
-set('since',sinceText(s));set('time',timeText(s));
-if(s.month){set('month_title',monthTitle(s));for(const u in s.month.usage){const row=document.getElementById('u_'+u);if(!row)continue;
-row.querySelector('.d').textContent=s.today?(s.today.usage[u].wh/1000).toFixed(1):'-';
-row.querySelector('.m').textContent=(s.month.usage[u].wh/1000).toFixed(1);row.querySelector('.c').textContent=s.month.usage[u].cost.toFixed(2);}}
-}catch(e){}}
-function sinceText(s){const t=s.inputs[0].partial_since;return t?%s+t:'';}
-function timeText(s){return s.time&&s.time.local?s.time.local+' ('+s.time.source+')':'-';}
-function monthTitle(s){return %s+s.month.date;}
-async function post(path,body){let pw=sessionStorage.getItem('pw');let r=null;
-for(let k=0;k<3;k++){const h={'Content-Type':'application/json'};if(pw)h['Authorization']='Basic '+btoa('owner:'+pw);
-r=await fetch(path,{method:'POST',headers:h,body:body});if(r.status!=401)break;
-pw=prompt(%s);if(!pw)break;sessionStorage.setItem('pw',pw);}return r;}
-document.getElementById('reset').onclick=async()=>{if(!confirm(%s))return;
-const r=await post('/api/reset','{"counter":"all"}');if(r&&!r.ok)alert(await r.text());tick();};
-function volText(s){if(!s.gas)return '';return %s+s.gas.m3+' m\u00b3 \u00b7 '+s.gas.kwh.toFixed(1)+' kWh \u00b7 '+%s+s.water.m3+' m\u00b3';}
-function gridText(g){if(!g)return '';const r=g.reading;if(!r)return %s+(g.port||'-')+' \u2026';
-return %s+r.source+' \u00b7 '+(r.period||'-')+' \u00b7 '+(r.power_va!=null?r.power_va+' VA':r.power_w!=null?r.power_w+' W':'-')+
-(r.overload?' \u00b7 OVERLOAD':'');}
-setInterval(tick,2000);
-</script></body></html>
+%s%s<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
+<h2>%s</h2><svg id="chart_months" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
+<p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
+<a href="/api/history.csv?months=120" download="months.csv">%s</a></p>
+<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%d</span> s &middot; %s V</p>
+<script type="application/json" id="labels">%s</script>
+<script src="/app.js" defer></script></body></html>
 """
+
+_LCD = """<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" alt="%s">
+"""
+
+# what the script needs in the page's language
+_JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm") + USAGES
 
 
 def page_chunks(snap, cfg):
@@ -116,10 +102,13 @@ def page_chunks(snap, cfg):
         warn += '<p class="warn" id="pw_hint">%s</p>\n' % esc(t["pw_hint"])
     tm = snap.get("time") or {}
     now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
-    yield (_TAIL % (esc(volume_text(snap, t)), esc(grid), warn, esc(now), esc(t["uptime"]), snap["uptime_s"],
-                    snap["voltage"], js(t["partial"] + " " + t["since"] + " "), js(t["month"] + " "), js(t["pw_q"]),
-                    js(t["confirm"]), js(t["gas"] + " "), js(t["water"] + " "), js(t["grid"] + ": "),
-                    js(t["grid"] + ": "))).encode()
+    lcd = _LCD % (esc(t["panel"]), esc(t["panel"])) if snap.get("panel") else ""
+    words = {}
+    for k in _JS_LABELS:
+        words[k] = t[k]
+    yield (_TAIL % (esc(volume_text(snap, t)), esc(grid), warn, lcd, esc(t["days"]), esc(t["days"]),
+                    esc(t["months"]), esc(t["months"]), esc(t["csv_days"]), esc(t["csv_months"]), esc(now),
+                    esc(t["uptime"]), snap["uptime_s"], snap["voltage"], js(words))).encode()
 
 
 def month_title(snap, t):

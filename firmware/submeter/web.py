@@ -71,6 +71,10 @@ def history_query(query):
     return name, int(value)
 
 
+# the page's script and what else is kept gzipped on flash: firmware/static/ beside the package
+_parts = __file__.replace("\\", "/").split("/")
+STATIC = "/".join(_parts[:-2] + ["static", ""]) if len(_parts) > 2 else "static/"
+
 # the commands, and the largest body each takes
 POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256}
 
@@ -148,7 +152,7 @@ class Server:
                     await self._simple(writer, e.status, e.why)
                     await self._discard(reader)
                 return
-            await self._route(writer, method, path, query)
+            await self._route(writer, method, path, query, headers)
         except OSError:
             pass  # client went away
         finally:
@@ -247,7 +251,7 @@ class Server:
         self.actions.reset_partial(which)
         return {"reset": cmd.get("counter", "all")}
 
-    async def _route(self, writer, method, path, query):
+    async def _route(self, writer, method, path, query, headers):
         if method not in ("GET", "HEAD"):
             await self._simple(writer, 405, "only GET, HEAD, and POST to " + ", ".join(POSTS))
             return
@@ -264,6 +268,18 @@ class Server:
             if body:
                 writer.write(data)
                 await writer.drain()
+        elif path == "/app.js":
+            await self._static(writer, "app.js", "text/javascript; charset=utf-8", headers, body)
+        elif path == "/api/history.csv" and self.actions is not None:
+            kind, count = history_query(query)
+            if kind is None:
+                await self._simple(writer, 400, count, body)
+                return
+            await self._start(writer, 200, "text/csv; charset=utf-8", None)
+            if body:
+                for chunk in self.actions.history_csv(kind, count):
+                    writer.write(chunk)
+                    await writer.drain()
         elif path == "/favicon.ico":
             await self._start(writer, 204, "image/x-icon", 0)  # no icon, and no error in the console
         elif path == "/api/config" and self.actions is not None:
@@ -294,9 +310,37 @@ class Server:
         else:
             await self._simple(writer, 404, "no such page", body)
 
-    async def _start(self, writer, status, ctype, length):
-        head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n" % (
-            status, STATUS[status], ctype)
+    async def _static(self, writer, name, ctype, headers, body):
+        """A file kept gzipped on flash (firmware/static/NAME.gz), sent as it is to a client
+        that takes gzip (every browser), unpacked on the fly for one that does not."""
+        path = STATIC + name + ".gz"
+        try:
+            f = open(path, "rb")
+        except OSError:
+            await self._simple(writer, 404, "%s is not on the flash" % name, body)
+            return
+        try:
+            gz = "gzip" in headers.get("accept-encoding", "")
+            if gz:
+                import os
+                await self._start(writer, 200, ctype, os.stat(path)[6], "Content-Encoding: gzip\r\n", True)
+                src = f
+            else:
+                import deflate
+                await self._start(writer, 200, ctype, None, "", True)
+                src = deflate.DeflateIO(f, deflate.GZIP)
+            while body:
+                chunk = src.read(1024)
+                if not chunk:
+                    break
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            f.close()
+
+    async def _start(self, writer, status, ctype, length, extra="", cache=False):
+        head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: %s\r\nConnection: close\r\n%s" % (
+            status, STATUS[status], ctype, "max-age=3600" if cache else "no-store", extra)
         if length is not None:
             head += "Content-Length: %d\r\n" % length
         writer.write((head + "\r\n").encode())

@@ -1,0 +1,115 @@
+// The page's script (served gzipped from the meter's flash as /app.js): live figures from
+// /api/state every 2 s, the panel's mirror, the history charts, and the commands (which
+// ask for the meter's password). The page reads fine without it: the meter fills it in.
+"use strict";
+const L = JSON.parse(document.getElementById("labels").textContent);
+const $ = (id) => document.getElementById(id);
+const set = (id, v) => { const e = $(id); if (e) e.textContent = v; };
+const USAGES = ["heating", "cooling", "hot_water", "sockets", "other"];
+const COLOURS = { heating: "#d9534f", cooling: "#5bc0de", hot_water: "#f0ad4e", sockets: "#5cb85c", other: "#777" };
+
+function volText(s) {
+  if (!s.gas) return "";
+  return L.gas + " " + s.gas.m3 + " m\u00b3 \u00b7 " + s.gas.kwh.toFixed(1) + " kWh \u00b7 " + L.water + " " + s.water.m3 + " m\u00b3";
+}
+
+function gridText(g) {
+  if (!g) return "";
+  const r = g.reading;
+  if (!r) return L.grid + ": " + (g.port || "-") + " \u2026";
+  const p = r.power_va != null ? r.power_va + " VA" : r.power_w != null ? r.power_w + " W" : "-";
+  return L.grid + ": " + r.source + " \u00b7 " + (r.period || "-") + " \u00b7 " + p + (r.overload ? " \u00b7 OVERLOAD" : "");
+}
+
+async function tick() {
+  try {
+    const s = await (await fetch("/api/state", { cache: "no-store" })).json();
+    set("total_w", s.total_w.toFixed(1)); set("total_kwh", s.total_kwh); set("total_cost", s.total_cost.toFixed(2));
+    set("uptime", s.uptime_s); set("grid", gridText(s.grid)); set("volumes", volText(s));
+    for (const i of s.inputs) {
+      const row = $("in" + i.id);
+      if (!row) continue;
+      row.querySelector(".w").textContent = i.w.toFixed(1);
+      row.querySelector(".a").textContent = i.a.toFixed(2);
+      row.querySelector(".kwh").textContent = i.kwh;
+      row.querySelector(".cost").textContent = i.cost.toFixed(2);
+      row.querySelector(".part").textContent = i.partial_kwh;
+    }
+    const since = s.inputs[0].partial_since;
+    set("since", since ? L.partial + " " + L.since + " " + since : "");
+    set("time", s.time && s.time.local ? s.time.local + " (" + s.time.source + ")" : "-");
+    if (s.month) {
+      set("month_title", L.month + " " + s.month.date);
+      for (const u of USAGES) {
+        const row = $("u_" + u);
+        if (!row) continue;
+        row.querySelector(".d").textContent = s.today ? (s.today.usage[u].wh / 1000).toFixed(1) : "-";
+        row.querySelector(".m").textContent = (s.month.usage[u].wh / 1000).toFixed(1);
+        row.querySelector(".c").textContent = s.month.usage[u].cost.toFixed(2);
+      }
+    }
+    const lcd = $("lcd");
+    if (lcd) lcd.src = "/screen.png?t=" + Date.now();
+  } catch (e) { /* the meter is restarting or the network is down: try again in 2 s */ }
+}
+
+// History: one bar per day (or month), stacked by usage, drawn as SVG.
+function chart(id, recs, label) {
+  const svg = $(id);
+  if (!svg) return;
+  const W = 600, H = 160, top = 10, bottom = 20;
+  const max = Math.max(1, ...recs.map((r) => r.wh));
+  const bw = W / Math.max(recs.length, 1);
+  let out = "";
+  recs.forEach((r, k) => {
+    let y = H - bottom;
+    for (const u of USAGES) {
+      const h = (r.usage[u].wh / max) * (H - top - bottom);
+      if (h <= 0) continue;
+      y -= h;
+      out += '<rect x="' + (k * bw + 1).toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + (bw - 2).toFixed(1) +
+        '" height="' + h.toFixed(1) + '" fill="' + COLOURS[u] + '"><title>' + r.date + " " + L[u] + ": " +
+        (r.usage[u].wh / 1000).toFixed(1) + " kWh</title></rect>";
+    }
+    if (k % Math.ceil(recs.length / 8) === 0)
+      out += '<text x="' + (k * bw + 1).toFixed(1) + '" y="' + (H - 5) + '" font-size="10">' + label(r.date) + "</text>";
+  });
+  out += '<text x="' + (W - 4) + '" y="12" font-size="10" text-anchor="end">' + (max / 1000).toFixed(1) + " kWh</text>";
+  svg.innerHTML = out;
+}
+
+async function charts() {
+  try {
+    const days = await (await fetch("/api/history?days=31")).json();
+    chart("chart_days", days.reverse(), (d) => d.slice(8));
+    const months = await (await fetch("/api/history?months=12")).json();
+    chart("chart_months", months.reverse(), (d) => d.slice(2));
+  } catch (e) { /* no history yet */ }
+}
+
+// Commands need the meter's password (HTTP Basic); it is asked once per tab.
+async function post(path, body) {
+  let pw = sessionStorage.getItem("pw");
+  let r = null;
+  for (let k = 0; k < 3; k++) {
+    const h = { "Content-Type": "application/json" };
+    if (pw) h.Authorization = "Basic " + btoa("owner:" + pw);
+    r = await fetch(path, { method: "POST", headers: h, body: body });
+    if (r.status !== 401) break;
+    pw = prompt(L.pw_q);
+    if (!pw) break;
+    sessionStorage.setItem("pw", pw);
+  }
+  return r;
+}
+
+$("reset").onclick = async () => {
+  if (!confirm(L.confirm)) return;
+  const r = await post("/api/reset", '{"counter":"all"}');
+  if (r && !r.ok) alert(await r.text());
+  tick();
+};
+
+setInterval(tick, 2000);
+charts();
+setInterval(charts, 600000);
