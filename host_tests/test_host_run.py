@@ -357,7 +357,7 @@ def test_page_in_a_real_browser_is_live(firmware):
             page.wait_for_function("(s) => document.getElementById('lcd').getAttribute('src') !== s", arg=src0,
                                    timeout=10000)
             page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
-            assert page.is_visible("#pw_hint")   # where the first password is
+            assert page.is_visible("#pw_hint") and page.is_visible("#setpw")  # where the first password is
             # the reset button zeroes the partial counters, after the user says yes and
             # gives the password: every dialog the page opens is answered from this list
             answers = []

@@ -80,10 +80,13 @@ function chart(id, recs, label) {
 
 async function charts() {
   try {
-    const days = await (await fetch("/api/history?days=31")).json();
-    chart("chart_days", days.reverse(), (d) => d.slice(8));
-    const months = await (await fetch("/api/history?months=12")).json();
-    chart("chart_months", months.reverse(), (d) => d.slice(2));
+    const s = await (await fetch("/api/state")).json();
+    const days = (await (await fetch("/api/history?days=31")).json()).reverse();
+    if (s.today) days.push(s.today);      // today so far, as the last bar
+    chart("chart_days", days, (d) => d.slice(8));
+    const months = (await (await fetch("/api/history?months=12")).json()).reverse();
+    if (s.month) months.push(s.month);
+    chart("chart_months", months, (d) => d.slice(2));
   } catch (e) { /* no history yet */ }
 }
 
@@ -108,6 +111,14 @@ $("reset").onclick = async () => {
   const r = await post("/api/reset", '{"counter":"all"}');
   if (r && !r.ok) alert(await r.text());
   tick();
+};
+
+const setpw = $("setpw");
+if (setpw) setpw.onclick = async () => {
+  const p = prompt(L.new_pw);
+  if (!p) return;
+  const r = await post("/api/password", JSON.stringify({ password: p }));
+  if (r && r.ok) { sessionStorage.setItem("pw", p); location.reload(); } else if (r) alert(await r.text());
 };
 
 setInterval(tick, 2000);

@@ -70,7 +70,7 @@ _LCD = """<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" al
 """
 
 # what the script needs in the page's language
-_JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm") + USAGES
+_JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw") + USAGES
 
 
 def page_chunks(snap, cfg):
@@ -99,7 +99,8 @@ def page_chunks(snap, cfg):
     err = snap.get("errors", {}).get("config")
     warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
     if snap.get("password_set") is False:
-        warn += '<p class="warn" id="pw_hint">%s</p>\n' % esc(t["pw_hint"])
+        warn += '<p class="warn" id="pw_hint">%s <button id="setpw" type="button">%s</button></p>\n' % (
+            esc(t["pw_hint"]), esc(t["set_pw"]))
     tm = snap.get("time") or {}
     now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
     lcd = _LCD % (esc(t["panel"]), esc(t["panel"])) if snap.get("panel") else ""
