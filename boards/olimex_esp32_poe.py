@@ -76,8 +76,16 @@ class _Net:
                                phy_addr=0, ref_clk=Pin(17), ref_clk_mode=Pin.OUT)
 
     async def connect(self, timeout_ms=20000):
+        """DHCP, or the static address of the config; the hostname the router shows."""
         import asyncio
+        cfg = self.cfg
+        try:
+            network.hostname(cfg["hostname"])
+        except (AttributeError, ValueError, OSError):
+            pass  # older firmware: the default name
         self.lan.active(True)
+        if cfg["ip"]:
+            self.lan.ifconfig((cfg["ip"], cfg["netmask"], cfg["gateway"] or cfg["ip"], cfg["dns"] or cfg["gateway"] or cfg["ip"]))
         t0 = time.ticks_ms()
         while not self.lan.isconnected() and time.ticks_diff(time.ticks_ms(), t0) < timeout_ms:
             await asyncio.sleep_ms(100)
@@ -85,6 +93,9 @@ class _Net:
 
     def isconnected(self):
         return self.lan.isconnected()
+
+    def ip(self):
+        return self.lan.ifconfig()[0]
 
 
 class Board:

@@ -81,6 +81,12 @@ def test_olimex_board_surface_and_wiring():
         legacy = b.grid_port("p1_legacy")
         assert legacy.args[1:4] == (9600, 7, 0) and legacy.args[6] == machine.UART.INV_RX
         assert b.grid_port("rs485") is None
+        # Ethernet: the hostname the router shows; DHCP, or a static address from the config
+        import asyncio
+        assert asyncio.run(b.net.connect()) == "192.168.1.50" and network.hostname() == "submeter"
+        b.configure(config.validate({"ip": "10.0.0.7", "gateway": "10.0.0.1", "hostname": "cellar"}))
+        assert asyncio.run(b.net.connect()) == "10.0.0.7" and network.hostname() == "cellar"
+        assert b.net.lan.static == ("10.0.0.7", "255.255.255.0", "10.0.0.1", "10.0.0.1")
         # the RTC: no time after a power cut; once NTP has set it, the same time back
         from submeter.clock import day_number
         assert b.utc_s() is None

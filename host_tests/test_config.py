@@ -53,6 +53,17 @@ def test_input_names_are_kept():
     assert cfg["inputs"][1]["usage"] == "other"
 
 
+def test_network_settings_are_checked():
+    assert config.validate({"ip": "192.168.1.50", "gateway": "192.168.1.1"})["ip"] == "192.168.1.50"
+    for bad in ({"ip": "192.168.1"}, {"ip": "300.1.1.1"}, {"netmask": ""}, {"hostname": "my meter"},
+                {"gateway": "router"}):
+        try:
+            config.validate(bad)
+            assert False, bad
+        except config.ConfigError as e:
+            assert list(bad)[0] in str(e)
+
+
 def test_a_change_is_checked_whole_then_saved_and_says_what_waits_for_a_restart():
     from compat import fresh_dir
     d = fresh_dir("cfgchange")

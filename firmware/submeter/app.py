@@ -22,6 +22,8 @@ from .grid.reader import GridReader
 
 
 _sink = print
+_mem_free = getattr(gc, "mem_free", lambda: 0)  # (MicroPython's; CPython runs the tests too)
+_mem_alloc = getattr(gc, "mem_alloc", lambda: 0)
 
 
 def log(*args):
@@ -64,6 +66,8 @@ class App:
         self.restart_needed = []
         self.web = Server(self.state, cfg, self)
         self.ip = None
+        self.net_events = 0     # link lost or back
+        self.heap_live = 0      # heap in use after the last collection
         self._drawn = None      # when the panel was last drawn
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
@@ -115,7 +119,8 @@ class App:
         snap["gas"]["partial_since"] = time_str(since[-2]) if since[-2] else None
         snap["water"]["partial_since"] = time_str(since[-1]) if since[-1] else None
         net = self.board.net
-        snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"]}
+        snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"],
+                       "link_events": self.net_events, "hostname": self.cfg["hostname"]}
         snap["mqtt"] = self.mqtt.status if self.mqtt else None
         snap["password_set"] = self.auth.initial is None
         snap["panel"] = self.screens is not None
@@ -242,7 +247,8 @@ class App:
             "version": VERSION,
             "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds},
             "errors": {"config": self.config_error, "late": self.ledger.late,
-                       "http_rejected": self.web.rejected},
+                       "http_rejected": self.web.rejected, "http_evicted": self.web.evicted},
+            "mem": {"live": self.heap_live, "free": _mem_free()},
             "grid": self._grid_state(),
             "voltage": self.voltage(1, self.clock.ticks_ms()),
             "store": {"saves": self.store.saves, "errors": self.store.errors,
@@ -337,6 +343,8 @@ class App:
                 rate_t0 = time.ticks_ms()
                 rate_n0 = self.sampler.samples
             self.snap = self._build()
+            gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
+            self.heap_live = _mem_alloc()
             spent = ticks_diff(self.clock.ticks_ms(), t0)
             await asyncio.sleep_ms(self.clock.real_ms(max(0, period - spent)))
 
@@ -371,6 +379,7 @@ class App:
         ip = await self.board.net.connect()
         self.ip = ip
         self._net_up = True
+        asyncio.create_task(self.net_task())
         host, port = self.cfg["http_host"], self.cfg["http_port"]
         warned = False
         while True:
@@ -397,6 +406,25 @@ class App:
                 self._save_due = False
                 last = now
                 self.save()
+
+    async def net_task(self):
+        """The Ethernet link: a cable pulled and put back (or a switch restarted) is noted,
+        and the address DHCP gives again is taken; no reboot."""
+        net = self.board.net
+        was = True
+        while True:
+            await asyncio.sleep(2)
+            up = bool(net.isconnected())
+            if up != was:
+                self.net_events += 1
+                log("Ethernet link", "up" if up else "down")
+                was = up
+            if up and hasattr(net, "ip"):
+                ip = net.ip()
+                if ip != self.ip:
+                    if self.ip is not None:
+                        log("address now", ip)
+                    self.ip = ip
 
     async def mqtt_task(self):
         while not self._net_up:

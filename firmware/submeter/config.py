@@ -38,6 +38,11 @@ DEFAULTS = {
     "mqtt_prefix": "submeter",  # state on <prefix>/<client id>/state
     "mqtt_discovery": "homeassistant",  # Home Assistant's discovery prefix ("" for none)
     "mqtt_interval_s": 10,    # state published this often
+    "hostname": "submeter",   # the name the router (and its DHCP) shows
+    "ip": "",                 # a static IPv4 address ("" for DHCP), with:
+    "netmask": "255.255.255.0",
+    "gateway": "",
+    "dns": "",
     "http_host": "0.0.0.0",
     "http_port": 80,
     "http_max_clients": 4,
@@ -92,6 +97,13 @@ _INPUT_RANGES = {
 }
 
 
+def _ipv4(v):
+    if not isinstance(v, str):
+        return False
+    parts = v.split(".")
+    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+
+
 def validate(cfg):
     """Return a complete, checked config built from `cfg`; raise ConfigError naming the field."""
     out = {}
@@ -105,6 +117,12 @@ def validate(cfg):
         elif key == "lang":
             if v not in ("en", "fr"):
                 raise ConfigError("lang: en or fr")
+        elif key in ("ip", "netmask", "gateway", "dns"):
+            if v != "" and not _ipv4(v) or key == "netmask" and not _ipv4(v):
+                raise ConfigError("%s: an IPv4 address such as 192.168.1.50%s" % (key, "" if key == "netmask" else ', or ""'))
+        elif key == "hostname":
+            if not isinstance(v, str) or not 1 <= len(v) <= 32 or not all(c.isalpha() or c.isdigit() or c == "-" for c in v):
+                raise ConfigError("hostname: 1 to 32 letters, digits or -")
         elif key == "dst":
             if v not in ("eu", "none"):
                 raise ConfigError("dst: eu or none")

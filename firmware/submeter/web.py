@@ -7,6 +7,7 @@
 import asyncio
 import binascii
 import json
+import time
 
 from .page import page_chunks
 
@@ -75,6 +76,8 @@ def history_query(query):
 _parts = __file__.replace("\\", "/").split("/")
 STATIC = "/".join(_parts[:-2] + ["static", ""]) if len(_parts) > 2 else "static/"
 
+IDLE_MS = 2000  # a connection that has sent no request head for this long may be closed for a new one
+
 # the commands, and the largest body each takes
 POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256}
 
@@ -94,10 +97,12 @@ class Server:
         self.clients = 0
         self.requests = 0
         self.rejected = 0           # counted rejections: malformed, too big, too slow, busy
+        self.evicted = 0            # silent connections closed to make room for a new one
+        self._heads = []            # tasks of connections still sending their head, oldest first
         self._server = None
 
     async def start(self, host, port):
-        self._server = await asyncio.start_server(self._serve, host, port)
+        self._server = await asyncio.start_server(self._serve, host, port, backlog=16)
         return self._server
 
     def close(self):
@@ -120,13 +125,25 @@ class Server:
 
     async def _serve(self, reader, writer):
         self.clients += 1
+        me = None
         try:
             if self.clients > self.max_clients:
+                # every place is taken: a connection silent for IDLE_MS already (half-open,
+                # or a slow client) gives its place to this one; else this one is told "busy"
+                if not self._heads or time.ticks_diff(time.ticks_ms(), self._heads[0][1]) < IDLE_MS:
+                    self.rejected += 1
+                    await self._simple(writer, 503, "busy")
+                    await self._discard(reader)  # (an unread request would reset the answer)
+                    return
+                self._heads.pop(0)[0].cancel()
                 self.rejected += 1
-                await self._simple(writer, 503, "busy")
-                return
+                self.evicted += 1
+            me = [asyncio.current_task(), time.ticks_ms()]
+            self._heads.append(me)
             try:
                 head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
+                if me in self._heads:
+                    self._heads.remove(me)
                 method, path, query, headers = parse_head(head, self.max_target)
             except asyncio.TimeoutError:
                 self.rejected += 1
@@ -156,6 +173,8 @@ class Server:
         except OSError:
             pass  # client went away
         finally:
+            if me in self._heads:
+                self._heads.remove(me)
             self.clients -= 1
             try:
                 writer.close()

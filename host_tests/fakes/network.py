@@ -1,6 +1,15 @@
 # A stand-in for the ESP32's `network` module (LAN only). Only for board tests.
 PHY_LAN8720 = 1
 PHY_IP101 = 2
+_hostname = ["espressif"]
+
+
+def hostname(name=None):
+    if name is None:
+        return _hostname[0]
+    if not name or len(name) > 32:
+        raise ValueError("hostname")
+    _hostname[0] = name
 
 
 class LAN:
@@ -17,5 +26,10 @@ class LAN:
     def isconnected(self):
         return self._active
 
-    def ifconfig(self):
-        return ("192.168.1.50", "255.255.255.0", "192.168.1.1", "192.168.1.1")
+    def ifconfig(self, conf=None):
+        if conf is not None:
+            if len(conf) != 4:
+                raise ValueError("ifconfig takes 4 addresses")
+            self.static = conf
+            return None
+        return getattr(self, "static", None) or ("192.168.1.50", "255.255.255.0", "192.168.1.1", "192.168.1.1")
