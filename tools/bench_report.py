@@ -119,8 +119,77 @@ def p1_reference_rows(ours):
     return rows
 
 
+def web_load_rows():
+    """The firmware as `make run` starts it (simulated board, real time): /api/state
+    latency with 10 clients asking back to back, and the measuring rounds with and
+    without that load (the firmware reports their mean and longest over ~5 s)."""
+    import socket
+    import threading
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = os.path.join(ROOT, "build", "bench-web")
+    os.makedirs(data, exist_ok=True)
+    env = dict(os.environ, MICROPYPATH="firmware:boards:build/lib:.frozen", SUBMETER_HTTP_PORT=str(port),
+               SUBMETER_SCENARIO="steady", SUBMETER_TERM="0", SUBMETER_DATA=data)
+    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = "http://127.0.0.1:%d/api/state" % port
+
+    def state():
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.loads(r.read())
+    try:
+        t0 = time.monotonic()
+        while True:
+            try:
+                state()
+                break
+            except OSError:
+                if time.monotonic() - t0 > 30:
+                    return [{"label": "web load: the firmware did not start", "value": "-", "unit": "", "target": ""}]
+                time.sleep(0.2)
+        time.sleep(11)
+        alone = state()["sampling"]
+        lat = []
+        stop = time.monotonic() + 11
+        busy = [0]
+
+        def client():
+            while time.monotonic() < stop:
+                t = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        r.read()
+                    lat.append((time.perf_counter() - t) * 1000)
+                except OSError:
+                    busy[0] += 1
+        threads = [threading.Thread(target=client) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        loaded = state()["sampling"]
+    finally:
+        proc.kill()
+        proc.wait()
+    lat.sort()
+    p = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else "-"
+    return [
+        {"label": "/api/state with 10 clients asking back to back: %d answers in 11 s (%d refused busy), p50"
+                  % (len(lat), busy[0]), "value": p(0.5), "unit": "ms", "target": ""},
+        {"label": "  p99", "value": p(0.99), "unit": "ms", "target": "<= 50"},
+        {"label": "measuring round (5 inputs x 10 cycles), mean / longest: alone",
+         "value": "%d / %d" % (alone["round_ms"], alone["round_max_ms"]), "unit": "ms", "target": ""},
+        {"label": "  the same under that web load", "value": "%d / %d" % (loaded["round_ms"], loaded["round_max_ms"]),
+         "unit": "ms", "target": "rounds keep their 1 s period"},
+    ]
+
+
 def main():
     rows = micropython_rows()
+    rows += web_load_rows()
     ours = {r["key"]: r["value"] for r in rows if "key" in r}
     rows += reference_rows(ours)
     rows += p1_reference_rows(ours)

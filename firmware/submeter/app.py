@@ -62,6 +62,7 @@ class App:
         self.started = self.clock.ticks_ms()
         self.rounds = 0
         self.rate_hz = 0
+        self.round_ms = (0, 0)  # a measuring round, real ms: mean and longest over ~5 s
         self.auth = Auth(board.data_dir, self.clock.ticks_ms)
         self.restart_needed = []
         self.web = Server(self.state, cfg, self)
@@ -245,7 +246,8 @@ class App:
     def _build_base(self):
         return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
             "version": VERSION,
-            "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds},
+            "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds,
+                         "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected, "http_evicted": self.web.evicted},
             "mem": {"live": self.heap_live, "free": _mem_free()},
@@ -333,13 +335,19 @@ class App:
         period = self.cfg["period_ms"]
         rate_t0 = time.ticks_ms()
         rate_n0 = self.sampler.samples
+        n = total = most = 0
         while True:
             t0 = self.clock.ticks_ms()
+            r0 = time.ticks_ms()
             for _ in self._round():
                 await asyncio.sleep_ms(0)  # at most one mains cycle between yields
+            took = time.ticks_diff(time.ticks_ms(), r0)
+            n, total, most = n + 1, total + took, max(most, took)
             real = time.ticks_diff(time.ticks_ms(), rate_t0)
-            if real >= 5000:  # effective ADC sample rate over the last ~5 s of real time
+            if real >= 5000:  # over the last ~5 s of real time: the ADC sample rate, round times
                 self.rate_hz = (self.sampler.samples - rate_n0) * 1000 // real
+                self.round_ms = (total // n, most)
+                n = total = most = 0
                 rate_t0 = time.ticks_ms()
                 rate_n0 = self.sampler.samples
             self.snap = self._build()
