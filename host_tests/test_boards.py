@@ -71,7 +71,8 @@ def test_olimex_board_surface_and_wiring():
         # the display was initialised (charge pump on, display on) and a frame sent
         writes = b.display.i2c.writes
         assert (0x3C, b"\x00\x8d\x14") in writes and (0x3C, b"\x00\xaf") in writes
-        assert writes[-1][1][0] == 0x40 and len(writes[-1][1]) == 1025
+        data = [w for w in writes if w[1][0] == 0x40]
+        assert len(data) == 8 and all(len(w[1]) == 129 for w in data)  # a frame: 8 pages of 128 columns
         # grid port formats: TIC historic 1200 7E1, standard 9600 7E1, P1 115200 8N1 inverted
         assert b.grid_port("tic_historic").args[1:4] == (1200, 7, 0)
         assert b.grid_port("tic_standard").args[1:4] == (9600, 7, 0)

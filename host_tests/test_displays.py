@@ -168,3 +168,60 @@ def test_st7567_over_spi():
     d.contrast(255)
     d.power(False)
     assert ram.cmds[-3:] == [0x81, 63, 0xAE]   # 64 volume steps
+
+
+def test_only_the_pages_that_changed_are_sent():
+    need_framebuf()
+    from submeter.ssd1306 import SSD1306_I2C
+    from submeter.sh1106 import SH1106_I2C
+    for make, ram, off in ((SSD1306_I2C, HorizontalRAM(), 0), (SH1106_I2C, PageRAM(132), 2)):
+        d = make(I2C(ram))
+        pattern(d)
+        d.show()
+        assert d.pages_sent == 8                 # the first push: all (the panel's RAM is random)
+        d.show()
+        assert d.pages_sent == 8                 # nothing changed: nothing sent
+        d.pixel(5, 30, 1)                        # one pixel, in page 3
+        d.show()
+        assert d.pages_sent == 9 and same(d, ram, off)
+
+
+def test_the_page_sync_kernel_and_its_twin_agree():
+    from compat import rng
+    from submeter import fbsync_py
+    kernels = [fbsync_py.sync_page]
+    try:
+        from submeter import fbsync_viper
+        kernels.append(fbsync_viper.sync_page)
+    except (ImportError, SyntaxError, ValueError, AttributeError):
+        pass  # CPython: the twin alone
+    r = rng(3)
+    for k in kernels:
+        for start, n, flips in ((0, 128, 0), (128, 128, 1), (896, 128, 5), (0, 1024, 40)):
+            buf = bytearray(r.getrandbits(8) for _ in range(1024))
+            shown = bytearray(buf)
+            for _ in range(flips):
+                buf[start + r.randint(0, n - 1)] ^= 0x10
+            before = bytearray(shown)
+            assert k(buf, shown, start, n) == (1 if flips else 0)
+            assert shown[start:start + n] == buf[start:start + n]          # brought up to date
+            assert shown[:start] == before[:start] and shown[start + n:] == before[start + n:]
+
+
+def test_the_panel_sends_a_page_per_poll():
+    need_framebuf()
+    from submeter import config
+    from submeter.ssd1306 import SSD1306_I2C
+    from submeter.ui import Screens
+    ram = HorizontalRAM()
+    d = SSD1306_I2C(I2C(ram))
+    sc = Screens(d, config.validate({}))
+    import test_ui
+    sc.draw(test_ui.snap())
+    assert d.pages_sent == 0                  # drawn in RAM; the bus waits for the polls
+    sent = []
+    while sc.pushing is not None:
+        before = d.pages_sent
+        sc.push_step()
+        sent.append(d.pages_sent - before)
+    assert max(sent) == 1 and sum(sent) == 8 and same(d, ram)   # one page a poll, all there

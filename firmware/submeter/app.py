@@ -368,6 +368,7 @@ class App:
                 self._drawn = None
         if self.screens:
             self.screens.idle(now)
+            self.screens.push_step()
         self._power_led(now)
         if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
             self.board.leds["grid"].value(0)

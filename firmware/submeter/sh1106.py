@@ -19,13 +19,7 @@ _INIT = (
 class SH1106_I2C(SSD1306_I2C):
     INIT = _INIT
 
-    def __init__(self, i2c, addr=0x3C):
-        self._page = [b"\x40", None]
-        super().__init__(i2c, addr)
-
-    def show(self):
-        mv = memoryview(self.buf)
-        for page in range(8):
-            self.cmd(bytes((0xB0 | page, _COL & 0x0F, 0x10 | (_COL >> 4))))
-            self._page[1] = mv[page * 128:(page + 1) * 128]
-            self.i2c.writevto(self.addr, self._page)
+    def _page(self, page, data):
+        self.cmd(bytes((0xB0 | page, _COL & 0x0F, 0x10 | (_COL >> 4))))
+        self._data[1] = data
+        self.i2c.writevto(self.addr, self._data)

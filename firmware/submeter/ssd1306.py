@@ -3,6 +3,8 @@
 import framebuf
 from micropython import const
 
+from .fbsync import sync_page
+
 _ADDR = const(0x3C)
 
 # Power-up sequence (SSD1306 datasheet, section 8 and the application note's flow):
@@ -27,7 +29,10 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         self.buf = bytearray(self.width * self.height // 8)
         super().__init__(self.buf, self.width, self.height, framebuf.MONO_VLSB)
         self._cmd = bytearray(2)
-        self._data = [b"\x40", self.buf]
+        self.shown = bytearray(len(self.buf))  # what the panel has: only changed pages are sent
+        self._all = True                       # (its RAM is random at power-up)
+        self.pages_sent = 0
+        self._data = [b"\x40", None]
         for c in self.INIT:
             self.cmd(c)
         self.on = True
@@ -44,6 +49,23 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         self.on = on
 
     def show(self):
-        self.cmd(b"\x21\x00\x7f")   # columns 0..127
-        self.cmd(b"\x22\x00\x07")   # pages 0..7
+        for _ in self.show_pages():
+            pass
+
+    def show_pages(self):
+        """show(), a page at a time: the panel task sends one page (~3 ms of 400 kHz I2C)
+        per 20 ms poll, so the loop is never held for a whole frame (23 ms)."""
+        mv = memoryview(self.buf)
+        first = self._all
+        self._all = False
+        for page in range(8):
+            if sync_page(self.buf, self.shown, page * 128, 128) or first:
+                self._page(page, mv[page * 128:(page + 1) * 128])
+                self.pages_sent += 1
+                yield page
+
+    def _page(self, page, data):
+        self.cmd(b"\x21\x00\x7f")                 # columns 0..127
+        self.cmd(bytes((0x22, page, page)))       # this page only
+        self._data[1] = data
         self.i2c.writevto(self.addr, self._data)  # control byte 0x40: display data

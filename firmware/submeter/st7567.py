@@ -6,6 +6,8 @@ import time
 import framebuf
 from micropython import const
 
+from .fbsync import sync_page
+
 # Power-up (ST7567 datasheet, "initialisation"): soft reset; LCD bias 1/9; SEG normal;
 # COM scan reversed (usual mounting); regulation ratio 5.0; electronic volume; booster,
 # regulator and follower on; start line 0; display on.
@@ -24,6 +26,9 @@ class ST7567_SPI(framebuf.FrameBuffer):
         self.buf = bytearray(self.width * self.height // 8)
         super().__init__(self.buf, self.width, self.height, framebuf.MONO_VLSB)
         self._cmd = bytearray(1)
+        self.shown = bytearray(len(self.buf))  # what the panel has: only changed pages are sent
+        self._all = True
+        self.pages_sent = 0
         cs.value(1)
         if rst is not None:
             rst.value(0)
@@ -51,8 +56,18 @@ class ST7567_SPI(framebuf.FrameBuffer):
         self.on = on
 
     def show(self):
+        for _ in self.show_pages():
+            pass
+
+    def show_pages(self):
+        """show(), a page at a time (see SSD1306_I2C.show_pages)."""
         mv = memoryview(self.buf)
+        first = self._all
+        self._all = False
         for page in range(8):
+            if not (sync_page(self.buf, self.shown, page * 128, 128) or first):
+                continue
+            self.pages_sent += 1
             self.cmd(0xB0 | page)
             self.cmd(0x10)  # column 0
             self.cmd(0x00)
@@ -60,3 +75,4 @@ class ST7567_SPI(framebuf.FrameBuffer):
             self.cs.value(0)
             self.spi.write(mv[page * 128:(page + 1) * 128])
             self.cs.value(1)
+            yield page

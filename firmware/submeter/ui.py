@@ -81,6 +81,7 @@ class Screens:
         self._last = None       # tick of the last press
         self._notice = None
         self._notice_draws = 0
+        self.pushing = None     # the drawing being sent to the display, a page at a time
         self.password = None    # callable: the made-up web password, None once the owner set one
 
     @property
@@ -207,7 +208,18 @@ class Screens:
             self._notice_draws -= 1
             if self._notice_draws <= 0:
                 self._notice = None
-        d.show()
+        if hasattr(d, "show_pages"):
+            self.pushing = d.show_pages()  # sent a page per poll by push_step()
+        else:
+            d.show()
+
+    def push_step(self):
+        """Send the next changed page of the last drawing, if any (called every poll)."""
+        if self.pushing is not None:
+            try:
+                next(self.pushing)
+            except StopIteration:
+                self.pushing = None
 
     # -- screens ----------------------------------------------------------------------------
     def _title(self, d, text, tag=""):
