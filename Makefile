@@ -6,7 +6,7 @@ VENV := $(B)/venv
 # sys.path of the unix port: the firmware, the boards, umqtt.simple, frozen asyncio
 export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 
-.PHONY: setup run test test-cpython test-mp test-mpy bench static clean
+.PHONY: setup run test test-cpython test-mp test-mpy bench static deploy console device-log virtual-device clean
 
 # Idempotent: each step is cached under build/ and skipped once done.
 setup:
@@ -29,6 +29,24 @@ test-cpython: setup
 bench: setup
 	@bash tools/bootstrap.sh bench
 	$(VENV)/bin/python tools/bench_report.py
+
+# The firmware onto a device: make deploy PORT=/dev/ttyUSB0 BOARD=olimex_esp32_poe
+# (only what changed is copied; config, counters and history stay). PORT may be the
+# virtual device's pty: make virtual-device, then make deploy PORT=build/vdev.tty BOARD=sim
+PORT ?=
+BOARD ?= olimex_esp32_poe
+deploy: setup
+	$(VENV)/bin/python tools/deploy.py --port "$(PORT)" --board $(BOARD)
+
+console: setup
+	$(VENV)/bin/mpremote connect "$(PORT)" repl
+
+# What the running firmware prints (its log), without resetting it; Ctrl-] leaves.
+device-log: setup
+	$(VENV)/bin/mpremote connect "$(PORT)" resume repl
+
+virtual-device: setup
+	$(VENV)/bin/python tools/virtdev.py --root $(B)/vdev-flash --link $(B)/vdev.tty
 
 # The page's script gzipped as the meter serves it (firmware/static/*.gz, committed).
 static:
