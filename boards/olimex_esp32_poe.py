@@ -101,7 +101,7 @@ class _Net:
 class Board:
     name = "olimex_esp32_poe"
     ct_sample_us = SAMPLE_US
-    CONFIG = {}
+    CONFIG: dict = {}
     data_dir = ""  # the root of the littlefs filesystem
 
     def __init__(self):
