@@ -34,7 +34,8 @@ class _Ladder:
     """All four buttons share one ADC pin: one reading per poll round."""
 
     def __init__(self, pin):
-        self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)
+        # (atten= is the ESP32's ADC keyword, missing from micropython-esp32-stubs 1.25)
+        self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
         self._t = None
         self._v = 65535
 
@@ -60,7 +61,8 @@ class _LadderButton:
 
 class _CT:
     def __init__(self, pin):
-        self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)
+        # (atten= is the ESP32's ADC keyword, missing from micropython-esp32-stubs 1.25)
+        self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
         self.read_u16 = self.adc.read_u16
         # calibrated scale of one 12-bit count, from the ADC's eFuse calibration:
         # read_uv() of a mid-scale reading against its raw value
@@ -72,8 +74,10 @@ class _CT:
 class _Net:
     def __init__(self, cfg):
         self.cfg = cfg
-        self.lan = network.LAN(mdc=Pin(23), mdio=Pin(18), power=Pin(12), phy_type=network.PHY_LAN8720,
-                               phy_addr=0, ref_clk=Pin(17), ref_clk_mode=Pin.OUT)
+        # the ESP32's LAN keywords (MicroPython docs, network.LAN: mdc, mdio, power, ref_clk),
+        # which micropython-esp32-stubs 1.25 leaves out
+        self.lan = network.LAN(mdc=Pin(23), mdio=Pin(18), power=Pin(12),  # type: ignore[call-arg]
+                               phy_type=network.PHY_LAN8720, phy_addr=0, ref_clk=Pin(17), ref_clk_mode=Pin.OUT)
 
     async def connect(self, timeout_ms=20000):
         """DHCP, or the static address of the config; the hostname the router shows."""
