@@ -131,8 +131,9 @@ class App:
         snap["time"] = {"local": time_str(now) if now is not None else None, "source": self.wall.source}
         h = self.history
         if h.base_day is not None:
-            snap["today"] = h.live(self.ledger, self.cfg).to_dict(True)
-            snap["month"] = h.month_so_far(self.ledger, self.cfg).to_dict(False)
+            day = h.live(self.ledger, self.cfg)
+            snap["today"] = day.to_dict(True)
+            snap["month"] = h.month_so_far(self.ledger, self.cfg, day).to_dict(False)
         else:
             snap["today"] = snap["month"] = None  # no date yet: no day to count in
         return snap
@@ -210,7 +211,7 @@ class App:
         daily = kind == "days"
         yield b"["
         first = True
-        for r in (self.history.daily(count) if daily else self.history.monthly(count)):
+        for r in self.history.records(kind, count):
             yield (("" if first else ",") + json.dumps(r.to_dict(daily))).encode()
             first = False
         yield b"]"
@@ -224,7 +225,7 @@ class App:
             head += [u + "_kwh", u + "_cost_" + cur]
         head += ["gas_m3", "gas_cost_" + cur, "water_m3", "water_cost_" + cur]
         yield (",".join(head) + "\r\n").encode()
-        for r in (self.history.daily(count) if daily else self.history.monthly(count)):
+        for r in self.history.records(kind, count):
             d = r.to_dict(daily)
             row = [d["date"], "%.3f" % (d["wh"] / 1000), "%.2f" % d["cost"]]
             for u in USAGES:

@@ -11,6 +11,7 @@ import json
 import os
 
 from .clock import ticks_diff
+from .config import write_json
 
 ITERATIONS = 500        # a few ms on the ESP32's SHA-256 per check
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: it is read off a screen
@@ -69,15 +70,8 @@ class Auth:
         rec = {"salt": binascii.hexlify(salt).decode(), "hash": _hash(salt, pw), "iter": ITERATIONS}
         if initial:
             rec["initial"] = pw
-        tmp = self.path + ".new"
         try:
-            with open(tmp, "w") as f:
-                f.write(json.dumps(rec))
-            try:
-                os.remove(self.path)
-            except OSError:
-                pass
-            os.rename(tmp, self.path)
+            write_json(self.path, rec)
         except OSError as e:
             self.error = "cannot save the password: %s" % e
         self._rec = rec

@@ -205,25 +205,12 @@ def change(path, current, changes, overrides=None):
             user["inputs"] = merged
         else:
             user[k] = v
-    base = {}
-    for k, v in DEFAULTS.items():
-        base[k] = v
-    if overrides:
-        for k, v in overrides.items():
-            base[k] = v
+    base = _base(overrides)
     for k, v in user.items():
         base[k] = v
     new = validate(base)
-    tmp = path + ".new"
-    import os
     try:
-        with open(tmp, "w") as f:
-            f.write(json.dumps(user))
-        try:
-            os.remove(path)
-        except OSError:
-            pass
-        os.rename(tmp, path)
+        write_json(path, user)
     except OSError as e:
         raise ConfigError("config.json: cannot be written (%s)" % e)
     restart = []
@@ -246,14 +233,33 @@ def public(cfg):
     return out
 
 
-def load(path, overrides=None):
-    """(config, error): error is None, or a one-line reason the file was not used."""
+def _base(overrides):
+    """The defaults, with the board's overrides on top."""
     base = {}
     for k, v in DEFAULTS.items():
         base[k] = v
     if overrides:
         for k, v in overrides.items():
             base[k] = v
+    return base
+
+
+def write_json(path, obj):
+    """Write `obj` as JSON to `path` atomically: a whole new file, then the rename (raises OSError)."""
+    import os
+    tmp = path + ".new"
+    with open(tmp, "w") as f:
+        f.write(json.dumps(obj))
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    os.rename(tmp, path)
+
+
+def load(path, overrides=None):
+    """(config, error): error is None, or a one-line reason the file was not used."""
+    base = _base(overrides)
     try:
         with open(path) as f:
             text = f.read()

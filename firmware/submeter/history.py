@@ -289,8 +289,9 @@ class History:
                 t.add(r)
         self._write(False, t)
 
-    def month_so_far(self, ledger, cfg):
-        """This month's use: its closed days, plus today so far."""
+    def month_so_far(self, ledger, cfg, today=None):
+        """This month's use: its closed days, plus today so far (`today`: live() already
+        made by the caller, so it is not counted out twice)."""
         if self.base_day is None:
             return None
         mk = month_of_day(self.base_day)
@@ -299,8 +300,12 @@ class History:
         t = Totals(mk, self.n, self.periods)
         if self._month[1] is not None:
             t.add(self._month[1])
-        t.add(self.live(ledger, cfg))
+        t.add(today if today is not None else self.live(ledger, cfg))
         return t
+
+    def records(self, kind, count):
+        """daily(count) for kind "days", else monthly(count)."""
+        return self.daily(count) if kind == "days" else self.monthly(count)
 
     def daily(self, count):
         """Up to `count` closed days, newest first, one at a time (days with no record are

@@ -16,6 +16,7 @@ from micropython import const
 
 from . import VERSION
 from .config import USAGES
+from .grid.reading import import_total
 
 KEEPALIVE_S = const(60)
 BACKOFF_MAX_S = const(120)
@@ -116,9 +117,7 @@ def state(snap):
     grid = snap.get("grid") or {}
     r = grid.get("reading") or {}
     s["grid_va"] = r.get("power_va") if r.get("power_va") is not None else r.get("power_w")
-    total = r.get("import_total_wh")
-    if total is None and r.get("import_wh"):
-        total = sum(r["import_wh"])
+    total = import_total(r)
     s["grid_kwh"] = total / 1000 if total is not None else None
     s["tariff"] = " ".join((r.get("period") or "").split()) or None
     return json.dumps(s)

@@ -3,7 +3,7 @@
 import framebuf
 from micropython import const
 
-from .fbsync import sync_page
+from .fbsync import push_pages
 
 _ADDR = const(0x3C)
 
@@ -49,20 +49,13 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         self.on = on
 
     def show(self):
-        for _ in self.show_pages():
+        for _ in push_pages(self):
             pass
 
     def show_pages(self):
         """show(), a page at a time: the panel task sends one page (~3 ms of 400 kHz I2C)
         per 20 ms poll, so the loop is never held for a whole frame (23 ms)."""
-        mv = memoryview(self.buf)
-        first = self._all
-        self._all = False
-        for page in range(8):
-            if sync_page(self.buf, self.shown, page * 128, 128) or first:
-                self._page(page, mv[page * 128:(page + 1) * 128])
-                self.pages_sent += 1
-                yield page
+        return push_pages(self)
 
     def _page(self, page, data):
         self.cmd(b"\x21\x00\x7f")                 # columns 0..127

@@ -6,7 +6,7 @@ import time
 import framebuf
 from micropython import const
 
-from .fbsync import sync_page
+from .fbsync import push_pages
 
 # Power-up (ST7567 datasheet, "initialisation"): soft reset; LCD bias 1/9; SEG normal;
 # COM scan reversed (usual mounting); regulation ratio 5.0; electronic volume; booster,
@@ -56,23 +56,18 @@ class ST7567_SPI(framebuf.FrameBuffer):
         self.on = on
 
     def show(self):
-        for _ in self.show_pages():
+        for _ in push_pages(self):
             pass
 
     def show_pages(self):
         """show(), a page at a time (see SSD1306_I2C.show_pages)."""
-        mv = memoryview(self.buf)
-        first = self._all
-        self._all = False
-        for page in range(8):
-            if not (sync_page(self.buf, self.shown, page * 128, 128) or first):
-                continue
-            self.pages_sent += 1
-            self.cmd(0xB0 | page)
-            self.cmd(0x10)  # column 0
-            self.cmd(0x00)
-            self.dc.value(1)
-            self.cs.value(0)
-            self.spi.write(mv[page * 128:(page + 1) * 128])
-            self.cs.value(1)
-            yield page
+        return push_pages(self)
+
+    def _page(self, page, data):
+        self.cmd(0xB0 | page)
+        self.cmd(0x10)  # column 0
+        self.cmd(0x00)
+        self.dc.value(1)
+        self.cs.value(0)
+        self.spi.write(data)
+        self.cs.value(1)

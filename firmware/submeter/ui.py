@@ -13,6 +13,7 @@ from micropython import const
 
 from .clock import ticks_diff
 from .config import USAGES
+from .grid.reading import import_total
 from .labels import labels
 
 BIG = const(2)          # scale of the main figure
@@ -324,9 +325,7 @@ class Screens:
         if r.get("tempo_today"):  # Tempo: today's colour > tomorrow's
             s = "%s>%s" % (t[r["tempo_today"]], t[r["tempo_tomorrow"]] if r.get("tempo_tomorrow") else "?")
             d.text(s if len(s) > 10 else t["tempo"] + " " + s, 0, 22, 1)
-        total = r.get("import_total_wh")
-        if total is None and r.get("import_wh"):
-            total = sum(r["import_wh"])
+        total = import_total(r)
         if total is not None:
             d.text("%s %s" % (t["index"], kwh(total)), 0, 31, 1)
         p = r.get("power_va")

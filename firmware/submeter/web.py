@@ -252,10 +252,7 @@ class Server:
             answer = {"password": "set"}
         else:
             answer = self._reset(cmd)
-        data = json.dumps(answer).encode()
-        await self._start(writer, 200, "application/json", len(data))
-        writer.write(data)
-        await writer.drain()
+        await self._send(writer, "application/json", json.dumps(answer).encode(), True)
 
     def _reset(self, cmd):
         which = cmd.get("counter", "all")
@@ -275,59 +272,48 @@ class Server:
             await self._simple(writer, 405, "only GET, HEAD, and POST to " + ", ".join(POSTS))
             return
         body = method == "GET"
+        act = self.actions
         if path == "/":
-            await self._start(writer, 200, "text/html; charset=utf-8", None)
-            if body:
-                for chunk in page_chunks(self.state(), self.cfg):
-                    writer.write(chunk)
-                    await writer.drain()
+            await self._stream(writer, "text/html; charset=utf-8", page_chunks(self.state(), self.cfg), body)
         elif path == "/api/state":
-            data = json.dumps(self.state()).encode()
-            await self._start(writer, 200, "application/json", len(data))
-            if body:
-                writer.write(data)
-                await writer.drain()
+            await self._send(writer, "application/json", json.dumps(self.state()).encode(), body)
         elif path == "/app.js":
             await self._static(writer, "app.js", "text/javascript; charset=utf-8", headers, body)
-        elif path == "/api/history.csv" and self.actions is not None:
+        elif path in ("/api/history", "/api/history.csv") and act is not None:
             kind, count = history_query(query)
             if kind is None:
                 await self._simple(writer, 400, count, body)
-                return
-            await self._start(writer, 200, "text/csv; charset=utf-8", None)
-            if body:
-                for chunk in self.actions.history_csv(kind, count):
-                    writer.write(chunk)
-                    await writer.drain()
+            elif path == "/api/history":
+                await self._stream(writer, "application/json", act.history_chunks(kind, count), body)
+            else:
+                await self._stream(writer, "text/csv; charset=utf-8", act.history_csv(kind, count), body)
         elif path == "/favicon.ico":
             await self._start(writer, 204, "image/x-icon", 0)  # no icon, and no error in the console
-        elif path == "/api/config" and self.actions is not None:
-            data = json.dumps(self.actions.public_config()).encode()
-            await self._start(writer, 200, "application/json", len(data))
-            if body:
-                writer.write(data)
-                await writer.drain()
-        elif path == "/screen.png" and self.actions is not None:
-            data = self.actions.screen_png()
+        elif path == "/api/config" and act is not None:
+            await self._send(writer, "application/json", json.dumps(act.public_config()).encode(), body)
+        elif path == "/screen.png" and act is not None:
+            data = act.screen_png()
             if data is None:
                 await self._simple(writer, 404, "this meter has no display", body)
-                return
-            await self._start(writer, 200, "image/png", len(data))
-            if body:
-                writer.write(data)
-                await writer.drain()
-        elif path == "/api/history" and self.actions is not None:
-            kind, count = history_query(query)
-            if kind is None:
-                await self._simple(writer, 400, count, body)
-                return
-            await self._start(writer, 200, "application/json", None)
-            if body:
-                for chunk in self.actions.history_chunks(kind, count):
-                    writer.write(chunk)
-                    await writer.drain()
+            else:
+                await self._send(writer, "image/png", data, body)
         else:
             await self._simple(writer, 404, "no such page", body)
+
+    async def _send(self, writer, ctype, data, body):
+        """A 200 with `data` (bytes) as its body; only the head for HEAD."""
+        await self._start(writer, 200, ctype, len(data))
+        if body:
+            writer.write(data)
+            await writer.drain()
+
+    async def _stream(self, writer, ctype, chunks, body):
+        """A 200 whose body comes in chunks (never whole in RAM), ended by closing."""
+        await self._start(writer, 200, ctype, None)
+        if body:
+            for chunk in chunks:
+                writer.write(chunk)
+                await writer.drain()
 
     async def _static(self, writer, name, ctype, headers, body):
         """A file kept gzipped on flash (firmware/static/NAME.gz), sent as it is to a client

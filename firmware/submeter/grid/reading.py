@@ -8,6 +8,15 @@
 TEMPO = (None, "blue", "white", "red")
 
 
+def import_total(r):
+    """Grid import in Wh from a reading as to_dict() gives it: the meter's total index, else
+    the sum of its per-period indexes; None when it sends neither."""
+    total = r.get("import_total_wh")
+    if total is None and r.get("import_wh"):
+        total = sum(r["import_wh"])
+    return total
+
+
 class GridReading:
     def __init__(self):
         self.source = None          # "tic_historic", "tic_standard", "p1"
