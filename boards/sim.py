@@ -198,7 +198,7 @@ class SimCT:
     uv_per_count = UV_PER_COUNT
     noise_counts = math.sqrt(NOISE_COUNTS * NOISE_COUNTS + 1 / 12)  # + 12-bit quantisation
 
-    def __init__(self, scenario, simtime, i, ct_ratio=1000, burden_ohm=10.0, voltage=VOLTAGE,
+    def __init__(self, scenario, simtime, i, ct_ratio=1000, burden_ohm=8.2, voltage=VOLTAGE,
                  bias_counts=2048 + 23, h3=0.08, h5=0.03, noise=NOISE_COUNTS, seed=None):
         self.scenario = scenario
         self.time = simtime

@@ -47,38 +47,83 @@ def test_sim_board_surface():
     assert b.grid_port("p1").any() >= 0 and b.grid_port("rs485") is None  # unknown kinds: none
 
 
-def test_olimex_board_surface_and_wiring():
+# What an ESP32 board's pins may and may not do (ESP32 datasheet, "Strapping Pins", and
+# the module datasheets): the RMII data pins are fixed, 6-11 are the module's flash,
+# 1 and 3 its console (mpremote), 34-39 are inputs only.
+RMII = {19, 21, 22, 25, 26, 27}
+FLASH = {6, 7, 8, 9, 10, 11}
+CONSOLE = {1, 3}
+
+
+def check_esp32_board(modname, lan, reserved=()):
+    """Build board `modname` against the stand-ins and check its wiring: the surface, five
+    CTs on ADC1, no pin used twice or taken from RMII, flash, console or the PHY, the
+    strapping pins left at their boot levels, one edge per pulse, the grid-port formats,
+    Ethernet with the hostname and a static address, the RTC and the button ladder."""
     if not IS_MP:
         skip("the board module needs framebuf (MicroPython)")
     sys.path.insert(0, "host_tests/fakes")
     try:
         import machine
         import network
-        import olimex_esp32_poe as olimex
+        mod = __import__(modname)
         from submeter import config
         machine.calls.clear()
-        b = olimex.Board()
+        machine.RTC.now = (2000, 1, 1, 5, 0, 0, 0, 0)
+        b = mod.Board()
         cfg = config.validate(b.CONFIG)
         check_surface(b, cfg)
-        # five CTs and the button ladder on ADC1 (the fake refuses ADC2 and output on 34-39)
-        adcs = sorted(c[1] for c in machine.calls if c[0] == "ADC")
-        assert adcs == [32, 33, 34, 35, 36, 39]
-        # nothing else on the RMII data pins or the console UART
-        taken = {0, 19, 21, 22, 25, 26, 27, 1, 3}
-        assert not [c for c in machine.calls if c[0] == "Pin" and c[1] in taken]
-        assert b.net.lan.args == dict(mdc=23, mdio=18, power=12, phy_type=network.PHY_LAN8720,
-                                      phy_addr=0, ref_clk=17, ref_clk_mode=machine.Pin.OUT)
+        pins = b.PINS
+        # five CTs on ADC1 (ADC2 stops reading when Wi-Fi starts); the ladder may be on either
+        adcs = [c[1] for c in machine.calls if c[0] == "ADC"]
+        assert adcs[:5] == list(pins["ct"]) and all(p in machine.ADC1 for p in adcs[:5])
+        assert pins["ladder"] in adcs
+        # the Ethernet PHY as the board's documentation gives it
+        assert b.net.lan.args == lan, b.net.lan.args
+        phy = {v for k, v in lan.items() if k in ("mdc", "mdio", "power", "ref_clk") and v is not None}
+        # every pin the board uses, once
+        used = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"], pins["led_grid"]]
+        used += [p for p, _ in pins["pulse"].values()] + list(pins["i2c"] or ())
+        if pins["p1_request"] is not None:
+            used.append(pins["p1_request"])
+        assert len(set(used)) == len(used), "a pin used twice"
+        bad = set(used) & (RMII | FLASH | CONSOLE | phy | set(reserved))
+        assert not bad, "pins taken elsewhere: %r" % bad
+        pin_calls = [c for c in machine.calls if c[0] == "Pin"]
+        assert {c[1] for c in pin_calls} <= set(used) | phy  # nothing else touched
+        # strapping pins at their boot levels: GPIO12 (MTDI) high selects 1.8 V flash, GPIO2
+        # high blocks serial download, GPIO0 low at reset is download mode (the PHY's own pins
+        # are the board maker's design)
+        for c in pin_calls:
+            if c[1] in phy:
+                continue
+            if c[1] == 12:
+                assert c[2] == machine.Pin.OUT and not c[4] or c[3] == machine.Pin.PULL_DOWN, c
+            if c[1] == 2:
+                assert c[3] != machine.Pin.PULL_UP, c
+        assert 0 not in used
+        # pulses: one edge per pulse, the contact closing (the ESP32's default is both edges)
+        for kind, (p, active) in pins["pulse"].items():
+            b.pulse[kind].irq(handler=lambda pin: None)
+            edge = machine.Pin.IRQ_FALLING if active == "low" else machine.Pin.IRQ_RISING
+            assert ("irq", p, edge) in machine.calls, (kind, p)
+            assert active == "low" or p in (2, 12)  # pull-downs only where a strap needs them
         # the display was initialised (charge pump on, display on) and a frame sent
         writes = b.display.i2c.writes
+        assert (b.display.i2c.sda, b.display.i2c.scl) == tuple(pins["i2c"])
         assert (0x3C, b"\x00\x8d\x14") in writes and (0x3C, b"\x00\xaf") in writes
         data = [w for w in writes if w[1][0] == 0x40]
         assert len(data) == 8 and all(len(w[1]) == 129 for w in data)  # a frame: 8 pages of 128 columns
         # grid port formats: TIC historic 1200 7E1, standard 9600 7E1, P1 115200 8N1 inverted
-        assert b.grid_port("tic_historic").args[1:4] == (1200, 7, 0)
-        assert b.grid_port("tic_standard").args[1:4] == (9600, 7, 0)
+        rx = pins["grid_rx"]
+        assert b.grid_port("tic_historic").args[1:6] == (1200, 7, 0, 1, rx)
+        assert b.grid_port("tic_standard").args[1:6] == (9600, 7, 0, 1, rx)
         p1 = b.grid_port("p1")
-        assert p1.args[1:4] == (115200, 8, None) and p1.args[6] == machine.UART.INV_RX
-        assert b._p1_request.value() == 1
+        assert p1.args[1:6] == (115200, 8, None, 1, rx) and p1.args[6] == machine.UART.INV_RX
+        if pins["p1_request"] is not None:
+            assert b._p1_request.value() == 1
+            b.grid_port("tic_standard")
+            assert b._p1_request.value() == 0
         legacy = b.grid_port("p1_legacy")
         assert legacy.args[1:4] == (9600, 7, 0) and legacy.args[6] == machine.UART.INV_RX
         assert b.grid_port("rs485") is None
@@ -94,17 +139,34 @@ def test_olimex_board_surface_and_wiring():
         t = day_number(2026, 11, 23) * 86400 + 13 * 3600 + 7 * 60 + 9
         b.set_utc(t)
         assert machine.RTC.now[:4] == (2026, 11, 23, 0) and b.utc_s() == t  # a Monday
-        # the ladder: nothing pressed reads the rail; BUT1 pulls to 0 = back
+        # the ladder: nothing pressed reads the rail; the back button pulls to 0
         machine.ADC.reading = 65535
         b.buttons["back"].ladder._t = None
         assert [b.buttons[n].value() for n in ("up", "down", "ok", "back")] == [1, 1, 1, 1]
         machine.ADC.reading = 0
         b.buttons["back"].ladder._t = None
         assert b.buttons["back"].value() == 0 and b.buttons["up"].value() == 1
+        machine.ADC.reading = 2048 << 4
     finally:
         sys.path.remove("host_tests/fakes")
-        for m in ("machine", "network", "olimex_esp32_poe"):
+        for m in ("machine", "network", "esp32_eth", modname):
             sys.modules.pop(m, None)
+
+
+def test_olimex_esp32_poe_wiring():
+    check_esp32_board("olimex_esp32_poe", dict(mdc=23, mdio=18, power=12, phy_type=1, phy_addr=0,
+                                               ref_clk=17, ref_clk_mode=3))
+
+
+def test_wt32_eth01_wiring():
+    check_esp32_board("wt32_eth01", dict(mdc=23, mdio=18, power=16, phy_type=1, phy_addr=1,
+                                         ref_clk=0, ref_clk_mode=1))
+
+
+def test_esp32_ethernet_kit_wiring():
+    # GPIO16 and 17 are the WROVER module's PSRAM
+    check_esp32_board("esp32_ethernet_kit", dict(mdc=23, mdio=18, power=5, phy_type=2, phy_addr=1,
+                                                 ref_clk=0, ref_clk_mode=1), reserved=(16, 17))
 
 
 def test_sim_linky_sends_the_mode_the_config_asks_for():

@@ -21,7 +21,6 @@ VENV = os.path.join(ROOT, "build", "venv", "bin")
 # sys.implementation._mpy >> 10: the native architecture (py/persistentcode.h), as mpy-cross names it
 ARCHS = {0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em", 7: "armv7emsp",
          8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc"}
-BOARD_EXTRAS = {"sim": ["simtic"]}  # modules a board module imports besides the firmware
 MANIFEST = ".deploy.json"
 PROBE = ("import sys\nprint(getattr(sys.implementation, '_mpy', 0))\n"
          "try:\n print(open('%s').read())\nexcept OSError:\n print('{}')\n" % MANIFEST)
@@ -47,6 +46,20 @@ def mpy_cross_version(mpy_cross):
         return int(major), int(minor)
     except (IndexError, ValueError):
         raise DeployError("cannot read the bytecode version of %s: %r" % (mpy_cross, out))
+
+
+def board_imports(src):
+    """The other modules of boards/ that a board module imports (esp32_eth, simtic), found
+    in its source: they go to the device beside it, under their own names."""
+    names = []
+    with open(src) as f:
+        for line in f:
+            words = line.split()
+            if len(words) >= 2 and words[0] in ("import", "from"):
+                name = words[1].split(".")[0].rstrip(",")
+                if os.path.exists(os.path.join(ROOT, "boards", name + ".py")) and name not in names:
+                    names.append(name)
+    return names
 
 
 def bundle(board, arch, mpy_cross):
@@ -88,7 +101,7 @@ def bundle(board, arch, mpy_cross):
     if not os.path.exists(src):
         raise DeployError("no board module boards/%s.py (BOARD=%s)" % (board, board))
     compile_(src, "board.mpy")
-    for extra in BOARD_EXTRAS.get(board, []):
+    for extra in board_imports(src):
         compile_(os.path.join(ROOT, "boards", extra + ".py"), extra + ".mpy")
     for name in ("__init__", "simple"):
         compile_(os.path.join(ROOT, "build", "lib", "umqtt", name + ".py"), "lib/umqtt/%s.mpy" % name)

@@ -59,7 +59,7 @@ INPUT_DEFAULTS = {
     "name": "",
     "usage": "other",
     "ct_ratio": 1000,         # 90 A : 90 mA
-    "burden_ohm": 10.0,
+    "burden_ohm": 8.2,        # one CT up to 90 mA rms inside the ESP32 ADC range (docs/hardware.md)
     "pf": 1.0,
     "cts": 1,                 # CTs wired in parallel on this input (1 or 2)
     "phase": 1,               # the phase this circuit is on (three-phase installations)

@@ -21,7 +21,7 @@ ADC_MAX = const(4095)
 class CTChannel:
     """Calibration and state of one current input (one ADC pin)."""
 
-    def __init__(self, adc, ct_ratio=1000, burden_ohm=10.0, uv_per_count=None,
+    def __init__(self, adc, ct_ratio=1000, burden_ohm=8.2, uv_per_count=None,
                  noise_floor_a=0.05):
         self.adc = adc
         uv = uv_per_count if uv_per_count is not None else getattr(adc, "uv_per_count", 806.0)

@@ -7,7 +7,9 @@ class Pin:
     IN = 1
     OUT = 3
     PULL_UP = 2
+    PULL_DOWN = 1
     IRQ_FALLING = 2
+    IRQ_RISING = 1
 
     def __init__(self, id, mode=-1, pull=-1, *, value=None):
         if not isinstance(id, int) or not 0 <= id <= 39:
@@ -17,15 +19,21 @@ class Pin:
         self.id = id
         self.mode = mode
         self.v = value if value is not None else 1
-        calls.append(("Pin", id, mode, pull))
+        calls.append(("Pin", id, mode, pull, value))
 
     def value(self, v=None):
         if v is None:
             return self.v
         self.v = v
 
-    def irq(self, handler=None, trigger=IRQ_FALLING):
+    def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING):  # the ESP32's default: both edges
         self.handler = handler
+        self.trigger = trigger
+        calls.append(("irq", self.id, trigger))
+
+
+ADC1 = (32, 33, 34, 35, 36, 37, 38, 39)
+ADC2 = (0, 2, 4, 12, 13, 14, 15, 25, 26, 27)  # read only while Wi-Fi is off
 
 
 class ADC:
@@ -34,8 +42,8 @@ class ADC:
     reading = 2048 << 4
 
     def __init__(self, pin, *, atten=ATTN_0DB):
-        if pin.id not in (32, 33, 34, 35, 36, 37, 38, 39):
-            raise ValueError("invalid Pin for ADC")  # ADC1 only: ADC2 is taken by Wi-Fi/RMII
+        if pin.id not in ADC1 + ADC2:
+            raise ValueError("invalid Pin for ADC")
         self.pin = pin
         calls.append(("ADC", pin.id, atten))
 
@@ -50,6 +58,7 @@ class I2C:
     def __init__(self, id, *, scl, sda, freq=400000):
         self.writes = []
         calls.append(("I2C", id, scl.id, sda.id))
+        self.scl, self.sda = scl.id, sda.id
 
     def writeto(self, addr, buf):
         self.writes.append((addr, bytes(buf)))

@@ -1,0 +1,206 @@
+# What every ESP32 Ethernet board here has in common, built from the board's pin table.
+# A board module (olimex_esp32_poe.py, wt32_eth01.py, esp32_ethernet_kit.py) holds only
+# its pins and its PHY; this module turns them into the objects the firmware duck-types
+# (boards/README.md). Deployed beside the board module; with it, the only code that
+# touches `machine` and `network`. Wiring and its reasons: docs/hardware.md.
+#
+# A pin table (dict):
+#   ct          five ADC1 pins, input order (ADC2 is not usable while Wi-Fi is on, and
+#               RMII takes three of its pins; ADC1 is free on every RMII board)
+#   ladder      the ADC pin of the four-button resistor ladder
+#   i2c         (SDA, SCL) of the display, or None
+#   grid_rx     UART RX of the grid-meter input (TIC demodulator or P1 data)
+#   p1_request  the pin that raises the P1 Data Request through an optocoupler, or None
+#               where Data Request is wired to the P1 plug's +5 V (the meter then sends
+#               all the time, which DSMR allows)
+#   pulse       {"gas": (pin, active), "water": (pin, active)}: active "low" = contact
+#               to GND with a pull-up (counts the closing, a falling edge); "high" =
+#               contact to 3.3 V with a pull-down (a rising edge), for strapping pins
+#               that must not be pulled up at boot
+#   led_grid    the TIC/P1 activity LED (to GND through a resistor)
+import time
+
+import network
+from machine import ADC, I2C, RTC, Pin, UART
+
+from submeter.clock import Clock, civil, day_number, weekday
+
+SAMPLE_US = 500  # 2 kHz: 40 samples per 50 Hz cycle
+# ladder readings (read_u16) per button: 10 k pull-up to 3.3 V, buttons to GND through
+# 0 (back), 2.2 k (up), 4.7 k (down), 10 k (ok); nothing pressed reads the rail
+LADDER = (("back", 0, 4000), ("up", 7000, 16000), ("down", 16000, 26000), ("ok", 26000, 40000))
+
+
+class _Ladder:
+    """All four buttons share one ADC pin: one reading per poll round."""
+
+    def __init__(self, pin):
+        # (atten= is the ESP32's ADC keyword, missing from micropython-esp32-stubs 1.25)
+        self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
+        self._t = None
+        self._v = 65535
+
+    def read(self):
+        t = time.ticks_ms()
+        if t != self._t:
+            self._t = t
+            self._v = self.adc.read_u16()
+        return self._v
+
+
+class _LadderButton:
+    """Looks like a pull-up Pin to the firmware: value() is 0 while pressed."""
+
+    def __init__(self, ladder, lo, hi):
+        self.ladder = ladder
+        self.lo = lo
+        self.hi = hi
+
+    def value(self):
+        return 0 if self.lo <= self.ladder.read() < self.hi else 1
+
+
+class _CT:
+    def __init__(self, pin):
+        # (atten= is the ESP32's ADC keyword, missing from micropython-esp32-stubs 1.25)
+        self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
+        self.read_u16 = self.adc.read_u16
+        # calibrated scale of one 12-bit count, from the ADC's eFuse calibration: read_uv()
+        # of the bias point (~1.3 V, docs/hardware.md) against its raw value
+        raw = self.adc.read_u16() >> 4
+        self.uv_per_count = self.adc.read_uv() / raw if raw > 100 else 806.0
+        self.noise_counts = 2.0  # typical ESP32 ADC noise; calibrated per unit later
+
+
+class _PulsePin:
+    """A pulse input armed on one edge: the contact closing. (Pin.irq's default on the ESP32
+    is both edges, which would count every pulse twice.)"""
+
+    def __init__(self, pin, active):
+        low = active == "low"
+        self.pin = Pin(pin, Pin.IN, Pin.PULL_UP if low else Pin.PULL_DOWN)
+        self.trigger = Pin.IRQ_FALLING if low else Pin.IRQ_RISING
+        self.value = self.pin.value
+
+    def irq(self, handler=None, trigger=None):
+        return self.pin.irq(handler=handler, trigger=self.trigger)
+
+
+class _Net:
+    def __init__(self, cfg, lan):
+        self.cfg = cfg
+        self.lan = lan
+
+    async def connect(self, timeout_ms=20000):
+        """DHCP, or the static address of the config; the hostname the router shows."""
+        import asyncio
+        cfg = self.cfg
+        try:
+            network.hostname(cfg["hostname"])
+        except (AttributeError, ValueError, OSError):
+            pass  # older firmware: the default name
+        self.lan.active(True)
+        if cfg["ip"]:
+            self.lan.ifconfig((cfg["ip"], cfg["netmask"], cfg["gateway"] or cfg["ip"], cfg["dns"] or cfg["gateway"] or cfg["ip"]))
+        t0 = time.ticks_ms()
+        while not self.lan.isconnected() and time.ticks_diff(time.ticks_ms(), t0) < timeout_ms:
+            await asyncio.sleep_ms(100)
+        return self.lan.ifconfig()[0]
+
+    def isconnected(self):
+        return self.lan.isconnected()
+
+    def ip(self):
+        return self.lan.ifconfig()[0]
+
+
+class EthBoard:
+    """A board from its pin table and its PHY: subclasses set name, PINS, DISPLAY and lan()."""
+    name = ""
+    PINS: dict = {}
+    DISPLAY = "ssd1306"  # the I2C display: "ssd1306" (0.96") or "sh1106" (1.3"); None: none
+    ct_sample_us = SAMPLE_US
+    CONFIG: dict = {}
+    data_dir = ""  # the root of the littlefs filesystem
+
+    def lan(self):
+        """The board's network.LAN (its PHY, address, MDC/MDIO, power and clock pins)."""
+        raise NotImplementedError
+
+    def __init__(self):
+        import machine
+        import binascii
+        pins = self.PINS
+        self.uid = binascii.hexlify(machine.unique_id()).decode()  # names the meter on MQTT
+        self.clock = Clock()
+        self.ct = [_CT(p) for p in pins["ct"]]
+        ladder = _Ladder(pins["ladder"])
+        self.buttons = {name: _LadderButton(ladder, lo, hi) for name, lo, hi in LADDER}
+        self.leds = {"grid": Pin(pins["led_grid"], Pin.OUT, value=0)}
+        self.pulse = {k: _PulsePin(p, active) for k, (p, active) in pins["pulse"].items()}
+        self.display = None
+        try:
+            if pins["i2c"] and self.DISPLAY == "sh1106":
+                from submeter.sh1106 import SH1106_I2C as Driver
+            elif pins["i2c"] and self.DISPLAY == "ssd1306":
+                from submeter.ssd1306 import SSD1306_I2C as Driver
+            else:
+                Driver = None
+            if Driver:
+                sda, scl = pins["i2c"]
+                self.display = Driver(I2C(0, sda=Pin(sda), scl=Pin(scl), freq=400000))
+        except OSError:  # no display answering: the meter still meters and serves its page
+            self.display = None
+        self.net = None
+        req = pins["p1_request"]
+        self._p1_request = None if req is None else Pin(req, Pin.OUT, value=0)
+
+    def configure(self, cfg):
+        self.net = _Net(cfg, self.lan())
+
+    def _request(self, on):
+        if self._p1_request is not None:
+            self._p1_request.value(on)
+
+    def grid_port(self, kind):
+        """A UART set up for the grid meter's customer port: TIC (historic 1200 Bd or
+        standard 9600 Bd, 7E1) or P1 (115200 8N1, or 9600 7E1 for DSMR 2.2/3; inverted,
+        data request raised); None for a kind this board does not know."""
+        rx = self.PINS["grid_rx"]
+        if kind == "p1":
+            self._request(1)
+            return UART(2, baudrate=115200, bits=8, parity=None, stop=1, rx=rx,
+                        invert=UART.INV_RX, rxbuf=4096)
+        if kind == "p1_legacy":  # DSMR 2.2/3: 9600 Bd 7E1, inverted, no CRC
+            self._request(1)
+            return UART(2, baudrate=9600, bits=7, parity=0, stop=1, rx=rx,
+                        invert=UART.INV_RX, rxbuf=4096)
+        if kind not in ("tic_standard", "tic_historic"):
+            return None
+        self._request(0)
+        baud = 9600 if kind == "tic_standard" else 1200
+        return UART(2, baudrate=baud, bits=7, parity=0, stop=1, rx=rx, rxbuf=2048)
+
+    def utc_s(self):
+        """The ESP32's RTC, in UTC seconds since 2000; None until it has been set (it keeps
+        the time over a reset, not over a power cut: these boards have no backup cell)."""
+        y, mo, d, _, h, mi, s, _ = RTC().datetime()
+        if y < 2020:
+            return None
+        return day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+
+    def set_utc(self, t):
+        """Set the RTC from a better source (NTP), so the next reset knows the time at once."""
+        n, s = divmod(int(t), 86400)
+        y, mo, d = civil(n)
+        RTC().datetime((y, mo, d, weekday(n), s // 3600, s // 60 % 60, s % 60, 0))
+
+    def background(self, app):
+        return []
+
+    async def stopped(self):
+        import asyncio
+        await asyncio.Event().wait()  # a meter never stops by itself
+
+    def close(self):
+        pass
