@@ -17,7 +17,8 @@
 #               to GND with a pull-up (counts the closing, a falling edge); "high" =
 #               contact to 3.3 V with a pull-down (a rising edge), for strapping pins
 #               that must not be pulled up at boot
-#   led_grid    the TIC/P1 activity LED (to GND through a resistor)
+#   led_grid    the TIC/P1 activity LED (to GND through a resistor), on the grid UART's
+#               TX pin: see _TxLed
 import time
 
 import network
@@ -70,6 +71,31 @@ class _CT:
         raw = self.adc.read_u16() >> 4
         self.uv_per_count = self.adc.read_uv() / raw if raw > 100 else 806.0
         self.noise_counts = 2.0  # typical ESP32 ADC noise; calibrated per unit later
+
+
+class _TxLed:
+    """The TIC/P1 LED, driven by the grid UART's TX pin.
+
+    An ESP32 UART always drives a TX pin, and UART2's default is GPIO17: the Olimex's RMII
+    clock, the WROVER's PSRAM, the WT32's only other free pin. So the board gives TX the
+    LED's pin, inverted: TX idles low (LED off, and a strapping pin stays low at boot);
+    a burst of zero bytes holds it high for ~50 ms: one blink per good frame. No pin
+    is spent on the LED alone, none is taken by surprise."""
+
+    def __init__(self):
+        self.uart = None
+        self.burst = b""
+
+    def attach(self, uart, baud):
+        self.uart = uart
+        self.burst = bytes(baud // 200)  # 50 ms of characters of 10 bits, 9 of them at 0
+
+    def value(self, v=None):
+        if v and self.uart is not None:
+            try:
+                self.uart.write(self.burst)  # the driver's TX buffer takes it: no wait
+            except OSError:
+                pass
 
 
 class _PulsePin:
@@ -136,7 +162,7 @@ class EthBoard:
         self.ct = [_CT(p) for p in pins["ct"]]
         ladder = _Ladder(pins["ladder"])
         self.buttons = {name: _LadderButton(ladder, lo, hi) for name, lo, hi in LADDER}
-        self.leds = {"grid": Pin(pins["led_grid"], Pin.OUT, value=0)}
+        self.leds = {"grid": _TxLed()}
         self.pulse = {k: _PulsePin(p, active) for k, (p, active) in pins["pulse"].items()}
         self.display = None
         try:
@@ -166,20 +192,26 @@ class EthBoard:
         """A UART set up for the grid meter's customer port: TIC (historic 1200 Bd or
         standard 9600 Bd, 7E1) or P1 (115200 8N1, or 9600 7E1 for DSMR 2.2/3; inverted,
         data request raised); None for a kind this board does not know."""
-        rx = self.PINS["grid_rx"]
+        rx, tx = self.PINS["grid_rx"], self.PINS["led_grid"]  # TX: the LED (_TxLed)
         if kind == "p1":
             self._request(1)
-            return UART(2, baudrate=115200, bits=8, parity=None, stop=1, rx=rx,
-                        invert=UART.INV_RX, rxbuf=4096)
-        if kind == "p1_legacy":  # DSMR 2.2/3: 9600 Bd 7E1, inverted, no CRC
+            baud = 115200
+            u = UART(2, baudrate=baud, bits=8, parity=None, stop=1, tx=tx, rx=rx,
+                     invert=UART.INV_RX | UART.INV_TX, rxbuf=4096, txbuf=1024)
+        elif kind == "p1_legacy":  # DSMR 2.2/3: 9600 Bd 7E1, inverted, no CRC
             self._request(1)
-            return UART(2, baudrate=9600, bits=7, parity=0, stop=1, rx=rx,
-                        invert=UART.INV_RX, rxbuf=4096)
-        if kind not in ("tic_standard", "tic_historic"):
+            baud = 9600
+            u = UART(2, baudrate=baud, bits=7, parity=0, stop=1, tx=tx, rx=rx,
+                     invert=UART.INV_RX | UART.INV_TX, rxbuf=4096, txbuf=1024)
+        elif kind in ("tic_standard", "tic_historic"):
+            self._request(0)
+            baud = 9600 if kind == "tic_standard" else 1200
+            u = UART(2, baudrate=baud, bits=7, parity=0, stop=1, tx=tx, rx=rx,
+                     invert=UART.INV_TX, rxbuf=2048, txbuf=1024)
+        else:
             return None
-        self._request(0)
-        baud = 9600 if kind == "tic_standard" else 1200
-        return UART(2, baudrate=baud, bits=7, parity=0, stop=1, rx=rx, rxbuf=2048)
+        self.leds["grid"].attach(u, baud)
+        return u
 
     def utc_s(self):
         """The ESP32's RTC, in UTC seconds since 2000; None until it has been set (it keeps

@@ -12,7 +12,8 @@
 #   P1 Data Request not switched: wire it to the P1 plug's +5 V
 #   pulse inputs    gas GPIO15 (contact to GND, pull-up: MTDO's default level); water
 #                   GPIO2 (contact to 3.3 V, pull-down: GPIO2 must not be high while flashing)
-#   grid LED        GPIO12 (an output, low at boot: GPIO12 high at boot selects 1.8 V flash)
+#   grid LED        GPIO12, to GND, driven as the grid UART's TX (esp32_eth._TxLed): the LED
+#                   keeps it low at boot (GPIO12 high at boot selects 1.8 V flash)
 #   Ethernet        IP101GRI at address 1, MDC GPIO23, MDIO GPIO18; GPIO5 releases the
 #                   PHY's reset, and with it the 50 MHz clock the PHY sends in on GPIO0
 import network

@@ -7,7 +7,8 @@
 #   display         SSD1306 or SH1106 on I2C: SDA GPIO13, SCL GPIO16 (UEXT)
 #   grid meter RX   GPIO4 (UART2); P1 Data Request GPIO5 (through an optocoupler)
 #   pulse inputs    gas GPIO14, water GPIO15 (pull-up, RC filter, contact to GND)
-#   grid LED        GPIO2; the power LED is on the 3.3 V rail
+#   grid LED        GPIO2, to GND: the grid UART drives it as its TX (esp32_eth._TxLed);
+#                   the power LED is on the 3.3 V rail
 #   Ethernet        LAN8720 at address 0, MDC GPIO23, MDIO GPIO18, power GPIO12,
 #                   50 MHz RMII clock out on GPIO17
 import network

@@ -14,7 +14,8 @@
 #                   telegram every second, all the time)
 #   pulse inputs    gas GPIO17 (contact to GND, pull-up); water GPIO2 (contact to 3.3 V,
 #                   pull-down: GPIO2 must not be pulled high while the board is flashed)
-#   grid LED        GPIO12 (an output, low at boot: GPIO12 high at boot selects 1.8 V flash)
+#   grid LED        GPIO12, to GND, driven as the grid UART's TX (esp32_eth._TxLed): the LED
+#                   keeps it low at boot (GPIO12 high at boot selects 1.8 V flash)
 #   Ethernet        LAN8720A at address 1, MDC GPIO23, MDIO GPIO18; GPIO16 enables the
 #                   50 MHz oscillator, whose clock comes in on GPIO0
 import network

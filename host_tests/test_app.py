@@ -28,6 +28,18 @@ def test_power_per_input_matches_truth():
     assert s["inputs"][1]["w"] == 0.0   # the idle circuit reads 0 W
 
 
+def test_an_input_beyond_its_range_says_so():
+    # 40 kW through a 90 A CT on 8.2 ohm drives the ADC to its rails: the reading is low,
+    # and the input's `clipped` count tells the installer why (burden or CT too big)
+    class Big(sim.Steady):
+        watts = (40000.0, 0.0, 1500.0, 450.0, 230.0)
+    app, clock = make_app(Big())
+    app.measure_round()
+    s = app.state()
+    assert s["inputs"][0]["clipped"] >= 1 and s["inputs"][0]["w"] < 40000.0 * 0.98
+    assert [x["clipped"] for x in s["inputs"][1:]] == [0, 0, 0, 0]
+
+
 def test_energy_over_an_hour_of_scenario_time():
     app, clock = make_app()
     app.measure_round()

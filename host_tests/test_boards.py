@@ -82,7 +82,7 @@ def check_esp32_board(modname, lan, reserved=()):
         assert b.net.lan.args == lan, b.net.lan.args
         phy = {v for k, v in lan.items() if k in ("mdc", "mdio", "power", "ref_clk") and v is not None}
         # every pin the board uses, once
-        used = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"], pins["led_grid"]]
+        used = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"], pins["led_grid"]]  # LED = UART TX
         used += [p for p, _ in pins["pulse"].values()] + list(pins["i2c"] or ())
         if pins["p1_request"] is not None:
             used.append(pins["p1_request"])
@@ -114,18 +114,23 @@ def check_esp32_board(modname, lan, reserved=()):
         assert (0x3C, b"\x00\x8d\x14") in writes and (0x3C, b"\x00\xaf") in writes
         data = [w for w in writes if w[1][0] == 0x40]
         assert len(data) == 8 and all(len(w[1]) == 129 for w in data)  # a frame: 8 pages of 128 columns
-        # grid port formats: TIC historic 1200 7E1, standard 9600 7E1, P1 115200 8N1 inverted
-        rx = pins["grid_rx"]
-        assert b.grid_port("tic_historic").args[1:6] == (1200, 7, 0, 1, rx)
-        assert b.grid_port("tic_standard").args[1:6] == (9600, 7, 0, 1, rx)
-        p1 = b.grid_port("p1")
-        assert p1.args[1:6] == (115200, 8, None, 1, rx) and p1.args[6] == machine.UART.INV_RX
-        if pins["p1_request"] is not None:
-            assert b._p1_request.value() == 1
-            b.grid_port("tic_standard")
-            assert b._p1_request.value() == 0
-        legacy = b.grid_port("p1_legacy")
-        assert legacy.args[1:4] == (9600, 7, 0) and legacy.args[6] == machine.UART.INV_RX
+        # grid port formats: TIC historic 1200 7E1, standard 9600 7E1, P1 115200 8N1 inverted;
+        # the UART's TX (which it always drives: UART2's default is GPIO17, the Olimex's RMII
+        # clock and the WROVER's PSRAM) is the LED's pin, inverted so it idles low
+        U = machine.UART
+        rx, led = pins["grid_rx"], pins["led_grid"]
+        for kind, fmt, inv in (("tic_historic", (1200, 7, 0, 1, rx), U.INV_TX),
+                               ("tic_standard", (9600, 7, 0, 1, rx), U.INV_TX),
+                               ("p1", (115200, 8, None, 1, rx), U.INV_RX | U.INV_TX),
+                               ("p1_legacy", (9600, 7, 0, 1, rx), U.INV_RX | U.INV_TX)):
+            port = b.grid_port(kind)
+            assert port.args[1:6] == fmt and port.args[6] == inv and port.tx == led, (kind, port.args, port.tx)
+            if pins["p1_request"] is not None:
+                assert b._p1_request.value() == (1 if kind.startswith("p1") else 0)
+            # a good frame blinks the LED: ~50 ms of zero bytes on TX, taken by the TX buffer
+            b.leds["grid"].value(1)
+            b.leds["grid"].value(0)
+            assert port.written == [bytes(fmt[0] // 200)], (kind, [len(w) for w in port.written])
         assert b.grid_port("rs485") is None
         # Ethernet: the hostname the router shows; DHCP, or a static address from the config
         import asyncio

@@ -43,6 +43,7 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
             "usage": inp["usage"],
             "w": round(w, 1),
             "a": round(channels[i].irms, 3),
+            "clipped": channels[i].clipped,  # windows that touched an ADC rail: CT or burden too big
             "wh": t.wh,
             "kwh": t.kwh_str(),
             "periods_wh": [c.wh for c in split],

@@ -69,13 +69,30 @@ class I2C:
 
 
 class UART:
-    INV_RX = 4
+    INV_TX = 1 << 0
+    INV_RX = 1 << 2  # UART_SIGNAL_RXD_INV... the values need only differ
 
-    def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1, *, rx=None, invert=0, rxbuf=256):
+    def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1, *, tx=None, rx=None, invert=0,
+                 rxbuf=256, txbuf=256):
         if bits not in (5, 6, 7, 8) or parity not in (None, 0, 1):
             raise ValueError("invalid format")
+        if txbuf and txbuf <= 128:
+            raise ValueError("txbuf must be over the 128-byte FIFO")
+        if tx is None:  # MicroPython's ESP32 defaults: the UART takes these pins all the same
+            tx = {1: 10, 2: 17}[id]
+        if rx is None:
+            rx = {1: 9, 2: 16}[id]
         self.args = (id, baudrate, bits, parity, stop, rx, invert, rxbuf)
-        calls.append(("UART",) + self.args)
+        self.tx = tx
+        self.txbuf = txbuf
+        self.written = []
+        calls.append(("UART",) + self.args + (tx,))
+
+    def write(self, buf):
+        if len(buf) > self.txbuf:
+            raise AssertionError("a write longer than the TX buffer waits for the line")
+        self.written.append(bytes(buf))
+        return len(buf)
 
 
 class RTC:
