@@ -50,9 +50,10 @@ def test_page_shows_the_grid_meter():
     cfg = config.validate({})
     s = snap(["a"] * 5)
     s["grid"] = {"port": "tic_standard", "reading": {"source": "tic_standard", "period": "HEURE <CREUSE>",
-                                                     "power_va": 2840, "overload": True}}
+                                                     "power_va": 2840, "overload": True,
+                                                     "alerts": ["phase_lost_2", "overload"]}}
     html = b"".join(page_chunks(s, cfg)).decode()
-    assert "Grid meter: tic_standard \u00b7 HEURE &lt;CREUSE&gt; \u00b7 2840 VA \u00b7 OVERLOAD" in html
+    assert "Grid meter: tic_standard \u00b7 HEURE &lt;CREUSE&gt; \u00b7 2840 VA \u00b7 Phase 2 lost \u00b7 Overload" in html
 
 
 def test_page_shows_a_p1_meter_in_watts():

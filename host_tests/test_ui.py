@@ -124,6 +124,28 @@ def test_every_screen_equals_its_golden_image():
     check("grid_fr", d)
 
 
+def test_the_grid_meters_own_alerts_on_home_and_grid_screens():
+    # a SAGEM C2000 whose status word says phase 3 lost and its cover opened: home warns
+    # (PH3!), the grid screen names the first alert and counts the others
+    need_framebuf()
+    s = snap()
+    r = s["grid"]["reading"]
+    r.update({"source": "tic_historic", "period": "HP..", "tempo_today": None, "tempo_tomorrow": None,
+              "alerts": ["phase_lost_3", "cover_opened", "memory_error"], "current_a": [12, 4, 0]})
+    sc, d = panel()
+    sc.draw(s)
+    check("home_phase_lost", d)
+    walk(sc, "up", "up", "up")
+    assert sc.page == "grid"
+    sc.draw(s)
+    check("grid_alerts", d)
+    fr, d = panel("fr")
+    walk(fr, "up", "up", "up")
+    r["alerts"] = ["overvoltage"]
+    fr.draw(s)
+    check("grid_alert_fr", d)
+
+
 def test_an_overload_takes_over_until_seen():
     need_framebuf()
     s = snap()

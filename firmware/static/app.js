@@ -18,7 +18,9 @@ function gridText(g) {
   const r = g.reading;
   if (!r) return L.grid + ": " + (g.port || "-") + " \u2026";
   const p = r.power_va != null ? r.power_va + " VA" : r.power_w != null ? r.power_w + " W" : "-";
-  return L.grid + ": " + r.source + " \u00b7 " + (r.period || "-") + " \u00b7 " + p + (r.overload ? " \u00b7 OVERLOAD" : "");
+  const al = (r.alerts || []).map(a => " \u00b7 " + (a.startsWith("phase_lost_") ?
+    L.al_phase.replace("%d", a.slice(11)) : L["al_" + a] || a)).join("");
+  return L.grid + ": " + r.source + " \u00b7 " + (r.period || "-") + " \u00b7 " + p + al;
 }
 
 async function tick() {

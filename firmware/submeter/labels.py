@@ -19,6 +19,9 @@ _T = {
         "off": "off", "flash_err": "Flash err", "http_rej": "HTTP rej", "grid_err": "Grid err",
         "late": "Late", "overload": "OVERLOAD", "over_1": "Above the", "over_2": "subscribed power",
         "ack": "ok: seen", "reset_q": "Reset partial?", "yes_no": "ok:yes back:no",
+        "al_phase": "Phase %d lost", "al_overvoltage": "Overvoltage", "al_cover_opened": "Cover opened",
+        "al_memory_error": "Meter mem error", "al_index_refused": "Index refused",
+        "al_lossy_resets": "Meter resets", "al_ejp_notice": "EJP in 30 min", "al_overload": "Overload",
     },
     "fr": {
         "heating": "Chauffage", "cooling": "Refroid.", "hot_water": "Eau chaude",
@@ -39,9 +42,19 @@ _T = {
         "off": "arret", "flash_err": "Err flash", "http_rej": "Rejets HTTP", "grid_err": "Err compt.",
         "late": "Retards", "overload": "DEPASSEMENT", "over_1": "Puissance sousc.", "over_2": "depassee",
         "ack": "ok: vu", "reset_q": "Remise a zero ?", "yes_no": "ok:oui back:non",
+        "al_phase": "Phase %d absente", "al_overvoltage": "Surtension", "al_cover_opened": "Cache ouvert",
+        "al_memory_error": "Err memoire cpt", "al_index_refused": "Index refuse",
+        "al_lossy_resets": "Resets compteur", "al_ejp_notice": "EJP dans 30 min", "al_overload": "Depassement",
     },
 }
 
 
 def labels(lang):
     return _T.get(lang) or _T["en"]
+
+
+def alert_text(code, t):
+    """A GridReading alert code ('phase_lost_3', 'overvoltage'...) in the user's words."""
+    if code.startswith("phase_lost_"):
+        return t["al_phase"] % int(code[11:])
+    return t.get("al_" + code, code)

@@ -80,7 +80,8 @@ def sensors(cfg):
             ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing"),
             ("grid_va", "Grid power", "grid_va", "VA", "apparent_power", "measurement"),
             ("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing"),
-            ("tariff", "Tariff period", "tariff", None, None, None)]
+            ("tariff", "Tariff period", "tariff", None, None, None),
+            ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None)]
     return out
 
 
@@ -120,6 +121,7 @@ def state(snap):
     total = import_total(r)
     s["grid_kwh"] = total / 1000 if total is not None else None
     s["tariff"] = " ".join((r.get("period") or "").split()) or None
+    s["grid_alerts"] = ",".join(r.get("alerts") or ()) or "none"  # codes: phase_lost_3, overvoltage...
     return json.dumps(s)
 
 

@@ -2,7 +2,7 @@
 # and live with it (firmware/static/app.js, served gzipped as /app.js, polls /api/state
 # every 2 s and draws the history). Self-contained: no CDN, no internet.
 from .config import USAGES
-from .labels import labels
+from .labels import alert_text, labels
 
 
 def js(s):
@@ -70,7 +70,9 @@ _LCD = """<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" al
 """
 
 # what the script needs in the page's language
-_JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw") + USAGES
+_JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw", "al_phase",
+              "al_overvoltage", "al_cover_opened", "al_memory_error", "al_index_refused",
+              "al_lossy_resets", "al_ejp_notice", "al_overload") + USAGES
 
 
 def page_chunks(snap, cfg):
@@ -95,7 +97,7 @@ def page_chunks(snap, cfg):
         yield (_MROW % (u, esc(t[u]), "%.1f" % (day["usage"][u]["wh"] / 1000) if day else "-",
                         "%.1f" % (m["usage"][u]["wh"] / 1000) if m else "-",
                         "%.2f" % m["usage"][u]["cost"] if m else "-")).encode()
-    grid = grid_text(snap.get("grid"), t["grid"])
+    grid = grid_text(snap.get("grid"), t)
     err = snap.get("errors", {}).get("config")
     warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
     if snap.get("password_set") is False:
@@ -127,14 +129,14 @@ def volume_text(snap, t):
     return "%s %s m\u00b3 \u00b7 %.1f kWh \u00b7 %s %s m\u00b3" % (t["gas"], g["m3"], g["kwh"], t["water"], w["m3"])
 
 
-def grid_text(g, title):
+def grid_text(g, t):
     """One line on the grid meter; the page's script builds the same line."""
     if not g:
         return ""
     r = g.get("reading")
     if not r:
-        return "%s: %s \u2026" % (title, g.get("port") or "-")
+        return "%s: %s \u2026" % (t["grid"], g.get("port") or "-")
     va = ("%d VA" % r["power_va"] if r.get("power_va") is not None else
           "%d W" % r["power_w"] if r.get("power_w") is not None else "-")
-    return "%s: %s \u00b7 %s \u00b7 %s%s" % (title, r["source"], r["period"] or "-", va,
-                                           " \u00b7 OVERLOAD" if r["overload"] else "")
+    return "%s: %s \u00b7 %s \u00b7 %s%s" % (t["grid"], r["source"], r["period"] or "-", va,
+                                           "".join(" \u00b7 " + alert_text(a, t) for a in r.get("alerts") or ()))

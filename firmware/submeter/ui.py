@@ -14,7 +14,7 @@ from micropython import const
 from .clock import ticks_diff
 from .config import USAGES
 from .grid.reading import import_total
-from .labels import labels
+from .labels import alert_text, labels
 
 BIG = const(2)          # scale of the main figure
 DEBOUNCE_POLLS = const(2)
@@ -233,8 +233,12 @@ class Screens:
         tag = ""
         g = snap.get("grid")
         r = g.get("reading") if g else None
+        warn = [a for a in (r.get("alerts") or ()) if a[:6] == "phase_" or a in ("overvoltage", "ejp_notice")] if r else ()
         if snap.get("errors", {}).get("config"):
             tag = "CFG!"  # config.json was ignored: details on the web page
+        elif warn:  # the grid meter warns: a phase lost, overvoltage, an EJP peak coming
+            a = warn[0]
+            tag = "PH%s!" % a[-1] if a[:6] == "phase_" else "U>!" if a == "overvoltage" else "EJP!"
         elif r:
             tag = _period(r, t)
         self._title(d, t["total"], tag)
@@ -338,6 +342,11 @@ class Screens:
         exp = r.get("export_va") or r.get("export_w")
         if exp:
             d.text("%s %d" % (t["inject"], int(exp)), 0, 49, 1)
+        al = r.get("alerts")
+        if al:  # what the meter itself says is wrong; more than one: how many
+            s = alert_text(al[0], t)
+            d.fill_rect(0, 56, _W, 8, 1)
+            d.text((s if len(al) == 1 else "%s +%d" % (s[:12], len(al) - 1))[:16], 0, 56, 0)
 
     def _net(self, d, snap, t):
         self._title(d, t["network"])

@@ -39,7 +39,12 @@ class GridReading:
         self.overload = False       # ADPS, ADIR1-3, STGE bit 7, in the latest frame
         self.overload_a = None      # ADPS value
         self.stge = None            # standard status word (int)
-        self.motdetat = None        # historic status word, raw (no public bit mapping)
+        self.motdetat = None        # historic status word, raw: decoded for a SAGEM C2000 only
+        self.hhphc = None           # historic HP/HC schedule code: A, C, D, E, Y
+        self.ejp_notice_min = None  # PEJP: a mobile peak (EJP) starts in 30 min; this frame only
+        self.imax_a = None          # [IMAX] or [IMAX1, IMAX2, IMAX3]: the highest current seen
+        self.pmax_w = None          # PMAX: the highest three-phase power seen
+        self.ppot = None            # PPOT: bits 1-3 set = phase 1-3 without voltage
         self.time = None            # DATE horodate, as sent
         self.messages = None        # MSG1, MSG2
         self.frames = 0             # frames that updated this reading
@@ -88,6 +93,82 @@ class GridReading:
             "mobile_peak": (s >> 30) & 3,
         }
 
+    def meter_model(self):
+        """The meter, where its identification number says it (SAGEM C2000 guide: maker 02,
+        year, type 26 = three-phase 'plein taux', 27 = half rate); None otherwise."""
+        i = self.meter_id
+        if i and len(i) == 12 and i[:2] == "02" and i[4:6] in ("26", "27"):
+            return "SAGEM C2000-4"
+        return None
+
+    def motdetat_flags(self):
+        """The historic status word decoded, for a meter whose bits are documented (the
+        SAGEM C2000); None for others (Enedis reserves the word: 'raw, not documented')."""
+        raw = self.motdetat
+        if raw is None or self.meter_model() is None:
+            return None
+        try:
+            b1, b2, b3 = int(raw[0:2], 16), int(raw[2:4], 16), int(raw[4:6], 16)
+        except (ValueError, IndexError):
+            return None
+        return {
+            "implausible_index": [k + 1 for k in range(6) if b1 >> k & 1],  # index 1-6 refused
+            "cover_opened_255": bool(b1 & 0x40),   # the terminal cover opened over 255 times
+            "overvoltage_350v": bool(b1 & 0x80),   # over 350 V for 10 s: accuracy may suffer
+            "watchdog_resets": b2 & 15,            # 0-15, stops at 15
+            "lossy_resets": b2 >> 4,               # resets that lost consumption, 0-15
+            "memory_error": bool(b3 & 1),
+            "phase_lost": [k for k in (1, 2, 3) if b3 >> k & 1],  # under 15 V for 10 s, now
+        }
+
+    def option_details(self):
+        """OPTARIF decoded: the option, and for Tempo the programmes of the meter's two
+        output circuits (Enedis-NOI-CPT_02E: BBRx, x = parity, 0, 1, circuit 1 on 2 bits
+        A/B/C, circuit 2 on 3 bits P0-P7); the HP/HC schedule code."""
+        o = self.tariff_option
+        if not o:
+            return None
+        d = {"option": {"BASE": "base", "HC": "hc", "EJP": "ejp"}.get(o, "tempo" if o[:3] == "BBR" else o)}
+        if o[:3] == "BBR" and len(o) == 4:
+            x = ord(o[3]) & 0x7F
+            if x & 0x60 == 0x20:
+                d["circuit1"] = (None, "A", "B", "C")[(x >> 3) & 3]
+                d["circuit2"] = "P%d" % (x & 7)
+        if self.hhphc:
+            d["hhphc"] = self.hhphc
+        return d
+
+    def alerts(self):
+        """What the meter says is wrong, as named alerts (a list of codes, empty when all is
+        well): 'phase_lost_N', 'overvoltage', 'cover_opened', 'memory_error', 'index_refused',
+        'lossy_resets', 'ejp_notice', 'overload'."""
+        a = []
+        lost = []
+        if self.ppot is not None:
+            lost = [k for k in (1, 2, 3) if self.ppot >> k & 1]
+        f = self.motdetat_flags()
+        if f:
+            lost = lost or f["phase_lost"]
+        for k in lost:
+            a.append("phase_lost_%d" % k)
+        st = self.stge
+        if (f and f["overvoltage_350v"]) or (st is not None and st & (1 << 6)):
+            a.append("overvoltage")
+        if (f and f["cover_opened_255"]) or (st is not None and st & (1 << 4)):
+            a.append("cover_opened")
+        if f:
+            if f["memory_error"]:
+                a.append("memory_error")
+            if f["implausible_index"]:
+                a.append("index_refused")
+            if f["lossy_resets"]:
+                a.append("lossy_resets")
+        if self.ejp_notice_min is not None:
+            a.append("ejp_notice")
+        if self.overload:
+            a.append("overload")
+        return a
+
     def to_dict(self):
         d = {}
         for k in ("source", "meter_id", "tariff_option", "period", "period_index", "tempo_today",
@@ -97,7 +178,11 @@ class GridReading:
                   "messages", "frames", "meter_version", "power_w", "export_w", "power_w_phases",
                   "export_w_phases", "export_tariff_wh", "demand_w", "peak_w", "peak_time",
                   "peak_history", "breaker", "limiter_w", "fuse_a", "gas_l", "gas_time", "water_l",
-                  "water_time"):
+                  "water_time", "hhphc", "ejp_notice_min", "imax_a", "pmax_w", "ppot"):
             d[k] = getattr(self, k)
         d["stge_flags"] = self.stge_flags()
+        d["meter_model"] = self.meter_model()
+        d["motdetat_flags"] = self.motdetat_flags()
+        d["option"] = self.option_details()
+        d["alerts"] = self.alerts()
         return d

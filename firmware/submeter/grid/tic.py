@@ -40,22 +40,27 @@ _S_ADPS = const(24)      # then ADIR1-3
 _S_ISOUSC = const(28)
 _S_PREF = const(29)
 _S_NTARF = const(30)
-_NNUM = const(31)
-_S_ID = const(31)
-_S_OPTION = const(32)
-_S_PTEC = const(33)
-_S_LTARF = const(34)
-_S_DEMAIN = const(35)
-_S_MOTDETAT = const(36)
-_S_MSG1 = const(37)
-_S_MSG2 = const(38)
-_S_STGE = const(39)
-_S_DATE = const(40)      # the last slot: extract() gives DATE's horodate
-_NSLOT = const(41)
+_S_IMAX1 = const(31)     # IMAX (single-phase) or IMAX1-3
+_S_PMAX = const(34)
+_S_PEJP = const(35)      # EJP notice: minutes, sent only in the 30 min before a peak day
+_NNUM = const(36)
+_S_ID = const(36)
+_S_OPTION = const(37)
+_S_PTEC = const(38)
+_S_LTARF = const(39)
+_S_DEMAIN = const(40)
+_S_MOTDETAT = const(41)
+_S_MSG1 = const(42)
+_S_MSG2 = const(43)
+_S_STGE = const(44)
+_S_HHPHC = const(45)
+_S_PPOT = const(46)
+_S_DATE = const(47)      # the last slot: extract() gives DATE's horodate
+_NSLOT = const(48)
 # single numbers and the GridReading attribute each one sets
 _SCALARS = ((_S_EAST, "import_total_wh"), (_S_EAIT, "export_wh"), (_S_PAPP, "power_va"),
             (_S_SINSTI, "export_va"), (_S_ISOUSC, "subscribed_a"), (_S_PREF, "subscribed_kva"),
-            (_S_NTARF, "period_index"))
+            (_S_NTARF, "period_index"), (_S_PMAX, "pmax_w"))
 NUM_SLOTS = _NNUM        # the same, visible from outside (tests)
 ALL_SLOTS = _NSLOT
 
@@ -195,6 +200,8 @@ class TicDecoder:
         else:
             r.current_a = _phases(nums, _S_I1, r.current_a)
         r.voltage_v = _phases(nums, _S_U1, r.voltage_v)
+        r.imax_a = _phases(nums, _S_IMAX1, r.imax_a)
+        r.ejp_notice_min = nums[_S_PEJP] if nums[_S_PEJP] >= 0 else None  # this frame only
         over = -1
         for k in range(_S_ADPS, _S_ADPS + 4):  # ADPS, ADIR1-3: current over the subscription
             if nums[k] > over:
@@ -245,6 +252,13 @@ def _text(r, slot, raw):
         r.tempo_tomorrow = _COLOUR.get(raw)
     elif slot == _S_MOTDETAT:
         r.motdetat = raw.decode()
+    elif slot == _S_HHPHC:
+        r.hhphc = raw.decode()
+    elif slot == _S_PPOT:
+        try:
+            r.ppot = int(raw, 16)
+        except ValueError:
+            pass
     elif slot == _S_STGE:
         try:
             s = int(raw, 16)
@@ -275,13 +289,15 @@ def _slots():
         t["IRMS%d" % (k + 1)] = _S_I1 + k
         t["URMS%d" % (k + 1)] = _S_U1 + k
         t["ADIR%d" % (k + 1)] = _S_ADPS + 1 + k
+        t["IMAX%d" % (k + 1)] = _S_IMAX1 + k
     for name, slot in (("EAST", _S_EAST), ("EAIT", _S_EAIT), ("PAPP", _S_PAPP), ("SINSTS", _S_PAPP),
                        ("SINSTI", _S_SINSTI), ("IINST", _S_IINST), ("ADPS", _S_ADPS),
                        ("ISOUSC", _S_ISOUSC), ("PREF", _S_PREF), ("NTARF", _S_NTARF),
                        ("ADCO", _S_ID), ("ADSC", _S_ID), ("OPTARIF", _S_OPTION), ("NGTF", _S_OPTION),
                        ("PTEC", _S_PTEC), ("LTARF", _S_LTARF), ("DEMAIN", _S_DEMAIN),
                        ("MOTDETAT", _S_MOTDETAT), ("MSG1", _S_MSG1), ("MSG2", _S_MSG2),
-                       ("STGE", _S_STGE), ("DATE", _S_DATE)):
+                       ("STGE", _S_STGE), ("DATE", _S_DATE), ("IMAX", _S_IMAX1), ("PMAX", _S_PMAX),
+                       ("PEJP", _S_PEJP), ("HHPHC", _S_HHPHC), ("PPOT", _S_PPOT)):
         t[name] = slot
     pairs = sorted((label_hash(k.encode()), v) for k, v in t.items())
     return array("i", [h for h, _ in pairs]), bytes(v for _, v in pairs)
