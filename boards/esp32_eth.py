@@ -32,6 +32,12 @@ SAMPLE_US = 500  # 2 kHz: 40 samples per 50 Hz cycle
 LADDER = (("back", 0, 4000), ("up", 7000, 16000), ("down", 16000, 26000), ("ok", 26000, 40000))
 
 
+# grid port kinds: baud, data bits, parity, P1 (inverted RX, Data Request raised), RX buffer;
+# "p1_legacy" is DSMR 2.2/3: 9600 Bd 7E1, inverted, no CRC
+_PORTS = {"tic_historic": (1200, 7, 0, False, 2048), "tic_standard": (9600, 7, 0, False, 2048),
+          "p1": (115200, 8, None, True, 4096), "p1_legacy": (9600, 7, 0, True, 4096)}
+
+
 class _Ladder:
     """All four buttons share one ADC pin: one reading per poll round."""
 
@@ -192,24 +198,14 @@ class EthBoard:
         """A UART set up for the grid meter's customer port: TIC (historic 1200 Bd or
         standard 9600 Bd, 7E1) or P1 (115200 8N1, or 9600 7E1 for DSMR 2.2/3; inverted,
         data request raised); None for a kind this board does not know."""
-        rx, tx = self.PINS["grid_rx"], self.PINS["led_grid"]  # TX: the LED (_TxLed)
-        if kind == "p1":
-            self._request(1)
-            baud = 115200
-            u = UART(2, baudrate=baud, bits=8, parity=None, stop=1, tx=tx, rx=rx,
-                     invert=UART.INV_RX | UART.INV_TX, rxbuf=4096, txbuf=1024)
-        elif kind == "p1_legacy":  # DSMR 2.2/3: 9600 Bd 7E1, inverted, no CRC
-            self._request(1)
-            baud = 9600
-            u = UART(2, baudrate=baud, bits=7, parity=0, stop=1, tx=tx, rx=rx,
-                     invert=UART.INV_RX | UART.INV_TX, rxbuf=4096, txbuf=1024)
-        elif kind in ("tic_standard", "tic_historic"):
-            self._request(0)
-            baud = 9600 if kind == "tic_standard" else 1200
-            u = UART(2, baudrate=baud, bits=7, parity=0, stop=1, tx=tx, rx=rx,
-                     invert=UART.INV_TX, rxbuf=2048, txbuf=1024)
-        else:
+        fmt = _PORTS.get(kind)
+        if fmt is None:
             return None
+        baud, bits, parity, p1, rxbuf = fmt
+        self._request(1 if p1 else 0)
+        u = UART(2, baudrate=baud, bits=bits, parity=parity, stop=1, tx=self.PINS["led_grid"],
+                 rx=self.PINS["grid_rx"], invert=UART.INV_RX | UART.INV_TX if p1 else UART.INV_TX,
+                 rxbuf=rxbuf, txbuf=1024)  # TX: the LED (_TxLed)
         self.leds["grid"].attach(u, baud)
         return u
 

@@ -6,9 +6,7 @@ from submeter.grid.reading import GridReading
 from submeter.grid.tic import TicDecoder
 
 
-def group(label, value):
-    body = label + b" " + value
-    return b"\n" + body + b" " + bytes(((sum(body) & 0x3F) + 0x20,)) + b"\r"
+group = ticref.group
 
 
 def c2000_frame(motdetat=b"000000", adco=b"020426009006", ppot=b"00", extra=b""):

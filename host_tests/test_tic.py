@@ -217,10 +217,7 @@ def test_short_overload_frames_keep_the_other_values():
     r = d.update(GridReading())
     energy = list(r.import_wh)
 
-    def group(label, value):
-        body = label + b" " + value
-        return b"\n" + body + b" " + bytes(((sum(body) & 0x3F) + 0x20,)) + b"\r"
-
+    group = ticref.group
     burst = b"\x02" + group(b"ADIR1", b"047") + group(b"ADCO", b"021861348497") + \
         group(b"IINST1", b"047") + group(b"IINST2", b"010") + group(b"IINST3", b"012") + b"\x03"
     assert d.feed(burst) == 1

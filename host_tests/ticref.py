@@ -8,6 +8,12 @@ import os
 CORPUS = os.getenv("SUBMETER_CORPUS") or "../shared/corpus/tic"
 
 
+def group(label, value):
+    """A historic group as a meter sends it: LF, label SP value SP checksum, CR."""
+    body = label + b" " + value
+    return b"\n" + body + b" " + bytes(((sum(body) & 0x3F) + 0x20,)) + b"\r"
+
+
 def checksum_ok(group):
     """group: bytes between LF and CR."""
     if len(group) < 3 or group[-2] not in (9, 32):

@@ -138,7 +138,7 @@ class GridReading:
             d["hhphc"] = self.hhphc
         return d
 
-    def alerts(self):
+    def alerts(self, flags=False):
         """What the meter says is wrong, as named alerts (a list of codes, empty when all is
         well): 'phase_lost_N', 'overvoltage', 'cover_opened', 'memory_error', 'index_refused',
         'lossy_resets', 'ejp_notice', 'overload'."""
@@ -146,7 +146,7 @@ class GridReading:
         lost = []
         if self.ppot is not None:
             lost = [k for k in (1, 2, 3) if self.ppot >> k & 1]
-        f = self.motdetat_flags()
+        f = self.motdetat_flags() if flags is False else flags  # (to_dict has them already)
         if f:
             lost = lost or f["phase_lost"]
         for k in lost:
@@ -182,7 +182,7 @@ class GridReading:
             d[k] = getattr(self, k)
         d["stge_flags"] = self.stge_flags()
         d["meter_model"] = self.meter_model()
-        d["motdetat_flags"] = self.motdetat_flags()
+        d["motdetat_flags"] = f = self.motdetat_flags()
         d["option"] = self.option_details()
-        d["alerts"] = self.alerts()
+        d["alerts"] = self.alerts(f)
         return d
