@@ -14,7 +14,8 @@
 # Environment: SUBMETER_SCENARIO (house | steady), SUBMETER_SPEED (clock speed factor),
 # SUBMETER_START (HH:MM, or YYYY-MM-DD HH:MM: the simulated time at boot; default now),
 # SUBMETER_HTTP_PORT,
-# SUBMETER_METER (standard | historic | p1 | none: a Linky's TIC, a Fluvius P1 meter),
+# SUBMETER_METER (standard | historic | p1 | c2000 | t211 | p1_closed | none: a Linky's TIC,
+# a Fluvius S211 on P1, a three-phase SAGEM C2000-4 or Sagemcom T211, a P1 port not opened),
 # SUBMETER_DATA (data directory), SUBMETER_TERM (0 = never draw the screen, big = draw it
 # with half blocks in a 130-column terminal instead of braille in 80 columns).
 import math
@@ -385,6 +386,9 @@ class Terminal:
         sys.stdout.write("".join(out))
 
 
+METERS = {"c2000": ("historic", 3), "t211": ("p1", 3), "p1_closed": ("p1", 1)}  # (line, phases)
+
+
 class Board:
     """The simulated board: see boards/README.md for the surface."""
 
@@ -398,7 +402,9 @@ class Board:
         scenario: an object with power(i, t) and pf; clock: a Clock or ManualClock;
         term: "0", "1" or "big"; display: False for no display (CPython has no framebuf);
         meter: "standard", "historic" (the TIC mode the simulated Linky sends), "p1" (a
-        Fluvius meter) or "none"; data_dir: the simulated flash (a folder)."""
+        Fluvius S211), "c2000" (a three-phase SAGEM C2000-4, historic TIC), "t211" (a
+        three-phase Fluvius T211), "p1_closed" (a P1 port the grid operator has not
+        opened: silent) or "none"; data_dir: the simulated flash (a folder)."""
         self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(_env("SUBMETER_HTTP_PORT", "8080")),
                        "ntp_host": ""}  # the simulated RTC (utc_s) tells the time
         self.data_dir = data_dir or _env("SUBMETER_DATA", "build/sim-data")
@@ -417,7 +423,11 @@ class Board:
         self.scenario = scenario or SCENARIOS[_env("SUBMETER_SCENARIO", "house")]()
         self._meter_set = bool(meter or _env("SUBMETER_METER", ""))
         meter = meter or _env("SUBMETER_METER", "standard")  # what the simulated Linky sends
-        self.meter = simtic.SimMeter(self.scenario, self.time, meter) if meter != "none" else None
+        self.meter = None
+        if meter != "none":
+            mode, phases = METERS.get(meter, (meter, 1))
+            self.meter = simtic.SimMeter(self.scenario, self.time, mode, phases=phases)
+            self.meter.silent = meter == "p1_closed"
         self.ct = [SimCT(self.scenario, self.time, i) for i in range(5)]
         self.pulse = {"gas": SimPin(), "water": SimPin()}
         self.pulses_sent = {"gas": 0, "water": 0}
@@ -442,6 +452,8 @@ class Board:
             self.meter.mode = cfg["grid"][4:] if cfg["grid"].startswith("tic_") else "p1"
             self.meter.period_s = 1.0 if self.meter.mode == "p1" else None
         for k, inp in enumerate(cfg["inputs"]):  # the simulated CTs match the configured ones
+            if self.meter is not None:
+                self.meter.circuit_phase[k] = inp["phase"]
             ch = self.ct[k]
             ch.k = 1.0 / VOLTAGE / inp["ct_ratio"] * inp["burden_ohm"] / (UV_PER_COUNT * 1e-6)
 

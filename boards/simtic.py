@@ -31,10 +31,19 @@ def off_peak(tod):
 
 
 class SimMeter:
-    def __init__(self, scenario, simtime, mode="standard", hc_wh=12345678, hp_wh=23456789):
+    def __init__(self, scenario, simtime, mode="standard", hc_wh=12345678, hp_wh=23456789, phases=1):
+        """mode: the line it sends ("historic", "standard", "p1"); phases: 3 for a
+        three-phase meter (a SAGEM C2000-4 in historic mode, a Sagemcom T211 on P1), whose
+        circuits sit on the phases `circuit_phase` says (the config's), the unmetered base
+        load spread evenly."""
         self.scenario = scenario
         self.time = simtime
         self.mode = mode
+        self.phases = phases
+        self.circuit_phase = [1] * 5
+        self.silent = False   # a P1 port the grid operator has not opened, a cable pulled
+        self.imax = [0] * phases
+        self.pmax = 0
         self.wh = [hc_wh, hp_wh]
         self.mj = [0, 0]
         self.t_last = None
@@ -46,6 +55,12 @@ class SimMeter:
 
     def power_w(self, t):
         return sum(self.scenario.power(i, t) for i in range(5)) + BASE_LOAD_W
+
+    def phase_w(self, t):
+        w = [BASE_LOAD_W / self.phases] * self.phases
+        for i in range(5):
+            w[min(self.circuit_phase[i], self.phases) - 1] += self.scenario.power(i, t)
+        return w
 
     def _integrate(self, t):
         if self.t_last is not None and t > self.t_last:
@@ -69,7 +84,18 @@ class SimMeter:
         amps = int(p / VOLTAGE + 0.5)
         sep = SEP[self.mode]
         g = []
-        if self.mode == "historic":
+        if self.mode == "historic" and self.phases == 3:  # a SAGEM C2000-4's long frame
+            amps = [int(w / VOLTAGE + 0.5) for w in self.phase_w(t)]
+            self.imax = [max(a, m) for a, m in zip(amps, self.imax)]
+            self.pmax = max(self.pmax, va)
+            g += [group(b"ADCO", b"020426009006", sep), group(b"OPTARIF", b"HC..", sep),
+                  group(b"ISOUSC", b"20", sep), group(b"HCHC", b"%09d" % self.wh[0], sep),
+                  group(b"HCHP", b"%09d" % self.wh[1], sep), group(b"PTEC", b"HC.." if hc else b"HP..", sep)]
+            g += [group(b"IINST%d" % (k + 1), b"%03d" % amps[k], sep) for k in range(3)]
+            g += [group(b"IMAX%d" % (k + 1), b"%03d" % self.imax[k], sep) for k in range(3)]
+            g += [group(b"PMAX", b"%05d" % self.pmax, sep), group(b"PAPP", b"%05d" % va, sep),
+                  group(b"HHPHC", b"A", sep), group(b"MOTDETAT", b"000000", sep), group(b"PPOT", b"00", sep)]
+        elif self.mode == "historic":
             g += [group(b"ADCO", b"021861348497", sep), group(b"OPTARIF", b"HC..", sep),
                   group(b"ISOUSC", b"45", sep), group(b"HCHC", b"%09d" % self.wh[0], sep),
                   group(b"HCHP", b"%09d" % self.wh[1], sep),
@@ -105,7 +131,6 @@ class SimMeter:
     def _telegram(self, t, p, night):
         ts = self.time.stamp() + (b"S" if self.time.summer() else b"W")
         kw = b"%02d.%03d" % (int(p) // 1000, int(p) % 1000)
-        amps = p / VOLTAGE
         if p > self.peak_w:
             self.peak_w, self.peak_ts = p, ts
         gas = 92287 + int(t / 36)  # litres: 0.1 m3 an hour
@@ -117,10 +142,16 @@ class SimMeter:
                  b"0-0:96.14.0(%04d)" % (2 if night else 1), b"1-0:1.4.0(" + kw + b"*kW)",
                  b"1-0:1.6.0(" + self.peak_ts + b")(%02d.%03d*kW)" % (int(self.peak_w) // 1000, int(self.peak_w) % 1000),
                  b"0-0:98.1.0(0)(1-0:1.6.0)(1-0:1.6.0)()",
-                 b"1-0:1.7.0(" + kw + b"*kW)", b"1-0:2.7.0(00.000*kW)", b"1-0:21.7.0(" + kw + b"*kW)",
-                 b"1-0:22.7.0(00.000*kW)", b"1-0:32.7.0(%03d.0*V)" % VOLTAGE,
-                 b"1-0:31.7.0(%03d.%02d*A)" % (int(amps), int(amps * 100) % 100),
-                 b"0-0:96.3.10(1)", b"0-0:17.0.0(999.9*kW)", b"1-0:31.4.0(999*A)", b"0-0:96.13.0()",
+                 b"1-0:1.7.0(" + kw + b"*kW)", b"1-0:2.7.0(00.000*kW)"]
+        ph = self.phase_w(t)  # L1-L3: 21/41/61 import, 22/42/62 export, 32/52/72 V, 31/51/71 A
+        lines += [b"1-0:%d1.7.0(%02d.%03d*kW)" % (2 * k + 2, int(w) // 1000, int(w) % 1000) for k, w in enumerate(ph)]
+        lines += [b"1-0:%d2.7.0(00.000*kW)" % (2 * k + 2) for k in range(len(ph))]
+        lines += [b"1-0:%d2.7.0(%03d.0*V)" % (2 * k + 3, VOLTAGE) for k in range(len(ph))]
+        lines += [b"1-0:%d1.7.0(%03d.%02d*A)" % (2 * k + 3, int(w / VOLTAGE), int(w / VOLTAGE * 100) % 100)
+                  for k, w in enumerate(ph)]
+        # a T211 here has its fuse supervision set (25 A); an S211 sends 999 A: none
+        fuse = b"025.00" if self.phases == 3 else b"999"
+        lines += [b"0-0:96.3.10(1)", b"0-0:17.0.0(999.9*kW)", b"1-0:31.4.0(" + fuse + b"*A)", b"0-0:96.13.0()",
                  b"0-1:24.1.0(003)", b"0-1:96.1.1(37464C4F32313233303838303237)", b"0-1:24.4.0(1)",
                  b"0-1:24.2.3(" + ts + b")(%05d.%03d*m3)" % divmod(gas, 1000), b"!"]
         body = b"\r\n".join(lines)
@@ -161,6 +192,10 @@ class SimUart:
         rate = LINE[self.meter.mode][0]
         due = int((now - self.t0) * rate / 10) - self.emitted
         if due <= 0:
+            return
+        if self.meter.silent:  # nothing on the line, at any setting
+            self.emitted += due
+            self.next_t = now
             return
         if self.match and self.meter.period_s:  # P1: a whole telegram every period
             chunk = bytearray()

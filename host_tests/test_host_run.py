@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 import sim
 import simtic
+from submeter import config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEED = 50
@@ -331,6 +332,50 @@ def test_a_belgian_p1_meter_is_found_on_its_own(tmp_path):
         assert g["port"] == "p1" and g["locked"] and g["checksum_errors"] == 0
         assert g["reading"]["power_w"] == int(sum(sim.Steady.watts) + simtic.BASE_LOAD_W)
         assert "%d W" % g["reading"]["power_w"] in get(port, "/")[2].decode()  # and the page says so
+    finally:
+        stop(proc)
+
+
+def test_a_three_phase_p1_meter_drives_the_phase_view(tmp_path):
+    # a Fluvius T211 (three-phase, fuse supervision at 25 A) and circuits the installer
+    # put on L1 (heating, hot water, sockets) and L3 (other): the phase view shows the
+    # meter's currents per phase, and says to move the heating to L2; the page shows it,
+    # and its script keeps it live in a real browser
+    names = ("Heating", "Cooling", "Hot water", "Sockets", "Other")
+    inputs = [{"name": n, "usage": u, "phase": p} for n, u, p in zip(names, config.USAGES, (1, 2, 1, 1, 3))]
+    (tmp_path / "config.json").write_text(json.dumps({"inputs": inputs}))
+    proc = start(tmp_path, SUBMETER_SPEED="50", SUBMETER_METER="t211")
+    try:
+        s = state_when(proc, lambda s: s.get("phases") and s["phases"]["metered"], 30)
+        ph = s and s["phases"]
+        assert ph and ph["metered"], s and s.get("grid")
+        truth = [simtic.BASE_LOAD_W / 3] * 3
+        for w, p in zip(sim.Steady.watts, (1, 2, 1, 1, 3)):
+            truth[p - 1] += w
+        for p, w in zip(ph["phases"], truth):
+            assert abs(p["a"] - w / simtic.VOLTAGE) <= 0.011, (p, w)
+            assert abs(p["w"] - w) <= 1
+        assert [p["inputs"] for p in ph["phases"]] == [[1, 3, 4], [2], [5]]
+        assert ph["limit_a"] == 25 and ph["limit_from"] == "fuse"
+        assert ph["move"] and (ph["move"]["input"], ph["move"]["from"], ph["move"]["to"]) == (1, 1, 2)
+        html = get(proc.port, "/")[2].decode()
+        assert '<tr id="ph1"><td>L1</td>' in html and "Move input 1 (Heating) from L1 to L2" in html
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                errors = []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto("http://127.0.0.1:%d/" % proc.port)
+                page.evaluate("document.querySelector('#ph2 .a').textContent = 'x'")
+                page.wait_for_function("document.querySelector('#ph2 .a').textContent !== 'x'", timeout=10000)
+                assert abs(float(page.text_content("#ph2 .a")) - truth[1] / simtic.VOLTAGE) <= 0.06
+                assert page.text_content("#ph_move").startswith("Move input 1 (Heating) from L1 to L2")
+                assert errors == []
+            finally:
+                browser.close()
     finally:
         stop(proc)
 

@@ -57,12 +57,46 @@ def test_page_shows_the_grid_meter():
 
 
 def test_page_shows_a_p1_meter_in_watts():
+    # P+ drawing from the grid, P- injecting, as the Fluvius meter's own display says
     cfg = config.validate({})
     s = snap(["a"] * 5)
     s["grid"] = {"port": "p1", "reading": {"source": "p1", "period": "T1", "power_va": None,
-                                           "power_w": 4360, "overload": False}}
+                                           "power_w": 4360, "export_w": 0, "overload": False}}
     html = b"".join(page_chunks(s, cfg)).decode()
-    assert "Grid meter: p1 \u00b7 T1 \u00b7 4360 W" in html
+    assert "Grid meter: p1 \u00b7 T1 \u00b7 P+ 4360 W" in html
+    s["grid"]["reading"].update({"power_w": 0, "export_w": 1520, "alerts": ["breaker_open"]})
+    html = b"".join(page_chunks(s, cfg)).decode()
+    assert "Grid meter: p1 \u00b7 T1 \u00b7 P- 1520 W \u00b7 Breaker open" in html
+
+
+def test_page_says_what_to_check_when_the_p1_port_is_silent():
+    s = snap(["a"] * 5)
+    s["grid"] = {"port": "p1", "hint": "p1_silent", "reading": None}
+    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    assert ("Grid meter: No P1 data: 1 port opened at grid operator? 2 cable plugged? 3 Data Request? "
+            "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius") in html
+    s["grid"]["hint"] = "garbled"
+    html = b"".join(page_chunks(s, config.validate({"lang": "fr"}))).decode()
+    assert "Compteur: Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>" in html
+
+
+def test_page_shows_the_phase_balance():
+    from submeter.phases import balance
+    s = snap(["Heating", "Cooling", "Water", "Sockets", "Other"])
+    for i, ph in zip(s["inputs"], (1, 1, 2, 3, 3)):
+        i["phase"] = ph
+    s["inputs"][1]["a"] = 9.0
+    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    assert 'id="phases"' not in html     # the snapshot has no phase view: no table
+    r = {"current_a": [24.0, 4.0, 10.0], "fuse_a": 40, "power_w_phases": [5400, 900, 2300],
+         "export_w_phases": [0, 0, 100]}
+    s["phases"] = balance(r, s["inputs"])
+    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    assert html.index('<p id="grid">') < html.index('<table id="phases">') < html.index('id="chart_days"')
+    assert ('<tr id="ph3"><td>L3</td><td class="a">10.0</td><td><meter min="0" max="40" high="32.0" '
+            'value="10.0"></meter> <span class="pct">25 %</span></td><td class="mx">-</td>'
+            '<td class="w">2200</td><td class="ct">4,5 \u00b7 3.87 A</td></tr>') in html
+    assert ('<p id="ph_move">Move input 2 (Cooling) from L1 to L2: 20 A apart now, 2 A after</p>') in html
 
 
 def test_page_shows_gas_and_water():

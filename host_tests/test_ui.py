@@ -146,6 +146,61 @@ def test_the_grid_meters_own_alerts_on_home_and_grid_screens():
     check("grid_alert_fr", d)
 
 
+def test_phase_balance_screen_follows_the_grid_meter():
+    # a SAGEM C2000-4 (ISOUSC 30 A per phase), L3 at its limit: the phases screen comes
+    # after the grid meter's once the meter is three-phase, bars each phase against 30 A,
+    # lists the inputs per phase and names the circuit to move; it goes when the meter does
+    need_framebuf()
+    from submeter.phases import balance
+    s = snap()
+    r = s["grid"]["reading"]
+    r.update({"source": "tic_historic", "period": "HP..", "tempo_today": None, "tempo_tomorrow": None,
+              "current_a": [12, 4, 30], "subscribed_a": 30, "subscribed_kva": None, "imax_a": [30, 21, 31],
+              "pmax_w": 11250, "alerts": []})
+    sc, d = panel()
+    walk(sc, "up", "up", "up")
+    sc.draw(snap())                      # a single-phase Linky: no phases screen
+    assert sc.page == "grid" and "phases" not in sc.pages
+    for i, ph in zip(s["inputs"], (1, 1, 2, 3, 3)):
+        i["phase"] = ph
+    s["phases"] = balance(r, s["inputs"])
+    n = len(sc.pages)
+    sc.draw(s)
+    assert sc.page == "grid" and len(sc.pages) == n + 1   # the user stays where they were
+    sc.on_button("down", 0)
+    assert sc.page == "phases"
+    sc.draw(s)
+    check("phases", d)
+    s["phases"] = None                   # the meter replaced by a single-phase one
+    sc.draw(s)
+    assert sc.page == "grid" and len(sc.pages) == n
+    sc.on_button("down", 0)
+    assert sc.page == "net"
+
+
+def test_a_p1_meter_on_the_grid_screen():
+    # a Fluvius meter injecting: P- as on its own display, the export index, this month's
+    # peak (capacity tariff) and its breaker waiting for the button
+    need_framebuf()
+    s = snap()
+    s["grid"] = {"port": "p1", "hint": None, "reading": {
+        "source": "p1", "period": "T1", "period_index": 1, "import_wh": [260129, 338681],
+        "import_total_wh": 598810, "export_wh": 435, "power_w": 0, "export_w": 1520,
+        "peak_w": 3716, "power_va": None, "subscribed_a": None, "subscribed_kva": None,
+        "current_a": [7], "overload": False, "alerts": ["breaker_ready"]}}
+    sc, d = panel()
+    walk(sc, "up", "up", "up")
+    sc.draw(s)
+    check("grid_p1", d)
+    # nothing from the port for a while: what to check, in order; home says "P1?"
+    s["grid"] = {"port": "p1", "hint": "p1_silent", "reading": None}
+    sc.draw(s)
+    check("grid_p1_silent", d)
+    sc.go("home")
+    sc.draw(s)
+    check("home_p1_silent", d)
+
+
 def test_an_overload_takes_over_until_seen():
     need_framebuf()
     s = snap()

@@ -15,12 +15,39 @@ function volText(s) {
 
 function gridText(g) {
   if (!g) return "";
+  if (g.hint) {  // nothing valid from the meter: what to check first
+    const l = L["h_" + g.hint].split("|").map((x) => x.trim());
+    const s = L.grid + ": " + l[0] + ": " + l.slice(1).join(" ");
+    return g.hint.startsWith("p1") || g.hint === "silent" ? s + " " + L.p1_portal : s;
+  }
   const r = g.reading;
   if (!r) return L.grid + ": " + (g.port || "-") + " \u2026";
-  const p = r.power_va != null ? r.power_va + " VA" : r.power_w != null ? r.power_w + " W" : "-";
+  const p = r.source === "p1" ? (r.export_w && !r.power_w ? "P- " + r.export_w + " W" : "P+ " + (r.power_w ?? "-") + " W") :
+    r.power_va != null ? r.power_va + " VA" : r.power_w != null ? r.power_w + " W" : "-";
   const al = (r.alerts || []).map(a => " \u00b7 " + (a.startsWith("phase_lost_") ?
     L.al_phase.replace("%d", a.slice(11)) : L["al_" + a] || a)).join("");
   return L.grid + ": " + r.source + " \u00b7 " + (r.period || "-") + " \u00b7 " + p + al;
+}
+
+const fmt = (f, args) => { let k = 0; return f.replace(/%[sd]/g, () => args[k++]); };
+
+// The phase-balance table, when the meter rendered one (three-phase installations)
+function phases(ph) {
+  if (!ph) return;
+  for (const p of ph.phases) {
+    const row = $("ph" + p.n);
+    if (!row) continue;
+    const a = ph.metered ? p.a : p.ct_a, lim = ph.limit_a, top = lim || Math.max(10, a || 0);
+    const m = row.querySelector("meter");
+    m.max = top; m.high = lim ? 0.8 * top : top; m.value = a || 0;
+    row.querySelector(".a").textContent = a == null ? "-" : a.toFixed(1);
+    row.querySelector(".pct").textContent = p.pct != null ? p.pct + " %" : "";
+    row.querySelector(".mx").textContent = p.max_a ?? "-";
+    row.querySelector(".w").textContent = p.w ?? "-";
+    row.querySelector(".ct").textContent = (p.inputs.join(",") || "-") + " \u00b7 " + p.ct_a.toFixed(2) + " A";
+  }
+  const mv = ph.move;
+  set("ph_move", mv ? fmt(L.ph_hint, [mv.input, mv.name || mv.input, mv.from, mv.to, mv.gap_a, mv.after_a]) : "");
 }
 
 async function tick() {
@@ -28,6 +55,7 @@ async function tick() {
     const s = await (await fetch("/api/state", { cache: "no-store" })).json();
     set("total_w", s.total_w.toFixed(1)); set("total_kwh", s.total_kwh); set("total_cost", s.total_cost.toFixed(2));
     set("uptime", s.uptime_s); set("grid", gridText(s.grid)); set("volumes", volText(s));
+    phases(s.phases);
     for (const i of s.inputs) {
       const row = $("in" + i.id);
       if (!row) continue;

@@ -19,6 +19,7 @@ from .sums import KERNEL
 from .ui import Buttons, Screens
 from .web import Server
 from .grid.reader import GridReader
+from .phases import balance
 
 
 _sink = print
@@ -123,6 +124,8 @@ class App:
         snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"],
                        "link_events": self.net_events, "hostname": self.cfg["hostname"]}
         snap["mqtt"] = self.mqtt.status if self.mqtt else None
+        g = snap["grid"]
+        snap["phases"] = balance(g and g["reading"], snap["inputs"])
         snap["password_set"] = self.auth.initial is None
         snap["panel"] = self.screens is not None
         snap["restart_needed"] = self.restart_needed

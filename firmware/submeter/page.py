@@ -54,10 +54,12 @@ _MONTH = """</tbody></table>
 _MROW = """<tr id="u_%s"><td>%s</td><td class="d">%s</td><td class="m">%s</td><td class="c">%s</td></tr>
 """
 
-_TAIL = """</tbody></table>
+_GRID = """</tbody></table>
 <p id="volumes">%s</p>
 <p id="grid">%s</p>
-%s%s<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
+"""
+
+_TAIL = """%s%s<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
 <h2>%s</h2><svg id="chart_months" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
 <p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
 <a href="/api/history.csv?months=120" download="months.csv">%s</a></p>
@@ -66,13 +68,20 @@ _TAIL = """</tbody></table>
 <script src="/app.js" defer></script></body></html>
 """
 
+_PHASES = """<h2>%s</h2><table id="phases"><thead><tr><th></th><th>%s (A)</th><th>%s</th><th>%s (A)</th><th>%s (W)</th><th>%s</th></tr></thead><tbody>
+"""
+
+_PROW = """<tr id="ph%d"><td>L%d</td><td class="a">%s</td><td><meter min="0" max="%s" high="%s" value="%s"></meter> <span class="pct">%s</span></td><td class="mx">%s</td><td class="w">%s</td><td class="ct">%s</td></tr>
+"""
+
 _LCD = """<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" alt="%s">
 """
 
 # what the script needs in the page's language
 _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw", "al_phase",
               "al_overvoltage", "al_cover_opened", "al_memory_error", "al_index_refused",
-              "al_lossy_resets", "al_ejp_notice", "al_overload") + USAGES
+              "al_lossy_resets", "al_ejp_notice", "al_overload", "al_breaker_open", "al_breaker_ready",
+              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal") + USAGES
 
 
 def page_chunks(snap, cfg):
@@ -109,7 +118,11 @@ def page_chunks(snap, cfg):
     words = {}
     for k in _JS_LABELS:
         words[k] = t[k]
-    yield (_TAIL % (esc(volume_text(snap, t)), esc(grid), warn, lcd, esc(t["days"]), esc(t["days"]),
+    yield (_GRID % (esc(volume_text(snap, t)), esc(grid))).encode()
+    ph = snap.get("phases")
+    if ph:
+        yield from phases_chunks(ph, t)
+    yield (_TAIL % (warn, lcd, esc(t["days"]), esc(t["days"]),
                     esc(t["months"]), esc(t["months"]), esc(t["csv_days"]), esc(t["csv_months"]), esc(now),
                     esc(t["uptime"]), snap["uptime_s"], snap["voltage"], js(words))).encode()
 
@@ -133,10 +146,53 @@ def grid_text(g, t):
     """One line on the grid meter; the page's script builds the same line."""
     if not g:
         return ""
+    h = g.get("hint")
+    if h:  # nothing valid: what to check first
+        lines = [x.strip() for x in t["h_" + h].split("|")]
+        s = "%s: %s: %s" % (t["grid"], lines[0], " ".join(lines[1:]))
+        return s + " " + t["p1_portal"] if h[:2] == "p1" or h == "silent" else s
     r = g.get("reading")
     if not r:
         return "%s: %s \u2026" % (t["grid"], g.get("port") or "-")
-    va = ("%d VA" % r["power_va"] if r.get("power_va") is not None else
-          "%d W" % r["power_w"] if r.get("power_w") is not None else "-")
+    if r["source"] == "p1":  # as the meter shows it: P+ drawing, P- injecting
+        exp = r.get("export_w")
+        va = "P- %d W" % exp if exp and not r.get("power_w") else "P+ %s W" % _dash(r.get("power_w"))
+    else:
+        va = ("%d VA" % r["power_va"] if r.get("power_va") is not None else
+              "%d W" % r["power_w"] if r.get("power_w") is not None else "-")
     return "%s: %s \u00b7 %s \u00b7 %s%s" % (t["grid"], r["source"], r["period"] or "-", va,
                                            "".join(" \u00b7 " + alert_text(a, t) for a in r.get("alerts") or ()))
+
+
+def phases_chunks(ph, t):
+    """The phase-balance table (three-phase installations); the script refreshes it."""
+    yield (_PHASES % (esc(t["phases"]), esc(t["current"]), esc(t["limit"]), esc(t["max"]), esc(t["power"]),
+                      esc(t["input"]))).encode()
+    for p in ph["phases"]:
+        c = phase_cells(ph, p)
+        yield (_PROW % (p["n"], p["n"], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])).encode()
+    yield ('</tbody></table>\n<p id="ph_move">%s</p>\n' % esc(move_text(ph, t))).encode()
+
+
+def phase_cells(ph, p):
+    """(current, bar max, bar high, bar value, percent, max, power, inputs) of one phase's
+    row, as text; the page's script fills the same cells."""
+    m = ph["metered"]
+    a = p["a"] if m else p["ct_a"]
+    lim = ph["limit_a"]
+    top = lim or max(10, a or 0)
+    return ("-" if a is None else "%.1f" % a, top, 0.8 * top if lim else top, a or 0,
+            "%d %%" % p["pct"] if p["pct"] is not None else "",
+            _dash(p["max_a"]), _dash(p["w"]),
+            "%s \u00b7 %.2f A" % (",".join(str(i) for i in p["inputs"]) or "-", p["ct_a"]))
+
+
+def _dash(v):
+    return "-" if v is None else v
+
+
+def move_text(ph, t):
+    mv = ph.get("move")
+    if not mv:
+        return ""
+    return t["ph_hint"] % (mv["input"], mv["name"] or mv["input"], mv["from"], mv["to"], mv["gap_a"], mv["after_a"])

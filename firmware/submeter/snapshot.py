@@ -41,6 +41,7 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
             "id": i + 1,
             "name": inp["name"],
             "usage": inp["usage"],
+            "phase": inp["phase"],
             "w": round(w, 1),
             "a": round(channels[i].irms, 3),
             "clipped": channels[i].clipped,  # windows that touched an ADC rail: CT or burden too big

@@ -3,7 +3,8 @@
 # framebuf.FrameBuffer subclass such as the display drivers or the simulator's terminal).
 #
 # Screens, in the order up/down walks them: home; one per usage wired (heating, cooling,
-# hot water, sockets, other); water; gas; this month by usage; the grid meter; the network;
+# hot water, sockets, other); water; gas; this month by usage; the grid meter; the phases
+# (shown once the meter or the inputs say the installation is three-phase); the network;
 # about. Ok on a usage, water or gas opens its partial counter; a long press on back there
 # asks, then resets it. Ok on the month switches kWh and money. Back goes up a level, then
 # home. After `screen_home_s` without a press the panel goes home; after `screen_sleep_s`
@@ -21,7 +22,9 @@ DEBOUNCE_POLLS = const(2)
 LONG_PRESS_MS = const(1500)
 _W = const(128)
 
-SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1"}
+SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1", "p1_legacy": "P1"}
+_HOME_WARN = {"overvoltage": "U>!", "ejp_notice": "EJP!", "breaker_open": "OFF!"}
+_HINT_TAG = {"p1_silent": "P1?", "tic_silent": "TIC?"}
 
 
 class BigText:
@@ -160,7 +163,22 @@ class Screens:
         self._notice = self.t.get(key, key)
         self._notice_draws = 3
 
+    def _phases_page(self, on):
+        """Show or hide the phases screen (after the grid meter's), keeping the one shown."""
+        at = self.pages.index("grid") + 1
+        if on:
+            self.pages.insert(at, "phases")
+            if self.index >= at:
+                self.index += 1
+        else:
+            self.pages.pop(at)
+            if self.index >= at:
+                self.index -= 1
+
     def draw(self, snap):
+        ph = snap.get("phases")
+        if bool(ph) != ("phases" in self.pages):
+            self._phases_page(bool(ph))
         g = snap.get("grid")
         r = g.get("reading") if g else None
         overload = bool(r and r.get("overload"))
@@ -177,6 +195,7 @@ class Screens:
         d.fill(0)
         t = self.t
         p = self.page
+        bottom = p in ("month", "phases")  # the screen uses the bottom line: no "n/N" there
         if self.alert:
             self._overload(d, r, t)
         elif self.confirm:
@@ -191,7 +210,9 @@ class Screens:
         elif p == "month":
             self._month(d, snap, t)
         elif p == "grid":
-            self._grid(d, g, r, t)
+            bottom = self._grid(d, g, r, t)
+        elif p == "phases":
+            self._phases(d, ph, t)
         elif p == "net":
             self._net(d, snap, t)
         elif p == "about":
@@ -200,7 +221,7 @@ class Screens:
             self._partial(d, snap, p, t)
         else:
             self._usage(d, snap, p, t)
-        if not (self.alert or self.confirm or self.detail or p == "month"):
+        if not (self.alert or self.confirm or self.detail or bottom):
             right(d, "%d/%d" % (self.index + 1, len(self.pages)), 56)
         if self._notice:
             d.fill_rect(0, 24, _W, 16, 0)
@@ -233,12 +254,14 @@ class Screens:
         tag = ""
         g = snap.get("grid")
         r = g.get("reading") if g else None
-        warn = [a for a in (r.get("alerts") or ()) if a[:6] == "phase_" or a in ("overvoltage", "ejp_notice")] if r else ()
+        warn = [a for a in (r.get("alerts") or ()) if a[:6] == "phase_" or a in _HOME_WARN] if r else ()
         if snap.get("errors", {}).get("config"):
             tag = "CFG!"  # config.json was ignored: details on the web page
+        elif g and g.get("hint"):  # nothing valid from the meter: its screen says what to check
+            tag = _HINT_TAG.get(g["hint"], "TIC/P1?")
         elif warn:  # the grid meter warns: a phase lost, overvoltage, an EJP peak coming
             a = warn[0]
-            tag = "PH%s!" % a[-1] if a[:6] == "phase_" else "U>!" if a == "overvoltage" else "EJP!"
+            tag = "PH%s!" % a[-1] if a[:6] == "phase_" else _HOME_WARN[a]
         elif r:
             tag = _period(r, t)
         self._title(d, t["total"], tag)
@@ -320,33 +343,77 @@ class Screens:
             self._title(d, t["meter"])
             d.text(t["no_grid"], 0, 16, 1)
             return
-        self._title(d, t["meter"], SOURCES.get(r["source"], "") if r else "")
+        self._title(d, t["meter"], SOURCES.get(r["source"] if r else g.get("port"), ""))
+        h = g.get("hint")
+        if h:  # nothing valid for a while: what to check first, in order
+            for k, line in enumerate(t["h_" + h].split("|")):
+                d.text(line, 0, 13 + 9 * k, 1)
+            return
         if not r:
             d.text(t["waiting"], 0, 16, 1)
             d.text(str(g.get("port") or "-"), 0, 26, 1)
             return
         d.text(_period(r, t, 16), 0, 13, 1)
+        p1 = r["source"] == "p1"
         if r.get("tempo_today"):  # Tempo: today's colour > tomorrow's
             s = "%s>%s" % (t[r["tempo_today"]], t[r["tempo_tomorrow"]] if r.get("tempo_tomorrow") else "?")
             d.text(s if len(s) > 10 else t["tempo"] + " " + s, 0, 22, 1)
+        elif r.get("peak_w"):  # Fluvius 1.6.0: this month's 15-minute peak (capacity tariff)
+            d.text("%s %.2f kW" % (t["peak"], r["peak_w"] / 1000), 0, 22, 1)
         total = import_total(r)
         if total is not None:
             d.text("%s %s" % (t["index"], kwh(total)), 0, 31, 1)
-        p = r.get("power_va")
-        unit = "VA"
-        if p is None:
-            p, unit = r.get("power_w"), "W"
-        sub = ("/%dkVA" % r["subscribed_kva"] if r.get("subscribed_kva") else
-               "/%dA" % r["subscribed_a"] if r.get("subscribed_a") else "")
-        d.text("%s %s%s" % ("-" if p is None else int(p), unit, sub), 0, 40, 1)
-        exp = r.get("export_va") or r.get("export_w")
-        if exp:
-            d.text("%s %d" % (t["inject"], int(exp)), 0, 49, 1)
+        if p1:  # as the meter shows it: P+ drawing from the grid, P- injecting
+            imp, exp = r.get("power_w"), r.get("export_w")
+            s = "P- %d W" % exp if exp and not imp else "P+ %s W" % ("-" if imp is None else imp)
+            d.text(s, 0, 40, 1)
+            if r.get("export_wh"):
+                d.text("%s %s" % (t["inject"], kwh(r["export_wh"])), 0, 49, 1)
+        else:
+            p = r.get("power_va")
+            unit = "VA"
+            if p is None:
+                p, unit = r.get("power_w"), "W"
+            sub = ("/%dkVA" % r["subscribed_kva"] if r.get("subscribed_kva") else
+                   "/%dA" % r["subscribed_a"] if r.get("subscribed_a") else "")
+            d.text("%s %s%s" % ("-" if p is None else int(p), unit, sub), 0, 40, 1)
+            exp = r.get("export_va")
+            if exp:
+                d.text("%s %d" % (t["inject"], int(exp)), 0, 49, 1)
         al = r.get("alerts")
         if al:  # what the meter itself says is wrong; more than one: how many
             s = alert_text(al[0], t)
             d.fill_rect(0, 56, _W, 8, 1)
             d.text((s if len(al) == 1 else "%s +%d" % (s[:12], len(al) - 1))[:16], 0, 56, 0)
+            return True
+
+    def _phases(self, d, ph, t):
+        """Each phase's current as a bar against the contract's limit (or the heaviest
+        phase's scale), the CT inputs on each phase, and the circuit to move, if any."""
+        lim = ph["limit_a"]
+        m = ph["metered"]
+        vals = [(p["a"] if m else p["ct_a"]) or 0 for p in ph["phases"]]
+        scale = lim or max(10, -(-int(max(vals)) // 10) * 10)
+        self._title(d, t["phases"], ("lim %dA" if lim else "0-%dA") % scale)
+        ins = []
+        for k, v in enumerate(vals):
+            y = 13 + 10 * k
+            d.text("L%d" % (k + 1), 0, y, 1)
+            d.rect(20, y, 66, 8, 1)
+            d.fill_rect(21, y + 1, min(64, int(64 * v / scale + 0.5)), 6, 1)
+            s = "%.1fA" % v if v < 9.95 else "%dA" % int(v + 0.5)
+            x = _W - 8 * len(s)
+            if lim and v >= lim:  # at the limit: the meter warns, the breaker may trip
+                d.fill_rect(x - 1, y - 1, _W - x + 1, 10, 1)
+            d.text(s, x, y, 0 if lim and v >= lim else 1)
+            ins.append(",".join(str(i) for i in ph["phases"][k]["inputs"]) or "-")
+        d.text("%s %s" % (t["ph_in"], "|".join(ins)), 0, 45, 1)
+        mv = ph.get("move")
+        mx = [p["max_a"] for p in ph["phases"]]
+        if mv:
+            d.text(t["ph_move"] % (mv["input"], mv["from"], mv["to"]), 0, 56, 1)
+        elif mx[0] is not None:  # the meter's own maxima (IMAX1-3)
+            d.text("%s %s A" % (t["max"], "|".join(str(a) for a in mx)), 0, 56, 1)
 
     def _net(self, d, snap, t):
         self._title(d, t["network"])

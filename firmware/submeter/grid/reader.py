@@ -46,7 +46,8 @@ class _Tic:
     def state(self):
         d = self.d
         return {"protocol": "tic", "mode": d.mode, "frames": d.frames, "groups_ok": d.groups_ok,
-                "checksum_errors": d.groups_bad, "malformed": d.malformed, "eot": d.eot}
+                "checksum_errors": d.groups_bad, "malformed": d.malformed, "eot": d.eot,
+                "noise_frames": d.noise_frames}
 
 
 class _P1:
@@ -91,6 +92,8 @@ class GridReader:
         self.switches = 0           # settings tried after the first
         self.last_frame_ms = None   # clock time of the last complete frame / telegram
         self.on_frame = None        # callable() after each frame (LED, snapshot)
+        self.started_ms = None      # clock time run() began
+        self.rx_ms = None           # clock time bytes last came in, good or not
         self._buf = bytearray(512)
 
     def state(self):
@@ -98,14 +101,34 @@ class GridReader:
         d["port"] = self.kind
         d["locked"] = self.locked
         d["mode_switches"] = self.switches
-        d["last_frame_age_s"] = (ticks_diff(self.clock.ticks_ms(), self.last_frame_ms) // 1000
+        now = self.clock.ticks_ms()
+        d["last_frame_age_s"] = (ticks_diff(now, self.last_frame_ms) // 1000
                                  if self.last_frame_ms is not None else None)
+        d["hint"] = self.hint(now)
         return d
+
+    def hint(self, now):
+        """What to check first when nothing valid has come for a whole round of the
+        settings (so not while detection is still trying them): 'garbled' when bytes
+        arrive (noise, a bad cable, the wrong demodulator), else 'p1_silent', 'tic_silent'
+        or 'silent' (auto) by what the config expects. A P1 port the grid operator has not
+        opened (Fluvius: closed by default) is silent, as is an unplugged cable."""
+        if self.locked or self.started_ms is None:
+            return None
+        since = self.last_frame_ms if self.last_frame_ms is not None else self.started_ms
+        if ticks_diff(now, since) <= self.listen_ms * len(self.kinds):
+            return None
+        if self.rx_ms is not None and ticks_diff(now, self.rx_ms) < self.listen_ms:
+            return "garbled"
+        p1 = [k[:2] == "p1" for k in self.kinds]
+        return "p1_silent" if all(p1) else "silent" if any(p1) else "tic_silent"
 
     def poll(self, port, now):
         """Read what the port has, decode it; returns frames completed."""
         n = port.any()
         frames = 0
+        if n > 0:
+            self.rx_ms = now
         while n > 0:
             k = port.readinto(self._buf, min(n, len(self._buf)))
             if not k:
@@ -124,6 +147,7 @@ class GridReader:
 
     async def run(self):
         k = 0
+        self.started_ms = self.clock.ticks_ms()
         while True:
             kind = self.kinds[k % len(self.kinds)]
             if self.kind is not None and kind != self.kind:

@@ -141,7 +141,7 @@ class GridReading:
     def alerts(self, flags=False):
         """What the meter says is wrong, as named alerts (a list of codes, empty when all is
         well): 'phase_lost_N', 'overvoltage', 'cover_opened', 'memory_error', 'index_refused',
-        'lossy_resets', 'ejp_notice', 'overload'."""
+        'lossy_resets', 'ejp_notice', 'overload', 'breaker_open', 'breaker_ready'."""
         a = []
         lost = []
         if self.ppot is not None:
@@ -167,6 +167,12 @@ class GridReading:
             a.append("ejp_notice")
         if self.overload:
             a.append("overload")
+        # P1 0-0:96.3.10, the meter's breaker (DLMS disconnect control): 0 open (a prepaid
+        # meter out of credit, or cut remotely), 2 ready: the customer presses its button
+        if self.breaker == 0:
+            a.append("breaker_open")
+        elif self.breaker == 2:
+            a.append("breaker_ready")
         return a
 
     def to_dict(self):

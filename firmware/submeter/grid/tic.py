@@ -86,7 +86,8 @@ class TicDecoder:
         self._fht = 0           # those separated by HT (standard mode)
         self._in_frame = False
         self.on_group = None    # callable(label, horodate or None, value) for every good group
-        self.frames = 0         # frames committed (ETX after STX)
+        self.frames = 0         # frames committed (ETX after STX, one good group or more)
+        self.noise_frames = 0   # STX..ETX with no good group in it: noise, dropped
         self.groups_ok = 0
         self.groups_bad = 0     # checksum errors
         self._malformed = 0     # groups of the wrong shape (no separator, control bytes)
@@ -112,8 +113,11 @@ class TicDecoder:
             ev = st[8]
             if ev:
                 if ev == ETX and self._in_frame:
-                    self._commit()
-                    done += 1
+                    if self._fok:
+                        self._commit()
+                        done += 1
+                    else:  # STX..ETX with no good group: line noise, not a frame
+                        self.noise_frames += 1
                 elif ev == EOT:
                     self.eot += 1
                 self._in_frame = ev == STX
