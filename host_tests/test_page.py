@@ -97,6 +97,11 @@ def test_page_shows_the_phase_balance():
             'value="10.0"></meter> <span class="pct">25 %</span></td><td class="mx">-</td>'
             '<td class="w">2200</td><td class="ct">4,5 \u00b7 3.87 A</td></tr>') in html
     assert ('<p id="ph_move">Move input 2 (Cooling) from L1 to L2: 20 A apart now, 2 A after</p>') in html
+    assert "PMAX" not in html
+    r.update({"pmax_w": 11250, "imax_a": [30, 21, 29]})    # a SAGEM C2000-4's maxima
+    s["phases"] = balance(r, s["inputs"])
+    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    assert '<td class="mx">29</td>' in html and "Highest power the meter has seen (PMAX): 11250 W" in html
 
 
 def test_page_shows_gas_and_water():

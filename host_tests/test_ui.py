@@ -171,6 +171,10 @@ def test_phase_balance_screen_follows_the_grid_meter():
     assert sc.page == "phases"
     sc.draw(s)
     check("phases", d)
+    sc.on_button("up", 0)                # the grid screen: HC option, PMAX where Tempo would be
+    sc.draw(s)
+    check("grid_c2000", d)
+    sc.on_button("down", 0)
     s["phases"] = None                   # the meter replaced by a single-phase one
     sc.draw(s)
     assert sc.page == "grid" and len(sc.pages) == n

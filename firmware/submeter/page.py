@@ -171,7 +171,8 @@ def phases_chunks(ph, t):
     for p in ph["phases"]:
         c = phase_cells(ph, p)
         yield (_PROW % (p["n"], p["n"], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])).encode()
-    yield ('</tbody></table>\n<p id="ph_move">%s</p>\n' % esc(move_text(ph, t))).encode()
+    pmax = '<p class="muted">%s: %d W</p>\n' % (esc(t["pmax"]), ph["pmax_w"]) if ph.get("pmax_w") else ""
+    yield ('</tbody></table>\n%s<p id="ph_move">%s</p>\n' % (pmax, esc(move_text(ph, t)))).encode()
 
 
 def phase_cells(ph, p):

@@ -360,6 +360,8 @@ class Screens:
             d.text(s if len(s) > 10 else t["tempo"] + " " + s, 0, 22, 1)
         elif r.get("peak_w"):  # Fluvius 1.6.0: this month's 15-minute peak (capacity tariff)
             d.text("%s %.2f kW" % (t["peak"], r["peak_w"] / 1000), 0, 22, 1)
+        elif r.get("pmax_w"):  # historic three-phase PMAX: the highest power the meter has seen
+            d.text("Pmax %d W" % r["pmax_w"], 0, 22, 1)
         total = import_total(r)
         if total is not None:
             d.text("%s %s" % (t["index"], kwh(total)), 0, 31, 1)
