@@ -6,7 +6,7 @@ VENV := $(B)/venv
 # sys.path of the unix port: the firmware, the boards, umqtt.simple, frozen asyncio
 export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 
-.PHONY: setup run test test-cpython test-mp test-mpy bench static deploy console device-log virtual-device clean
+.PHONY: setup run test test-cpython test-mp test-mpy bench memcheck static deploy console device-log virtual-device clean
 
 # Idempotent: each step is cached under build/ and skipped once done.
 setup:
@@ -29,6 +29,11 @@ test-cpython: setup
 bench: setup
 	@bash tools/bootstrap.sh bench
 	$(VENV)/bin/python tools/bench_report.py
+
+# The whole firmware in a 112 KB heap on the device model (firmware frozen in), under load:
+# figures per simulated meter (tools/memrun.py, tools/memcheck.py).
+memcheck: setup
+	$(VENV)/bin/python tools/memrun.py
 
 # The firmware onto a device: make deploy PORT=/dev/ttyUSB0 BOARD=olimex_esp32_poe
 # (only what changed is copied; config, counters and history stay). PORT may be the

@@ -73,6 +73,12 @@ class SimMeter:
     period_s = None  # TIC: frames back to back
 
     def frame(self):
+        """One frame or telegram, as bytes."""
+        return b"".join(self.frame_parts())
+
+    def frame_parts(self):
+        """One frame or telegram as the small pieces it is made of (groups, lines), so
+        the simulator itself does not fragment the device model's heap with 1 KB strings."""
         t = self.time.now_s()
         self._integrate(t)
         self.frames += 1
@@ -125,7 +131,7 @@ class SimMeter:
                   group(b"NJOURF+1", b"00", sep),
                   group(b"PJOURF+1", b"00008001 NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE "
                                      b"NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE", sep)]
-        return b"\x02" + b"".join(g) + b"\x03"
+        return [b"\x02"] + g + [b"\x03"]
 
 
     def _telegram(self, t, p, night):
@@ -154,13 +160,15 @@ class SimMeter:
         lines += [b"0-0:96.3.10(1)", b"0-0:17.0.0(999.9*kW)", b"1-0:31.4.0(" + fuse + b"*A)", b"0-0:96.13.0()",
                  b"0-1:24.1.0(003)", b"0-1:96.1.1(37464C4F32313233303838303237)", b"0-1:24.4.0(1)",
                  b"0-1:24.2.3(" + ts + b")(%05d.%03d*m3)" % divmod(gas, 1000), b"!"]
-        body = b"\r\n".join(lines)
-        return body + b"%04X\r\n" % crc16(body)
+        parts = [x + b"\r\n" for x in lines[:-1]] + [b"!"]
+        c = 0
+        for x in parts:
+            c = crc16(x, c)
+        return parts + [b"%04X\r\n" % c]
 
 
-def crc16(data):
+def crc16(data, c=0):
     """CRC-16/ARC, from its definition (the simulator's own, not the firmware's)."""
-    c = 0
     for b in data:
         c ^= b
         for _ in range(8):
@@ -181,11 +189,27 @@ class SimUart:
         self.t0 = simtime.now_s()
         self.next_t = self.t0
         self.emitted = 0
-        self.line = bytearray()   # bytes the meter has put on the line but not yet sent
-        self.rx = bytearray()     # bytes received, not yet read
+        self.parts = []           # pieces the meter has put on the line but not yet sent
+        self.part_at = 0          # bytes of parts[0] already sent
+        self.ring = bytearray(self.RXBUF)  # the UART's receive buffer, as on the device
+        self.head = 0             # where the oldest unread byte is
+        self.count = 0            # unread bytes
         self.overruns = 0
         self.rng = random.Random(seed) if hasattr(random, "Random") else random
         self.noise = 0
+
+    def _put(self, data, k0, k1):
+        # data[k0:k1] into the ring; what does not fit is lost, as in a real UART
+        ring, size = self.ring, self.RXBUF
+        while k0 < k1:
+            if self.count == size:
+                self.overruns += 1
+                return
+            tail = (self.head + self.count) % size
+            n = min(k1 - k0, size - self.count, size - tail)
+            ring[tail:tail + n] = memoryview(data)[k0:k0 + n]
+            self.count += n
+            k0 += n
 
     def _receive(self):
         now = self.time.now_s()
@@ -193,38 +217,48 @@ class SimUart:
         due = int((now - self.t0) * rate / 10) - self.emitted
         if due <= 0:
             return
+        self.emitted += due
         if self.meter.silent:  # nothing on the line, at any setting
-            self.emitted += due
             self.next_t = now
             return
         if self.match and self.meter.period_s:  # P1: a whole telegram every period
-            chunk = bytearray()
             while self.next_t <= now:
-                chunk += self.meter.frame()
+                for x in self.meter.frame_parts():
+                    self._put(x, 0, len(x))
                 self.next_t += self.meter.period_s
-        elif self.match:
-            while len(self.line) < due:
-                self.line += self.meter.frame()
-            chunk = self.line[:due]
-            self.line = self.line[due:]
+        elif self.match:  # TIC: frames back to back, `due` bytes of them
+            while due > 0:
+                if not self.parts:
+                    self.parts = self.meter.frame_parts()
+                    self.part_at = 0
+                x = self.parts[0]
+                n = min(due, len(x) - self.part_at)
+                self._put(x, self.part_at, self.part_at + n)
+                self.part_at += n
+                due -= n
+                if self.part_at == len(x):
+                    self.parts.pop(0)
+                    self.part_at = 0
         else:  # the wrong baud rate: framing errors and noise, now and then an STX or LF
             n = max(1, due * self.baud // rate) if self.baud < rate else due
-            chunk = bytes(self.rng.getrandbits(7) for _ in range(min(n, 512)))
-        self.emitted += due
-        self.rx += chunk
-        if len(self.rx) > self.RXBUF:  # a real UART drops what does not fit its buffer
-            self.overruns += 1
-            self.rx = self.rx[-self.RXBUF:]
+            x = bytes(self.rng.getrandbits(7) for _ in range(min(n, 512)))
+            self._put(x, 0, len(x))
 
     def any(self):
         self._receive()
-        return len(self.rx)
+        return self.count
 
     def readinto(self, buf, n=None):
         self._receive()
-        n = min(len(buf) if n is None else n, len(self.rx))
-        buf[:n] = self.rx[:n]
-        self.rx = self.rx[n:]
+        n = min(len(buf) if n is None else n, self.count)
+        size = self.RXBUF
+        k = min(n, size - self.head)
+        ring = memoryview(self.ring)
+        buf[:k] = ring[self.head:self.head + k]
+        if n > k:
+            buf[k:n] = ring[:n - k]
+        self.head = (self.head + n) % size
+        self.count -= n
         return n
 
     def deinit(self):

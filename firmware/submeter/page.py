@@ -22,21 +22,26 @@ def esc(s):
 
 _HEAD = """<!doctype html><html lang="%s"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>%s</title><style>
+<title>%s</title>"""
+
+# constant parts are sent as they are (bytes in flash when frozen): no copy in the heap
+_STYLE = b"""<style>
 body{font-family:system-ui,sans-serif;margin:0;padding:1em;background:#f4f5f7;color:#222}
 h1{font-size:1.3em;margin:0 0 .6em}
 h2{font-size:1.1em;margin:1.2em 0 .4em}
 .total{font-size:2.4em;font-weight:600}
-table{border-collapse:collapse;width:100%%;max-width:40em;background:#fff}
+table{border-collapse:collapse;width:100%;max-width:40em;background:#fff}
 th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .muted{color:#777;font-size:.85em}
 .warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
-#lcd{image-rendering:pixelated;background:#000;max-width:100%%;height:auto}
-svg{width:100%%;max-width:40em;background:#fff}
+#lcd{image-rendering:pixelated;background:#000;max-width:100%;height:auto}
+svg{width:100%;max-width:40em;background:#fff}
 @media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
 </style></head><body>
-<h1>%s</h1>
+"""
+
+_TOP = """<h1>%s</h1>
 <p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
 &middot; <span id="total_cost">%s</span> %s</p>
 <table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th></tr></thead><tbody>
@@ -59,12 +64,14 @@ _GRID = """</tbody></table>
 <p id="grid">%s</p>
 """
 
-_TAIL = """%s%s<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
+_TAIL = """<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
 <h2>%s</h2><svg id="chart_months" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
 <p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
 <a href="/api/history.csv?months=120" download="months.csv">%s</a></p>
 <p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%d</span> s &middot; %s V</p>
-<script type="application/json" id="labels">%s</script>
+<script type="application/json" id="labels">"""
+
+_END = b"""</script>
 <script src="/app.js" defer></script></body></html>
 """
 
@@ -88,10 +95,11 @@ def page_chunks(snap, cfg):
     """The page in a few chunks, so it is never whole in RAM."""
     t = labels(cfg["lang"])
     cur = esc(snap["currency"])
-    yield (_HEAD % (cfg["lang"], esc(t["title"]), esc(t["title"]), "%.1f" % snap["total_w"],
-                    snap["total_kwh"], "%.2f" % snap["total_cost"], cur, esc(t["input"]),
-                    esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]), cur,
-                    esc(t["partial"]))).encode()
+    yield (_HEAD % (cfg["lang"], esc(t["title"]))).encode()
+    yield _STYLE
+    yield (_TOP % (esc(t["title"]), "%.1f" % snap["total_w"], snap["total_kwh"], "%.2f" % snap["total_cost"],
+                   cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
+                   cur, esc(t["partial"]))).encode()
     for i in snap["inputs"]:
         label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
         yield (_ROW % (i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
@@ -115,16 +123,20 @@ def page_chunks(snap, cfg):
     tm = snap.get("time") or {}
     now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
     lcd = _LCD % (esc(t["panel"]), esc(t["panel"])) if snap.get("panel") else ""
-    words = {}
-    for k in _JS_LABELS:
-        words[k] = t[k]
     yield (_GRID % (esc(volume_text(snap, t)), esc(grid))).encode()
     ph = snap.get("phases")
     if ph:
         yield from phases_chunks(ph, t)
-    yield (_TAIL % (warn, lcd, esc(t["days"]), esc(t["days"]),
+    yield (warn + lcd).encode()
+    yield (_TAIL % (esc(t["days"]), esc(t["days"]),
                     esc(t["months"]), esc(t["months"]), esc(t["csv_days"]), esc(t["csv_months"]), esc(now),
-                    esc(t["uptime"]), snap["uptime_s"], snap["voltage"], js(words))).encode()
+                    esc(t["uptime"]), snap["uptime_s"], snap["voltage"])).encode()
+    sep = "{"
+    for k in _JS_LABELS:  # the script's words, a label at a time
+        yield (sep + js(k) + ":" + js(t[k])).encode()
+        sep = ","
+    yield b"}"
+    yield _END
 
 
 def month_title(snap, t):

@@ -19,6 +19,32 @@ STATUS = {
 }
 
 
+STREAM_BUF = 512
+
+
+def json_chunks(v, depth=3):
+    """The JSON of v in pieces: /api/state is ~5 KB, and after hours of work the heap's
+    largest free block can be smaller than that even with half the heap free (measured:
+    tools/memcheck.py), so no one string may hold it all. Dicts and lists of dicts are
+    opened `depth` levels down; what is below is one piece."""
+    if depth and isinstance(v, dict):
+        sep = b"{"
+        for k, x in v.items():
+            yield sep + json.dumps(k).encode() + b":"
+            yield from json_chunks(x, depth - 1)
+            sep = b","
+        yield b"}" if sep == b"," else b"{}"
+    elif depth and isinstance(v, list) and v and isinstance(v[0], dict):
+        sep = b"["
+        for x in v:
+            yield sep
+            yield from json_chunks(x, depth - 1)
+            sep = b","
+        yield b"]"
+    else:
+        yield json.dumps(v).encode()
+
+
 class HTTPError(Exception):
     def __init__(self, status, why=""):
         super().__init__(status, why)
@@ -276,7 +302,7 @@ class Server:
         if path == "/":
             await self._stream(writer, "text/html; charset=utf-8", page_chunks(self.state(), self.cfg), body)
         elif path == "/api/state":
-            await self._send(writer, "application/json", json.dumps(self.state()).encode(), body)
+            await self._stream(writer, "application/json", json_chunks(self.state()), body)
         elif path == "/app.js":
             await self._static(writer, "app.js", "text/javascript; charset=utf-8", headers, body)
         elif path in ("/api/history", "/api/history.csv") and act is not None:
@@ -296,7 +322,7 @@ class Server:
             if data is None:
                 await self._simple(writer, 404, "this meter has no display", body)
             else:
-                await self._send(writer, "image/png", data, body)
+                await self._stream(writer, "image/png", data, body)
         else:
             await self._simple(writer, 404, "no such page", body)
 
@@ -308,12 +334,29 @@ class Server:
             await writer.drain()
 
     async def _stream(self, writer, ctype, chunks, body):
-        """A 200 whose body comes in chunks (never whole in RAM), ended by closing."""
+        """A 200 whose body comes in chunks (never whole in RAM), ended by closing; small
+        chunks are gathered into writes of up to STREAM_BUF bytes."""
         await self._start(writer, 200, ctype, None)
-        if body:
-            for chunk in chunks:
+        if not body:
+            return
+        buf = bytearray(STREAM_BUF)
+        mv = memoryview(buf)  # written from in place: drained before it is filled again
+        n = 0
+        for chunk in chunks:
+            k = len(chunk)
+            if n + k > STREAM_BUF and n:
+                writer.write(mv[:n])
+                await writer.drain()
+                n = 0
+            if k > STREAM_BUF:
                 writer.write(chunk)
                 await writer.drain()
+            else:
+                buf[n:n + k] = chunk
+                n += k
+        if n:
+            writer.write(mv[:n])
+            await writer.drain()
 
     async def _static(self, writer, name, ctype, headers, body):
         """A file kept gzipped on flash (firmware/static/NAME.gz), sent as it is to a client

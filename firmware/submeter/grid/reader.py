@@ -78,13 +78,19 @@ def _decoder(kind):
     return _P1(crc_required=kind == "p1")
 
 
+def _family(kind):
+    # both TIC settings share one decoder (it tells the modes apart by their separator),
+    # both P1 settings another: at most two, made once (a TIC decoder is ~9 KB)
+    return kind[:3] if kind[:3] == "tic" else "p1"
+
+
 class GridReader:
     def __init__(self, board, clock, mode="auto", listen_ms=LISTEN_MS):
         self.board = board
         self.clock = clock
         self.kinds = CANDIDATES[mode]
         self.listen_ms = listen_ms
-        self.decoders = {}          # one per setting tried, kept (their counters too)
+        self.decoders = {}          # one per protocol tried ("tic", "p1"), kept
         self.decoder = None         # the decoder of the setting in use
         self.reading = GridReading()
         self.kind = None            # the port setting in use
@@ -95,12 +101,18 @@ class GridReader:
         self.started_ms = None      # clock time run() began
         self.rx_ms = None           # clock time bytes last came in, good or not
         self._buf = bytearray(512)
+        self.mem_errors = 0         # polls cut short by a full heap (counted; the task goes on)
+        for kind in self.kinds:     # made now, at boot: hours later a fragmented heap may
+            fam = _family(kind)     # have no 2 KB block left for a decoder's buffers
+            if fam not in self.decoders:
+                self.decoders[fam] = _decoder(kind)
 
     def state(self):
         d = self.decoder.state() if self.decoder else {}
         d["port"] = self.kind
         d["locked"] = self.locked
         d["mode_switches"] = self.switches
+        d["mem_errors"] = self.mem_errors
         now = self.clock.ticks_ms()
         d["last_frame_age_s"] = (ticks_diff(now, self.last_frame_ms) // 1000
                                  if self.last_frame_ms is not None else None)
@@ -159,14 +171,20 @@ class GridReader:
                     return  # this board has no grid-meter input
                 k += 1
                 continue
-            self.decoder = self.decoders.get(kind) or self.decoders.setdefault(kind, _decoder(kind))
+            fam = _family(kind)
+            self.decoder = self.decoders[fam]
+            if fam == "p1":
+                self.decoder.d.crc_required = kind == "p1"  # DSMR 2.2/3 lines send no CRC
             self.locked = False
             since = self.clock.ticks_ms()   # last sign of life in this setting
             good = self.decoder.good()
             while True:
                 await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
                 now = self.clock.ticks_ms()
-                self.poll(port, now)
+                try:
+                    self.poll(port, now)
+                except MemoryError:
+                    self.mem_errors += 1  # the bytes of this poll are lost; the next frame counts
                 if self.decoder.good() - good >= 3:  # not one lucky group out of noise
                     good = self.decoder.good()
                     since = now
