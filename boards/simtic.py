@@ -72,10 +72,6 @@ class SimMeter:
 
     period_s = None  # TIC: frames back to back
 
-    def frame(self):
-        """One frame or telegram, as bytes."""
-        return b"".join(self.frame_parts())
-
     def frame_parts(self):
         """One frame or telegram as the small pieces it is made of (groups, lines), so
         the simulator itself does not fragment the device model's heap with 1 KB strings."""

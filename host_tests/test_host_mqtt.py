@@ -5,7 +5,7 @@
 import json
 import os
 import signal
-import subprocess
+import sys
 import time
 
 from mqttsub import Subscriber
@@ -13,24 +13,15 @@ from test_host_run import free_port, get, start, stop
 
 import sim
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+import memrun  # noqa: E402  (the mosquitto launcher make memcheck uses too)
+
 NODE = "submeter-sim"
 BASE = "submeter/" + NODE
 
 
 def broker(tmp_path, port):
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
-    p = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 10:
-        try:
-            Subscriber(port, "x").close()
-            return p
-        except OSError:
-            time.sleep(0.1)
-    p.kill()
-    raise AssertionError("mosquitto did not start")
+    return memrun.broker(str(tmp_path), port)[0]
 
 
 def until(fn, timeout, what):

@@ -24,9 +24,9 @@ def free_port():
     return p
 
 
-def broker(data_dir):
-    """A mosquitto on a free port: (process, port)."""
-    port = free_port()
+def broker(data_dir, port=None):
+    """A mosquitto on `port` (a free one by default): (process, port)."""
+    port = port or free_port()
     conf = os.path.join(data_dir, "mosquitto.conf")
     with open(conf, "w") as f:
         f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)

@@ -2,6 +2,7 @@
 # and live with it (firmware/static/app.js, served gzipped as /app.js, polls /api/state
 # every 2 s and draws the history). Self-contained: no CDN, no internet.
 from .config import USAGES
+from .grid.reading import p1_power
 from .labels import alert_text, labels
 
 
@@ -167,8 +168,7 @@ def grid_text(g, t):
     if not r:
         return "%s: %s \u2026" % (t["grid"], g.get("port") or "-")
     if r["source"] == "p1":  # as the meter shows it: P+ drawing, P- injecting
-        exp = r.get("export_w")
-        va = "P- %d W" % exp if exp and not r.get("power_w") else "P+ %s W" % _dash(r.get("power_w"))
+        va = p1_power(r)
     else:
         va = ("%d VA" % r["power_va"] if r.get("power_va") is not None else
               "%d W" % r["power_w"] if r.get("power_w") is not None else "-")

@@ -14,7 +14,7 @@ from micropython import const
 
 from .clock import ticks_diff
 from .config import USAGES
-from .grid.reading import import_total
+from .grid.reading import import_total, p1_power
 from .labels import alert_text, labels
 
 BIG = const(2)          # scale of the main figure
@@ -366,9 +366,7 @@ class Screens:
         if total is not None:
             d.text("%s %s" % (t["index"], kwh(total)), 0, 31, 1)
         if p1:  # as the meter shows it: P+ drawing from the grid, P- injecting
-            imp, exp = r.get("power_w"), r.get("export_w")
-            s = "P- %d W" % exp if exp and not imp else "P+ %s W" % ("-" if imp is None else imp)
-            d.text(s, 0, 40, 1)
+            d.text(p1_power(r), 0, 40, 1)
             if r.get("export_wh"):
                 d.text("%s %s" % (t["inject"], kwh(r["export_wh"])), 0, 49, 1)
         else:

@@ -17,6 +17,13 @@ def import_total(r):
     return total
 
 
+def p1_power(r):
+    """A P1 meter's power as its own display shows it (from to_dict()): 'P+ 261 W' while
+    drawing from the grid, 'P- 1520 W' while injecting."""
+    imp, exp = r.get("power_w"), r.get("export_w")
+    return "P- %d W" % exp if exp and not imp else "P+ %s W" % ("-" if imp is None else imp)
+
+
 class GridReading:
     def __init__(self):
         self.source = None          # "tic_historic", "tic_standard", "p1"
