@@ -6,7 +6,7 @@ VENV := $(B)/venv
 # sys.path of the unix port: the firmware, the boards, umqtt.simple, frozen asyncio
 export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 
-.PHONY: setup run test test-cpython test-mp test-mpy bench memcheck static deploy console device-log virtual-device clean
+.PHONY: setup run test test-cpython test-mp test-mpy bench memcheck soak static deploy console device-log virtual-device clean
 
 # Idempotent: each step is cached under build/ and skipped once done.
 setup:
@@ -34,6 +34,14 @@ bench: setup
 # figures per simulated meter (tools/memrun.py, tools/memcheck.py).
 memcheck: setup
 	$(VENV)/bin/python tools/memrun.py
+
+# A simulated week (about 35 min at 300x) of the whole firmware on the device model in a
+# 112 KB heap, web polled, broker restarted, every fault injected in turn (tools/soak.py):
+# report in build/soak.md (and soak.json, soak.log); exit 1 if anything failed.
+# SOAK_HOURS=24 make soak for a day.
+SOAK_HOURS ?= 168
+soak: setup
+	$(VENV)/bin/python tools/soakrun.py $(SOAK_HOURS)
 
 # The firmware onto a device: make deploy PORT=/dev/ttyUSB0 BOARD=olimex_esp32_poe
 # (only what changed is copied; config, counters and history stay). PORT may be the

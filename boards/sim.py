@@ -331,12 +331,13 @@ class SimDisplay:
 class SimNet:
     def __init__(self, host):
         self.host = host
+        self.up = True  # the Ethernet link (tools/soak pulls the cable)
 
     async def connect(self):
         return self.host
 
     def isconnected(self):
-        return True
+        return self.up
 
 
 class Terminal:
@@ -442,6 +443,7 @@ class Board:
             self.term = None
         self.display = SimDisplay(self._draw if self.term else None) if display else None
         self.net = None
+        self._uart = None
         self._stop = None
 
     # -- surface ------------------------------------------------------------------------
@@ -462,7 +464,12 @@ class Board:
         tic_historic 1200 Bd); opened at the wrong rate it reads noise, as a real one."""
         if self.meter is None or kind not in simtic.KIND_LINE:
             return None
-        return simtic.SimUart(self.meter, self.time, simtic.KIND_LINE[kind])
+        line = simtic.KIND_LINE[kind]
+        if self._uart is None:
+            self._uart = simtic.SimUart(self.meter, self.time, line)
+        else:  # one UART, set up again (its buffer is not allocated again)
+            self._uart.open(line)
+        return self._uart
 
     PULSE_L = {"gas": 10, "water": 1}  # what one pulse of the simulated meters is worth
 
@@ -479,8 +486,8 @@ class Board:
         return tasks
 
     async def _pulse_meters(self):
-        while True:
-            await asyncio.sleep_ms(20)
+        while True:  # every 20 ms of clock time (1 ms real at most: a fast clock's pulses stay apart)
+            await asyncio.sleep_ms(max(1, self.clock.real_ms(20)))
             self.pulse_step()
 
     def pulse_step(self):

@@ -42,6 +42,7 @@ class SimMeter:
         self.phases = phases
         self.circuit_phase = [1] * 5
         self.silent = False   # a P1 port the grid operator has not opened, a cable pulled
+        self.garble = 0       # line noise: one byte in `garble` has a bit flipped (0: clean)
         self.imax = [0] * phases
         self.pmax = 0
         self.wh = [hc_wh, hp_wh]
@@ -180,19 +181,23 @@ class SimUart:
     def __init__(self, meter, simtime, line, seed=1):
         self.meter = meter
         self.time = simtime
+        self.ring = bytearray(self.RXBUF)  # the UART's receive buffer, as on the device
+        self.overruns = 0
+        self.rng = random.Random(seed) if hasattr(random, "Random") else random
+        self.open(line)
+
+    def open(self, line):
+        """Set up again for another line setting (as machine.UART.init): the receive
+        buffer is emptied, not made anew."""
         self.baud = line[0]
-        self.match = LINE[meter.mode] == line
-        self.t0 = simtime.now_s()
+        self.match = LINE[self.meter.mode] == line
+        self.t0 = self.time.now_s()
         self.next_t = self.t0
         self.emitted = 0
         self.parts = []           # pieces the meter has put on the line but not yet sent
         self.part_at = 0          # bytes of parts[0] already sent
-        self.ring = bytearray(self.RXBUF)  # the UART's receive buffer, as on the device
         self.head = 0             # where the oldest unread byte is
         self.count = 0            # unread bytes
-        self.overruns = 0
-        self.rng = random.Random(seed) if hasattr(random, "Random") else random
-        self.noise = 0
 
     def _put(self, data, k0, k1):
         # data[k0:k1] into the ring; what does not fit is lost, as in a real UART
@@ -207,6 +212,18 @@ class SimUart:
             self.count += n
             k0 += n
 
+    def _send(self, data, k0, k1):
+        # data[k0:k1] down the line: through a noisy one, bits flipped here and there
+        g = self.meter.garble
+        if not g:
+            self._put(data, k0, k1)
+            return
+        y = bytearray(data[k0:k1])
+        for k in range(k1 - k0):
+            if self.rng.getrandbits(16) % g == 0:
+                y[k] ^= 1 << (self.rng.getrandbits(3) % 7)
+        self._put(y, 0, len(y))
+
     def _receive(self):
         now = self.time.now_s()
         rate = LINE[self.meter.mode][0]
@@ -220,7 +237,7 @@ class SimUart:
         if self.match and self.meter.period_s:  # P1: a whole telegram every period
             while self.next_t <= now:
                 for x in self.meter.frame_parts():
-                    self._put(x, 0, len(x))
+                    self._send(x, 0, len(x))
                 self.next_t += self.meter.period_s
         elif self.match:  # TIC: frames back to back, `due` bytes of them
             while due > 0:
@@ -229,7 +246,7 @@ class SimUart:
                     self.part_at = 0
                 x = self.parts[0]
                 n = min(due, len(x) - self.part_at)
-                self._put(x, self.part_at, self.part_at + n)
+                self._send(x, self.part_at, self.part_at + n)
                 self.part_at += n
                 due -= n
                 if self.part_at == len(x):

@@ -3,6 +3,15 @@ from submeter import config
 from submeter.page import esc, page_chunks
 
 
+def page_html(s, cfg):
+    """The page as a browser gets it: its pieces (bytes, or views of the templates) in a row."""
+    out = bytearray()
+    for c in page_chunks(s, cfg):
+        assert len(c) <= 512 or bytes(c).startswith(b"<style>"), bytes(c)  # only the style, from flash, is long
+        out += c
+    return out.decode()
+
+
 def snap(names):
     return {
         "uptime_s": 12, "voltage": 230.0, "currency": "EUR", "total_w": 3456.7,
@@ -20,7 +29,7 @@ def test_escape():
 def test_page_shows_inputs_and_escapes_names():
     cfg = config.validate({})
     names = ["Heating", "<script>alert(1)</script>", "Eau chaude", "", "A&B"]
-    html = b"".join(page_chunks(snap(names), cfg)).decode()
+    html = page_html(snap(names), cfg)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "A&amp;B" in html
@@ -32,17 +41,17 @@ def test_page_shows_inputs_and_escapes_names():
 
 def test_page_in_french():
     cfg = config.validate({"lang": "fr"})
-    html = b"".join(page_chunks(snap(["a"] * 5), cfg)).decode()
+    html = page_html(snap(["a"] * 5), cfg)
     assert 'lang="fr"' in html and "Puissance" in html
 
 
 def test_page_warns_when_the_config_file_was_ignored():
     cfg = config.validate({})
     s = snap(["a"] * 5)
-    html = b"".join(page_chunks(s, cfg)).decode()
+    html = page_html(s, cfg)
     assert 'class="warn"' not in html
     s["errors"] = {"config": "config.json ignored: voltage: <5000> is outside 90..480"}
-    html = b"".join(page_chunks(s, cfg)).decode()
+    html = page_html(s, cfg)
     assert '<p class="warn">config.json ignored: voltage: &lt;5000&gt; is outside 90..480</p>' in html
 
 
@@ -52,7 +61,7 @@ def test_page_shows_the_grid_meter():
     s["grid"] = {"port": "tic_standard", "reading": {"source": "tic_standard", "period": "HEURE <CREUSE>",
                                                      "power_va": 2840, "overload": True,
                                                      "alerts": ["phase_lost_2", "overload"]}}
-    html = b"".join(page_chunks(s, cfg)).decode()
+    html = page_html(s, cfg)
     assert "Grid meter: tic_standard \u00b7 HEURE &lt;CREUSE&gt; \u00b7 2840 VA \u00b7 Phase 2 lost \u00b7 Overload" in html
 
 
@@ -62,21 +71,21 @@ def test_page_shows_a_p1_meter_in_watts():
     s = snap(["a"] * 5)
     s["grid"] = {"port": "p1", "reading": {"source": "p1", "period": "T1", "power_va": None,
                                            "power_w": 4360, "export_w": 0, "overload": False}}
-    html = b"".join(page_chunks(s, cfg)).decode()
+    html = page_html(s, cfg)
     assert "Grid meter: p1 \u00b7 T1 \u00b7 P+ 4360 W" in html
     s["grid"]["reading"].update({"power_w": 0, "export_w": 1520, "alerts": ["breaker_open"]})
-    html = b"".join(page_chunks(s, cfg)).decode()
+    html = page_html(s, cfg)
     assert "Grid meter: p1 \u00b7 T1 \u00b7 P- 1520 W \u00b7 Breaker open" in html
 
 
 def test_page_says_what_to_check_when_the_p1_port_is_silent():
     s = snap(["a"] * 5)
     s["grid"] = {"port": "p1", "hint": "p1_silent", "reading": None}
-    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    html = page_html(s, config.validate({}))
     assert ("Grid meter: No P1 data: 1 port opened at grid operator? 2 cable plugged? 3 Data Request? "
             "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius") in html
     s["grid"]["hint"] = "garbled"
-    html = b"".join(page_chunks(s, config.validate({"lang": "fr"}))).decode()
+    html = page_html(s, config.validate({"lang": "fr"}))
     assert "Compteur: Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>" in html
 
 
@@ -86,12 +95,12 @@ def test_page_shows_the_phase_balance():
     for i, ph in zip(s["inputs"], (1, 1, 2, 3, 3)):
         i["phase"] = ph
     s["inputs"][1]["a"] = 9.0
-    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    html = page_html(s, config.validate({}))
     assert 'id="phases"' not in html     # the snapshot has no phase view: no table
     r = {"current_a": [24.0, 4.0, 10.0], "fuse_a": 40, "power_w_phases": [5400, 900, 2300],
          "export_w_phases": [0, 0, 100]}
     s["phases"] = balance(r, s["inputs"])
-    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    html = page_html(s, config.validate({}))
     assert html.index('<p id="grid">') < html.index('<table id="phases">') < html.index('id="chart_days"')
     assert ('<tr id="ph3"><td>L3</td><td class="a">10.0</td><td><meter min="0" max="40" high="32.0" '
             'value="10.0"></meter> <span class="pct">25 %</span></td><td class="mx">-</td>'
@@ -100,7 +109,7 @@ def test_page_shows_the_phase_balance():
     assert "PMAX" not in html
     r.update({"pmax_w": 11250, "imax_a": [30, 21, 29]})    # a SAGEM C2000-4's maxima
     s["phases"] = balance(r, s["inputs"])
-    html = b"".join(page_chunks(s, config.validate({}))).decode()
+    html = page_html(s, config.validate({}))
     assert '<td class="mx">29</td>' in html and "Highest power the meter has seen (PMAX): 11250 W" in html
 
 
@@ -108,7 +117,7 @@ def test_page_shows_gas_and_water():
     s = snap(["a"] * 5)
     s["gas"] = {"m3": "92.287", "kwh": 1033.6}
     s["water"] = {"m3": "8.579"}
-    html = b"".join(page_chunks(s, config.validate({"lang": "fr"}))).decode()
+    html = page_html(s, config.validate({"lang": "fr"}))
     assert "Gaz 92.287 m\u00b3 \u00b7 1033.6 kWh \u00b7 Eau 8.579 m\u00b3" in html
 
 
@@ -125,14 +134,14 @@ def test_page_shows_the_month_by_usage_and_the_partials():
     s["month"] = month(10)
     s["today"] = month(1)
     s["inputs"][0]["partial_since"] = "2026-11-02 08:15"
-    html = b"".join(page_chunks(s, cfg)).decode()
+    html = page_html(s, cfg)
     assert "This month 2026-11" in html
     # RT2012: each usage's kWh today, this month, and the month's cost
     assert '<tr id="u_hot_water"><td>Hot water</td><td class="d">3.0</td><td class="m">30.0</td><td class="c">7.50</td></tr>' in html
     assert '<td class="part">0.003</td>' in html                      # input 4's partial counter
     assert "Partial since 2026-11-02 08:15" in html and 'id="reset"' in html
     s["month"] = s["today"] = None                                    # no date known yet
-    html = b"".join(page_chunks(s, cfg)).decode()
+    html = page_html(s, cfg)
     assert '<tr id="u_heating"><td>Heating</td><td class="d">-</td><td class="m">-</td>' in html
 
 
@@ -140,7 +149,7 @@ def test_the_pages_script_is_in_the_page_and_fresh_on_flash():
     import os
     s = snap(["a"] * 5)
     s["panel"] = True
-    html = b"".join(page_chunks(s, config.validate({"lang": "fr"}))).decode()
+    html = page_html(s, config.validate({"lang": "fr"}))
     assert '<script src="/app.js" defer></script>' in html and '<img id="lcd" src="/screen.png"' in html
     assert 'id="chart_days"' in html and "/api/history.csv?days=400" in html
     i = html.index('<script type="application/json" id="labels">') + 44

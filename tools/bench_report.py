@@ -2,7 +2,9 @@
 # printed and written to build/bench.md. Runs the MicroPython figures (tools/bench.py on
 # the 32-bit unix port, 256 KB heap: run from source, the compiler needs more than the
 # device's 110 KB; the .mpy budget is issue 9) and, in the same run, the reference TIC libraries
-# from PyPI on CPython over the same frames.
+# from PyPI on CPython over the same frames; then memory on the device model (the firmware
+# frozen in, 112 KB heap): what each part holds, the whole firmware under load, a short
+# soak with every fault, and the last `make soak` (a simulated week) if there is one.
 import json
 import logging
 import os
@@ -187,9 +189,70 @@ def web_load_rows():
     ]
 
 
+def memory_rows():
+    """The device model (firmware frozen in, 112 KB heap): what each part holds at boot,
+    the whole firmware under load (make memcheck's run, standard TIC), a few simulated
+    hours of soak with every fault, the week of the last `make soak`, and the bundle."""
+    import tempfile
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import memrun
+    import soakrun
+    rows = []
+    d = tempfile.mkdtemp(prefix="memparts-")
+    env = dict(os.environ, MICROPYPATH=".frozen", SUBMETER_TERM="0", SUBMETER_DATA=d)
+    r = subprocess.run([os.path.join(ROOT, "build", "bin", "micropython-frozen"), "-X", "heapsize=112k",
+                        os.path.join(ROOT, "tools", "memparts.py")], cwd=d, env=env, capture_output=True,
+                       text=True, timeout=60)
+    for line in r.stdout.splitlines():
+        if line.startswith("{"):
+            p = json.loads(line)
+            rows.append({"label": "heap at boot: " + p["part"], "value": round(p["bytes"] / 1024, 1), "unit": "KB",
+                         "target": ""})
+    f = memrun.run(tempfile.mkdtemp(prefix="memcheck-"), secs=15, meter="standard")
+    ok = sum(v[0] for v in f["polls"].values())
+    bad = sum(v[1] for v in f["polls"].values())
+    rows += [
+        {"label": "whole firmware under load (15 s at 20x, page/API/PNG/history/script polled back to back, "
+                  "MQTT): peak heap in use after collections", "value": round(f.get("peak_live", 0) / 1024, 1),
+         "unit": "KB", "target": "<= 110 KB, simulator included"},
+        {"label": "  free heap low-water mark (sampled every 5 ms) / largest free block at the end",
+         "value": "%s / %s" % (f.get("low_free"), f.get("max_free")), "unit": "B", "target": "> 0"},
+        {"label": "  requests answered / failed; answers cut by a full heap (closed, counted)",
+         "value": "%d / %d; %s" % (ok, bad, f.get("http_mem_errors")), "unit": "", "target": "none cut"},
+        {"label": "  exceptions escaping a task", "value": f["output"].count("Traceback"), "unit": "",
+         "target": "0"},
+    ]
+    code, total = memrun.bundle_size()
+    rows.append({"label": "bundle make deploy sends: .mpy bytecode (xtensawin) / all files", "value":
+                 "%.1f / %.1f" % (code / 1024, total / 1024), "unit": "KB",
+                 "target": "frozen into the image (boards/manifest.py): not in the heap"})
+    s = soakrun.run(tempfile.mkdtemp(prefix="soak-"), 3, start="2026-11-23 05:00")
+    bad = soakrun.verdict(s)
+    rows.append({"label": "soak, 3 simulated hours at 300x with every fault (tools/soak.py): verdict",
+                 "value": "passed" if not bad else "FAILED: " + "; ".join(bad)[:300], "unit": "",
+                 "target": "passed"})
+    week = os.path.join(ROOT, "build", "soak.json")
+    if os.path.exists(week):
+        with open(week) as fh:
+            w = json.load(fh)
+        wbad = soakrun.verdict(dict(w, output=""))
+        rows.append({"label": "last make soak (%s simulated hours, %s s real): verdict; heap floor growth; "
+                              "flash writes a day" % (w.get("sim_hours"), w.get("real_s")),
+                     "value": "%s; %s B; %s" % ("passed" if not wbad else "FAILED: " + "; ".join(wbad)[:200],
+                                               soakrun.heap_growth(w["heap_floor_by_hour"]),
+                                               w["store"]["writes_per_day"]),
+                     "unit": "", "target": "passed; <= %d B; <= %d" % (soakrun.HEAP_GROWTH_MAX,
+                                                                      soakrun.WRITES_PER_DAY_MAX)})
+    else:
+        rows.append({"label": "make soak (a simulated week, ~35 min): not run yet", "value": "-", "unit": "",
+                     "target": "passed"})
+    return rows
+
+
 def main():
     rows = micropython_rows()
     rows += web_load_rows()
+    rows += memory_rows()
     ours = {r["key"]: r["value"] for r in rows if "key" in r}
     rows += reference_rows(ours)
     rows += p1_reference_rows(ours)

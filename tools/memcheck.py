@@ -54,6 +54,7 @@ def main():
     fig["grid_mem_errors"] = app.grid.mem_errors if app.grid else 0
     fig["mqtt"] = app.mqtt.status if app.mqtt else None
     fig["http_rejected"] = app.web.rejected
+    fig["http_mem_errors"] = app.web.mem_errors
     print(json.dumps(fig))
     micropython.mem_info()
 

@@ -55,12 +55,16 @@ def run(data_dir, secs=20, meter="standard", speed=20, heap="112k", mqtt=True,
         cfg.update({"mqtt_host": "127.0.0.1", "mqtt_port": port})
     with open(os.path.join(data_dir, "config.json"), "w") as f:
         json.dump(cfg, f)
+    static = os.path.join(data_dir, "static")  # the flash's /static, where the script is served from
+    if not os.path.exists(static):
+        os.symlink(os.path.join(ROOT, "firmware", "static"), static)
     http = free_port()
-    env = dict(os.environ, MICROPYPATH=path, SUBMETER_TERM="0", SUBMETER_DATA=data_dir,
+    path = ":".join(p if p == ".frozen" else os.path.join(ROOT, p) for p in path.split(":"))
+    env = dict(os.environ, MICROPYPATH=path, SUBMETER_TERM="0", SUBMETER_DATA=".",
                SUBMETER_HTTP_PORT=str(http), SUBMETER_SPEED=str(speed), SUBMETER_METER=meter,
                SUBMETER_SCENARIO="house")
-    proc = subprocess.Popen([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, "tools/memcheck.py", str(secs)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "memcheck.py"), str(secs)],
+                            cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     polls = {p: [0, 0] for p in PATHS}
 
     def poll():

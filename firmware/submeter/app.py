@@ -70,6 +70,8 @@ class App:
         self.ip = None
         self.net_events = 0     # link lost or back
         self.heap_live = 0      # heap in use after the last collection
+        self.mem_errors = 0     # MemoryErrors caught in the tasks (they went on)
+        self.mem_where = None   # the task of the last one
         self._drawn = None      # when the panel was last drawn
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
@@ -254,8 +256,10 @@ class App:
             "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds,
                          "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
             "errors": {"config": self.config_error, "late": self.ledger.late,
-                       "http_rejected": self.web.rejected, "http_evicted": self.web.evicted},
-            "mem": {"live": self.heap_live, "free": _mem_free()},
+                       "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
+                       "http_mem_errors": self.web.mem_errors},
+            "mem": {"live": self.heap_live, "free": _mem_free(), "errors": self.mem_errors,
+                    "last_error_in": self.mem_where},
             "grid": self._grid_state(),
             "voltage": self.voltage(1, self.clock.ticks_ms()),
             "store": {"saves": self.store.saves, "errors": self.store.errors,
@@ -344,8 +348,11 @@ class App:
         while True:
             t0 = self.clock.ticks_ms()
             r0 = time.ticks_ms()
-            for _ in self._round():
-                await asyncio.sleep_ms(0)  # at most one mains cycle between yields
+            try:
+                for _ in self._round():
+                    await asyncio.sleep_ms(0)  # at most one mains cycle between yields
+            except MemoryError:  # this round is cut short; the next reading spans the gap
+                self._oom("metering")
             took = time.ticks_diff(time.ticks_ms(), r0)
             n, total, most = n + 1, total + took, max(most, took)
             real = time.ticks_diff(time.ticks_ms(), rate_t0)
@@ -355,7 +362,10 @@ class App:
                 n = total = most = 0
                 rate_t0 = time.ticks_ms()
                 rate_n0 = self.sampler.samples
-            self.snap = self._build()
+            try:
+                self.snap = self._build()
+            except MemoryError:  # the screens, the page and MQTT keep the last one a round longer
+                self._oom("snapshot")
             gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
             self.heap_live = _mem_alloc()
             spent = ticks_diff(self.clock.ticks_ms(), t0)
@@ -384,8 +394,18 @@ class App:
 
     async def panel_task(self):
         while True:
-            self.panel_step(self.clock.ticks_ms())
+            try:
+                self.panel_step(self.clock.ticks_ms())
+            except MemoryError:
+                self._oom("panel")
             await asyncio.sleep_ms(20)
+
+    def _oom(self, where):
+        """A MemoryError caught in a task that must go on: counted (errors.mem, and
+        where the last one was), the heap collected; the task carries on."""
+        self.mem_errors += 1
+        self.mem_where = where
+        gc.collect()
 
     async def web_task(self):
         """Bring the network up and serve; if the port cannot be had, say so and retry
@@ -417,9 +437,13 @@ class App:
             await asyncio.sleep_ms(max(1, self.clock.real_ms(1000)))
             now = self.clock.ticks_ms()
             if self._save_due or ticks_diff(now, last) >= period:
+                try:
+                    self.save()
+                except MemoryError:  # tried again in a second
+                    self._oom("store")
+                    continue
                 self._save_due = False
                 last = now
-                self.save()
 
     async def net_task(self):
         """The Ethernet link: a cable pulled and put back (or a switch restarted) is noted,
@@ -427,7 +451,7 @@ class App:
         net = self.board.net
         was = True
         while True:
-            await asyncio.sleep(2)
+            await asyncio.sleep_ms(self.clock.real_ms(2000) or 1)
             up = bool(net.isconnected())
             if up != was:
                 self.net_events += 1
@@ -458,7 +482,11 @@ class App:
                     self.wall.set_utc(t, "rtc")
                     ok = True
             if host and self._net_up:
-                t = await ntp.query(host)
+                try:
+                    t = await ntp.query(host)
+                except MemoryError:
+                    self._oom("ntp")
+                    t = None
                 if t is None:
                     self.ntp["failed"] += 1
                 else:

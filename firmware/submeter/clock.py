@@ -25,11 +25,11 @@ class Clock:
     (6 days): every task does, many times a second.
     """
 
-    def __init__(self, speed=1, source_ms=None):
+    def __init__(self, speed=1, source_ms=None, start=0):
         self.speed = speed
         self._src = source_ms or time.ticks_ms
         self._last = self._src()
-        self._ticks = 0
+        self._ticks = start & _TICKS_MAX  # (tools/soak starts near the wrap)
         self._frac = 0.0  # sub-ms remainder when speed is not an integer
 
     def ticks_ms(self):

@@ -21,7 +21,7 @@ def esc(s):
     return s
 
 
-_HEAD = """<!doctype html><html lang="%s"><head><meta charset="utf-8">
+_HEAD = b"""<!doctype html><html lang="%s"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>%s</title>"""
 
@@ -42,47 +42,53 @@ svg{width:100%;max-width:40em;background:#fff}
 </style></head><body>
 """
 
-_TOP = """<h1>%s</h1>
+_TOP = b"""<h1>%s</h1>
 <p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
 &middot; <span id="total_cost">%s</span> %s</p>
 <table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th></tr></thead><tbody>
 """
 
-_ROW = """<tr id="in%d"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td></tr>
+_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td></tr>
 """
 
-_MONTH = """</tbody></table>
+_MONTH = b"""</tbody></table>
 <p><span class="muted" id="since">%s</span> <button id="reset" type="button">%s</button></p>
 <h2 id="month_title">%s</h2>
 <table id="month"><thead><tr><th>%s</th><th>%s (kWh)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
 """
 
-_MROW = """<tr id="u_%s"><td>%s</td><td class="d">%s</td><td class="m">%s</td><td class="c">%s</td></tr>
+_MROW = b"""<tr id="u_%s"><td>%s</td><td class="d">%s</td><td class="m">%s</td><td class="c">%s</td></tr>
 """
 
-_GRID = """</tbody></table>
+_GRID = b"""</tbody></table>
 <p id="volumes">%s</p>
 <p id="grid">%s</p>
 """
 
-_TAIL = """<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
+_TAIL = b"""<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
 <h2>%s</h2><svg id="chart_months" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
 <p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
 <a href="/api/history.csv?months=120" download="months.csv">%s</a></p>
-<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%d</span> s &middot; %s V</p>
+<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%s</span> s &middot; %s V</p>
 <script type="application/json" id="labels">"""
 
 _END = b"""</script>
 <script src="/app.js" defer></script></body></html>
 """
 
-_PHASES = """<h2>%s</h2><table id="phases"><thead><tr><th></th><th>%s (A)</th><th>%s</th><th>%s (A)</th><th>%s (W)</th><th>%s</th></tr></thead><tbody>
+_PHASES = b"""<h2>%s</h2><table id="phases"><thead><tr><th></th><th>%s (A)</th><th>%s</th><th>%s (A)</th><th>%s (W)</th><th>%s</th></tr></thead><tbody>
 """
 
-_PROW = """<tr id="ph%d"><td>L%d</td><td class="a">%s</td><td><meter min="0" max="%s" high="%s" value="%s"></meter> <span class="pct">%s</span></td><td class="mx">%s</td><td class="w">%s</td><td class="ct">%s</td></tr>
+_PROW = b"""<tr id="ph%s"><td>L%s</td><td class="a">%s</td><td><meter min="0" max="%s" high="%s" value="%s"></meter> <span class="pct">%s</span></td><td class="mx">%s</td><td class="w">%s</td><td class="ct">%s</td></tr>
 """
 
-_LCD = """<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" alt="%s">
+_WARN = b"""<p class="warn">%s</p>
+"""
+
+_PW = b"""<p class="warn" id="pw_hint">%s <button id="setpw" type="button">%s</button></p>
+"""
+
+_LCD = b"""<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" alt="%s">
 """
 
 # what the script needs in the page's language
@@ -92,46 +98,59 @@ _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "conf
               "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal") + USAGES
 
 
+def fill(tpl, *vals):
+    """`tpl` (bytes, its slots %s) in pieces: the constant parts as views of the
+    template (in flash once frozen: no copy), each value as its own small piece."""
+    mv = memoryview(tpl)
+    j = 0
+    for v in vals:
+        i = tpl.find(b"%s", j)
+        if i > j:
+            yield mv[j:i]
+        yield str(v).encode()
+        j = i + 2
+    if j < len(tpl):
+        yield mv[j:]
+
+
 def page_chunks(snap, cfg):
-    """The page in a few chunks, so it is never whole in RAM."""
+    """The page in small pieces, so it is never whole in RAM (nor any large part of it)."""
     t = labels(cfg["lang"])
     cur = esc(snap["currency"])
-    yield (_HEAD % (cfg["lang"], esc(t["title"]))).encode()
+    yield from fill(_HEAD, cfg["lang"], esc(t["title"]))
     yield _STYLE
-    yield (_TOP % (esc(t["title"]), "%.1f" % snap["total_w"], snap["total_kwh"], "%.2f" % snap["total_cost"],
-                   cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
-                   cur, esc(t["partial"]))).encode()
+    yield from fill(_TOP, esc(t["title"]), "%.1f" % snap["total_w"], snap["total_kwh"], "%.2f" % snap["total_cost"],
+                    cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
+                    cur, esc(t["partial"]))
     for i in snap["inputs"]:
         label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
-        yield (_ROW % (i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
-                       "%.2f" % i["cost"], i["partial_kwh"])).encode()
+        yield from fill(_ROW, i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
+                        "%.2f" % i["cost"], i["partial_kwh"])
     since = snap["inputs"][0].get("partial_since")
     m = snap.get("month")
     day = snap.get("today")
-    yield (_MONTH % (esc("%s %s %s" % (t["partial"], t["since"], since)) if since else "", esc(t["reset"]),
-                     esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
-                     esc(t["cost"]), cur)).encode()
+    yield from fill(_MONTH, esc("%s %s %s" % (t["partial"], t["since"], since)) if since else "", esc(t["reset"]),
+                    esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
+                    esc(t["cost"]), cur)
     for u in USAGES:
-        yield (_MROW % (u, esc(t[u]), "%.1f" % (day["usage"][u]["wh"] / 1000) if day else "-",
+        yield from fill(_MROW, u, esc(t[u]), "%.1f" % (day["usage"][u]["wh"] / 1000) if day else "-",
                         "%.1f" % (m["usage"][u]["wh"] / 1000) if m else "-",
-                        "%.2f" % m["usage"][u]["cost"] if m else "-")).encode()
-    grid = grid_text(snap.get("grid"), t)
-    err = snap.get("errors", {}).get("config")
-    warn = '<p class="warn">%s</p>\n' % esc(err) if err else ""
-    if snap.get("password_set") is False:
-        warn += '<p class="warn" id="pw_hint">%s <button id="setpw" type="button">%s</button></p>\n' % (
-            esc(t["pw_hint"]), esc(t["set_pw"]))
-    tm = snap.get("time") or {}
-    now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
-    lcd = _LCD % (esc(t["panel"]), esc(t["panel"])) if snap.get("panel") else ""
-    yield (_GRID % (esc(volume_text(snap, t)), esc(grid))).encode()
+                        "%.2f" % m["usage"][u]["cost"] if m else "-")
+    yield from fill(_GRID, esc(volume_text(snap, t)), esc(grid_text(snap.get("grid"), t)))
     ph = snap.get("phases")
     if ph:
         yield from phases_chunks(ph, t)
-    yield (warn + lcd).encode()
-    yield (_TAIL % (esc(t["days"]), esc(t["days"]),
-                    esc(t["months"]), esc(t["months"]), esc(t["csv_days"]), esc(t["csv_months"]), esc(now),
-                    esc(t["uptime"]), snap["uptime_s"], snap["voltage"])).encode()
+    err = snap.get("errors", {}).get("config")
+    if err:
+        yield from fill(_WARN, esc(err))
+    if snap.get("password_set") is False:
+        yield from fill(_PW, esc(t["pw_hint"]), esc(t["set_pw"]))
+    if snap.get("panel"):
+        yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]))
+    tm = snap.get("time") or {}
+    now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
+    yield from fill(_TAIL, esc(t["days"]), esc(t["days"]), esc(t["months"]), esc(t["months"]), esc(t["csv_days"]),
+                    esc(t["csv_months"]), esc(now), esc(t["uptime"]), snap["uptime_s"], snap["voltage"])
     sep = "{"
     for k in _JS_LABELS:  # the script's words, a label at a time
         yield (sep + js(k) + ":" + js(t[k])).encode()
@@ -178,11 +197,11 @@ def grid_text(g, t):
 
 def phases_chunks(ph, t):
     """The phase-balance table (three-phase installations); the script refreshes it."""
-    yield (_PHASES % (esc(t["phases"]), esc(t["current"]), esc(t["limit"]), esc(t["max"]), esc(t["power"]),
-                      esc(t["input"]))).encode()
+    yield from fill(_PHASES, esc(t["phases"]), esc(t["current"]), esc(t["limit"]), esc(t["max"]), esc(t["power"]),
+                    esc(t["input"]))
     for p in ph["phases"]:
         c = phase_cells(ph, p)
-        yield (_PROW % (p["n"], p["n"], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])).encode()
+        yield from fill(_PROW, p["n"], p["n"], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
     pmax = '<p class="muted">%s: %d W</p>\n' % (esc(t["pmax"]), ph["pmax_w"]) if ph.get("pmax_w") else ""
     yield ('</tbody></table>\n%s<p id="ph_move">%s</p>\n' % (pmax, esc(move_text(ph, t)))).encode()
 

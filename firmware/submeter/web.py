@@ -124,6 +124,7 @@ class Server:
         self.requests = 0
         self.rejected = 0           # counted rejections: malformed, too big, too slow, busy
         self.evicted = 0            # silent connections closed to make room for a new one
+        self.mem_errors = 0         # answers cut short by a full heap
         self._heads = []            # tasks of connections still sending their head, oldest first
         self._server = None
 
@@ -198,6 +199,10 @@ class Server:
             await self._route(writer, method, path, query, headers)
         except OSError:
             pass  # client went away
+        except MemoryError:
+            # no block left for this answer's buffers: this client gets a closed connection
+            # (and tries again); metering and the other clients go on
+            self.mem_errors += 1
         finally:
             if me in self._heads:
                 self._heads.remove(me)
@@ -376,12 +381,14 @@ class Server:
             else:
                 import deflate
                 await self._start(writer, 200, ctype, None, "", True)
-                src = deflate.DeflateIO(f, deflate.GZIP)
+                src = deflate.DeflateIO(f, deflate.GZIP, 9)  # tools/build_static.py's 512 B window
+            buf = bytearray(STREAM_BUF) if body else None  # one buffer, refilled in place
+            mv = memoryview(buf) if body else None
             while body:
-                chunk = src.read(1024)
-                if not chunk:
+                n = src.readinto(buf)
+                if not n:
                     break
-                writer.write(chunk)
+                writer.write(mv[:n])
                 await writer.drain()
         finally:
             f.close()

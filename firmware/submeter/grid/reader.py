@@ -102,6 +102,7 @@ class GridReader:
         self.rx_ms = None           # clock time bytes last came in, good or not
         self._buf = bytearray(512)
         self.mem_errors = 0         # polls cut short by a full heap (counted; the task goes on)
+        self.port_errors = 0        # port settings that could not be set up (tried again)
         for kind in self.kinds:     # made now, at boot: hours later a fragmented heap may
             fam = _family(kind)     # have no 2 KB block left for a decoder's buffers
             if fam not in self.decoders:
@@ -113,6 +114,7 @@ class GridReader:
         d["locked"] = self.locked
         d["mode_switches"] = self.switches
         d["mem_errors"] = self.mem_errors
+        d["port_errors"] = self.port_errors
         now = self.clock.ticks_ms()
         d["last_frame_age_s"] = (ticks_diff(now, self.last_frame_ms) // 1000
                                  if self.last_frame_ms is not None else None)
@@ -165,7 +167,13 @@ class GridReader:
             if self.kind is not None and kind != self.kind:
                 self.switches += 1
             self.kind = kind
-            port = self.board.grid_port(kind)
+            try:
+                port = self.board.grid_port(kind)
+            except (MemoryError, OSError):  # the UART could not be set up: try again soon
+                self.port_errors += 1
+                await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
+                k += 1
+                continue
             if port is None:
                 if all(self.board.grid_port(x) is None for x in self.kinds):
                     return  # this board has no grid-meter input
