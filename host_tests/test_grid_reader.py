@@ -87,3 +87,26 @@ def test_a_meter_swapped_from_tic_to_p1_gives_a_fresh_reading():
     board.meter.period_s = 1.0
     run_for(r.run, 2000)
     assert r.kind == "p1" and r.reading.source == "p1" and r.reading.stge is None
+
+
+def test_tic_and_p1_share_their_buffers_and_each_reads_after_the_other():
+    # grid: auto keeps one TIC and one P1 decoder on the same two 2 KB frame buffers (one
+    # listens at a time): a meter read in one protocol, then the other, then the first
+    # again, is read right each time, as many frames as before, no checksum error
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    board, r = make("standard")
+    tic, p1 = r.decoders["tic"].d, r.decoders["p1"].d
+    assert tic.buffers() == (p1._buf, p1._done) or tic.buffers() == (p1._done, p1._buf)
+    run_for(r.run, 400)
+    assert r.reading.source == "tic_standard"
+    frames, bad = tic.frames, tic.groups_bad
+    board.meter.mode = "p1"
+    board.meter.period_s = 1.0
+    run_for(r.run, 2000)
+    assert r.kind == "p1" and p1.telegrams > 0 and p1.crc_errors == 0
+    board.meter.mode = "standard"
+    board.meter.period_s = None
+    run_for(r.run, 2000)
+    assert r.reading.source == "tic_standard" and r.kind == "tic_standard"
+    assert tic.frames > frames + 3 and tic.groups_bad == bad

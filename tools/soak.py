@@ -65,8 +65,9 @@ def main():
         c = app.ledger.total[i]
         return c.wh * 3600000 + c.mj
 
-    last = [energy(i) for i in range(n)]
-    fig = {"backwards": 0, "floors": [], "low_free": gc.mem_free(), "samples": 0, "grid_hint": None}
+    last_wh = [app.ledger.total[i].wh for i in range(n)]
+    last_mj = [app.ledger.total[i].mj for i in range(n)]
+    fig = {"backwards": 0, "low_free": gc.mem_free(), "samples": 0, "probe_mem_errors": 0}
 
     def handler(loop, ctx):
         e = ctx.get("exception")
@@ -74,27 +75,53 @@ def main():
         print("task exception:", repr(e))
         sys.print_exception(e)
 
+    hour = {"end": t_begin + 3600, "floor": None, "k": 0}
+    floors = [0] * (int(HOURS) + 1)  # the heap floor of each simulated hour (made now)
+
     async def probe():
-        hour_end = t_begin + 3600
-        floor = None
-        while now_s() < t_end:
+        while True:
             await asyncio.sleep_ms(20)
-            fig["samples"] += 1
-            f = gc.mem_free()
-            if f < fig["low_free"]:
-                fig["low_free"] = f
-            if floor is None or app.heap_live < floor:
-                floor = app.heap_live
-            if now_s() >= hour_end:
-                fig["floors"].append(floor)
-                floor = None
-                hour_end += 3600
-            for i in range(n):
-                e = energy(i)
-                if e < last[i]:
-                    fig["backwards"] += 1
-                last[i] = e
+            try:
+                if now_s() >= t_end:
+                    break
+                look()
+            except MemoryError:  # (this tool's own: the heap is the firmware's)
+                fig["probe_mem_errors"] += 1
         board._stop.set()
+
+    async def until(t):
+        while safe(now_s) < t:
+            await asyncio.sleep_ms(20)
+
+    def look():
+        fig["samples"] += 1
+        f = gc.mem_free()
+        if f < fig["low_free"]:
+            fig["low_free"] = f
+        if hour["floor"] is None or app.heap_live < hour["floor"]:
+            hour["floor"] = app.heap_live
+        if now_s() >= hour["end"]:
+            if hour["k"] < len(floors):
+                floors[hour["k"]] = hour["floor"]
+                hour["k"] += 1
+            hour["floor"] = None
+            hour["end"] += 3600
+        for i in range(n):
+            c = app.ledger.total[i]
+            if c.wh < last_wh[i] or (c.wh == last_wh[i] and c.mj < last_mj[i]):
+                fig["backwards"] += 1
+            last_wh[i] = c.wh
+            last_mj[i] = c.mj
+
+    def safe(f, *a):
+        # a fault's own bookkeeping (this tool's): tried again if the heap is full now
+        for _ in range(20):
+            try:
+                return f(*a)
+            except MemoryError:
+                fig["probe_mem_errors"] += 1
+                gc.collect()
+        return f(*a)
 
     async def window(name, at, mins, on, off, check):
         """A fault from `at` (a fraction of the run) for `mins` simulated minutes (at most
@@ -102,23 +129,21 @@ def main():
         says whether the firmware took it as it should."""
         t0 = t_begin + at * HOURS * 3600
         span = min(mins * 60, HOURS * 3600 / 20)
-        while now_s() < t0:
+        await until(t0)
+        before = safe(lambda: {"rounds": app.rounds, "t": now_s()})
+        safe(on, before)
+        while safe(now_s) < t0 + span:
             await asyncio.sleep_ms(20)
-        before = {"rounds": app.rounds, "t": now_s()}
-        on(before)
-        while now_s() < t0 + span:
-            await asyncio.sleep_ms(20)
-            during(before)
-        mid = {"rounds": app.rounds, "t": now_s()}
-        off(before)
-        t1 = now_s()
-        while now_s() < t1 + min(span, 1800):  # and a while after, for it to recover
-            await asyncio.sleep_ms(20)
-        after = {"rounds": app.rounds}
-        ok, what = check(before, mid, after)
-        out["faults"].append({"fault": name, "ok": ok, "what": what,
-                              "metering_rounds_during": mid["rounds"] - before["rounds"],
-                              "sim_minutes": round((mid["t"] - before["t"]) / 60, 1)})
+            safe(during, before)
+        mid = safe(lambda: {"rounds": app.rounds, "t": now_s()})
+        safe(off, before)
+        t1 = safe(now_s)
+        await until(t1 + min(span, 1800))  # and a while after, for it to recover
+        after = safe(lambda: {"rounds": app.rounds})
+        ok, what = safe(check, before, mid, after)
+        safe(out["faults"].append, {"fault": name, "ok": ok, "what": what,
+                                    "metering_rounds_during": mid["rounds"] - before["rounds"],
+                                    "sim_minutes": round((mid["t"] - before["t"]) / 60, 1)})
 
     def during(state):
         g = app.snap.get("grid")
@@ -277,8 +302,11 @@ def main():
     out["rounds"] = app.rounds
     out["late"] = led.late
     out["backwards"] = fig["backwards"]
+    out["probe_mem_errors"] = fig["probe_mem_errors"]
+    out["mem_errors"] = app.mem_errors
+    out["mem_where"] = app.mem_where
     out["heap"] = gc.mem_alloc() + gc.mem_free()
-    out["heap_floor_by_hour"] = fig["floors"]
+    out["heap_floor_by_hour"] = floors[:hour["k"]]
     out["low_free"] = fig["low_free"]
     out["exceptions"] = excs
     out["store"] = {"saves": app.store.saves, "errors": app.store.errors,

@@ -76,7 +76,7 @@ def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, 
     for t in threads:
         t.start()
     try:
-        out = proc.communicate(timeout=hours * 3600 / speed * 3 + 300)[0].decode(errors="replace")
+        out = proc.communicate(timeout=hours * 3600 / speed * 1.5 + 120)[0].decode(errors="replace")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -120,6 +120,8 @@ def verdict(r):
         return bad
     if r["tracebacks"] or r.get("exceptions"):
         bad.append("exceptions escaped: %s" % (r.get("exceptions") or r["output"][-2000:]))
+    if r["sim_hours"] < r["hours"] * 0.99:
+        bad.append("the run stopped after %s simulated hours of %s" % (r["sim_hours"], r["hours"]))
     if r["backwards"]:
         bad.append("energy went backwards %d times" % r["backwards"])
     if r["late"]:
@@ -164,6 +166,8 @@ def report(r):
             min(fl or [0]) / 1024, max(fl or [0]) / 1024,
             "%d B" % heap_growth(fl) if heap_growth(fl) is not None else "run under two days", HEAP_GROWTH_MAX),
         "| lowest free heap seen (sampled) | %d B | > 0 |" % r["low_free"],
+        "| MemoryErrors the firmware caught and went on (where the last was) | %s (%s) | counted, never fatal |" % (
+            r.get("mem_errors"), r.get("mem_where")),
         "| flash writes a day | %d | <= %d |" % (r["store"]["writes_per_day"], WRITES_PER_DAY_MAX),
         "| web requests answered / failed; answers cut by a full heap | %d / %d; %d | all answered |" % (
             ok, fail, r["web"]["mem_errors"]),

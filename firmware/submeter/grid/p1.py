@@ -15,14 +15,16 @@ TELEGRAM_MAX = 2048   # real Belgian telegrams are 0.5-1.4 KB; DSMR allows 1024-
 
 
 class P1Decoder:
-    def __init__(self, cap=TELEGRAM_MAX, crc_required=True):
+    def __init__(self, cap=TELEGRAM_MAX, crc_required=True, bufs=None):
         """crc_required: DSMR 4/5 and e-MUCS (115200 Bd) always send a CRC, so a
         telegram without one is rejected (a '!' made by line noise must not pass as the
         end of a CRC-less telegram); DSMR 2.2/3 lines (9600 Bd 7E1) send none."""
         self.crc_required = crc_required
         self.st = array("i", (0, 0, cap, 0, 0))
-        self._buf = bytearray(cap)
-        self._done = bytearray(cap)
+        # bufs: two bytearrays of cap bytes lent by the grid reader (shared with its TIC
+        # decoder: one of the two listens at a time), else its own
+        self._buf = bufs[0] if bufs else bytearray(cap)
+        self._done = bufs[1] if bufs else bytearray(cap)
         self._len = 0           # bytes of the current telegram, through '!'
         self.crc = None         # "valid" | "absent" (DSMR 2.2/3) of the current telegram
         self.last_crc = None    # verdict on the last telegram seen, good or not
@@ -34,6 +36,11 @@ class P1Decoder:
         self._raw = {}          # text values last decoded by update(), raw
         self._nums = array("i", bytes(4 * _NNUM))
         self._spans = array("H", bytes(4 * _NSLOT))
+
+    def restart(self):
+        """Forget the telegram in progress: another decoder has used the buffers since."""
+        st = self.st
+        st[0] = st[1] = st[3] = st[4] = 0
 
     def feed(self, data, n=-1):
         """Decode data[:n] (all by default); returns the telegrams accepted."""

@@ -34,6 +34,12 @@ class _Tic:
         from .tic import TicDecoder
         self.d = TicDecoder()
 
+    def buffers(self):
+        return self.d.buffers()
+
+    def restart(self):
+        self.d.restart()
+
     def feed(self, buf, n):
         return self.d.feed(buf, n)
 
@@ -51,9 +57,12 @@ class _Tic:
 
 
 class _P1:
-    def __init__(self, crc_required):
+    def __init__(self, crc_required, bufs=None):
         from .p1 import P1Decoder
-        self.d = P1Decoder(crc_required=crc_required)
+        self.d = P1Decoder(crc_required=crc_required, bufs=bufs)
+
+    def restart(self):
+        self.d.restart()
 
     def feed(self, buf, n):
         return self.d.feed(buf, n)
@@ -72,10 +81,10 @@ class _P1:
                 "unknown_lines": d.unknown_lines}
 
 
-def _decoder(kind):
+def _decoder(kind, bufs=None):
     if kind.startswith("tic"):
         return _Tic()
-    return _P1(crc_required=kind == "p1")
+    return _P1(crc_required=kind == "p1", bufs=bufs)
 
 
 def _family(kind):
@@ -106,7 +115,8 @@ class GridReader:
         for kind in self.kinds:     # made now, at boot: hours later a fragmented heap may
             fam = _family(kind)     # have no 2 KB block left for a decoder's buffers
             if fam not in self.decoders:
-                self.decoders[fam] = _decoder(kind)
+                tic = self.decoders.get("tic")  # (auto: P1 borrows the TIC decoder's 4 KB of
+                self.decoders[fam] = _decoder(kind, tic.buffers() if tic else None)  # buffers)
 
     def state(self):
         d = self.decoder.state() if self.decoder else {}
@@ -180,6 +190,8 @@ class GridReader:
                 k += 1
                 continue
             fam = _family(kind)
+            if self.decoder is not None and self.decoder is not self.decoders[fam]:
+                self.decoders[fam].restart()  # the other family has written in the buffers
             self.decoder = self.decoders[fam]
             if fam == "p1":
                 self.decoder.d.crc_required = kind == "p1"  # DSMR 2.2/3 lines send no CRC

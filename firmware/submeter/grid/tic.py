@@ -66,14 +66,16 @@ ALL_SLOTS = _NSLOT
 
 
 class TicDecoder:
-    def __init__(self, frame_max=FRAME_MAX, groups_max=GROUPS_MAX):
+    def __init__(self, frame_max=FRAME_MAX, groups_max=GROUPS_MAX, bufs=None):
+        """bufs: two bytearrays of frame_max bytes to use for the frames (the grid reader
+        lends the same two to its P1 decoder: one of the two listens at a time)."""
         self.st = array("i", (0, 0, 0, 0, frame_max, groups_max, 0, 0, 0))
         # work: the frame being received; done: the last complete frame (swapped on ETX)
-        self._wbuf = bytearray(frame_max)
+        self._wbuf = bufs[0] if bufs else bytearray(frame_max)
         self._widx = array("H", bytes(4 * groups_max))
         self._winfo = array("H", bytes(8 * groups_max))
         self._whash = array("i", bytes(4 * groups_max))
-        self._dbuf = bytearray(frame_max)
+        self._dbuf = bufs[1] if bufs else bytearray(frame_max)
         self._didx = array("H", bytes(4 * groups_max))
         self._dinfo = array("H", bytes(8 * groups_max))
         self._dhash = array("i", bytes(4 * groups_max))
@@ -98,6 +100,18 @@ class TicDecoder:
     def malformed(self):
         # unterminated or oversized groups (counted by frame_scan) + misshapen ones
         return self.st[7] + self._malformed
+
+    def buffers(self):
+        """The two frame buffers (to lend to a decoder that listens at other times)."""
+        return self._wbuf, self._dbuf
+
+    def restart(self):
+        """Forget the frame in progress: another decoder has used the buffers since."""
+        st = self.st
+        st[0] = st[1] = st[2] = st[3] = st[8] = 0
+        self._checked = 0
+        self._fok = self._fht = 0
+        self._in_frame = False
 
     def feed(self, data, n=-1):
         """Decode data[:n] (all of it by default). Returns the frames completed."""
