@@ -8,7 +8,8 @@
 # input the simulated truth and what was metered, gas and water, the heap floor per
 # simulated hour, energy that went backwards (never), what each fault did, the flash
 # writes a day, MQTT and web figures, and every exception a task let out: a JSON object
-# per line ({"key": value}, {"fault": {...}} for each fault), which soakrun gathers.
+# per line ({"key": value}; a list as {"key": []} then {"+key": element} per element),
+# which soakrun gathers.
 import asyncio
 import gc
 import json
@@ -316,10 +317,15 @@ def main():
     g = app.grid
     out["grid"] = dict(dec(), mem_errors=g.mem_errors if g else 0)
     out["days_in_history"] = len(list(app.history.daily(400)))
-    for k, v in out.items():  # a line per key (the heap is the firmware's: no large string)
-        if k == "faults":
-            for f in v:
-                print(json.dumps({"fault": f}))
+    # the firmware's big parts let go (the figures are taken), then a line per key, and a
+    # line per element of the lists: no large string in what is left of the heap
+    app.grid = app.screens = app.web = app.snap = board._uart = board.display = None
+    gc.collect()
+    for k, v in out.items():
+        if isinstance(v, list):
+            print(json.dumps({k: []}))
+            for x in v:
+                print(json.dumps({"+" + k: x}))
         else:
             print(json.dumps({k: v}))
 
