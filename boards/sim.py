@@ -498,8 +498,8 @@ class Board:
         self._pulse_t = now
         for kind, pin in self.pulse.items():
             self._pulse_acc[kind] += self.scenario.flow(kind, now) * (now - last) / 3600
-            while self._pulse_acc[kind] >= self.PULSE_L[kind]:
-                self._pulse_acc[kind] -= self.PULSE_L[kind]
+            if self._pulse_acc[kind] >= self.PULSE_L[kind]:  # one at a time, as a meter's
+                self._pulse_acc[kind] -= self.PULSE_L[kind]    # dial turns (the rest follows)
                 self.pulses_sent[kind] += 1
                 if pin.handler:
                     pin.handler(pin)
