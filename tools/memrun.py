@@ -1,7 +1,9 @@
 # memrun (CPython): runs tools/memcheck.py on a MicroPython binary while clients poll the
 # page, the API, the screen and the history, and a real mosquitto takes the MQTT state;
 # returns what memcheck printed plus the largest free block and the polls' outcome.
-# Used by host_tests/test_host_memory.py and tools/bench_report.py (make bench).
+# Used by tools/bench_report.py (make bench) and tools/soakrun.py (flash_dir, poller,
+# broker); host_tests/test_host_mqtt.py starts its broker with broker().
+import http.client
 import json
 import os
 import re
@@ -42,6 +44,44 @@ def broker(data_dir, port=None):
     raise RuntimeError("mosquitto did not start")
 
 
+def flash_dir(data_dir, cfg):
+    """The simulated flash of a run (the firmware's cwd): config.json, and /static where
+    the page's script is served from."""
+    os.makedirs(data_dir, exist_ok=True)
+    with open(os.path.join(data_dir, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    static = os.path.join(data_dir, "static")
+    if not os.path.exists(static):
+        os.symlink(os.path.join(ROOT, "firmware", "static"), static)
+
+
+def poller(proc, port, pause=0.0, gzip=False, timeout=5):
+    """A thread asking PATHS in turn while `proc` runs, `pause` s apart (a browser's
+    Accept-Encoding with gzip): returns (thread, polls {path: [answered, failed]}); a failure
+    counts from the first answer on (not before it serves, nor after it stopped)."""
+    polls = {p: [0, 0] for p in PATHS}
+    headers = {"Accept-Encoding": "gzip"} if gzip else {}
+
+    def poll():
+        k = 0
+        while proc.poll() is None:
+            p = PATHS[k % len(PATHS)]
+            k += 1
+            req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, p), headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as r:
+                    r.read()
+                polls[p][0] += 1
+                time.sleep(pause)
+            except (urllib.error.URLError, OSError, http.client.HTTPException):
+                if proc.poll() is None and polls[p][0]:
+                    polls[p][1] += 1
+                time.sleep(max(pause, 0.05))
+    t = threading.Thread(target=poll, daemon=True)
+    t.start()
+    return t, polls
+
+
 def run(data_dir, secs=20, meter="standard", speed=20, heap="112k", mqtt=True,
         binary="build/bin/micropython-frozen", path=".frozen"):
     """The firmware for `secs` seconds under load; returns a dict: memcheck's figures,
@@ -53,33 +93,15 @@ def run(data_dir, secs=20, meter="standard", speed=20, heap="112k", mqtt=True,
     if mqtt:
         mq, port = broker(data_dir)
         cfg.update({"mqtt_host": "127.0.0.1", "mqtt_port": port})
-    with open(os.path.join(data_dir, "config.json"), "w") as f:
-        json.dump(cfg, f)
-    static = os.path.join(data_dir, "static")  # the flash's /static, where the script is served from
-    if not os.path.exists(static):
-        os.symlink(os.path.join(ROOT, "firmware", "static"), static)
-    http = free_port()
+    flash_dir(data_dir, cfg)
+    web_port = free_port()
     path = ":".join(p if p == ".frozen" else os.path.join(ROOT, p) for p in path.split(":"))
     env = dict(os.environ, MICROPYPATH=path, SUBMETER_TERM="0", SUBMETER_DATA=".",
-               SUBMETER_HTTP_PORT=str(http), SUBMETER_SPEED=str(speed), SUBMETER_METER=meter,
+               SUBMETER_HTTP_PORT=str(web_port), SUBMETER_SPEED=str(speed), SUBMETER_METER=meter,
                SUBMETER_SCENARIO="house")
     proc = subprocess.Popen([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "memcheck.py"), str(secs)],
                             cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    polls = {p: [0, 0] for p in PATHS}
-
-    def poll():
-        while proc.poll() is None:
-            for p in PATHS:
-                try:
-                    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (http, p), timeout=5) as r:
-                        r.read()
-                    polls[p][0] += 1
-                except (urllib.error.URLError, OSError):
-                    if proc.poll() is None and polls[p][0]:  # not before it serves, nor after it stopped
-                        polls[p][1] += 1
-                    time.sleep(0.05)
-    t = threading.Thread(target=poll, daemon=True)
-    t.start()
+    t, polls = poller(proc, web_port)  # back to back, no gzip: the heaviest client
     try:
         out = proc.communicate(timeout=secs + 60)[0].decode(errors="replace")
     finally:

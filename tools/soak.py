@@ -68,7 +68,7 @@ def main():
 
     last_wh = [app.ledger.total[i].wh for i in range(n)]
     last_mj = [app.ledger.total[i].mj for i in range(n)]
-    fig = {"backwards": 0, "low_free": gc.mem_free(), "samples": 0, "probe_mem_errors": 0}
+    fig = {"backwards": 0, "low_free": gc.mem_free(), "probe_mem_errors": 0}
 
     def handler(loop, ctx):
         e = ctx.get("exception")
@@ -95,7 +95,6 @@ def main():
             await asyncio.sleep_ms(20)
 
     def look():
-        fig["samples"] += 1
         f = gc.mem_free()
         if f < fig["low_free"]:
             fig["low_free"] = f
@@ -158,7 +157,6 @@ def main():
 
     # -- the faults -------------------------------------------------------------------
     def unplug_on(s):
-        s["frames"] = dec().get("frames", 0)
         meter.silent = True
 
     def unplug_off(s):
@@ -174,7 +172,6 @@ def main():
     def noise_on(s):
         d = dec()
         s["bad"] = d.get("checksum_errors", 0) + d.get("malformed", 0)
-        s["frames"] = d.get("frames", 0)
         meter.garble = 40
 
     def noise_off(s):
@@ -208,13 +205,11 @@ def main():
 
     def sat_on(s):
         s["clipped"] = ch_sat.clipped
-        s["t0"] = now_s()
         ct_sat.truth_w = lambda: SAT_W
 
     def sat_off(s):
         del ct_sat.truth_w
         s["clipped_end"] = ch_sat.clipped
-        s["t1"] = now_s()
 
     def sat_check(b, m, a):
         seen = b["clipped_end"] - b["clipped"]

@@ -4,21 +4,17 @@
 # than the publisher's longest back-off); then the verdict.
 # `make soak`: a simulated week (about 35 min at 300x), report in build/soak.md and
 # build/soak.json; host_tests/test_host_soak.py runs a few simulated hours of the same.
-import http.client
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import memrun  # noqa: E402  (the mosquitto launcher, free ports)
 
 ROOT = memrun.ROOT
-PATHS = ("/", "/api/state", "/screen.png", "/api/history?days=31", "/app.js")
 TOLERANCE_PCT = 1.0      # a circuit's energy against the simulated truth
 HEAP_GROWTH_MAX = 1024   # B: the heap floor at the end against the floor after the first hours
 WRITES_PER_DAY_MAX = 320  # flash writes: 288 scheduled saves, tariff changes, closed days (README)
@@ -29,16 +25,12 @@ def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, 
         config=None):
     os.makedirs(data_dir, exist_ok=True)
     mq, port = memrun.broker(data_dir)
-    with open(os.path.join(data_dir, "config.json"), "w") as f:
-        # max_gap_ms: a reading spanning more than this is capped (energy lost); 30 s on a
-        # device, where the loop never stalls that long. At 300x a 100 ms stall of the host
-        # (another process, a collection) is 30 s of the meter's: the soak allows 2 minutes
-        # (400 ms of the host's) and still counts, as `late`, any reading beyond
-        json.dump(dict({"mqtt_host": "127.0.0.1", "mqtt_port": port, "mqtt_interval_s": 1,
-                        "max_gap_ms": 120000}, **(config or {})), f)
-    static = os.path.join(data_dir, "static")
-    if not os.path.exists(static):
-        os.symlink(os.path.join(ROOT, "firmware", "static"), static)
+    # max_gap_ms: a reading spanning more than this is capped (energy lost); 30 s on a
+    # device, where the loop never stalls that long. At 300x a 100 ms stall of the host
+    # (another process, a collection) is 30 s of the meter's: the soak allows 2 minutes
+    # (400 ms of the host's) and still counts, as `late`, any reading beyond
+    memrun.flash_dir(data_dir, dict({"mqtt_host": "127.0.0.1", "mqtt_port": port, "mqtt_interval_s": 1,
+                                     "max_gap_ms": 120000}, **(config or {})))
     web_port = memrun.free_port()
     env = dict(os.environ, MICROPYPATH=".frozen", SUBMETER_TERM="0", SUBMETER_DATA=".",
                SUBMETER_HTTP_PORT=str(web_port), SUBMETER_SPEED=str(speed), SUBMETER_METER=meter,
@@ -48,23 +40,7 @@ def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, 
         cmd.append("--no-faults")
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    polls = {p: [0, 0] for p in PATHS}
     restarts = [0]
-
-    def poll():
-        k = 0
-        while proc.poll() is None:
-            p = PATHS[k % len(PATHS)]
-            k += 1
-            req = urllib.request.Request("http://127.0.0.1:%d%s" % (web_port, p), headers={"Accept-Encoding": "gzip"})
-            try:
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    r.read()
-                polls[p][0] += 1
-            except (urllib.error.URLError, OSError, http.client.HTTPException):
-                if proc.poll() is None and polls[p][0]:
-                    polls[p][1] += 1
-            time.sleep(poll_s)
 
     def broker_restarts():
         nonlocal mq
@@ -78,9 +54,9 @@ def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, 
             mq = memrun.broker(data_dir, port)[0]
             restarts[0] += 1
 
-    threads = [threading.Thread(target=poll, daemon=True), threading.Thread(target=broker_restarts, daemon=True)]
-    for t in threads:
-        t.start()
+    poll_thread, polls = memrun.poller(proc, web_port, poll_s, gzip=True, timeout=10)  # as a browser asks
+    threads = [poll_thread, threading.Thread(target=broker_restarts, daemon=True)]
+    threads[1].start()
     try:
         out = proc.communicate(timeout=hours * 3600 / speed * 1.5 + 120)[0].decode(errors="replace")
     finally:
@@ -167,6 +143,7 @@ def report(r):
     ok = sum(v[0] for v in r["polls"].values())
     fail = sum(v[1] for v in r["polls"].values())
     fl = r["heap_floor_by_hour"]
+    growth = heap_growth(fl)
     lines = [
         "Soak: %s simulated hours (%s s real, %sx), %s meter, %d KB heap, faults %s" % (
             r["sim_hours"], r["real_s"], r["speed"], r.get("meter", "standard"), r["heap"] // 1024,
@@ -179,7 +156,7 @@ def report(r):
         "| heap floor by simulated hour (after collections): lowest / highest; growth, last day over first | "
         "%.1f / %.1f KB; %s | flat: growth <= %d B |" % (
             min(fl or [0]) / 1024, max(fl or [0]) / 1024,
-            "%d B" % heap_growth(fl) if heap_growth(fl) is not None else "run under two days", HEAP_GROWTH_MAX),
+            "%d B" % growth if growth is not None else "run under two days", HEAP_GROWTH_MAX),
         "| lowest free heap seen (sampled) | %d B | > 0 |" % r["low_free"],
         "| MemoryErrors the firmware caught and went on (where the last was) | %s (%s) | counted, never fatal |" % (
             r.get("mem_errors"), r.get("mem_where")),

@@ -382,9 +382,11 @@ class Server:
                 import deflate
                 await self._start(writer, 200, ctype, None, "", True)
                 src = deflate.DeflateIO(f, deflate.GZIP, 9)  # tools/build_static.py's 512 B window
-            buf = bytearray(STREAM_BUF) if body else None  # one buffer, refilled in place
-            mv = memoryview(buf) if body else None
-            while body:
+            if not body:
+                return
+            buf = bytearray(STREAM_BUF)  # one buffer, refilled in place
+            mv = memoryview(buf)
+            while True:
                 n = src.readinto(buf)
                 if not n:
                     break
