@@ -41,7 +41,7 @@ def test_ticdump_says_what_is_wrong():
 
 
 def test_p1dump_on_every_telegram():
-    d = os.path.join(ROOT, "..", "shared", "corpus", "p1")
+    d = os.path.join(ROOT, "host_tests", "corpus", "p1")
     for name in sorted(n for n in os.listdir(d) if n.endswith(".txt")):
         with open(os.path.join(d, name[:-4] + ".expected.json")) as f:
             exp = json.load(f)

@@ -1,4 +1,4 @@
-# The P1 decoder on real telegrams (../shared/corpus/p1), on both runtimes: the CRC
+# The P1 decoder on real telegrams (host_tests/corpus/p1), on both runtimes: the CRC
 # verdict, every object and the GridReading agree with each telegram's expected JSON
 # (made by dsmr_parser, CRC computed independently); any bit flip fails the CRC; any
 # chunking decodes the same; junk never raises.
@@ -9,7 +9,7 @@ from compat import IS_MP, rng
 from submeter.grid.p1 import P1Decoder, update, split_unit, milli, timestamp
 from submeter.grid.reading import GridReading
 
-CORPUS = os.getenv("SUBMETER_P1_CORPUS") or "../shared/corpus/p1"
+CORPUS = os.getenv("SUBMETER_P1_CORPUS") or "host_tests/corpus/p1"
 
 
 def files():

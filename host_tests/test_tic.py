@@ -1,4 +1,4 @@
-# The TIC decoder on real captures (../shared/corpus/tic), on both runtimes: each file
+# The TIC decoder on real captures (host_tests/corpus/tic), on both runtimes: each file
 # decodes to exactly its good groups, damaged groups are rejected and counted, any
 # chunking gives the same result, and fuzzing never crashes it nor sneaks a bad group in.
 import os

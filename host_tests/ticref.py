@@ -4,8 +4,8 @@
 
 import os
 
-# the shared corpus sits beside the repository (CI clones it there too)
-CORPUS = os.getenv("SUBMETER_CORPUS") or "../shared/corpus/tic"
+# the repository carries its copy of the corpus (host_tests/corpus/, sources in its README)
+CORPUS = os.getenv("SUBMETER_CORPUS") or "host_tests/corpus/tic"
 
 
 def group(label, value):

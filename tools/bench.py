@@ -17,7 +17,7 @@ from submeter.grid import p1scan_py, p1scan_viper  # compiled first: the compile
 from submeter.grid.p1scan import CRC_TABLE
 from submeter.grid.p1 import P1Decoder, update
 
-CORPUS = "../shared/corpus/tic/"
+CORPUS = "host_tests/corpus/tic/"
 
 
 def out(key, label, value, unit="", target=""):
@@ -302,7 +302,7 @@ def bench_tic():
 
 def bench_p1():
     gc.collect()
-    P1 = "../shared/corpus/p1/"
+    P1 = "host_tests/corpus/p1/"
     d = P1Decoder()
     r = GridReading()
 

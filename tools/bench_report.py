@@ -13,7 +13,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "tic")
+CORPUS = os.path.join(ROOT, "host_tests", "corpus", "tic")
 REF_FRAMES = (("12", "12_std_mono_hc_goteleinfo.tic"), ("13", "13_std_tri_tempo_teleinfo-nom.tic"),
               ("01", "01_hist_mono_tempo_pyteleinfo_bin.tic"))
 
@@ -108,7 +108,7 @@ def p1_reference_rows(ours):
         return [{"label": "dsmr_parser not installed: %s" % e, "value": "-", "unit": "", "target": ""}]
     parser = TelegramParser(telegram_specifications.BELGIUM_FLUVIUS)
     for key, name in (("t211", "be_t211_50217_13month_history.txt"), ("s211", "be_s211_50217_dsmrhub_stream_01.txt")):
-        with open(os.path.join(ROOT, "..", "shared", "corpus", "p1", name), "rb") as f:
+        with open(os.path.join(ROOT, "host_tests", "corpus", "p1", name), "rb") as f:
             text = f.read().decode("latin-1")
         us = time_us(parser.parse, text, 200)
         rows.append({"label": "dsmr_parser 1.11.2, telegram %s (CPython)" % key.upper(), "value": round(us, 1),
