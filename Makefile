@@ -6,7 +6,7 @@ VENV := $(B)/venv
 # sys.path of the unix port: the firmware, the boards, umqtt.simple, frozen asyncio
 export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 
-.PHONY: setup run test test-cpython test-mp test-mpy bench memcheck soak static deploy console device-log virtual-device clean
+.PHONY: setup run test test-cpython test-mp test-mpy bench memcheck soak static deploy console device-log virtual-device image clean
 
 # Idempotent: each step is cached under build/ and skipped once done.
 setup:
@@ -60,6 +60,12 @@ device-log: setup
 
 virtual-device: setup
 	$(VENV)/bin/python tools/virtdev.py --root $(B)/vdev-flash --link $(B)/vdev.tty
+
+# Our MicroPython image for boards without PSRAM (boards/SUBMETER, docs/image.md): needs
+# ESP-IDF v5.2.x (IDF_PATH) and a MicroPython v1.25.0 tree (MICROPY_DIR); says what to
+# install when they are missing. build/image/micropython.bin (OTA) and firmware.bin.
+image:
+	bash tools/image.sh
 
 # The page's script gzipped as the meter serves it (firmware/static/*.gz, committed).
 static:
