@@ -1,4 +1,4 @@
-# Espressif ESP32-Ethernet-Kit (v1.1 / v1.2, ESP32-WROVER module): IP101GRI Ethernet,
+# Espressif ESP32-Ethernet-Kit v1.2 (ESP32-WROVER-E, PSRAM; v1.1: WROVER-B): IP101GRI Ethernet,
 # optional PoE board. Deployed to the device as /board.py, with esp32_eth.py beside it.
 # Wiring: docs/hardware.md. Set the kit's four-way Function Switch off (GPIO), so GPIO12
 # to 15 are free rather than JTAG and UART flow control.

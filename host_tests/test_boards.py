@@ -101,10 +101,16 @@ BOARDS = {
         parts=_merged(OLIMEX_PARTS, {
             35: ("battery divider R7/R16 470k/470k", ("R7", "R16")),
             33: ("UEXT SCL through R42, R31 2.2k pull-up", None)})),
-    "wt32_eth01": dict(  # WT32-ETH01 v1.4: the LAN8720A's oscillator, enabled by GPIO16, clocks GPIO0
+    # WT32-ETH01 v1.4 (MicroPython's ESP32 quickref; egnor/wt32-eth01's guide and V1.4 schematic):
+    # the LAN8720A's oscillator, enabled by GPIO16 (pulled down at boot), clocks GPIO0; nothing
+    # of the board's on the header pins the table uses
+    "wt32_eth01": dict(
         module="WROOM", lan=dict(mdc=23, mdio=18, power=16, phy_type=1, phy_addr=1, ref_clk=0, ref_clk_mode=IN),
         straps={}, parts={}),
-    "esp32_ethernet_kit": dict(  # ESP32-Ethernet-Kit v1.2: the IP101GRI's 50 MHz comes in on GPIO0
+    # ESP32-Ethernet-Kit v1.2 (ESP-IDF's user guide: ESP32-WROVER-E with PSRAM; MicroPython's
+    # quickref for its LAN): the IP101GRI's 50 MHz comes in on GPIO0; GPIO12-15 free with the
+    # function switch off
+    "esp32_ethernet_kit": dict(
         module="WROVER", lan=dict(mdc=23, mdio=18, power=5, phy_type=2, phy_addr=1, ref_clk=0, ref_clk_mode=IN),
         straps={}, parts={}),
 }
