@@ -17,8 +17,14 @@
 #               to GND with a pull-up (counts the closing, a falling edge); "high" =
 #               contact to 3.3 V with a pull-down (a rising edge), for strapping pins
 #               that must not be pulled up at boot
-#   led_grid    the TIC/P1 activity LED (to GND through a resistor), on the grid UART's
-#               TX pin: see _TxLed
+#   led_grid    (pin, active) of the TIC/P1 activity LED (green), on the grid UART's TX pin:
+#               see _TxLed. active "high" = LED to GND (lit when the pin is high); "low" =
+#               LED from 3.3 V (lit when the pin is low): a strapping pin's LED pulls it
+#               toward its boot level, never away from it
+#   led_power   (pin, active) of the power LED (green): steady, blinking on a fault; None
+#               where the board has no pin left for it (left out of `leds`)
+#   led_boot    (pin, active) of the boot LED (red): lit as the board starts, turned off
+#               once the firmware reports healthy; None where the board has no pin for it
 import time
 
 import network
@@ -79,13 +85,30 @@ class _CT:
         self.noise_counts = 2.0  # typical ESP32 ADC noise; calibrated per unit later
 
 
+class _Led:
+    """An LED on a pin, value(1) = lit, whichever way it is wired (active "high": to GND;
+    "low": from 3.3 V, the pin sinks it)."""
+
+    def __init__(self, pin, active, lit):
+        self.low = 1 if active == "low" else 0
+        self.lit = 1 if lit else 0
+        self.pin = Pin(pin, Pin.OUT, value=self.lit ^ self.low)
+
+    def value(self, v=None):
+        if v is None:
+            return self.lit
+        self.lit = 1 if v else 0
+        self.pin.value(self.lit ^ self.low)
+
+
 class _TxLed:
     """The TIC/P1 LED, driven by the grid UART's TX pin.
 
     An ESP32 UART always drives a TX pin, and UART2's default is GPIO17: the Olimex's RMII
     clock, the WROVER's PSRAM, the WT32's only other free pin. So the board gives TX the
-    LED's pin, inverted: TX idles low (LED off, and a strapping pin stays low at boot);
-    a burst of zero bytes holds it high for ~50 ms: one blink per good frame. No pin
+    LED's pin, idling dark: inverted for an LED to GND (TX idles low, and a strapping pin
+    that must be low stays low at boot), as is for an LED from 3.3 V (TX idles high); a
+    burst of zero bytes drives the LED for ~50 ms: one blink per good frame. No pin
     is spent on the LED alone, none is taken by surprise."""
 
     def __init__(self):
@@ -110,7 +133,10 @@ class _PulsePin:
 
     def __init__(self, pin, active):
         low = active == "low"
-        self.pin = Pin(pin, Pin.IN, Pin.PULL_UP if low else Pin.PULL_DOWN)
+        if pin >= 34:  # GPIO34-39 have no internal pulls: the board's own resistor does it
+            self.pin = Pin(pin, Pin.IN)
+        else:
+            self.pin = Pin(pin, Pin.IN, Pin.PULL_UP if low else Pin.PULL_DOWN)
         self.trigger = Pin.IRQ_FALLING if low else Pin.IRQ_RISING
         self.value = self.pin.value
 
@@ -163,12 +189,19 @@ class EthBoard:
         import machine
         import binascii
         pins = self.PINS
+        # the red boot LED first, as early as the board can: lit until the firmware is healthy
+        leds: dict = {}
+        if pins.get("led_boot"):
+            leds["boot"] = _Led(pins["led_boot"][0], pins["led_boot"][1], True)
         self.uid = binascii.hexlify(machine.unique_id()).decode()  # names the meter on MQTT
         self.clock = Clock()
         self.ct = [_CT(p) for p in pins["ct"]]
         ladder = _Ladder(pins["ladder"])
         self.buttons = {name: _LadderButton(ladder, lo, hi) for name, lo, hi in LADDER}
-        self.leds = {"grid": _TxLed()}
+        if pins.get("led_power"):
+            leds["power"] = _Led(pins["led_power"][0], pins["led_power"][1], True)
+        self._grid_led = leds["grid"] = _TxLed()
+        self.leds = leds
         self.pulse = {k: _PulsePin(p, active) for k, (p, active) in pins["pulse"].items()}
         self.display = None
         try:
@@ -203,10 +236,11 @@ class EthBoard:
             return None
         baud, bits, parity, p1, rxbuf = fmt
         self._request(1 if p1 else 0)
-        u = UART(2, baudrate=baud, bits=bits, parity=parity, stop=1, tx=self.PINS["led_grid"],
-                 rx=self.PINS["grid_rx"], invert=UART.INV_RX | UART.INV_TX if p1 else UART.INV_TX,
-                 rxbuf=rxbuf, txbuf=1024)  # TX: the LED (_TxLed)
-        self.leds["grid"].attach(u, baud)
+        tx, active = self.PINS["led_grid"]
+        inv = (UART.INV_RX if p1 else 0) | (UART.INV_TX if active == "high" else 0)
+        u = UART(2, baudrate=baud, bits=bits, parity=parity, stop=1, tx=tx, rx=self.PINS["grid_rx"],
+                 invert=inv, rxbuf=rxbuf, txbuf=1024)  # TX: the LED, idling dark (_TxLed)
+        self._grid_led.attach(u, baud)
         return u
 
     def utc_s(self):

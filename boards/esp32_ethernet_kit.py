@@ -1,4 +1,4 @@
-# Espressif ESP32-Ethernet-Kit (v1.1 / v1.2, ESP32-WROVER module): IP101GRI Ethernet,
+# Espressif ESP32-Ethernet-Kit v1.2 (ESP32-WROVER-E, PSRAM; v1.1: WROVER-B): IP101GRI Ethernet,
 # optional PoE board. Deployed to the device as /board.py, with esp32_eth.py beside it.
 # Wiring: docs/hardware.md. Set the kit's four-way Function Switch off (GPIO), so GPIO12
 # to 15 are free rather than JTAG and UART flow control.
@@ -13,7 +13,8 @@
 #   pulse inputs    gas GPIO15 (contact to GND, pull-up: MTDO's default level); water
 #                   GPIO2 (contact to 3.3 V, pull-down: GPIO2 must not be high while flashing)
 #   grid LED        GPIO12, to GND, driven as the grid UART's TX (esp32_eth._TxLed): the LED
-#                   keeps it low at boot (GPIO12 high at boot selects 1.8 V flash)
+#                   keeps it low at boot (GPIO12 high at boot selects 1.8 V flash). No pin
+#                   is left for the power and boot LEDs: faults show on the display and the page
 #   Ethernet        IP101GRI at address 1, MDC GPIO23, MDIO GPIO18; GPIO5 releases the
 #                   PHY's reset, and with it the 50 MHz clock the PHY sends in on GPIO0
 import network
@@ -28,7 +29,9 @@ PINS = {
     "grid_rx": 4,
     "p1_request": None,
     "pulse": {"gas": (15, "low"), "water": (2, "high")},
-    "led_grid": 12,
+    "led_grid": (12, "high"),
+    "led_power": None,
+    "led_boot": None,
 }
 
 

@@ -435,7 +435,9 @@ class Board:
         self._pulse_acc = {"gas": 0.0, "water": 0.0}
         self._pulse_t = None
         self.buttons = {"up": SimPin(), "down": SimPin(), "ok": SimPin(), "back": SimPin()}
-        self.leds = {"power": SimPin(0), "grid": SimPin(0)}
+        # the écocompteur's three: power (green), grid (green, TIC/P1), boot (red, lit from the
+        # start until the firmware reports healthy)
+        self.leds = {"power": SimPin(0), "grid": SimPin(0), "boot": SimPin(1)}
         mode = term or _env("SUBMETER_TERM", "1")  # 0: no drawing, big: half blocks (130 columns)
         self.big = mode == "big"
         self.term = Terminal() if mode != "0" else None
@@ -524,8 +526,8 @@ class Board:
     def _draw(self, disp):
         lines = disp.lines(self.big)
         led = lambda n: "\u25cf" if self.leds[n].value() else "\u25cb"
-        status = "PWR %s  TIC %s  w/s up/down, Enter ok, b back, r long back, q quit" % (
-            led("power"), led("grid"))
+        status = "PWR %s  TIC %s  BOOT %s  w/s up/down, Enter ok, b back, r long back, q quit" % (
+            led("power"), led("grid"), led("boot"))
         self.term.draw(lines, status)
 
     async def _keyboard(self):

@@ -1,6 +1,7 @@
-# Wireless-Tag WT32-ETH01 (v1.2 / v1.4): LAN8720A Ethernet, no PoE, no USB (program it
-# through a 3.3 V USB-serial adapter on TX0/RX0, IO0 to GND at reset). Deployed to the
-# device as /board.py, with esp32_eth.py beside it. Wiring: docs/hardware.md.
+# Wireless-Tag WT32-ETH01 v1.4 (its LAN as MicroPython's ESP32 quick reference gives it):
+# LAN8720A Ethernet, no PoE, no USB (program it through a 3.3 V USB-serial adapter on TX0/RX0,
+# IO0 to GND at reset). Deployed to the device as /board.py, with esp32_eth.py beside it.
+# Wiring: docs/hardware.md.
 #
 # It breaks out exactly five ADC1 pins (32, 33, 35, 36, 39) and seven more GPIOs (2, 4,
 # 5, 12, 14, 15, 17), four of them strapping pins, for eleven signals; so:
@@ -15,7 +16,8 @@
 #   pulse inputs    gas GPIO17 (contact to GND, pull-up); water GPIO2 (contact to 3.3 V,
 #                   pull-down: GPIO2 must not be pulled high while the board is flashed)
 #   grid LED        GPIO12, to GND, driven as the grid UART's TX (esp32_eth._TxLed): the LED
-#                   keeps it low at boot (GPIO12 high at boot selects 1.8 V flash)
+#                   keeps it low at boot (GPIO12 high at boot selects 1.8 V flash). No pin
+#                   is left for the power and boot LEDs: faults show on the display and the page
 #   Ethernet        LAN8720A at address 1, MDC GPIO23, MDIO GPIO18; GPIO16 enables the
 #                   50 MHz oscillator, whose clock comes in on GPIO0
 import network
@@ -30,7 +32,9 @@ PINS = {
     "grid_rx": 5,
     "p1_request": None,
     "pulse": {"gas": (17, "low"), "water": (2, "high")},
-    "led_grid": 12,
+    "led_grid": (12, "high"),
+    "led_power": None,
+    "led_boot": None,
 }
 
 

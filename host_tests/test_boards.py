@@ -3,7 +3,7 @@
 # `machine` and `network` that check pins and signatures.
 import sys
 
-from compat import IS_MP, skip
+from compat import IS_MP, raises, skip
 
 
 def check_surface(b, cfg):
@@ -18,7 +18,7 @@ def check_surface(b, cfg):
         p.irq(None)
     assert sorted(b.buttons) == ["back", "down", "ok", "up"]
     assert all(p.value() in (0, 1) for p in b.buttons.values())
-    assert "grid" in b.leds
+    assert "grid" in b.leds and set(b.leds) <= {"power", "grid", "boot"}  # a board without one leaves it out
     for led in b.leds.values():
         led.value(1)
     if b.display is not None:
@@ -41,6 +41,8 @@ def test_sim_board_surface():
     from submeter import config
     from submeter.clock import ManualClock
     b = sim.Board(clock=ManualClock(), term="0", display=IS_MP)
+    # the écocompteur's three LEDs, the red boot LED lit from the start (until healthy)
+    assert sorted(b.leds) == ["boot", "grid", "power"] and b.leds["boot"].value() == 1
     check_surface(b, config.validate(b.CONFIG))
     port = b.grid_port("tic_historic")
     assert port.any() >= 0 and port.readinto(bytearray(8), 8) >= 0
@@ -49,59 +51,168 @@ def test_sim_board_surface():
 
 # What an ESP32 board's pins may and may not do (ESP32 datasheet, "Strapping Pins", and
 # the module datasheets): the RMII data pins are fixed, 6-11 are the module's flash,
-# 1 and 3 its console (mpremote), 34-39 are inputs only.
+# 1 and 3 its console (mpremote), 34-39 are inputs only; a WROVER module's PSRAM takes
+# GPIO16/17. GPIO36/39 are pulled low for ~80 ns whenever the ADC powers up (ESP32 errata,
+# GPIO-3.11): no edge or UART input there on a meter that samples all the time.
 RMII = {19, 21, 22, 25, 26, 27}
 FLASH = {6, 7, 8, 9, 10, 11}
 CONSOLE = {1, 3}
+PSRAM = {16, 17}
+GLITCH = {36, 39}
+ADC_PINS = {32, 33, 34, 35, 36, 37, 38, 39,  # ADC1
+            0, 2, 4, 12, 13, 14, 15, 25, 26, 27}  # ADC2: reads while Wi-Fi is off (this firmware never starts it)
+# the level each strapping pin must have at reset: 0 high (else download mode), 2 low or
+# floating (else no serial download), 5 and 15 high (their defaults), 12 low (high: 1.8 V flash)
+STRAPS = {0: 1, 2: 0, 5: 1, 12: 0, 15: 1}
+OUT, IN = 3, 1  # machine.Pin.OUT / .IN (host_tests/fakes/machine.py)
+
+# Each board as its maker documents it: the module, the PHY as network.LAN takes it, and the
+# board's own parts on the pins the table may use: {pin: (part, what frees the pin for a CT)}
+# (None: nothing does). A CT input on such a pin reads the part too, unless the module's
+# table names what frees it. Sources: docs/hardware.md ("Pins, per board").
+OLIMEX_PARTS = {  # ESP32-POE rev L1 / ESP32-POE-ISO rev L schematics (Olimex, GitHub)
+    39: ("+5 V sense divider R4 47k / R9 100k", ("R4", "R9")),
+    36: ("UEXT RXD: R37 10k pull-up, D4", ("R37",)),
+    34: ("BUT1, R48 10k pull-up", None),
+    2: ("SD DAT0, 2.2k pull-up (RM3)", None),
+    15: ("SD CMD, R39 10k pull-up", None),
+    5: ("UEXT CS, R36 10k pull-up", None),
+    13: ("UEXT SDA, R35 2.2k pull-up", None),
+}
 
 
-def check_esp32_board(modname, lan, reserved=()):
-    """Build board `modname` against the stand-ins and check its wiring: the surface, five
-    CTs on ADC1, no pin used twice or taken from RMII, flash, console or the PHY, the
-    strapping pins left at their boot levels, one edge per pulse, the grid-port formats,
-    Ethernet with the hostname and a static address, the RTC and the button ladder."""
+def _merged(a, b):
+    d = dict(a)
+    d.update(b)
+    return d
+
+
+BOARDS = {
+    "olimex_esp32_poe": dict(
+        module="WROOM", lan=dict(mdc=23, mdio=18, power=12, phy_type=1, phy_addr=0, ref_clk=17, ref_clk_mode=OUT),
+        straps={2: 1},  # SD DAT0's pull-up: the board's auto-program circuit pulls GPIO2 low to flash
+        parts=_merged(OLIMEX_PARTS, {
+            35: ("battery divider 470k/470k: behind BAT_SENS_E1 (ESP32-POE), R7/R16 (POE-ISO)",
+                 ("BAT_SENS_E1", "R7", "R16")),
+            16: ("UEXT SCL, R31 2.2k pull-up", None)})),
+    "olimex_esp32_poe_iso_wrover": dict(
+        module="WROVER", lan=dict(mdc=23, mdio=18, power=12, phy_type=1, phy_addr=0, ref_clk=0, ref_clk_mode=OUT),
+        straps={2: 1},
+        parts=_merged(OLIMEX_PARTS, {
+            35: ("battery divider R7/R16 470k/470k", ("R7", "R16")),
+            33: ("UEXT SCL through R42, R31 2.2k pull-up", None)})),
+    # WT32-ETH01 v1.4 (MicroPython's ESP32 quickref; egnor/wt32-eth01's guide and V1.4 schematic):
+    # the LAN8720A's oscillator, enabled by GPIO16 (pulled down at boot), clocks GPIO0; nothing
+    # of the board's on the header pins the table uses
+    "wt32_eth01": dict(
+        module="WROOM", lan=dict(mdc=23, mdio=18, power=16, phy_type=1, phy_addr=1, ref_clk=0, ref_clk_mode=IN),
+        straps={}, parts={}),
+    # ESP32-Ethernet-Kit v1.2 (ESP-IDF's user guide: ESP32-WROVER-E with PSRAM; MicroPython's
+    # quickref for its LAN): the IP101GRI's 50 MHz comes in on GPIO0; GPIO12-15 free with the
+    # function switch off
+    "esp32_ethernet_kit": dict(
+        module="WROVER", lan=dict(mdc=23, mdio=18, power=5, phy_type=2, phy_addr=1, ref_clk=0, ref_clk_mode=IN),
+        straps={}, parts={}),
+}
+
+
+def check_esp32_board(modname, slip=None):
+    """Build board `modname` (or `slip` of its Board class) against the stand-ins and check
+    its wiring against its documentation (BOARDS): the surface, five CTs on ADC pins with
+    nothing of the board's on them (or freed, as the table says how), no pin used twice or
+    taken from RMII, flash, console, PSRAM or the PHY, the PHY and its clock as documented,
+    the strapping pins left at their boot levels (LEDs included), no edge input on GPIO36/39,
+    one edge per pulse, the grid-port formats, the LEDs, Ethernet, the RTC and the ladder."""
     if not IS_MP:
         skip("the board module needs framebuf (MicroPython)")
+    doc = BOARDS[modname]
     sys.path.insert(0, "host_tests/fakes")
     try:
         import machine
         import network
         mod = __import__(modname)
+        Board = slip(mod.Board) if slip else mod.Board
         from submeter import config
         machine.calls.clear()
         machine.RTC.now = (2000, 1, 1, 5, 0, 0, 0, 0)
-        b = mod.Board()
+        b = Board()
         cfg = config.validate(b.CONFIG)
         check_surface(b, cfg)
         pins = b.PINS
-        # five CTs on ADC1 (ADC2 stops reading when Wi-Fi starts); the ladder may be on either
-        adcs = [c[1] for c in machine.calls if c[0] == "ADC"]
-        assert adcs[:5] == list(pins["ct"]) and all(p in machine.ADC1 for p in adcs[:5])
-        assert pins["ladder"] in adcs
-        # the Ethernet PHY as the board's documentation gives it
-        assert b.net.lan.args == lan, b.net.lan.args
+        # the Ethernet PHY and its 50 MHz RMII clock as the board's documentation gives them; the
+        # ESP32 sends the clock out only on GPIO0 (CLK_OUT1), 16 or 17 (EMAC_CLK_OUT / _180) and
+        # takes it in only on GPIO0
+        lan = b.net.lan.args
+        assert lan["ref_clk_mode"] == doc["lan"]["ref_clk_mode"] and lan["ref_clk"] == doc["lan"]["ref_clk"], \
+            "RMII clock on GPIO%s (%s), documented GPIO%s" % (lan["ref_clk"], lan["ref_clk_mode"], doc["lan"]["ref_clk"])
+        assert lan["ref_clk"] in ((0, 16, 17) if lan["ref_clk_mode"] == OUT else (0,)), lan
+        assert lan == doc["lan"], lan
         phy = {v for k, v in lan.items() if k in ("mdc", "mdio", "power", "ref_clk") and v is not None}
+        leds = {k: pins.get("led_" + k) for k in ("grid", "power", "boot")}
         # every pin the board uses, once
-        used = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"], pins["led_grid"]]  # LED = UART TX
+        used = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"]]
         used += [p for p, _ in pins["pulse"].values()] + list(pins["i2c"] or ())
+        used += [led[0] for led in leds.values() if led]  # the grid LED's pin is the grid UART's TX
         if pins["p1_request"] is not None:
             used.append(pins["p1_request"])
         assert len(set(used)) == len(used), "a pin used twice"
-        bad = set(used) & (RMII | FLASH | CONSOLE | phy | set(reserved))
+        bad = set(used) & (RMII | FLASH | CONSOLE | phy)
         assert not bad, "pins taken elsewhere: %r" % bad
+        if doc["module"] == "WROVER":  # nothing at all on the PSRAM's pins, the PHY's included
+            assert not (set(used) | phy) & PSRAM, "GPIO16/17 are the WROVER's PSRAM: %r" % ((set(used) | phy) & PSRAM)
         pin_calls = [c for c in machine.calls if c[0] == "Pin"]
         assert {c[1] for c in pin_calls} <= set(used) | phy  # nothing else touched
-        # strapping pins at their boot levels: GPIO12 (MTDI) high selects 1.8 V flash, GPIO2
-        # high blocks serial download, GPIO0 low at reset is download mode (the PHY's own pins
-        # are the board maker's design)
+        # five CT inputs on ADC pins with nothing of the board's on them: a divider or a pull-up
+        # there adds its own voltage and load to the CT's (docs/hardware.md), unless the table
+        # names what frees the pin (a jumper left open, a resistor removed)
+        adcs = [c[1] for c in machine.calls if c[0] == "ADC"]
+        assert adcs[:5] == list(pins["ct"]) and all(p in ADC_PINS for p in adcs[:5]), adcs
+        assert pins["ladder"] in adcs
+        freed = pins.get("freed", {})
+        for p in pins["ct"]:
+            part = doc["parts"].get(p)
+            if part:
+                means = part[1]
+                assert means and all(m in freed.get(p, "") for m in means), \
+                    "CT on GPIO%d, which carries the board's %s%s" % (
+                        p, part[0], (": free it (%s) and say so" % ", ".join(means)) if means else "")
+        # strapping pins at their boot levels: no internal pull against it, and an LED wired so
+        # that it pulls toward it (from 3.3 V: high; to GND: low) (the PHY's own pins are the
+        # board maker's design)
+        straps = _merged(STRAPS, doc["straps"])
         for c in pin_calls:
-            if c[1] in phy:
+            if c[1] in phy or c[1] not in straps:
                 continue
-            if c[1] == 12:
-                assert c[2] == machine.Pin.OUT and not c[4] or c[3] == machine.Pin.PULL_DOWN, c
-            if c[1] == 2:
+            if straps[c[1]]:
+                assert c[3] != machine.Pin.PULL_DOWN, c
+            else:
                 assert c[3] != machine.Pin.PULL_UP, c
-        assert 0 not in used
+        for name, led in leds.items():
+            if led and led[0] in straps:
+                assert (led[1] == "low") == bool(straps[led[0]]), \
+                    "the %s LED pulls GPIO%d away from its boot level" % (name, led[0])
+        # GPIO0: nothing but an LED (checked lit low above): an input or a contact may hold it
+        # low at reset, which is download mode
+        inputs = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"], pins["p1_request"]]
+        inputs += [p for p, _ in pins["pulse"].values()] + list(pins["i2c"] or ())
+        assert 0 not in inputs, "GPIO0 used for more than an LED"
+        # no edge or UART input on GPIO36/39: the ADC's ~80 ns glitches would count pulses and
+        # break bytes (ESP32 errata GPIO-3.11); the ladder and the CTs read them as ADC pins
+        glitchy = GLITCH & set([pins["grid_rx"]] + [p for p, _ in pins["pulse"].values()])
+        assert not glitchy, "an edge input on GPIO%r, which glitches while the ADC runs" % sorted(glitchy)
+        # LEDs: the ones the table has, the boot LED lit before anything else is set up, each
+        # lit by value(1) whichever way it is wired
+        assert sorted(b.leds) == sorted(k for k, led in leds.items() if led), sorted(b.leds)
+        if leds["boot"]:
+            first = machine.calls[0]
+            assert first[:2] == ("Pin", leds["boot"][0]) and first[2] == OUT, machine.calls[:2]
+            assert first[4] == (0 if leds["boot"][1] == "low" else 1), first  # lit at once
+            assert b.leds["boot"].value() == 1
+            b.leds["boot"].value(0)  # healthy: off
+            assert b.leds["boot"].pin.value() == (1 if leds["boot"][1] == "low" else 0)
+        if leds["power"]:
+            b.leds["power"].value(0)
+            assert b.leds["power"].pin.value() == (1 if leds["power"][1] == "low" else 0)
         # pulses: one edge per pulse, the contact closing (the ESP32's default is both edges)
         for kind, (p, active) in pins["pulse"].items():
             b.pulse[kind].irq(handler=lambda pin: None)
@@ -116,13 +227,15 @@ def check_esp32_board(modname, lan, reserved=()):
         assert len(data) == 8 and all(len(w[1]) == 129 for w in data)  # a frame: 8 pages of 128 columns
         # grid port formats: TIC historic 1200 7E1, standard 9600 7E1, P1 115200 8N1 inverted;
         # the UART's TX (which it always drives: UART2's default is GPIO17, the Olimex's RMII
-        # clock and the WROVER's PSRAM) is the LED's pin, inverted so it idles low
+        # clock and the WROVER's PSRAM) is the LED's pin, idling dark: inverted for an LED to
+        # GND, as is for an LED from 3.3 V
         U = machine.UART
-        rx, led = pins["grid_rx"], pins["led_grid"]
-        for kind, fmt, inv in (("tic_historic", (1200, 7, 0, 1, rx), U.INV_TX),
-                               ("tic_standard", (9600, 7, 0, 1, rx), U.INV_TX),
-                               ("p1", (115200, 8, None, 1, rx), U.INV_RX | U.INV_TX),
-                               ("p1_legacy", (9600, 7, 0, 1, rx), U.INV_RX | U.INV_TX)):
+        rx, (led, active) = pins["grid_rx"], pins["led_grid"]
+        tx_inv = U.INV_TX if active == "high" else 0
+        for kind, fmt, inv in (("tic_historic", (1200, 7, 0, 1, rx), tx_inv),
+                               ("tic_standard", (9600, 7, 0, 1, rx), tx_inv),
+                               ("p1", (115200, 8, None, 1, rx), U.INV_RX | tx_inv),
+                               ("p1_legacy", (9600, 7, 0, 1, rx), U.INV_RX | tx_inv)):
             port = b.grid_port(kind)
             assert port.args[1:6] == fmt and port.args[6] == inv and port.tx == led, (kind, port.args, port.tx)
             if pins["p1_request"] is not None:
@@ -159,19 +272,68 @@ def check_esp32_board(modname, lan, reserved=()):
 
 
 def test_olimex_esp32_poe_wiring():
-    check_esp32_board("olimex_esp32_poe", dict(mdc=23, mdio=18, power=12, phy_type=1, phy_addr=0,
-                                               ref_clk=17, ref_clk_mode=3))
+    check_esp32_board("olimex_esp32_poe")
+
+
+def test_olimex_esp32_poe_iso_wrover_wiring():
+    check_esp32_board("olimex_esp32_poe_iso_wrover")
 
 
 def test_wt32_eth01_wiring():
-    check_esp32_board("wt32_eth01", dict(mdc=23, mdio=18, power=16, phy_type=1, phy_addr=1,
-                                         ref_clk=0, ref_clk_mode=1))
+    check_esp32_board("wt32_eth01")
 
 
 def test_esp32_ethernet_kit_wiring():
-    # GPIO16 and 17 are the WROVER module's PSRAM
-    check_esp32_board("esp32_ethernet_kit", dict(mdc=23, mdio=18, power=5, phy_type=2, phy_addr=1,
-                                                 ref_clk=0, ref_clk_mode=1), reserved=(16, 17))
+    check_esp32_board("esp32_ethernet_kit")
+
+
+# Each rule above shown catching a board with that slip.
+def _with(Board, lan=None, **pins):
+    attrs = {"PINS": dict(Board.PINS, **pins)}
+    if lan:
+        import network
+        from machine import Pin
+
+        def make(self):
+            return network.LAN(mdc=Pin(23), mdio=Pin(18), power=Pin(12), phy_type=network.PHY_LAN8720,
+                               phy_addr=0, ref_clk=Pin(lan[0]), ref_clk_mode=lan[1])
+        attrs["lan"] = make
+    return type("Slip", (Board,), attrs)
+
+
+def _slip(modname, why, **change):
+    e = raises(AssertionError, check_esp32_board, modname, lambda B: _with(B, **change))
+    assert why in str(e), (why, str(e))
+
+
+def test_a_ct_on_a_sense_divider_is_caught():
+    _slip("olimex_esp32_poe", "CT on GPIO39, which carries the board's +5 V sense divider",
+          ct=(32, 33, 35, 4, 39), grid_rx=14)  # today's table had it, GPIO36 too
+    _slip("olimex_esp32_poe", "CT on GPIO36", ct=(32, 33, 35, 4, 36), ladder=14)
+    # GPIO35 on the POE-ISO(-WROVER): wired straight to the battery divider: R7 and R16 must go
+    _slip("olimex_esp32_poe_iso_wrover", "CT on GPIO35", freed={39: "R4 and R9 removed", 35: "R7 removed"})
+    _slip("olimex_esp32_poe", "CT on GPIO35", freed={35: "BAT_SENS_E1 open"})  # the ISO's R7/R16 unsaid
+
+
+def test_anything_on_a_wrover_psram_pin_is_caught():
+    _slip("olimex_esp32_poe_iso_wrover", "GPIO16/17 are the WROVER's PSRAM", i2c=(13, 16))  # the WROOM's SCL
+    _slip("esp32_ethernet_kit", "GPIO16/17 are the WROVER's PSRAM", pulse={"gas": (15, "low"), "water": (17, "low")})
+
+
+def test_an_rmii_clock_pin_mismatch_is_caught():
+    # the WROOM board's clock on the WROVER board (GPIO17: its PSRAM, not connected)
+    _slip("olimex_esp32_poe_iso_wrover", "RMII clock on GPIO17 (3), documented GPIO0", lan=(17, OUT))
+    _slip("olimex_esp32_poe", "RMII clock on GPIO0 (3), documented GPIO17", lan=(0, OUT))
+
+
+def test_an_edge_input_on_gpio36_or_39_is_caught():
+    _slip("olimex_esp32_poe", "an edge input on GPIO[36]", pulse={"gas": (36, "low"), "water": (15, "low")}, ladder=39)
+
+
+def test_an_led_against_a_strap_is_caught():
+    # the boot LED to GND on GPIO0 holds it low at reset: download mode, not the firmware
+    _slip("olimex_esp32_poe", "the boot LED pulls GPIO0 away from its boot level", led_boot=(0, "high"))
+    _slip("wt32_eth01", "the grid LED pulls GPIO12 away", led_grid=(12, "low"))  # 1.8 V flash
 
 
 def test_sim_linky_sends_the_mode_the_config_asks_for():

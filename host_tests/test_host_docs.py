@@ -4,7 +4,7 @@ import ast
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOARDS = ("olimex_esp32_poe", "wt32_eth01", "esp32_ethernet_kit")
+BOARDS = ("olimex_esp32_poe", "olimex_esp32_poe_iso_wrover", "wt32_eth01", "esp32_ethernet_kit")
 
 
 def pins_of(board):
@@ -44,7 +44,11 @@ def test_every_board_pin_table_in_the_docs_matches_its_module():
         assert rows["CT inputs 1–5"] == ", ".join(str(p) for p in pins["ct"]), board
         assert first_int(rows["buttons"]) == pins["ladder"], board
         assert first_int(rows["grid meter RX"]) == pins["grid_rx"], board
-        assert first_int(rows["TIC/P1 LED"]) == pins["led_grid"], board
+        for row, key in (("TIC/P1 LED", "led_grid"), ("power LED", "led_power"), ("boot LED", "led_boot")):
+            led = pins[key]  # (pin, active) or None: the docs say "—" and what shows it instead
+            assert (first_int(rows[row]) if led else rows[row]) == (led[0] if led else "—"), (board, row)
+            if led:  # which way it is wired: lit low = from 3.3 V into the pin
+                assert ("from 3.3 V" in rows[row + " notes"]) == (led[1] == "low"), (board, row)
         sda, scl = pins["i2c"]
         assert rows["display SSD1306/SH1106"].startswith("SDA %d, SCL %d" % (sda, scl)), board
         req = rows["P1 Data Request"]
