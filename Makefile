@@ -44,12 +44,15 @@ soak: setup
 	$(VENV)/bin/python tools/soakrun.py $(SOAK_HOURS)
 
 # The firmware onto a device: make deploy PORT=/dev/ttyUSB0 BOARD=olimex_esp32_poe
-# (only what changed is copied; config, counters and history stay). PORT may be the
+# (our image: IMAGE= into the other OTA slot, kept once healthy; a stock SPIRAM image: .mpy
+# files, only what changed; a stock image without PSRAM: refused; config, counters and
+# history stay; HEALTH_S= how long to wait for the firmware's health line, 90 s). PORT may be the
 # virtual device's pty: make virtual-device, then make deploy PORT=build/vdev.tty BOARD=sim
 PORT ?=
 BOARD ?= olimex_esp32_poe
 deploy: setup
-	$(VENV)/bin/python tools/deploy.py --port "$(PORT)" --board $(BOARD)
+	$(VENV)/bin/python tools/deploy.py --port "$(PORT)" --board $(BOARD) $(if $(IMAGE),--image "$(IMAGE)") \
+	  $(if $(HEALTH_S),--health-s $(HEALTH_S))
 
 console: setup
 	$(VENV)/bin/mpremote connect "$(PORT)" repl
@@ -58,8 +61,9 @@ console: setup
 device-log: setup
 	$(VENV)/bin/mpremote connect "$(PORT)" resume repl
 
+# KIND=plain (default) | stock | spiram | ours: see README, "The virtual device"
 virtual-device: setup
-	$(VENV)/bin/python tools/virtdev.py --root $(B)/vdev-flash --link $(B)/vdev.tty
+	$(VENV)/bin/python tools/virtdev.py --root $(B)/vdev-flash --link $(B)/vdev.tty --kind $(or $(KIND),plain)
 
 # Our MicroPython image for boards without PSRAM (boards/SUBMETER, docs/image.md): needs
 # ESP-IDF v5.2.x (IDF_PATH) and a MicroPython v1.25.0 tree (MICROPY_DIR); says what to

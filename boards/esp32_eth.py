@@ -257,6 +257,32 @@ class EthBoard:
         y, mo, d = civil(n)
         RTC().datetime((y, mo, d, weekday(n), s // 3600, s // 60 % 60, s % 60, 0))
 
+    def healthy(self):
+        """The firmware is healthy (the App calls this once): keep this image and turn the
+        red boot LED off. On our image (two OTA slots, the bootloader's app rollback on) a
+        new image boots pending; marked valid here, it stays; if it is not before the next
+        reset, the bootloader goes back to the previous one. A stock image (no OTA slots) or
+        one flashed whole with esptool (blank otadata) has nothing pending: ESP-IDF refuses
+        and that is fine. Returns what the App's log line adds (make deploy reads it)."""
+        led = self.leds.get("boot")
+        if led is not None:
+            led.value(0)
+        try:
+            from esp32 import Partition
+            label = Partition(Partition.RUNNING).info()[4]
+        except (ImportError, AttributeError, OSError):
+            return None
+        try:
+            Partition.mark_app_valid_cancel_rollback()
+        except OSError:
+            return "app " + label
+        return "app %s marked valid" % label
+
+    def reset(self):
+        """A hard reset (main.py after a crash): the bootloader then runs, rollback included."""
+        import machine
+        machine.reset()
+
     def background(self, app):
         return []
 

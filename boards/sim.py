@@ -509,6 +509,34 @@ class Board:
     async def stopped(self):
         await self._stop.wait()
 
+    def healthy(self):
+        """As a real board's (esp32_eth.EthBoard.healthy): the boot LED off if there is one,
+        and on the virtual device with OTA slots (tools/virtdev --kind ours: its fake esp32
+        module) the running app marked valid. The plain host has no esp32 module."""
+        led = self.leds.get("boot")
+        if led is not None:
+            led.value(0)
+        try:
+            from esp32 import Partition
+            label = Partition(Partition.RUNNING).info()[4]
+        except (ImportError, AttributeError, OSError):
+            return None
+        try:
+            Partition.mark_app_valid_cancel_rollback()
+        except OSError:
+            return "app " + label
+        return "app %s marked valid" % label
+
+    def reset(self):
+        """After a crash (main.py): the virtual device's hard reset (tools/virtdev); the
+        plain host has none and the run ends with the error, as it always did."""
+        try:
+            import machine
+        except ImportError:
+            return
+        if hasattr(machine, "reset"):
+            machine.reset()
+
     def close(self):
         if self.term:
             self.term.restore()

@@ -15,9 +15,17 @@ def pick_board():
 def main():
     mod = pick_board()
     b = mod.Board()
-    cfg, err = config.load(b.data_dir + "/config.json", b.CONFIG)
-    b.configure(cfg)
-    app.run(b, cfg, err)
+    try:
+        cfg, err = config.load(b.data_dir + "/config.json", b.CONFIG)
+        b.configure(cfg)
+        app.run(b, cfg, err)
+    except Exception as e:  # a crash (Ctrl-C is no Exception): a device resets, so that
+        # the bootloader rolls back a new image that never reported healthy (board.healthy)
+        import sys
+        sys.print_exception(e)
+        if hasattr(b, "reset"):
+            b.reset()  # on a device, does not return
+        sys.exit(1)
 
 
 main()

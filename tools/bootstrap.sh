@@ -135,6 +135,23 @@ if ! done_ "model-$MPY_BUILD-$MODEL_ID"; then
   stamp "model-$MPY_BUILD-$MODEL_ID"
 fi
 
+# --- the virtual device's stock images: the unix port with what a stock ESP32 image freezes -
+# (asyncio and umqtt.simple: tools/stock_manifest.py), for tools/virtdev --kind stock|spiram.
+# Built from a copy of the standard build's objects: only the frozen modules are new (~1 s).
+STOCK_ID=$(cat "$ROOT"/tools/stock_manifest.py "$B"/lib/umqtt/simple.py | sha1sum | cut -c1-12)
+if ! done_ "stock-$MPY_BUILD-$STOCK_ID"; then
+  say "building the virtual device's stock image: build/bin/micropython-stock"
+  S="$B/micropython-src"
+  [ -d "$S/ports/unix/build-stock" ] || cp -a "$S/ports/unix/build-standard" "$S/ports/unix/build-stock"
+  make -C "$S/ports/unix" -j"$(nproc)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
+       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$ROOT/tools/stock_manifest.py" STRIP=true \
+       BUILD=build-stock PROG=micropython-stock >"$B/stock-build.log" 2>&1 \
+    || die "stock image build failed, see build/stock-build.log"
+  cp "$S/ports/unix/build-stock/micropython-stock" "$B/bin/micropython-stock"
+  rm -f "$B"/stamps/stock-*
+  stamp "stock-$MPY_BUILD-$STOCK_ID"
+fi
+
 # --- make bench only: the reference parsers it compares against (TIC and P1) ------
 BENCH_ID=$(echo "$BENCH_PINS" | cksum | cut -d' ' -f1)
 if [ "${1:-}" = bench ] && ! done_ "bench-refs-$BENCH_ID"; then

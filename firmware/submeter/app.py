@@ -68,6 +68,8 @@ class App:
         self.restart_needed = []
         self.web = Server(self.state, cfg, self)
         self.ip = None
+        self.serving = False    # the web server listens
+        self.healthy_at = None  # when board.healthy() was called (once)
         self.net_events = 0     # link lost or back
         self.heap_live = 0      # heap in use after the last collection
         self.mem_errors = 0     # MemoryErrors caught in the tasks (they went on)
@@ -368,6 +370,8 @@ class App:
                 self._oom("snapshot")
             gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
             self.heap_live = _mem_alloc()
+            if self.healthy_at is None and self.serving and self.rounds >= 2:
+                self._healthy()
             spent = ticks_diff(self.clock.ticks_ms(), t0)
             await asyncio.sleep_ms(self.clock.real_ms(max(0, period - spent)))
 
@@ -400,6 +404,19 @@ class App:
                 self._oom("panel")
             await asyncio.sleep_ms(20)
 
+    def _healthy(self):
+        """Once, when the firmware is healthy: its first metering rounds done and its web
+        server listening. The board keeps this firmware (on an ESP32 with OTA slots: the
+        running app marked valid, so the bootloader does not roll it back) and turns its
+        boot LED off; `make deploy` waits for the line logged here."""
+        try:
+            note = self.board.healthy() if hasattr(self.board, "healthy") else None
+        except MemoryError:  # tried again after the next round
+            self._oom("health")
+            return
+        self.healthy_at = self.clock.ticks_ms()
+        log("healthy: version", VERSION, note or "")
+
     def _oom(self, where):
         """A MemoryError caught in a task that must go on: counted (errors.mem, and
         where the last one was), the heap collected; the task carries on."""
@@ -419,6 +436,7 @@ class App:
         while True:
             try:
                 await self.web.start(host, port)
+                self.serving = True
                 break
             except OSError as e:
                 if not warned:

@@ -1,0 +1,170 @@
+# make deploy on the three kinds of virtual device (tools/virtdev --kind): a stock
+# ESP32_GENERIC image in its 112 KB heap is refused with the image to flash and nothing is
+# written; a stock SPIRAM image gets the firmware as .mpy without what it freezes
+# (umqtt.simple) and boots it; our image (the device model, OTA slots as files) gets a new
+# app image into its other slot, keeps it once the firmware reports healthy, and rolls back
+# an image that never does (the plain port: main.py cannot import the firmware). The
+# device's own files are never touched.
+import hashlib
+import json
+import os
+import subprocess
+
+from test_host_run import ROOT, free_port, get
+
+PY = os.path.join(ROOT, "build", "venv", "bin", "python")
+BIN = os.path.join(ROOT, "build", "bin")
+OWN = {"config.json": b'{"price_kwh": 0.3}', "ledger.bin": b"SMLG-counters", "history.bin": b"SMHI-days",
+       "auth.json": b'{"salt": "00", "hash": "00"}'}
+
+
+def tree(d):
+    """Every file under d and its SHA-256."""
+    out = {}
+    for base, _, names in os.walk(d):
+        for n in names:
+            p = os.path.join(base, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, d)] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def own_files(flash):
+    flash.mkdir()
+    for name, data in OWN.items():
+        (flash / name).write_bytes(data)
+    return {n: hashlib.sha256(d).hexdigest() for n, d in OWN.items()}
+
+
+def virtdev(tmp_path, flash, kind, port, *extra):
+    # the firmware on the virtual device keeps its data in /data (SUBMETER_DATA): the files
+    # at the root stand for a device's own config, counters and history, which nothing may touch
+    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_DATA="data", SUBMETER_TERM="0",
+               SUBMETER_SCENARIO="steady")
+    link = tmp_path / "tty"
+    p = subprocess.Popen([PY, os.path.join(ROOT, "tools", "virtdev.py"), "--root", str(flash), "--link", str(link),
+                          "--kind", kind] + list(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env=env)
+    assert p.stdout.readline().startswith("/dev/"), "the virtual device did not start"
+    p.link = link
+    return p
+
+
+def stop(p):
+    p.terminate()
+    p.wait(timeout=10)
+
+
+def make_deploy(link, *extra):
+    return subprocess.run(["make", "-s", "deploy", "PORT=%s" % link, "BOARD=sim", "HEALTH_S=30"] + list(extra),
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_stock_image_refused_nothing_written(tmp_path):
+    flash = tmp_path / "flash"
+    own_files(flash)
+    before = tree(flash)
+    dev = virtdev(tmp_path, flash, "stock", free_port())
+    try:
+        r = make_deploy(dev.link)
+    finally:
+        stop(dev)
+    assert r.returncode != 0
+    msg = r.stderr
+    assert "stopped before writing anything" in msg and "without PSRAM" in msg, msg
+    assert "its heap is 109 KB (112000 bytes" in msg and "needs 256 KB" in msg, msg  # measured on the device
+    assert "make image" in msg and "docs/image.md" in msg and "docs/install.md" in msg, msg
+    assert tree(flash) == before  # the device's folder, byte for byte
+
+
+def test_spiram_image_gets_mpy_without_what_it_freezes_and_boots(tmp_path):
+    flash = tmp_path / "flash"
+    own = own_files(flash)
+    port = free_port()
+    dev = virtdev(tmp_path, flash, "spiram", port)
+    try:
+        r = make_deploy(dev.link)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "frozen in the image and not copied: umqtt.simple" in r.stdout and "PSRAM" in r.stdout, r.stdout
+        assert "version 0.1.0 reported healthy" in r.stdout, r.stdout
+        manifest = json.loads((flash / ".deploy.json").read_text())
+        assert "submeter/app.mpy" in manifest and not [p for p in manifest if "umqtt" in p]
+        assert not (flash / "lib" / "umqtt").exists()
+        s = json.loads(get(port, "/api/state")[2])          # the firmware runs, from the .mpy files
+        assert s["version"] == "0.1.0" and s["sampling"]["kernel"] == "viper"
+    finally:
+        stop(dev)
+    assert {n: h for n, h in tree(flash).items() if n in OWN} == own
+
+
+def test_our_image_upgrade_kept_and_unhealthy_image_rolled_back(tmp_path):
+    flash = tmp_path / "flash"
+    own = own_files(flash)
+    parts = tmp_path / "parts"
+    model = tmp_path / "model.bin"      # our image: the device model, as make image's app image
+    subprocess.run(["strip", "-o", str(model), os.path.join(BIN, "micropython-frozen")], check=True)
+    upgrade = tmp_path / "upgrade.bin"  # a new image: the same, with a different tail
+    upgrade.write_bytes(model.read_bytes() + b"\0upgrade")
+    bad = tmp_path / "bad.bin"          # an image without the firmware frozen in: never healthy
+    subprocess.run(["strip", "-o", str(bad), os.path.join(BIN, "micropython")], check=True)
+    port = free_port()
+    dev = virtdev(tmp_path, flash, "ours", port, "--parts", str(parts), "--image", str(model))
+
+    def otadata():
+        return json.loads((parts / "otadata").read_bytes().rstrip(b"\xff"))
+    try:
+        # the running image already: not written; main.py and board.py go over, the meter starts
+        r = make_deploy(dev.link, "IMAGE=%s" % model)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "running from ota_0" in r.stdout and "ota_0 holds this image already: not written" in r.stdout
+        assert "main.py, board.py written" in r.stdout and "reported healthy on ota_0" in r.stdout, r.stdout
+        assert (flash / "board.py").read_text() == "from sim import Board\n"
+        assert (parts / "ota_1").read_bytes().count(b"\xff") == len((parts / "ota_1").read_bytes())  # erased
+        # an upgrade: into ota_1, checked, switched, kept once healthy
+        r = make_deploy(dev.link, "IMAGE=%s" % upgrade)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "image written to ota_1" in r.stdout and "SHA-256 checked on the device" in r.stdout, r.stdout
+        assert "kept: ota_1 runs version 0.1.0, reported healthy and marked valid" in r.stdout, r.stdout
+        assert otadata()["boot"] == "ota_1" and otadata()["state"]["ota_1"] == "valid"
+        assert (parts / "ota_1").read_bytes().startswith(upgrade.read_bytes())
+        s = json.loads(get(port, "/api/state")[2])
+        assert s["store"]["restored"]  # the counters saved before the upgrade, restored after it
+        # an image that never reports healthy: written to ota_0, booted once, rolled back to ota_1
+        r = make_deploy(dev.link, "IMAGE=%s" % bad)
+        assert r.returncode != 0
+        assert "image written to ota_0" in r.stdout, r.stdout
+        assert ("did not report healthy (the firmware ended at the REPL; its last line: ImportError: no module "
+                "named 'submeter')") in r.stdout, r.stdout
+        assert "rolled back: the new image did not report healthy, the bootloader went back to ota_1" in r.stderr
+        assert otadata() == {"boot": "ota_1", "state": {"ota_0": "aborted", "ota_1": "valid"}}
+        s = json.loads(get(port, "/api/state")[2])  # the meter runs again, from the old image
+        assert s["version"] == "0.1.0" and s["store"]["restored"]
+    finally:
+        stop(dev)
+    assert {n: h for n, h in tree(flash).items() if n in OWN} == own
+
+
+def test_a_crash_resets_through_the_board(tmp_path):
+    """main.py: what escapes the firmware resets the board (on a device: the bootloader then
+    rolls back an image that never reported healthy); on the plain host, which has no
+    reset, the run ends with the error as it always did."""
+    (tmp_path / "board.py").write_text(
+        "import sim, sys\n"
+        "class Board(sim.Board):\n"
+        "    def configure(self, cfg):\n"
+        "        raise RuntimeError('broken')\n"
+        "    def reset(self):\n"
+        "        print('board reset')\n"
+        "        sys.exit(3)\n")
+    env = dict(os.environ, MICROPYPATH="%s:firmware:boards:build/lib:.frozen" % tmp_path, SUBMETER_TERM="0",
+               SUBMETER_DATA=str(tmp_path / "data"), SUBMETER_HTTP_PORT=str(free_port()))
+    mp = os.path.join(BIN, "micropython")
+    r = subprocess.run([mp, "firmware/main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3 and "RuntimeError: broken" in r.stdout and "board reset" in r.stdout, r.stdout + r.stderr
+    (tmp_path / "board.py").write_text(  # the simulated board's own reset: none on the plain host
+        "import sim\n"
+        "class Board(sim.Board):\n"
+        "    def configure(self, cfg):\n"
+        "        raise RuntimeError('broken')\n")
+    r = subprocess.run([mp, "firmware/main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "RuntimeError: broken" in r.stdout, r.stdout + r.stderr
