@@ -117,8 +117,12 @@ def test_our_image_upgrade_kept_and_unhealthy_image_rolled_back(tmp_path):
         r = make_deploy(dev.link, "IMAGE=%s" % model)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "running from ota_0" in r.stdout and "ota_0 holds this image already: not written" in r.stdout
-        assert "main.py, board.py written" in r.stdout and "reported healthy on ota_0" in r.stdout, r.stdout
+        assert "main.py, board.py, static/app.js.gz written" in r.stdout, r.stdout
+        assert "reported healthy on ota_0" in r.stdout, r.stdout
         assert (flash / "board.py").read_text() == "from sim import Board\n"
+        # the page's script is not frozen (manifests take Python only): it went over with them
+        status, _, body = get(port, "/app.js")
+        assert status == 200 and b"function" in body, (status, body[:80])
         assert (parts / "ota_1").read_bytes().count(b"\xff") == len((parts / "ota_1").read_bytes())  # erased
         # an upgrade: into ota_1, checked, switched, kept once healthy
         r = make_deploy(dev.link, "IMAGE=%s" % upgrade)
@@ -168,3 +172,20 @@ def test_a_crash_resets_through_the_board(tmp_path):
         "        raise RuntimeError('broken')\n")
     r = subprocess.run([mp, "firmware/main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "RuntimeError: broken" in r.stdout, r.stdout + r.stderr
+
+
+def test_virtual_slots_are_our_partition_table():
+    """The virtual device's OTA slots and otadata sit where our image's partition table puts
+    them, with its sizes: an image the virtual device takes fits a real slot."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import virtdev_esp32 as ota
+    rows = {}
+    with open(os.path.join(ROOT, "boards", "SUBMETER", "partitions.csv")) as f:
+        for line in f:
+            cells = [c.strip() for c in line.split("#")[0].split(",")]
+            if len(cells) >= 5 and cells[0]:
+                rows[cells[0]] = (int(cells[3], 0), int(cells[4], 0))
+    for label in ota.SLOTS:
+        assert rows[label] == (ota.ADDR[label], ota.SLOT_SIZE), label
+    assert rows["otadata"] == (ota.ADDR["otadata"], ota.OTADATA_SIZE)

@@ -10,7 +10,7 @@
 # 2. Our image (the firmware frozen in): the app image (IMAGE, build/image/micropython.bin,
 #    from make image) is written into the other OTA slot, a 4 KB block per raw-REPL exec
 #    (base64), checked by a SHA-256 computed on the device over what was written, set to
-#    boot; main.py and the one-line board.py are written if they differ; a hard reset; then
+#    boot; main.py, the one-line board.py and the page's script are written if they differ; a hard reset; then
 #    the console is watched (the firmware is not interrupted) for the line the App logs
 #    when it calls board.healthy(): the new image is kept once it reports healthy (marked
 #    valid); if it does not (its main.py ended, or nothing in --health-s seconds), the
@@ -121,6 +121,11 @@ def _fsha(name):
     f.close()
     return _hex(h)
 def _put(name, s, first):
+    if first and "/" in name:
+        try:
+            os.mkdir(name.rsplit("/", 1)[0])
+        except OSError:
+            pass
     with open(name, "wb" if first else "ab") as f:
         f.write(binascii.a2b_base64(s))
 def _rm(name):
@@ -367,6 +372,12 @@ def deploy_image(port, board, image, info, reset, say, health_s):
         raise DeployError("no board module boards/%s.py (BOARD=%s)" % (board, board))
     with open(os.path.join(ROOT, "firmware", "main.py"), "rb") as f:
         files = {"main.py": f.read(), "board.py": ("from %s import Board\n" % board).encode()}
+    # the page's script: a manifest freezes Python modules only, so it stays a file (web.STATIC)
+    static = os.path.join(ROOT, "firmware", "static")
+    for name in sorted(os.listdir(static)):
+        if name.endswith(".gz"):
+            with open(os.path.join(static, name), "rb") as f:
+                files["static/" + name] = f.read()
     say("deploy: our image, version %s, running from %s (heap %.0f KB); image %s: %d bytes, SHA-256 %s"
         % (info["ours"], run, info["heap"] / 1024, image, os.path.getsize(image), digest[:16]))
     t = transport(port)
@@ -414,7 +425,7 @@ def deploy_image(port, board, image, info, reset, say, health_s):
             enc = base64.b64encode(json.dumps(new, sort_keys=True).encode())
             t.exec("_put(%r,%r,1)" % (MANIFEST, enc))
         say("deploy: %s; %d files of an earlier deploy removed" % (
-            ", ".join(copied) + " written" if copied else "main.py and board.py unchanged", len(gone)))
+            ", ".join(copied) + " written" if copied else "main.py, board.py and the page's script unchanged", len(gone)))
         if not reset:
             return written
         status = reset_and_watch(t, health_s)
