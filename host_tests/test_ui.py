@@ -240,15 +240,27 @@ def test_a_long_press_on_a_partial_asks_then_resets():
     walk(sc, "down", "down", "down", "down")                        # sockets
     assert sc.page == "sockets"
     sc.on_button("back_long", 0)
-    assert not sc.confirm                                           # not on the total screen
+    assert not sc.confirm and sc.zero_ask                           # the usage screen: zeroing asked
+    assert sc.on_button("back", 0) is None and not sc.zero_ask      # no: nothing happens
     sc.on_button("ok", 0)
     sc.on_button("back_long", 0)
-    assert sc.confirm
+    assert sc.confirm and not sc.zero_ask
     assert sc.on_button("back", 0) is None and not sc.confirm       # no: nothing happens
     sc.on_button("back_long", 0)
     assert sc.on_button("ok", 0) == ("reset", "sockets")            # yes: the ledger command
     walk(sc, "back", "down", "down", "down", "ok", "back_long")
     assert sc.page == "gas" and sc.on_button("ok", 0) == ("reset", "gas")
+
+
+def test_a_long_press_on_a_usage_asks_to_switch_its_circuit_off_then_zeroes():
+    sc = Screens(NoDisp(), config.validate({}))
+    walk(sc, "down")                                                # heating (input 1)
+    assert sc.on_button("back_long", 0) is None and sc.zero_ask
+    assert sc.on_button("ok", 0) == ("zero", "heating") and not sc.zero_ask
+    walk(sc, "down", "down", "down", "down", "down")                # water: no CT, no zeroing
+    assert sc.page == "water"
+    sc.on_button("back_long", 0)
+    assert not sc.zero_ask
 
 
 def test_home_after_a_minute_and_asleep_after_ten():
