@@ -124,6 +124,20 @@ def test_every_screen_equals_its_golden_image():
     check("grid_fr", d)
 
 
+def test_zeroing_screens_equal_their_golden_images():
+    # the long press on a usage asks to switch its circuit off; then its progress
+    need_framebuf()
+    s = snap()
+    sc, d = panel()
+    walk(sc, "down", "back_long")
+    sc.draw(s)
+    check("zero_ask", d)
+    walk(sc, "back")
+    s["zeroing"] = {"inputs": [1], "progress": 45}
+    sc.draw(s)
+    check("heating_zeroing", d)
+
+
 def test_the_grid_meters_own_alerts_on_home_and_grid_screens():
     # a SAGEM C2000 whose status word says phase 3 lost and its cover opened: home warns
     # (PH3!), the grid screen names the first alert and counts the others

@@ -275,7 +275,7 @@ class App:
             self.zero_error = "; ".join(errors) or None
         except OSError as e:
             self.zero_error = "zero.json cannot be written (%s): zeroed until the next start" % e
-        log("zeroed input", ",".join(str(j + 1) for j in zg.inputs), self.zero_error or "")
+        log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
         if self.screens is not None:
             self.screens.notice("zero_bad" if errors else "zero_done")
 
