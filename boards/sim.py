@@ -235,7 +235,11 @@ class SimChip:
 
     def noise_table(self):
         if self._noise is None:
-            self._noise = _noise(self.noise, self._r)
+            t = self._noise = _noise(self.noise, self._r)
+            m = sum(t) / len(t)
+            # the raw noise as zeroing measures it (counts^2): the table's own variance,
+            # through the gain, plus 12-bit rounding
+            self.noise_var = (sum(x * x for x in t) / len(t) - m * m) / 256 * self.gain * self.gain + 1 / 12
         return self._noise
 
     def raw(self, v16):
@@ -300,8 +304,10 @@ class SimCT:
         self.chip = chip or SimChip(seed if seed is not None else 1, noise=noise)
         # near-Gaussian noise (sum of 3 uniforms, unit variance), in 1/16 counts
         self.noise = self.chip.noise_table()
-        nc = self.chip.noise * self.chip.gain if noise_counts is None else noise_counts
-        self.noise_counts = math.sqrt(nc * nc + 1 / 12)  # + 12-bit rounding
+        if noise_counts is None:  # what zeroing would measure
+            self.noise_counts = math.sqrt(self.chip.noise_var)
+        else:
+            self.noise_counts = math.sqrt(noise_counts * noise_counts + 1 / 12)  # + 12-bit rounding
         self.nk = (i * 97) % _NOISE
         self.lcg = i + 1
         # phase in 1/1000 of a table point: 49.98 Hz sampled every SAMPLE_US
@@ -337,7 +343,11 @@ class SimCT:
         # amp (1/64) x wave (1/4096) -> 1/16 counts, rounded; < 2**30 up to ~25 kW
         v = self.bias16 + ((self.amp64 * self.wave[ph // 1000] + 8192) >> 14) + self.noise[nk]
         self.reads += 1
-        return self.chip.raw(v) << 4
+        chip = self.chip
+        x = ((v - chip.off16) * chip.g12) >> 12
+        if chip.knee16 <= x <= chip.top16:  # the straight part, inline (SimChip.raw)
+            return ((x - (chip.knee16 >> 1) + 8) >> 4) << 4
+        return chip.raw(v) << 4
 
     def read_uv(self):
         """A fresh conversion through the chip's calibration line (whole mV, in uV)."""

@@ -542,7 +542,7 @@ def test_zeroing_an_input_from_the_api(firmware):
         assert time.monotonic() - t0 < 60, s["zeroing"]
         time.sleep(0.2)
     two = s["inputs"][1]
-    assert two["zeroed"] and two["w"] == 0.0 and two["noise_a"] > 0 and s["errors"]["zero"] is None
+    assert two["zeroed"] and two["w"] == 0.0 and s["adc"]["noise_a"][1] > 0 and s["errors"]["zero"] is None
     assert s["inputs"][0]["zeroed"] is None and s["adc"]["source"] == "adc"
     with open(os.path.join(firmware.data, "zero.json")) as f:
         assert json.load(f)["inputs"][1]["noise_var"] > 0

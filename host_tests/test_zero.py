@@ -65,7 +65,7 @@ def test_zeroing_an_idle_input_makes_it_read_0_w_saved_for_the_next_start():
     s = app.state()
     assert s["zeroing"] is None and s["errors"]["zero"] is None
     one = s["inputs"][1]
-    assert one["zeroed"] and abs(one["noise_a"] - 7.5 * app.board.chip.gain * app.channels[1].amps_per_count) < 0.1
+    assert one["zeroed"] and abs(s["adc"]["noise_a"][1] - 7.5 * app.board.chip.gain * app.channels[1].amps_per_count) < 0.1
     assert one["min_w"] < 100.0
     rounds(app, clock, 30)
     assert app.state()["inputs"][1]["w"] == 0.0 and app.ledger.power[1] == 0.0

@@ -130,15 +130,14 @@ class App:
             inp["partial_since"] = time_str(since[i]) if since[i] else None
             ch = self.channels[i]
             z = ch.zero
-            # the zero calibration: the noise of the idle input, the smallest load told
-            # from idle (W at the nominal voltage), when it was zeroed (None: never)
-            inp["noise_a"] = round(math.sqrt(ch.noise_var) * ch.amps_per_count, 3)
+            # the zero calibration: the smallest load told from idle (W at the nominal
+            # voltage), when it was zeroed (None: never). (Two keys: 17 fit the dict's table.)
             inp["min_w"] = round(ch.min_a() * v, 1)
             inp["zeroed"] = (z.get("at") or "yes") if z else None
         sc = self.scale
         snap["adc"] = {"uv_per_count": round(sc.uv, 2), "source": sc.source,
-                       "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None,
-                       "windows": sc.windows, "error": sc.error}
+                       "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None, "error": sc.error,
+                       "noise_a": [round(math.sqrt(ch.noise_var) * ch.amps_per_count, 3) for ch in self.channels]}
         zg = self.zeroing
         snap["zeroing"] = {"inputs": [k + 1 for k in zg.inputs], "progress": zg.progress()} if zg else None
         snap["errors"]["zero"] = self.zero_error

@@ -17,13 +17,13 @@ ADC_SHIFT = const(4)
 ADC_CENTRE = const(2048)
 ADC_MAX = const(4095)
 # read_uv() samples are kept in whole mV (ESP-IDF's calibration gives whole mV), about this
-MV_CENTRE = const(1300)
+_MV_CENTRE = const(1300)
 # ESP-IDF's 11 dB calibration leaves its straight line above this raw value (a lookup
 # table takes over): windows reaching it do not feed the scale
-LINE_TOP = const(2880)
+_LINE_TOP = const(2880)
 # the offset of ESP-IDF's 11 dB calibration line in its eFuse-Vref scheme (mV): the
 # boot estimate's guess, replaced by the measured slope within seconds
-LINE_OFFSET_MV = const(142)
+_LINE_OFFSET_MV = const(142)
 NOMINAL_UV = 806.0  # 3.3 V over 12 bits: for an ADC that has no read_uv
 
 
@@ -44,8 +44,8 @@ class Scale:
     errors); `source`: "nominal" (no read_uv), "bias" (the boot guess: the bias point
     less the line's usual offset) or "adc" (measured spreads)."""
 
-    def __init__(self, adcs=()):
-        self.uv = NOMINAL_UV
+    def __init__(self, adcs=(), uv=NOMINAL_UV):
+        self.uv = uv
         self.source = "nominal"
         self.err_pct = None
         self.error = None       # why read_uv cannot be used (a chip without eFuse calibration)
@@ -53,23 +53,24 @@ class Scale:
         self._sr = 0.0          # sum of raw variances (counts^2)
         self._su = 0.0          # sum of read_uv variances (mV^2, rounding removed)
         self._e = 0.0           # sum of their sampling variances (counts^4)
-        for adc in adcs:
-            if hasattr(adc, "read_uv"):
-                self.uv = getattr(adc, "uv_per_count", NOMINAL_UV)
-                self._boot(adc)
+        adc = None
+        for a in adcs:
+            if hasattr(a, "read_uv"):
+                adc = a
                 break
-
-    def _boot(self, adc, n=32):
+        if adc is None:
+            return
+        # the boot guess: the bias point less the line's usual offset
+        raw = mv = 0
         try:
-            raw = mv = 0
-            for _ in range(n):
+            for _ in range(32):
                 raw += adc.read_u16() >> ADC_SHIFT
                 mv += adc.read_uv()
         except (OSError, ValueError) as e:
             self.error = "read_uv: %s" % e
             return
-        raw /= n
-        mv = mv / n / 1000 - LINE_OFFSET_MV
+        raw /= 32
+        mv = mv / 32000 - _LINE_OFFSET_MV
         if raw > 400 and mv > 0:
             self.uv = mv * 1000 / raw
             self.source = "bias"
@@ -107,16 +108,6 @@ class Scale:
             self.err_pct = err
             self.source = "adc"
 
-    def fail(self, e):
-        self.error = "read_uv: %s" % e
-
-
-class _Fixed:
-    """A scale that does not move (an ADC without read_uv, or a given uv_per_count)."""
-
-    def __init__(self, uv):
-        self.uv = uv
-
 
 class CTChannel:
     """Calibration and state of one current input (one ADC pin).
@@ -133,7 +124,7 @@ class CTChannel:
                  noise_floor_a=0.05, scale=None):
         self.adc = adc
         if scale is None:
-            scale = _Fixed(uv_per_count if uv_per_count is not None else getattr(adc, "uv_per_count", NOMINAL_UV))
+            scale = Scale((), uv_per_count if uv_per_count is not None else getattr(adc, "uv_per_count", NOMINAL_UV))
         self.scale = scale
         self.a_per_uv = 1e-6 / burden_ohm * ct_ratio  # uV -> V, / burden -> secondary A, * ratio
         self.noise_floor_a = noise_floor_a
@@ -229,12 +220,6 @@ class Sampler:
                     pass
         self.samples += n
 
-    def slice_sums(self, read):
-        self.fill(read)
-        out = self._out
-        window_sums(self.buf, self.per_cycle, ADC_SHIFT, ADC_CENTRE, out)
-        return out[0], out[1], out[2] == 0 or out[3] == ADC_MAX
-
     def fill_pair(self, read, read_uv):
         """One slice of a calibration window: read_u16() and read_uv() in turn."""
         buf = self.buf
@@ -275,7 +260,7 @@ class Sampler:
                 try:
                     self.fill_pair(read, uv)
                 except (OSError, ValueError) as e:  # no eFuse calibration on this chip
-                    scale.fail(e)
+                    scale.error = "read_uv: %s" % e
                     uv = None
                     self.fill(read)
             else:
@@ -288,7 +273,7 @@ class Sampler:
             if out[3] > hi:
                 hi = out[3]
             if uv is not None:
-                window_sums(self.ubuf, n1, 0, MV_CENTRE, out)
+                window_sums(self.ubuf, n1, 0, _MV_CENTRE, out)
                 su += out[0]
                 qu += out[1]
             yield
@@ -297,7 +282,7 @@ class Sampler:
         var = q / n - mean * mean
         ch.offset = ADC_CENTRE + mean
         ch.clipped += lo == 0 or hi == ADC_MAX
-        if uv is not None and hi < LINE_TOP and lo > 0:
+        if uv is not None and hi < _LINE_TOP and lo > 0:
             m = su / n
             scale.add(n, var, qu / n - m * m, ch.noise_var)
         ch.settle(var, n)

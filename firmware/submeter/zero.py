@@ -1,12 +1,13 @@
 # Per-input zero calibration: the noise (and any idle pickup) and the DC offset of an
 # input measured with its circuit switched off, kept on flash (zero.json) and applied
 # by the input's CTChannel (set_zero). It never touches an energy count.
+from micropython import const
 import math
 
 from .config import write_json
 
-WINDOWS = 20            # windows measured (one a round: ~20 s at the default 1 s)
-MAX_NOISE_COUNTS = 40   # an "off" circuit above this (~4 A with a 90 A CT on 8.2 ohm) is on
+WINDOWS = const(20)          # windows measured (one a round: ~20 s at the default 1 s)
+_MAX_NOISE_COUNTS = const(40)  # an "off" circuit above this (~4 A with a 90 A CT on 8.2 ohm) is on
 
 
 def load(path, n):
@@ -77,7 +78,7 @@ class Zeroing:
         v = self.vars[k]
         m = sum(v) / len(v)
         sd = math.sqrt(sum((x - m) * (x - m) for x in v) / (len(v) - 1))
-        if m > MAX_NOISE_COUNTS * MAX_NOISE_COUNTS:
+        if m > _MAX_NOISE_COUNTS * _MAX_NOISE_COUNTS:
             return None, "input %d is not off (%.0f counts rms): not zeroed" % (k + 1, math.sqrt(m))
         # the spread of an idle window's variance: measured, and never under what the
         # noise itself gives (20 windows tell it only to ~+-16 %)
