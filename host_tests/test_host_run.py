@@ -1,6 +1,7 @@
 # `make run` end to end (CPython drives, the firmware runs on the 32-bit unix port with
 # the simulated board): the page and /api/state answer, show the simulated truth within
-# 2 %, survive malformed requests, and Ctrl-C stops the firmware cleanly.
+# 2 % (15 W for small loads), survive malformed requests, zero an input over the API, and
+# Ctrl-C stops the firmware cleanly.
 import json
 import os
 import re
@@ -20,6 +21,12 @@ from submeter import config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEED = 50
+
+
+def near(w, truth):
+    """One reading (a 200 ms window) against the truth: 2 %, or 15 W for small loads (the
+    simulated ESP32's 4-8 counts of noise scatter one 230 W reading by ~2-4 % rms)."""
+    return abs(w - truth) <= max(0.02 * truth, 15.0)
 
 
 def free_port():
@@ -82,7 +89,7 @@ def test_api_state_matches_simulated_truth(firmware):
     assert s["sampling"]["kernel"] == "viper"
     assert len(s["inputs"]) == 5
     for inp, truth in zip(s["inputs"], sim.Steady.watts):
-        assert abs(inp["w"] - truth) <= 0.02 * truth, (inp, truth)
+        assert near(inp["w"], truth), (inp, truth)
     assert abs(s["total_w"] - sum(sim.Steady.watts)) <= 0.02 * sum(sim.Steady.watts)
     g = s["grid"]   # the simulated Linky, found on its own, agrees with the loads
     assert g["locked"] and g["mode"] == "standard" and g["checksum_errors"] == 0
@@ -96,7 +103,7 @@ def test_page_shows_the_same_power(firmware):
     rows = re.findall(r'<tr id="in(\d)"><td>([^<]*)</td><td class="w">([0-9.]+)</td>', html)
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
     for (_, label, w), truth in zip(rows, sim.Steady.watts):
-        assert abs(float(w) - truth) <= 0.02 * truth, (label, w, truth)
+        assert near(float(w), truth), (label, w, truth)
     assert "Heating" in rows[0][1]
 
 
@@ -431,7 +438,7 @@ def test_page_in_a_real_browser_is_live(firmware):
                                    arg=up0 + SPEED, timeout=10000)
             for i, truth in enumerate(sim.Steady.watts):
                 w = float(page.text_content("#in%d .w" % (i + 1)))
-                assert abs(w - truth) <= 0.02 * truth, (i, w, truth)
+                assert near(w, truth), (i, w, truth)
             # the simulated Linky's TIC is decoded and shown
             page.wait_for_function("document.getElementById('grid').textContent.includes('tic_standard')",
                                    timeout=10000)

@@ -37,7 +37,7 @@ def snap():
                     "wh": 1234567 * (i != 1) // (i + 1), "kwh": "%d.%03d" % divmod(1234567 * (i != 1) // (i + 1), 1000),
                     "cost": round(1234.567 * (i != 1) / (i + 1) * 0.2, 2), "partial_kwh": "12.345",
                     "partial_wh": 12345 * (i != 1), "partial_cost": 3.1 * (i != 1),
-                    "partial_since": "2026-11-02 08:15" if i != 1 else None})
+                    "partial_since": "2026-11-02 08:15" if i != 1 else None, "zeroed": "2026-11-20 10:02" if i in (0, 1, 3) else None})
     usages = {}
     for i in ins:
         usages[i["usage"]] = {"wh": i["wh"], "cost": i["cost"]}

@@ -443,15 +443,17 @@ class Screens:
     def _about(self, d, snap, t):
         self._title(d, "Submeter", snap.get("version", ""))
         up = snap["uptime_s"]
-        d.text("%s %dd %02d:%02d" % (t["uptime"][:6], up // 86400, up // 3600 % 24, up // 60 % 60), 0, 13, 1)
+        d.text("%s %dd %02d:%02d" % (t["uptime"][:6], up // 86400, up // 3600 % 24, up // 60 % 60), 0, 12, 1)
         e = snap.get("errors", {})
         st = snap.get("store", {})
         h = snap.get("history") or {}
         g = snap.get("grid") or {}
-        d.text("%s %d/%d" % (t["flash_err"], st.get("errors", 0), h.get("errors", 0)), 0, 22, 1)
-        d.text("%s %d" % (t["http_rej"], e.get("http_rejected", 0)), 0, 31, 1)
-        d.text("%s %d" % (t["grid_err"], g.get("checksum_errors", 0)), 0, 40, 1)
-        d.text("%s %d" % (t["late"], e.get("late", 0)), 0, 49, 1)
+        d.text("%s %d/%d" % (t["flash_err"], st.get("errors", 0), h.get("errors", 0)), 0, 21, 1)
+        d.text("%s %d" % (t["http_rej"], e.get("http_rejected", 0)), 0, 30, 1)
+        d.text("%s %d" % (t["grid_err"], g.get("checksum_errors", 0)), 0, 39, 1)
+        d.text("%s %d" % (t["late"], e.get("late", 0)), 0, 48, 1)
+        # the inputs zeroed (their number) or not (-): "Zero 12-4-"
+        d.text("%s %s" % (t["zero"], "".join(str(i["id"]) if i.get("zeroed") else "-" for i in snap["inputs"])), 0, 56, 1)
 
     def _overload(self, d, r, t):
         d.fill_rect(0, 0, _W, 12, 1)
