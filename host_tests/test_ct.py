@@ -190,6 +190,22 @@ def test_real_adc_reads_are_paced_at_the_sample_interval():
 
     s = Sampler(500, cycles=1, mains_hz=50)
     s.measure(CTChannel(ADC()))
+    check_paced(stamps)
+    # a calibration window's read_u16 + read_uv pairs keep the same pace
+    del stamps[:]
+
+    class CalADC(ADC):
+        def read_uv(self):
+            return 1800000
+
+    ch = CTChannel(CalADC())
+    for _ in s.window_slices(ch, Scale()):
+        pass
+    check_paced(stamps)
+
+
+def check_paced(stamps):
+    import time
     # deadlines are absolute (a late read is followed by an early one, keeping the
     # rate): read k never comes before k sample intervals after the first
     assert len(stamps) == 40
