@@ -74,15 +74,20 @@ class _LadderButton:
 
 
 class _CT:
+    """One CT input: read_u16 for the samples, read_uv for the scale. The firmware finds
+    the scale itself (submeter.ct.Scale: the slope of the chip's eFuse calibration line,
+    from the spread of read_uv against read_u16, so the line's offset drops out);
+    read_uv raises OSError on a chip with no eFuse calibration (MicroPython 1.25 gives
+    ESP-IDF no default Vref), and the nominal scale is kept."""
+
+    uv_per_count = 806.0  # nominal: 3.3 V over 12 bits, until the firmware has measured it
+    noise_counts = 5.0    # assumed rms ADC noise until the input is zeroed (chips: 4-8)
+
     def __init__(self, pin):
         # (atten= is the ESP32's ADC keyword, missing from micropython-esp32-stubs 1.25)
         self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
         self.read_u16 = self.adc.read_u16
-        # calibrated scale of one 12-bit count, from the ADC's eFuse calibration: read_uv()
-        # of the bias point (~1.3 V, docs/hardware.md) against its raw value
-        raw = self.adc.read_u16() >> 4
-        self.uv_per_count = self.adc.read_uv() / raw if raw > 100 else 806.0
-        self.noise_counts = 2.0  # typical ESP32 ADC noise; calibrated per unit later
+        self.read_uv = self.adc.read_uv
 
 
 class _Led:

@@ -1,6 +1,7 @@
 # `make run` end to end (CPython drives, the firmware runs on the 32-bit unix port with
 # the simulated board): the page and /api/state answer, show the simulated truth within
-# 2 %, survive malformed requests, and Ctrl-C stops the firmware cleanly.
+# 2 % (15 W for small loads), survive malformed requests, zero an input over the API, and
+# Ctrl-C stops the firmware cleanly.
 import json
 import os
 import re
@@ -20,6 +21,12 @@ from submeter import config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEED = 50
+
+
+def near(w, truth):
+    """One reading (a 200 ms window) against the truth: 2 %, or 15 W for small loads (the
+    simulated ESP32's 4-8 counts of noise scatter one 230 W reading by ~2-4 % rms)."""
+    return abs(w - truth) <= max(0.02 * truth, 15.0)
 
 
 def free_port():
@@ -82,7 +89,7 @@ def test_api_state_matches_simulated_truth(firmware):
     assert s["sampling"]["kernel"] == "viper"
     assert len(s["inputs"]) == 5
     for inp, truth in zip(s["inputs"], sim.Steady.watts):
-        assert abs(inp["w"] - truth) <= 0.02 * truth, (inp, truth)
+        assert near(inp["w"], truth), (inp, truth)
     assert abs(s["total_w"] - sum(sim.Steady.watts)) <= 0.02 * sum(sim.Steady.watts)
     g = s["grid"]   # the simulated Linky, found on its own, agrees with the loads
     assert g["locked"] and g["mode"] == "standard" and g["checksum_errors"] == 0
@@ -96,7 +103,7 @@ def test_page_shows_the_same_power(firmware):
     rows = re.findall(r'<tr id="in(\d)"><td>([^<]*)</td><td class="w">([0-9.]+)</td>', html)
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
     for (_, label, w), truth in zip(rows, sim.Steady.watts):
-        assert abs(float(w) - truth) <= 0.02 * truth, (label, w, truth)
+        assert near(float(w), truth), (label, w, truth)
     assert "Heating" in rows[0][1]
 
 
@@ -431,7 +438,7 @@ def test_page_in_a_real_browser_is_live(firmware):
                                    arg=up0 + SPEED, timeout=10000)
             for i, truth in enumerate(sim.Steady.watts):
                 w = float(page.text_content("#in%d .w" % (i + 1)))
-                assert abs(w - truth) <= 0.02 * truth, (i, w, truth)
+                assert near(w, truth), (i, w, truth)
             # the simulated Linky's TIC is decoded and shown
             page.wait_for_function("document.getElementById('grid').textContent.includes('tic_standard')",
                                    timeout=10000)
@@ -516,6 +523,36 @@ def test_partial_counters_reset_from_the_api(firmware):
     assert get(port, "/api/history?days=7")[0] == 200
     assert json.loads(get(port, "/api/history?days=7")[2]) == []  # no day has closed yet
     assert raw(port, b"GET /api/history?days=9999 HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+
+
+def test_zeroing_an_input_from_the_api(firmware):
+    # the steady scenario's input 2 is idle: zeroed over the API, password-guarded, one
+    # at a time, then shown in /api/state and kept on flash; no energy goes backwards
+    port = firmware.port
+    auth = basic(password(firmware.data))
+    assert post(port, "/api/zero", {"input": 2}).startswith(b"HTTP/1.1 401 ")
+    for bad in ({"input": 0}, {"input": 6}, {"input": "2"}, {}):
+        r = post(port, "/api/zero", bad, extra=auth)
+        assert r.startswith(b"HTTP/1.1 400 ") and b"input: a number from 1 to 5" in r, r
+    before = json.loads(get(port, "/api/state")[2])
+    r = post(port, "/api/zero", {"input": 2}, extra=auth)
+    assert r.startswith(b"HTTP/1.1 200 "), r
+    assert json.loads(r.split(b"\r\n\r\n", 1)[1])["zeroing"] == [2]
+    r = post(port, "/api/zero", {"input": 3}, extra=auth)
+    assert r.startswith(b"HTTP/1.1 409 ") and b"being zeroed" in r, r
+    t0 = time.monotonic()
+    while True:
+        s = json.loads(get(port, "/api/state")[2])
+        assert all(a["wh"] >= b["wh"] for a, b in zip(s["inputs"], before["inputs"]))
+        if s["zeroing"] is None:
+            break
+        assert time.monotonic() - t0 < 60, s["zeroing"]
+        time.sleep(0.2)
+    two = s["inputs"][1]
+    assert two["zeroed"] and two["w"] == 0.0 and s["adc"]["noise_a"][1] > 0 and s["errors"]["zero"] is None
+    assert s["inputs"][0]["zeroed"] is None and s["adc"]["source"] == "adc"
+    with open(os.path.join(firmware.data, "zero.json")) as f:
+        assert json.load(f)["inputs"][1]["noise_var"] > 0
 
 
 def test_configuration_over_the_api(firmware):

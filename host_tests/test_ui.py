@@ -37,7 +37,7 @@ def snap():
                     "wh": 1234567 * (i != 1) // (i + 1), "kwh": "%d.%03d" % divmod(1234567 * (i != 1) // (i + 1), 1000),
                     "cost": round(1234.567 * (i != 1) / (i + 1) * 0.2, 2), "partial_kwh": "12.345",
                     "partial_wh": 12345 * (i != 1), "partial_cost": 3.1 * (i != 1),
-                    "partial_since": "2026-11-02 08:15" if i != 1 else None})
+                    "partial_since": "2026-11-02 08:15" if i != 1 else None, "zeroed": "2026-11-20 10:02" if i in (0, 1, 3) else None})
     usages = {}
     for i in ins:
         usages[i["usage"]] = {"wh": i["wh"], "cost": i["cost"]}
@@ -122,6 +122,20 @@ def test_every_screen_equals_its_golden_image():
     assert fr.page == "grid"
     fr.draw(snap())
     check("grid_fr", d)
+
+
+def test_zeroing_screens_equal_their_golden_images():
+    # the long press on a usage asks to switch its circuit off; then its progress
+    need_framebuf()
+    s = snap()
+    sc, d = panel()
+    walk(sc, "down", "back_long")
+    sc.draw(s)
+    check("zero_ask", d)
+    walk(sc, "back")
+    s["zeroing"] = {"inputs": [1], "progress": 45}
+    sc.draw(s)
+    check("heating_zeroing", d)
 
 
 def test_the_grid_meters_own_alerts_on_home_and_grid_screens():
@@ -240,15 +254,27 @@ def test_a_long_press_on_a_partial_asks_then_resets():
     walk(sc, "down", "down", "down", "down")                        # sockets
     assert sc.page == "sockets"
     sc.on_button("back_long", 0)
-    assert not sc.confirm                                           # not on the total screen
+    assert not sc.confirm and sc.zero_ask                           # the usage screen: zeroing asked
+    assert sc.on_button("back", 0) is None and not sc.zero_ask      # no: nothing happens
     sc.on_button("ok", 0)
     sc.on_button("back_long", 0)
-    assert sc.confirm
+    assert sc.confirm and not sc.zero_ask
     assert sc.on_button("back", 0) is None and not sc.confirm       # no: nothing happens
     sc.on_button("back_long", 0)
     assert sc.on_button("ok", 0) == ("reset", "sockets")            # yes: the ledger command
     walk(sc, "back", "down", "down", "down", "ok", "back_long")
     assert sc.page == "gas" and sc.on_button("ok", 0) == ("reset", "gas")
+
+
+def test_a_long_press_on_a_usage_asks_to_switch_its_circuit_off_then_zeroes():
+    sc = Screens(NoDisp(), config.validate({}))
+    walk(sc, "down")                                                # heating (input 1)
+    assert sc.on_button("back_long", 0) is None and sc.zero_ask
+    assert sc.on_button("ok", 0) == ("zero", "heating") and not sc.zero_ask
+    walk(sc, "down", "down", "down", "down", "down")                # water: no CT, no zeroing
+    assert sc.page == "water"
+    sc.on_button("back_long", 0)
+    assert not sc.zero_ask
 
 
 def test_home_after_a_minute_and_asleep_after_ten():

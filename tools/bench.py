@@ -88,6 +88,22 @@ def bench_sampling():
     us = per_call_us(s.measure, (ch,), 200)
     out("ct_samples_per_s", "CT window (400 samples, fake ADC): samples per second through fill + kernel",
         round(400 / us * 1e6), "/s", ">= 2000 per input")
+    from submeter.ct import Scale
+
+    class FakeCalADC(FakeADC):
+        def read_uv(self):
+            return (150 + (self.read_u16() >> 4) * 4 // 5) * 1000
+
+    cal = FakeCalADC()
+    sc = Scale([cal])
+    ch = CTChannel(cal, scale=sc)
+
+    def cal_window():
+        for _ in s.window_slices(ch, sc):
+            pass
+    us_cal = per_call_us(cal_window, (), 100)
+    out("ct_cal_samples_per_s", "CT calibration window (400 read_u16 + read_uv pairs, fake ADC): pairs per second",
+        round(400 / us_cal * 1e6), "/s", ">= 2000 (one input a round)")
     gc.collect()
     h0 = gc.mem_alloc()
     led = Ledger(5)

@@ -4,14 +4,15 @@
 # objects; nothing here knows whether they are real or simulated.
 import asyncio
 import gc
+import math
 import time
 
-from . import VERSION, config, ntp, snapshot
+from . import VERSION, config, ntp, snapshot, zero
 from .auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
 from .history import History
-from .ct import CTChannel, Sampler
+from .ct import CTChannel, Sampler, Scale
 from .ledger import Ledger
 from .pulses import PulseInput
 from .store import Store
@@ -39,10 +40,16 @@ class App:
         self.config_error = config_error
         n = len(cfg["inputs"])
         self.channels = []
+        # one scale for the five inputs: one ADC unit, one calibration line (ct.Scale)
+        self.scale = Scale(board.ct[:n])
+        self.zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
+        zeros, self.zero_error = zero.load(self.zero_path, n)
+        self.zeroing = None     # a zero calibration in progress (zero.Zeroing)
         for k, inp in enumerate(cfg["inputs"]):
-            self.channels.append(CTChannel(
-                board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
-                noise_floor_a=inp["noise_floor_a"]))
+            ch = CTChannel(board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
+                           noise_floor_a=inp["noise_floor_a"], scale=self.scale)
+            ch.set_zero(zeros[k])
+            self.channels.append(ch)
         self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
                                not getattr(board, "ct_self_paced", False))
         self.ledger = Ledger(n, cfg["max_gap_ms"])
@@ -120,8 +127,22 @@ class App:
         snap = self._build_base()
         snap.update(self._volumes())
         since = self.ledger.partial_since
+        v = self.cfg["voltage"]
         for i, inp in enumerate(snap["inputs"]):
             inp["partial_since"] = time_str(since[i]) if since[i] else None
+            ch = self.channels[i]
+            z = ch.zero
+            # the zero calibration: the smallest load told from idle (W at the nominal
+            # voltage), when it was zeroed (None: never). (Two keys: 17 fit the dict's table.)
+            inp["min_w"] = round(ch.min_a() * v, 1)
+            inp["zeroed"] = (z.get("at") or "yes") if z else None
+        sc = self.scale
+        snap["adc"] = {"uv_per_count": round(sc.uv, 2), "source": sc.source,
+                       "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None, "error": sc.error,
+                       "noise_a": [round(math.sqrt(ch.noise_var) * ch.amps_per_count, 3) for ch in self.channels]}
+        zg = self.zeroing
+        snap["zeroing"] = {"inputs": [k + 1 for k in zg.inputs], "progress": zg.progress()} if zg else None
+        snap["errors"]["zero"] = self.zero_error
         snap["gas"]["partial_since"] = time_str(since[-2]) if since[-2] else None
         snap["water"]["partial_since"] = time_str(since[-1]) if since[-1] else None
         net = self.board.net
@@ -186,6 +207,12 @@ class App:
         """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the
         partial counter of every input of that usage; ("reset", "gas" | "water") the volume's."""
         verb, what = cmd
+        if verb == "zero":
+            try:
+                self.start_zero([k for k, inp in enumerate(self.cfg["inputs"]) if inp["usage"] == what])
+            except ValueError:
+                pass  # one is running: its progress is on the screen
+            return
         if verb != "reset":
             return
         if what in ("gas", "water"):
@@ -212,6 +239,46 @@ class App:
         self._save_due = True
         self.snap = self._build()
         log("partial counter reset:", "all" if which is None else which)
+
+    def start_zero(self, inputs):
+        """Zero these inputs (indices from 0; their circuits switched off): their noise
+        and offset measured over the next zero.WINDOWS windows, then applied and saved.
+        ValueError while one runs. Energy counts are not touched."""
+        if self.zeroing is not None:
+            raise ValueError("input %s is being zeroed (%d %%)" % (
+                ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
+        if not inputs:
+            raise ValueError("no input")
+        self.zeroing = zero.Zeroing(inputs)
+        self.snap = self._build()
+        log("zeroing input", ",".join(str(k + 1) for k in inputs))
+        return {"zeroing": [k + 1 for k in inputs], "seconds": zero.WINDOWS * self.cfg["period_ms"] // 1000 + 1}
+
+    def _zero_step(self, k):
+        zg = self.zeroing
+        zg.add(k, self.channels[k])
+        if not zg.done():
+            return
+        self.zeroing = None
+        now = self.wall.now()
+        at = time_str(now) if now is not None else None
+        zeros = [ch.zero for ch in self.channels]
+        errors = []
+        for j in zg.inputs:
+            z, why = zg.result(j, at)
+            if z is None:
+                errors.append(why)
+            else:
+                zeros[j] = z
+                self.channels[j].set_zero(z)
+        try:
+            zero.save(self.zero_path, zeros)
+            self.zero_error = "; ".join(errors) or None
+        except OSError as e:
+            self.zero_error = "zero.json cannot be written (%s): zeroed until the next start" % e
+        log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
+        if self.screens is not None:
+            self.screens.notice("zero_bad" if errors else "zero_done")
 
     def history_chunks(self, kind, count):
         """The history as a JSON array, one record per chunk (never whole in RAM)."""
@@ -283,11 +350,20 @@ class App:
         return d
 
     def _round(self):
-        """Generator: one window on every input, yielding after each mains-cycle slice."""
+        """Generator: one window on every input, yielding after each mains-cycle slice.
+        While the scale wants it, the input with the widest spread also samples read_uv."""
+        cal = -1
+        if self.scale.due(self.rounds):
+            most = -1.0
+            for k, ch in enumerate(self.channels):
+                if ch.var > most:
+                    cal, most = k, ch.var
         for k in range(len(self.channels)):
-            for _ in self.sampler.window_slices(self.channels[k]):
+            for _ in self.sampler.window_slices(self.channels[k], self.scale if k == cal else None):
                 yield
             self._record(k)
+            if self.zeroing is not None:
+                self._zero_step(k)
         self._take_pulses()
         self.rounds += 1
         if self.history.tick(self.ledger, self.wall.today(), self.cfg):
@@ -524,6 +600,8 @@ class App:
             log(self.config_error)
         if self.auth.error:
             log(self.auth.error)
+        if self.zero_error:
+            log(self.zero_error)
         for w in self.store.warnings:
             log("counters:", w)
         tasks = [asyncio.create_task(self.metering_task()),

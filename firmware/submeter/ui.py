@@ -76,6 +76,7 @@ class Screens:
         self.index = 0
         self.detail = False     # a partial counter is shown (usage, water, gas)
         self.confirm = False    # "reset this partial?" is asked
+        self.zero_ask = False   # "zero this input? switch its circuit off" is asked
         self.money = False      # the month in money rather than kWh
         self.acked = False      # the overload warning acknowledged (until the overload ends)
         self.alert = False      # the overload warning is on the screen
@@ -94,11 +95,11 @@ class Screens:
 
     def go(self, name):
         self.index = self.pages.index(name)
-        self.detail = self.confirm = False
+        self.detail = self.confirm = self.zero_ask = False
 
     def on_button(self, name, now=None):
-        """A button event; returns a ledger command for the app, or None. Commands:
-        ("reset", usage | "water" | "gas") once the user has confirmed."""
+        """A button event; returns a command for the app, or None. Commands, once the
+        user has confirmed: ("reset", usage | "water" | "gas"); ("zero", usage)."""
         if now is not None:
             self._last = now
         if self.asleep:  # the press that wakes the panel does nothing else
@@ -110,6 +111,9 @@ class Screens:
                 self.acked = True
                 self.alert = False
             return None
+        if self.zero_ask:
+            self.zero_ask = False
+            return ("zero", self.page) if name == "ok" else None
         if self.confirm:
             if name == "ok":
                 self.confirm = False
@@ -137,6 +141,8 @@ class Screens:
                 self.index = 0
         elif name == "back_long" and self.detail:
             self.confirm = True
+        elif name == "back_long" and self.page in self.usages:
+            self.zero_ask = True
         return None
 
     def wake(self):
@@ -150,9 +156,9 @@ class Screens:
         if self._last is None:
             self._last = now
         quiet = ticks_diff(now, self._last)
-        if quiet >= self.home_ms and (self.index or self.detail or self.confirm):
+        if quiet >= self.home_ms and (self.index or self.detail or self.confirm or self.zero_ask):
             self.index = 0
-            self.detail = self.confirm = False
+            self.detail = self.confirm = self.zero_ask = False
         if self.sleep_ms and quiet >= self.sleep_ms and not self.asleep and not self.alert:
             self.asleep = True
             if hasattr(self.disp, "power"):
@@ -200,6 +206,8 @@ class Screens:
             self._overload(d, r, t)
         elif self.confirm:
             self._confirm(d, t)
+        elif self.zero_ask:
+            self._zero_confirm(d, t)
         elif p == "home":
             self._home(d, snap, t)
         elif p in ("water", "gas"):
@@ -221,7 +229,7 @@ class Screens:
             self._partial(d, snap, p, t)
         else:
             self._usage(d, snap, p, t)
-        if not (self.alert or self.confirm or self.detail or bottom):
+        if not (self.alert or self.confirm or self.zero_ask or self.detail or bottom):
             right(d, "%d/%d" % (self.index + 1, len(self.pages)), 56)
         if self._notice:
             d.fill_rect(0, 24, _W, 16, 0)
@@ -288,7 +296,11 @@ class Screens:
         d.text(kwh(tot["wh"]) + " kWh", 0, 34, 1)
         d.text("%.2f %s" % (tot["cost"], snap["currency"][:3]), 0, 44, 1)
         m = snap.get("month")
-        if m:
+        zg = snap.get("zeroing")
+        if zg and any(i["id"] in zg["inputs"] for i in ins):  # where the "n/N" is: no overlap
+            d.fill_rect(0, 55, _W, 9, 1)
+            d.text(t["zeroing"] % zg["progress"], 0, 56, 0)
+        elif m:
             d.text("%s %.1f" % (t["mo"], m["usage"][u]["wh"] / 1000), 0, 56, 1)
 
     def _partial(self, d, snap, u, t):
@@ -431,15 +443,17 @@ class Screens:
     def _about(self, d, snap, t):
         self._title(d, "Submeter", snap.get("version", ""))
         up = snap["uptime_s"]
-        d.text("%s %dd %02d:%02d" % (t["uptime"][:6], up // 86400, up // 3600 % 24, up // 60 % 60), 0, 13, 1)
+        d.text("%s %dd %02d:%02d" % (t["uptime"][:6], up // 86400, up // 3600 % 24, up // 60 % 60), 0, 12, 1)
         e = snap.get("errors", {})
         st = snap.get("store", {})
         h = snap.get("history") or {}
         g = snap.get("grid") or {}
-        d.text("%s %d/%d" % (t["flash_err"], st.get("errors", 0), h.get("errors", 0)), 0, 22, 1)
-        d.text("%s %d" % (t["http_rej"], e.get("http_rejected", 0)), 0, 31, 1)
-        d.text("%s %d" % (t["grid_err"], g.get("checksum_errors", 0)), 0, 40, 1)
-        d.text("%s %d" % (t["late"], e.get("late", 0)), 0, 49, 1)
+        d.text("%s %d/%d" % (t["flash_err"], st.get("errors", 0), h.get("errors", 0)), 0, 21, 1)
+        d.text("%s %d" % (t["http_rej"], e.get("http_rejected", 0)), 0, 30, 1)
+        d.text("%s %d" % (t["grid_err"], g.get("checksum_errors", 0)), 0, 39, 1)
+        d.text("%s %d" % (t["late"], e.get("late", 0)), 0, 48, 1)
+        # the inputs zeroed (their number) or not (-): "Zero 12-4-"
+        d.text("%s %s" % (t["zero"], "".join(str(i["id"]) if i.get("zeroed") else "-" for i in snap["inputs"])), 0, 56, 1)
 
     def _overload(self, d, r, t):
         d.fill_rect(0, 0, _W, 12, 1)
@@ -458,6 +472,15 @@ class Screens:
         d.text(t["reset_q"], 8, 14, 1)
         d.text(t[self.page][:14] if self.page in t else self.page, 8, 26, 1)
         d.text(t["yes_no"], 8, 40, 1)
+
+
+    def _zero_confirm(self, d, t):
+        ids = ",".join(str(k + 1) for k, i in enumerate(self.cfg["inputs"]) if i["usage"] == self.page)
+        d.rect(0, 4, _W, 56, 1)
+        d.text((t["zero_q"] % ids)[:15], 4, 9, 1)
+        d.text(t["zero_off"], 4, 21, 1)
+        d.text((t["zero_off2"] % ids)[:15], 4, 31, 1)
+        d.text(t["yes_no"], 4, 46, 1)
 
 
 def _period(r, t, width=10):

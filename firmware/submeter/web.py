@@ -13,7 +13,7 @@ from .page import page_chunks
 
 STATUS = {
     200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-    401: "Unauthorized", 408: "Request Timeout", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
+    401: "Unauthorized", 409: "Conflict", 408: "Request Timeout", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
     415: "Unsupported Media Type", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
@@ -105,7 +105,7 @@ STATIC = "/".join(_parts[:-2] + ["static", ""]) if len(_parts) > 2 else "static/
 IDLE_MS = 2000  # a connection that has sent no request head for this long may be closed for a new one
 
 # the commands, and the largest body each takes
-POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256}
+POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256}
 
 
 class Server:
@@ -281,6 +281,8 @@ class Server:
             except ValueError as e:
                 raise HTTPError(400, str(e))
             answer = {"password": "set"}
+        elif path == "/api/zero":
+            answer = self._zero(cmd)
         else:
             answer = self._reset(cmd)
         await self._send(writer, "application/json", json.dumps(answer).encode(), True)
@@ -297,6 +299,16 @@ class Server:
             raise HTTPError(400, 'counter: "all", an input number, "gas" or "water"')
         self.actions.reset_partial(which)
         return {"reset": cmd.get("counter", "all")}
+
+    def _zero(self, cmd):
+        """{"input": n}: zero input n (1-based; its circuit switched off)."""
+        k = cmd.get("input")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(self.cfg["inputs"]):
+            raise HTTPError(400, "input: a number from 1 to %d" % len(self.cfg["inputs"]))
+        try:
+            return self.actions.start_zero([k - 1])
+        except ValueError as e:
+            raise HTTPError(409, str(e))
 
     async def _route(self, writer, method, path, query, headers):
         if method not in ("GET", "HEAD"):

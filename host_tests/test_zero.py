@@ -1,0 +1,140 @@
+# Zeroing an input (its circuit switched off) on the whole firmware with the simulated
+# board: from the panel and from the App's command (the API's), applied, shown in the
+# state, saved and read again at the next start; a broken file is said, not fatal;
+# energy is never changed by it.
+import json
+
+from compat import IS_MP, fresh_dir, raises
+from submeter import config
+from submeter.app import App
+from submeter.clock import ManualClock
+from submeter.zero import WINDOWS
+import sim
+
+
+class Off(sim.Steady):
+    """The steady loads, with circuits the test switches off."""
+
+    def __init__(self):
+        self.watts = list(sim.Steady.watts)
+
+    def power(self, i, t):
+        return self.watts[i]
+
+
+def make_app(data, scenario=None, chip=None):
+    clock = ManualClock()
+    board = sim.Board(scenario=scenario or Off(), clock=clock, term="0", display=IS_MP, data_dir=data)
+    if chip is not None:  # a chip noisier than the board says (as an ESP32 before zeroing)
+        board.chip = chip
+        board.ct = [sim.SimCT(board.scenario, board.time, i, chip=chip, noise_counts=sim.NOISE_ASSUMED)
+                    for i in range(5)]
+    cfg = config.validate(board.CONFIG)
+    board.configure(cfg)
+    return App(board, cfg), clock
+
+
+def rounds(app, clock, n):
+    for _ in range(n):
+        clock.advance(1000)
+        app.measure_round()
+
+
+def totals(app):
+    return [(t.wh, t.mj) for t in app.ledger.total]
+
+
+def test_zeroing_an_idle_input_makes_it_read_0_w_saved_for_the_next_start():
+    data = fresh_dir("zero")
+    app, clock = make_app(data, chip=sim.SimChip(3, noise=7.5))
+    rounds(app, clock, 40)  # the heater's 2 kW gives the scale
+    assert app.state()["adc"]["source"] == "adc" and app.state()["adc"]["error_pct"] <= 0.5
+    s = app.state()
+    assert s["inputs"][1]["w"] > 20.0 and s["inputs"][1]["zeroed"] is None  # idle, read as a load
+    before = totals(app)
+    got = app.start_zero([1])
+    assert got["zeroing"] == [2]
+    e = raises(ValueError, app.start_zero, [3])  # one at a time
+    assert "being zeroed" in str(e)
+    assert app.state()["zeroing"] == {"inputs": [2], "progress": 0}
+    for k in range(WINDOWS + 1):
+        after = totals(app)
+        assert all(a >= b for a, b in zip(after, before)), (before, after)  # never backwards
+        before = after
+        rounds(app, clock, 1)
+    s = app.state()
+    assert s["zeroing"] is None and s["errors"]["zero"] is None
+    one = s["inputs"][1]
+    assert one["zeroed"] and abs(s["adc"]["noise_a"][1] - 7.5 * app.board.chip.gain * app.channels[1].amps_per_count) < 0.1
+    assert one["min_w"] < 100.0
+    rounds(app, clock, 30)
+    assert app.state()["inputs"][1]["w"] == 0.0 and app.ledger.power[1] == 0.0
+    # the heater (input 1) still reads its 2 kW, and counts on
+    assert abs(app.state()["inputs"][0]["w"] - 2000.0) <= 20.0
+    with open(data + "/zero.json") as f:
+        saved = json.load(f)["inputs"]
+    assert saved[1]["noise_var"] > 0 and saved[0] is None
+    again, clock2 = make_app(data, chip=sim.SimChip(3, noise=7.5))   # a restart
+    assert again.channels[1].zero == app.channels[1].zero and again.channels[0].zero is None
+    assert again.state()["inputs"][1]["zeroed"] == one["zeroed"]
+
+
+def test_an_input_that_is_not_off_is_not_zeroed():
+    data = fresh_dir("zero")
+    app, clock = make_app(data)
+    rounds(app, clock, 3)
+    app.start_zero([0])  # the heater, 2 kW: not switched off
+    rounds(app, clock, WINDOWS + 2)
+    s = app.state()
+    assert app.channels[0].zero is None and "not off" in s["errors"]["zero"]
+    assert abs(s["inputs"][0]["w"] - 2000.0) <= 40.0
+
+
+def test_a_broken_zero_file_is_said_and_the_meter_meters():
+    data = fresh_dir("zero")
+    with open(data + "/zero.json", "w") as f:
+        f.write('{"inputs": [1, 2')
+    app, clock = make_app(data)
+    rounds(app, clock, 3)
+    s = app.state()
+    assert s["errors"]["zero"].startswith("zero.json ignored")
+    assert all(i["zeroed"] is None for i in s["inputs"])
+    assert abs(s["inputs"][0]["w"] - 2000.0) <= 40.0
+    with open(data + "/zero.json", "w") as f:
+        f.write(json.dumps({"inputs": [None, {"noise_var": "x"}, None, None, None]}))
+    app, clock = make_app(data)
+    assert app.state()["errors"]["zero"].startswith("zero.json ignored")
+
+
+def test_the_panel_zeroes_an_input_after_asking():
+    if not IS_MP:
+        return  # the screens need framebuf (MicroPython): the logic is in test_ui on both
+    data = fresh_dir("zero")
+    load = Off()
+    app, clock = make_app(data, load)
+    rounds(app, clock, 5)
+    pins = app.board.buttons
+
+    def press(name, ms=80):
+        pins[name].value(0)
+        for _ in range(ms // 20):
+            clock.advance(20)
+            app.panel_step(clock.ticks_ms())
+        pins[name].value(1)
+        for _ in range(3):
+            clock.advance(20)
+            app.panel_step(clock.ticks_ms())
+
+    press("down")                                     # heating: input 1
+    assert app.screens.page == "heating"
+    press("back", 2000)                               # held: "switch circuit 1 off"
+    assert app.screens.zero_ask and app.zeroing is None
+    load.watts[0] = 0.0                               # the owner switches the heater off
+    before = totals(app)
+    press("ok")
+    assert app.zeroing is not None and app.zeroing.inputs == [0]
+    rounds(app, clock, WINDOWS + 1)
+    app.panel_step(clock.ticks_ms())
+    assert app.zeroing is None and app.channels[0].zero is not None
+    assert app.screens._notice == "Zeroed"
+    assert totals(app) >= before and app.state()["inputs"][0]["w"] == 0.0
