@@ -27,9 +27,9 @@ include("../firmware/manifest.py")
 def _imports(name):
     out = set()
     with open(name) as f:
-        for line in f:
+        for line in f:  # the module's own imports, at its top level (not one inside a function)
             words = line.split()
-            if len(words) > 1 and words[0] in ("import", "from"):
+            if len(words) > 1 and line[0] in "if" and words[0] in ("import", "from"):
                 out.add(words[1].split(".")[0].rstrip(","))
     return out
 

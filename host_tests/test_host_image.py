@@ -103,12 +103,17 @@ def evaluate(manifest, board_dir, lib_dir=None):
 
 
 def esp32_board_modules():
-    """boards/*.py that touch machine, network or esp32, directly or through another."""
+    """boards/*.py that touch machine, network or esp32 at their top level, directly or
+    through another (the simulator imports machine only inside a method, where the virtual
+    device has one: it is no ESP32 board module)."""
     deps = {}
     for path in glob.glob(os.path.join(ROOT, "boards", "*.py")):
         name = os.path.basename(path)[:-3]
         if name != "manifest":
-            deps[name] = {names[-1].split(".")[0] for names, _ in imports(path)}
+            with open(path) as f:
+                body = ast.parse(f.read()).body
+            deps[name] = {a.name.split(".")[0] for n in body if isinstance(n, ast.Import) for a in n.names} | \
+                {n.module.split(".")[0] for n in body if isinstance(n, ast.ImportFrom) and n.module}
     found = {"machine", "network", "esp32"}
     while True:
         more = {m for m, d in deps.items() if m not in found and d & found}
