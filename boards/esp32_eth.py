@@ -88,6 +88,9 @@ class _CT:
         self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
         self.read_u16 = self.adc.read_u16
         self.read_uv = self.adc.read_uv
+        # ADC1 is GPIO32-39; the others are ADC2, whose calibration line is its own: the
+        # firmware keeps one scale per unit (submeter.ct.unit_scales)
+        self.unit = 1 if pin >= 32 else 2
 
 
 class _Led:

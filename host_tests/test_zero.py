@@ -138,3 +138,28 @@ def test_the_panel_zeroes_an_input_after_asking():
     assert app.zeroing is None and app.channels[0].zero is not None
     assert app.screens._notice == "Zeroed"
     assert totals(app) >= before and app.state()["inputs"][0]["w"] == 0.0
+
+
+def test_inputs_on_adc2_get_adc2s_own_scale():
+    # the Olimex boards put inputs 4 and 5 on ADC2, whose calibration line is its own: one
+    # scale per unit, each the slope of its own chip's line, and each input reads right
+    one, two = sim.SimChip(7, gain=1.05, offset_mv=40.0), sim.SimChip(8, gain=0.95, offset_mv=120.0)
+    clock = ManualClock()
+    board = sim.Board(scenario=sim.Steady(), clock=clock, term="0", display=False, data_dir=fresh_dir("units"))
+    board.ct = [sim.SimCT(board.scenario, board.time, i, chip=one if i < 3 else two) for i in range(5)]
+    for adc in board.ct[3:]:
+        adc.unit = 2
+    cfg = config.validate(board.CONFIG)
+    board.configure(cfg)
+    app = App(board, cfg)
+    rounds(app, clock, 150)
+    units = app.state()["adc"]["units"]
+    assert [u["unit"] for u in units] == [1, 2]
+    for u, chip in zip(units, (one, two)):
+        truth = chip.true_uv_per_count()
+        assert u["source"] == "adc" and abs(u["uv_per_count"] / truth - 1) <= u["error_pct"] / 100 + 0.003, (u, truth)
+    assert abs(one.true_uv_per_count() / two.true_uv_per_count() - 1) > 0.08  # one scale would be off by that
+    w = [i["w"] for i in app.state()["inputs"]]
+    for k in (0, 2, 3):  # the steady loads: 2000, 1500, 450 W
+        truth = sim.Steady.watts[k]
+        assert abs(w[k] / truth - 1) < 0.03, (k, w[k], truth)

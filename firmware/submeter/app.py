@@ -12,7 +12,7 @@ from .auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
 from .history import History
-from .ct import CTChannel, Sampler, Scale
+from .ct import CTChannel, Sampler, unit_scales
 from .ledger import Ledger
 from .pulses import PulseInput
 from .store import Store
@@ -40,14 +40,15 @@ class App:
         self.config_error = config_error
         n = len(cfg["inputs"])
         self.channels = []
-        # one scale for the five inputs: one ADC unit, one calibration line (ct.Scale)
-        self.scale = Scale(board.ct[:n])
+        # one scale per ADC unit: each unit has its own calibration line (ct.Scale); the
+        # Olimex boards put two inputs on ADC2
+        self.scales, which = unit_scales(board.ct[:n])
         self.zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
         zeros, self.zero_error = zero.load(self.zero_path, n)
         self.zeroing = None     # a zero calibration in progress (zero.Zeroing)
         for k, inp in enumerate(cfg["inputs"]):
             ch = CTChannel(board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
-                           noise_floor_a=inp["noise_floor_a"], scale=self.scale)
+                           noise_floor_a=inp["noise_floor_a"], scale=self.scales[which[k]])
             ch.set_zero(zeros[k])
             self.channels.append(ch)
         self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
@@ -136,10 +137,14 @@ class App:
             # voltage), when it was zeroed (None: never). (Two keys: 17 fit the dict's table.)
             inp["min_w"] = round(ch.min_a() * v, 1)
             inp["zeroed"] = (z.get("at") or "yes") if z else None
-        sc = self.scale
+        sc = self.scales[0]
         snap["adc"] = {"uv_per_count": round(sc.uv, 2), "source": sc.source,
                        "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None, "error": sc.error,
                        "noise_a": [round(math.sqrt(ch.noise_var) * ch.amps_per_count, 3) for ch in self.channels]}
+        if len(self.scales) > 1:  # inputs on two ADC units: each unit's scale (the first's above)
+            snap["adc"]["units"] = [{"unit": sc.unit, "uv_per_count": round(sc.uv, 2), "source": sc.source,
+                                     "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None}
+                                    for sc in self.scales]
         zg = self.zeroing
         snap["zeroing"] = {"inputs": [k + 1 for k in zg.inputs], "progress": zg.progress()} if zg else None
         snap["errors"]["zero"] = self.zero_error
@@ -351,15 +356,18 @@ class App:
 
     def _round(self):
         """Generator: one window on every input, yielding after each mains-cycle slice.
-        While the scale wants it, the input with the widest spread also samples read_uv."""
-        cal = -1
-        if self.scale.due(self.rounds):
-            most = -1.0
-            for k, ch in enumerate(self.channels):
-                if ch.var > most:
-                    cal, most = k, ch.var
+        While an ADC unit's scale wants it, its input with the widest spread also samples read_uv."""
+        cal = []  # per ADC unit whose scale wants it, the input with the widest spread
+        for sc in self.scales:
+            if sc.due(self.rounds):
+                best, most = -1, -1.0
+                for k, ch in enumerate(self.channels):
+                    if ch.scale is sc and ch.var > most:
+                        best, most = k, ch.var
+                cal.append(best)
         for k in range(len(self.channels)):
-            for _ in self.sampler.window_slices(self.channels[k], self.scale if k == cal else None):
+            ch = self.channels[k]
+            for _ in self.sampler.window_slices(ch, ch.scale if k in cal else None):
                 yield
             self._record(k)
             if self.zeroing is not None:

@@ -44,6 +44,8 @@ class Scale:
     errors); `source`: "nominal" (no read_uv), "bias" (the boot guess: the bias point
     less the line's usual offset) or "adc" (measured spreads)."""
 
+    unit = 1  # the ADC unit (unit_scales)
+
     def __init__(self, adcs=(), uv=NOMINAL_UV):
         self.uv = uv
         self.source = "nominal"
@@ -107,6 +109,25 @@ class Scale:
             self.uv = 1000 * math.sqrt(self._su / self._sr)
             self.err_pct = err
             self.source = "adc"
+
+
+def unit_scales(adcs):
+    """One Scale per ADC unit: the ESP32's ADC1 and ADC2 each have a calibration line of
+    their own, and a board may put inputs on both (an input's `unit`: 1 unless it says).
+    Returns (scales, which): which[k] is the index in scales of input k's."""
+    units = []
+    which = []
+    for a in adcs:
+        u = getattr(a, "unit", 1)
+        if u not in units:
+            units.append(u)
+        which.append(units.index(u))
+    scales = []
+    for i, u in enumerate(units):
+        sc = Scale([a for a, w in zip(adcs, which) if w == i])
+        sc.unit = u
+        scales.append(sc)
+    return scales, which
 
 
 class CTChannel:
