@@ -64,11 +64,16 @@ def parse_head(head, max_target=256):
 
     Returns (method, path, query, headers dict with lower-case names); raises HTTPError.
     """
+    return parse_lines(head.split(b"\r\n"), max_target)
+
+
+def parse_lines(lines, max_target=256):
+    """parse_head() of the head's lines (bytes, without their CRLF): the server keeps a
+    head line by line, never whole (see Server._read_head)."""
     try:
-        text = head.decode()
+        lines = [x.decode() for x in lines] or [""]
     except UnicodeError:
         raise HTTPError(400, "request is not text")
-    lines = text.split("\r\n")
     parts = lines[0].split(" ")
     if len(parts) != 3:
         raise HTTPError(400, "malformed request line")
@@ -146,18 +151,31 @@ class Server:
             self._server.close()
 
     async def _read_head(self, reader):
-        buf = b""
+        """The head's lines (bytes, without their CRLF), and the start of a body read with
+        it. Kept line by line, never whole: a phone's head is 550-750 B, more than the largest
+        free block a fragmented heap may have (measured: make memcheck's browser load with
+        Chrome's request heads cut an answer or two in 20 s when the head was one string)."""
+        lines = []
+        part = b""  # the line not ended yet
+        size = 0
         while True:
-            chunk = await reader.read(256)
+            chunk = await reader.read(128)
             if not chunk:
                 raise HTTPError(400, "connection closed mid-request")
-            buf += chunk
-            end = buf.find(b"\r\n\r\n")
-            if end >= 0:
-                return buf[:end], buf[end + 4:]  # the head, and the start of a body read with it
-            if len(buf) > self.max_head:
-                first = buf.find(b"\r\n")
-                raise HTTPError(414 if first < 0 or first > self.max_target + 16 else 431)
+            size += len(chunk)
+            buf = part + chunk if part else chunk
+            start = 0
+            while True:
+                end = buf.find(b"\r\n", start)
+                if end < 0:
+                    break
+                if end == start and (lines or start):  # the blank line
+                    return lines, buf[end + 2:]  # and the start of a body read with the head
+                lines.append(buf[start:end])
+                start = end + 2
+            part = buf[start:]
+            if size > self.max_head:
+                raise HTTPError(414 if not lines or len(lines[0]) > self.max_target + 16 else 431)
 
     async def _serve(self, reader, writer):
         self.clients += 1
@@ -180,7 +198,7 @@ class Server:
                 head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 if me in self._heads:
                     self._heads.remove(me)
-                method, path, query, headers = parse_head(head, self.max_target)
+                method, path, query, headers = parse_lines(head, self.max_target)
             except asyncio.TimeoutError:
                 self.rejected += 1
                 await self._simple(writer, 408, "request head not received in time")
