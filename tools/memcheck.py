@@ -7,7 +7,9 @@
 # Prints, at the end, one JSON line: the heap in use after the app's collections (peak),
 # the free heap's low-water mark (sampled every 5 ms), the rounds measured; then
 # micropython.mem_info() at the end, after a collection ("max free sz": the largest free
-# block, in 16-byte blocks), which the caller reads.
+# block, in 16-byte blocks), which the caller reads. During the run, right after the App's
+# own collections (a new peak in use, and one in 20), "@gc IN_USE" and mem_info(): the
+# largest free block at the peak and its low over the run (tools/memrun.py reads them).
 import asyncio
 import gc
 import json
@@ -19,8 +21,28 @@ import sim
 from submeter import app as appm, config
 
 
+class Watch:
+    """The App's `gc`: each of its collections, then (at a new peak, and one in 20) the
+    heap in use and mem_info(), whose "max free sz" is the largest free block then."""
+    n = 0
+    top = 0
+
+    def collect(self):
+        gc.collect()
+        a = gc.mem_alloc()
+        Watch.n += 1
+        if a > Watch.top or Watch.n % 20 == 0:
+            Watch.top = max(a, Watch.top)
+            print("@gc", a)
+            micropython.mem_info()
+
+    def __getattr__(self, name):
+        return getattr(gc, name)
+
+
 def main():
     secs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    appm.gc = Watch()
     board = sim.Board()
     cfg, err = config.load(board.data_dir + "/config.json", board.CONFIG)
     board.configure(cfg)
@@ -55,6 +77,8 @@ def main():
     fig["mqtt"] = app.mqtt.status if app.mqtt else None
     fig["http_rejected"] = app.web.rejected
     fig["http_mem_errors"] = app.web.mem_errors
+    fig["mem_errors"] = app.mem_errors
+    fig["mem_where"] = app.mem_where
     print(json.dumps(fig))
     micropython.mem_info()
 

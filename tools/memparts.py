@@ -19,6 +19,8 @@ def part(name):
 part(None)
 import asyncio  # noqa: E402
 part("asyncio (frozen): its module objects")
+import umqtt.simple  # noqa: E402,F401
+part("umqtt.simple (frozen in every ESP32 image)")
 import sim  # noqa: E402
 part("simulator modules (not on a device)")
 from submeter import app as appm, config  # noqa: E402
