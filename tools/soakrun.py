@@ -16,6 +16,17 @@ import memrun  # noqa: E402  (the mosquitto launcher, free ports)
 
 ROOT = memrun.ROOT
 TOLERANCE_PCT = 1.0      # a circuit's energy against the simulated truth
+# ... and for a circuit that averages under LOW_W: the simulated ADC has a real chip's
+# 4-8 counts of noise (about 25-50 W of a 90 A CT), and the meter's accuracy there is
+# the issue's 3 % at 100 W (host_tests/test_ct.py), not 1 %
+LOW_W = 200.0
+LOW_TOLERANCE_PCT = 3.0
+
+
+def tolerance(r, i):
+    """The error allowed on input i's energy over run r, in %."""
+    mean_w = i["truth_kwh"] * 1000 / max(r["sim_hours"], 1e-9)
+    return TOLERANCE_PCT if mean_w >= LOW_W else LOW_TOLERANCE_PCT
 HEAP_GROWTH_MAX = 1024   # B: the heap floor at the end against the floor after the first hours
 WRITES_PER_DAY_MAX = 320  # flash writes: 288 scheduled saves, tariff changes, closed days (README)
 
@@ -117,7 +128,7 @@ def verdict(r):
         if not f["ok"] or not f["metering_rounds_during"]:
             bad.append("fault %s: %s" % (f["fault"], f["what"]))
     for i in r["inputs"]:
-        if i["error_pct"] is not None and abs(i["error_pct"]) > TOLERANCE_PCT:
+        if i["error_pct"] is not None and abs(i["error_pct"]) > tolerance(r, i):
             bad.append("input %d: %s kWh metered for %s kWh" % (i["input"], i["metered_kwh"], i["truth_kwh"]))
     for kind in ("gas", "water"):
         if r[kind]["metered_l"] != r[kind]["truth_l"]:
@@ -175,7 +186,7 @@ def report(r):
         lines.append("| input %d: metered / truth | %s / %s kWh (%s) | within %.1f %% |" % (
             i["input"], i["metered_kwh"], i["truth_kwh"],
             "%+.3f %%" % i["error_pct"] if i["error_pct"] is not None else "saturated on purpose: not compared",
-            TOLERANCE_PCT))
+            tolerance(r, i)))
     lines += ["", "| fault | simulated minutes | metering rounds during it | what the firmware did | ok |",
               "|---|---|---|---|---|"]
     for f in r["faults"]:
