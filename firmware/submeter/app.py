@@ -7,7 +7,7 @@ import gc
 import math
 import time
 
-from . import VERSION, config, ntp, snapshot, zero
+from . import VERSION, config, ntp, snapshot
 from .auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
@@ -32,6 +32,23 @@ def log(*args):
     _sink("submeter:", *args)
 
 
+def _zero():
+    """The zero calibration's module (zero.py: zero.json, a zeroing's windows), imported
+    when it is needed and let go after (_drop_zero): its functions and class hold 0.7 KB
+    of heap that the meter needs only at boot and while a zeroing runs."""
+    from . import zero
+    return zero
+
+
+def _drop_zero():
+    import sys
+    pkg = __name__.rpartition(".")[0]
+    sys.modules.pop(pkg + ".zero", None)
+    mod = sys.modules.get(pkg)
+    if mod is not None and hasattr(mod, "zero"):
+        delattr(mod, "zero")
+
+
 class App:
     def __init__(self, board, cfg, config_error=None):
         self.board = board
@@ -44,7 +61,8 @@ class App:
         # Olimex boards put two inputs on ADC2
         self.scales, which = unit_scales(board.ct[:n])
         self.zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
-        zeros, self.zero_error = zero.load(self.zero_path, n)
+        zeros, self.zero_error = _zero().load(self.zero_path, n)
+        _drop_zero()
         self.zeroing = None     # a zero calibration in progress (zero.Zeroing)
         for k, inp in enumerate(cfg["inputs"]):
             ch = CTChannel(board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
@@ -245,6 +263,7 @@ class App:
                 ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
         if not inputs:
             raise ValueError("no input")
+        zero = _zero()  # let go once the zeroing is done
         self.zeroing = zero.Zeroing(inputs)
         self.snap = self._build()
         log("zeroing input", ",".join(str(k + 1) for k in inputs))
@@ -268,10 +287,11 @@ class App:
                 zeros[j] = z
                 self.channels[j].set_zero(z)
         try:
-            zero.save(self.zero_path, zeros)
+            _zero().save(self.zero_path, zeros)
             self.zero_error = "; ".join(errors) or None
         except OSError as e:
             self.zero_error = "zero.json cannot be written (%s): zeroed until the next start" % e
+        _drop_zero()
         log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
         if self.screens is not None:
             self.screens.notice("zero_bad" if errors else "zero_done")
