@@ -35,11 +35,14 @@ STREAM_BUF = 512
 INFLATE_ROOM = 1296
 
 
-def json_chunks(v, depth=3):
+def json_chunks(v, depth=4):
     """The JSON of v in pieces: /api/state is ~5 KB, and after hours of work the heap's
     largest free block can be smaller than that even with half the heap free (measured:
     tools/memcheck.py), so no one string may hold it all. Dicts and lists of dicts are
-    opened `depth` levels down; what is below is one piece."""
+    opened `depth` levels down; what is below is one piece. (4: the grid reading's flag
+    dicts, 3 levels down, made pieces of ~400 B, twice with their bytes: under make
+    memcheck's load the heap's largest free block is sometimes smaller, and that answer
+    was cut.)"""
     if depth and isinstance(v, dict):
         sep = b"{"
         for k, x in v.items():
