@@ -7,7 +7,7 @@ import gc
 import math
 import time
 
-from . import VERSION, config, ntp, snapshot, zero
+from . import VERSION, config, ntp, snapshot
 from .auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
@@ -32,6 +32,23 @@ def log(*args):
     _sink("submeter:", *args)
 
 
+def _zero():
+    """The zero calibration's module (zero.py: zero.json, a zeroing's windows), imported
+    when it is needed and let go after (_drop_zero): its functions and class hold 0.7 KB
+    of heap that the meter needs only at boot and while a zeroing runs."""
+    from . import zero
+    return zero
+
+
+def _drop_zero():
+    import sys
+    pkg = __name__.rpartition(".")[0]
+    sys.modules.pop(pkg + ".zero", None)
+    mod = sys.modules.get(pkg)
+    if mod is not None and hasattr(mod, "zero"):
+        delattr(mod, "zero")
+
+
 class App:
     def __init__(self, board, cfg, config_error=None):
         self.board = board
@@ -44,7 +61,8 @@ class App:
         # Olimex boards put two inputs on ADC2
         self.scales, which = unit_scales(board.ct[:n])
         self.zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
-        zeros, self.zero_error = zero.load(self.zero_path, n)
+        zeros, self.zero_error = _zero().load(self.zero_path, n)
+        _drop_zero()
         self.zeroing = None     # a zero calibration in progress (zero.Zeroing)
         for k, inp in enumerate(cfg["inputs"]):
             ch = CTChannel(board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
@@ -126,17 +144,8 @@ class App:
 
     def _build(self):
         snap = self._build_base()
-        snap.update(self._volumes())
+        self._volumes(snap)
         since = self.ledger.partial_since
-        v = self.cfg["voltage"]
-        for i, inp in enumerate(snap["inputs"]):
-            inp["partial_since"] = time_str(since[i]) if since[i] else None
-            ch = self.channels[i]
-            z = ch.zero
-            # the zero calibration: the smallest load told from idle (W at the nominal
-            # voltage), when it was zeroed (None: never). (Two keys: 17 fit the dict's table.)
-            inp["min_w"] = round(ch.min_a() * v, 1)
-            inp["zeroed"] = (z.get("at") or "yes") if z else None
         sc = self.scales[0]
         snap["adc"] = {"uv_per_count": round(sc.uv, 2), "source": sc.source,
                        "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None, "error": sc.error,
@@ -254,6 +263,7 @@ class App:
                 ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
         if not inputs:
             raise ValueError("no input")
+        zero = _zero()  # let go once the zeroing is done
         self.zeroing = zero.Zeroing(inputs)
         self.snap = self._build()
         log("zeroing input", ",".join(str(k + 1) for k in inputs))
@@ -277,10 +287,11 @@ class App:
                 zeros[j] = z
                 self.channels[j].set_zero(z)
         try:
-            zero.save(self.zero_path, zeros)
+            _zero().save(self.zero_path, zeros)
             self.zero_error = "; ".join(errors) or None
         except OSError as e:
             self.zero_error = "zero.json cannot be written (%s): zeroed until the next start" % e
+        _drop_zero()
         log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
         if self.screens is not None:
             self.screens.notice("zero_bad" if errors else "zero_done")
@@ -325,13 +336,15 @@ class App:
         return 86400 // self.cfg["save_s"] + 2  # foreseen: the schedule, and a day's two records
 
     def _build_base(self):
+        # every key the snapshot will hold, made at once (see snapshot.build): None is
+        # filled in by snapshot.build and _build
         return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
             "version": VERSION,
             "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds,
                          "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
-                       "http_mem_errors": self.web.mem_errors},
+                       "http_mem_errors": self.web.mem_errors, "zero": None, "auth_failures": None},
             "mem": {"live": self.heap_live, "free": _mem_free(), "errors": self.mem_errors,
                     "last_error_in": self.mem_where},
             "grid": self._grid_state(),
@@ -344,6 +357,11 @@ class App:
                         "last_error": self.history.last_error, "damaged": self.history.damaged,
                         "clock_back": self.history.clock_back},
             "ntp": self.ntp,
+            "uptime_s": None, "currency": None, "total_w": None, "total_wh": None, "total_kwh": None,
+            "total_cost": None, "period": None, "periods_wh": None, "usages": None, "inputs": None,
+            "gas": None, "water": None, "adc": None, "zeroing": None, "net": None, "mqtt": None,
+            "phases": None, "password_set": None, "panel": None, "restart_needed": None, "time": None,
+            "today": None, "month": None,
         })
 
     def _grid_state(self):
@@ -390,25 +408,23 @@ class App:
             if n:
                 self.ledger.add_volume(kind, n * int(self.cfg[kind + "_l_per_pulse"]))
 
-    def _volumes(self):
-        out = {}
+    def _volumes(self, snap):
         now = self.clock.ticks_ms()
         for kind in ("gas", "water"):
             total, partial = self.ledger.gas_l if kind == "gas" else self.ledger.water_l
             p = self.pulses.get(kind)
             iv = p.interval_ms(now) if p else None
-            d = {"l": total, "m3": "%d.%03d" % divmod(total, 1000), "partial_l": partial,
-                 "flow_l_h": round(self.cfg[kind + "_l_per_pulse"] * 3600000 / iv, 1) if iv else 0.0,
-                 "bounces": p.bounces if p else 0}
-            if kind == "gas":
+            m3 = "%d.%03d" % divmod(total, 1000)
+            flow = round(self.cfg[kind + "_l_per_pulse"] * 3600000 / iv, 1) if iv else 0.0
+            bounces = p.bounces if p else 0
+            if kind == "gas":  # (each dict with all its keys at once: see snapshot.build)
                 f = self.cfg["gas_kwh_per_m3"]
-                d["kwh"] = round(total / 1000 * f, 3)
-                d["partial_kwh"] = round(partial / 1000 * f, 3)
-                d["cost"] = round(total / 1000 * f * self.cfg["gas_price_kwh"], 2)
+                snap[kind] = {"l": total, "m3": m3, "partial_l": partial, "flow_l_h": flow, "bounces": bounces,
+                              "kwh": round(total / 1000 * f, 3), "partial_kwh": round(partial / 1000 * f, 3),
+                              "cost": round(total / 1000 * f * self.cfg["gas_price_kwh"], 2), "partial_since": None}
             else:
-                d["cost"] = round(total / 1000 * self.cfg["water_price_m3"], 2)
-            out[kind] = d
-        return out
+                snap[kind] = {"l": total, "m3": m3, "partial_l": partial, "flow_l_h": flow, "bounces": bounces,
+                              "cost": round(total / 1000 * self.cfg["water_price_m3"], 2), "partial_since": None}
 
     def voltage(self, phase, now):
         """The grid meter's measured voltage of this phase while its frames are fresh

@@ -141,6 +141,13 @@ class CTChannel:
     again below 0.5; a step of more than 4 of it is followed at once. An idle circuit
     reads 0 W."""
 
+    # what most inputs keep as it is: the instance's own table stays at 10-11 entries (a
+    # table grows past 12 to 17 slots: 144 B an input instead of 96)
+    zero = None         # the input's zero calibration (a dict, see set_zero), or None
+    noise_sd = 0.0      # zeroed: the measured spread of an idle window's variance (counts^2)
+    n = 400             # samples in the last window
+    clipped = 0         # windows with a sample at either rail
+
     def __init__(self, adc, ct_ratio=1000, burden_ohm=8.2, uv_per_count=None,
                  noise_floor_a=0.05, scale=None):
         self.adc = adc
@@ -149,17 +156,10 @@ class CTChannel:
         self.scale = scale
         self.a_per_uv = 1e-6 / burden_ohm * ct_ratio  # uV -> V, / burden -> secondary A, * ratio
         self.noise_floor_a = noise_floor_a
-        nc = getattr(adc, "noise_counts", 0.0)
-        self.board_noise_var = nc * nc
-        self.zero = None        # the input's zero calibration (a dict, see set_zero), or None
         self.set_zero(None)
         self.var = 0.0          # last window's variance (counts^2), noise included
-        self.n = 400            # samples in the last window
-        self.avg = 0.0          # short average of the signal's variance (counts^2)
-        self.on = False
         self.irms = 0.0
         self.offset = float(ADC_CENTRE)  # last window's DC offset, in counts (diagnostics)
-        self.clipped = 0  # windows with a sample at either rail
 
     @property
     def amps_per_count(self):
@@ -168,15 +168,18 @@ class CTChannel:
     def set_zero(self, z):
         """z: {"noise_var": counts^2, "noise_sd": counts^2, "offset": counts, "at": ...} as
         zeroing measured it, or None for the board's figure."""
-        self.zero = z
-        self.avg = 0.0
+        self.avg = 0.0          # short average of the signal's variance (counts^2)
         self.on = False
         if z:
+            self.zero = z
             self.noise_var = z["noise_var"]
             self.noise_sd = z["noise_sd"]
         else:
-            self.noise_var = self.board_noise_var
-            self.noise_sd = 0.0  # computed from the noise and the window's length
+            if self.zero is not None:
+                self.zero = None
+                self.noise_sd = 0.0  # computed from the noise and the window's length
+            nc = getattr(self.adc, "noise_counts", 0.0)  # the board's figure
+            self.noise_var = nc * nc
 
     def idle_sd(self, n=None):
         """The standard deviation of an idle window's variance (counts^2)."""
@@ -191,7 +194,8 @@ class CTChannel:
     def settle(self, var, n):
         """A window's variance (counts^2, n samples) -> irms."""
         self.var = var
-        self.n = n
+        if n != self.n:
+            self.n = n
         r = var - self.noise_var
         sd = self.idle_sd(n)
         if abs(r - self.avg) > 4 * sd:  # a load switched on or off: follow at once
@@ -302,7 +306,8 @@ class Sampler:
         mean = s / n
         var = q / n - mean * mean
         ch.offset = ADC_CENTRE + mean
-        ch.clipped += lo == 0 or hi == ADC_MAX
+        if lo == 0 or hi == ADC_MAX:
+            ch.clipped += 1
         if uv is not None and hi < _LINE_TOP and lo > 0:
             m = su / n
             scale.add(n, var, qu / n - m * m, ch.noise_var)

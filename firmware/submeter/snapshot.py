@@ -1,5 +1,6 @@
 # The snapshot: one view of "now", rebuilt by the metering task after each round and
 # read (never changed) by the display, the web page and, later, MQTT.
+from .clock import time_str
 
 
 def prices(cfg, n):
@@ -10,10 +11,16 @@ def prices(cfg, n):
 
 
 def build(cfg, ledger, channels, uptime_s, extra=None):
+    """The snapshot: `extra` (a dict) with the counters' keys filled in; the caller makes
+    it with every key it will hold, so that its table is made once at its size (a dict
+    grown key by key is rebuilt at each step: garbage each round, and a block larger than
+    the one it ends in)."""
     price = cfg["price_kwh"]
+    volts = cfg["voltage"]
+    since = ledger.partial_since
     used = ledger.periods_used
     tariff = prices(cfg, used)
-    inputs = []
+    inputs = [None] * len(cfg["inputs"])
     total_w = 0.0
     total_wh = 0
     total_mj = 0
@@ -37,14 +44,16 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
             u = usages[inp["usage"]] = {"wh": 0, "cost": 0.0}
         u["wh"] += t.wh
         u["cost"] = round(u["cost"] + cost, 2)
-        inputs.append({
+        ch = channels[i]
+        z = ch.zero
+        inputs[i] = {
             "id": i + 1,
             "name": inp["name"],
             "usage": inp["usage"],
             "phase": inp["phase"],
             "w": round(w, 1),
-            "a": round(channels[i].irms, 3),
-            "clipped": channels[i].clipped,  # windows that touched an ADC rail: CT or burden too big
+            "a": round(ch.irms, 3),
+            "clipped": ch.clipped,  # windows that touched an ADC rail: CT or burden too big
             "wh": t.wh,
             "kwh": t.kwh_str(),
             "periods_wh": [c.wh for c in split],
@@ -53,22 +62,24 @@ def build(cfg, ledger, channels, uptime_s, extra=None):
             "partial_wh": p.wh,
             # the partial counter is not split by period: priced at the input's average
             "partial_cost": round(p.kwh() * (cost / t.kwh() if t.wh or t.mj else price), 2),
-        })
+            "partial_since": time_str(since[i]) if since[i] else None,
+            # the zero calibration: the smallest load told from idle (W at the nominal
+            # voltage), when it was zeroed (None: never)
+            "min_w": round(ch.min_a() * volts, 1),
+            "zeroed": (z.get("at") or "yes") if z else None,
+        }
     total_wh += total_mj // 3600000
-    snap = {
-        "uptime_s": uptime_s,
-        "voltage": cfg["voltage"],
-        "currency": cfg["currency"],
-        "total_w": round(total_w, 1),
-        "total_wh": total_wh,
-        "total_kwh": "%d.%03d" % divmod(total_wh, 1000),
-        "total_cost": round(total_cost, 2),
-        "period": ledger.period + 1,
-        "periods_wh": periods,
-        "usages": usages,
-        "inputs": inputs,
-    }
-    if extra:
-        for k, v in extra.items():
-            snap[k] = v
+    snap = {} if extra is None else extra
+    snap["uptime_s"] = uptime_s
+    if snap.get("voltage") is None:  # the grid meter's, when the caller has it
+        snap["voltage"] = volts
+    snap["currency"] = cfg["currency"]
+    snap["total_w"] = round(total_w, 1)
+    snap["total_wh"] = total_wh
+    snap["total_kwh"] = "%d.%03d" % divmod(total_wh, 1000)
+    snap["total_cost"] = round(total_cost, 2)
+    snap["period"] = ledger.period + 1
+    snap["periods_wh"] = periods
+    snap["usages"] = usages
+    snap["inputs"] = inputs
     return snap

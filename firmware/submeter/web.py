@@ -21,19 +21,28 @@ STATUS = {
 
 
 STREAM_BUF = 512
+# An answer's body goes out through a 512 B buffer. Under make memcheck's load the largest
+# free block after a collection falls to 350-1100 B: a 512 B one made per answer cut an
+# answer or two in every 15 s run (MemoryError in _stream). So one is kept from boot and
+# lent to an answer at a time; another answer meanwhile makes its own, of 128 B if the
+# heap has no 512 B block (more writes, the same bytes).
 # Unpacking the script for a client that takes no gzip needs the inflater's state in one
-# block: 1,296 B on a 32-bit port (its 512 B window is a second block, easier to find).
+# block: 1,296 B on a 32-bit port, and its 512 B window in another (the body buffer kept
+# for answers, STREAM_BUF, is let go for it: that answer goes out through 128 B).
 # Work leaves the heap with much more free but in pieces (measured, make memcheck: 32 KB
 # free, the largest block 0.9-2 KB; 71 to 570 unpacked scripts in 15 s were cut short
 # before this): a block of that size is set aside at boot and lent to one client at a time.
 INFLATE_ROOM = 1296
 
 
-def json_chunks(v, depth=3):
+def json_chunks(v, depth=4):
     """The JSON of v in pieces: /api/state is ~5 KB, and after hours of work the heap's
     largest free block can be smaller than that even with half the heap free (measured:
     tools/memcheck.py), so no one string may hold it all. Dicts and lists of dicts are
-    opened `depth` levels down; what is below is one piece."""
+    opened `depth` levels down; what is below is one piece. (4: the grid reading's flag
+    dicts, 3 levels down, made pieces of ~400 B, twice with their bytes: under make
+    memcheck's load the heap's largest free block is sometimes smaller, and that answer
+    was cut.)"""
     if depth and isinstance(v, dict):
         sep = b"{"
         for k, x in v.items():
@@ -139,6 +148,7 @@ class Server:
         self.mem_errors = 0         # answers cut short by a full heap
         self._heads = []            # tasks of connections still sending their head, oldest first
         self._room = bytearray(INFLATE_ROOM)  # lent to the inflater (see INFLATE_ROOM)
+        self._spare = bytearray(STREAM_BUF)   # lent to an answer's body (see STREAM_BUF)
         self._unpacking = asyncio.Lock()
         self._server = None
 
@@ -380,27 +390,32 @@ class Server:
     async def _stream(self, writer, ctype, chunks, body):
         """A 200 whose body comes in chunks (never whole in RAM), ended by closing; small
         chunks are gathered into writes of up to STREAM_BUF bytes."""
-        await self._start(writer, 200, ctype, None)
         if not body:
+            await self._start(writer, 200, ctype, None)
             return
-        buf = bytearray(STREAM_BUF)
-        mv = memoryview(buf)  # written from in place: drained before it is filled again
-        n = 0
-        for chunk in chunks:
-            k = len(chunk)
-            if n + k > STREAM_BUF and n:
+        buf = self._buffer()  # before the head: no room, no answer begun
+        try:
+            await self._start(writer, 200, ctype, None)
+            size = len(buf)
+            mv = memoryview(buf)  # written from in place: drained before it is filled again
+            n = 0
+            for chunk in chunks:
+                k = len(chunk)
+                if n + k > size and n:
+                    writer.write(mv[:n])
+                    await writer.drain()
+                    n = 0
+                if k > size:
+                    writer.write(chunk)
+                    await writer.drain()
+                else:
+                    buf[n:n + k] = chunk
+                    n += k
+            if n:
                 writer.write(mv[:n])
                 await writer.drain()
-                n = 0
-            if k > STREAM_BUF:
-                writer.write(chunk)
-                await writer.drain()
-            else:
-                buf[n:n + k] = chunk
-                n += k
-        if n:
-            writer.write(mv[:n])
-            await writer.drain()
+        finally:
+            self._give_back(buf)
 
     async def _static(self, writer, name, ctype, headers, body):
         """A file kept gzipped on flash (firmware/static/NAME.gz), sent as it is to a client
@@ -423,14 +438,17 @@ class Server:
                 return
             if not body:
                 return
-            buf = bytearray(STREAM_BUF)  # one buffer, refilled in place
-            mv = memoryview(buf)
-            while True:
-                n = src.readinto(buf)
-                if not n:
-                    break
-                writer.write(mv[:n])
-                await writer.drain()
+            buf = self._buffer()  # one buffer, refilled in place
+            try:
+                mv = memoryview(buf)
+                while True:
+                    n = src.readinto(buf)
+                    if not n:
+                        break
+                    writer.write(mv[:n])
+                    await writer.drain()
+            finally:
+                self._give_back(buf)
         finally:
             f.close()
 
@@ -439,12 +457,14 @@ class Server:
             await self._start(writer, 200, ctype, None, "", True)
             return
         import deflate
-        buf = bytearray(STREAM_BUF)
+        buf = bytearray(STREAM_BUF // 4)
         mv = memoryview(buf)
         src = None
         for _ in range(10):
             src = deflate.DeflateIO(f, deflate.GZIP, 9)  # tools/build_static.py's 512 B window
             self._room = None
+            if self._spare is not None:  # its 512 B: the window's room (this answer takes 128 B)
+                self._spare = None
             gc.collect()  # the room is free: the inflater's first read takes it
             try:
                 n = src.readinto(buf)
@@ -454,6 +474,7 @@ class Server:
                 f.seek(0)
                 await asyncio.sleep_ms(100)
         if src is None:  # before a byte of the answer is sent: the client is told to come back
+            self._rooms()
             self.rejected += 1
             await self._simple(writer, 503, "busy, try again")
             return
@@ -465,11 +486,31 @@ class Server:
                 n = src.readinto(buf)
         finally:
             src = None
-            gc.collect()  # the inflater's blocks are free again: the room is set aside in them
-            try:
-                self._room = bytearray(INFLATE_ROOM)
-            except MemoryError:
-                pass  # taken again by a later client's collection
+            self._rooms()
+
+    def _rooms(self):
+        gc.collect()  # the inflater's blocks are free again: the rooms are set aside in them
+        try:
+            self._room = bytearray(INFLATE_ROOM)
+            if self._spare is None:
+                self._spare = bytearray(STREAM_BUF)
+        except MemoryError:
+            pass  # taken again by a later client's collection
+
+    def _buffer(self):
+        """A buffer for an answer's body (give it back with _give_back)."""
+        buf = self._spare
+        if buf is not None:
+            self._spare = None
+            return buf
+        try:
+            return bytearray(STREAM_BUF)
+        except MemoryError:
+            return bytearray(STREAM_BUF // 4)
+
+    def _give_back(self, buf):
+        if len(buf) == STREAM_BUF:
+            self._spare = buf
 
     async def _start(self, writer, status, ctype, length, extra="", cache=False):
         head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: %s\r\nConnection: close\r\n%s" % (
