@@ -110,3 +110,40 @@ def test_tic_and_p1_share_their_buffers_and_each_reads_after_the_other():
     run_for(r.run, 2000)
     assert r.reading.source == "tic_standard" and r.kind == "tic_standard"
     assert tic.frames > frames + 3 and tic.groups_bad == bad
+
+
+class _Port:
+    # a grid port holding the bytes a meter sent
+    def __init__(self, data):
+        self.data = data
+
+    def any(self):
+        return len(self.data)
+
+    def readinto(self, buf, n):
+        k = min(n, len(self.data), len(buf))
+        buf[:k] = self.data[:k]
+        self.data = self.data[k:]
+        return k
+
+
+def test_a_crc_valid_telegram_with_a_non_utf8_value_does_not_stop_the_reader():
+    # one telegram with a 0xFF in the meter id (CRC right): that object is rejected and
+    # counted in the state; the reader takes the next good telegram as usual
+    import sim
+    from submeter.clock import Clock
+    from submeter.grid.reader import GridReader
+    from test_p1 import telegram, GOOD
+    clock = Clock(1, lambda: 0)
+    r = GridReader(sim.Board(scenario=sim.Steady(), clock=clock, term="0", display=False, meter="p1"),
+                   clock, "p1")
+    r.kind = "p1"
+    r.decoder = r.decoders["p1"]
+    bad = [b"0-0:96.1.1(31534147\xff3130)"] + GOOD[1:]
+    assert r.poll(_Port(telegram(bad)), 0) == 1
+    assert r.reading.meter_id is None and r.reading.import_wh[0] == 59391
+    assert r.state()["rejected_objects"] == 1
+    good = GOOD[:2] + [b"1-0:1.8.1(000060.000*kWh)"] + GOOD[3:]
+    assert r.poll(_Port(telegram(good)), 1000) == 1
+    assert r.reading.meter_id == "1SAG3101021605" and r.reading.import_wh[0] == 60000
+    assert r.state()["rejected_objects"] == 1 and r.state()["checksum_errors"] == 0

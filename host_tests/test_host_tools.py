@@ -55,3 +55,17 @@ def test_p1dump_on_every_telegram():
                 j["header"].startswith(exp["header"][1:4]), (name, j["header"], exp["header"])
             assert set(exp["objects"]) <= set(j["objects"])
             assert j["reading"]["source"] == "p1"
+
+
+def test_p1dump_on_a_crc_valid_telegram_with_a_non_utf8_value(tmp_path):
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_p1 import telegram, GOOD
+    p = tmp_path / "bad.txt"
+    p.write_bytes(telegram([b"0-0:96.1.1(31534147\xff3130)"] + GOOD[1:]))
+    r = subprocess.run([os.path.join(ROOT, "tools", "p1dump"), str(p)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    j = json.loads(r.stdout)
+    assert j["crc"] == "valid" and j["rejected_objects"] == 1 and "0-0:96.1.1" not in j["objects"]
+    assert j["objects"]["1-0:1.8.1"]["value"] == "000059.391" and j["reading"]["meter_id"] is None

@@ -299,3 +299,49 @@ def test_scan_kernels_agree():
                 trace.append((i, list(st), bytes(buf[:st[1]])))
             traces.append(trace)
         assert traces[0] == traces[1]
+
+
+def telegram(lines):
+    # a DSMR 5 / e-MUCS telegram of these object lines, with its right CRC
+    body = b"/FLU5\\253770234_A\r\n\r\n" + b"".join(x + b"\r\n" for x in lines) + b"!"
+    return body + ("%04X\r\n" % crc_bitwise(body)).encode()
+
+
+GOOD = [b"0-0:96.1.1(3153414733313031303231363035)", b"0-0:1.0.0(251106081526W)",
+        b"1-0:1.8.1(000059.391*kWh)", b"1-0:1.7.0(00.039*kW)"]
+
+
+def test_a_crc_valid_object_that_is_not_utf8_is_rejected_and_the_rest_used():
+    d = P1Decoder()
+    r = GridReading()
+    bad = [b"0-0:96.1.1(31534147\xff3130)", b"0-0:1.0.0(2511060815\xff6W)"] + GOOD[2:] + \
+        [b"1-0:2.7.0(00.0\xff0*kW)"]
+    assert d.feed(telegram(bad)) == 1           # the CRC is right: the telegram is taken
+    update(d, r)                                # and read, never raising
+    assert d.rejected == 3 and r.meter_id is None and r.time is None and r.export_w is None
+    assert r.import_wh[0] == 59391 and r.power_w == 39
+    objs = d.objects()
+    assert "1-0:1.8.1" in objs and "0-0:96.1.1" not in objs and "0-0:1.0.0" not in objs
+    d.feed(telegram(bad))                       # a meter that keeps sending it: counted each time
+    update(d, r)
+    assert d.rejected == 6
+    d.feed(telegram(GOOD))                      # the next good telegram reads whole
+    update(d, r)
+    assert d.rejected == 6 and r.meter_id == "1SAG3101021605" and r.time == "251106081526W"
+    assert d.feed(telegram([b"0-0:96.1\xff.1(1234)"] + GOOD[2:])) == 1  # a code not UTF-8
+    update(d, r)
+    assert "1-0:1.8.1" in d.objects() and d.unknown == 1
+
+
+def test_value_and_timestamp_are_told_apart_by_their_form():
+    # gas, peak: (time)(value) on most meters, (value)(time) on some; DSMR 2.2's
+    # 12-digit time without S/W too
+    for gas, peak in ((b"0-1:24.2.3(251106080000W)(00123.456*m3)", b"1-0:1.6.0(251102181500W)(03.003*kW)"),
+                      (b"0-1:24.2.3(00123.456*m3)(251106080000W)", b"1-0:1.6.0(03.003*kW)(251102181500W)"),
+                      (b"0-1:24.2.3(00123.456*m3)(251106080000)", b"1-0:1.6.0(03.003*kW)(251102181500)")):
+        d = P1Decoder()
+        d.feed(telegram(GOOD + [b"0-1:24.1.0(003)", gas, peak]))
+        r = update(d, GridReading())
+        assert r.gas_l == 123456 and r.peak_w == 3003, gas
+        assert r.gas_time[:12] == "251106080000" and r.peak_time[:12] == "251102181500", gas
+        assert d.rejected == 0

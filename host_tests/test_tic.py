@@ -249,3 +249,30 @@ def test_producer_labels_and_overload_in_standard_mode():
     assert (r.tempo_today, r.tempo_tomorrow) == ("white", "red")
     assert r.time == "E260704120000"
     assert d.values()["DPM1"] == (" 260704060000", "00")  # a horodate whose season is a space
+
+
+def _group(label, value, sep=b" "):
+    # a historic group with a valid checksum (mode 1: label SP value)
+    body = label + sep + value
+    return b"\n" + body + sep + bytes([(sum(b & 0x7F for b in body) & 0x3F) + 0x20]) + b"\r"
+
+
+def test_a_non_text_byte_in_a_checksum_valid_group_rejects_that_group():
+    # 7E1: the UART's byte 0xFF is DEL (0x7F) once the parity bit is dropped; the group's
+    # checksum is right, but its value is not text: rejected and counted, the rest used
+    frame = b"\x02" + _group(b"ADCO", b"0219\xff0123456") + _group(b"BASE", b"001234567") + b"\x03"
+    d, seen = decode(frame)
+    assert d.frames == 1 and d.malformed == 1 and d.groups_bad == 0
+    assert [s[0] for s in seen] == [b"BASE"]
+    r = d.update(GridReading())
+    assert r.meter_id is None and r.import_wh[0] == 1234567
+    assert list(d.values()) == ["BASE"]
+
+
+def test_a_group_that_starts_with_its_separator_is_rejected_even_first():
+    for first in (True, False):
+        bad = _group(b" ISOUSC", b"30")   # no label: rejected wherever it stands
+        good = _group(b"BASE", b"001234567")
+        d, seen = decode(b"\x02" + (bad + good if first else good + bad) + b"\x03")
+        assert d.malformed == 1 and [s[0] for s in seen] == [b"BASE"], first
+        assert d.update(GridReading()).subscribed_a is None

@@ -20,7 +20,7 @@ def checksum_ok(group):
         return False
     sep = group[-2]
     body = group[:-2]
-    if any(c < 32 and c != 9 for c in body):
+    if any((c < 32 and c != 9) or c == 127 for c in body):  # control bytes, DEL
         return False
     if not body or body[0] == sep:
         return False

@@ -1,7 +1,9 @@
 # p1dump: run the firmware's P1 decoder over a captured telegram (or a stream of them),
 # print what it made of the last complete one. Usage: tools/p1dump FILE
 # Output (JSON): crc ("valid" | "invalid" | "absent"), header, objects (per OBIS code:
-# value, unit, timestamp), reading (GridReading), and the decoder's counters.
+# value, unit, timestamp; objects not UTF-8 are left out, counted in unknown_lines),
+# reading (GridReading), and the decoder's counters (rejected_objects: objects of the
+# telegram left out of the reading for their content).
 import json
 import sys
 
@@ -24,13 +26,17 @@ def dump(path):
         out["header"] = d.header()
         objs = d.objects()
         for obis, fields in objs.items():
-            value, unit = split_unit(fields[-1]) if fields else ("", None)
-            ts = fields[0] if len(fields) >= 2 and timestamp(fields[0]) else None
+            # value and timestamp by their form, in any order: a number with a unit, a time
+            withunit = [f for f in fields if "*" in f]
+            value, unit = split_unit(withunit[-1] if withunit else fields[-1]) if fields else ("", None)
+            stamps = [f for f in fields if timestamp(f)] if len(fields) >= 2 else []
+            ts = stamps[0] if stamps else None
             out["objects"][obis] = {"value": value, "unit": unit, "timestamp": ts}
             if len(fields) > 2:
                 out["objects"][obis]["fields"] = fields
         out["unknown_lines"] = d.unknown
         out["reading"] = update(d, GridReading()).to_dict()
+        out["rejected_objects"] = d.rejected  # there, but not UTF-8 or not a number: left out
     return out
 
 

@@ -8,7 +8,7 @@
 # objects are read (and allocated) only when asked, about once a second.
 from array import array
 
-from .p1scan import crc16, telegram_scan, extract, CRC_TABLE
+from .p1scan import crc16, telegram_scan, extract, milli_at, CRC_TABLE
 from .ticscan import same
 
 TELEGRAM_MAX = 2048   # real Belgian telegrams are 0.5-1.4 KB; DSMR allows 1024-character texts
@@ -33,6 +33,8 @@ class P1Decoder:
         self.overflows = 0      # telegrams longer than the buffer, dropped
         self.restarts = 0       # telegrams cut short by a new '/'
         self.unknown_lines = 0  # lines of accepted telegrams that are no OBIS object
+        self.rejected = 0       # objects of accepted telegrams rejected for their content
+                                # (text not UTF-8, no number where one is due)
         self._raw = {}          # text values last decoded by update(), raw
         self._nums = array("i", bytes(4 * _NNUM))
         self._spans = array("H", bytes(4 * _NSLOT))
@@ -116,7 +118,8 @@ class P1Decoder:
     def objects(self):
         """{OBIS: [field, ...]} of the current telegram, each field the text between one
         pair of parentheses; a line that starts with '(' continues the previous object
-        (DSMR 2.2 gas). Lines that are not OBIS objects are counted in `unknown`."""
+        (DSMR 2.2 gas). Lines that are not OBIS objects, and objects whose code or a
+        field is not UTF-8 (left out), are counted in `unknown`."""
         out = {}
         self.unknown = 0
         buf = self._done
@@ -136,8 +139,13 @@ class P1Decoder:
             if e == i or buf[i] == 33:  # blank line, or the "!" line
                 pass
             elif p > i:
-                obis = bytes(mv[i:p]).decode()
-                fields = out[obis] = []
+                try:
+                    obis = bytes(mv[i:p]).decode()
+                    fields = out[obis] = []
+                except UnicodeError:
+                    self.unknown += 1
+                    obis = fields = None
+                    p = -1
             elif p == i and fields is not None:
                 pass  # a line of values continuing the previous object (DSMR 2.2 gas)
             else:
@@ -150,8 +158,11 @@ class P1Decoder:
                     break
                 try:
                     fields.append(bytes(mv[p + 1:q]).decode())
-                except UnicodeError:
-                    fields.append("")
+                except UnicodeError:  # the whole object is left out
+                    self.unknown += 1
+                    out.pop(obis, None)
+                    obis = fields = None
+                    break
                 p = buf.find(b"(", q, e)
             i = j + 1
         return out
@@ -210,6 +221,7 @@ _S_MBUS_TYPE, _S_MBUS_BE, _S_MBUS_NL, _S_MBUS_22 = 25, 29, 33, 37
 _NNUM = len(_NUMERIC)
 _S_ID, _S_ID2, _S_VERSION_BE, _S_VERSION, _S_MESSAGE, _S_TIME, _S_HISTORY = range(_NNUM, _NNUM + 7)
 _NSLOT = _NNUM + len(_TEXT)
+_DUAL = bytes([_S_PEAK] + list(range(_S_MBUS_BE, _S_MBUS_22 + 4)))  # value and timestamp
 
 
 def _keys():
@@ -230,6 +242,15 @@ def update(dec, r):
     nums = dec._nums
     spans = dec._spans
     dec.unknown_lines += extract(buf, end, _KEYS, len(_KEYS), _SLOTS, nums, _NNUM, spans, _NSLOT) >> 16
+    for slot in _DUAL:  # value and timestamp: the value is the field with a unit, in any order
+        s = spans[2 * slot]
+        if s:
+            v = _unit_value(buf, s, spans[2 * slot + 1])
+            if v >= 0:
+                nums[slot] = v
+    for slot in range(_NNUM):
+        if spans[2 * slot] and nums[slot] == -1:
+            dec.rejected += 1  # there, but not a number: rejected, the rest is used
     r.source = "p1"
     r.frames += 1
 
@@ -268,25 +289,26 @@ def update(dec, r):
     changed = dec._changed
     slot = _S_ID if spans[2 * _S_ID] else _S_ID2
     if changed(slot, "id"):
-        raw = dec._raw["id"]
-        r.meter_id = hex_text(_first(raw).decode()) if raw else None
+        raw = _text(dec, "id")
+        r.meter_id = hex_text(raw) if raw is not None else None
     slot = _S_VERSION_BE if spans[2 * _S_VERSION_BE] else _S_VERSION
     if changed(slot, "version"):
-        raw = dec._raw["version"]
-        r.meter_version = _first(raw).decode() if raw else None
-        r.tariff_option = "BE" if slot == _S_VERSION_BE and raw else "NL"
+        raw = _text(dec, "version")
+        r.meter_version = raw
+        r.tariff_option = "BE" if slot == _S_VERSION_BE and raw is not None else "NL"
     if changed(_S_MESSAGE, "message"):
-        raw = dec._raw["message"]
-        r.messages = {"text": hex_text(_first(raw).decode())} if raw and _first(raw) else None
+        raw = _text(dec, "message")
+        r.messages = {"text": hex_text(raw)} if raw else None
     if changed(_S_TIME, "time"):
-        raw = dec._raw["time"]
-        r.time = timestamp(_first(raw).decode()) if raw else None
+        r.time = _stamp(dec, "time")
     if changed(_S_PEAK, "peak"):
-        raw = dec._raw["peak"]
-        r.peak_time = timestamp(_first(raw).decode()) if raw else None
+        r.peak_time = _stamp(dec, "peak")
     if changed(_S_HISTORY, "history"):
         raw = dec._raw["history"]
-        r.peak_history = _peaks(_fields(raw)) if raw else None
+        try:
+            r.peak_history = _peaks(_fields(raw)) if raw else None
+        except UnicodeError:
+            r.peak_history = _reject(dec, "history")
     _mbus(dec, nums, spans, r)
     return r
 
@@ -298,6 +320,57 @@ def _first(raw):
     # the first field of a span "a)(b)(c)": b"a"
     q = raw.find(b")")
     return raw[:q] if q >= 0 else raw
+
+
+def _reject(dec, name):
+    # an object whose content is refused: counted, read as absent, and forgotten so
+    # that it is counted again in each telegram that still carries it
+    dec.rejected += 1
+    dec._raw[name] = None
+    return None
+
+
+def _text(dec, name):
+    # the first field of the object last read under `name` as str; None when absent, or
+    # when it is not UTF-8 (rejected)
+    raw = dec._raw[name]
+    if not raw:
+        return None
+    try:
+        return _first(raw).decode()
+    except UnicodeError:
+        return _reject(dec, name)
+
+
+def _stamp(dec, name):
+    # the field of the object last read under `name` that has the form of a timestamp
+    # (12 digits, then S, W or nothing), wherever it stands: some meters send the value
+    # first. None when absent or a placeholder; no field of that form: rejected
+    raw = dec._raw[name]
+    if not raw:
+        return None
+    for f in raw.rstrip(b")").split(b")("):
+        if (len(f) == 12 or len(f) == 13 and f[12] in b"SWsw") and f[:12].isdigit():
+            return timestamp(f.decode())
+    return _reject(dec, name)
+
+
+def _unit_value(buf, s, e):
+    # thousandths of the field of buf[s:e] ("a)(b)...") that is a number with a unit
+    # ("00123.456*m3"), wherever it stands; -1 when none is
+    while s < e:
+        q = buf.find(b")", s, e)
+        if q < 0:
+            q = e
+        k = s
+        while k < q and buf[k] != 42:
+            k += 1
+        if k < q:
+            v = milli_at(buf, s, q + 1 if q < e else e)
+            if v >= 0:
+                return v
+        s = q + 2
+    return -1
 
 
 def _pair(old, a, b):
@@ -369,4 +442,4 @@ def _mbus(dec, nums, spans, r):
         if found is None:
             setattr(r, name, None)
         elif dec._changed(found[1], name):
-            setattr(r, name, timestamp(_first(dec._raw[name]).decode()))
+            setattr(r, name, _stamp(dec, name))

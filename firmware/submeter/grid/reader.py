@@ -78,7 +78,7 @@ class _P1:
         d = self.d
         return {"protocol": "p1", "mode": "dsmr" if d.crc_required else "dsmr2", "frames": d.telegrams,
                 "checksum_errors": d.crc_errors, "overflows": d.overflows, "restarts": d.restarts,
-                "unknown_lines": d.unknown_lines}
+                "unknown_lines": d.unknown_lines, "rejected_objects": d.rejected}
 
 
 def _decoder(kind, bufs=None):

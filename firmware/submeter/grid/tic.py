@@ -92,7 +92,8 @@ class TicDecoder:
         self.noise_frames = 0   # STX..ETX with no good group in it: noise, dropped
         self.groups_ok = 0
         self.groups_bad = 0     # checksum errors
-        self._malformed = 0     # groups of the wrong shape (no separator, control bytes)
+        self._malformed = 0     # groups of the wrong shape (no separator, no label,
+                                # control bytes or DEL, e.g. a non-UTF-8 byte)
         self.eot = 0            # EOT received: the frame in progress, if any, is dropped
         self.mode = None        # "historic" | "standard": separator of the last frame
 

@@ -11,7 +11,9 @@
 # check_groups(fbuf, gidx, g0, g1, info, hashes) -> ok | malformed << 10 | ok_ht << 20
 #   (ok_ht: good groups separated by HT, i.e. standard mode; counts stay under 1024)
 #   Checks groups g0..g1-1; info (array 'H', 4 per group): label end, horodate end
-#   (0: none), status (1 ok, 0 checksum error, 2 malformed), separator (9 HT or 32 SP);
+#   (0: none), status (1 ok, 0 checksum error, 2 malformed: a control byte or DEL, which
+#   is what a non-text byte becomes once 7-bit, or no label before the first separator),
+#   separator (9 HT or 32 SP);
 #   hashes (array 'i'): label_hash() of each group's label, so the decoder finds the
 #   labels it wants without making a bytes object per group.
 # parse_uint(buf, s, e) -> int: decimal digits buf[s:e] (at most 9), or -1

@@ -70,9 +70,11 @@ def check_groups(fbuf, gidx, g0, g1, info, hashes):
                 j = s
                 while j < e - 2:
                     c = fbuf[j]
-                    if c < 32 and c != 9:
+                    if (c < 32 and c != 9) or c == 127:
                         break
                     if c == sep:
+                        if j == s:
+                            break
                         if le == 0:
                             le = j
                         elif hd == 0 and sep == 9:

@@ -83,9 +83,11 @@ def check_groups(fbuf: ptr8, gidx: ptr16, g0: int, g1: int, info: ptr16, hashes:
                 j = s
                 while j < e - 2:
                     c = fbuf[j]
-                    if c < 32 and c != 9:
-                        break  # a control character inside a group: line noise
+                    if (c < 32 and c != 9) or c == 127:
+                        break  # a control character (or DEL) inside a group: line noise
                     if c == sep:
+                        if j == s:
+                            break  # a group that starts with its separator has no label
                         if le == 0:
                             le = j
                         elif hd == 0 and sep == 9:
