@@ -12,9 +12,10 @@ export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 setup:
 	@bash tools/bootstrap.sh
 
-# The firmware on the 32-bit unix port with the simulated board. Ctrl-C or q stops it.
+# The firmware on the 32-bit unix port with the simulated board. Ctrl-C, q or SIGTERM
+# stops it (counters saved; tools/hostrun.py says how SIGTERM is caught).
 run: setup
-	$(MP) firmware/main.py
+	$(VENV)/bin/python tools/hostrun.py $(MP) firmware/main.py
 
 # Every test: the logic tests on MicroPython (32-bit unix port), then pytest on CPython
 # (logic tests again, mpy-cross -march=xtensawin over every module, the running firmware).

@@ -429,6 +429,19 @@ class SimDisplay:
             self.out(self)
 
 
+def _sigterm_bits(field):
+    """Whether SIGTERM (15: bit 14) is set in this process's `field` of /proc/self/status
+    (SigBlk: blocked, ShdPnd/SigPnd: pending); False where there is no /proc (not Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return bool(int(line.split()[1], 16) & (1 << 14))
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 class SimNet:
     def __init__(self, host):
         self.host = host
@@ -589,7 +602,17 @@ class Board:
         if self.term:
             self.term.start()
             tasks.append(self._keyboard())
+        if _sigterm_bits("SigBlk"):  # started by tools/hostrun.py (make run)
+            tasks.append(self._sigterm())
         return tasks
+
+    async def _sigterm(self):
+        """A SIGTERM stops the firmware as `q` does (the unix port cannot catch it: the
+        launcher blocks it, and here it is seen pending)."""
+        while not (_sigterm_bits("ShdPnd") or _sigterm_bits("SigPnd")):
+            await asyncio.sleep_ms(100)  # real time: stops within 0.1 s at any speed
+        self.log("submeter: SIGTERM, stopping")
+        self._stop.set()
 
     async def _pulse_meters(self):
         while True:  # every 20 ms of clock time (1 ms real at most: a fast clock's pulses stay apart)

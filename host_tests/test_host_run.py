@@ -307,6 +307,40 @@ def stop(proc):
     proc.wait(timeout=10)
 
 
+def test_sigterm_stops_as_q_does_and_loses_no_count(tmp_path):
+    # `kill` (systemd, a container stopping) sends SIGTERM to the whole group of `make run`:
+    # the firmware stops as `q` does, counters saved, and after a restart they are where
+    # they were, although no scheduled save came (save_s: a day). Before, the unix port
+    # died on the spot: back to the counters of the boot.
+    (tmp_path / "config.json").write_text(json.dumps({"save_s": 86400}))
+    port = free_port()
+    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="50",
+               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0")
+    proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc.port = port
+    try:
+        s = state_when(proc, lambda s: s["water"]["l"] >= 10 and s["gas"]["l"] >= 20, 30)
+        assert s and s["water"]["l"] >= 10 and s["gas"]["l"] >= 20, s
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert b"submeter: SIGTERM, stopping" in out and b"submeter: stopped" in out, out
+    assert b"Traceback" not in out, out
+    again = start(tmp_path)
+    try:
+        s2 = state_when(again, lambda s: True, 20)
+    finally:
+        stop(again)
+    assert s2["store"]["restored"] is True, s2["store"]
+    for kind in ("water", "gas"):
+        assert s2[kind]["l"] >= s[kind]["l"], (kind, s[kind], s2[kind])
+    for a, b in zip(s["inputs"], s2["inputs"]):
+        assert b["wh"] >= a["wh"] and (a["wh"] == 0 or b["wh"] > 0), (a, b)
+
+
 def test_energy_is_split_and_priced_by_the_meters_tariff_period(tmp_path):
     # the simulated Linky goes off-peak (HC, its index 1) at 22:00: every circuit's energy
     # splits there, each part priced at its period's price

@@ -79,3 +79,87 @@ def test_the_irq_handler_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert p.take() == 100
+
+
+def _app_on(clock):
+    # the App wires its pulse inputs to the board's clock: what it passes is what is tested
+    from compat import fresh_dir
+    from submeter import config
+    from submeter.app import App
+    import sim
+    board = sim.Board(scenario=sim.Steady(), clock=clock, term="0", display=IS_MP,
+                      data_dir=fresh_dir("pulses"))
+    cfg = config.validate(board.CONFIG)
+    board.configure(cfg)
+    return App(board, cfg), board
+
+
+def test_a_pulse_landing_inside_a_clock_read_counts_no_time_twice():
+    # A soft IRQ runs between two bytecodes of whatever task is running: here, inside a
+    # task's ticks_ms(), after it has read the source and worked out the time gone by,
+    # before it has stored it (driven deterministically by hooking clock.ticks_diff).
+    # Before the fix the IRQ called the same ticks_ms(), which stored that interval too:
+    # each pulse moved the meter's clock on by a second interval (energy, history and
+    # the day's close all follow that clock). At speed 1 (the device) and on the fast
+    # simulated clock alike, the clock keeps the source's time and each pulse counts once.
+    from submeter import clock as ck
+    for speed in (1, 3):
+        src = Ticks()
+        clock = ck.Clock(speed, source_ms=src)
+        app, board = _app_on(clock)
+        gas = board.pulse["gas"]
+        t0 = clock.ticks_ms()
+        real = ck.ticks_diff
+        fire = [None]
+
+        def hooked(a, b):
+            r = real(a, b)
+            pin = fire[0]
+            if pin is not None:
+                fire[0] = None
+                pin.handler(pin)  # the IRQ lands here, in the middle of the task's read
+            return r
+
+        ck.ticks_diff = hooked
+        try:
+            for _ in range(10):
+                src.now += 1000
+                fire[0] = gas
+                clock.ticks_ms()  # a task reads the clock
+                if fire[0] is not None:  # a read that stores nothing: it lands just after
+                    fire[0] = None
+                    gas.handler(gas)
+        finally:
+            ck.ticks_diff = real
+        assert ck.ticks_diff(clock.ticks_ms(), t0) == 10000 * speed, (speed, ck.ticks_diff(clock.ticks_ms(), t0))
+        assert app.pulses["gas"].take() == 10 and app.pulses["gas"].bounces == 0
+        assert app.pulses["gas"].interval_ms(clock.ticks_ms()) == 1000 * speed
+
+
+def test_the_irq_handler_the_app_wires_allocates_nothing():
+    # on the device's clock (speed 1 over time.ticks_ms), the handler the App gives the
+    # gas pin reads the time, debounces and counts with the heap locked
+    if not IS_MP:
+        skip("heap_lock is MicroPython's")
+    import micropython
+    import time
+    from submeter.clock import Clock
+    app, board = _app_on(Clock(1, source_ms=time.ticks_ms))
+    app.pulses["gas"].min_ms = 0
+    pin = board.pulse["gas"]
+    h = pin.handler
+    micropython.heap_lock()
+    try:
+        for _ in range(100):
+            h(pin)
+    finally:
+        micropython.heap_unlock()
+    assert app.pulses["gas"].take() == 100
+    app.pulses["gas"].min_ms = 1000000  # and bounces are dropped, still without a heap
+    micropython.heap_lock()
+    try:
+        for _ in range(10):
+            h(pin)
+    finally:
+        micropython.heap_unlock()
+    assert app.pulses["gas"].take() == 0 and app.pulses["gas"].bounces == 10

@@ -88,7 +88,9 @@ class App:
         for kind in ("gas", "water"):
             pin = (board.pulse or {}).get(kind)
             if pin is not None:
-                self.pulses[kind] = PulseInput(pin, self.clock.ticks_ms, cfg["pulse_min_ms"])
+                # the IRQ reads the clock without storing (an IRQ inside a task's
+                # ticks_ms() would otherwise count that interval twice)
+                self.pulses[kind] = PulseInput(pin, self.clock.raw_ms, cfg["pulse_min_ms"])
         self.wall = WallClock(self.clock.ticks_ms, cfg["utc_offset_min"], cfg["dst"])
         self.history = History(board.data_dir, n)
         self.store = Store(board.data_dir, self.history)

@@ -21,30 +21,46 @@ class Clock:
     """Monotonic ms ticks, `speed` times faster than the source clock.
 
     `source_ms` is a function returning MicroPython-style wrapping ticks (time.ticks_ms
-    on the device); tests pass their own. Call ticks_ms() at least every 2**29 source ms
-    (6 days): every task does, many times a second.
+    on the device); tests pass their own. At speed 1 (the device) the ticks are the
+    source's, shifted: nothing is stored after the start. At another speed (the host
+    simulation), call ticks_ms() at least every 2**29 source ms (6 days): every task does,
+    many times a second; its state is one tuple, stored in one go.
     """
 
     def __init__(self, speed=1, source_ms=None, start=0):
         self.speed = speed
         self._src = source_ms or time.ticks_ms
-        self._last = self._src()
-        self._ticks = start & _TICKS_MAX  # (tools/soak starts near the wrap)
-        self._frac = 0.0  # sub-ms remainder when speed is not an integer
+        now = self._src()
+        start &= _TICKS_MAX  # (tools/soak starts near the wrap)
+        self._base = (now - start) & _TICKS_MAX  # speed 1: ticks = source - base
+        self._state = (now, start, 0.0)  # other speeds: (source, ticks, sub-ms remainder) at the last read
 
     def ticks_ms(self):
+        if self.speed == 1:
+            return (self._src() - self._base) & _TICKS_MAX
+        last, ticks, frac = self._state
         now = self._src()
-        d = ticks_diff(now, self._last)
+        d = ticks_diff(now, last)
         if d > 0:
-            self._last = now
-            if self.speed == 1:
-                self._ticks = ticks_add(self._ticks, d)
-            else:
-                f = d * self.speed + self._frac
-                whole = int(f)
-                self._frac = f - whole
-                self._ticks = ticks_add(self._ticks, whole)
-        return self._ticks
+            f = d * self.speed + frac
+            whole = int(f)
+            ticks = ticks_add(ticks, whole)
+            # one store: an IRQ handler reading in the middle of this call (raw_ms) sees
+            # the state before or after it, never half of each
+            self._state = (now, ticks, f - whole)
+        return ticks
+
+    def raw_ms(self):
+        """The ticks now, as ticks_ms() would give them, computed without storing anything:
+        for IRQ handlers (pulses.py), which may land in the middle of a task's ticks_ms().
+        At speed 1 (the device) it allocates nothing either."""
+        if self.speed == 1:
+            return (self._src() - self._base) & _TICKS_MAX
+        last, ticks, frac = self._state
+        d = ticks_diff(self._src(), last)
+        if d > 0:
+            return ticks_add(ticks, int(d * self.speed + frac))
+        return ticks
 
     def real_ms(self, ms):
         """Real milliseconds to sleep for `ms` of clock time."""
@@ -61,6 +77,8 @@ class ManualClock:
 
     def ticks_ms(self):
         return self._ticks
+
+    raw_ms = ticks_ms  # reading stores nothing here
 
     def advance(self, ms):
         self._ticks = ticks_add(self._ticks, ms)
