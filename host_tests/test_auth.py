@@ -54,3 +54,76 @@ def test_a_damaged_password_file_starts_over_and_says_so():
         f.write('{"salt": 3')
     a = Auth(d, ManualClock().ticks_ms)
     assert a.error and "damaged" in a.error and a.check(a.initial)
+
+
+def test_a_password_change_on_a_full_flash_is_refused_in_words_and_the_old_one_holds():
+    from submeter import config
+    d = fresh_dir("auth5")
+    clk = ManualClock()
+    a = Auth(d, clk.ticks_ms)
+    a.set("the old password")
+
+    def full(path, mode="r"):
+        if "w" in mode:
+            raise OSError(28)                          # ENOSPC, as littlefs raises it
+        return open(path, mode)
+    config.open = full
+    try:
+        e = raises(OSError, a.set, "the new password")
+    finally:
+        del config.open
+    assert str(e) == "password not saved: no space left on the flash", str(e)
+    assert a.check("the old password") is True and a.check("the new password") is False
+    b = Auth(d, clk.ticks_ms)                          # and after a reboot
+    assert b.check("the old password") is True and b.error is None
+
+
+def test_a_password_file_left_by_a_cut_is_used_when_whole_and_dropped_when_not():
+    import os
+    from submeter import config
+    clk = ManualClock()
+    src = fresh_dir("auth6src")
+    Auth(src, clk.ticks_ms).set("the new password")
+    with open(src + "/auth.json") as f:
+        whole = f.read()
+    for left, pw in ((whole, "the new password"), (whole[:-5], "the old password"), ("{}\n", "the old password")):
+        d = fresh_dir("auth6")
+        Auth(d, clk.ticks_ms).set("the old password")
+        with open(d + "/auth.json.new", "w") as f:
+            f.write(left)
+        del config.NOTES[:]
+        a = Auth(d, clk.ticks_ms)                      # the boot after the cut
+        assert a.check(pw) is True and a.error is None, (left, pw)
+        assert os.listdir(d) == ["auth.json"] and len(config.NOTES) == 1, config.NOTES
+    del config.NOTES[:]
+
+
+def test_the_api_answers_a_password_not_saved_as_an_error_in_words():
+    import asyncio
+    from submeter import config
+    from submeter.web import HTTPError, Server
+    d = fresh_dir("auth7")
+    a = Auth(d, ManualClock().ticks_ms)
+    first = a.initial
+
+    class Actions:
+        auth = a
+    srv = Server(lambda: {}, {}, Actions())
+
+    def full(path, mode="r"):
+        if "w" in mode:
+            raise OSError(28)
+        return open(path, mode)
+
+    async def go():
+        config.open = full
+        try:
+            await srv._post(None, "/api/password", b'{"password": "my own secret"}')
+        except HTTPError as e:
+            return e
+        finally:
+            del config.open
+    e = asyncio.run(go())
+    assert e is not None and e.status == 500, e          # not 200 "set"
+    assert e.why == "password not saved: no space left on the flash", e.why
+    assert a.initial == first and a.check(first) is True  # the screen's password still works

@@ -8,8 +8,10 @@ from submeter import config
 PATH = "build/test-config.json"
 
 
-def write(text):
-    with open(PATH, "w") as f:
+def write(path, text=None):
+    if text is None:
+        path, text = PATH, path
+    with open(path, "wb" if isinstance(text, bytes) else "w") as f:
         f.write(text)
 
 
@@ -87,3 +89,146 @@ def test_a_change_is_checked_whole_then_saved_and_says_what_waits_for_a_restart(
     assert err is None and back == new                      # what was saved is what boots
     pub = config.public(config.validate({"mqtt_password": "s3cret"}))
     assert pub["mqtt_password"] is True and "s3cret" not in str(pub)
+
+
+# --- files that survive a cut at any instant ------------------------------------------
+
+class Cut(Exception):
+    """The power went."""
+
+
+class _CutFile:
+    def __init__(self, cutter, f):
+        self.cutter, self.f = cutter, f
+
+    def write(self, text):
+        if self.cutter.due():  # half the text reached the flash
+            self.f.write(text[:len(text) // 2])
+            self.f.close()
+            raise Cut()
+        return self.f.write(text)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+class Cutter:
+    """The `os` and `open` of config.write_json, with the power cut before step `at`
+    (each open for writing, write, remove and rename is a step); -1: no cut."""
+
+    def __init__(self, at):
+        self.at, self.step = at, 0
+
+    def due(self):
+        self.step += 1
+        return self.step - 1 == self.at
+
+    def open(self, path, mode="r"):
+        if "w" in mode and self.due():
+            raise Cut()
+        f = open(path, mode)
+        return _CutFile(self, f) if "w" in mode else f
+
+    def remove(self, path):
+        if self.due():
+            raise Cut()
+        import os
+        os.remove(path)
+
+    def rename(self, a, b):
+        if self.due():
+            raise Cut()
+        import os
+        os.rename(a, b)
+
+
+def cutting(mod, cutter, fn, *args):
+    """fn(*args) with mod's os and open replaced by `cutter`; True when it ran to its end."""
+    real_os = mod.os
+    mod.os, mod.open = cutter, cutter.open
+    try:
+        fn(*args)
+        return True
+    except Cut:
+        return False
+    finally:
+        mod.os = real_os
+        del mod.open
+
+
+def test_a_cut_at_any_step_of_a_save_boots_on_the_old_or_the_new_config():
+    from compat import fresh_dir
+    old, new = {"price_kwh": 0.2, "voltage": 240}, {"price_kwh": 0.3, "voltage": 240}
+    seen = set()
+    for at in range(10):
+        d = fresh_dir("cfgcut")
+        path = d + "/config.json"
+        config.write_json(path, old)
+        done = cutting(config, Cutter(at), config.write_json, path, new)
+        cfg, err = config.load(path)                  # the next boot
+        assert err is None, (at, err)
+        assert cfg["voltage"] == 240, (at, "booted on defaults")  # never the defaults
+        assert cfg["price_kwh"] in (0.2, 0.3), at
+        assert not done or cfg["price_kwh"] == 0.3, at  # a save that ended is kept
+        seen.add(cfg["price_kwh"])
+        import os
+        assert os.listdir(d) == ["config.json"], (at, os.listdir(d))  # nothing left over
+    assert seen == {0.2, 0.3}
+
+
+def test_a_copy_left_by_a_cut_is_used_when_whole_and_dropped_when_not():
+    import os
+    from compat import fresh_dir
+    d = fresh_dir("cfgnew")
+    path = d + "/config.json"
+    for old in ('{"price_kwh": 0.2}', None):      # None: an older firmware had removed it
+        for left, want in (('{"price_kwh": 0.3}\n', 0.3), ('{"price_kwh": 0.', 0.2), ('{"price_kwh": 0.3}', 0.2),
+                           ('{"price_kwh": 9999}\n', 0.2), (b'{"price_kwh": 0.3\xff}\n', 0.2)):
+            if old is None:
+                want = 0.3 if want == 0.3 else config.DEFAULTS["price_kwh"]
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
+            else:
+                write(path, old)
+            write(path + ".new", left)
+            del config.NOTES[:]
+            cfg, err = config.load(path)
+            assert cfg["price_kwh"] == want and err is None, (old, left, cfg["price_kwh"], err)
+            assert os.listdir(d) == (["config.json"] if want == 0.3 or old else []), os.listdir(d)
+            note = config.NOTES[0]                     # the log says what was done
+            assert ("used" in note) == (want == 0.3) and ("dropped" in note) == (want != 0.3), note
+    del config.NOTES[:]
+
+
+def test_a_config_save_on_a_full_flash_is_an_error_in_words_and_keeps_the_file():
+    from compat import fresh_dir
+    d = fresh_dir("cfgfull")
+    path = d + "/config.json"
+    write(path, '{"price_kwh": 0.2}')
+    cur = config.validate({"price_kwh": 0.2})
+
+    def full(p, mode="r"):
+        if "w" in mode:
+            raise OSError(28)                          # ENOSPC, as littlefs raises it
+        return open(p, mode)
+    config.open = full
+    try:
+        e = raises(OSError, config.change, path, cur, {"price_kwh": 0.3})
+    finally:
+        del config.open
+    assert str(e) == "config.json not saved: no space left on the flash", str(e)
+    assert config.load(path)[0]["price_kwh"] == 0.2
+    import os
+    assert os.listdir(d) == ["config.json"]
+
+
+def test_save_errors_read_as_words():
+    assert config.describe(OSError(28)) == "no space left on the flash"
+    assert config.describe(OSError(5)) == "I/O error"
+    assert config.describe(OSError(99)) == "error 99"
+    assert config.describe(OSError("gone")) == "gone"

@@ -98,6 +98,24 @@ def test_a_full_flash_is_counted_and_keeps_the_last_copy():
     assert Store(d).load(back) == 1 and counters(back) == counters(filled(1))
 
 
+def test_a_full_flash_reads_as_words():
+    from submeter import store
+    d = fresh_dir("store8")
+    s = Store(d)
+    s.save(filled(1))
+
+    def full(path, mode="r"):
+        raise OSError(28)                              # ENOSPC, as littlefs raises it
+    store.open = full
+    try:
+        assert s.save(filled(2)) is False
+    finally:
+        del store.open
+    assert s.last_error == "no space left on the flash", s.last_error  # not "28"
+    back = Ledger(5)
+    assert Store(d).load(back) == 1 and counters(back) == counters(filled(1))
+
+
 def test_a_version_1_file_is_still_read():
     import binascii
     import struct

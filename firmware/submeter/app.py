@@ -638,6 +638,8 @@ class App:
             log(self.config_error)
         if self.auth.error:
             log(self.auth.error)
+        for note in config.NOTES:  # a file a power cut left half-saved: used or dropped
+            log(note)
         if self.zero_error:
             log(self.zero_error)
         for w in self.store.warnings:

@@ -11,7 +11,7 @@ import json
 import os
 
 from .clock import ticks_diff
-from .config import write_json
+from .config import describe, settle, write_json, NOTES, SaveError
 
 ITERATIONS = 500        # a few ms on the ESP32's SHA-256 per check
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: it is read off a screen
@@ -37,6 +37,10 @@ def _same(a, b):
     return d == 0
 
 
+def _is_record(rec):
+    return isinstance(rec, dict) and isinstance(rec.get("salt"), str) and isinstance(rec.get("hash"), str)
+
+
 class Auth:
     def __init__(self, folder, ticks_ms):
         self.path = (folder + "/auth.json") if folder else "auth.json"
@@ -47,10 +51,13 @@ class Auth:
         self.initial = None     # the made-up password, until the owner sets theirs
         self.error = None
         self._rec = None
+        note = settle(self.path, _is_record)
+        if note:
+            NOTES.append(note)
         try:
             with open(self.path) as f:
                 rec = json.loads(f.read())
-            if not (isinstance(rec, dict) and isinstance(rec.get("salt"), str) and isinstance(rec.get("hash"), str)):
+            if not _is_record(rec):
                 raise ValueError("not a password record")
             self._rec = rec
             self.initial = rec.get("initial")
@@ -73,7 +80,10 @@ class Auth:
         try:
             write_json(self.path, rec)
         except OSError as e:
-            self.error = "cannot save the password: %s" % e
+            if not initial:  # the owner's: not set, the password on flash stays the one
+                raise SaveError("password not saved: %s" % describe(e))
+            # the made-up one works until a reboot (the screen shows it)
+            self.error = "cannot save the password: %s" % describe(e)
         self._rec = rec
         self.initial = pw if initial else None
 
@@ -103,7 +113,8 @@ class Auth:
         return False
 
     def set(self, new):
-        """The owner's own password (the made-up one is forgotten); raises ValueError."""
+        """The owner's own password (the made-up one is forgotten); raises ValueError, or
+        SaveError (an OSError, in words) when the flash refuses: then nothing changed."""
         if not isinstance(new, str) or len(new) < MIN_LEN or len(new) > 64:
             raise ValueError("password: %d to 64 characters" % MIN_LEN)
         self._store(new)

@@ -2,6 +2,7 @@
 # A broken file never stops the meter: it boots with defaults and says why (see `error`).
 from micropython import const
 import json
+import os
 
 USAGES = ("heating", "cooling", "hot_water", "sockets", "other")
 GRID_MODES = ("auto", "tic", "tic_standard", "tic_historic", "p1", "none")
@@ -188,7 +189,8 @@ def _read_user(path):
 def change(path, current, changes, overrides=None):
     """Apply `changes` (a dict of settings, as in config.json) to the file at `path`:
     validated first (ConfigError names the field, and nothing is written), then written
-    atomically. Returns (the new config, the keys that wait for a restart)."""
+    atomically. Returns (the new config, the keys that wait for a restart); raises
+    SaveError (an OSError, in words) when the flash refuses, and then nothing changed."""
     user = _read_user(path)
     for k, v in changes.items():
         if k == "inputs" and isinstance(v, list) and isinstance(user.get("inputs", current["inputs"]), list):
@@ -212,7 +214,7 @@ def change(path, current, changes, overrides=None):
     try:
         write_json(path, user)
     except OSError as e:
-        raise ConfigError("config.json: cannot be written (%s)" % e)
+        raise SaveError("config.json not saved: %s" % describe(e))
     restart = []
     for k in DEFAULTS:
         if k == "inputs":
@@ -244,22 +246,92 @@ def _base(overrides):
     return base
 
 
+class SaveError(OSError):
+    """A file the owner asked for (config.json, auth.json) was not written: its text says
+    why in words; the file on flash is the one before."""
+
+
+# errno -> what the page and the log say (littlefs gives the same numbers: 28 full, 5 I/O)
+_WORDS = {28: "no space left on the flash", 5: "I/O error", 84: "the flash holds corrupt data",
+          12: "out of memory", 2: "file or folder missing", 30: "the flash is read-only",
+          27: "file too large", 13: "permission denied"}
+
+
+def describe(e):
+    """An OSError (or any error) in words, not a bare errno: "no space left on the flash"."""
+    code = e.args[0] if e.args else None
+    if isinstance(code, int) and code in _WORDS:
+        return _WORDS[code]
+    if isinstance(code, int):
+        return "error %d" % code
+    return str(e) or type(e).__name__
+
+
 def write_json(path, obj):
-    """Write `obj` as JSON to `path` atomically: a whole new file, then the rename (raises OSError)."""
-    import os
+    """Write `obj` as JSON to `path` atomically: a whole new file (`path`.new), then one
+    rename over the old one (littlefs and POSIX replace in one step), so a cut at any
+    instant leaves the old file or the new one. Raises OSError, and then `path` is as it
+    was and no half-written file is left to fill the flash."""
     tmp = path + ".new"
-    with open(tmp, "w") as f:
-        f.write(json.dumps(obj))
     try:
-        os.remove(path)
+        with open(tmp, "w") as f:
+            f.write(json.dumps(obj) + "\n")  # the end mark: json.dumps writes no newline
+        os.rename(tmp, path)
     except OSError:
-        pass
-    os.rename(tmp, path)
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def settle(path, valid):
+    """At boot: a `path`.new left by a cut in write_json is judged. When it ends with the
+    newline write_json puts last (MicroPython's json takes a text cut short of its final
+    "}"), parses and `valid(obj)` holds, it is whole (the cut came before the rename): it
+    replaces `path`; else it is dropped. Returns a line for the log, or None when there
+    was none."""
+    tmp = path + ".new"
+    try:
+        with open(tmp) as f:
+            text = f.read()
+    except OSError:
+        return None  # none: the usual case
+    except ValueError:  # not UTF-8 (UnicodeError)
+        text = ""
+    name = path.rpartition("/")[2]
+    try:
+        ok = text.endswith("\n") and bool(valid(json.loads(text)))
+    except (ValueError, TypeError, KeyError, AttributeError):  # not JSON (UnicodeError is a ValueError)
+        ok = False
+    try:
+        if ok:
+            os.rename(tmp, path)
+            return "%s: the new copy a power cut left behind is whole: used" % name
+        os.remove(tmp)
+        return "%s: a partial copy left by a power cut was dropped" % name
+    except OSError as e:
+        return "%s: the copy a power cut left behind cannot be settled (%s)" % (name, describe(e))
+
+
+NOTES = []  # what settle() did at boot (App.main logs them)
+
+
+def _merged(base, user):
+    merged = {}
+    for k, v in base.items():
+        merged[k] = v
+    for k, v in user.items():
+        merged[k] = v
+    return validate(merged)  # raises ConfigError
 
 
 def load(path, overrides=None):
     """(config, error): error is None, or a one-line reason the file was not used."""
     base = _base(overrides)
+    note = settle(path, lambda user: isinstance(user, dict) and _merged(base, user))
+    if note:
+        NOTES.append(note)
     try:
         with open(path) as f:
             text = f.read()
@@ -269,11 +341,6 @@ def load(path, overrides=None):
         user = json.loads(text)
         if not isinstance(user, dict):
             raise ConfigError("the file is not a JSON object")
-        merged = {}
-        for k, v in base.items():
-            merged[k] = v
-        for k, v in user.items():
-            merged[k] = v
-        return validate(merged), None
+        return _merged(base, user), None
     except (ValueError, ConfigError) as e:  # json raises ValueError on bad syntax
         return validate(base), "config.json ignored: %s" % e

@@ -18,7 +18,7 @@ import struct
 from micropython import const
 
 from .clock import civil, day_number, month_days, month_of_day, month_civil
-from .config import USAGES
+from .config import USAGES, describe
 from .snapshot import prices
 
 MAGIC = b"SMHI"
@@ -157,7 +157,7 @@ class History:
 
     def _fail(self, e):
         self.errors += 1
-        self.last_error = str(e)
+        self.last_error = describe(e)
 
     def _offset(self, daily, index):
         slot = index % self.days if daily else self.days + index % self.months

@@ -10,6 +10,8 @@ import binascii
 import os
 import struct
 
+from .config import describe
+
 MAGIC = b"SMLG"
 VERSION = 4         # 2: energy per tariff period; 3: gas and water; 4: a reset time per
                     # partial counter, and the history's base; older files are still read
@@ -152,7 +154,7 @@ class Store:
             os.rename(new, cur)
         except OSError as e:
             self.errors += 1
-            self.last_error = str(e)
+            self.last_error = describe(e)  # "no space left on the flash", not "28"
             self.failing = True
             try:
                 os.remove(new)  # a half-written file must not fill what space is left

@@ -312,11 +312,15 @@ class Server:
                 answer = self.actions.set_config(cmd)
             except ValueError as e:  # ConfigError: the field is named, nothing applied
                 raise HTTPError(400, str(e))
+            except OSError as e:  # config.SaveError: not written (the flash full), in words
+                raise HTTPError(500, str(e))
         elif path == "/api/password":
             try:
                 self.actions.auth.set(cmd.get("password"))
             except ValueError as e:
                 raise HTTPError(400, str(e))
+            except OSError as e:  # config.SaveError: not saved, the old password holds
+                raise HTTPError(500, str(e))
             answer = {"password": "set"}
         elif path == "/api/zero":
             answer = self._zero(cmd)
