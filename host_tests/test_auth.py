@@ -1,10 +1,14 @@
 # The web password: made up at the first boot and shown on the screen, kept only as a
-# salted hash once the owner sets theirs, wrong guesses locked out for 30 s after five.
+# salted hash once the owner sets theirs; after five wrong guesses from one address, that
+# address waits (1 s, doubling up to a minute) while the others (the owner's) go on.
 import json
 
 from compat import fresh_dir, raises
-from submeter.auth import Auth, LOCK_MS
+from submeter.auth import Auth
 from submeter.clock import ManualClock
+
+ATTACKER = "192.168.1.66"
+OWNER = "192.168.1.10"
 
 
 def test_first_boot_makes_a_password_the_screen_shows():
@@ -36,16 +40,81 @@ def test_the_owners_password_is_kept_only_as_a_hash():
     assert b.initial is None and b.check("correct horse battery")
 
 
-def test_five_wrong_passwords_lock_for_30_s():
+def test_an_attacker_guessing_does_not_lock_the_owner_out():
     d = fresh_dir("auth3")
     clk = ManualClock()
     a = Auth(d, clk.ticks_ms)
     pw = a.initial
-    for _ in range(5):
-        assert a.check("guess") is False
-    assert a.check(pw) is None and a.locked()          # even the right one waits
-    clk.advance(LOCK_MS)
-    assert a.check(pw) is True and a.failures == 5
+    for _ in range(30):                                # five, then one at each end of a wait
+        assert a.check("guess", ATTACKER) is not True
+        clk.advance(a.wait_ms(ATTACKER))
+        assert a.check(pw, OWNER) is True              # the owner, elsewhere, always gets in
+    assert a.check("guess", ATTACKER) is False
+    assert a.check(pw, ATTACKER) is None               # the attacker's address waits, right or wrong
+    assert a.check(pw, OWNER) is True and a.check(pw, "192.168.1.11") is True
+
+
+def test_an_addresss_waits_grow_up_to_a_minute_and_a_success_clears_them():
+    d = fresh_dir("auth3b")
+    clk = ManualClock()
+    a = Auth(d, clk.ticks_ms)
+    pw = a.initial
+    for _ in range(4):
+        assert a.check("guess", ATTACKER) is False and a.wait_ms(ATTACKER) == 0
+    waits = []
+    for _ in range(10):
+        assert a.check("guess", ATTACKER) is False     # counted: its wait was over
+        waits.append(a.wait_ms(ATTACKER))
+        clk.advance(waits[-1] - 1)
+        assert a.check("guess", ATTACKER) is None and a.check(pw, ATTACKER) is None
+        clk.advance(1)
+    assert waits == [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000], waits
+    assert a.failures == 14                            # the refused checks are not counted
+    assert a.check(pw, ATTACKER) is True               # the owner on that address, once its wait is over...
+    for _ in range(4):                                 # ...starts again from nothing
+        assert a.check("guess", ATTACKER) is False and a.wait_ms(ATTACKER) == 0
+    assert a.check("guess", ATTACKER) is False and a.wait_ms(ATTACKER) == 1000
+
+
+def test_the_table_of_addresses_stays_small_under_thousands_of_addresses():
+    import gc
+    from submeter import auth
+    d = fresh_dir("auth3c")
+    clk = ManualClock()
+    auth.ITERATIONS = 1                                # (a fast hash: 3,000 checks in a test)
+    try:
+        a = Auth(d, clk.ticks_ms)
+    finally:
+        auth.ITERATIONS = 500
+    pw = a.initial
+
+    def size():
+        gc.collect()
+        n = 0
+        for v in a.__dict__.values():
+            if isinstance(v, (list, bytearray)):
+                n += len(v)
+                if isinstance(v, list):
+                    n += sum(len(x) for x in v if isinstance(x, (str, bytes)))
+        return n
+    for i in range(5):
+        a.check("guess", ATTACKER)
+    first = size()
+    for i in range(3000):
+        clk.advance(1)
+        assert a.check("guess", "10.%d.%d.1" % (i // 250, i % 250)) is False
+        assert a.check(pw, OWNER) is True
+    assert size() <= first + 8 * 16, (first, size())   # a fixed number of places (longer names aside)
+    assert a.wait_ms(ATTACKER) == 0                    # the oldest entries made room
+    assert a.failures == 3005
+
+
+def test_the_hash_comparison_answers_right_without_stopping_early():
+    from submeter.auth import _same
+    h = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    assert _same(h, h) and _same(h, "" + h[:32] + h[32:]) and _same("", "")
+    assert not _same(h, "0" + h[1:]) and not _same(h, h[:-1] + "9")
+    assert not _same(h, h[:-1]) and not _same(h, h + "0") and not _same(h, "")
 
 
 def test_a_damaged_password_file_starts_over_and_says_so():
@@ -127,3 +196,19 @@ def test_the_api_answers_a_password_not_saved_as_an_error_in_words():
     assert e is not None and e.status == 500, e          # not 200 "set"
     assert e.why == "password not saved: no space left on the flash", e.why
     assert a.initial == first and a.check(first) is True  # the screen's password still works
+
+
+def test_the_server_follows_a_client_by_its_address_not_its_port():
+    from submeter.web import _peer
+
+    class Writer:
+        def __init__(self, a):
+            self.a = a
+
+        def get_extra_info(self, v):
+            return self.a
+    raw = bytearray(b"\x02\x00\x9f\xc4\xc0\xa8\x01\x42" + bytes(8))     # the unix port's sockaddr_in
+    other = bytearray(b"\x02\x00\x11\x22\xc0\xa8\x01\x42" + bytes(8))   # same address, another port
+    assert _peer(Writer(raw)) == _peer(Writer(other)) == b"\xc0\xa8\x01\x42"
+    assert _peer(Writer(("192.168.1.66", 50001))) == "192.168.1.66"     # the ESP32's (host, port)
+    assert _peer(Writer(None)) is None

@@ -4,7 +4,9 @@
 # At the first boot the meter makes up a password and shows it on its screen (network
 # screen) until the owner sets one of their own; only a salted, iterated SHA-256 of the
 # owner's password is kept (auth.json, written atomically). Wrong passwords are counted,
-# and after five in a row the meter refuses to check any for 30 s.
+# per client address: after five in a row from one address, that address waits 1 s before
+# its next check, then 2, 4... up to a minute; the other addresses (the owner's) go on
+# as before. The table of addresses has a fixed size (the oldest entry makes room).
 import binascii
 import hashlib
 import json
@@ -16,8 +18,10 @@ from .config import describe, settle, write_json, NOTES, SaveError
 ITERATIONS = 500        # a few ms on the ESP32's SHA-256 per check
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: it is read off a screen
 MIN_LEN = 8
-LOCK_AFTER = 5
-LOCK_MS = 30000
+LOCK_AFTER = 5          # wrong passwords in a row from one address before it waits
+WAIT_MS = 1000          # its first wait, doubled at each wrong one after it...
+WAIT_MAX_MS = 60000     # ...up to this
+SLOTS = 8               # addresses followed: 0.4 KB in all (measured), whatever the number of attackers
 
 
 def _hash(salt, password, iterations=ITERATIONS):
@@ -28,12 +32,13 @@ def _hash(salt, password, iterations=ITERATIONS):
 
 
 def _same(a, b):
-    # compare without stopping at the first difference
+    # compare two hashes (str) without stopping at the first difference: the time taken
+    # tells nothing of how much of a guess's hash is right (a hash has a fixed length)
     if len(a) != len(b):
         return False
     d = 0
-    for x, y in zip(a, b):
-        d |= ord(x) ^ ord(y)
+    for i in range(len(a)):
+        d |= ord(a[i]) ^ ord(b[i])
     return d == 0
 
 
@@ -46,8 +51,11 @@ class Auth:
         self.path = (folder + "/auth.json") if folder else "auth.json"
         self._ticks = ticks_ms
         self.failures = 0       # wrong passwords, all told
-        self._row = 0           # wrong passwords in a row
-        self._locked_at = None
+        # per address followed: the address, its wrong passwords in a row (to 255) and
+        # the ticks of the last one; made once, never grown
+        self._who = [None] * SLOTS
+        self._row = bytearray(SLOTS)
+        self._at = [0] * SLOTS
         self.initial = None     # the made-up password, until the owner sets theirs
         self.error = None
         self._rec = None
@@ -74,7 +82,7 @@ class Auth:
 
     def _store(self, pw, initial=False):
         salt = os.urandom(16)
-        rec = {"salt": binascii.hexlify(salt).decode(), "hash": _hash(salt, pw), "iter": ITERATIONS}
+        rec = {"salt": binascii.hexlify(salt).decode(), "hash": _hash(salt, pw, ITERATIONS), "iter": ITERATIONS}
         if initial:
             rec["initial"] = pw
         try:
@@ -87,29 +95,57 @@ class Auth:
         self._rec = rec
         self.initial = pw if initial else None
 
-    def locked(self):
-        if self._locked_at is None:
-            return False
-        if ticks_diff(self._ticks(), self._locked_at) >= LOCK_MS:
-            self._locked_at = None
-            self._row = 0
-            return False
-        return True
+    def _slot(self, who):
+        for i in range(SLOTS):
+            if self._who[i] == who and self._row[i]:
+                return i
+        return -1
 
-    def check(self, password):
-        """True for the right password; None while locked after too many wrong ones."""
-        if self.locked():
+    def wait_ms(self, who=None):
+        """How long the client at address `who` must still wait before its next check (0: none)."""
+        i = self._slot(who)
+        if i < 0 or self._row[i] < LOCK_AFTER:
+            return 0
+        wait = WAIT_MS << min(self._row[i] - LOCK_AFTER, 6)
+        if wait > WAIT_MAX_MS:
+            wait = WAIT_MAX_MS
+        gone = ticks_diff(self._ticks(), self._at[i])
+        if gone < 0 or gone >= wait:  # (< 0: older than half the ticks' period)
+            return 0
+        return wait - gone
+
+    def check(self, password, who=None):
+        """True for the right password; None while the address `who` (the client's, without
+        its port) waits after too many wrong ones. A success forgets the address's errors."""
+        if self.wait_ms(who):
             return None
         rec = self._rec
         ok = isinstance(password, str) and _same(
             _hash(binascii.unhexlify(rec["salt"]), password, rec.get("iter", ITERATIONS)), rec["hash"])
+        i = self._slot(who)
         if ok:
-            self._row = 0
+            if i >= 0:
+                self._who[i] = None
+                self._row[i] = 0
             return True
         self.failures += 1
-        self._row += 1
-        if self._row >= LOCK_AFTER:
-            self._locked_at = self._ticks()
+        now = self._ticks()
+        if i < 0:  # a free place, else the one whose last error is the oldest
+            old = -1
+            for j in range(SLOTS):
+                if not self._row[j]:
+                    i = j
+                    break
+                gone = ticks_diff(now, self._at[j])
+                if gone < 0:  # older than half the ticks' period: the oldest there is
+                    gone = 1 << 29
+                if gone > old:
+                    i, old = j, gone
+            self._who[i] = who
+            self._row[i] = 0
+        if self._row[i] < 255:
+            self._row[i] += 1
+        self._at[i] = now
         return False
 
     def set(self, new):

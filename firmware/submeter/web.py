@@ -129,6 +129,20 @@ IDLE_MS = 2000  # a connection that has sent no request head for this long may b
 POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256}
 
 
+def _peer(writer):
+    """The client's address without its port: a (host, port) tuple's host, or the address
+    bytes of a raw sockaddr (MicroPython's unix port: 16 B for IPv4, 28 B for IPv6)."""
+    try:
+        a = writer.get_extra_info("peername")
+    except (AttributeError, KeyError, OSError):
+        return None
+    if isinstance(a, tuple):
+        return a[0]
+    if isinstance(a, (bytes, bytearray)) and len(a) >= 8:
+        return bytes(a[4:8]) if len(a) == 16 else bytes(a[8:24])
+    return None
+
+
 class Server:
     max_head = 2048
     max_target = 256
@@ -223,7 +237,7 @@ class Server:
                 try:
                     body = await asyncio.wait_for(self._read_body(reader, headers, early, POSTS[path]),
                                                   self.timeout_s)
-                    self._authorise(headers)
+                    self._authorise(headers, _peer(writer))
                     await self._post(writer, path, body)
                 except asyncio.TimeoutError:
                     self.rejected += 1
@@ -263,8 +277,9 @@ class Server:
         except (asyncio.TimeoutError, OSError):
             pass
 
-    def _authorise(self, headers):
-        """Changes need the password, sent as HTTP Basic (any user name): curl -u x:PASSWORD."""
+    def _authorise(self, headers, who=None):
+        """Changes need the password, sent as HTTP Basic (any user name): curl -u x:PASSWORD.
+        Wrong ones are counted per client address `who` (auth.py)."""
         auth = self.actions.auth
         scheme, _, cred = headers.get("authorization", "").partition(" ")
         pw = None
@@ -273,9 +288,9 @@ class Server:
                 pw = binascii.a2b_base64(cred.strip()).decode().partition(":")[2]
             except (ValueError, UnicodeError):
                 pw = None
-        ok = auth.check(pw) if pw is not None else False
+        ok = auth.check(pw, who) if pw is not None else False
         if ok is None:
-            raise HTTPError(429, "too many wrong passwords: try again in 30 s")
+            raise HTTPError(429, "too many wrong passwords: try again in %d s" % ((auth.wait_ms(who) + 999) // 1000))
         if not ok:
             raise HTTPError(401, "the password is needed (HTTP Basic); the first one is on the meter's screen")
 
