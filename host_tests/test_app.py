@@ -2,7 +2,7 @@
 # snapshot, checked against the scenario's truth (within 2 %).
 import json
 
-from compat import IS_MP, fresh_dir
+from compat import IS_MP, fresh_dir, skip
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock
@@ -261,3 +261,29 @@ def test_history_csv_quotes_text_and_makes_formulas_inert():
     assert [csv_text(x) for x in ("=HYPERLINK(1)", "+1", "-x", "@SUM(A1)")] == \
         ["'=HYPERLINK(1)", "'+1", "'-x", "'@SUM(A1)"]
     assert csv_text('=a,"b"') == '"\'=a,""b"""' and csv_text("EUR") == "EUR"
+
+
+def test_a_metering_round_that_raises_is_counted_and_metering_goes_on():
+    # a CT whose read_u16 raises once (a TypeError: a driver bug): that round is cut
+    # short and counted in /api/state "tasks"; the meter keeps metering
+    import asyncio
+    if not IS_MP:
+        skip("the metering task times its rounds with MicroPython's time.ticks_ms")
+    app, clock = make_app()
+    ct = app.channels[0].adc
+
+    def broken():
+        del ct.read_u16  # the next reads are the CT's own
+        raise TypeError("a driver bug")
+    ct.read_u16 = broken
+
+    async def run():
+        t = asyncio.create_task(app.metering_task())
+        await asyncio.sleep_ms(500)
+        t.cancel()
+    asyncio.run(run())
+    s = app.state()
+    assert s["tasks"]["metering"] == 1 and "TypeError" in s["task_error"]
+    assert s["sampling"]["rounds"] >= 2
+    assert abs(s["inputs"][0]["w"] - sim.Steady.watts[0]) <= 0.02 * sim.Steady.watts[0]
+    assert sum(s["tasks"].values()) == 1

@@ -147,3 +147,31 @@ def test_a_crc_valid_telegram_with_a_non_utf8_value_does_not_stop_the_reader():
     assert r.poll(_Port(telegram(good)), 1000) == 1
     assert r.reading.meter_id == "1SAG3101021605" and r.reading.import_wh[0] == 60000
     assert r.state()["rejected_objects"] == 1 and r.state()["checksum_errors"] == 0
+
+
+def test_a_port_read_that_raises_is_counted_and_the_next_telegram_read():
+    # the UART driver raises once (a ValueError): that poll is lost and counted in the
+    # state; the reader goes on and decodes the telegram the next poll brings
+    import sim
+    from submeter.clock import Clock
+    from submeter.grid.reader import GridReader
+    from test_p1 import telegram, GOOD
+
+    class Flaky(_Port):
+        raised = False
+
+        def readinto(self, buf, n):
+            if not self.raised:
+                self.raised = True
+                raise ValueError("a driver bug")
+            return _Port.readinto(self, buf, n)
+    clock = Clock(1, lambda: 0)
+    r = GridReader(sim.Board(scenario=sim.Steady(), clock=clock, term="0", display=False, meter="p1"),
+                   clock, "p1")
+    r.kind = "p1"
+    r.decoder = r.decoders["p1"]
+    port = Flaky(telegram(GOOD))
+    assert r.poll(port, 0) == 0
+    assert r.state()["errors"] == 1 and "ValueError" in r.state()["last_error"]
+    assert r.poll(port, 1000) == 1 and r.reading.import_wh[0] == 59391
+    assert r.state()["errors"] == 1 and r.state()["checksum_errors"] == 0

@@ -67,3 +67,15 @@ def test_packets_are_whole_mqtt():
             break
     assert pkt[0] == 0x31 and n == len(pkt) - k                      # PUBLISH, retained, length in bytes
     assert pkt.endswith(payload.encode())
+
+
+def test_a_connection_reset_by_the_broker_ends_the_session_quietly():
+    # a broker restart resets the connection (ECONNRESET) under the task that reads what
+    # it sends: that task ends (the session then reconnects), no exception escapes it
+    import asyncio
+
+    class Reset:
+        async def read(self, n):
+            raise OSError(104, "ECONNRESET")
+    p = Publisher(cfg(), "submeter-ab12", "sim", snap)
+    assert asyncio.run(p._drain(Reset())) is None

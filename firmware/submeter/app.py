@@ -24,6 +24,7 @@ from .phases import balance
 
 
 _sink = print
+PAUSE_MS = 200  # after an error in the panel's poll: an error every poll does not spin the CPU
 _mem_free = getattr(gc, "mem_free", lambda: 0)  # (MicroPython's; CPython runs the tests too)
 _mem_alloc = getattr(gc, "mem_alloc", lambda: 0)
 
@@ -114,6 +115,12 @@ class App:
         self.heap_live = 0      # heap in use after the last collection
         self.mem_errors = 0     # MemoryErrors caught in the tasks (they went on)
         self.mem_where = None   # the task of the last one
+        # exceptions caught in each task that went on (MemoryError included): a fixed
+        # dict, made once, shown as /api/state "tasks"; the last one's words in "task_error"
+        self.task_errors = {"metering": 0, "grid": 0, "web": 0, "panel": 0, "mqtt": 0, "save": 0,
+                            "clock": 0}
+        self.task_error = None
+        self._logged = {"grid": None, "web": None, "mqtt": None}
         self._drawn = None      # when the panel was last drawn
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
@@ -359,6 +366,7 @@ class App:
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
                        "http_mem_errors": self.web.mem_errors, "zero": None, "auth_failures": None},
+            "tasks": self._tasks(), "task_error": self.task_error,
             "mem": {"live": self.heap_live, "free": _mem_free(), "errors": self.mem_errors,
                     "last_error_in": self.mem_where},
             "grid": self._grid_state(),
@@ -467,8 +475,8 @@ class App:
             try:
                 for _ in self._round():
                     await asyncio.sleep_ms(0)  # at most one mains cycle between yields
-            except MemoryError:  # this round is cut short; the next reading spans the gap
-                self._oom("metering")
+            except Exception as e:  # this round is cut short; the next reading spans the gap
+                self._fault("metering", e)
             took = time.ticks_diff(time.ticks_ms(), r0)
             n, total, most = n + 1, total + took, max(most, took)
             real = time.ticks_diff(time.ticks_ms(), rate_t0)
@@ -480,8 +488,8 @@ class App:
                 rate_n0 = self.sampler.samples
             try:
                 self.snap = self._build()
-            except MemoryError:  # the screens, the page and MQTT keep the last one a round longer
-                self._oom("snapshot")
+            except Exception as e:  # the screens, the page and MQTT keep the last one a round longer
+                self._fault("metering", e, "snapshot")
             gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
             self.heap_live = _mem_alloc()
             if self.healthy_at is None and self.serving and self.rounds >= 2:
@@ -514,8 +522,9 @@ class App:
         while True:
             try:
                 self.panel_step(self.clock.ticks_ms())
-            except MemoryError:
-                self._oom("panel")
+            except Exception as e:
+                self._fault("panel", e)
+                await asyncio.sleep_ms(PAUSE_MS)  # an error every poll does not spin the CPU
             await asyncio.sleep_ms(20)
 
     def _healthy(self):
@@ -525,11 +534,48 @@ class App:
         boot LED off; `make deploy` waits for the line logged here."""
         try:
             note = self.board.healthy() if hasattr(self.board, "healthy") else None
-        except MemoryError:  # tried again after the next round
-            self._oom("health")
+        except Exception as e:  # tried again after the next round
+            self._fault("metering", e, "health")
             return
         self.healthy_at = self.clock.ticks_ms()
         log("healthy: version", VERSION, note or "")
+
+    def _fault(self, task, e, where=None):
+        """An exception caught in a task that goes on: counted for that task (/api/state
+        "tasks"); a MemoryError also as below, any other logged with the task's name once
+        while the same error repeats."""
+        self.task_errors[task] += 1
+        if isinstance(e, MemoryError):
+            self._oom(where or task)
+            return
+        why = "%s: %s: %s" % (where or task, type(e).__name__, e)
+        if why != self.task_error:
+            self.task_error = why
+            log("error in", why, "(going on)")
+
+    def _tasks(self):
+        # /api/state "tasks": exceptions each task caught and went on after (a dict made at
+        # its size); the grid reader, the web server and MQTT count their own, logged here
+        # once per distinct error
+        te, g, w, m = self.task_errors, self.grid, self.web, self.mqtt
+        for name, part in (("grid", g), ("web", w), ("mqtt", m)):
+            if part is not None and part.last_error is not None and part.last_error != self._logged[name]:
+                self._logged[name] = part.last_error
+                self.task_error = "%s: %s" % (name, part.last_error)
+                log("error in", self.task_error, "(going on)")
+        return {"metering": te["metering"], "grid": te["grid"] + (g.errors + g.mem_errors if g else 0),
+                "web": te["web"] + w.errors + w.mem_errors, "panel": te["panel"],
+                "mqtt": te["mqtt"] + (m.errors if m else 0), "save": te["save"], "clock": te["clock"]}
+
+    async def _guarded(self, task, run):
+        """Runs run() again after an exception escaped it (counted, logged), until it
+        returns; cancelling still stops it (CancelledError is not an Exception)."""
+        while True:
+            try:
+                return await run()
+            except Exception as e:
+                self._fault(task, e)
+                await asyncio.sleep_ms(max(1, self.clock.real_ms(1000)))
 
     def _oom(self, where):
         """A MemoryError caught in a task that must go on: counted (errors.mem, and
@@ -552,7 +598,9 @@ class App:
                 await self.web.start(host, port)
                 self.serving = True
                 break
-            except OSError as e:
+            except Exception as e:  # (anything else is counted too)
+                if not isinstance(e, OSError):
+                    self._fault("web", e)
                 if not warned:
                     log("cannot serve on %s:%d (%s), retrying every 10 s" % (host, port, e))
                     warned = True
@@ -571,8 +619,8 @@ class App:
             if self._save_due or ticks_diff(now, last) >= period:
                 try:
                     self.save()
-                except MemoryError:  # tried again in a second
-                    self._oom("store")
+                except Exception as e:  # tried again in a second
+                    self._fault("save", e, "store")
                     continue
                 self._save_due = False
                 last = now
@@ -616,8 +664,8 @@ class App:
             if host and self._net_up:
                 try:
                     t = await ntp.query(host)
-                except MemoryError:
-                    self._oom("ntp")
+                except Exception as e:
+                    self._fault("clock", e, "ntp")
                     t = None
                 if t is None:
                     self.ntp["failed"] += 1
@@ -644,17 +692,17 @@ class App:
             log(self.zero_error)
         for w in self.store.warnings:
             log("counters:", w)
-        tasks = [asyncio.create_task(self.metering_task()),
-                 asyncio.create_task(self.panel_task())]
+        tasks = [asyncio.create_task(self._guarded("metering", self.metering_task)),
+                 asyncio.create_task(self._guarded("panel", self.panel_task))]
         for coro in board.background(self):
             tasks.append(asyncio.create_task(coro))
         tasks.append(asyncio.create_task(self.web_task()))
-        tasks.append(asyncio.create_task(self.store_task()))
-        tasks.append(asyncio.create_task(self.clock_task()))
+        tasks.append(asyncio.create_task(self._guarded("save", self.store_task)))
+        tasks.append(asyncio.create_task(self._guarded("clock", self.clock_task)))
         if self.mqtt:
-            tasks.append(asyncio.create_task(self.mqtt_task()))
+            tasks.append(asyncio.create_task(self._guarded("mqtt", self.mqtt_task)))
         if self.grid:
-            tasks.append(asyncio.create_task(self.grid.run()))
+            tasks.append(asyncio.create_task(self._guarded("grid", self.grid.run)))
         gc.collect()
         try:
             await board.stopped()

@@ -135,6 +135,8 @@ class Publisher:
         self.status = {"state": "connecting", "connects": 0, "failures": 0, "published": 0,
                        "last_error": None, "broker": "%s:%d" % (cfg["mqtt_host"], cfg["mqtt_port"])}
         self._client = None
+        self.errors = 0             # sessions ended by an unexpected exception (the task went on)
+        self.last_error = None
         self._sock = _Collect()
 
     def _make_client(self):
@@ -168,8 +170,10 @@ class Publisher:
                 await self._session()
             except (OSError, asyncio.TimeoutError, ValueError) as e:
                 self.status["last_error"] = "%s: %s" % (type(e).__name__, e)
-            except Exception as e:  # umqtt's MQTTException (a refused CONNECT), bad answers
+            except Exception as e:  # umqtt's MQTTException (a refused CONNECT), bad answers, bugs
                 self.status["last_error"] = "%s: %s" % (type(e).__name__, e)
+                self.errors += 1
+                self.last_error = self.status["last_error"]
             self.status["state"] = "down"
             self.status["failures"] += 1
             await asyncio.sleep(delay)
@@ -220,7 +224,10 @@ class Publisher:
     async def _drain(self, reader):
         # what the broker sends (PINGRESP) is read and dropped; the end of the stream ends the session
         while True:
-            b = await reader.read(64)
+            try:
+                b = await reader.read(64)
+            except OSError:  # reset by the broker (ECONNRESET at its restart): the session ends
+                return
             if not b:
                 return
 

@@ -160,6 +160,8 @@ class Server:
         self.rejected = 0           # counted rejections: malformed, too big, too slow, busy
         self.evicted = 0            # silent connections closed to make room for a new one
         self.mem_errors = 0         # answers cut short by a full heap
+        self.errors = 0             # clients whose handling raised anything else (closed; serving goes on)
+        self.last_error = None
         self._heads = []            # tasks of connections still sending their head, oldest first
         self._room = bytearray(INFLATE_ROOM)  # lent to the inflater (see INFLATE_ROOM)
         self._spare = bytearray(STREAM_BUF)   # lent to an answer's body (see STREAM_BUF)
@@ -254,6 +256,9 @@ class Server:
             # no block left for this answer's buffers: this client gets a closed connection
             # (and tries again); metering and the other clients go on
             self.mem_errors += 1
+        except Exception as e:  # a bug met by one request: that client is closed, counted
+            self.errors += 1
+            self.last_error = "%s: %s" % (type(e).__name__, e)
         finally:
             if me in self._heads:
                 self._heads.remove(me)

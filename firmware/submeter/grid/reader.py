@@ -112,6 +112,8 @@ class GridReader:
         self._buf = bytearray(512)
         self.mem_errors = 0         # polls cut short by a full heap (counted; the task goes on)
         self.port_errors = 0        # port settings that could not be set up (tried again)
+        self.errors = 0             # polls that raised anything but MemoryError (counted; goes on)
+        self.last_error = None      # the last one, in words
         for kind in self.kinds:     # made now, at boot: hours later a fragmented heap may
             fam = _family(kind)     # have no 2 KB block left for a decoder's buffers
             if fam not in self.decoders:
@@ -125,6 +127,8 @@ class GridReader:
         d["mode_switches"] = self.switches
         d["mem_errors"] = self.mem_errors
         d["port_errors"] = self.port_errors
+        d["errors"] = self.errors
+        d["last_error"] = self.last_error
         now = self.clock.ticks_ms()
         d["last_frame_age_s"] = (ticks_diff(now, self.last_frame_ms) // 1000
                                  if self.last_frame_ms is not None else None)
@@ -148,7 +152,20 @@ class GridReader:
         return "p1_silent" if all(p1) else "silent" if any(p1) else "tic_silent"
 
     def poll(self, port, now):
-        """Read what the port has, decode it; returns frames completed."""
+        """Read what the port has, decode it; returns frames completed. A port or a
+        decoder that raises (anything but MemoryError, counted by run()) costs this poll's
+        bytes and the frame under way, counted in `errors`; the next frame is read."""
+        try:
+            return self._poll(port, now)
+        except MemoryError:
+            raise
+        except Exception as e:
+            self.errors += 1
+            self.last_error = "%s: %s" % (type(e).__name__, e)
+            self.decoder.restart()
+            return 0
+
+    def _poll(self, port, now):
         n = port.any()
         frames = 0
         if n > 0:
@@ -179,7 +196,7 @@ class GridReader:
             self.kind = kind
             try:
                 port = self.board.grid_port(kind)
-            except (MemoryError, OSError):  # the UART could not be set up: try again soon
+            except Exception:  # the UART could not be set up: try again soon
                 self.port_errors += 1
                 await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
                 k += 1
