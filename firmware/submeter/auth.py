@@ -13,7 +13,7 @@ import json
 import os
 
 from .clock import ticks_diff
-from .config import describe, settle, write_json, NOTES, SaveError
+from .config import describe, settle, write_json, SaveError
 
 ITERATIONS = 500        # a few ms on the ESP32's SHA-256 per check
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: it is read off a screen
@@ -59,9 +59,7 @@ class Auth:
         self.initial = None     # the made-up password, until the owner sets theirs
         self.error = None
         self._rec = None
-        note = settle(self.path, _is_record)
-        if note:
-            NOTES.append(note)
+        settle(self.path, _is_record)
         try:
             with open(self.path) as f:
                 rec = json.loads(f.read())

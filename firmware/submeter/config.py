@@ -285,18 +285,20 @@ def write_json(path, obj):
         raise
 
 
+NOTES = []  # what settle() did at boot (App.main logs them)
+
+
 def settle(path, valid):
     """At boot: a `path`.new left by a cut in write_json is judged. When it ends with the
     newline write_json puts last (MicroPython's json takes a text cut short of its final
     "}"), parses and `valid(obj)` holds, it is whole (the cut came before the rename): it
-    replaces `path`; else it is dropped. Returns a line for the log, or None when there
-    was none."""
+    replaces `path`; else it is dropped. What was done goes to NOTES (the log)."""
     tmp = path + ".new"
     try:
         with open(tmp) as f:
             text = f.read()
     except OSError:
-        return None  # none: the usual case
+        return  # none: the usual case
     except ValueError:  # not UTF-8 (UnicodeError)
         text = ""
     name = path.rpartition("/")[2]
@@ -307,14 +309,13 @@ def settle(path, valid):
     try:
         if ok:
             os.rename(tmp, path)
-            return "%s: the new copy a power cut left behind is whole: used" % name
-        os.remove(tmp)
-        return "%s: a partial copy left by a power cut was dropped" % name
+            NOTES.append("%s: the new copy a power cut left behind is whole: used" % name)
+        else:
+            os.remove(tmp)
+            NOTES.append("%s: a partial copy left by a power cut was dropped" % name)
     except OSError as e:
-        return "%s: the copy a power cut left behind cannot be settled (%s)" % (name, describe(e))
+        NOTES.append("%s: the copy a power cut left behind cannot be settled (%s)" % (name, describe(e)))
 
-
-NOTES = []  # what settle() did at boot (App.main logs them)
 
 
 def _merged(base, user):
@@ -329,9 +330,7 @@ def _merged(base, user):
 def load(path, overrides=None):
     """(config, error): error is None, or a one-line reason the file was not used."""
     base = _base(overrides)
-    note = settle(path, lambda user: isinstance(user, dict) and _merged(base, user))
-    if note:
-        NOTES.append(note)
+    settle(path, lambda user: isinstance(user, dict) and _merged(base, user))
     try:
         with open(path) as f:
             text = f.read()

@@ -4,7 +4,7 @@
 from micropython import const
 import math
 
-from .config import settle, write_json, NOTES
+from .config import settle, write_json
 
 WINDOWS = const(20)          # windows measured (one a round: ~20 s at the default 1 s)
 _MAX_NOISE_COUNTS = const(40)  # an "off" circuit above this (~4 A with a 90 A CT on 8.2 ohm) is on
@@ -13,9 +13,7 @@ _MAX_NOISE_COUNTS = const(40)  # an "off" circuit above this (~4 A with a 90 A C
 def load(path, n):
     """(a zero dict or None per input, error or None): a missing file is no error; a
     broken one gives the board's figures and says why."""
-    note = settle(path, lambda z: isinstance(z, dict) and isinstance(z.get("inputs"), list))
-    if note:
-        NOTES.append(note)
+    settle(path, lambda z: isinstance(z, dict) and isinstance(z.get("inputs"), list))
     try:
         with open(path) as f:
             text = f.read()
