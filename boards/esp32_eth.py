@@ -36,6 +36,7 @@ SAMPLE_US = 500  # 2 kHz: 40 samples per 50 Hz cycle
 # ladder readings (read_u16) per button: 10 k pull-up to 3.3 V, buttons to GND through
 # 0 (back), 2.2 k (up), 4.7 k (down), 10 k (ok); nothing pressed reads the rail
 LADDER = (("back", 0, 4000), ("up", 7000, 16000), ("down", 16000, 26000), ("ok", 26000, 40000))
+WDT_IDLE_MS = 3600000  # the watchdog's timeout once the firmware stopped at the REPL (close)
 
 
 # grid port kinds: baud, data bits, parity, P1 (inverted RX, Data Request raised), RX buffer;
@@ -291,6 +292,23 @@ class EthBoard:
         import machine
         machine.reset()
 
+    def watchdog(self, timeout_ms):
+        """The hardware watchdog (ESP-IDF's task watchdog through machine.WDT), armed by the
+        App once it meters: unless fed within `timeout_ms` the chip resets, and the
+        bootloader (rollback included) and the firmware start again. Called again, it
+        changes the timeout (esp_task_wdt_reconfigure); it cannot be stopped."""
+        import machine
+        self._wdt = machine.WDT(timeout=timeout_ms)
+        return self._wdt
+
+    def reset_cause(self):
+        """Why the chip last started: "power", "watchdog", "reset" (machine.reset(), the
+        reset button or a panic), "soft" (Ctrl-D) or "" when ESP-IDF does not say."""
+        import machine
+        c = machine.reset_cause()
+        return {machine.PWRON_RESET: "power", machine.WDT_RESET: "watchdog", machine.HARD_RESET: "reset",
+                machine.SOFT_RESET: "soft"}.get(c, "")
+
     def background(self, app):
         return []
 
@@ -299,4 +317,9 @@ class EthBoard:
         await asyncio.Event().wait()  # a meter never stops by itself
 
     def close(self):
-        pass
+        # the firmware stopped at the REPL (Ctrl-C: mpremote, make deploy): a watchdog that
+        # cannot be stopped gets an hour, so a session at the REPL is not reset under the
+        # user's hands, and a device left there starts its firmware again within the hour
+        if getattr(self, "_wdt", None) is not None:
+            import machine
+            machine.WDT(timeout=WDT_IDLE_MS)

@@ -442,6 +442,25 @@ def _sigterm_bits(field):
     return False
 
 
+def _real_ms():  # real time, in wrapping ticks (CPython's time has no ticks_ms)
+    if hasattr(time, "ticks_ms"):
+        return time.ticks_ms()
+    return int(time.monotonic() * 1000) & 0x3FFFFFFF
+
+
+class SimWatchdog:
+    """machine.WDT's surface: feed(); `fed` is when, in real ms."""
+
+    def __init__(self, timeout_ms):
+        self.timeout_ms = timeout_ms
+        self.fed = _real_ms()
+        self.feeds = 0
+
+    def feed(self):
+        self.fed = _real_ms()
+        self.feeds += 1
+
+
 class SimNet:
     def __init__(self, host):
         self.host = host
@@ -598,7 +617,7 @@ class Board:
 
     def background(self, app):
         self._stop = asyncio.Event()
-        tasks = [self._pulse_meters()]
+        tasks = [self._pulse_meters(), self._watchdog_task()]
         if self.term:
             self.term.start()
             tasks.append(self._keyboard())
@@ -663,6 +682,48 @@ class Board:
             return
         if hasattr(machine, "reset"):
             machine.reset()
+
+    def watchdog(self, timeout_ms):
+        """As a real board's: a watchdog the App feeds each metering round. Here a task of
+        the board (_watchdog_task) watches it in real time; unfed for `timeout_ms`, it
+        "resets" the board: the cause is kept for the next start (reset_cause), the virtual
+        device resets (machine.reset), the plain host stops as `q` does. A real one is the
+        chip's: it also resets a loop that hangs, which a task cannot see."""
+        wd = getattr(self, "_wdt", None)
+        if wd is None:
+            wd = self._wdt = SimWatchdog(timeout_ms)
+        wd.timeout_ms = timeout_ms
+        wd.feed()
+        return wd
+
+    async def _watchdog_task(self):
+        while True:
+            await asyncio.sleep_ms(100)
+            wd = getattr(self, "_wdt", None)
+            if wd is not None and ticks_diff(_real_ms(), wd.fed) > wd.timeout_ms:
+                self.log("submeter: the watchdog was not fed for %d ms: reset" % wd.timeout_ms)
+                try:
+                    with open(self._reset_path(), "w") as f:
+                        f.write("watchdog")
+                except OSError:
+                    pass
+                self.reset()  # the virtual device: does not return
+                self._stop.set()
+                return
+
+    def _reset_path(self):
+        return self.data_dir + "/.reset_cause"
+
+    def reset_cause(self):
+        """"watchdog" after the simulated watchdog reset the board (read once), else
+        "power": every other start of the host is a power-up."""
+        try:
+            with open(self._reset_path()) as f:
+                cause = f.read().strip()
+            os.remove(self._reset_path())
+        except OSError:
+            cause = ""
+        return cause or "power"
 
     def close(self):
         if self.term:

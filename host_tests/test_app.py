@@ -287,3 +287,61 @@ def test_a_metering_round_that_raises_is_counted_and_metering_goes_on():
     assert s["sampling"]["rounds"] >= 2
     assert abs(s["inputs"][0]["w"] - sim.Steady.watts[0]) <= 0.02 * sim.Steady.watts[0]
     assert sum(s["tasks"].values()) == 1
+
+
+def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
+    # the metering task feeds the board's watchdog each round; stopped (here: cancelled,
+    # as a task stuck for good would be), the watchdog resets the board, and the next
+    # start counts it and says it on the page, the panel and MQTT, until the start after
+    import asyncio
+    from submeter import app as app_mod, mqtt
+    from submeter.page import page_chunks
+    if not IS_MP:
+        skip("the metering task times its rounds with MicroPython's time.ticks_ms")
+    folder = fresh_dir("watchdog")
+
+    def start():
+        clock = ManualClock()
+        board = sim.Board(scenario=sim.Steady(), clock=clock, term="0", display=IS_MP, data_dir=folder)
+        cfg = config.validate(dict(board.CONFIG, period_ms=100))
+        board.configure(cfg)
+        return App(board, cfg)
+    app = start()
+    board = app.board
+    assert app.reset_cause == "power" and app.notices == [] and app.state()["boot"]["watchdog_resets"] == 0
+    saved, app_mod.WATCHDOG_MS = app_mod.WATCHDOG_MS, 300
+    fed = [0, 0]
+
+    async def run():
+        board._stop = asyncio.Event()
+        dog = asyncio.create_task(board._watchdog_task())
+        meter = asyncio.create_task(app.metering_task())
+        await asyncio.sleep_ms(800)
+        fed[0] = app.wdt.feeds if app.wdt else 0
+        assert not board._stop.is_set()          # fed each round: no reset while it meters
+        meter.cancel()                           # the metering stops
+        await asyncio.sleep_ms(800)
+        fed[1] = app.wdt.feeds
+        dog.cancel()
+    try:
+        asyncio.run(run())
+    finally:
+        app_mod.WATCHDOG_MS = saved
+    assert fed[0] >= 3 and app.wdt.timeout_ms == 300 and fed[1] == fed[0]
+    assert board._stop.is_set()                  # reset (the host's run stops)
+    app = start()                                # the next start
+    s = app.state()
+    assert app.reset_cause == "watchdog" and s["boot"]["watchdog_resets"] == 1
+    page = b"".join(bytes(c) for c in page_chunks(s, app.cfg)).decode()
+    assert "Restarted by the watchdog" in page and "(1 such resets in all)" in page
+    assert json.loads(mqtt.state(s))["notices"] == "watchdog"
+    if app.screens:  # the panel's home screen: its title's tag
+        tags = []
+        app.screens._title = lambda d, text, tag="": tags.append(tag)
+        app.panel_step(0)
+        assert tags == ["WDT!"]
+    app = start()                                # and the one after: nothing to say, still counted
+    s = app.state()
+    assert app.reset_cause == "power" and s["notices"] == [] and s["boot"]["watchdog_resets"] == 1
+    assert "watchdog" not in b"".join(bytes(c) for c in page_chunks(s, app.cfg)).decode()
+    assert json.loads(mqtt.state(s))["notices"] == "none"

@@ -265,6 +265,17 @@ def check_esp32_board(modname, slip=None):
         b.buttons["back"].ladder._t = None
         assert b.buttons["back"].value() == 0 and b.buttons["up"].value() == 1
         machine.ADC.reading = 2048 << 4
+        # the watchdog: armed with the App's timeout and fed; the reset's cause in words; at
+        # the REPL (the firmware stopped: close) an hour, not the meter's minute
+        wd = b.watchdog(60000)
+        wd.feed()
+        assert machine.WDT.timeout == 60000 and machine.WDT.feeds >= 1
+        for c, word in ((machine.WDT_RESET, "watchdog"), (machine.PWRON_RESET, "power"),
+                        (machine.HARD_RESET, "reset"), (99, "")):
+            machine.cause = c
+            assert b.reset_cause() == word
+        b.close()
+        assert machine.WDT.timeout == 3600000
     finally:
         sys.path.remove("host_tests/fakes")
         for m in ("machine", "network", "esp32_eth", modname):

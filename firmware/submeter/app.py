@@ -4,6 +4,7 @@
 # objects; nothing here knows whether they are real or simulated.
 import asyncio
 import gc
+import json
 import math
 import time
 
@@ -25,6 +26,8 @@ from .phases import balance
 
 _sink = print
 PAUSE_MS = 200  # after an error in the panel's poll: an error every poll does not spin the CPU
+WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopped this long
+                     # (or three periods, if longer)
 _mem_free = getattr(gc, "mem_free", lambda: 0)  # (MicroPython's; CPython runs the tests too)
 _mem_alloc = getattr(gc, "mem_alloc", lambda: 0)
 
@@ -93,6 +96,13 @@ class App:
                 # ticks_ms() would otherwise count that interval twice)
                 self.pulses[kind] = PulseInput(pin, self.clock.raw_ms, cfg["pulse_min_ms"])
         self.wall = WallClock(self.clock.ticks_ms, cfg["utc_offset_min"], cfg["dst"])
+        # why the board started: a watchdog reset is counted on flash and shown until the
+        # next start (the page, the panel, MQTT: "notices")
+        self.reset_cause = board.reset_cause() if hasattr(board, "reset_cause") else ""
+        self.resets = _resets(board.data_dir, self.reset_cause == "watchdog")
+        self.notices = [("watchdog", self.resets)] if self.reset_cause == "watchdog" else []
+        self.wdt = None         # the board's watchdog, armed after the first metering round
+        self.boot = {"cause": self.reset_cause, "watchdog_resets": self.resets, "watchdog": False}
         self.history = History(board.data_dir, n)
         self.store = Store(board.data_dir, self.history)
         self.restored = self.store.load(self.ledger)  # the counters as last saved
@@ -379,6 +389,8 @@ class App:
                         "last_error": self.history.last_error, "damaged": self.history.damaged,
                         "clock_back": self.history.clock_back},
             "ntp": self.ntp,
+            "boot": self.boot,
+            "notices": self.notices,
             "uptime_s": None, "currency": None, "total_w": None, "total_wh": None, "total_kwh": None,
             "total_cost": None, "period": None, "periods_wh": None, "usages": None, "inputs": None,
             "gas": None, "water": None, "adc": None, "zeroing": None, "net": None, "mqtt": None,
@@ -492,6 +504,7 @@ class App:
                 self._fault("metering", e, "snapshot")
             gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
             self.heap_live = _mem_alloc()
+            self._feed(period)
             if self.healthy_at is None and self.serving and self.rounds >= 2:
                 self._healthy()
             spent = ticks_diff(self.clock.ticks_ms(), t0)
@@ -526,6 +539,20 @@ class App:
                 self._fault("panel", e)
                 await asyncio.sleep_ms(PAUSE_MS)  # an error every poll does not spin the CPU
             await asyncio.sleep_ms(20)
+
+    def _feed(self, period):
+        """The metering goes on: the board's watchdog is fed (armed at the first round: a
+        meter that stops metering is reset by it; a board without one has none)."""
+        if self.wdt is not None:
+            self.wdt.feed()
+        elif hasattr(self.board, "watchdog"):
+            try:
+                self.wdt = self.board.watchdog(max(WATCHDOG_MS, 3 * period))
+                self.boot["watchdog"] = True
+            except Exception as e:  # a board that refuses: the meter meters without one
+                self._fault("metering", e, "watchdog")
+                self.wdt = False
+        # (False: refused, not asked again)
 
     def _healthy(self):
         """Once, when the firmware is healthy: its first metering rounds done and its web
@@ -692,6 +719,8 @@ class App:
             log(self.zero_error)
         for w in self.store.warnings:
             log("counters:", w)
+        if self.reset_cause == "watchdog":
+            log("restarted by the watchdog: the metering had stopped (%d such resets in all)" % self.resets)
         tasks = [asyncio.create_task(self._guarded("metering", self.metering_task)),
                  asyncio.create_task(self._guarded("panel", self.panel_task))]
         for coro in board.background(self):
@@ -710,6 +739,27 @@ class App:
             self.web.close()
             for t in tasks:
                 t.cancel()
+
+
+def _resets(folder, count):
+    """The watchdog resets counted on flash (resets.json), one more when `count`: written
+    only then, so a healthy meter never writes it. A damaged file counts from 0 again."""
+    path = (folder + "/resets.json") if folder else "resets.json"
+    n = 0
+    try:
+        with open(path) as f:
+            v = json.loads(f.read()).get("watchdog")
+        if isinstance(v, int) and v >= 0:
+            n = v
+    except (OSError, ValueError, AttributeError):
+        pass
+    if count:
+        n += 1
+        try:
+            config.write_json(path, {"watchdog": n})
+        except OSError as e:
+            log("resets.json not saved:", config.describe(e))
+    return n
 
 
 def run(board, cfg, config_error=None):

@@ -73,6 +73,7 @@ _ROWS = (
     "zero_done", "Zeroed", "Zero fait",
     "zero_bad", "Not off: kept", "Pas coupe: garde",
     "zero", "Zero", "Zero",
+    "n_watchdog", "Restarted by the watchdog: the metering had stopped (%d such resets in all)", "Redemarre par le chien de garde : le comptage s'etait arrete (%d fois en tout)",
     "al_phase", "Phase %d lost", "Phase %d absente",
     "al_overvoltage", "Overvoltage", "Surtension",
     "al_cover_opened", "Cover opened", "Cache ouvert",
@@ -128,6 +129,12 @@ class Labels:
 
 def labels(lang):
     return Labels(_LANGS.index(lang) + 1 if lang in _LANGS else 1)
+
+
+def notice_text(notice, t):
+    """An App notice (code, figure): ("watchdog", 2) in the user's words."""
+    code, arg = notice
+    return t.get("n_" + code, code + " %s") % arg
 
 
 def alert_text(code, t):

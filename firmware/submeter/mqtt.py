@@ -81,7 +81,8 @@ def sensors(cfg):
             ("grid_va", "Grid power", "grid_va", "VA", "apparent_power", "measurement"),
             ("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing"),
             ("tariff", "Tariff period", "tariff", None, None, None),
-            ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None)]
+            ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None),
+            ("notices", "Meter notices", "notices", None, None, None)]
     return out
 
 
@@ -122,6 +123,8 @@ def state(snap):
     s["grid_kwh"] = total / 1000 if total is not None else None
     s["tariff"] = " ".join((r.get("period") or "").split()) or None
     s["grid_alerts"] = ",".join(r.get("alerts") or ()) or "none"  # codes: phase_lost_3, overvoltage...
+    # what the meter must tell since it started (codes): "watchdog" (reset by it)
+    s["notices"] = ",".join(n[0] for n in snap.get("notices") or ()) or "none"
     return json.dumps(s)
 
 

@@ -24,6 +24,7 @@ _W = const(128)
 
 SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1", "p1_legacy": "P1"}
 _HOME_WARN = {"overvoltage": "U>!", "ejp_notice": "EJP!", "breaker_open": "OFF!"}
+_NOTICE_TAG = {"watchdog": "WDT!"}
 _HINT_TAG = {"p1_silent": "P1?", "tic_silent": "TIC?"}
 
 
@@ -265,6 +266,8 @@ class Screens:
         warn = [a for a in (r.get("alerts") or ()) if a[:6] == "phase_" or a in _HOME_WARN] if r else ()
         if snap.get("errors", {}).get("config"):
             tag = "CFG!"  # config.json was ignored: details on the web page
+        elif snap.get("notices") and snap["uptime_s"] < 3600:  # for the first hour: the page says more
+            tag = _NOTICE_TAG.get(snap["notices"][0][0], "!")
         elif g and g.get("hint"):  # nothing valid from the meter: its screen says what to check
             tag = _HINT_TAG.get(g["hint"], "TIC/P1?")
         elif warn:  # the grid meter warns: a phase lost, overvoltage, an EJP peak coming

@@ -110,3 +110,27 @@ class RTC:
 
 def unique_id():
     return b"\x24\x0a\xc4\x12\x34\x56"  # an ESP32's MAC
+
+
+PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5  # the ESP32 port's
+cause = PWRON_RESET
+
+
+def reset_cause():
+    return cause
+
+
+class WDT:
+    """The ESP32 port's: one task watchdog; WDT() again changes its timeout
+    (esp_task_wdt_reconfigure), it cannot be stopped."""
+    timeout = None
+    feeds = 0
+
+    def __init__(self, *, id=0, timeout=5000):
+        if id != 0 or timeout <= 0:
+            raise ValueError("WDT timeout too short")
+        WDT.timeout = timeout
+        calls.append(("WDT", timeout))
+
+    def feed(self):
+        WDT.feeds += 1
