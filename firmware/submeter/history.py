@@ -107,6 +107,23 @@ class History:
             return b""
         return struct.pack("<H%dI" % len(self.base), self.base_day, *self.base)
 
+    def state_size(self):
+        """The most state() can hold: the ledger's file keeps room for it."""
+        return 2 + 4 * (self.n * self.periods + 2)
+
+    def pack_state(self, buf, offset):
+        """state() packed into buf at offset, value by value (a save allocates nothing for
+        it); returns its length."""
+        base = self.base
+        if base is None:
+            return 0
+        struct.pack_into("<H", buf, offset, self.base_day)
+        q = offset + 2
+        for k in range(len(base)):
+            struct.pack_into("<I", buf, q, base[k])
+            q += 4
+        return q - offset
+
     def restore(self, data):
         want = 2 + 4 * (self.n * self.periods + 2)
         if len(data) != want:

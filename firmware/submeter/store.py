@@ -16,6 +16,7 @@ MAGIC = b"SMLG"
 VERSION = 4         # 2: energy per tariff period; 3: gas and water; 4: a reset time per
                     # partial counter, and the history's base; older files are still read
 _HEAD = "<4sHIBB"   # magic, version, sequence, inputs, tariff periods
+_HEAD_SIZE = 12     # its size
 _COUNTER = "<IIII"  # per input: total Wh, total mJ, partial Wh, partial mJ, then per
                     # period (Wh, mJ); then the tail (see encode)
 NAMES = ("ledger.bin", "ledger.old", "ledger.new")
@@ -31,28 +32,56 @@ class Store:
         self.last_error = None
         self.failing = False    # the last save failed
         self.warnings = []      # copies found damaged at boot
+        # the paths, and the buffer a save encodes into: made once (at boot, by load),
+        # so that a save on a full heap still has what it needs
+        self._new, self._cur, self._old = self._path("ledger.new"), self._path("ledger.bin"), self._path("ledger.old")
+        self._buf = None
+        self._mv = None
 
     def _path(self, name):
         return (self.folder + "/" + name) if self.folder else name
 
+    def _buffer(self, ledger):
+        if self._buf is None:
+            n = ledger.n
+            per = len(ledger.by_period[0]) if n else 0  # every period the ledger can use
+            extra = self.history.state_size() if self.history is not None else 0
+            self._buf = bytearray(_HEAD_SIZE + n * (16 + 8 * per) + 1 + 4 * (n + 2) + 16 + 2 + extra + 4)
+            self._mv = memoryview(self._buf)
+        return self._buf
+
     def encode(self, ledger):
+        """The file's bytes: a view of the one buffer made at boot, valid until the next
+        encode. Packed in place, value by value: a save allocates next to nothing."""
+        b = self._buffer(ledger)
+        pack = struct.pack_into
         periods = ledger.periods_used
-        parts = [struct.pack(_HEAD, MAGIC, VERSION, self.seq, ledger.n, periods)]
+        pack(_HEAD, b, 0, MAGIC, VERSION, self.seq, ledger.n, periods)
+        q = _HEAD_SIZE
         for i in range(ledger.n):
             t = ledger.total[i]
             p = ledger.partial[i]
-            parts.append(struct.pack(_COUNTER, t.wh, t.mj, p.wh, p.mj))
-            for c in ledger.by_period[i][:periods]:
-                parts.append(struct.pack("<II", c.wh, c.mj))
+            pack(_COUNTER, b, q, t.wh, t.mj, p.wh, p.mj)
+            q += 16
+            row = ledger.by_period[i]
+            for k in range(periods):
+                c = row[k]
+                pack("<II", b, q, c.wh, c.mj)
+                q += 8
         # tail: running period; reset time per partial counter (0: none); volumes; history
-        since = [t or 0 for t in ledger.partial_since]
-        parts.append(struct.pack("<B%dI" % len(since), ledger.period, *since))
-        parts.append(struct.pack("<IIII", ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1]))
-        extra = self.history.state() if self.history is not None else b""
-        parts.append(struct.pack("<H", len(extra)))
-        parts.append(extra)
-        body = b"".join(parts)
-        return body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF)
+        pack("<B", b, q, ledger.period)
+        q += 1
+        since = ledger.partial_since
+        for k in range(len(since)):
+            pack("<I", b, q, since[k] or 0)
+            q += 4
+        pack("<IIII", b, q, ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1])
+        q += 16
+        extra = self.history.pack_state(b, q + 2) if self.history is not None else 0
+        pack("<H", b, q, extra)
+        q += 2 + extra
+        pack("<I", b, q, binascii.crc32(self._mv[:q]))  # (unsigned on both runtimes)
+        return self._mv[:q + 4]
 
     @staticmethod
     def decode(data, n):
@@ -105,6 +134,7 @@ class Store:
     def load(self, ledger):
         """Restore the newest valid copy into ledger (and the history's base); returns its
         sequence number or None."""
+        self._buffer(ledger)  # the save's buffer, made while the heap is young
         best = None
         for name in NAMES:
             try:
@@ -139,7 +169,7 @@ class Store:
         """Write the ledger; False (and counted) when the flash refuses."""
         self.seq += 1
         data = self.encode(ledger)
-        new, cur, old = self._path("ledger.new"), self._path("ledger.bin"), self._path("ledger.old")
+        new, cur, old = self._new, self._cur, self._old
         try:
             with open(new, "wb") as f:
                 f.write(data)
