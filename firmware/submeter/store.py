@@ -10,6 +10,7 @@ import binascii
 import os
 import struct
 
+from .clock import civil
 from .config import describe
 
 MAGIC = b"SMLG"
@@ -20,6 +21,7 @@ _HEAD_SIZE = 12     # its size
 _COUNTER = "<IIII"  # per input: total Wh, total mJ, partial Wh, partial mJ, then per
                     # period (Wh, mJ); then the tail (see encode)
 NAMES = ("ledger.bin", "ledger.old", "ledger.new")
+KEEP = 3            # sets of damaged copies kept aside (ledger.bin.bad1...): the flash never fills
 
 
 class Store:
@@ -32,14 +34,26 @@ class Store:
         self.last_error = None
         self.failing = False    # the last save failed
         self.warnings = []      # copies found damaged at boot
-        # the paths, and the buffer a save encodes into: made once (at boot, by load),
-        # so that a save on a full heap still has what it needs
-        self._new, self._cur, self._old = self._path("ledger.new"), self._path("ledger.bin"), self._path("ledger.old")
+        # every copy damaged: what came back (see _recover), and the words that say so on
+        # the page, the panel and MQTT until the next start
+        self.recovered = None
+        self.alert = None
+        # the buffer a save encodes into, made once (at boot, by load), and the paths (made
+        # with the folder): a save on a full heap still has what it needs
         self._buf = None
         self._mv = None
 
+    @property
+    def folder(self):
+        return self._folder
+
+    @folder.setter
+    def folder(self, folder):
+        self._folder = folder
+        self._new, self._cur, self._old = self._path("ledger.new"), self._path("ledger.bin"), self._path("ledger.old")
+
     def _path(self, name):
-        return (self.folder + "/" + name) if self.folder else name
+        return (self._folder + "/" + name) if self._folder else name
 
     def _buffer(self, ledger):
         if self._buf is None:
@@ -136,6 +150,7 @@ class Store:
         sequence number or None."""
         self._buffer(ledger)  # the save's buffer, made while the heap is young
         best = None
+        damaged = []
         for name in NAMES:
             try:
                 with open(self._path(name), "rb") as f:
@@ -145,10 +160,13 @@ class Store:
             got = self.decode(data, ledger.n)
             if got is None:
                 self.warnings.append("%s is damaged: skipped" % name)
+                damaged.append(name)
                 continue
             if best is None or got["seq"] > best["seq"]:
                 best = got
         if best is None:
+            if damaged:
+                self._recover(ledger, damaged)
             return None
         counters = best["counters"]
         ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1] = best["volumes"]
@@ -164,6 +182,73 @@ class Store:
             self.history.restore(best["history"])
         self.seq = best["seq"]
         return self.seq
+
+    def _keep_aside(self, names):
+        """Move the damaged copies out of the save's way (name.badK, K the first set free,
+        the last one reused once KEEP are there); returns their new names."""
+        for k in range(1, KEEP + 1):
+            taken = False
+            for name in NAMES:
+                try:
+                    os.stat(self._path("%s.bad%d" % (name, k)))
+                    taken = True
+                except OSError:
+                    pass
+            if not taken:
+                break
+        kept = []
+        for name in NAMES:
+            bad = "%s.bad%d" % (name, k)
+            try:
+                os.remove(self._path(bad))  # (only when every set is taken)
+            except OSError:
+                pass
+            if name in names:
+                try:
+                    os.rename(self._path(name), self._path(bad))
+                    kept.append(bad)
+                except OSError as e:
+                    self.warnings.append("%s cannot be kept aside (%s)" % (name, describe(e)))
+        return kept
+
+    def _recover(self, ledger, damaged):
+        """Every copy of the ledger is damaged. They are kept aside (the next save would
+        replace them), and the counters come back from the history's index, the counters
+        at the start of the newest day it holds: what was counted after is lost, and an
+        alert says so. With no index either, the counters start at 0, and the alert says that."""
+        kept = self._keep_aside(damaged)
+        h = self.history
+        idx = h.index() if h is not None and h.n == ledger.n else None
+        self.recovered = {"from": None, "kept": kept, "day_wh": None}
+        where = ", ".join(kept) or "none could be moved"
+        if idx is None:
+            self.alert = ("Every copy of the counters was damaged and no history holds them: the counters "
+                          "restarted at 0. The damaged copies are kept as %s." % where)
+            return
+        p = h.periods
+        used = idx["period"] + 1
+        for i in range(ledger.n):
+            ledger.total[i].wh = idx["total"][i]
+            ledger.partial[i].wh = idx["partial"][i]
+            row = ledger.by_period[i]
+            for k in range(min(p, len(row))):
+                row[k].wh = idx["by_period"][i * p + k]
+                if row[k].wh and k + 1 > used:
+                    used = k + 1
+        ledger.gas_l[0], ledger.gas_l[1] = idx["gas"]
+        ledger.water_l[0], ledger.water_l[1] = idx["water"]
+        ledger.partial_since = idx["since"]
+        ledger.period = min(idx["period"], len(ledger.by_period[0]) - 1)
+        ledger.periods_used = min(used, len(ledger.by_period[0]))
+        date = "%04d-%02d-%02d" % civil(idx["day"])
+        day = h.read(True, idx["day"] - 1)  # the last whole day: how much a day may be
+        self.recovered["from"] = date
+        if day is not None:
+            self.recovered["day_wh"] = sum(day.wh)
+        self.alert = ("Every copy of the counters was damaged: they came back from the history of %s 00:00. "
+                      "The energy counted since then is lost%s. The damaged copies are kept as %s." % (
+                          date, " (the day before used %d.%03d kWh)" % divmod(sum(day.wh), 1000) if day else "",
+                          where))
 
     def save(self, ledger):
         """Write the ledger; False (and counted) when the flash refuses."""

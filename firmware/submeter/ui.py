@@ -263,8 +263,11 @@ class Screens:
         g = snap.get("grid")
         r = g.get("reading") if g else None
         warn = [a for a in (r.get("alerts") or ()) if a[:6] == "phase_" or a in _HOME_WARN] if r else ()
+        lost = (snap.get("store") or {}).get("recovered")
         if snap.get("errors", {}).get("config"):
             tag = "CFG!"  # config.json was ignored: details on the web page
+        elif lost:
+            tag = "CNT!"  # every copy of the counters was damaged: details on the web page
         elif g and g.get("hint"):  # nothing valid from the meter: its screen says what to check
             tag = _HINT_TAG.get(g["hint"], "TIC/P1?")
         elif warn:  # the grid meter warns: a phase lost, overvoltage, an EJP peak coming
@@ -282,7 +285,9 @@ class Screens:
             d.text(snap["total_kwh"] + " kWh", 0, 34, 1)
             d.text("%.2f %s" % (snap["total_cost"], snap["currency"][:3]), 0, 44, 1)
         tm = snap.get("time")
-        if tm and tm.get("local"):
+        if lost:  # where the counters came back from (month-day), or that they restarted at 0
+            d.text(t["ctr_lost"] % lost["from"][5:] if lost["from"] else t["ctr_zero"], 0, 56, 1)
+        elif tm and tm.get("local"):
             d.text(tm["local"][11:16], 0, 56, 1)
 
     def _inputs(self, snap, usage):
