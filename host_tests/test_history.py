@@ -218,3 +218,51 @@ def test_unknown_partial_counter_is_refused():
     led.reset_partial("gas", 123)
     assert led.partial_since == [None] * 5 + [123, None]
     raises(ValueError, led.reset_partial, 7)
+
+
+def test_each_day_start_keeps_the_counters_and_a_torn_one_leaves_the_other():
+    d = fresh_dir("hist8")
+    cfg = cfg_with()
+    led = Ledger(5)
+    h = History(d, 5)
+    assert h.index() is None
+    for k in range(3):
+        led.total[0].wh = led.by_period[0][0].wh = 1000 * (k + 1)
+        led.gas_l[0] = 10 * k
+        h.tick(led, TODAY + k, cfg)
+        got = h.index()
+        assert got["day"] == TODAY + k and got["total"][0] == 1000 * (k + 1) and got["gas"][0] == 10 * k
+        assert got["by_period"][0] == 1000 * (k + 1)
+    # a cut in the middle of the next write: the slot written spoils, the newest is kept
+    newest = h.index()
+    with open(d + "/history.bin", "r+b") as f:
+        f.seek(h._ioffset(1 - newest["slot"]) + 7)
+        f.write(b"\xff\xff")
+    assert h.index()["day"] == TODAY + 2
+    # a wall clock put back a year cannot make an older index look newer: counters only go up
+    led.total[0].wh = 5000
+    h2 = History(d, 5)
+    h2.write_index(led, TODAY - 365)
+    assert h2.index()["day"] == TODAY - 365 and h2.index()["total"][0] == 5000
+
+
+def test_a_history_file_made_before_the_index_keeps_its_days():
+    import os
+    d = fresh_dir("hist9")
+    cfg = cfg_with()
+    led = Ledger(5)
+    h = History(d, 5)
+    h.tick(led, TODAY, cfg)
+    led.by_period[2][0].wh += 700
+    h.tick(led, TODAY + 1, cfg)
+    size = os.stat(d + "/history.bin")[6]
+    with open(d + "/history.bin", "rb") as f:
+        old = f.read(size - 2 * h.isize)            # the layout before the index
+    with open(d + "/history.bin", "wb") as f:
+        f.write(old)
+    h = History(d, 5)
+    assert h.index() is None and h.prepare()
+    assert os.stat(d + "/history.bin")[6] == size and h.read(True, TODAY).wh[2] == 700
+    assert "history.bin.old" not in os.listdir(d)
+    h.write_index(led, TODAY + 1)
+    assert h.index()["by_period"][2 * h.periods] == 700

@@ -268,8 +268,10 @@ class App:
                 self.reset_partial(k)
 
     def fault(self):
-        """Something the installer must see: a config ignored, a flash that refuses writes."""
-        return bool(self.config_error) or self.store.failing or self.history.errors > 0
+        """Something the installer must see: a config ignored, a flash that refuses writes,
+        counters restored after every copy was damaged."""
+        return (bool(self.config_error) or self.store.failing or self.history.errors > 0
+                or self.store.alert is not None)
 
     def _power_led(self, now):
         # steady on; blinking at 1 Hz while there is a fault
@@ -384,6 +386,7 @@ class App:
             "store": {"saves": self.store.saves, "errors": self.store.errors,
                       "last_error": self.store.last_error, "seq": self.store.seq,
                       "restored": self.restored is not None,
+                      "alert": self.store.alert, "recovered": self.store.recovered,
                       "writes_per_day": self._writes_per_day()},
             "history": {"writes": self.history.writes, "errors": self.history.errors,
                         "last_error": self.history.last_error, "damaged": self.history.damaged,
@@ -721,6 +724,8 @@ class App:
             log("counters:", w)
         if self.reset_cause == "watchdog":
             log("restarted by the watchdog: the metering had stopped (%d such resets in all)" % self.resets)
+        if self.store.alert:
+            log(self.store.alert)
         tasks = [asyncio.create_task(self._guarded("metering", self.metering_task)),
                  asyncio.create_task(self._guarded("panel", self.panel_task))]
         for coro in board.background(self):

@@ -90,6 +90,9 @@ class History:
         self.months = months
         self._fmt = "<HH%dI" % (2 * n + periods + 4)
         self.rsize = struct.calcsize(self._fmt) + 4
+        # the index: the ledger's counters at a day's start (see write_index)
+        self._ifmt = "<HB%dI" % (n * periods + 3 * n + 6)
+        self.isize = struct.calcsize(self._ifmt) + 4
         self._head = struct.pack(_HEAD, MAGIC, VERSION, n, periods, days, months)
         self.base_day = None    # the day being counted, and the counters at its start
         self.base = None        # n * periods Wh, then gas and water litres
@@ -107,6 +110,23 @@ class History:
             return b""
         return struct.pack("<H%dI" % len(self.base), self.base_day, *self.base)
 
+    def state_size(self):
+        """The most state() can hold: the ledger's file keeps room for it."""
+        return 2 + 4 * (self.n * self.periods + 2)
+
+    def pack_state(self, buf, offset):
+        """state() packed into buf at offset, value by value (a save allocates nothing for
+        it); returns its length."""
+        base = self.base
+        if base is None:
+            return 0
+        struct.pack_into("<H", buf, offset, self.base_day)
+        q = offset + 2
+        for k in range(len(base)):
+            struct.pack_into("<I", buf, q, base[k])
+            q += 4
+        return q - offset
+
     def restore(self, data):
         want = 2 + 4 * (self.n * self.periods + 2)
         if len(data) != want:
@@ -118,7 +138,7 @@ class History:
 
     # -- the file ----------------------------------------------------------------------------
     def _size(self):
-        return len(self._head) + (self.days + self.months) * self.rsize
+        return len(self._head) + (self.days + self.months) * self.rsize + 2 * self.isize
 
     def _check(self):
         if self._ok:
@@ -126,7 +146,12 @@ class History:
         try:
             with open(self.path, "rb") as f:
                 ok = f.read(len(self._head)) == self._head
-            if ok and os.stat(self.path)[6] == self._size():
+            size = os.stat(self.path)[6]
+            if ok and size == self._size() - 2 * self.isize:
+                with open(self.path, "ab") as f:  # a file made before the index: its slots added
+                    f.write(bytes(2 * self.isize))
+                size = os.stat(self.path)[6]
+            if ok and size == self._size():
                 self._ok = True
                 return True
             try:
@@ -142,6 +167,7 @@ class History:
                 blank = bytes(self.rsize)
                 for _ in range(self.days + self.months):
                     f.write(blank)
+                f.write(bytes(2 * self.isize))
             self._ok = True
         except OSError as e:
             self._fail(e)
@@ -215,6 +241,62 @@ class History:
         except OSError:
             return None
 
+    # -- the index: the ledger's counters at the newest day's start -------------------------
+    # Two slots after the months, the newer one never overwritten: whatever instant a cut
+    # comes, one is whole. Should every copy of the ledger be lost, its counters come back
+    # from here (Store.load), less what was counted since that day began.
+    def _ioffset(self, slot):
+        return len(self._head) + (self.days + self.months) * self.rsize + slot * self.isize
+
+    def write_index(self, ledger, day):
+        """The ledger's counters now (in Wh; litres), at the start of `day`."""
+        if not self._check():
+            return False
+        n = self.n
+        try:  # (once a day: a full heap or flash costs this index, counted, not the day)
+            since = [t or 0 for t in ledger.partial_since]
+            vals = (self._counters(ledger)[:n * self.periods] + [c.wh for c in ledger.total]
+                    + [c.wh for c in ledger.partial] + ledger.gas_l + ledger.water_l + since)
+            body = struct.pack(self._ifmt, day, ledger.period, *vals)
+            best = self.index()
+            slot = 1 - best["slot"] if best is not None else 0
+            with open(self.path, "r+b") as f:
+                f.seek(self._ioffset(slot))
+                f.write(body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF))
+        except (OSError, MemoryError) as e:
+            self._fail(e)
+            return False
+        return True
+
+    def index(self):
+        """The newest whole index, as a dict (day, period, by_period: n x periods Wh,
+        total, partial: Wh per input, gas, water: [total, partial] litres, since: reset
+        time or None per partial counter, slot), or None. The newer of two is the one with
+        the larger counters: they never go down, whatever the clock said."""
+        best = None
+        n, p = self.n, self.periods
+        for slot in (0, 1):
+            try:
+                with open(self.path, "rb") as f:
+                    f.seek(self._ioffset(slot))
+                    data = f.read(self.isize)
+            except OSError:
+                return None
+            if len(data) != self.isize or not any(data):
+                continue
+            body = data[:-4]
+            if binascii.crc32(body) & 0xFFFFFFFF != struct.unpack("<I", data[-4:])[0]:
+                continue
+            v = struct.unpack(self._ifmt, body)
+            q = 2 + n * p
+            got = {"day": v[0], "period": v[1], "by_period": list(v[2:q]), "total": list(v[q:q + n]),
+                   "partial": list(v[q + n:q + 2 * n]), "gas": list(v[q + 2 * n:q + 2 * n + 2]),
+                   "water": list(v[q + 2 * n + 2:q + 2 * n + 4]),
+                   "since": [t or None for t in v[q + 2 * n + 4:]], "slot": slot}
+            if best is None or (sum(got["total"]), got["day"]) > (sum(best["total"]), best["day"]):
+                best = got
+        return best
+
     # -- counting --------------------------------------------------------------------------
     def _counters(self, ledger):
         out = []
@@ -262,6 +344,7 @@ class History:
         if self.base is None:
             self.base_day = today
             self.base = self._counters(ledger)
+            self.write_index(ledger, today)
             return True
         if today == self.base_day:
             return False
@@ -277,6 +360,7 @@ class History:
         self._update_month(month_of_day(self.base_day))
         self.base_day = today
         self.base = self._counters(ledger)
+        self.write_index(ledger, today)
         return True
 
     def _update_month(self, mk):

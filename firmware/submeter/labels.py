@@ -60,6 +60,8 @@ _ROWS = (
     "http_rej", "HTTP rej", "Rejets HTTP",
     "grid_err", "Grid err", "Err compt.",
     "late", "Late", "Retards",
+    "ctr_lost", "Lost>%s", "Perdu>%s",
+    "ctr_zero", "Counts at 0", "Cpt remis 0",
     "overload", "OVERLOAD", "DEPASSEMENT",
     "over_1", "Above the", "Puissance sousc.",
     "over_2", "subscribed power", "depassee",

@@ -75,6 +75,7 @@ def sensors(cfg):
             name = name[0].upper() + name[1:]
             out.append((u + "_w", name + " power", u + "_w", "W", "power", "measurement"))
             out.append((u + "_kwh", name + " energy", u + "_kwh", "kWh", "energy", "total_increasing"))
+    out.append(("meter_alert", "Meter alert", "meter_alert", None, None, None))  # counters restored...
     out += [("gas_m3", "Gas", "gas_m3", "m\u00b3", "gas", "total_increasing"),
             ("gas_kwh", "Gas energy", "gas_kwh", "kWh", "energy", "total_increasing"),
             ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing"),
@@ -125,6 +126,7 @@ def state(snap):
     s["grid_alerts"] = ",".join(r.get("alerts") or ()) or "none"  # codes: phase_lost_3, overvoltage...
     # what the meter must tell since it started (codes): "watchdog" (reset by it)
     s["notices"] = ",".join(n[0] for n in snap.get("notices") or ()) or "none"
+    s["meter_alert"] = ((snap.get("store") or {}).get("alert") or "none")[:255]  # (a sensor's state: 255 at most)
     return json.dumps(s)
 
 

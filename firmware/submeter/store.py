@@ -10,15 +10,18 @@ import binascii
 import os
 import struct
 
+from .clock import civil
 from .config import describe
 
 MAGIC = b"SMLG"
 VERSION = 4         # 2: energy per tariff period; 3: gas and water; 4: a reset time per
                     # partial counter, and the history's base; older files are still read
 _HEAD = "<4sHIBB"   # magic, version, sequence, inputs, tariff periods
+_HEAD_SIZE = 12     # its size
 _COUNTER = "<IIII"  # per input: total Wh, total mJ, partial Wh, partial mJ, then per
                     # period (Wh, mJ); then the tail (see encode)
 NAMES = ("ledger.bin", "ledger.old", "ledger.new")
+KEEP = 3            # sets of damaged copies kept aside (ledger.bin.bad1...): the flash never fills
 
 
 class Store:
@@ -31,28 +34,68 @@ class Store:
         self.last_error = None
         self.failing = False    # the last save failed
         self.warnings = []      # copies found damaged at boot
+        # every copy damaged: what came back (see _recover), and the words that say so on
+        # the page, the panel and MQTT until the next start
+        self.recovered = None
+        self.alert = None
+        # the buffer a save encodes into, made once (at boot, by load), and the paths (made
+        # with the folder): a save on a full heap still has what it needs
+        self._buf = None
+        self._mv = None
+
+    @property
+    def folder(self):
+        return self._folder
+
+    @folder.setter
+    def folder(self, folder):
+        self._folder = folder
+        self._new, self._cur, self._old = self._path("ledger.new"), self._path("ledger.bin"), self._path("ledger.old")
 
     def _path(self, name):
-        return (self.folder + "/" + name) if self.folder else name
+        return (self._folder + "/" + name) if self._folder else name
+
+    def _buffer(self, ledger):
+        if self._buf is None:
+            n = ledger.n
+            per = len(ledger.by_period[0]) if n else 0  # every period the ledger can use
+            extra = self.history.state_size() if self.history is not None else 0
+            self._buf = bytearray(_HEAD_SIZE + n * (16 + 8 * per) + 1 + 4 * (n + 2) + 16 + 2 + extra + 4)
+            self._mv = memoryview(self._buf)
+        return self._buf
 
     def encode(self, ledger):
+        """The file's bytes: a view of the one buffer made at boot, valid until the next
+        encode. Packed in place, value by value: a save allocates next to nothing."""
+        b = self._buffer(ledger)
+        pack = struct.pack_into
         periods = ledger.periods_used
-        parts = [struct.pack(_HEAD, MAGIC, VERSION, self.seq, ledger.n, periods)]
+        pack(_HEAD, b, 0, MAGIC, VERSION, self.seq, ledger.n, periods)
+        q = _HEAD_SIZE
         for i in range(ledger.n):
             t = ledger.total[i]
             p = ledger.partial[i]
-            parts.append(struct.pack(_COUNTER, t.wh, t.mj, p.wh, p.mj))
-            for c in ledger.by_period[i][:periods]:
-                parts.append(struct.pack("<II", c.wh, c.mj))
+            pack(_COUNTER, b, q, t.wh, t.mj, p.wh, p.mj)
+            q += 16
+            row = ledger.by_period[i]
+            for k in range(periods):
+                c = row[k]
+                pack("<II", b, q, c.wh, c.mj)
+                q += 8
         # tail: running period; reset time per partial counter (0: none); volumes; history
-        since = [t or 0 for t in ledger.partial_since]
-        parts.append(struct.pack("<B%dI" % len(since), ledger.period, *since))
-        parts.append(struct.pack("<IIII", ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1]))
-        extra = self.history.state() if self.history is not None else b""
-        parts.append(struct.pack("<H", len(extra)))
-        parts.append(extra)
-        body = b"".join(parts)
-        return body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF)
+        pack("<B", b, q, ledger.period)
+        q += 1
+        since = ledger.partial_since
+        for k in range(len(since)):
+            pack("<I", b, q, since[k] or 0)
+            q += 4
+        pack("<IIII", b, q, ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1])
+        q += 16
+        extra = self.history.pack_state(b, q + 2) if self.history is not None else 0
+        pack("<H", b, q, extra)
+        q += 2 + extra
+        pack("<I", b, q, binascii.crc32(self._mv[:q]))  # (unsigned on both runtimes)
+        return self._mv[:q + 4]
 
     @staticmethod
     def decode(data, n):
@@ -105,7 +148,9 @@ class Store:
     def load(self, ledger):
         """Restore the newest valid copy into ledger (and the history's base); returns its
         sequence number or None."""
+        self._buffer(ledger)  # the save's buffer, made while the heap is young
         best = None
+        damaged = []
         for name in NAMES:
             try:
                 with open(self._path(name), "rb") as f:
@@ -115,10 +160,13 @@ class Store:
             got = self.decode(data, ledger.n)
             if got is None:
                 self.warnings.append("%s is damaged: skipped" % name)
+                damaged.append(name)
                 continue
             if best is None or got["seq"] > best["seq"]:
                 best = got
         if best is None:
+            if damaged:
+                self._recover(ledger, damaged)
             return None
         counters = best["counters"]
         ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1] = best["volumes"]
@@ -135,11 +183,78 @@ class Store:
         self.seq = best["seq"]
         return self.seq
 
+    def _keep_aside(self, names):
+        """Move the damaged copies out of the save's way (name.badK, K the first set free,
+        the last one reused once KEEP are there); returns their new names."""
+        for k in range(1, KEEP + 1):
+            taken = False
+            for name in NAMES:
+                try:
+                    os.stat(self._path("%s.bad%d" % (name, k)))
+                    taken = True
+                except OSError:
+                    pass
+            if not taken:
+                break
+        kept = []
+        for name in NAMES:
+            bad = "%s.bad%d" % (name, k)
+            try:
+                os.remove(self._path(bad))  # (only when every set is taken)
+            except OSError:
+                pass
+            if name in names:
+                try:
+                    os.rename(self._path(name), self._path(bad))
+                    kept.append(bad)
+                except OSError as e:
+                    self.warnings.append("%s cannot be kept aside (%s)" % (name, describe(e)))
+        return kept
+
+    def _recover(self, ledger, damaged):
+        """Every copy of the ledger is damaged. They are kept aside (the next save would
+        replace them), and the counters come back from the history's index, the counters
+        at the start of the newest day it holds: what was counted after is lost, and an
+        alert says so. With no index either, the counters start at 0, and the alert says that."""
+        kept = self._keep_aside(damaged)
+        h = self.history
+        idx = h.index() if h is not None and h.n == ledger.n else None
+        self.recovered = {"from": None, "kept": kept, "day_wh": None}
+        where = ", ".join(kept) or "none could be moved"
+        if idx is None:
+            self.alert = ("Every copy of the counters was damaged and no history holds them: the counters "
+                          "restarted at 0. The damaged copies are kept as %s." % where)
+            return
+        p = h.periods
+        used = idx["period"] + 1
+        for i in range(ledger.n):
+            ledger.total[i].wh = idx["total"][i]
+            ledger.partial[i].wh = idx["partial"][i]
+            row = ledger.by_period[i]
+            for k in range(min(p, len(row))):
+                row[k].wh = idx["by_period"][i * p + k]
+                if row[k].wh and k + 1 > used:
+                    used = k + 1
+        ledger.gas_l[0], ledger.gas_l[1] = idx["gas"]
+        ledger.water_l[0], ledger.water_l[1] = idx["water"]
+        ledger.partial_since = idx["since"]
+        ledger.period = min(idx["period"], len(ledger.by_period[0]) - 1)
+        ledger.periods_used = min(used, len(ledger.by_period[0]))
+        date = "%04d-%02d-%02d" % civil(idx["day"])
+        day = h.read(True, idx["day"] - 1)  # the last whole day: how much a day may be
+        self.recovered["from"] = date
+        if day is not None:
+            self.recovered["day_wh"] = sum(day.wh)
+        self.alert = ("Every copy of the counters was damaged: they came back from the history of %s 00:00. "
+                      "The energy counted since then is lost%s. The damaged copies are kept as %s." % (
+                          date, " (the day before used %d.%03d kWh)" % divmod(sum(day.wh), 1000) if day else "",
+                          where))
+
     def save(self, ledger):
         """Write the ledger; False (and counted) when the flash refuses."""
         self.seq += 1
         data = self.encode(ledger)
-        new, cur, old = self._path("ledger.new"), self._path("ledger.bin"), self._path("ledger.old")
+        new, cur, old = self._new, self._cur, self._old
         try:
             with open(new, "wb") as f:
                 f.write(data)

@@ -264,8 +264,11 @@ class Screens:
         g = snap.get("grid")
         r = g.get("reading") if g else None
         warn = [a for a in (r.get("alerts") or ()) if a[:6] == "phase_" or a in _HOME_WARN] if r else ()
+        lost = (snap.get("store") or {}).get("recovered")
         if snap.get("errors", {}).get("config"):
             tag = "CFG!"  # config.json was ignored: details on the web page
+        elif lost:
+            tag = "CNT!"  # every copy of the counters was damaged: details on the web page
         elif snap.get("notices") and snap["uptime_s"] < 3600:  # for the first hour: the page says more
             tag = _NOTICE_TAG.get(snap["notices"][0][0], "!")
         elif g and g.get("hint"):  # nothing valid from the meter: its screen says what to check
@@ -285,7 +288,9 @@ class Screens:
             d.text(snap["total_kwh"] + " kWh", 0, 34, 1)
             d.text("%.2f %s" % (snap["total_cost"], snap["currency"][:3]), 0, 44, 1)
         tm = snap.get("time")
-        if tm and tm.get("local"):
+        if lost:  # where the counters came back from (month-day), or that they restarted at 0
+            d.text(t["ctr_lost"] % lost["from"][5:] if lost["from"] else t["ctr_zero"], 0, 56, 1)
+        elif tm and tm.get("local"):
             d.text(tm["local"][11:16], 0, 56, 1)
 
     def _inputs(self, snap, usage):
