@@ -108,6 +108,7 @@ def test_every_key_has_a_kind():
     assert sorted(kinds) == sorted(config.DEFAULTS), sorted(set(config.DEFAULTS) ^ kinds)
     ikinds = set(INPUT_WHOLE) | set(INPUT_NUMBER) | set(INPUT_TEXT) | set(INPUT_CHOICE)
     assert sorted(ikinds) == sorted(config.INPUT_DEFAULTS), sorted(set(config.INPUT_DEFAULTS) ^ ikinds)
+    assert config.spec("grid")[2] == config.GRID_MODES and config.spec("usage")[2] == config.USAGES
     # every whole-number setting takes integers only, with its ends
     for key in WHOLE:
         lo, hi = ranges(key)

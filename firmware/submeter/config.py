@@ -1,5 +1,6 @@
 # Configuration: defaults, overridden by the board, then by the JSON file on flash.
-# A broken file never stops the meter: it boots with defaults and says why (see `error`).
+# A broken file never stops the meter: a refused value takes its default, the good ones
+# are kept, and the error names each (see load).
 from micropython import const
 import json
 import os
