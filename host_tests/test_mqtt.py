@@ -69,6 +69,32 @@ def test_packets_are_whole_mqtt():
     assert pkt.endswith(payload.encode())
 
 
+def test_a_connect_with_text_beyond_ascii_is_whole():
+    # the config takes any printable user, password and prefix (64 characters): umqtt
+    # counts the length of what it is given, so they go as bytes ("é" is 2 of them)
+    if not IS_MP:
+        skip("umqtt.simple is MicroPython's")
+    c = cfg(mqtt_user="\u00e9" * 64, mqtt_password="mot de passe \u00fc\u20ac", mqtt_prefix="maison/\u00e9tage")
+    p = Publisher(c, "submeter-ab12", "sim", snap)
+    con = p._connect_packet()
+    n, k, shift = 0, 1, 0
+    while True:
+        b = con[k]
+        n |= (b & 0x7F) << shift
+        shift += 7
+        k += 1
+        if not b & 0x80:
+            break
+    assert con[0] == 0x10 and n == len(con) - k, (n, len(con) - k)   # CONNECT, its length in bytes
+    def field(text):
+        b = text.encode()
+        return len(b).to_bytes(2, "big") + b
+    assert con.endswith(field("\u00e9" * 64) + field(c["mqtt_password"]))
+    assert field("maison/\u00e9tage/submeter-ab12/availability") + field("offline") in con
+    con = Publisher(cfg(mqtt_user="meter"), "submeter-ab12", "sim", snap)._connect_packet()
+    assert con.endswith(field("meter") + field("")) and con[9] & 0xC0 == 0xC0  # no password: an empty one
+
+
 def test_a_connection_reset_by_the_broker_ends_the_session_quietly():
     # a broker restart resets the connection (ECONNRESET) under the task that reads what
     # it sends: that task ends (the session then reconnects), no exception escapes it

@@ -112,7 +112,7 @@ def test_every_screen_equals_its_golden_image():
         sc.draw(s)
         check(name, d)
     sc.go("home")
-    s["errors"]["config"] = "config.json ignored: bad"
+    s["errors"]["config"] = "config.json: defaults used for refused settings: inputs[2].phase (a whole number is needed)"
     sc.draw(s)
     check("home_config_error", d)
     fr, d = panel("fr")

@@ -1,5 +1,6 @@
 # Configuration: defaults, overridden by the board, then by the JSON file on flash.
-# A broken file never stops the meter: it boots with defaults and says why (see `error`).
+# A broken file never stops the meter: a refused value takes its default, the good ones
+# are kept, and the error names each (see load).
 from micropython import const
 import json
 import os
@@ -71,101 +72,210 @@ N_INPUTS = const(5)
 
 
 class ConfigError(ValueError):
-    pass
+    """A setting refused: its text begins with the field's name ("mains_hz: ...")."""
 
 
-def _num(v, key, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ConfigError("%s: a number is needed" % key)
-    if not lo <= v <= hi:
-        raise ConfigError("%s: %s is outside %s..%s" % (key, v, lo, hi))
-    return v
+# Every setting has a type, and the firmware uses exactly what the check passed: a
+# whole-number setting takes a JSON integer only (50, not 50.0: range(), ports, the
+# displays' contrast and list indexes refuse a float, so 50.0 is refused here, by name,
+# rather than at the next boot in ct.py), a number setting an integer or a fraction;
+# every text has a length bound and refuses control characters.
+_INT = const(0)    # a whole number in lo..hi
+_NUM = const(1)    # a number in lo..hi
+_ONE = const(2)    # one of the texts in lo
+_TEXT = const(3)   # printable text; for the kinds below too: lo 0 lets "" in, hi the longest
+_HOST = const(4)   # a host name or an IPv4 address
+_IPV4 = const(5)
+_TOPIC = const(6)  # an MQTT topic prefix
+_ID = const(7)     # letters, digits, - and _
+_NAME = const(8)   # letters, digits and - (the DHCP host name)
+_MONEY = const(9)  # the currency: letters or signs
+# (key, kind, lo, hi), the top-level settings then an input's: one constant table (in
+# flash once frozen, nothing made in the heap)
+_SPEC = (
+    ("mains_hz", _INT, 45, 65), ("period_ms", _INT, 100, 60000), ("window_cycles", _INT, 1, 50),
+    ("max_gap_ms", _INT, 1000, 3600000), ("save_s", _INT, 1, 86400), ("gas_l_per_pulse", _INT, 1, 1000),
+    ("water_l_per_pulse", _INT, 1, 1000), ("pulse_min_ms", _INT, 1, 10000),
+    ("utc_offset_min", _INT, -720, 840), ("screen_home_s", _INT, 5, 3600), ("screen_sleep_s", _INT, 0, 86400),
+    ("contrast", _INT, 0, 255), ("http_port", _INT, 1, 65535), ("http_max_clients", _INT, 1, 16),
+    ("mqtt_port", _INT, 1, 65535), ("mqtt_interval_s", _INT, 1, 3600),
+    ("voltage", _NUM, 90, 480), ("price_kwh", _NUM, 0, 100), ("gas_kwh_per_m3", _NUM, 1, 20),
+    ("gas_price_kwh", _NUM, 0, 100), ("water_price_m3", _NUM, 0, 100),
+    ("lang", _ONE, ("en", "fr"), 0), ("dst", _ONE, ("eu", "none"), 0),
+    ("grid", _ONE, ("auto", "tic", "tic_standard", "tic_historic", "p1", "none"), 0),
+    ("currency", _MONEY, 1, 5), ("ntp_host", _HOST, 0, 128), ("mqtt_host", _HOST, 0, 128),
+    ("mqtt_user", _TEXT, 0, 64), ("mqtt_password", _TEXT, 0, 64), ("mqtt_client_id", _ID, 0, 32),
+    ("mqtt_prefix", _TOPIC, 1, 64), ("mqtt_discovery", _TOPIC, 0, 64), ("hostname", _NAME, 1, 32),
+    ("ip", _IPV4, 0, 15), ("netmask", _IPV4, 1, 15), ("gateway", _IPV4, 0, 15), ("dns", _IPV4, 0, 15),
+    ("http_host", _IPV4, 1, 15),
+    # an input's
+    ("ct_ratio", _INT, 1, 100000), ("cts", _INT, 1, 2), ("phase", _INT, 1, 3),
+    ("burden_ohm", _NUM, 0.1, 10000), ("pf", _NUM, 0.1, 1.0), ("noise_floor_a", _NUM, 0, 10),
+    ("name", _TEXT, 0, 24), ("usage", _ONE, ("heating", "cooling", "hot_water", "sockets", "other"), 0),
+)
+_WHAT = ("", "", "", "printable text", "a host name or an IPv4 address", "an IPv4 address such as 192.168.1.50",
+         "an MQTT topic without + # or a leading $", "letters, digits, - or _", "letters, digits or -",
+         "letters or a sign, such as EUR or \u20ac")
 
 
-_RANGES = {
-    "voltage": (90, 480), "mains_hz": (45, 65), "price_kwh": (0, 100),
-    "period_ms": (100, 60000), "window_cycles": (1, 50), "max_gap_ms": (1000, 3600000),
-    "save_s": (1, 86400), "gas_l_per_pulse": (1, 1000), "gas_kwh_per_m3": (1, 20),
-    "gas_price_kwh": (0, 100), "water_l_per_pulse": (1, 1000), "water_price_m3": (0, 100),
-    "pulse_min_ms": (1, 10000), "utc_offset_min": (-720, 840),
-    "screen_home_s": (5, 3600), "screen_sleep_s": (0, 86400), "contrast": (0, 255),
-    "http_port": (1, 65535), "http_max_clients": (1, 16), "mqtt_port": (1, 65535),
-    "mqtt_interval_s": (1, 3600),
-}
-_INPUT_RANGES = {
-    "ct_ratio": (1, 100000), "burden_ohm": (0.1, 10000), "pf": (0.1, 1.0), "cts": (1, 2), "phase": (1, 3),
-    "noise_floor_a": (0, 10),
-}
+def spec(key):
+    """(key, kind, lo, hi) of a setting (top-level or an input's), or None."""
+    for s in _SPEC:
+        if s[0] == key:
+            return s
+    return None
+
+
+def _ok(c, more):
+    return "a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9" or c in more
 
 
 def _ipv4(v):
-    if not isinstance(v, str):
-        return False
     parts = v.split(".")
-    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+    return len(parts) == 4 and all(1 <= len(p) <= 3 and all("0" <= c <= "9" for c in p) and int(p) <= 255
+                                   for p in parts)
 
 
-def validate(cfg):
-    """Return a complete, checked config built from `cfg`; raise ConfigError naming the field."""
+def _printable(v):
+    """No control character (C0, DEL, C1), no line separator, no lone surrogate (CPython's
+    json makes them from "\\ud800"), no U+FFFD (_utf8 puts it where a byte was not UTF-8)."""
+    for c in v:
+        o = ord(c)
+        if o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0xFFFD, 0x2028, 0x2029):
+            return False
+    return True
+
+
+def _fits(v, kind):
+    if kind == _HOST:  # labels of letters, digits, - and _ (not at an end of a label), or an IPv4 address
+        labels = v.split(".")
+        if all(p.isdigit() for p in labels):
+            return _ipv4(v)
+        return all(0 < len(p) <= 63 and p[0] != "-" and p[-1] != "-" and all(_ok(c, "-_") for c in p)
+                   for p in labels)
+    if kind == _IPV4:
+        return _ipv4(v)
+    if kind == _TOPIC:  # a prefix of the meter's topics: no wildcard, no $SYS-like, no empty level at an end
+        return "+" not in v and "#" not in v and v[0] not in "$/" and v[-1] != "/"
+    if kind == _ID:  # Home Assistant's node id, and a level of every topic
+        return all(_ok(c, "-_") for c in v)
+    if kind == _NAME:
+        return all(_ok(c, "-") for c in v)
+    if kind == _MONEY:  # it heads CSV columns and follows figures: no separator, no formula, no space
+        for c in v:
+            o = ord(c)
+            if not (_ok(c, "$.") or o > 0xA0 and not 0x2000 <= o <= 0x206F and o != 0x3000 and o != 0xFEFF):
+                return False
+        return not "0" <= v[0] <= "9"
+    return True
+
+
+def check(key, v, name=None):
+    """The checked value of one setting (a fresh copy of a list), or ConfigError naming
+    it (`name`: "inputs[2].phase" for an input's)."""
+    name = name or key
+    if key == "prices_kwh":
+        if not isinstance(v, list) or len(v) > 10:
+            raise ConfigError("prices_kwh: a list of at most 10 prices")
+        return [check("price_kwh", x, "prices_kwh[%d]" % k) for k, x in enumerate(v)]
+    if key == "inputs":
+        if not isinstance(v, list) or len(v) != N_INPUTS:
+            raise ConfigError("inputs: a list of %d inputs is needed" % N_INPUTS)
+        return [_input(x, i) for i, x in enumerate(v)]
+    s = spec(key)
+    if s is None:
+        raise ConfigError("%s: unknown setting" % _shown(name))
+    kind, lo, hi = s[1], s[2], s[3]
+    if kind <= _NUM:
+        if isinstance(v, bool) or not isinstance(v, int if kind == _INT else (int, float)):
+            raise ConfigError("%s: %s" % (name, "a whole number is needed" if kind == _INT else "a number is needed"))
+        if not lo <= v <= hi:  # NaN too (CPython's json reads it); a value shown only when short
+            raise ConfigError("%s: %s is outside %s..%s" % (name, v if -1e9 < v < 1e9 else "the value", lo, hi))
+        return v
+    if kind == _ONE:
+        if not isinstance(v, str) or v not in lo:
+            raise ConfigError("%s: one of %s" % (name, ", ".join(lo)))
+        return v
+    if not isinstance(v, str):
+        raise ConfigError("%s: text is needed" % name)
+    if not v:
+        if lo == 0:
+            return v
+        raise ConfigError("%s: %s is needed" % (name, _WHAT[kind]))
+    if not _printable(v):
+        raise ConfigError("%s: %s" % (name, "not UTF-8 text" if "\ufffd" in v else "a control character"))
+    if len(v) > hi:
+        raise ConfigError("%s: at most %d characters" % (name, hi))
+    if not _fits(v, kind):
+        raise ConfigError("%s: %s" % (name, _WHAT[kind]))
+    return v
+
+
+def _shown(key):
+    """A key as an error names it: 24 characters at most, nothing unprintable."""
+    return "".join(c if _printable(c) else "?" for c in key[:24])
+
+
+def validate(cfg, bad=None, base=None):
+    """Return a complete, checked config built from `cfg`. With `bad` None (a change over
+    the network), the first refused value raises ConfigError naming the field. With a
+    list (at boot), each refused value is named in `bad` and the field takes its value in
+    `base` (the defaults with the board's overrides), else its default: the good fields
+    are kept."""
     out = {}
     for key, dflt in DEFAULTS.items():
         v = cfg.get(key, dflt)
-        if key in _RANGES:
-            lo, hi = _RANGES[key]
-            v = _num(v, key, lo, hi)
-            if key.endswith("_per_pulse") and v != int(v):
-                raise ConfigError("%s: a whole number of litres" % key)
-        elif key == "lang":
-            if v not in ("en", "fr"):
-                raise ConfigError("lang: en or fr")
-        elif key in ("ip", "netmask", "gateway", "dns"):
-            if v != "" and not _ipv4(v) or key == "netmask" and not _ipv4(v):
-                raise ConfigError("%s: an IPv4 address such as 192.168.1.50%s" % (key, "" if key == "netmask" else ', or ""'))
-        elif key == "hostname":
-            if not isinstance(v, str) or not 1 <= len(v) <= 32 or not all(c.isalpha() or c.isdigit() or c == "-" for c in v):
-                raise ConfigError("hostname: 1 to 32 letters, digits or -")
-        elif key == "dst":
-            if v not in ("eu", "none"):
-                raise ConfigError("dst: eu or none")
-        elif key == "grid":
-            if v not in GRID_MODES:
-                raise ConfigError("grid: one of %s" % ", ".join(GRID_MODES))
-        elif key == "prices_kwh":
-            if not isinstance(v, list) or len(v) > 10:
-                raise ConfigError("prices_kwh: a list of at most 10 prices")
-            v = [_num(x, "prices_kwh[%d]" % k, 0, 100) for k, x in enumerate(v)]
-        elif key == "inputs":
-            if not isinstance(v, list) or len(v) != N_INPUTS:
-                raise ConfigError("inputs: a list of %d inputs is needed" % N_INPUTS)
-            v = [_input(x, i) for i, x in enumerate(v)]
-        elif not isinstance(v, str):
-            raise ConfigError("%s: text is needed" % key)
+        if key == "inputs" and bad is not None and isinstance(v, list) and len(v) == N_INPUTS:
+            was = base["inputs"] if base and isinstance(base.get("inputs"), list) else dflt
+            out[key] = [_input(x, i, bad, was[i] if i < len(was) else None) for i, x in enumerate(v)]
+            continue
+        try:
+            v = check(key, v)
+        except ConfigError as e:
+            if bad is None:
+                raise
+            bad.append(str(e))
+            try:  # the board's value, else the default
+                v = check(key, base[key] if base and key in base else dflt)
+            except ConfigError:
+                v = check(key, dflt)
         out[key] = v
     for key in cfg:
         if key not in DEFAULTS:
-            raise ConfigError("%s: unknown setting" % key)
+            e = "%s: unknown setting" % _shown(key)
+            if bad is None:
+                raise ConfigError(e)
+            bad.append(e)
     return out
 
 
-def _input(x, i):
+def _input(x, i, bad=None, was=None):
     if not isinstance(x, dict):
-        raise ConfigError("inputs[%d]: an object is needed" % i)
+        e = "inputs[%d]: an object is needed" % i
+        if bad is None:
+            raise ConfigError(e)
+        bad.append(e)
+        x = was if isinstance(was, dict) else {}  # the board's (the default) input
     out = {}
     for key, dflt in INPUT_DEFAULTS.items():
-        v = x.get(key, dflt)
         name = "inputs[%d].%s" % (i, key)
-        if key in _INPUT_RANGES:
-            lo, hi = _INPUT_RANGES[key]
-            v = _num(v, name, lo, hi)
-        elif key == "usage":
-            if v not in USAGES:
-                raise ConfigError("%s: one of %s" % (name, ", ".join(USAGES)))
-        elif not isinstance(v, str) or len(v) > 24:
-            raise ConfigError("%s: text of at most 24 characters" % name)
+        try:
+            v = check(key, x.get(key, dflt), name)
+        except ConfigError as e:
+            if bad is None:
+                raise
+            bad.append(str(e))
+            try:
+                v = check(key, was.get(key, dflt) if isinstance(was, dict) else dflt, name)
+            except ConfigError:
+                v = dflt
         out[key] = v
     for key in x:
         if key not in INPUT_DEFAULTS:
-            raise ConfigError("inputs[%d].%s: unknown setting" % (i, key))
+            e = "inputs[%d].%s: unknown setting" % (i, _shown(key))
+            if bad is None:
+                raise ConfigError(e)
+            bad.append(e)
     return out
 
 
@@ -177,12 +287,68 @@ LIVE_INPUT = ("name", "usage", "pf", "phase")
 SECRET = ("mqtt_password",)
 
 
+MAX_FILE = const(8192)  # a whole config is under 3 KB; a larger file is not read into the heap
+
+
+def _utf8(data):
+    """`data` as text, each byte that is not part of a UTF-8 character taken as U+FFFD,
+    which every text check refuses: a bad byte in one name costs that name only."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        k = 0 if b < 0x80 else 1 if 0xC2 <= b <= 0xDF else 2 if 0xE0 <= b <= 0xEF else 3 if 0xF0 <= b <= 0xF4 else -1
+        ok = 0 <= k and i + k < n
+        j = 1
+        while ok and j <= k:
+            ok = 0x80 <= data[i + j] <= 0xBF
+            j += 1
+        if ok and k >= 2:  # no surrogate, no overlong form, nothing past U+10FFFF
+            c = data[i + 1]
+            ok = not (b == 0xE0 and c < 0xA0 or b == 0xED and c > 0x9F or b == 0xF0 and c < 0x90
+                      or b == 0xF4 and c > 0x8F)
+        if ok:
+            out += data[i:i + k + 1]
+            i += k + 1
+        else:
+            out += b"\xef\xbf\xbd"
+            i += 1
+    return out.decode()
+
+
+def _read(path):
+    """(the JSON object in the file at `path`, None), or (None, why it cannot be used);
+    OSError when there is no file."""
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE + 1)
+    if len(data) > MAX_FILE:
+        return None, "larger than %d bytes" % MAX_FILE
+    try:
+        try:
+            text = data.decode()
+            if len(text) != len(data):  # not ASCII: MicroPython lets overlong forms and surrogates through
+                text = _utf8(data)
+        except ValueError:  # UnicodeError: not UTF-8
+            text = _utf8(data)
+        data = None
+        if text[:1] == "\ufeff":  # the mark Windows' Notepad puts first
+            text = text[1:]
+        if text.rstrip()[-1:] != "}":  # MicroPython's json takes a text cut short
+            return None, "not JSON (cut short, or not a settings file)"
+        user = json.loads(text)
+    except ValueError:  # json's bad syntax (UnicodeError is one too)
+        return None, "not JSON (cut short, or not a settings file)"
+    except RuntimeError:  # CPython: nested too deep
+        return None, "not JSON (nested too deep)"
+    if not isinstance(user, dict):
+        return None, "the file is not a JSON object"
+    return user, None
+
+
 def _read_user(path):
     try:
-        with open(path) as f:
-            user = json.loads(f.read())
-        return user if isinstance(user, dict) else {}
-    except (OSError, ValueError):
+        return _read(path)[0] or {}
+    except Exception:  # no file (OSError), no memory for it
         return {}
 
 
@@ -191,6 +357,18 @@ def change(path, current, changes, overrides=None):
     validated first (ConfigError names the field, and nothing is written), then written
     atomically. Returns (the new config, the keys that wait for a restart); raises
     SaveError (an OSError, in words) when the flash refuses, and then nothing changed."""
+    for k, v in changes.items():  # the fields sent are named first (the file may hold others refused at boot)
+        if k not in DEFAULTS:
+            raise ConfigError("%s: unknown setting" % _shown(k))
+        if k != "inputs" or not isinstance(v, list):
+            check(k, v)
+            continue
+        for i, x in enumerate(v):
+            if isinstance(x, dict):
+                for f, y in x.items():
+                    if f not in INPUT_DEFAULTS:
+                        raise ConfigError("inputs[%d].%s: unknown setting" % (i, _shown(f)))
+                    check(f, y, "inputs[%d].%s" % (i, f))
     user = _read_user(path)
     for k, v in changes.items():
         if k == "inputs" and isinstance(v, list) and isinstance(user.get("inputs", current["inputs"]), list):
@@ -304,7 +482,7 @@ def settle(path, valid):
     name = path.rpartition("/")[2]
     try:
         ok = text.endswith("\n") and bool(valid(json.loads(text)))
-    except (ValueError, TypeError, KeyError, AttributeError):  # not JSON (UnicodeError is a ValueError)
+    except Exception:  # not JSON (UnicodeError is a ValueError), a value refused, nested too deep
         ok = False
     try:
         if ok:
@@ -327,19 +505,54 @@ def _merged(base, user):
     return validate(merged)  # raises ConfigError
 
 
+SHOWN = const(8)  # refused fields named in the error, at most
+_REFUSED = "defaults used for refused settings: "
+
+
 def load(path, overrides=None):
-    """(config, error): error is None, or a one-line reason the file was not used."""
+    """(config, error) at boot; never raises. error is None, or one line that says why
+    the file was ignored (not UTF-8 is taken byte by byte: see _utf8) or names each
+    refused field, which then has its default (the board's, else DEFAULTS): the good
+    fields are kept, and the meter meters."""
     base = _base(overrides)
-    settle(path, lambda user: isinstance(user, dict) and _merged(base, user))
+    bad = []
+    why = None
     try:
-        with open(path) as f:
-            text = f.read()
-    except OSError:
-        return validate(base), None  # no file yet: defaults are the config
-    try:
-        user = json.loads(text)
-        if not isinstance(user, dict):
-            raise ConfigError("the file is not a JSON object")
-        return _merged(base, user), None
-    except (ValueError, ConfigError) as e:  # json raises ValueError on bad syntax
-        return validate(base), "config.json ignored: %s" % e
+        settle(path, lambda user: isinstance(user, dict) and _merged(base, user))
+        try:
+            user, why = _read(path)
+        except OSError:
+            user = None  # no file yet: the defaults are the config
+        merged = base
+        if user:
+            merged = {}
+            for k, v in base.items():
+                merged[k] = v
+            for k, v in user.items():
+                merged[k] = v
+        cfg = validate(merged, bad, base)
+    except Exception as e:  # MemoryError on a fragmented heap, or a fault not foreseen
+        try:
+            cfg = validate(base, [])  # the board's settings, those it has that pass
+        except Exception:
+            cfg = validate(DEFAULTS)
+        return cfg, "config.json ignored: %s" % describe(e)
+    if why:
+        return cfg, "config.json ignored: %s" % why
+    if not bad:
+        return cfg, None
+    parts = []
+    for e in bad[:SHOWN]:
+        field, _, reason = e.partition(": ")
+        parts.append("%s (%s)" % (field, reason))
+    more = " and %d more" % (len(bad) - SHOWN) if len(bad) > SHOWN else ""
+    return cfg, "config.json: %s%s%s" % (_REFUSED, "; ".join(parts), more)
+
+
+def first(error):
+    """What the panel shows of a config error (16 characters): the first field that took
+    its default, or why the file was ignored."""
+    s = error.partition(": ")[2]
+    if s.startswith(_REFUSED):
+        s = s[len(_REFUSED):]
+    return s.partition(" (")[0][:16]

@@ -146,10 +146,12 @@ class Publisher:
 
     def _make_client(self):
         from umqtt import simple
-        c = simple.MQTTClient(self.node, self.cfg["mqtt_host"], self.cfg["mqtt_port"],
-                              user=self.cfg["mqtt_user"] or None, password=self.cfg["mqtt_password"] or None,
-                              keepalive=KEEPALIVE_S)
-        c.set_last_will(self.base + "/availability", b"offline", retain=True)
+        # bytes: umqtt counts the length of what it is given, and "é" is 1 character, 2 bytes
+        # (a user without a password: an empty one, umqtt sends both)
+        user = self.cfg["mqtt_user"].encode() or None
+        c = simple.MQTTClient(self.node.encode(), self.cfg["mqtt_host"], self.cfg["mqtt_port"], user=user,
+                              password=self.cfg["mqtt_password"].encode() if user else None, keepalive=KEEPALIVE_S)
+        c.set_last_will((self.base + "/availability").encode(), b"offline", retain=True)
         return simple, c
 
     def _connect_packet(self):

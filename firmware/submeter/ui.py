@@ -13,7 +13,7 @@
 from micropython import const
 
 from .clock import ticks_diff
-from .config import USAGES
+from .config import USAGES, first
 from .grid.reading import import_total, p1_power
 from .labels import alert_text, labels
 
@@ -210,7 +210,7 @@ class Screens:
         elif self.zero_ask:
             self._zero_confirm(d, t)
         elif p == "home":
-            self._home(d, snap, t)
+            bottom = self._home(d, snap, t)
         elif p in ("water", "gas"):
             if self.detail:
                 self._partial_volume(d, snap, p, t)
@@ -288,6 +288,10 @@ class Screens:
             d.text(snap["total_kwh"] + " kWh", 0, 34, 1)
             d.text("%.2f %s" % (snap["total_cost"], snap["currency"][:3]), 0, 44, 1)
         tm = snap.get("time")
+        err = snap.get("errors", {}).get("config")
+        if err:  # the setting that took its default (or why the file was ignored): no "n/N"
+            d.text(first(err), 0, 56, 1)
+            return True
         if lost:  # where the counters came back from (month-day), or that they restarted at 0
             d.text(t["ctr_lost"] % lost["from"][5:] if lost["from"] else t["ctr_zero"], 0, 56, 1)
         elif tm and tm.get("local"):
