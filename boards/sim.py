@@ -18,7 +18,8 @@
 # SUBMETER_HTTP_PORT,
 # SUBMETER_METER (standard | historic | p1 | c2000 | t211 | p1_closed | none: a Linky's TIC,
 # a Fluvius S211 on P1, a three-phase SAGEM C2000-4 or Sagemcom T211, a P1 port not opened),
-# SUBMETER_DATA (data directory), SUBMETER_CHIP (the seed of the simulated ESP32's ADC
+# SUBMETER_REPLAY (a capture file played into the grid port instead of the simulated
+# meter: boards/simreplay.py), SUBMETER_DATA (data directory), SUBMETER_CHIP (the seed of the simulated ESP32's ADC
 # faults: gain, offset, noise, calibration line; see SimChip), SUBMETER_TERM (0 = never draw the screen, big = draw it
 # with half blocks in a 130-column terminal instead of braille in 80 columns).
 import math
@@ -558,7 +559,8 @@ class Board:
         self._meter_set = bool(meter or _env("SUBMETER_METER", ""))
         meter = meter or _env("SUBMETER_METER", "standard")  # what the simulated Linky sends
         self.meter = None
-        if meter != "none":
+        self.replay = _env("SUBMETER_REPLAY", "")  # a capture file in the meter's place
+        if meter != "none" and not self.replay:
             mode, phases = METERS.get(meter, (meter, 1))
             self.meter = simtic.SimMeter(self.scenario, self.time, mode, phases=phases)
             self.meter.silent = meter == "p1_closed"
@@ -599,7 +601,15 @@ class Board:
 
     def grid_port(self, kind):
         """The simulated Linky's line, as a UART opened for `kind` (tic_standard 9600 Bd,
-        tic_historic 1200 Bd); opened at the wrong rate it reads noise, as a real one."""
+        tic_historic 1200 Bd); opened at the wrong rate it reads noise, as a real one.
+        With SUBMETER_REPLAY, the capture file's line instead (boards/simreplay.py)."""
+        if self.replay and kind in simtic.KIND_LINE:
+            if self._uart is None:
+                import simreplay
+                self._uart = simreplay.ReplayUart(self.replay, self.time, simtic.KIND_LINE[kind])
+            else:
+                self._uart.open(simtic.KIND_LINE[kind])
+            return self._uart
         if self.meter is None or kind not in simtic.KIND_LINE:
             return None
         line = simtic.KIND_LINE[kind]

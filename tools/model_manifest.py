@@ -5,4 +5,5 @@ include("$(MPY_DIR)/extmod/asyncio")
 include("../firmware/manifest.py")
 module("sim.py", base_path="../boards")
 module("simtic.py", base_path="../boards")
+module("simreplay.py", base_path="../boards")  # SUBMETER_REPLAY: imported only when set
 package("umqtt", base_path="../build/lib")

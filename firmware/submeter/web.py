@@ -10,6 +10,7 @@ import gc
 import json
 import time
 
+from .jsonck import well_formed
 from .page import page_chunks
 
 STATUS = {
@@ -322,6 +323,8 @@ class Server:
 
     async def _post(self, writer, path, body):
         try:
+            if body and not well_formed(body):  # json.loads takes '{"a"}' as {} (jsonck.py)
+                raise ValueError
             cmd = json.loads(body) if body else {}
         except ValueError:
             raise HTTPError(400, "the body is not JSON")
