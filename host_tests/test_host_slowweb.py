@@ -131,13 +131,15 @@ def errors(port):
     return json.loads(get(port, "/api/state")[1])["errors"]
 
 
-def test_clients_that_never_read_do_not_keep_the_owner_out(firmware):
+@pytest.mark.parametrize("spread", [False, True], ids=["one_address", "many_addresses"])
+def test_clients_that_never_read_do_not_keep_the_owner_out(firmware, spread):
     # slow readers: /app.js unpacked (7 KB: more than the 5.6 KB a connection's buffers
     # hold), asked with a 2 KB receive window and never read; four at once, then one more
     # every 0.25 s, all kept open. Before: they held every place for good (0 served).
     port = firmware.port
     e0 = errors(port)
-    attack = Attack(port, ["127.0.0.2"], 0.25, b"GET /app.js HTTP/1.1\r\nHost: meter\r\n\r\n", at_once=4)
+    sources = ["127.0.0.%d" % k for k in range(10, 250)] if spread else ["127.0.0.2"]
+    attack = Attack(port, sources, 0.25, b"GET /app.js HTTP/1.1\r\nHost: meter\r\n\r\n", at_once=4)
     attack.start()
     try:
         time.sleep(1.5)  # every place taken by a reader that stopped reading
