@@ -129,16 +129,24 @@ IDLE_MS = 2000  # a connection that has sent no request head for this long may b
 # not moved for STALL_MS is stalled and may give its place to a newcomer; one that has not
 # moved for WRITE_MS is dropped by the watchdog, whoever waits (measured on the host with
 # the ESP32's buffers modelled, SUBMETER_SNDBUF: clients that asked for /app.js and never
-# read held every place for good, 0 of 30 requests served). When every place is taken,
-# the newcomer gets a place not being served (a request still coming, an answer stalled)
-# from the address holding the most places, the one silent longest; never from an address
-# holding fewer places than its own (anyone's after IDLE_MS); an address holding more than
-# PER_ADDR places gives one up to an address holding fewer even while it is served. A
-# slowloris at 10 sockets a second had 22 of 30 other requests refused when eviction went
-# by age alone (its sockets were always the youngest); none now (host_tests/test_host_slowweb.py).
+# read held every place for good, 0 of 30 requests served). When every place is taken, a
+# place silent or stalled for IDLE_MS, or an answer of another address stalled, goes to the
+# newcomer. Else a place is taken back only for a newcomer whose request has come whole
+# within GRACE_MS (a slowloris never sends one), which may wait GRACE_MS more: the place of
+# a connection not being served from an address holding more places than its own, or of
+# one not served for GRACE_MS from any address, its own too (an attacker sharing the
+# owner's address kept 29 of 30 requests out without this; a real client's request is read
+# within milliseconds: taken sooner, one that had arrived but was not read yet was closed
+# unanswered in a burst); an address holding more than PER_ADDR places gives one up to an
+# address holding fewer even while it is served. The address holding the most places
+# gives first, its place silent longest; never an address holding fewer than the
+# newcomer's. A slowloris at 10 sockets a second had 24 to 30 of 30 other requests refused
+# when eviction went by age alone (its sockets were always the youngest); none now
+# (host_tests/test_host_slowweb.py).
 STALL_MS = 1000
 WRITE_MS = 5000
 PER_ADDR = 2
+GRACE_MS = 500  # when every place is held, a newcomer's request must come whole within this
 HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering, waiting for the inflater
 
 # the commands, and the largest body each takes
@@ -242,10 +250,17 @@ class Server:
         s[1] = None
         t.cancel()  # its finally closes the socket
 
-    def _place(self, task, key):
+    def _held(self, key):
+        n = 0
+        for s in self._slots:
+            if s[0] is not None and s[1] == key:
+                n += 1
+        return n
+
+    def _place(self, task, key, ready=False):
         """A place for a newcomer from address `key`: a free one, else one taken back (see
         STALL_MS); None if every place is held by a client being served (the newcomer is
-        told "busy")."""
+        told "busy"). `ready`: its request has come whole (see GRACE_MS)."""
         now = time.ticks_ms()
         slots = self._slots
         mine = 0
@@ -264,19 +279,22 @@ class Server:
                     if o[1] == s[1]:
                         n += 1
                 quiet = time.ticks_diff(now, s[3])
+                other = s[1] != key
                 if quiet >= IDLE_MS:  # silent (or stalled) that long: anyone's newcomer may have it
                     ok = True
-                elif s[1] == key or n < mine:  # never from an address holding fewer places
+                elif n < mine:  # never from an address holding fewer places
+                    ok = False
+                elif s[2] == ANSWER and quiet >= STALL_MS:  # stalled: its client stopped reading
+                    ok = ready or other
+                elif not ready:  # (the rest only for a request that has come whole)
                     ok = False
                 elif s[2] != ANSWER:  # not served yet: its request (or the inflater) is awaited
-                    ok = True
-                else:  # stalled, or its address holds more than its share
-                    ok = quiet >= STALL_MS or (n > PER_ADDR and n > mine + 1)
+                    ok = quiet >= GRACE_MS or (other and n > mine)
+                else:  # served, but its address holds more than its share
+                    ok = other and n > PER_ADDR and n > mine + 1
                 if ok and (best is None or n > bn or (n == bn and quiet > bq)):
                     best, bn, bq = s, n, quiet
             if best is None:
-                if mine >= PER_ADDR:
-                    self.refused_addr += 1
                 return None
             if best[2] == ANSWER and bq >= STALL_MS:
                 self.dropped_slow += 1
@@ -340,14 +358,33 @@ class Server:
         try:
             if self.tune is not None:
                 self.tune(writer)
-            me = self._place(task, _key(writer))
+            key = _key(writer)
+            me = self._place(task, key)
+            head = None
             if me is None:
-                self.rejected += 1
-                await self._simple(writer, 503, "busy")
-                await self._discard(reader)  # (an unread request would reset the answer)
-                return
+                # every place is held: a request that comes whole at once (a slowloris never
+                # sends one) may still have the place of a connection not being served, even
+                # one from its own address
+                try:
+                    head, early = await asyncio.wait_for(self._read_head(reader), GRACE_MS / 1000)
+                    t0 = time.ticks_ms()
+                    while True:  # (and for GRACE_MS more, a place freed or grown quiet that long)
+                        me = self._place(task, key, True)
+                        if me is not None or time.ticks_diff(time.ticks_ms(), t0) >= GRACE_MS:
+                            break
+                        await asyncio.sleep(0.05)
+                except (asyncio.TimeoutError, HTTPError):
+                    pass
+                if me is None:
+                    self.rejected += 1
+                    if self._held(key) >= PER_ADDR:
+                        self.refused_addr += 1
+                    await self._simple(writer, 503, "busy")
+                    await self._discard(reader)  # (an unread request would reset the answer)
+                    return
             try:
-                head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
+                if head is None:
+                    head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 method, path, query, headers = parse_lines(head, self.max_target)
             except asyncio.TimeoutError:
                 self._state(ANSWER)
