@@ -21,7 +21,9 @@
 # SUBMETER_REPLAY (a capture file played into the grid port instead of the simulated
 # meter: boards/simreplay.py), SUBMETER_DATA (data directory), SUBMETER_CHIP (the seed of the simulated ESP32's ADC
 # faults: gain, offset, noise, calibration line; see SimChip), SUBMETER_TERM (0 = never draw the screen, big = draw it
-# with half blocks in a 130-column terminal instead of braille in 80 columns).
+# with half blocks in a 130-column terminal instead of braille in 80 columns),
+# SUBMETER_SNDBUF (bytes: the send buffer of each HTTP connection, to model the ESP32's
+# small lwIP buffers; Linux doubles it, 4096 lets ~5.6 KB wait unread, as TCP_SND_BUF 5744).
 import math
 import os
 import random
@@ -598,6 +600,13 @@ class Board:
                 self.meter.circuit_phase[k] = inp["phase"]
             ch = self.ct[k]
             ch.k = 1.0 / VOLTAGE / inp["ct_ratio"] * inp["burden_ohm"] / (UV_PER_COUNT * 1e-6)
+
+    def tune_socket(self, writer):
+        """SUBMETER_SNDBUF: each HTTP connection's send buffer (unset: the host's own)."""
+        n = int(_env("SUBMETER_SNDBUF", "0"))
+        sock = getattr(writer, "s", None)  # MicroPython's asyncio stream
+        if n and sock is not None:
+            sock.setsockopt(1, 7, n)  # SOL_SOCKET, SO_SNDBUF (Linux's numbers; the unix port names neither)
 
     def grid_port(self, kind):
         """The simulated Linky's line, as a UART opened for `kind` (tic_standard 9600 Bd,

@@ -74,3 +74,74 @@ def test_a_head_split_anywhere_reads_the_same():
         assert early == head[head.find(b"\r\n\r\n") + 4:][:len(early)], n
     assert _read_head(b"GET / HTTP/1.1\r\nA: b\r\n" + b"X: " + b"y" * 3000, 128) == 431
     assert _read_head(b"GET /" + b"a" * 3000, 128) == 414
+
+
+class _Task:
+    def __init__(self):
+        self.cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+        return True
+
+
+class _Clock:  # stands for web.time: the test sets the ticks
+    t = 0
+
+    @staticmethod
+    def ticks_ms():
+        return _Clock.t
+
+    @staticmethod
+    def ticks_diff(a, b):
+        return a - b
+
+
+def test_places_go_to_clients_being_served_not_to_the_address_hoarding_them():
+    # every place taken by one address's requests that never end (a slowloris): its next
+    # socket is refused, the owner from another address, its request whole, gets a place at
+    # once, and once answered the owner keeps it; an answer the client stopped reading
+    # (stalled 1 s) gives its place up, one being read does not
+    import submeter.web as web
+    saved, web.time = web.time, _Clock
+    try:
+        _Clock.t = 0
+        srv = web.Server(lambda: {}, {})
+        atk = [_Task() for _ in range(4)]
+        for t in atk:
+            assert srv._place(t, "10.0.0.66") is not None
+        _Clock.t = 300
+        assert srv._place(_Task(), "10.0.0.66", True) is None  # its own sockets are young: "busy"
+        assert srv._held("10.0.0.66") == 4 and srv.evicted == 0
+        owner = _Task()
+        assert srv._place(owner, "10.0.0.2") is None  # (not before its request has come whole)
+        mine = srv._place(owner, "10.0.0.2", True)
+        assert mine is not None and mine[0] is owner and atk[0].cancelled and srv.evicted == 1
+        mine[2], mine[3] = web.ANSWER, _Clock.t  # the owner's answer is going out
+        _Clock.t = 900
+        late = _Task()  # the hoarder's next: its own oldest gives way, never the owner's
+        assert srv._place(late, "10.0.0.66", True) is not None
+        assert [t.cancelled for t in atk] == [True, True, False, False] and not owner.cancelled
+        # a third address: the hoarder (3 places) gives one up, not the owner
+        third = _Task()
+        assert srv._place(third, "10.0.0.3", True) is not None and atk[2].cancelled and not owner.cancelled
+        # the owner stops reading: stalled for 1 s, its place goes to a newcomer
+        _Clock.t = 900 + web.STALL_MS
+        srv._slots[srv._slots.index(mine)][3] = 900
+        for s in srv._slots:  # the others are being answered and read
+            if s is not mine:
+                s[2], s[3] = web.ANSWER, _Clock.t
+        fourth = _Task()
+        assert srv._place(fourth, "10.0.0.4") is mine and owner.cancelled and srv.dropped_slow == 1
+        assert not atk[3].cancelled and not late.cancelled and not third.cancelled
+        # the owner again, on the attacker's address (one address for both: a NAT), its
+        # request whole: a place still sending its request gives way once it has for GRACE_MS
+        k = [s[1] for s in srv._slots].index("10.0.0.66")
+        srv._slots[k][2] = web.HEAD
+        again = _Task()
+        assert srv._place(again, "10.0.0.66", True) is None  # (a real client's is read at once)
+        _Clock.t += web.GRACE_MS
+        assert srv._place(again, "10.0.0.66") is None  # (nor for a request not whole)
+        assert srv._place(again, "10.0.0.66", True) is srv._slots[k] and srv.evicted == 5
+    finally:
+        web.time = saved

@@ -118,6 +118,7 @@ class App:
         self.auth = Auth(board.data_dir, self.clock.ticks_ms)
         self.restart_needed = []
         self.web = Server(self.state, cfg, self)
+        self.web.tune = getattr(board, "tune_socket", None)  # (the simulator: the ESP32's socket buffers)
         self.ip = None
         self.serving = False    # the web server listens
         self.healthy_at = None  # when board.healthy() was called (once)
@@ -377,6 +378,7 @@ class App:
                          "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
+                       "http_dropped_slow": self.web.dropped_slow, "http_refused_addr": self.web.refused_addr,
                        "http_mem_errors": self.web.mem_errors, "zero": None, "auth_failures": None},
             "tasks": self._tasks(), "task_error": self.task_error,
             "mem": {"live": self.heap_live, "free": _mem_free(), "errors": self.mem_errors,

@@ -125,6 +125,30 @@ _parts = __file__.replace("\\", "/").split("/")
 STATIC = "/".join(_parts[:-2] + ["static", ""]) if len(_parts) > 2 else "static/"
 
 IDLE_MS = 2000  # a connection that has sent no request head for this long may be closed for a new one
+# Slow and hostile clients (issue 18). A client that stops reading its answer fills the
+# socket's send buffer (5.7 KB on the ESP32's lwIP) and the write waits: an answer that has
+# not moved for STALL_MS is stalled and may give its place to a newcomer; one that has not
+# moved for WRITE_MS is dropped by the watchdog, whoever waits (measured on the host with
+# the ESP32's buffers modelled, SUBMETER_SNDBUF: clients that asked for /app.js and never
+# read held every place for good, 0 of 30 requests served). When every place is taken, a
+# place silent or stalled for IDLE_MS, or an answer of another address stalled, goes to the
+# newcomer. Else a place is taken back only for a newcomer whose request has come whole
+# within GRACE_MS (a slowloris never sends one), which may wait GRACE_MS more: the place of
+# a connection not being served from an address holding more places than its own, or of
+# one not served for GRACE_MS from any address, its own too (an attacker sharing the
+# owner's address kept 29 of 30 requests out without this; a real client's request is read
+# within milliseconds: taken sooner, one that had arrived but was not read yet was closed
+# unanswered in a burst); an address holding more than PER_ADDR places gives one up to an
+# address holding fewer even while it is served. The address holding the most places
+# gives first, its place silent longest; never an address holding fewer than the
+# newcomer's. A slowloris at 10 sockets a second had 24 to 30 of 30 other requests refused
+# when eviction went by age alone (its sockets were always the youngest); none now
+# (host_tests/test_host_slowweb.py).
+STALL_MS = 1000
+WRITE_MS = 5000
+PER_ADDR = 2
+GRACE_MS = 500  # when every place is held, a newcomer's request must come whole within this
+HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering, waiting for the inflater
 
 # the commands, and the largest body each takes
 POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256}
@@ -144,6 +168,23 @@ def _peer(writer):
     return None
 
 
+def _key(writer):
+    """The client's address as a small int (a raw sockaddr's address bytes folded into 30
+    bits) or the host string of a (host, port) tuple: allocates nothing, unlike _peer."""
+    try:
+        a = writer.get_extra_info("peername")
+    except (AttributeError, KeyError, OSError):
+        return None
+    if isinstance(a, tuple):
+        return a[0]
+    if isinstance(a, (bytes, bytearray)) and len(a) >= 8:
+        k = 0
+        for i in range(4, 8) if len(a) == 16 else range(8, min(24, len(a))):
+            k = ((k & 0x1FFFFFF) << 5) ^ (k >> 25) ^ a[i]
+        return k
+    return None
+
+
 class Server:
     max_head = 2048
     max_target = 256
@@ -159,11 +200,17 @@ class Server:
         self.clients = 0
         self.requests = 0
         self.rejected = 0           # counted rejections: malformed, too big, too slow, busy
-        self.evicted = 0            # silent connections closed to make room for a new one
+        self.evicted = 0            # connections closed to make room for a new one (silent, stalled, or over their address's share)
+        self.dropped_slow = 0       # answers ended because the client did not read them (stalled or timed out)
+        self.refused_addr = 0       # newcomers told "busy" while their address held PER_ADDR places or more
         self.mem_errors = 0         # answers cut short by a full heap
         self.errors = 0             # clients whose handling raised anything else (closed; serving goes on)
         self.last_error = None
-        self._heads = []            # tasks of connections still sending their head, oldest first
+        # the places: [task, address key, state (HEAD, ANSWER, WAIT), ticks of the last progress
+        # (HEAD: when accepted)], made at boot; nothing per connection
+        self._slots = [[None, None, HEAD, 0] for _ in range(max(1, self.max_clients))]
+        self._watcher = None
+        self.tune = None            # the board's tune_socket(writer), if it has one
         self._room = bytearray(INFLATE_ROOM)  # lent to the inflater (see INFLATE_ROOM)
         self._spare = bytearray(STREAM_BUF)   # lent to an answer's body (see STREAM_BUF)
         self._unpacking = asyncio.Lock()
@@ -171,11 +218,112 @@ class Server:
 
     async def start(self, host, port):
         self._server = await asyncio.start_server(self._serve, host, port, backlog=16)
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch())
         return self._server
 
     def close(self):
         if self._server:
             self._server.close()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
+
+    async def _watch(self):
+        """The write timeout: an answer that has not moved for WRITE_MS (its client reads
+        nothing) is dropped and its place freed. One task for all the places: no timer per
+        write (asyncio.wait_for makes a task and a coroutine each time)."""
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.ticks_ms()
+            for s in self._slots:
+                if s[0] is not None and s[2] == ANSWER and time.ticks_diff(now, s[3]) >= WRITE_MS:
+                    try:
+                        self._drop(s)
+                    except Exception as e:  # (a bug: counted, the watch goes on)
+                        self.errors += 1
+                        self.last_error = "%s: %s" % (type(e).__name__, e)
+                    self.dropped_slow += 1
+
+    def _drop(self, s):
+        t = s[0]
+        s[0] = None  # the place is free now
+        s[1] = None
+        t.cancel()  # its finally closes the socket
+
+    def _held(self, key):
+        n = 0
+        for s in self._slots:
+            if s[0] is not None and s[1] == key:
+                n += 1
+        return n
+
+    def _place(self, task, key, ready=False):
+        """A place for a newcomer from address `key`: a free one, else one taken back (see
+        STALL_MS); None if every place is held by a client being served (the newcomer is
+        told "busy"). `ready`: its request has come whole (see GRACE_MS)."""
+        now = time.ticks_ms()
+        slots = self._slots
+        mine = 0
+        free = None
+        for s in slots:
+            if s[0] is None:
+                free = free or s
+            elif s[1] == key:
+                mine += 1
+        if free is None:
+            best = None
+            bn = bq = 0
+            for s in slots:
+                n = 0
+                for o in slots:
+                    if o[1] == s[1]:
+                        n += 1
+                quiet = time.ticks_diff(now, s[3])
+                other = s[1] != key
+                if quiet >= IDLE_MS:  # silent (or stalled) that long: anyone's newcomer may have it
+                    ok = True
+                elif n < mine:  # never from an address holding fewer places
+                    ok = False
+                elif s[2] == ANSWER and quiet >= STALL_MS:  # stalled: its client stopped reading
+                    ok = ready or other
+                elif not ready:  # (the rest only for a request that has come whole)
+                    ok = False
+                elif s[2] != ANSWER:  # not served yet: its request (or the inflater) is awaited
+                    ok = quiet >= GRACE_MS or (other and n > mine)
+                else:  # served, but its address holds more than its share
+                    ok = other and n > PER_ADDR and n > mine + 1
+                if ok and (best is None or n > bn or (n == bn and quiet > bq)):
+                    best, bn, bq = s, n, quiet
+            if best is None:
+                return None
+            if best[2] == ANSWER and bq >= STALL_MS:
+                self.dropped_slow += 1
+            self.rejected += 1
+            self.evicted += 1
+            self._drop(best)
+            free = best
+        free[0] = task
+        free[1] = key
+        free[2] = HEAD
+        free[3] = now
+        return free
+
+    def _state(self, state):
+        """This connection's place is now in `state` (and has just moved)."""
+        t = asyncio.current_task()
+        for s in self._slots:
+            if s[0] is t:
+                s[2] = state
+                s[3] = time.ticks_ms()
+
+    def _drain(self, writer):
+        """writer.drain(), its place marked as moving: the previous write has gone out."""
+        t = asyncio.current_task()
+        for s in self._slots:
+            if s[0] is t:
+                s[3] = time.ticks_ms()
+        return writer.drain()
 
     async def _read_head(self, reader):
         """The head's lines (bytes, without their CRLF), and the start of a body read with
@@ -206,31 +354,46 @@ class Server:
 
     async def _serve(self, reader, writer):
         self.clients += 1
+        task = asyncio.current_task()
         me = None
         try:
-            if self.clients > self.max_clients:
-                # every place is taken: a connection silent for IDLE_MS already (half-open,
-                # or a slow client) gives its place to this one; else this one is told "busy"
-                if not self._heads or time.ticks_diff(time.ticks_ms(), self._heads[0][1]) < IDLE_MS:
+            if self.tune is not None:
+                self.tune(writer)
+            key = _key(writer)
+            me = self._place(task, key)
+            head = None
+            if me is None:
+                # every place is held: a request that comes whole at once (a slowloris never
+                # sends one) may still have the place of a connection not being served, even
+                # one from its own address
+                try:
+                    head, early = await asyncio.wait_for(self._read_head(reader), GRACE_MS / 1000)
+                    t0 = time.ticks_ms()
+                    while True:  # (and for GRACE_MS more, a place freed or grown quiet that long)
+                        me = self._place(task, key, True)
+                        if me is not None or time.ticks_diff(time.ticks_ms(), t0) >= GRACE_MS:
+                            break
+                        await asyncio.sleep(0.05)
+                except (asyncio.TimeoutError, HTTPError):
+                    pass
+                if me is None:
                     self.rejected += 1
+                    if self._held(key) >= PER_ADDR:
+                        self.refused_addr += 1
                     await self._simple(writer, 503, "busy")
                     await self._discard(reader)  # (an unread request would reset the answer)
                     return
-                self._heads.pop(0)[0].cancel()
-                self.rejected += 1
-                self.evicted += 1
-            me = [asyncio.current_task(), time.ticks_ms()]
-            self._heads.append(me)
             try:
-                head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
-                if me in self._heads:
-                    self._heads.remove(me)
+                if head is None:
+                    head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 method, path, query, headers = parse_lines(head, self.max_target)
             except asyncio.TimeoutError:
+                self._state(ANSWER)
                 self.rejected += 1
                 await self._simple(writer, 408, "request head not received in time")
                 return
             except HTTPError as e:
+                self._state(ANSWER)
                 self.rejected += 1
                 await self._simple(writer, e.status, e.why)
                 await self._discard(reader)
@@ -240,16 +403,20 @@ class Server:
                 try:
                     body = await asyncio.wait_for(self._read_body(reader, headers, early, POSTS[path]),
                                                   self.timeout_s)
+                    self._state(ANSWER)
                     self._authorise(headers, _peer(writer))
                     await self._post(writer, path, body)
                 except asyncio.TimeoutError:
+                    self._state(ANSWER)
                     self.rejected += 1
                     await self._simple(writer, 408, "request body not received in time")
                 except HTTPError as e:
+                    self._state(ANSWER)
                     self.rejected += 1
                     await self._simple(writer, e.status, e.why)
                     await self._discard(reader)
                 return
+            self._state(ANSWER)
             await self._route(writer, method, path, query, headers)
         except OSError:
             pass  # client went away
@@ -261,8 +428,9 @@ class Server:
             self.errors += 1
             self.last_error = "%s: %s" % (type(e).__name__, e)
         finally:
-            if me in self._heads:
-                self._heads.remove(me)
+            if me is not None and me[0] is task:  # (taken back already if it was dropped)
+                me[0] = None
+                me[1] = None
             self.clients -= 1
             try:
                 writer.close()
@@ -274,8 +442,9 @@ class Server:
         # Read (a bounded amount of) what the client is still sending before closing:
         # closing with unread input makes the stack send a reset, and the client may
         # then never see our error response.
+        t0 = time.ticks_ms()
         try:
-            while limit > 0:
+            while limit > 0 and time.ticks_diff(time.ticks_ms(), t0) < 1000:  # (a trickle ends too)
                 chunk = await asyncio.wait_for_ms(reader.read(512), 200)
                 if not chunk:
                     break
@@ -412,7 +581,7 @@ class Server:
         await self._start(writer, 200, ctype, len(data))
         if body:
             writer.write(data)
-            await writer.drain()
+            await self._drain(writer)
 
     async def _stream(self, writer, ctype, chunks, body):
         """A 200 whose body comes in chunks (never whole in RAM), ended by closing; small
@@ -430,17 +599,17 @@ class Server:
                 k = len(chunk)
                 if n + k > size and n:
                     writer.write(mv[:n])
-                    await writer.drain()
+                    await self._drain(writer)
                     n = 0
                 if k > size:
                     writer.write(chunk)
-                    await writer.drain()
+                    await self._drain(writer)
                 else:
                     buf[n:n + k] = chunk
                     n += k
             if n:
                 writer.write(mv[:n])
-                await writer.drain()
+                await self._drain(writer)
         finally:
             self._give_back(buf)
 
@@ -460,7 +629,9 @@ class Server:
                 await self._start(writer, 200, ctype, os.stat(path)[6], "Content-Encoding: gzip\r\n", True)
                 src = f
             else:
+                self._state(WAIT)  # (no write timeout while another client holds the inflater)
                 async with self._unpacking:  # one inflater at a time, in the room kept for it
+                    self._state(ANSWER)
                     await self._unpacked(writer, f, ctype, body)
                 return
             if not body:
@@ -473,7 +644,7 @@ class Server:
                     if not n:
                         break
                     writer.write(mv[:n])
-                    await writer.drain()
+                    await self._drain(writer)
             finally:
                 self._give_back(buf)
         finally:
@@ -500,6 +671,7 @@ class Server:
                 src = None
                 f.seek(0)
                 await asyncio.sleep_ms(100)
+                self._state(ANSWER)
         if src is None:  # before a byte of the answer is sent: the client is told to come back
             self._rooms()
             self.rejected += 1
@@ -509,7 +681,7 @@ class Server:
             await self._start(writer, 200, ctype, None, "", True)
             while n:
                 writer.write(mv[:n])
-                await writer.drain()
+                await self._drain(writer)
                 n = src.readinto(buf)
         finally:
             src = None
@@ -545,11 +717,11 @@ class Server:
         if length is not None:
             head += "Content-Length: %d\r\n" % length
         writer.write((head + "\r\n").encode())
-        await writer.drain()
+        await self._drain(writer)
 
     async def _simple(self, writer, status, why, body=True):
         msg = ("%d %s: %s\n" % (status, STATUS[status], why)).encode()
         await self._start(writer, status, "text/plain; charset=utf-8", len(msg))
         if body:
             writer.write(msg)
-            await writer.drain()
+            await self._drain(writer)
