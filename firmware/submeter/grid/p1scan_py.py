@@ -16,8 +16,8 @@ def telegram_scan(src, i, n, buf, st):
     while i < n:
         b = src[i]
         i += 1
-        if b == 47 and state != 2:
-            if state == 1 and pos > 0:
+        if b == 47:
+            if state != 0 and pos > 0:
                 ev = 3
             state = 1
             pos = 0

@@ -21,7 +21,11 @@ def telegram_scan(src: ptr8, i: int, n: int, buf: ptr8, st: ptr32) -> int:
     # Copies a telegram from '/' into buf, through '!', the CRC and the LF after it.
     # st: 0 state (0 waiting for '/', 1 in the telegram, 2 after '!'), 1 bytes in buf,
     # 2 capacity, 3 position of '!', 4 event (0 none, 1 telegram complete, 2 overflow,
-    # 3 restarted by a '/' mid-telegram). Stops after an event.
+    # 3 restarted by a '/' before the LF of the CRC line). Stops after an event.
+    # A '/' starts a telegram in any state: none is sent inside one (DSMR 5.0.2 6.2, 6.5:
+    # strings go as hex), nor on its CRC line (4 hex digits, or none, then CR LF), so one
+    # there ends a telegram cut short (a stray '!' in line noise leaves a CRC line open)
+    # and the meter's next telegram is not lost with it.
     state = int(st[0])
     pos = int(st[1])
     cap = int(st[2])
@@ -29,8 +33,8 @@ def telegram_scan(src: ptr8, i: int, n: int, buf: ptr8, st: ptr32) -> int:
     while i < n:
         b = src[i]
         i += 1
-        if b == 47 and state != 2:  # '/': a telegram starts (again)
-            if state == 1 and pos > 0:
+        if b == 47:  # '/': a telegram starts (again)
+            if state != 0 and pos > 0:
                 ev = 3
             state = 1
             pos = 0
