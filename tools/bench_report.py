@@ -222,6 +222,7 @@ def case_rows(case, parts, run_args, peak_target, frozen=None):
         f = memrun.run(tempfile.mkdtemp(prefix="memcheck-"), secs=secs, client=client, **run_args)
         ok = sum(v[0] for v in f["polls"].values())
         bad = sum(v[1] for v in f["polls"].values())
+        busy = sum(v[2] for v in f["polls"].values() if len(v) > 2)  # 503/429: "come back"
         peak = f.get("peak_live", 0)
         rows += [
             {"label": "  under %s: peak in use without the simulator (with it)" % load,
@@ -229,7 +230,7 @@ def case_rows(case, parts, run_args, peak_target, frozen=None):
             {"label": "    largest free block after a collection: at the peak / its low over the run",
              "value": "%s / %s" % (f.get("max_free_at_peak"), f.get("max_free_min")), "unit": "B", "target": ""},
             {"label": "    answers cut short by a full heap (server's count / seen incomplete or failed by the "
-                      "client, of %d asked); told busy; MemoryErrors in the tasks" % (ok + bad),
+                      "client, of %d asked); told busy; MemoryErrors in the tasks" % (ok + bad + busy),
              "value": "%s / %d; %s; %s" % (f.get("http_mem_errors"), bad, f.get("http_rejected"), f.get("mem_errors")),
              "unit": "", "target": "0 / 0" if peak_target else ""},
             {"label": "    exceptions escaping a task", "value": f["output"].count("Traceback"), "unit": "",

@@ -72,11 +72,13 @@ CHROME_ACCEPT = {"/": "text/html,application/xhtml+xml,application/xml;q=0.9,ima
 
 def poller(proc, port, pause=0.0, gzip=False, timeout=5, check=False, chrome=False):
     """A thread asking PATHS in turn while `proc` runs, `pause` s apart (a browser's
-    Accept-Encoding with gzip): returns (thread, polls {path: [answered, failed]}); a failure
-    counts from the first answer on (not before it serves, nor after it stopped); with
-    `check`, an answer that came back incomplete (complete()) is a failure too; with
-    `chrome`, each request has the head a phone's Chrome sends (CHROME)."""
-    polls = {p: [0, 0] for p in PATHS}
+    Accept-Encoding with gzip): returns (thread, polls {path: [answered, failed, refused]}):
+    refused on purpose is a 503 or 429 (the server said "come back"), failed anything else
+    (no answer, a reset, a timeout); a failure counts from the first answer on (not before
+    it serves, nor after it stopped); with `check`, an answer that came back incomplete
+    (complete()) is a failure too; with `chrome`, each request has the head a phone's Chrome
+    sends (CHROME)."""
+    polls = {p: [0, 0, 0] for p in PATHS}
     headers = dict(CHROME) if chrome else {}
     headers.pop("Accept-Encoding", None)
     if gzip:
@@ -95,6 +97,12 @@ def poller(proc, port, pause=0.0, gzip=False, timeout=5, check=False, chrome=Fal
                     raise OSError("answer cut short")
                 polls[p][0] += 1
                 time.sleep(pause)
+            except urllib.error.HTTPError as e:  # an answer, with a status the server chose
+                if e.code in (503, 429):
+                    polls[p][2] += 1
+                elif proc.poll() is None and polls[p][0]:
+                    polls[p][1] += 1
+                time.sleep(max(pause, 0.05))
             except (urllib.error.URLError, OSError, http.client.HTTPException):
                 if check:  # not an answer the run's own end cut (memcheck stops the App mid-answer)
                     time.sleep(0.5)
@@ -272,15 +280,16 @@ def main():
     import tempfile
     code, total = bundle_size()
     print("| meter | heap | peak in use after collections | largest free block: low over the run / at the end | "
-          "requests answered / failed | answers cut by a full heap | firmware MemoryErrors (where) |")
+          "requests answered / failed / told busy (503) | answers cut by a full heap | firmware MemoryErrors (where) |")
     print("|---|---|---|---|---|---|---|")
     for meter in ("standard", "historic", "t211"):
         f = run(tempfile.mkdtemp(prefix="memcheck-"), secs=15, meter=meter)
         where = collections.Counter(re.findall(r'File "(submeter/[^"]+)", line (\d+), in \w+\nMemoryError', f["output"]))
         ok = sum(v[0] for v in f["polls"].values())
         bad = sum(v[1] for v in f["polls"].values())
-        print("| %s | %d KB | %.1f KB | %s / %s B | %d / %d | %s | %d %s |" % (
-            meter, f.get("heap", 0) // 1024, f.get("peak_live", 0) / 1024, f["max_free_min"], f["max_free"], ok, bad,
+        busy = sum(v[2] for v in f["polls"].values())
+        print("| %s | %d KB | %.1f KB | %s / %s B | %d / %d / %d | %s | %d %s |" % (
+            meter, f.get("heap", 0) // 1024, f.get("peak_live", 0) / 1024, f["max_free_min"], f["max_free"], ok, bad, busy,
             f.get("http_mem_errors"), f.get("mem_errors", 0) + sum(where.values()),
             ", ".join(["%s:%s" % k for k in where] + ([f["mem_where"]] if f.get("mem_where") else []))))
     print("\nbundle `make deploy` sends (xtensawin): %d B of .mpy, %d B in all" % (code, total))

@@ -308,7 +308,9 @@ def main():
     out["store"] = {"saves": app.store.saves, "errors": app.store.errors,
                     "writes_per_day": app._writes_per_day(), "history_writes": app.history.writes}
     out["mqtt"] = app.mqtt.status if app.mqtt else None
-    out["web"] = {"requests": app.web.requests, "rejected": app.web.rejected, "mem_errors": app.web.mem_errors}
+    out["web"] = {"requests": app.web.requests, "rejected": app.web.rejected, "mem_errors": app.web.mem_errors,
+                  "mem_refused": app.web.mem_refused, "mem_retries": app.web.mem_retries,
+                  "dropped_slow": app.web.dropped_slow, "evicted": app.web.evicted}
     g = app.grid
     out["grid"] = dict(dec(), mem_errors=g.mem_errors if g else 0)
     out["days_in_history"] = len(list(app.history.daily(400)))

@@ -65,7 +65,8 @@ def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, 
             mq = memrun.broker(data_dir, port)[0]
             restarts[0] += 1
 
-    poll_thread, polls = memrun.poller(proc, web_port, poll_s, gzip=True, timeout=10)  # as a browser asks
+    # as a browser asks; an answer that comes back cut short is a failure (check)
+    poll_thread, polls = memrun.poller(proc, web_port, poll_s, gzip=True, timeout=10, check=True)
     threads = [poll_thread, threading.Thread(target=broker_restarts, daemon=True)]
     threads[1].start()
     try:
@@ -146,6 +147,9 @@ def verdict(r):
         bad.append("MQTT reconnected %d times for %d broker restarts" % (r["mqtt"]["connects"], r["broker_restarts"]))
     if sum(v[0] for v in r["polls"].values()) == 0:
         bad.append("the web server never answered")
+    failed = {p: v[1] for p, v in r["polls"].items() if v[1]}
+    if failed:  # every poll answered whole, or refused on purpose (503/429: "come back")
+        bad.append("polls neither answered nor refused on purpose: %s" % failed)
     return bad
 
 
@@ -153,6 +157,7 @@ def report(r):
     """The figures, as Markdown."""
     ok = sum(v[0] for v in r["polls"].values())
     fail = sum(v[1] for v in r["polls"].values())
+    busy = sum(v[2] for v in r["polls"].values())
     fl = r["heap_floor_by_hour"]
     growth = heap_growth(fl)
     lines = [
@@ -172,8 +177,9 @@ def report(r):
         "| MemoryErrors the firmware caught and went on (where the last was) | %s (%s) | counted, never fatal |" % (
             r.get("mem_errors"), r.get("mem_where")),
         "| flash writes a day | %d | <= %d |" % (r["store"]["writes_per_day"], WRITES_PER_DAY_MAX),
-        "| web requests answered / failed; answers cut by a full heap | %d / %d; %d | all answered |" % (
-            ok, fail, r["web"]["mem_errors"]),
+        "| web polls answered whole / refused on purpose (503) / failed; the server's answers cut by a full heap, "
+        "refused for one before they began, chunks made again | %d / %d / %d; %d, %s, %s | failed: 0 |" % (
+            ok, busy, fail, r["web"]["mem_errors"], r["web"].get("mem_refused"), r["web"].get("mem_retries")),
         "| MQTT: broker restarts / reconnections / publications | %d / %d / %d | one reconnection each |" % (
             r["broker_restarts"], r["mqtt"]["connects"], r["mqtt"]["published"]),
         "| grid frames / rejected groups / port or heap errors | %d / %d / %d | |" % (

@@ -148,6 +148,8 @@ STALL_MS = 1000
 WRITE_MS = 5000
 PER_ADDR = 2
 GRACE_MS = 500  # when every place is held, a newcomer's request must come whole within this
+MEM_TRIES = 8  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... apart)
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering, waiting for the inflater
 
 # the commands, and the largest body each takes
@@ -204,11 +206,13 @@ class Server:
         self.dropped_slow = 0       # answers ended because the client did not read them (stalled or timed out)
         self.refused_addr = 0       # newcomers told "busy" while their address held PER_ADDR places or more
         self.mem_errors = 0         # answers cut short by a full heap
+        self.mem_retries = 0        # chunks made again after a full heap (see _next)
+        self.mem_refused = 0        # requests refused (503) for a full heap before their answer began
         self.errors = 0             # clients whose handling raised anything else (closed; serving goes on)
         self.last_error = None
         # the places: [task, address key, state (HEAD, ANSWER, WAIT), ticks of the last progress
         # (HEAD: when accepted)], made at boot; nothing per connection
-        self._slots = [[None, None, HEAD, 0] for _ in range(max(1, self.max_clients))]
+        self._slots = [[None, None, HEAD, 0, False] for _ in range(max(1, self.max_clients))]
         self._watcher = None
         self.tune = None            # the board's tune_socket(writer), if it has one
         self._room = bytearray(INFLATE_ROOM)  # lent to the inflater (see INFLATE_ROOM)
@@ -307,6 +311,7 @@ class Server:
         free[1] = key
         free[2] = HEAD
         free[3] = now
+        free[4] = False  # no answer begun
         return free
 
     def _state(self, state):
@@ -421,9 +426,19 @@ class Server:
         except OSError:
             pass  # client went away
         except MemoryError:
-            # no block left for this answer's buffers: this client gets a closed connection
-            # (and tries again); metering and the other clients go on
-            self.mem_errors += 1
+            # no block left for this answer: before its head, the client is told to come
+            # back (503, Retry-After: a constant, nothing to make); after, the answer is cut
+            # (it tries again); metering and the other clients go on
+            if me is not None and me[0] is task and not me[4]:
+                self.mem_refused += 1
+                self.rejected += 1
+                try:
+                    writer.write(BUSY)
+                    await writer.drain()
+                except (OSError, MemoryError):
+                    pass
+            else:
+                self.mem_errors += 1
         except Exception as e:  # a bug met by one request: that client is closed, counted
             self.errors += 1
             self.last_error = "%s: %s" % (type(e).__name__, e)
@@ -550,9 +565,11 @@ class Server:
         body = method == "GET"
         act = self.actions
         if path == "/":
-            await self._stream(writer, "text/html; charset=utf-8", page_chunks(self.state(), self.cfg), body)
+            snap = self.state()  # (one snapshot for the whole answer, made again the same on a retry)
+            await self._stream(writer, "text/html; charset=utf-8", lambda: page_chunks(snap, self.cfg), body)
         elif path == "/api/state":
-            await self._stream(writer, "application/json", json_chunks(self.state()), body)
+            snap = self.state()
+            await self._stream(writer, "application/json", lambda: json_chunks(snap), body)
         elif path == "/app.js":
             await self._static(writer, "app.js", "text/javascript; charset=utf-8", headers, body)
         elif path in ("/api/history", "/api/history.csv") and act is not None:
@@ -560,19 +577,18 @@ class Server:
             if kind is None:
                 await self._simple(writer, 400, count, body)
             elif path == "/api/history":
-                await self._stream(writer, "application/json", act.history_chunks(kind, count), body)
+                await self._stream(writer, "application/json", lambda: act.history_chunks(kind, count), body)
             else:
-                await self._stream(writer, "text/csv; charset=utf-8", act.history_csv(kind, count), body)
+                await self._stream(writer, "text/csv; charset=utf-8", lambda: act.history_csv(kind, count), body)
         elif path == "/favicon.ico":
             await self._start(writer, 204, "image/x-icon", 0)  # no icon, and no error in the console
         elif path == "/api/config" and act is not None:
             await self._send(writer, "application/json", json.dumps(act.public_config()).encode(), body)
         elif path == "/screen.png" and act is not None:
-            data = act.screen_png()
-            if data is None:
+            if act.screen_png() is None:
                 await self._simple(writer, 404, "this meter has no display", body)
             else:
-                await self._stream(writer, "image/png", data, body)
+                await self._stream(writer, "image/png", act.screen_png, body)
         else:
             await self._simple(writer, 404, "no such page", body)
 
@@ -583,19 +599,38 @@ class Server:
             writer.write(data)
             await self._drain(writer)
 
-    async def _stream(self, writer, ctype, chunks, body):
+    async def _stream(self, writer, ctype, make, body):
         """A 200 whose body comes in chunks (never whole in RAM), ended by closing; small
-        chunks are gathered into writes of up to STREAM_BUF bytes."""
+        chunks are gathered into writes of up to STREAM_BUF bytes. `make()` gives the chunks;
+        a chunk the heap has no room for is made again (see _next) rather than the answer
+        cut; the first one is made before the head, so a full heap refuses the answer (503)
+        instead of beginning it."""
         if not body:
             await self._start(writer, 200, ctype, None)
             return
         buf = self._buffer()  # before the head: no room, no answer begun
         try:
-            await self._start(writer, 200, ctype, None)
+            st = [None, 0, make]  # the chunks, how many were taken, how to make them again
+            tries = 0
+            head = False
             size = len(buf)
             mv = memoryview(buf)  # written from in place: drained before it is filled again
             n = 0
-            for chunk in chunks:
+            while True:
+                chunk = self._next(st)
+                if chunk is False:  # no room: after a collection and a pause, made again
+                    tries += 1
+                    if tries > MEM_TRIES:
+                        raise MemoryError
+                    gc.collect()
+                    await asyncio.sleep_ms(20 * tries)
+                    continue
+                tries = 0
+                if not head:
+                    await self._start(writer, 200, ctype, None)
+                    head = True
+                if chunk is None:
+                    break
                 k = len(chunk)
                 if n + k > size and n:
                     writer.write(mv[:n])
@@ -607,11 +642,32 @@ class Server:
                 else:
                     buf[n:n + k] = chunk
                     n += k
+                chunk = None
             if n:
                 writer.write(mv[:n])
                 await self._drain(writer)
         finally:
             self._give_back(buf)
+
+    def _next(self, st):
+        """The next chunk of an answer, None at its end, or False when the heap had no room
+        for it. A MemoryError ends a generator: its chunks are then made again from `make`
+        (the same snapshot, the same file), those already taken skipped."""
+        try:
+            if st[0] is None:
+                it = st[2]()
+                for _ in range(st[1]):
+                    next(it)
+                st[0] = it
+            c = next(st[0])
+            st[1] += 1
+            return c
+        except StopIteration:
+            return None
+        except MemoryError:
+            st[0] = None
+            self.mem_retries += 1
+            return False
 
     async def _static(self, writer, name, ctype, headers, body):
         """A file kept gzipped on flash (firmware/static/NAME.gz), sent as it is to a client
@@ -626,27 +682,28 @@ class Server:
             gz = "gzip" in headers.get("accept-encoding", "")
             if gz:
                 import os
-                await self._start(writer, 200, ctype, os.stat(path)[6], "Content-Encoding: gzip\r\n", True)
-                src = f
+                size = os.stat(path)[6]
+                buf = self._buffer() if body else None  # before the head: no room, no answer begun
+                try:
+                    await self._start(writer, 200, ctype, size, "Content-Encoding: gzip\r\n", True)
+                    if body:
+                        mv = memoryview(buf)
+                        while True:  # one buffer, refilled in place
+                            n = f.readinto(buf)
+                            if not n:
+                                break
+                            writer.write(mv[:n])
+                            await self._drain(writer)
+                finally:
+                    if buf is not None:
+                        self._give_back(buf)
+                return
             else:
                 self._state(WAIT)  # (no write timeout while another client holds the inflater)
                 async with self._unpacking:  # one inflater at a time, in the room kept for it
                     self._state(ANSWER)
                     await self._unpacked(writer, f, ctype, body)
                 return
-            if not body:
-                return
-            buf = self._buffer()  # one buffer, refilled in place
-            try:
-                mv = memoryview(buf)
-                while True:
-                    n = src.readinto(buf)
-                    if not n:
-                        break
-                    writer.write(mv[:n])
-                    await self._drain(writer)
-            finally:
-                self._give_back(buf)
         finally:
             f.close()
 
@@ -716,7 +773,12 @@ class Server:
             status, STATUS[status], ctype, "max-age=3600" if cache else "no-store", extra)
         if length is not None:
             head += "Content-Length: %d\r\n" % length
-        writer.write((head + "\r\n").encode())
+        head = (head + "\r\n").encode()
+        t = asyncio.current_task()
+        for s in self._slots:
+            if s[0] is t:
+                s[4] = True  # an answer begun: a full heap now cuts it
+        writer.write(head)
         await self._drain(writer)
 
     async def _simple(self, writer, status, why, body=True):
