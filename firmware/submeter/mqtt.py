@@ -10,6 +10,7 @@
 # <prefix>/<id>/state (JSON, every mqtt_interval_s), and Home Assistant's discovery
 # configs under <discovery>/sensor/<id>/<object>/config (retained).
 import asyncio
+import gc
 import json
 
 from micropython import const
@@ -20,6 +21,7 @@ from .grid.reading import import_total
 
 KEEPALIVE_S = const(60)
 BACKOFF_MAX_S = const(120)
+MEM_TRIES = const(5)  # a discovery config the heap has no room for: tried this often
 
 
 class _Collect:
@@ -50,6 +52,10 @@ class _Collect:
         b = bytes(self.out)
         self.out = bytearray()
         return b
+
+    def drop(self):
+        """What a packet cut short by a full heap left: gone."""
+        self.out = bytearray()
 
 
 class _Sockets:
@@ -137,7 +143,7 @@ class Publisher:
         self.model = model
         self.snapshot = snapshot    # callable -> the current snapshot
         self.base = "%s/%s" % (cfg["mqtt_prefix"], node)
-        self.status = {"state": "connecting", "connects": 0, "failures": 0, "published": 0,
+        self.status = {"state": "connecting", "connects": 0, "failures": 0, "published": 0, "skipped": 0,
                        "last_error": None, "broker": "%s:%d" % (cfg["mqtt_host"], cfg["mqtt_port"])}
         self._client = None
         self.errors = 0             # sessions ended by an unexpected exception (the task went on)
@@ -177,6 +183,12 @@ class Publisher:
                 await self._session()
             except (OSError, asyncio.TimeoutError, ValueError) as e:
                 self.status["last_error"] = "%s: %s" % (type(e).__name__, e)
+            except MemoryError as e:  # the meter's heap, not the broker: no back-off for it
+                self.status["last_error"] = "MemoryError: %s" % e
+                self.status["state"] = "down"
+                self.status["failures"] += 1
+                await asyncio.sleep(1)
+                continue
             except Exception as e:  # umqtt's MQTTException (a refused CONNECT), bad answers, bugs
                 self.status["last_error"] = "%s: %s" % (type(e).__name__, e)
                 self.errors += 1
@@ -208,13 +220,13 @@ class Publisher:
                 await self._publish(writer, self.base + "/availability", b"online", True)
                 if self.cfg["mqtt_discovery"]:
                     for s in sensors(self.cfg):
-                        topic, payload = discovery(self.cfg, self.node, self.base, s, self.model)
-                        await self._publish(writer, topic, payload, True)
+                        await self._publish(writer, None, s, True, MEM_TRIES)
                 last_ping = 0
                 while not lost.done():
                     snap = self.snapshot()
                     if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
-                        await self._publish(writer, self.base + "/state", state(snap))
+                        # a state the heap has no room for is skipped (the next one comes)
+                        await self._publish(writer, self.base + "/state", snap)
                     await asyncio.sleep(self.cfg["mqtt_interval_s"])
                     self.status["connected_s"] += self.cfg["mqtt_interval_s"]
                     last_ping += self.cfg["mqtt_interval_s"]
@@ -238,7 +250,32 @@ class Publisher:
             if not b:
                 return
 
-    async def _publish(self, writer, topic, msg, retain=False):
-        writer.write(self._publish_packet(topic, msg, retain))
+    async def _publish(self, writer, topic, msg, retain=False, tries=1):
+        """One message: `msg` bytes, a snapshot (the state message made from it) or, with no
+        topic, a sensor (its discovery config). The packet is made whole before a byte is
+        written: a heap with no room for it (MemoryError) leaves the session as it was;
+        tried again after a collection and a pause, `tries` times, then skipped (counted
+        in `skipped`); the session goes on."""
+        for i in range(tries):
+            try:
+                if topic is None:
+                    t, m = discovery(self.cfg, self.node, self.base, msg, self.model)
+                    pkt = self._publish_packet(t, m, retain)
+                elif isinstance(msg, dict):
+                    pkt = self._publish_packet(topic, state(msg), retain)
+                else:
+                    pkt = self._publish_packet(topic, msg, retain)
+                break
+            except MemoryError:
+                pkt = None
+                gc.collect()
+                self._sock.drop()  # what umqtt had written of it
+                if i + 1 < tries:
+                    await asyncio.sleep_ms(100)
+        if pkt is None:
+            self.status["skipped"] += 1
+            return
+        writer.write(pkt)
+        pkt = None
         await writer.drain()
         self.status["published"] += 1
