@@ -102,14 +102,19 @@ def poller(proc, port, pause=0.0, gzip=False, timeout=5, check=False, chrome=Fal
                     polls[p][2] += 1
                 elif proc.poll() is None and polls[p][0]:
                     polls[p][1] += 1
+                    why[p] = "HTTP %d" % e.code
                 time.sleep(max(pause, 0.05))
-            except (urllib.error.URLError, OSError, http.client.HTTPException):
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+                if proc.poll() is None and polls[p][0]:
+                    why[p] = "%s: %s" % (type(e).__name__, e)
                 if check:  # not an answer the run's own end cut (memcheck stops the App mid-answer)
                     time.sleep(0.5)
                 if proc.poll() is None and polls[p][0]:
                     polls[p][1] += 1
                 time.sleep(max(pause, 0.05))
+    why = {}  # path -> the last failure, in words (t.why)
     t = threading.Thread(target=poll, daemon=True)
+    t.why = why
     t.start()
     return t, polls
 
@@ -175,7 +180,9 @@ def browser(proc, port, period=2.0, timeout=5):
             get("/api/state")
             get("/screen.png?t=%d" % int(t * 1000))
             time.sleep(max(0.0, period - (time.monotonic() - t)))
+    why = {}  # path -> the last failure, in words (t.why)
     t = threading.Thread(target=poll, daemon=True)
+    t.why = why
     t.start()
     return t, polls
 

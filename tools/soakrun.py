@@ -92,6 +92,7 @@ def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, 
                     r[k] = v
     r["real_s"] = round(time.monotonic() - t0)
     r["polls"] = polls
+    r["poll_failures"] = dict(poll_thread.why)
     r["broker_restarts"] = restarts[0]
     r["broker_every_s"] = broker_every_s
     r["tracebacks"] = out.count("Traceback")
@@ -149,7 +150,8 @@ def verdict(r):
         bad.append("the web server never answered")
     failed = {p: v[1] for p, v in r["polls"].items() if v[1]}
     if failed:  # every poll answered whole, or refused on purpose (503/429: "come back")
-        bad.append("polls neither answered nor refused on purpose: %s" % failed)
+        bad.append("polls neither answered nor refused on purpose: %s (the last: %s)" % (
+            failed, r.get("poll_failures")))
     return bad
 
 

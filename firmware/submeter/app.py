@@ -331,13 +331,16 @@ class App:
             self.screens.notice("zero_bad" if errors else "zero_done")
 
     def history_chunks(self, kind, count):
-        """The history as a JSON array, one record per chunk (never whole in RAM)."""
-        import json
+        """The history as a JSON array, a record's keys a chunk or two each (never whole in
+        RAM; a record whole is ~450 B, more than a busy heap's largest free block may be)."""
+        from .web import json_chunks
         daily = kind == "days"
         yield b"["
         first = True
         for r in self.history.records(kind, count):
-            yield (("" if first else ",") + json.dumps(r.to_dict(daily))).encode()
+            if not first:
+                yield b","
+            yield from json_chunks(r.to_dict(daily), 2)
             first = False
         yield b"]"
 

@@ -148,7 +148,7 @@ STALL_MS = 1000
 WRITE_MS = 5000
 PER_ADDR = 2
 GRACE_MS = 500  # when every place is held, a newcomer's request must come whole within this
-MEM_TRIES = 8  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... apart)
+MEM_TRIES = 10  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... apart: 1.1 s)
 BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering, waiting for the inflater
 
@@ -588,7 +588,7 @@ class Server:
             if act.screen_png() is None:
                 await self._simple(writer, 404, "this meter has no display", body)
             else:
-                await self._stream(writer, "image/png", act.screen_png, body)
+                await self._stream(writer, "image/png", act.screen_png, body, False)
         else:
             await self._simple(writer, 404, "no such page", body)
 
@@ -599,18 +599,19 @@ class Server:
             writer.write(data)
             await self._drain(writer)
 
-    async def _stream(self, writer, ctype, make, body):
+    async def _stream(self, writer, ctype, make, body, again=True):
         """A 200 whose body comes in chunks (never whole in RAM), ended by closing; small
         chunks are gathered into writes of up to STREAM_BUF bytes. `make()` gives the chunks;
         a chunk the heap has no room for is made again (see _next) rather than the answer
         cut; the first one is made before the head, so a full heap refuses the answer (503)
-        instead of beginning it."""
+        instead of beginning it. `again`=False: chunks that could not be the same made
+        again (the live screen: its rows would mix two frames) are not, once begun."""
         if not body:
             await self._start(writer, 200, ctype, None)
             return
         buf = self._buffer()  # before the head: no room, no answer begun
         try:
-            st = [None, 0, make]  # the chunks, how many were taken, how to make them again
+            st = [None, 0, make, again]  # the chunks, how many were taken, how to make them again
             tries = 0
             head = False
             size = len(buf)
@@ -665,6 +666,8 @@ class Server:
         except StopIteration:
             return None
         except MemoryError:
+            if st[1] and not st[3]:
+                raise
             st[0] = None
             self.mem_retries += 1
             return False
