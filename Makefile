@@ -62,7 +62,7 @@ console: setup
 device-log: setup
 	$(VENV)/bin/mpremote connect "$(PORT)" resume repl
 
-# KIND=plain (default) | stock | spiram | ours: see README, "The virtual device"
+# KIND=plain (default) | stock | spiram | ours: see docs/deploy.md, "The virtual device"
 virtual-device: setup
 	$(VENV)/bin/python tools/virtdev.py --root $(B)/vdev-flash --link $(B)/vdev.tty --kind $(or $(KIND),plain)
 

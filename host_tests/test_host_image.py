@@ -287,7 +287,7 @@ def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
     worst = resident + 2 * blocks(history) + blocks(ledger) + blocks(config) + 1 + KEEP * len(NAMES) * blocks(ledger)
     total = BY_NAME["vfs"][4] // BLOCK
     assert worst <= total, "the meter may need %d blocks of %d" % (worst, total)
-    # wear: the README's budget, two block erases per save (288 a day at save_s 300, a day's
+    # wear: docs/storage.md's budget (Flash wear), two block erases per save (288 a day at save_s 300, a day's
     # two history records, up to 4 tariff changes), levelled over the free blocks only
     erases = 2 * (86400 // DEFAULTS["save_s"] + 2 + 4)
     years = 100000 * (total - resident - 2 * blocks(history)) / erases / 365

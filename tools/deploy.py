@@ -42,8 +42,8 @@ ARCHS = {0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "
          8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc"}
 MANIFEST = ".deploy.json"
 IMAGE = os.path.join(ROOT, "build", "image", "micropython.bin")
-# The heap the firmware needs as .mpy files: its modules alone hold ~140 KB of it (README,
-# Memory), its data ~80 KB more at its peak; frozen into our image they hold ~25 KB.
+# The heap the firmware needs as .mpy files: its modules alone hold ~140 KB of it
+# (docs/memory.md), its data ~80 KB more at its peak; frozen into our image they hold ~25 KB.
 MPY_HEAP_MIN = 256 * 1024
 PSRAM_MIN = 1024 * 1024  # an ESP32's internal RAM is ~520 KB in all: more is PSRAM
 # What the device is, as one JSON line; writes nothing.

@@ -28,7 +28,7 @@ def tolerance(r, i):
     mean_w = i["truth_kwh"] * 1000 / max(r["sim_hours"], 1e-9)
     return TOLERANCE_PCT if mean_w >= LOW_W else LOW_TOLERANCE_PCT
 HEAP_GROWTH_MAX = 1024   # B: the heap floor at the end against the floor after the first hours
-WRITES_PER_DAY_MAX = 320  # flash writes: 288 scheduled saves, tariff changes, closed days (README)
+WRITES_PER_DAY_MAX = 320  # flash writes: 288 scheduled saves, tariff changes, closed days (docs/storage.md, Flash wear)
 
 
 def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, poll_s=0.2,
