@@ -276,33 +276,16 @@ def main():
     t_stop = now_s()
     app.store.save(app.ledger)
     gc.collect()
-    # the truth: each circuit's energy over the run, less what a CT could not see
+    # the firmware's figures first, then its big parts let go, and only then the report's
+    # own lists and the truth's integrals: after a week the heap is fragmented, and the
+    # report's first try (a 668 B list) found no room while they were still held
     led = app.ledger
-    inputs = []
-    sc = board.scenario
-    for i in range(n):
-        tw = integral(lambda t: sc.power(i, t), t_begin, t_stop)
-        for k, a, b in masks:
-            if k == i:
-                tw -= integral(lambda t: sc.power(i, t), a, b)
-        gw = energy(i) / 3600000
-        skip = i == SAT_CT and FAULTS  # its truth is the overload it could not read
-        inputs.append({"input": i + 1, "truth_kwh": round(tw / 1000, 4), "metered_kwh": round(gw / 1000, 4),
-                       "error_pct": None if skip or tw == 0 else round(100 * (gw - tw) / tw, 3),
-                       "idle": tw == 0})
-    out["inputs"] = inputs
-    for kind in ("gas", "water"):
-        got = led.gas_l[0] if kind == "gas" else led.water_l[0]
-        out[kind] = {"truth_l": board.pulses_sent[kind] * board.PULSE_L[kind], "metered_l": got}
-    out["sim_hours"] = round((t_stop - t_begin) / 3600, 2)
     out["rounds"] = app.rounds
     out["late"] = led.late
     out["backwards"] = fig["backwards"]
     out["probe_mem_errors"] = fig["probe_mem_errors"]
     out["mem_errors"] = app.mem_errors
     out["mem_where"] = app.mem_where
-    out["heap"] = gc.mem_alloc() + gc.mem_free()
-    out["heap_floor_by_hour"] = floors[:hour["k"]]
     out["low_free"] = fig["low_free"]
     out["exceptions"] = excs
     out["store"] = {"saves": app.store.saves, "errors": app.store.errors,
@@ -313,10 +296,32 @@ def main():
                   "dropped_slow": app.web.dropped_slow, "evicted": app.web.evicted}
     g = app.grid
     out["grid"] = dict(dec(), mem_errors=g.mem_errors if g else 0)
-    out["days_in_history"] = len(list(app.history.daily(400)))
+    for kind in ("gas", "water"):
+        got = led.gas_l[0] if kind == "gas" else led.water_l[0]
+        out[kind] = {"truth_l": board.pulses_sent[kind] * board.PULSE_L[kind], "metered_l": got}
+    app.grid = app.screens = app.web = app.snap = app.mqtt = board._uart = board.display = None
+    gc.collect()
+    out["days_in_history"] = safe(lambda: len(list(app.history.daily(400))))
+    del floors[hour["k"]:]  # (in place: no copy)
+    out["heap_floor_by_hour"] = floors
+    out["heap"] = gc.mem_alloc() + gc.mem_free()
+    out["sim_hours"] = round((t_stop - t_begin) / 3600, 2)
+    # the truth: each circuit's energy over the run, less what a CT could not see
+    inputs = []
+    sc = board.scenario
+    for i in range(n):
+        tw = safe(integral, lambda t: sc.power(i, t), t_begin, t_stop)
+        for k, a, b in masks:
+            if k == i:
+                tw -= safe(integral, lambda t: sc.power(i, t), a, b)
+        gw = energy(i) / 3600000
+        skip = i == SAT_CT and FAULTS  # its truth is the overload it could not read
+        inputs.append({"input": i + 1, "truth_kwh": round(tw / 1000, 4), "metered_kwh": round(gw / 1000, 4),
+                       "error_pct": None if skip or tw == 0 else round(100 * (gw - tw) / tw, 3),
+                       "idle": tw == 0})
+    out["inputs"] = inputs
     # the firmware's big parts let go (the figures are taken), then a line per key, and a
     # line per element of the lists: no large string in what is left of the heap
-    app.grid = app.screens = app.web = app.snap = board._uart = board.display = None
     gc.collect()
     for k, v in out.items():
         if isinstance(v, list):
