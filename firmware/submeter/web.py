@@ -156,35 +156,36 @@ HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering,
 POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256}
 
 
-def _peer(writer):
-    """The client's address without its port: a (host, port) tuple's host, or the address
-    bytes of a raw sockaddr (MicroPython's unix port: 16 B for IPv4, 28 B for IPv6)."""
+def _sockaddr(writer):
+    """The peer's address as the stream gives it: a (host, port) tuple, the bytes of a raw
+    sockaddr (MicroPython's unix port: 16 B for IPv4, 28 B for IPv6), or None."""
     try:
         a = writer.get_extra_info("peername")
     except (AttributeError, KeyError, OSError):
         return None
-    if isinstance(a, tuple):
-        return a[0]
-    if isinstance(a, (bytes, bytearray)) and len(a) >= 8:
-        return bytes(a[4:8]) if len(a) == 16 else bytes(a[8:24])
+    if isinstance(a, tuple) or isinstance(a, (bytes, bytearray)) and len(a) >= 8:
+        return a
     return None
+
+
+def _peer(writer):
+    """The client's address without its port: a tuple's host, or a raw sockaddr's address bytes."""
+    a = _sockaddr(writer)
+    if a is None or isinstance(a, tuple):
+        return a[0] if a else None
+    return bytes(a[4:8]) if len(a) == 16 else bytes(a[8:24])
 
 
 def _key(writer):
     """The client's address as a small int (a raw sockaddr's address bytes folded into 30
     bits) or the host string of a (host, port) tuple: allocates nothing, unlike _peer."""
-    try:
-        a = writer.get_extra_info("peername")
-    except (AttributeError, KeyError, OSError):
-        return None
-    if isinstance(a, tuple):
-        return a[0]
-    if isinstance(a, (bytes, bytearray)) and len(a) >= 8:
-        k = 0
-        for i in range(4, 8) if len(a) == 16 else range(8, min(24, len(a))):
-            k = ((k & 0x1FFFFFF) << 5) ^ (k >> 25) ^ a[i]
-        return k
-    return None
+    a = _sockaddr(writer)
+    if a is None or isinstance(a, tuple):
+        return a[0] if a else None
+    k = 0
+    for i in range(4, 8) if len(a) == 16 else range(8, min(24, len(a))):
+        k = ((k & 0x1FFFFFF) << 5) ^ (k >> 25) ^ a[i]
+    return k
 
 
 class Server:
