@@ -6,6 +6,7 @@
 # off-peak index from 22:00 to 06:00 (TIC "HC" option; P1 tariff 2, night), else to the
 # peak one. The port can be opened at the wrong setting, as a real one can: it then
 # reads line noise.
+import gc
 import random
 
 BASE_LOAD_W = 180.0     # circuits the sub-meter does not meter
@@ -182,7 +183,9 @@ class SimUart:
         self.meter = meter
         self.time = simtime
         self.ring = bytearray(self.RXBUF)  # the UART's receive buffer, as on the device
+        self.work = bytearray(512)         # noise and garbled bytes are made here, in place
         self.overruns = 0
+        self.deferred = 0  # bytes held back a poll: the simulator's own allocations found no room
         self.rng = random.Random(seed) if hasattr(random, "Random") else random
         self.open(line)
 
@@ -218,25 +221,46 @@ class SimUart:
         if not g:
             self._put(data, k0, k1)
             return
-        y = bytearray(data[k0:k1])
-        for k in range(k1 - k0):
-            if self.rng.getrandbits(16) % g == 0:
-                y[k] ^= 1 << (self.rng.getrandbits(3) % 7)
-        self._put(y, 0, len(y))
+        y = self.work
+        while k0 < k1:
+            n = min(k1 - k0, len(y))
+            for k in range(n):
+                b = data[k0 + k]
+                if self.rng.getrandbits(16) % g == 0:
+                    b ^= 1 << (self.rng.getrandbits(3) % 7)
+                y[k] = b
+            self._put(y, 0, n)
+            k0 += n
 
     def _receive(self):
+        # A device's UART takes its bytes without the heap; the simulated meter makes its
+        # frames in it. Its own allocations that find no room must not be the firmware's
+        # MemoryError: they are tried again after a collection, then left for the next poll
+        # (the bytes come late, as from a stalled loop, and are not lost).
+        try:
+            self._emit()
+        except MemoryError:
+            gc.collect()
+            try:
+                self._emit()
+            except MemoryError:
+                self.deferred += 1
+
+    def _emit(self):
         now = self.time.now_s()
         rate = LINE[self.meter.mode][0]
         due = int((now - self.t0) * rate / 10) - self.emitted
         if due <= 0:
             return
-        self.emitted += due
         if self.meter.silent:  # nothing on the line, at any setting
+            self.emitted += due
             self.next_t = now
             return
         if self.match and self.meter.period_s:  # P1: a whole telegram every period
+            self.emitted += due
             while self.next_t <= now:
-                for x in self.meter.frame_parts():
+                parts = self.meter.frame_parts()  # (made whole before a byte is sent)
+                for x in parts:
                     self._send(x, 0, len(x))
                 self.next_t += self.meter.period_s
         elif self.match:  # TIC: frames back to back, `due` bytes of them
@@ -248,14 +272,18 @@ class SimUart:
                 n = min(due, len(x) - self.part_at)
                 self._send(x, self.part_at, self.part_at + n)
                 self.part_at += n
+                self.emitted += n
                 due -= n
                 if self.part_at == len(x):
                     self.parts.pop(0)
                     self.part_at = 0
         else:  # the wrong baud rate: framing errors and noise, now and then an STX or LF
-            n = max(1, due * self.baud // rate) if self.baud < rate else due
-            x = bytes(self.rng.getrandbits(7) for _ in range(min(n, 512)))
-            self._put(x, 0, len(x))
+            self.emitted += due
+            n = min(max(1, due * self.baud // rate) if self.baud < rate else due, len(self.work))
+            y = self.work
+            for k in range(n):
+                y[k] = self.rng.getrandbits(7)
+            self._put(y, 0, n)
 
     def any(self):
         self._receive()

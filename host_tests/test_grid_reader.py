@@ -181,3 +181,63 @@ def test_a_port_read_that_raises_is_counted_and_the_next_telegram_read():
     assert r.state()["errors"] == 1 and "ValueError" in r.state()["last_error"]
     assert r.poll(port, 1000) == 1 and r.reading.import_wh[0] == 59391
     assert r.state()["errors"] == 1 and r.state()["checksum_errors"] == 0
+
+
+def test_a_full_heap_for_longer_than_a_listen_does_not_lose_a_working_setting():
+    # polls cut short by a full heap (MemoryError, counted) are not silence: the setting
+    # that was working is kept, and frames come again as soon as there is room (before, a
+    # run of them over 6 s gave the setting up, and the reader went round P1's settings
+    # before it came back: in the soak's week it was not locked again 30 minutes later)
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    board, r = make("standard")
+    full = [False]
+    grid_port = board.grid_port
+
+    class Port:
+        def __init__(self, p):
+            self.p = p
+
+        def any(self):
+            if full[0]:
+                raise MemoryError
+            return self.p.any()
+
+        def readinto(self, buf, n=None):
+            return self.p.readinto(buf, n)
+
+    board.grid_port = lambda kind: Port(grid_port(kind))
+    run_for(r.run, 400, lambda: r.locked and r.decoder.d.frames >= 3)
+    assert r.locked and r.kind == "tic_standard"
+    switches = r.switches
+    full[0] = True
+    run_for(r.run, 300)  # 30 s of the meter's time, five listens
+    assert r.mem_errors > 0
+    full[0] = False
+    frames = r.decoder.d.frames
+    run_for(r.run, 200, lambda: r.decoder.d.frames > frames + 2)
+    assert r.switches == switches and r.kind == "tic_standard"
+    assert r.decoder.d.frames > frames + 2
+
+
+def test_the_simulated_meter_s_own_full_heap_is_not_the_firmware_s():
+    # a device's UART takes its bytes without the heap: the simulated meter's frames, made
+    # in the heap, that find no room come a poll later, never as the firmware's MemoryError
+    if not IS_MP:
+        skip("asyncio.sleep_ms is MicroPython's")
+    board, r = make("standard")
+    uart = board.grid_port("tic_standard")
+    meter = board.meter
+    make_parts = meter.frame_parts
+    fail = [2]
+
+    def parts():
+        if fail[0]:
+            fail[0] -= 1
+            raise MemoryError
+        return make_parts()
+    meter.frame_parts = parts
+    import time
+    time.sleep_ms(50)  # 5 s of the meter's time: frames are due
+    assert uart.any() == 0 and uart.deferred == 1  # tried twice, left for the next poll
+    assert uart.any() > 0  # and sent then

@@ -6,6 +6,11 @@
 # the metering: handlers only read the snapshot.
 import asyncio
 import binascii
+try:
+    import asyncio.core as core  # MicroPython's asyncio (see _accept)
+    import asyncio.stream as _stream
+except ImportError:  # CPython: the host tests import this module, and serve nothing with it
+    core = _stream = None
 import gc
 import json
 import time
@@ -19,6 +24,15 @@ STATUS = {
     415: "Unsupported Media Type", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
+
+
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+def _readable(s):
+    """Awaited: the task sleeps until socket s can be read (asyncio 1.25's poller, as its
+    own streams wait; a generator, as they are)."""
+    yield core._io_queue.queue_read(s)
 
 
 STREAM_BUF = 512
@@ -222,17 +236,59 @@ class Server:
         self._server = None
 
     async def start(self, host, port):
-        self._server = await asyncio.start_server(self._serve, host, port, backlog=16)
+        if core is None:  # (CPython's own accept loop is sound)
+            self._server = await asyncio.start_server(self._serve, host, port, backlog=16)
+            return self._server
+        import socket
+        addr = socket.getaddrinfo(host, port)[0][-1]
+        s = socket.socket()
+        try:
+            s.setblocking(False)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(addr)
+            s.listen(16)
+        except Exception:
+            s.close()
+            raise
+        self._server = asyncio.create_task(self._accept(s))
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch())
         return self._server
 
     def close(self):
         if self._server:
-            self._server.close()
+            getattr(self._server, "cancel", getattr(self._server, "close", None))()
+            self._server = None
         if self._watcher is not None:
             self._watcher.cancel()
             self._watcher = None
+
+    async def _accept(self, s):
+        """The accept loop. asyncio's own (start_server's Server._serve in 1.25) makes each
+        connection's Stream and task outside any try: one MemoryError there ended it, and
+        the page was gone until a reboot while the socket still took connections (seen in
+        the soak). Here a connection that finds no room is told 503 and closed, and the
+        loop goes on."""
+        try:
+            while True:
+                await _readable(s)
+                try:
+                    c, addr = s.accept()
+                except Exception:  # (the client has gone already, or no socket is left)
+                    continue
+                try:
+                    c.setblocking(False)
+                    st = _stream.Stream(c, {"peername": addr})
+                    asyncio.create_task(self._serve(st, st))
+                except MemoryError:
+                    self.mem_refused += 1  # (as a request refused before its answer)
+                    try:
+                        c.send(BUSY)  # (made at import: a full heap can still send it)
+                    except OSError:
+                        pass
+                    c.close()
+        finally:
+            s.close()
 
     async def _watch(self):
         """The write timeout: an answer that has not moved for WRITE_MS (its client reads

@@ -222,6 +222,8 @@ class GridReader:
                     self.poll(port, now)
                 except MemoryError:
                     self.mem_errors += 1  # the bytes of this poll are lost; the next frame counts
+                    since = now  # (a poll the heap cut short says nothing of the line: no
+                    continue     # run of them may give up a setting that was working)
                 if self.decoder.good() - good >= 3:  # not one lucky group out of noise
                     good = self.decoder.good()
                     since = now
