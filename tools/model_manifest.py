@@ -7,3 +7,6 @@ module("sim.py", base_path="../boards")
 module("simtic.py", base_path="../boards")
 module("simreplay.py", base_path="../boards")  # SUBMETER_REPLAY: imported only when set
 package("umqtt", base_path="../build/lib")
+# the soak's own code (tools/soak.py, run as `-m soak`): frozen too, so that its ~8 KB of
+# bytecode is not in the heap it measures (a device carries no soak)
+module("soak.py", base_path=".")

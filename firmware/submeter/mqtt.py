@@ -219,14 +219,15 @@ class Publisher:
             try:
                 await self._publish(writer, self.base + "/availability", b"online", True)
                 if self.cfg["mqtt_discovery"]:
-                    for s in sensors(self.cfg):
-                        await self._publish(writer, None, s, True, MEM_TRIES)
+                    await self._discover(writer)
                 last_ping = 0
                 while not lost.done():
-                    snap = self.snapshot()
-                    if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
-                        # a state the heap has no room for is skipped (the next one comes)
-                        await self._publish(writer, self.base + "/state", snap)
+                    # a state the heap has no room for is skipped (the next one comes); the
+                    # snapshot is not kept in this task's frame over the sleep (a local
+                    # would hold the old one, ~5 KB, beside the next for as long as the
+                    # session lasts: measured, the session's heap floor 9 KB above the
+                    # meter's without MQTT, 3.7 KB with this)
+                    await self._state(writer)
                     await asyncio.sleep(self.cfg["mqtt_interval_s"])
                     self.status["connected_s"] += self.cfg["mqtt_interval_s"]
                     last_ping += self.cfg["mqtt_interval_s"]
@@ -239,6 +240,16 @@ class Publisher:
                 lost.cancel()
         finally:
             writer.close()
+
+    async def _discover(self, writer):
+        # (in its own frame: the sensors' list goes with it)
+        for s in sensors(self.cfg):
+            await self._publish(writer, None, s, True, MEM_TRIES)
+
+    async def _state(self, writer):
+        snap = self.snapshot()
+        if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
+            await self._publish(writer, self.base + "/state", snap)
 
     async def _drain(self, reader):
         # what the broker sends (PINGRESP) is read and dropped; the end of the stream ends the session
