@@ -280,12 +280,12 @@ def test_a_connection_that_finds_no_room_is_refused_and_the_next_one_served():
                 break
             except OSError:
                 pass
-        stream.Stream = stream_or_full
+        stream.Stream = asyncio.StreamReader = stream_or_full
         try:
             first = await ask(port)
             second = await ask(port)
         finally:
-            stream.Stream = real
+            stream.Stream = asyncio.StreamReader = real
             srv.close()
         return first, second, srv
 

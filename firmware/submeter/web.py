@@ -6,11 +6,8 @@
 # the metering: handlers only read the snapshot.
 import asyncio
 import binascii
-try:
-    import asyncio.core as core  # MicroPython's asyncio (see _accept)
-    import asyncio.stream as _stream
-except ImportError:  # CPython: the host tests import this module, and serve nothing with it
-    core = _stream = None
+import select
+import sys
 import gc
 import json
 import time
@@ -25,14 +22,7 @@ STATUS = {
     500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
 
-
-BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-
-
-def _readable(s):
-    """Awaited: the task sleeps until socket s can be read (asyncio 1.25's poller, as its
-    own streams wait; a generator, as they are)."""
-    yield core._io_queue.queue_read(s)
+ACCEPT_MS = 20  # how often the listening socket is looked at (see Server._accept)
 
 
 STREAM_BUF = 512
@@ -236,7 +226,7 @@ class Server:
         self._server = None
 
     async def start(self, host, port):
-        if core is None:  # (CPython's own accept loop is sound)
+        if sys.implementation.name != "micropython":  # (CPython's own accept loop is sound)
             self._server = await asyncio.start_server(self._serve, host, port, backlog=16)
             return self._server
         import socket
@@ -268,26 +258,36 @@ class Server:
         connection's Stream and task outside any try: one MemoryError there ended it, and
         the page was gone until a reboot while the socket still took connections (seen in
         the soak). Here a connection that finds no room is told 503 and closed, and the
-        loop goes on."""
+        loop goes on. The socket is looked at every ACCEPT_MS through a poll object made
+        once (ipoll allocates nothing): asyncio's public API has no wait for a socket."""
+        poller = select.poll()
+        poller.register(s, select.POLLIN)
         try:
             while True:
-                await _readable(s)
-                try:
-                    c, addr = s.accept()
-                except Exception:  # (the client has gone already, or no socket is left)
-                    continue
-                try:
-                    c.setblocking(False)
-                    st = _stream.Stream(c, {"peername": addr})
-                    asyncio.create_task(self._serve(st, st))
-                except MemoryError:
-                    self.mem_refused += 1  # (as a request refused before its answer)
+                await asyncio.sleep_ms(ACCEPT_MS)
+                while True:
+                    ready = False
+                    for _ in poller.ipoll(0):
+                        ready = True
+                    if not ready:
+                        break
                     try:
-                        c.send(BUSY)  # (made at import: a full heap can still send it)
-                    except OSError:
-                        pass
-                    c.close()
+                        c, addr = s.accept()
+                    except OSError:  # (the client has gone already, or no socket is left)
+                        break
+                    try:
+                        c.setblocking(False)
+                        st = asyncio.StreamReader(c, {"peername": addr})  # (the one Stream class)
+                        asyncio.create_task(self._serve(st, st))
+                    except MemoryError:
+                        self.mem_refused += 1  # (as a request refused before its answer)
+                        try:
+                            c.send(BUSY)  # (made at import: a full heap can still send it)
+                        except OSError:
+                            pass
+                        c.close()
         finally:
+            poller.unregister(s)
             s.close()
 
     async def _watch(self):
