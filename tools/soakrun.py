@@ -185,7 +185,7 @@ def report(r):
             "%d B" % growth if growth is not None else "run under two days", HEAP_GROWTH_MAX),
         "| room left at the heap's highest floor | %.1f KB | >= %d KB |" % (
             (r["heap"] - max(fl or [0])) / 1024, HEAP_ROOM_MIN // 1024),
-        "| lowest free heap seen (sampled) | %d B | > 0 |" % r["low_free"],
+        "| lowest free heap seen (sampled; garbage included: MicroPython collects when the heap is full) | %d B | (not a target) |" % r["low_free"],
         "| MemoryErrors the firmware caught and went on (where the last was) | %s (%s) | counted, never fatal |" % (
             r.get("mem_errors"), r.get("mem_where")),
         "| flash writes a day | %d | <= %d |" % (r["store"]["writes_per_day"], WRITES_PER_DAY_MAX),
