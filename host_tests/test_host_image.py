@@ -208,10 +208,10 @@ def test_every_frozen_module_compiles_for_the_esp32(frozen, tmp_path):
 
 
 def test_the_device_model_freezes_the_same_firmware(frozen):
-    model = evaluate(os.path.join(ROOT, "tools", "model_manifest.py"), BOARD)
+    model = evaluate(os.path.join(ROOT, "tools", "build", "model_manifest.py"), BOARD)
     ours = {t: p for t, p in frozen.items() if t.startswith("submeter/")}
     assert ours and {t: p for t, p in model.items() if t.startswith("submeter/")} == ours
-    for path in (os.path.join(ROOT, "boards", "manifest.py"), os.path.join(ROOT, "tools", "model_manifest.py")):
+    for path in (os.path.join(ROOT, "boards", "manifest.py"), os.path.join(ROOT, "tools", "build", "model_manifest.py")):
         with open(path) as f:
             assert 'include("../firmware/manifest.py")' in f.read()
 

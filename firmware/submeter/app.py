@@ -243,7 +243,7 @@ class App:
 
     def screen_png(self):
         """The front panel as it is now, as a PNG in pieces (the page's mirror,
-        tools/screenshot), or None without a display."""
+        tools/sim/screenshot), or None without a display."""
         if self.screens is None:
             return None
         from .png import png_chunks

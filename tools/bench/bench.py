@@ -1,5 +1,5 @@
 # The MicroPython half of `make bench`: figures measured on the 32-bit unix port, each
-# printed as one JSON line {"key", "label", "value", "unit", "target"}; tools/bench_report.py
+# printed as one JSON line {"key", "label", "value", "unit", "target"}; tools/bench/bench_report.py
 # runs this, adds the CPython side (reference libraries) and prints the table. The host
 # is far faster than an ESP32: ratios, shares and memory carry over, absolute times don't.
 import gc
@@ -295,7 +295,7 @@ def bench_tic():
         return d.values()
 
     out("tic_std_update_us", "  decode + GridReading update", round(per_call_us(feed_update, (std,), n), 1), "us")
-    # the frames the reference libraries are compared on (tools/bench_report.py)
+    # the frames the reference libraries are compared on (tools/bench/bench_report.py)
     for key, name in (("12", "12_std_mono_hc_goteleinfo.tic"), ("13", "13_std_tri_tempo_teleinfo-nom.tic"),
                       ("01", "01_hist_mono_tempo_pyteleinfo_bin.tic")):
         f = read(name)

@@ -1,8 +1,8 @@
 # soak: the whole firmware on the simulated board for a simulated period (a week for
 # `make soak`), faster than real time, in the heap a plain ESP32 leaves it, with faults
-# injected on a schedule. Run on the device model by tools/soakrun.py (CPython), which
+# injected on a schedule. Run on the device model by tools/bench/soakrun.py (CPython), which
 # polls the web page and the API and restarts the MQTT broker now and then:
-#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/soak.py HOURS [--no-faults]
+#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/bench/soak.py HOURS [--no-faults]
 # The clock starts half an hour before its ticks wrap (2**30 ms, 12.4 days: a device
 # that runs for years wraps every fortnight). Prints, at the end, one JSON line: per
 # input the simulated truth and what was metered, gas and water, the heap floor per

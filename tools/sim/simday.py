@@ -1,6 +1,6 @@
 # simday: the firmware on the simulated board for a simulated period, as fast as the
 # host goes, then per input the simulated truth and the metered energy (kWh, per tariff
-# period) and the error in %. Usage (from the repository): tools/simday [--hours 24]
+# period) and the error in %. Usage (from the repository): tools/sim/simday [--hours 24]
 # [--start "YYYY-MM-DD HH:MM" or HH:MM] [--period-ms 1000] [--scenario house|steady]
 # [--meter standard|historic|p1]. Every day that closes in the run is also checked in the
 # history the firmware kept: per input, that day's truth and what the history says.
