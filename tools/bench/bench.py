@@ -237,7 +237,7 @@ def bench_panel(app):
     async def slices(n_rounds, gaps):
         last = time.ticks_us()
         for _ in range(n_rounds):
-            for _ in app._round():
+            for _ in app.round_slices():
                 await asyncio.sleep_ms(0)
                 now = time.ticks_us()
                 gaps.append(time.ticks_diff(now, last))
@@ -245,7 +245,7 @@ def bench_panel(app):
 
     async def panel():
         while True:
-            app._drawn = None  # draw at every poll: far more than the once a second it does
+            app.drawn_at = None  # draw at every poll: far more than the once a second it does
             app.panel_step(time.ticks_ms())
             await asyncio.sleep_ms(20)
 
@@ -305,7 +305,7 @@ def bench_tic():
 
     # checksum kernel alone, viper vs twin, over the frame's groups
     d.feed(std)
-    buf, idx, ng = d._dbuf, d._didx, d._dn
+    buf, idx, ng = d.groups()
     info = array("H", bytes(8 * 128))
     hashes = array("i", bytes(4 * 128))
     v = per_call_us(ticscan_viper.check_groups, (buf, idx, 0, ng, info, hashes), 2000)

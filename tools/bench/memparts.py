@@ -39,6 +39,6 @@ app = appm.App(board, cfg, err)
 part("App: ledger, history, store, channels, panel, web server, grid reader")
 app.snap = None
 part(None)
-app.snap = app._build()
+app.snap = app.build_snapshot()
 part("one snapshot (the state the screens, the page and MQTT read)")
 print(json.dumps({"part": "total in use at boot (no task, no client yet)", "bytes": gc.mem_alloc()}))

@@ -12,7 +12,7 @@ import sim
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock, date_str, day_number
-from submeter.grid.reader import _decoder
+from submeter.grid.reader import decoder_for
 
 
 def arg(name, default):
@@ -47,7 +47,7 @@ def main():
     kind = "p1" if meter == "p1" else "tic_" + meter
     grid = app.grid
     grid.kind = kind
-    grid.decoder = _decoder(kind)
+    grid.decoder = decoder_for(kind)
     port = board.grid_port(kind)
     sc = board.scenario
     n = len(cfg["inputs"])
