@@ -328,7 +328,7 @@ def test_the_firmware_takes_every_legal_extreme():
         app.measure_round()
         for t in range(0, 3000, 20):
             app.panel_step(clock.ticks_ms() + t)       # draws, sleeps, goes home
-        app.snap = app._build()
+        app.snap = app.build_snapshot()
         s = json.loads(json.dumps(app.state()))
         assert s["currency"] == cfg["currency"] and s["inputs"][0]["name"] == cfg["inputs"][0]["name"]
         from submeter.page import page_chunks

@@ -1,5 +1,5 @@
 # Fuzzing the grid reader (issue 18, item 10), on both runtimes: ≥ 10,000 mutated TIC
-# inputs and ≥ 10,000 mutated P1 inputs on the MicroPython unix port (tools/mptest.py,
+# inputs and ≥ 10,000 mutated P1 inputs on the MicroPython unix port (tools/test/mptest.py,
 # the viper kernels and their pure-Python twins by turns), fewer on CPython (twins only),
 # made from the corpus captures: bit flips, insertions, deletions, truncations, splices
 # of two frames, random junk, huge lines, separators or line ends removed, and, for a

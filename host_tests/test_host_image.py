@@ -208,12 +208,14 @@ def test_every_frozen_module_compiles_for_the_esp32(frozen, tmp_path):
 
 
 def test_the_device_model_freezes_the_same_firmware(frozen):
-    model = evaluate(os.path.join(ROOT, "tools", "model_manifest.py"), BOARD)
+    model = evaluate(os.path.join(ROOT, "tools", "build", "model_manifest.py"), BOARD)
     ours = {t: p for t, p in frozen.items() if t.startswith("submeter/")}
     assert ours and {t: p for t, p in model.items() if t.startswith("submeter/")} == ours
-    for path in (os.path.join(ROOT, "boards", "manifest.py"), os.path.join(ROOT, "tools", "model_manifest.py")):
-        with open(path) as f:
-            assert 'include("../firmware/manifest.py")' in f.read()
+    for path in (os.path.join(ROOT, "boards", "manifest.py"), os.path.join(ROOT, "tools", "build", "model_manifest.py")):
+        with open(path) as f:  # both through the one firmware manifest
+            found = re.findall(r'include\("([^"$]*firmware/manifest.py)"\)', f.read())
+        assert [os.path.normpath(os.path.join(os.path.dirname(path), p)) for p in found] == \
+            [os.path.join(ROOT, "firmware", "manifest.py")], path
 
 
 # --- the image's size -------------------------------------------------------------------------

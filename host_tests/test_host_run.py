@@ -8,7 +8,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -135,14 +134,13 @@ def test_gas_and_water_follow_their_meters(firmware):
 def test_the_screen_as_a_png_and_the_screenshot_tool(firmware, tmp_path):
     status, headers, body = get(firmware.port, "/screen.png")
     assert status == 200 and headers["Content-Type"] == "image/png" and body.startswith(b"\x89PNG")
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    from montage import read
+    from montage import read  # tools/sim (conftest)
     path = tmp_path / "panel.png"
     path.write_bytes(body)
     w, h, rows = read(str(path))
     assert (w, h) == (128, 64) and sum(bin(b).count("1") for r in rows for b in r) > 300  # the home screen
     out = tmp_path / "shot.png"
-    r = subprocess.run([os.path.join(ROOT, "tools", "screenshot"), "--url", "http://127.0.0.1:%d" % firmware.port,
+    r = subprocess.run([os.path.join(ROOT, "tools", "sim", "screenshot"), "--url", "http://127.0.0.1:%d" % firmware.port,
                         str(out)], capture_output=True, text=True, timeout=20)
     assert r.returncode == 0, r.stderr
     assert read(str(out))[:2] == (512, 256)

@@ -12,7 +12,7 @@ BOARDS = [os.path.join("boards", n) for n in sorted(os.listdir(os.path.join(ROOT
 
 
 def typecheck(*files):
-    return subprocess.run([PY, os.path.join(ROOT, "tools", "typecheck.py")] + list(files), cwd=ROOT,
+    return subprocess.run([PY, os.path.join(ROOT, "tools", "test", "typecheck.py")] + list(files), cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 

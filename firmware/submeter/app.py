@@ -132,7 +132,7 @@ class App:
                             "clock": 0}
         self.task_error = None
         self._logged = {"grid": None, "web": None, "mqtt": None}
-        self._drawn = None      # when the panel was last drawn
+        self.drawn_at = None    # when the panel was last drawn (None: at the next poll)
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
         self._led_on_at = None
@@ -144,7 +144,7 @@ class App:
             self.mqtt = Publisher(cfg, node, board.name, self.state)
         if self.grid:
             self.grid.on_frame = self._grid_frame
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
 
     def state(self):
         return self.snap
@@ -174,7 +174,7 @@ class App:
     def _uptime_s(self):
         return ticks_diff(self.clock.ticks_ms(), self.started) // 1000
 
-    def _build(self):
+    def build_snapshot(self):
         snap = self._build_base()
         self._volumes(snap)
         since = self.ledger.partial_since
@@ -230,7 +230,7 @@ class App:
                 self.restart_needed.append(k)
         if self.screens is not None:  # labels, usages, times: a panel made afresh
             self.screens = self._panel()
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         log("config changed:", ", ".join(sorted(changes)))
         return {"saved": True, "restart": restart}
 
@@ -243,7 +243,7 @@ class App:
 
     def screen_png(self):
         """The front panel as it is now, as a PNG in pieces (the page's mirror,
-        tools/screenshot), or None without a display."""
+        tools/sim/screenshot), or None without a display."""
         if self.screens is None:
             return None
         from .png import png_chunks
@@ -285,7 +285,7 @@ class App:
         which = an input's index, "gas", "water", or None for every partial counter."""
         self.ledger.reset_partial(which, self.wall.now())
         self._save_due = True
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         log("partial counter reset:", "all" if which is None else which)
 
     def start_zero(self, inputs):
@@ -299,7 +299,7 @@ class App:
             raise ValueError("no input")
         zero = _zero()  # let go once the zeroing is done
         self.zeroing = zero.Zeroing(inputs)
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         log("zeroing input", ",".join(str(k + 1) for k in inputs))
         return {"zeroing": [k + 1 for k in inputs], "seconds": zero.WINDOWS * self.cfg["period_ms"] // 1000 + 1}
 
@@ -366,7 +366,8 @@ class App:
         if not self.store.save(self.ledger):
             log("cannot save the counters:", self.store.last_error)
 
-    def _writes_per_day(self):
+    def writes_per_day(self):
+        """Flash writes a day (counters and history): measured after an hour up, else foreseen."""
         up = self._uptime_s()
         if up >= 3600:  # measured
             return (self.store.saves + self.history.writes) * 86400 // up
@@ -374,7 +375,7 @@ class App:
 
     def _build_base(self):
         # every key the snapshot will hold, made at once (see snapshot.build): None is
-        # filled in by snapshot.build and _build
+        # filled in by snapshot.build and build_snapshot
         return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
             "version": VERSION,
             "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds,
@@ -393,7 +394,7 @@ class App:
                       "last_error": self.store.last_error, "seq": self.store.seq,
                       "restored": self.restored is not None,
                       "alert": self.store.alert, "recovered": self.store.recovered,
-                      "writes_per_day": self._writes_per_day()},
+                      "writes_per_day": self.writes_per_day()},
             "history": {"writes": self.history.writes, "errors": self.history.errors,
                         "last_error": self.history.last_error, "damaged": self.history.damaged,
                         "clock_back": self.history.clock_back},
@@ -415,7 +416,7 @@ class App:
         d["reading"] = g.reading.to_dict() if g.reading.frames else None
         return d
 
-    def _round(self):
+    def round_slices(self):
         """Generator: one window on every input, yielding after each mains-cycle slice.
         While an ADC unit's scale wants it, its input with the widest spread also samples read_uv."""
         cal = []  # per ADC unit whose scale wants it, the input with the widest spread
@@ -440,9 +441,9 @@ class App:
 
     def measure_round(self):
         """One round at once (tests, benchmarks): returns the watts."""
-        for _ in self._round():
+        for _ in self.round_slices():
             pass
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         return list(self.ledger.power)
 
     def _take_pulses(self):
@@ -494,7 +495,7 @@ class App:
             t0 = self.clock.ticks_ms()
             r0 = time.ticks_ms()
             try:
-                for _ in self._round():
+                for _ in self.round_slices():
                     await asyncio.sleep_ms(0)  # at most one mains cycle between yields
             except Exception as e:  # this round is cut short; the next reading spans the gap
                 self._fault("metering", e)
@@ -508,7 +509,7 @@ class App:
                 rate_t0 = time.ticks_ms()
                 rate_n0 = self.sampler.samples
             try:
-                self.snap = self._build()
+                self.snap = self.build_snapshot()
             except Exception as e:  # the screens, the page and MQTT keep the last one a round longer
                 self._fault("metering", e, "snapshot")
             gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
@@ -528,7 +529,7 @@ class App:
                 cmd = self.screens.on_button(ev, now)
                 if cmd:
                     self.panel_command(cmd)
-                self._drawn = None
+                self.drawn_at = None
         if self.screens:
             self.screens.idle(now)
             self.screens.push_step()
@@ -536,9 +537,9 @@ class App:
         if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
             self.board.leds["grid"].value(0)
             self._led_on_at = None
-        if self.screens and (self._drawn is None or ticks_diff(now, self._drawn) >= 1000):
+        if self.screens and (self.drawn_at is None or ticks_diff(now, self.drawn_at) >= 1000):
             self.screens.draw(self.snap)
-            self._drawn = now
+            self.drawn_at = now
 
     async def panel_task(self):
         while True:

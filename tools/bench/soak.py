@@ -1,8 +1,8 @@
 # soak: the whole firmware on the simulated board for a simulated period (a week for
 # `make soak`), faster than real time, in the heap a plain ESP32 leaves it, with faults
-# injected on a schedule. Run on the device model by tools/soakrun.py (CPython), which
+# injected on a schedule. Run on the device model by tools/bench/soakrun.py (CPython), which
 # polls the web page and the API and restarts the MQTT broker now and then:
-#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/soak.py HOURS [--no-faults]
+#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/bench/soak.py HOURS [--no-faults]
 # The clock starts half an hour before its ticks wrap (2**30 ms, 12.4 days: a device
 # that runs for years wraps every fortnight). Prints, at the end, one JSON line: per
 # input the simulated truth and what was metered, gas and water, the heap floor per
@@ -13,6 +13,7 @@
 import asyncio
 import gc
 import json
+import os
 import sys
 import time
 
@@ -48,7 +49,7 @@ def integral(power, t0, t1):
 
 
 def main():
-    clock = Clock(float(sim._env("SUBMETER_SPEED", "300")), start=TICKS_PERIOD - 1800000)
+    clock = Clock(float(os.getenv("SUBMETER_SPEED") or "300"), start=TICKS_PERIOD - 1800000)
     board = sim.Board(clock=clock)
     cfg, err = config.load(board.data_dir + "/config.json", board.CONFIG)
     board.configure(cfg)
@@ -271,7 +272,7 @@ def main():
     asyncio.run(run())
     app.snap = None
     gc.collect()
-    for _ in app._round():  # the last reading: the truth ends here
+    for _ in app.round_slices():  # the last reading: the truth ends here
         pass
     t_stop = now_s()
     app.store.save(app.ledger)
@@ -289,7 +290,7 @@ def main():
     out["low_free"] = fig["low_free"]
     out["exceptions"] = excs
     out["store"] = {"saves": app.store.saves, "errors": app.store.errors,
-                    "writes_per_day": app._writes_per_day(), "history_writes": app.history.writes}
+                    "writes_per_day": app.writes_per_day(), "history_writes": app.history.writes}
     out["mqtt"] = app.mqtt.status if app.mqtt else None
     out["web"] = {"requests": app.web.requests, "rejected": app.web.rejected, "mem_errors": app.web.mem_errors,
                   "mem_refused": app.web.mem_refused, "mem_retries": app.web.mem_retries,

@@ -12,7 +12,7 @@
 # (.github/workflows/image.yml).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MICROPY_DIR=${MICROPY_DIR:-$ROOT/build/micropython-v1.25.0}
 IMAGE_DIR=${IMAGE_DIR:-$ROOT/build/image}
 BOARD_DIR="$ROOT/boards/SUBMETER"

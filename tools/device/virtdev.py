@@ -2,23 +2,23 @@
 # mpremote without a board. It speaks the raw REPL as mpremote uses it (Ctrl-A to enter,
 # code then Ctrl-D, "OK", the output, \x04, the exception, \x04, ">"; raw-paste mode with
 # its flow-control window; Ctrl-D alone is a soft reboot; Ctrl-B leaves) and runs the code
-# in the 32-bit unix port (tools/virtdev_agent.py), with a folder as the device's filesystem.
+# in the 32-bit unix port (tools/device/virtdev_agent.py), with a folder as the device's filesystem.
 #
-# Usage: tools/virtdev --root DIR [--link PATH] [--kind KIND] [--parts DIR] [--image FILE]
+# Usage: tools/device/virtdev --root DIR [--link PATH] [--kind KIND] [--parts DIR] [--image FILE]
 # Prints the pty's path (and makes PATH a symlink to it); runs until killed.
 #
 # Kinds (--kind):
 #   plain   (the default) the unix port with its 1 MB heap, a REPL only: nothing runs at
 #           power-up and there is no machine.reset (the tests of make deploy's .mpy path)
 #   stock   a stock ESP32_GENERIC image without PSRAM: asyncio and umqtt.simple frozen
-#           (build/bin/micropython-stock, tools/stock_manifest.py) in the heap a stock
+#           (build/bin/micropython-stock, tools/build/stock_manifest.py) in the heap a stock
 #           image grows to, 112 KB
 #   spiram  a stock ESP32_GENERIC-SPIRAM image: the same build with a 4 MB heap (on the
 #           ESP32 the split heap grows into the PSRAM)
 #   ours    our image: the device model (build/bin/micropython-frozen, the firmware frozen
 #           in) in 112 KB, with two OTA slots and otadata as files in the parts folder
 #           (--parts, default DIR.parts: outside the filesystem the device sees) and a fake
-#           esp32 module over them (tools/virtdev_esp32.py). At a hard reset (power-up,
+#           esp32 module over them (tools/device/virtdev_esp32.py). At a hard reset (power-up,
 #           machine.reset(), the interpreter dying) the "bootloader" here picks the slot
 #           from otadata, rolls back a slot that booted and was never marked valid, and
 #           runs the slot's image: an image IS a unix-port executable, so an upgrade writes
@@ -37,8 +37,8 @@ import subprocess
 import sys
 import tty
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools", "device"))
 import virtdev_esp32 as ota  # noqa: E402 - the otadata helpers, shared with the device side
 
 BIN = os.path.join(ROOT, "build", "bin")
@@ -146,7 +146,7 @@ class Device:
         self.tail = b""
         if hard:  # what the console had sent is lost with the reset
             self.pending, self.raw = b"", False
-        args = [os.path.join(ROOT, "tools", "virtdev_agent.py"), self.root]
+        args = [os.path.join(ROOT, "tools", "device", "virtdev_agent.py"), self.root]
         binary, heap = KINDS[self.kind]
         if self.kind == "plain":
             self.app = os.path.join(BIN, binary)

@@ -1,6 +1,6 @@
 # simday: the firmware on the simulated board for a simulated period, as fast as the
 # host goes, then per input the simulated truth and the metered energy (kWh, per tariff
-# period) and the error in %. Usage (from the repository): tools/simday [--hours 24]
+# period) and the error in %. Usage (from the repository): tools/sim/simday [--hours 24]
 # [--start "YYYY-MM-DD HH:MM" or HH:MM] [--period-ms 1000] [--scenario house|steady]
 # [--meter standard|historic|p1]. Every day that closes in the run is also checked in the
 # history the firmware kept: per input, that day's truth and what the history says.
@@ -12,7 +12,7 @@ import sim
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock, date_str, day_number
-from submeter.grid.reader import _decoder
+from submeter.grid.reader import decoder_for
 
 
 def arg(name, default):
@@ -47,7 +47,7 @@ def main():
     kind = "p1" if meter == "p1" else "tic_" + meter
     grid = app.grid
     grid.kind = kind
-    grid.decoder = _decoder(kind)
+    grid.decoder = decoder_for(kind)
     port = board.grid_port(kind)
     sc = board.scenario
     n = len(cfg["inputs"])

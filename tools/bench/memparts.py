@@ -1,7 +1,7 @@
 # memparts: what each part of the firmware holds in the heap, on the device model
 # (bytecode frozen: in flash, as in the ESP32 image), after collections. Run by
-# tools/bench_report.py (make bench): a JSON object per line {"part": ..., "bytes": ...}.
-#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/memparts.py
+# tools/bench/bench_report.py (make bench): a JSON object per line {"part": ..., "bytes": ...}.
+#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/bench/memparts.py
 import gc
 import json
 
@@ -39,6 +39,6 @@ app = appm.App(board, cfg, err)
 part("App: ledger, history, store, channels, panel, web server, grid reader")
 app.snap = None
 part(None)
-app.snap = app._build()
+app.snap = app.build_snapshot()
 part("one snapshot (the state the screens, the page and MQTT read)")
 print(json.dumps({"part": "total in use at boot (no task, no client yet)", "bytes": gc.mem_alloc()}))

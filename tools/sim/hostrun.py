@@ -8,7 +8,7 @@
 # /proc/self/status and stops as `q` does (counters saved, a clean exit). The process is
 # the firmware itself (exec, same pid), so killing it or its group reaches it directly.
 #
-#   python tools/hostrun.py build/bin/micropython firmware/main.py
+#   python tools/sim/hostrun.py build/bin/micropython firmware/main.py
 import os
 import signal
 import sys

@@ -4,7 +4,7 @@
 # Works on a fresh Debian 12 (root or sudo), reaching only Debian's and PyPI's registries.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B="$ROOT/build"
 MPY_VERSION=1.25.0+ds-1          # Debian trixie's source package
 MPY_BUILD=2                      # bump when the build recipe below changes: forces a rebuild
@@ -106,7 +106,7 @@ fi
 if ! done_ umqtt; then
   say "unpacking micropython-umqtt.simple $UMQTT_VERSION into build/lib"
   T=$(mktemp -d)
-  f=$("$B/venv/bin/python" "$ROOT/tools/fetch_sdist.py" micropython-umqtt.simple "$UMQTT_VERSION" "$T" 2>"$B/umqtt.log") \
+  f=$("$B/venv/bin/python" "$ROOT/tools/build/fetch_sdist.py" micropython-umqtt.simple "$UMQTT_VERSION" "$T" 2>"$B/umqtt.log") \
     || die "cannot download micropython-umqtt.simple $UMQTT_VERSION from PyPI, see build/umqtt.log"
   tar xzf "$f" -C "$T"
   src=$(find "$T" -path '*umqtt/simple.py' | head -1)
@@ -121,13 +121,13 @@ fi
 # As on an ESP32 without PSRAM running the frozen image (boards/manifest.py), the
 # firmware's bytecode stays out of the heap; the memory tests run it with a 112 KB heap.
 # Rebuilt (a few seconds: only the frozen modules change) whenever they change.
-MODEL_ID=$(cat "$ROOT"/firmware/manifest.py "$ROOT"/tools/model_manifest.py "$ROOT"/boards/sim.py \
+MODEL_ID=$(cat "$ROOT"/firmware/manifest.py "$ROOT"/tools/build/model_manifest.py "$ROOT"/boards/sim.py \
            "$ROOT"/boards/simtic.py $(find "$ROOT/firmware/submeter" -name '*.py' | sort) | sha1sum | cut -c1-12)
 if ! done_ "model-$MPY_BUILD-$MODEL_ID"; then
   say "building the device model (firmware frozen in): build/bin/micropython-frozen"
   S="$B/micropython-src"
   make -C "$S/ports/unix" -j"$(nproc)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
-       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$ROOT/tools/model_manifest.py" STRIP=true \
+       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$ROOT/tools/build/model_manifest.py" STRIP=true \
        BUILD=build-frozen PROG=micropython-frozen MPY_CROSS_FLAGS=-march=x86 \
        >"$B/model-build.log" 2>&1 || die "device model build failed, see build/model-build.log"
   cp "$S/ports/unix/build-frozen/micropython-frozen" "$B/bin/micropython-frozen"
@@ -136,15 +136,15 @@ if ! done_ "model-$MPY_BUILD-$MODEL_ID"; then
 fi
 
 # --- the virtual device's stock images: the unix port with what a stock ESP32 image freezes -
-# (asyncio and umqtt.simple: tools/stock_manifest.py), for tools/virtdev --kind stock|spiram.
+# (asyncio and umqtt.simple: tools/build/stock_manifest.py), for tools/device/virtdev --kind stock|spiram.
 # Built from a copy of the standard build's objects: only the frozen modules are new (~1 s).
-STOCK_ID=$(cat "$ROOT"/tools/stock_manifest.py "$B"/lib/umqtt/simple.py | sha1sum | cut -c1-12)
+STOCK_ID=$(cat "$ROOT"/tools/build/stock_manifest.py "$B"/lib/umqtt/simple.py | sha1sum | cut -c1-12)
 if ! done_ "stock-$MPY_BUILD-$STOCK_ID"; then
   say "building the virtual device's stock image: build/bin/micropython-stock"
   S="$B/micropython-src"
   [ -d "$S/ports/unix/build-stock" ] || cp -a "$S/ports/unix/build-standard" "$S/ports/unix/build-stock"
   make -C "$S/ports/unix" -j"$(nproc)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
-       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$ROOT/tools/stock_manifest.py" STRIP=true \
+       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$ROOT/tools/build/stock_manifest.py" STRIP=true \
        BUILD=build-stock PROG=micropython-stock >"$B/stock-build.log" 2>&1 \
     || die "stock image build failed, see build/stock-build.log"
   cp "$S/ports/unix/build-stock/micropython-stock" "$B/bin/micropython-stock"

@@ -1,11 +1,11 @@
 # build_static: firmware/static/*.js (and .css, .html) gzipped beside themselves as the
 # meter serves them (and as deploy copies them to the flash). Reproducible: no time or
 # name in the gzip header, so the .gz only changes when its source does.
-# Usage: python3 tools/build_static.py   (make static)
+# Usage: python3 tools/build/build_static.py   (make static)
 import os
 import zlib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATIC = os.path.join(ROOT, "firmware", "static")
 
 

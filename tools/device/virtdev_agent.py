@@ -1,4 +1,4 @@
-# The virtual device's MicroPython side (run by tools/virtdev.py on the 32-bit unix port):
+# The virtual device's MicroPython side (run by tools/device/virtdev.py on the 32-bit unix port):
 # the given folder becomes the device's filesystem ("/"), then every piece of code the
 # server passes on is run as the raw REPL runs it: its output, \x04, the exception if
 # any, \x04. Code comes on stdin as a 4-byte little-endian length and the text.

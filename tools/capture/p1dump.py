@@ -1,5 +1,5 @@
 # p1dump: run the firmware's P1 decoder over a captured telegram (or a stream of them),
-# print what it made of the last complete one. Usage: tools/p1dump FILE
+# print what it made of the last complete one. Usage: tools/capture/p1dump FILE
 # Output (JSON): crc ("valid" | "invalid" | "absent"), header, objects (per OBIS code:
 # value, unit, timestamp; objects not UTF-8 are left out, counted in unknown_lines),
 # reading (GridReading), and the decoder's counters (rejected_objects: objects of the

@@ -1,5 +1,5 @@
 # screenshot: the front panel of a running meter (make run, or a device on the LAN) saved
-# as a PNG, enlarged. Usage: tools/screenshot [--url http://127.0.0.1:8080] [--scale 4] OUT.png
+# as a PNG, enlarged. Usage: tools/sim/screenshot [--url http://127.0.0.1:8080] [--scale 4] OUT.png
 import os
 import sys
 import urllib.request

@@ -1,5 +1,5 @@
 # make bench: one report with every figure against its target, as a Markdown table,
-# printed and written to build/bench.md. Runs the MicroPython figures (tools/bench.py on
+# printed and written to build/bench.md. Runs the MicroPython figures (tools/bench/bench.py on
 # the 32-bit unix port, 384 KB heap: run from source, the compiler needs more than the
 # device's 110 KB; the .mpy budget is issue 9) and, in the same run, the reference TIC libraries
 # from PyPI on CPython over the same frames; then memory on the device model (the firmware
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.join(ROOT, "host_tests", "corpus", "tic")
 REF_FRAMES = (("12", "12_std_mono_hc_goteleinfo.tic"), ("13", "13_std_tri_tempo_teleinfo-nom.tic"),
               ("01", "01_hist_mono_tempo_pyteleinfo_bin.tic"))
@@ -22,7 +22,7 @@ REF_FRAMES = (("12", "12_std_mono_hc_goteleinfo.tic"), ("13", "13_std_tri_tempo_
 def micropython_rows():
     env = dict(os.environ, MICROPYPATH="firmware:boards:build/lib:.frozen")
     r = subprocess.run([os.path.join(ROOT, "build", "bin", "micropython"), "-X", "heapsize=384k",
-                        "tools/bench.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                        "tools/bench/bench.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     rows = []
     for line in r.stdout.splitlines():
         if line.startswith("{"):
@@ -204,7 +204,7 @@ def case_rows(case, parts, run_args, peak_target, frozen=None):
     then /api/state and the screen every 2 s, as app.js asks), MQTT to mosquitto in both:
     peak in use after the App's collections, the largest free block (at the peak / its
     low over the run), answers cut short. The simulator's share (measured at boot by
-    tools/memparts.py: its modules and board) is not on a device and is taken out; so,
+    tools/bench/memparts.py: its modules and board) is not on a device and is taken out; so,
     when `frozen` (the device model's parts) is given, is umqtt.simple's bytecode, which
     this case loads from .mpy and a stock image has frozen."""
     import tempfile
@@ -245,7 +245,7 @@ def memory_rows():
     image); a few simulated hours of soak with every fault, the week of the last
     `make soak`, and the bundle."""
     import tempfile
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
     import memrun
     import soakrun
     rows = []
@@ -263,7 +263,7 @@ def memory_rows():
                  "target": "frozen into the image (boards/manifest.py): not in the heap"})
     s = soakrun.run(tempfile.mkdtemp(prefix="soak-"), 3, start="2026-11-23 05:00")
     bad = soakrun.verdict(s)
-    rows.append({"label": "soak, 3 simulated hours at 300x with every fault (tools/soak.py): verdict",
+    rows.append({"label": "soak, 3 simulated hours at 300x with every fault (tools/bench/soak.py): verdict",
                  "value": "passed" if not bad else "FAILED: " + "; ".join(bad)[:300], "unit": "",
                  "target": "passed"})
     week = os.path.join(ROOT, "build", "soak.json")

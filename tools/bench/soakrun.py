@@ -1,4 +1,4 @@
-# soakrun (CPython): tools/soak.py on the device model (112 KB heap) while a client
+# soakrun (CPython): tools/bench/soak.py on the device model (112 KB heap) while a client
 # polls the page, the API, the screen, the history and the script as a browser would, and
 # a real mosquitto is stopped and started again now and then (make soak: every 150 s, longer
 # than the publisher's longest back-off); then the verdict.
@@ -46,7 +46,7 @@ def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, 
     env = dict(os.environ, MICROPYPATH=".frozen", SUBMETER_TERM="0", SUBMETER_DATA=".",
                SUBMETER_HTTP_PORT=str(web_port), SUBMETER_SPEED=str(speed), SUBMETER_METER=meter,
                SUBMETER_SCENARIO="house", SUBMETER_START=start)
-    cmd = [os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "soak.py"), str(hours)]
+    cmd = [os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "bench", "soak.py"), str(hours)]
     if not faults:
         cmd.append("--no-faults")
     t0 = time.monotonic()

@@ -1,5 +1,5 @@
 # The MicroPython half of `make bench`: figures measured on the 32-bit unix port, each
-# printed as one JSON line {"key", "label", "value", "unit", "target"}; tools/bench_report.py
+# printed as one JSON line {"key", "label", "value", "unit", "target"}; tools/bench/bench_report.py
 # runs this, adds the CPython side (reference libraries) and prints the table. The host
 # is far faster than an ESP32: ratios, shares and memory carry over, absolute times don't.
 import gc
@@ -237,7 +237,7 @@ def bench_panel(app):
     async def slices(n_rounds, gaps):
         last = time.ticks_us()
         for _ in range(n_rounds):
-            for _ in app._round():
+            for _ in app.round_slices():
                 await asyncio.sleep_ms(0)
                 now = time.ticks_us()
                 gaps.append(time.ticks_diff(now, last))
@@ -245,7 +245,7 @@ def bench_panel(app):
 
     async def panel():
         while True:
-            app._drawn = None  # draw at every poll: far more than the once a second it does
+            app.drawn_at = None  # draw at every poll: far more than the once a second it does
             app.panel_step(time.ticks_ms())
             await asyncio.sleep_ms(20)
 
@@ -295,7 +295,7 @@ def bench_tic():
         return d.values()
 
     out("tic_std_update_us", "  decode + GridReading update", round(per_call_us(feed_update, (std,), n), 1), "us")
-    # the frames the reference libraries are compared on (tools/bench_report.py)
+    # the frames the reference libraries are compared on (tools/bench/bench_report.py)
     for key, name in (("12", "12_std_mono_hc_goteleinfo.tic"), ("13", "13_std_tri_tempo_teleinfo-nom.tic"),
                       ("01", "01_hist_mono_tempo_pyteleinfo_bin.tic")):
         f = read(name)
@@ -305,7 +305,7 @@ def bench_tic():
 
     # checksum kernel alone, viper vs twin, over the frame's groups
     d.feed(std)
-    buf, idx, ng = d._dbuf, d._didx, d._dn
+    buf, idx, ng = d.groups()
     info = array("H", bytes(8 * 128))
     hashes = array("i", bytes(4 * 128))
     v = per_call_us(ticscan_viper.check_groups, (buf, idx, 0, ng, info, hashes), 2000)

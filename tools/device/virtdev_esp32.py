@@ -1,8 +1,8 @@
-# The virtual device's `esp32` module (tools/virtdev --kind ours), on the unix port: the
+# The virtual device's `esp32` module (tools/device/virtdev --kind ours), on the unix port: the
 # esp32.Partition calls an OTA upgrade uses, over files that stand for the flash partitions
 # ota_0, ota_1 and otadata (in the device's parts folder, outside the filesystem the
 # device sees). The states follow ESP-IDF's app rollback (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE):
-# set_boot() makes the slot "new"; the bootloader (tools/virtdev.py) boots a "new" slot as
+# set_boot() makes the slot "new"; the bootloader (tools/device/virtdev.py) boots a "new" slot as
 # "pending_verify"; mark_app_valid_cancel_rollback() makes it "valid"; a slot still
 # "pending_verify" at the next reset is "aborted" and the other slot boots. otadata here is
 # JSON padded with 0xFF (blank = all 0xFF: the device as esptool flashed it, ota_0 boots),

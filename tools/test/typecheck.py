@@ -2,14 +2,14 @@
 # (PyPI, the version of the device's MicroPython) describes it: every `machine` and
 # `network` class, constant, method and argument they use must exist there. mypy runs with
 # the stubs' own MicroPython standard library as its typeshed, and checks function bodies.
-# Usage: tools/typecheck.py FILE...   (prints mypy's findings on FILEs; exit 1 if any)
+# Usage: tools/test/typecheck.py FILE...   (prints mypy's findings on FILEs; exit 1 if any)
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STUBS = os.path.join(ROOT, "build", "esp32-stubs")
 MODULES = ("machine.pyi", "network.pyi", "framebuf.pyi", "micropython.pyi", "time.pyi", "_mpy_shed")
 

@@ -1,5 +1,5 @@
 # ticdump: run the firmware's TIC decoder over a raw capture, print what it made of it.
-# Usage (from the repository): tools/ticdump FILE   (runs on the 32-bit unix port)
+# Usage (from the repository): tools/capture/ticdump FILE   (runs on the 32-bit unix port)
 # Output (JSON): mode, frames, groups_ok, groups_bad (checksum errors and malformed
 # groups), malformed, eot, values (per label, from the last group seen with a good
 # checksum: value, horodate, and unit from the label table), reading (the GridReading of the last complete frame).
