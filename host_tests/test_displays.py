@@ -107,7 +107,7 @@ def same(d, ram, offset=0):
 
 def test_ssd1306():
     need_framebuf()
-    from submeter.ssd1306 import SSD1306_I2C
+    from drivers.ssd1306 import SSD1306_I2C
     ram = HorizontalRAM()
     d = SSD1306_I2C(I2C(ram))
     pattern(d)
@@ -120,7 +120,7 @@ def test_ssd1306():
 
 def test_sh1106_writes_each_page_two_columns_in():
     need_framebuf()
-    from submeter.sh1106 import SH1106_I2C
+    from drivers.sh1106 import SH1106_I2C
     ram = PageRAM(132)
     d = SH1106_I2C(I2C(ram))
     assert 0xAD in ram.cmds and ram.cmds[-1] == 0xAF   # DC-DC on, display on
@@ -157,7 +157,7 @@ class Pin:
 
 def test_st7567_over_spi():
     need_framebuf()
-    from submeter.st7567 import ST7567_SPI
+    from drivers.st7567 import ST7567_SPI
     ram = PageRAM(132)
     cs, dc, rst = Pin(), Pin(), Pin()
     d = ST7567_SPI(SPI(ram, dc, cs), cs, dc, rst)
@@ -172,8 +172,8 @@ def test_st7567_over_spi():
 
 def test_only_the_pages_that_changed_are_sent():
     need_framebuf()
-    from submeter.ssd1306 import SSD1306_I2C
-    from submeter.sh1106 import SH1106_I2C
+    from drivers.ssd1306 import SSD1306_I2C
+    from drivers.sh1106 import SH1106_I2C
     for make, ram, off in ((SSD1306_I2C, HorizontalRAM(), 0), (SH1106_I2C, PageRAM(132), 2)):
         d = make(I2C(ram))
         pattern(d)
@@ -188,10 +188,10 @@ def test_only_the_pages_that_changed_are_sent():
 
 def test_the_page_sync_kernel_and_its_twin_agree():
     from compat import rng
-    from submeter import fbsync_py
+    from drivers import fbsync_py
     kernels = [fbsync_py.sync_page]
     try:
-        from submeter import fbsync_viper
+        from drivers import fbsync_viper
         kernels.append(fbsync_viper.sync_page)
     except (ImportError, SyntaxError, ValueError, AttributeError):
         pass  # CPython: the twin alone
@@ -211,7 +211,7 @@ def test_the_page_sync_kernel_and_its_twin_agree():
 def test_the_panel_sends_a_page_per_poll():
     need_framebuf()
     from submeter import config
-    from submeter.ssd1306 import SSD1306_I2C
+    from drivers.ssd1306 import SSD1306_I2C
     from submeter.ui import Screens
     ram = HorizontalRAM()
     d = SSD1306_I2C(I2C(ram))

@@ -19,7 +19,7 @@ _INIT = (
 class SH1106_I2C(SSD1306_I2C):
     INIT = _INIT
 
-    def _page(self, page, data):
+    def write_page(self, page, data):
         self.cmd(bytes((0xB0 | page, _COL & 0x0F, 0x10 | (_COL >> 4))))
         self._data[1] = data
         self.i2c.writevto(self.addr, self._data)

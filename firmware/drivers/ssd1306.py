@@ -30,7 +30,7 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         super().__init__(self.buf, self.width, self.height, framebuf.MONO_VLSB)
         self._cmd = bytearray(2)
         self.shown = bytearray(len(self.buf))  # what the panel has: only changed pages are sent
-        self._all = True                       # (its RAM is random at power-up)
+        self.send_all = True                   # (its RAM is random at power-up)
         self.pages_sent = 0
         self._data = [b"\x40", None]
         for c in self.INIT:
@@ -57,7 +57,7 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         per 20 ms poll, so the loop is never held for a whole frame (23 ms)."""
         return push_pages(self)
 
-    def _page(self, page, data):
+    def write_page(self, page, data):
         self.cmd(b"\x21\x00\x7f")                 # columns 0..127
         self.cmd(bytes((0x22, page, page)))       # this page only
         self._data[1] = data
