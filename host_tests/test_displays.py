@@ -225,3 +225,28 @@ def test_the_panel_sends_a_page_per_poll():
         sc.push_step()
         sent.append(d.pages_sent - before)
     assert max(sent) == 1 and sum(sent) == 8 and same(d, ram)   # one page a poll, all there
+
+
+def test_a_page_goes_out_without_making_garbage():
+    # a page a poll, every 20 ms while the panel changes: its commands are made in place
+    if not IS_MP:
+        skip("heap_lock is MicroPython's")
+    import micropython
+    from drivers.sh1106 import SH1106_I2C
+    from drivers.ssd1306 import SSD1306_I2C
+
+    class Bus:
+        def writeto(self, addr, buf):
+            pass
+
+        def writevto(self, addr, bufs):
+            pass
+
+    for cls in (SSD1306_I2C, SH1106_I2C):
+        d = cls(Bus())
+        page = memoryview(d.buf)[128:256]
+        micropython.heap_lock()
+        try:
+            d.write_page(1, page)
+        finally:
+            micropython.heap_unlock()
