@@ -215,9 +215,9 @@ class EthBoard:
         self.display = None
         try:
             if pins["i2c"] and self.DISPLAY == "sh1106":
-                from submeter.sh1106 import SH1106_I2C as Driver
+                from drivers.sh1106 import SH1106_I2C as Driver
             elif pins["i2c"] and self.DISPLAY == "ssd1306":
-                from submeter.ssd1306 import SSD1306_I2C as Driver
+                from drivers.ssd1306 import SSD1306_I2C as Driver
             else:
                 Driver = None
             if Driver:

@@ -17,7 +17,8 @@ module("inisetup.py", base_path="$(PORT_DIR)/modules")
 include("$(MPY_DIR)/extmod/asyncio")
 require("umqtt.simple")  # from micropython-lib, as the stock images freeze it
 
-# the firmware (the package `submeter`); the device model freezes it through the same file
+# the firmware (the packages `submeter` and `drivers`); the device model freezes it through
+# the same file
 include("../firmware/manifest.py")
 
 

@@ -3,3 +3,4 @@
 # boards/manifest.py (the ESP32 image) and tools/build/model_manifest.py (the unix port that
 # models the device in the tests). main.py stays a file: MicroPython runs it at boot.
 package("submeter")
+package("drivers")  # the display drivers, below the application (boards/esp32_eth.py)

@@ -28,6 +28,18 @@ def test_power_per_input_matches_truth():
     assert s["inputs"][1]["w"] == 0.0   # the idle circuit reads 0 W
 
 
+def test_the_state_names_the_code_each_hot_loop_runs():
+    # viper where the port has a native emitter, the Python twin elsewhere: the CT sums,
+    # both grid decoders' scanners (grid: auto makes both) and, once a display driver
+    # loaded it, the page sync
+    from drivers import fbsync
+    app, clock = make_app()
+    s = app.state()["sampling"]
+    want = "viper" if IS_MP else "python"
+    assert s["kernels"] == {"sums": want, "ticscan": want, "p1scan": want, "fbsync": want}
+    assert fbsync.KERNEL == want and s["kernel"] == want  # (sums', as before)
+
+
 def test_an_input_beyond_its_range_says_so():
     # 40 kW through a 90 A CT on 8.2 ohm drives the ADC to its rails: the reading is low,
     # and the input's `clipped` count tells the installer why (burden or CT too big)

@@ -349,8 +349,8 @@ def test_the_displays_take_every_legal_contrast():
     except ImportError:
         return  # the drivers are MicroPython's framebufs (test_displays.py)
     from test_displays import I2C, SPI, Pin, HorizontalRAM, PageRAM
-    from submeter.ssd1306 import SSD1306_I2C
-    from submeter.st7567 import ST7567_SPI
+    from drivers.ssd1306 import SSD1306_I2C
+    from drivers.st7567 import ST7567_SPI
     for c in (ranges("contrast")[0], ranges("contrast")[1]):
         c = config.validate({"contrast": c})["contrast"]
         ram = HorizontalRAM()

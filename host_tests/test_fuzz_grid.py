@@ -84,13 +84,13 @@ class Kernels:
     P1 = ("crc16", "telegram_scan", "extract", "milli_at", "same")
 
     def __init__(self):
-        from submeter.grid import p1scan_py, ticscan_py
+        from submeter.kernels import p1scan_py, ticscan_py
         self.saved = [(m, n, getattr(m, n)) for m, names in ((ticmod, self.TIC), (p1mod, self.P1))
                       for n in names]
         self.twin = {ticmod: ticscan_py, p1mod: p1scan_py}
 
     def use(self, twins):
-        from submeter.grid import ticscan_py
+        from submeter.kernels import ticscan_py
         for m, n, f in self.saved:  # same() is ticscan's, in both decoders
             setattr(m, n, getattr(ticscan_py if n == "same" else self.twin[m], n) if twins else f)
 

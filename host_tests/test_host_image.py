@@ -158,7 +158,10 @@ def c_modules():
 
 
 def test_manifest_freezes_the_firmware_the_boards_asyncio_umqtt_and_the_ports_boot(frozen):
-    for path in glob.glob(os.path.join(ROOT, "firmware", "submeter", "**", "*.py"), recursive=True):
+    paths = [p for pkg in ("submeter", "drivers")
+             for p in glob.glob(os.path.join(ROOT, "firmware", pkg, "**", "*.py"), recursive=True)]
+    assert os.path.join(ROOT, "firmware", "drivers", "ssd1306.py") in paths
+    for path in paths:
         target = os.path.relpath(path, os.path.join(ROOT, "firmware")).replace(os.sep, "/")
         assert frozen.get(target) == path, "%s is not frozen" % target
     boards = esp32_board_modules()
@@ -209,8 +212,8 @@ def test_every_frozen_module_compiles_for_the_esp32(frozen, tmp_path):
 
 def test_the_device_model_freezes_the_same_firmware(frozen):
     model = evaluate(os.path.join(ROOT, "tools", "build", "model_manifest.py"), BOARD)
-    ours = {t: p for t, p in frozen.items() if t.startswith("submeter/")}
-    assert ours and {t: p for t, p in model.items() if t.startswith("submeter/")} == ours
+    ours = {t: p for t, p in frozen.items() if t.startswith(("submeter/", "drivers/"))}
+    assert ours and {t: p for t, p in model.items() if t.startswith(("submeter/", "drivers/"))} == ours
     for path in (os.path.join(ROOT, "boards", "manifest.py"), os.path.join(ROOT, "tools", "build", "model_manifest.py")):
         with open(path) as f:  # both through the one firmware manifest
             found = re.findall(r'include\("([^"$]*firmware/manifest.py)"\)', f.read())

@@ -86,6 +86,7 @@ def test_api_state_matches_simulated_truth(firmware):
     assert status == 200 and headers["Content-Type"] == "application/json"
     s = json.loads(body)
     assert s["sampling"]["kernel"] == "viper"
+    assert s["sampling"]["kernels"]["sums"] == s["sampling"]["kernels"]["ticscan"] == "viper"
     assert len(s["inputs"]) == 5
     for inp, truth in zip(s["inputs"], sim.Steady.watts):
         assert near(inp["w"], truth), (inp, truth)

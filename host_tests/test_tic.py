@@ -6,7 +6,7 @@ from array import array
 
 import ticref
 from compat import IS_MP, rng
-from submeter.grid import ticscan_py
+from submeter.kernels import ticscan_py
 from submeter.grid.reading import GridReading
 from submeter.grid.tic import TicDecoder
 from submeter.grid.ticlabels import has_horodate
@@ -129,7 +129,7 @@ def test_fuzz_never_crashes_and_never_accepts_a_bad_group():
 def test_kernels_and_twins_agree():
     if not IS_MP:
         return  # CPython runs the twins only; the comparison needs the viper kernels
-    from submeter.grid import ticscan_viper as v
+    from submeter.kernels import ticscan_viper as v
     rnd = rng(3)
     blobs = [ticref.read(n) for n in files()]
     blobs.append(bytes(rnd.getrandbits(8) for _ in range(2000)))
@@ -172,7 +172,7 @@ def test_kernels_and_twins_agree():
 def test_label_hashes_are_distinct():
     # the decoder finds labels by hash: no two labels of the specs may share one
     from submeter.grid.ticlabels import labels
-    from submeter.grid.ticscan import label_hash
+    from submeter.kernels import label_hash
     names = list(labels())
     assert len({label_hash(n) for n in names}) == len(names) >= 100
 

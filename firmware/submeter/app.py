@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import math
+import sys
 import time
 
 from . import VERSION, config, ntp, snapshot
@@ -17,7 +18,7 @@ from .ct import CTChannel, Sampler, unit_scales
 from .ledger import Ledger
 from .pulses import PulseInput
 from .store import Store
-from .sums import KERNEL
+from .kernels import taken as _kernels
 from .ui import Buttons, Screens
 from .web import Server
 from .grid.reader import GridReader
@@ -69,6 +70,9 @@ class App:
     def __init__(self, board, cfg, config_error=None):
         self.board = board
         self.cfg = cfg
+        # the display drivers' page-sync kernel, if a driver loaded it (drivers/fbsync.py)
+        fb = sys.modules.get("drivers.fbsync")
+        _kernels["fbsync"] = fb.KERNEL if fb else None
         self.clock = board.clock
         self.config_error = config_error
         n = len(cfg["inputs"])
@@ -378,8 +382,8 @@ class App:
         # filled in by snapshot.build and build_snapshot
         return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
             "version": VERSION,
-            "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds,
-                         "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
+            "sampling": {"kernel": _kernels["sums"], "kernels": _kernels, "rate_hz": self.rate_hz,
+                         "rounds": self.rounds, "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
                        "http_dropped_slow": self.web.dropped_slow, "http_refused_addr": self.web.refused_addr,
@@ -642,7 +646,7 @@ class App:
                     log("cannot serve on %s:%d (%s), retrying every 10 s" % (host, port, e))
                     warned = True
                 await asyncio.sleep(10)
-        log("version", VERSION, "kernel", KERNEL,
+        log("version", VERSION, "kernel", _kernels["sums"],
             "serving http://%s:%d/" % (ip if host == "0.0.0.0" else host, port))
 
     async def store_task(self):

@@ -7,15 +7,15 @@ import json
 import time
 from array import array
 
-from submeter import sums_py, sums_viper, config
+from submeter import config
+from submeter.kernels import sums_py, sums_viper
 from submeter.ct import ADC_CENTRE, ADC_SHIFT
 from submeter.clock import ManualClock
-from submeter.grid import ticscan_py, ticscan_viper
+from submeter.kernels import ticscan_py, ticscan_viper
 from submeter.grid.tic import TicDecoder
 from submeter.grid.reading import GridReading
-from submeter.grid import p1scan_py, p1scan_viper  # compiled first: the compiler needs free RAM
-from submeter.grid.p1scan import CRC_TABLE
-from submeter.grid.p1 import P1Decoder, update
+from submeter.kernels import p1scan_py, p1scan_viper  # compiled first: the compiler needs free RAM
+from submeter.grid.p1 import CRC_TABLE, P1Decoder, update
 
 CORPUS = "host_tests/corpus/tic/"
 
@@ -190,7 +190,7 @@ class _NullI2C:
 
 def bench_panel(app):
     import asyncio
-    from submeter.ssd1306 import SSD1306_I2C
+    from drivers.ssd1306 import SSD1306_I2C
     from submeter.ui import Screens
     disp = SSD1306_I2C(_NullI2C())
     sc = Screens(disp, app.cfg)

@@ -17,10 +17,11 @@
 #    device is reset again and the bootloader goes back to the old one. An image the
 #    running slot already holds is not written.
 # 3. A stock image with room for the firmware as .mpy (PSRAM): compiles firmware/submeter,
-#    the board module (as board.mpy) and umqtt.simple unless the image freezes it, to .mpy
-#    for the device's architecture into build/deploy/<arch>/, with main.py and the gzipped
-#    page script; copies only what changed, removes what an earlier deploy put there and is
-#    gone, writes the manifest last, then resets (and watches for health as above).
+#    firmware/drivers, the board module (as board.mpy) and umqtt.simple unless the image
+#    freezes it, to .mpy for the device's architecture into build/deploy/<arch>/, with
+#    main.py and the gzipped page script; copies only what changed, removes what an
+#    earlier deploy put there and is gone, writes the manifest last, then resets (and
+#    watches for health as above).
 # 4. Otherwise (a stock image without PSRAM: ~112 KB of heap) it stops before writing
 #    anything, naming the image to flash and why, with the heap measured on the device.
 # The device's own files (config.json, auth.json, ledger.*, history.bin) are never written
@@ -198,13 +199,12 @@ def bundle(board, arch, mpy_cross, frozen=()):
         files[dst] = path
 
     fw = os.path.join(ROOT, "firmware")
-    for name in sorted(os.listdir(os.path.join(fw, "submeter"))):
-        if name.endswith(".py"):
-            compile_(os.path.join(fw, "submeter", name), "submeter/" + name[:-3] + ".mpy")
-    for sub in ("grid",):
-        for name in sorted(os.listdir(os.path.join(fw, "submeter", sub))):
-            if name.endswith(".py"):
-                compile_(os.path.join(fw, "submeter", sub, name), "submeter/%s/%s.mpy" % (sub, name[:-3]))
+    for pkg in ("submeter", "drivers"):  # the packages firmware/manifest.py freezes, subpackages and all
+        for top, dirs, names in os.walk(os.path.join(fw, pkg)):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(n for n in names if n.endswith(".py")):
+                rel = os.path.relpath(os.path.join(top, name), fw).replace(os.sep, "/")
+                compile_(os.path.join(top, name), rel[:-3] + ".mpy")
     copy(os.path.join(fw, "main.py"), "main.py")
     for name in sorted(os.listdir(os.path.join(fw, "static"))):
         if name.endswith(".gz"):

@@ -27,7 +27,7 @@ class ST7567_SPI(framebuf.FrameBuffer):
         super().__init__(self.buf, self.width, self.height, framebuf.MONO_VLSB)
         self._cmd = bytearray(1)
         self.shown = bytearray(len(self.buf))  # what the panel has: only changed pages are sent
-        self._all = True
+        self.send_all = True
         self.pages_sent = 0
         cs.value(1)
         if rst is not None:
@@ -63,7 +63,7 @@ class ST7567_SPI(framebuf.FrameBuffer):
         """show(), a page at a time (see SSD1306_I2C.show_pages)."""
         return push_pages(self)
 
-    def _page(self, page, data):
+    def write_page(self, page, data):
         self.cmd(0xB0 | page)
         self.cmd(0x10)  # column 0
         self.cmd(0x00)

@@ -1,7 +1,28 @@
-# Viper kernels of the TIC decoder (Enedis-NOI-CPT_02E historic, -54E standard).
-# Kept in their own module: a port with no native emitter rejects the whole module at
-# compile time, and ticscan.py then falls back to the pure-Python twins (ticscan_py.py),
-# which the same test vectors check. Layouts of `st`, `gidx` and `info`: see ticscan.py.
+# Viper kernels of the TIC decoder (Enedis-NOI-CPT_02E historic, -54E standard); their
+# pure-Python twins (ticscan_py.py) give the same results on the same test vectors, and
+# kernels.pick("ticscan") takes one (see kernels/__init__.py).
+#
+# frame_scan(src, i, n, fbuf, gidx, st) -> index after the last byte consumed
+#   Copies the bytes of each group (between LF and CR, both excluded) from src[i:n]
+#   into fbuf and records its (start, end) in gidx; stops after STX, ETX or EOT (st[8]
+#   says which) or at n. st (array 'i'): 0 state (0 outside a frame, 1 between groups,
+#   2 in a group), 1 bytes used in fbuf, 2 start of the group in progress, 3 groups
+#   recorded, 4 fbuf size, 5 group capacity, 6 unused, 7 malformed (unterminated or
+#   oversized) groups, 8 the event that stopped the scan (0 none, 2 STX, 3 ETX, 4 EOT).
+# check_groups(fbuf, gidx, g0, g1, info, hashes) -> ok | malformed << 10 | ok_ht << 20
+#   (ok_ht: good groups separated by HT, i.e. standard mode; counts stay under 1024)
+#   Checks groups g0..g1-1; info (array 'H', 4 per group): label end, horodate end
+#   (0: none), status (1 ok, 0 checksum error, 2 malformed: a control byte or DEL, which
+#   is what a non-text byte becomes once 7-bit, or no label before the first separator),
+#   separator (9 HT or 32 SP);
+#   hashes (array 'i'): kernels.label_hash() of each group's label, so the decoder finds
+#   the labels it wants without making a bytes object per group.
+# parse_uint(buf, s, e) -> int: decimal digits buf[s:e] (at most 9), or -1
+# same(buf, s, e, ref, n) -> 1 if buf[s:e] == ref[:n]
+# extract(fbuf, gidx, info, hashes, ng, keys, nkeys, slots, nums, nnum, spans, nslot)
+#   -> groups matched: the values of the labels in keys (sorted hashes, slot of each in
+#   slots), numbers parsed into nums[slot] (-2 absent, -1 not digits), text as
+#   (start, end) in spans[2 slot]; the last slot is DATE's horodate.
 import micropython
 
 
@@ -63,7 +84,7 @@ def check_groups(fbuf: ptr8, gidx: ptr16, g0: int, g1: int, info: ptr16, hashes:
     # horodate), and check the checksum: (sum & 0x3F) + 0x20 over label..data, with the
     # last separator included (standard, historic "mode 2") or not (historic "mode 1").
     # info[4g..4g+3] = label end, horodate end (0: none), status (1 ok, 0 bad checksum,
-    # 2 malformed), separator; hashes[g] = a 30-bit hash of the label (see ticscan.py).
+    # 2 malformed), separator; hashes[g] = a 30-bit hash of the label (kernels.label_hash).
     # Returns ok | malformed << 10 | ok-with-HT-separator << 20 (counts < 1024).
     ok = 0
     bad = 0

@@ -19,7 +19,11 @@ _INIT = (
 class SH1106_I2C(SSD1306_I2C):
     INIT = _INIT
 
-    def _page(self, page, data):
-        self.cmd(bytes((0xB0 | page, _COL & 0x0F, 0x10 | (_COL >> 4))))
+    def write_page(self, page, data):
+        p = self._pagecmd
+        p[0] = 0xB0 | page                        # the page, its first column
+        p[1] = _COL & 0x0F
+        p[2] = 0x10 | (_COL >> 4)
+        self.cmd(p)
         self._data[1] = data
         self.i2c.writevto(self.addr, self._data)

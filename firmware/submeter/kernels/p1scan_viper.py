@@ -1,13 +1,13 @@
 # Viper kernels of the P1 decoder (DSMR 5.0.2 P1 Companion Standard, Fluvius e-MUCS).
-# In their own module: a port with no native emitter rejects it whole, and p1scan.py
-# falls back to the pure-Python twins (p1scan_py.py), checked by the same vectors.
+# Their pure-Python twins (p1scan_py.py) give the same results on the same test vectors;
+# kernels.pick("p1scan") takes one (see kernels/__init__.py).
 import micropython
 
 
 @micropython.viper
 def crc16(buf: ptr8, start: int, end: int, crc: int, table: ptr16) -> int:
     # CRC-16/ARC (poly 0x8005 reflected, init 0, no final XOR), continued from crc over
-    # buf[start:end]; table: the 256 precomputed values (p1scan.CRC_TABLE).
+    # buf[start:end]; table: the 256 precomputed values (kernels.crc16_table()).
     c = crc & 0xFFFF
     i = start
     while i < end:
@@ -107,7 +107,7 @@ def milli_at(buf: ptr8, p: int, end: int) -> int:
 def extract(buf: ptr8, end: int, keys: ptr32, nkeys: int, slots: ptr8, nums: ptr32, nnum: int,
             spans: ptr16, nslot: int) -> int:
     # One pass over a telegram's lines (after the identification line): each line's
-    # OBIS code is hashed (as ticscan.label_hash) and looked up in keys (sorted) by
+    # OBIS code is hashed (as kernels.label_hash) and looked up in keys (sorted) by
     # bisection. A known object gets the span of its fields, '(' excluded, to the end of
     # its line in spans[2 slot]; a numeric slot (< nnum) also gets the number of its
     # last field, continuation lines included (DSMR 2.2 gas), in thousandths (-1: not a

@@ -1,6 +1,7 @@
 # Viper kernel: has a page of the frame buffer changed since it was last sent? Compares
 # buf[start:start+n] with the copy of what the panel shows, and brings the copy up to date.
-# Kept in its own module (see sums_viper.py); fbsync.py falls back to the twin.
+# In its own module, as a port without a native emitter rejects the whole module at
+# compile time; fbsync.py then falls back to the twin (fbsync_py.py).
 import micropython
 
 

@@ -28,9 +28,10 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         self.addr = addr
         self.buf = bytearray(self.width * self.height // 8)
         super().__init__(self.buf, self.width, self.height, framebuf.MONO_VLSB)
-        self._cmd = bytearray(2)
+        self._cmd = [b"\x00", None]  # a command's transfer: control byte 0x00, then the command
+        self._pagecmd = bytearray(3)  # a page's address command, made in place at each push
         self.shown = bytearray(len(self.buf))  # what the panel has: only changed pages are sent
-        self._all = True                       # (its RAM is random at power-up)
+        self.send_all = True                   # (its RAM is random at power-up)
         self.pages_sent = 0
         self._data = [b"\x40", None]
         for c in self.INIT:
@@ -38,8 +39,9 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         self.on = True
 
     def cmd(self, c):
-        # control byte 0x00: the rest of this transfer is commands
-        self.i2c.writeto(self.addr, b"\x00" + c)
+        # control byte 0x00: the rest of this transfer is commands (no buffer made to join them)
+        self._cmd[1] = c
+        self.i2c.writevto(self.addr, self._cmd)
 
     def contrast(self, level):
         self.cmd(bytes((0x81, level & 0xFF)))
@@ -57,8 +59,11 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         per 20 ms poll, so the loop is never held for a whole frame (23 ms)."""
         return push_pages(self)
 
-    def _page(self, page, data):
+    def write_page(self, page, data):
         self.cmd(b"\x21\x00\x7f")                 # columns 0..127
-        self.cmd(bytes((0x22, page, page)))       # this page only
+        p = self._pagecmd
+        p[0] = 0x22                               # this page only
+        p[1] = p[2] = page
+        self.cmd(p)
         self._data[1] = data
         self.i2c.writevto(self.addr, self._data)  # control byte 0x40: display data

@@ -1,7 +1,7 @@
 # Viper kernel: sum and sum of squares of one slice of ADC samples about a nominal centre,
 # and the slice's lowest and highest sample (to see clipping).
-# Kept in its own module: a port without a native emitter rejects the whole module at
-# compile time, and sums.py then falls back to the pure-Python twin (sums_py.py).
+# Its pure-Python twin (sums_py.py) gives the same sums on the same test vectors;
+# kernels.pick("sums") takes one (see kernels/__init__.py).
 import micropython
 
 
