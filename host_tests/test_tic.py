@@ -232,15 +232,15 @@ def test_short_overload_frames_keep_the_other_values():
 def test_producer_labels_and_overload_in_standard_mode():
     # a Linky of a house with solar panels: injection index and power, and the status
     # word's "reference power exceeded" bit as the overload warning
-    import simtic
+    from sim import meter
     sep = b"\t"
     stge = (1 << 17) | (1 << 8) | (1 << 7) | (2 << 24) | (3 << 26)
     frame = b"\x02" + b"".join((
-        simtic.group(b"ADSC", b"041776199277", sep), simtic.group(b"EAST", b"000123456", sep),
-        simtic.group(b"EASF01", b"000123456", sep), simtic.group(b"EAIT", b"000654321", sep),
-        simtic.group(b"SINSTS", b"00000", sep), simtic.group(b"SINSTI", b"02150", sep),
-        simtic.group(b"STGE", b"%08X" % stge, sep), simtic.group(b"DATE", b"", sep, b"E260704120000"),
-        simtic.group(b"DPM1", b"00", sep, b" 260704060000"))) + b"\x03"
+        meter.group(b"ADSC", b"041776199277", sep), meter.group(b"EAST", b"000123456", sep),
+        meter.group(b"EASF01", b"000123456", sep), meter.group(b"EAIT", b"000654321", sep),
+        meter.group(b"SINSTS", b"00000", sep), meter.group(b"SINSTI", b"02150", sep),
+        meter.group(b"STGE", b"%08X" % stge, sep), meter.group(b"DATE", b"", sep, b"E260704120000"),
+        meter.group(b"DPM1", b"00", sep, b" 260704060000"))) + b"\x03"
     d, _ = decode(frame)
     assert d.groups_ok == 9 and d.frames == 1
     r = d.update(GridReading())

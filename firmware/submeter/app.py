@@ -1,7 +1,9 @@
 # Wiring: sources -> ledger -> snapshot -> sinks, as asyncio tasks.
 #
 # The board object (boards/<name>.py, see boards/README.md) hands over ready hardware
-# objects; nothing here knows whether they are real or simulated.
+# objects; nothing here knows whether they are real or simulated. Every member of the
+# board's surface is called as it is: what a board has not, it inherits from
+# boards/base.py (no RTC, no watchdog, no LEDs...).
 import asyncio
 import gc
 import json
@@ -90,7 +92,7 @@ class App:
             ch.set_zero(zeros[k])
             self.channels.append(ch)
         self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
-                               not getattr(board, "ct_self_paced", False))
+                               not board.ct_self_paced)
         self.ledger = Ledger(n, cfg["max_gap_ms"])
         self.pulses = {}
         for kind in ("gas", "water"):
@@ -102,7 +104,7 @@ class App:
         self.wall = WallClock(self.clock.ticks_ms, cfg["utc_offset_min"], cfg["dst"])
         # why the board started: a watchdog reset is counted on flash and shown until the
         # next start (the page, the panel, MQTT: "notices")
-        self.reset_cause = board.reset_cause() if hasattr(board, "reset_cause") else ""
+        self.reset_cause = board.reset_cause()
         self.resets = _resets(board.data_dir, self.reset_cause == "watchdog")
         self.notices = [("watchdog", self.resets)] if self.reset_cause == "watchdog" else []
         self.wdt = None         # the board's watchdog, armed after the first metering round
@@ -122,7 +124,7 @@ class App:
         self.auth = Auth(board.data_dir, self.clock.ticks_ms)
         self.restart_needed = []
         self.web = Server(self.state, cfg, self)
-        self.web.tune = getattr(board, "tune_socket", None)  # (the simulator: the ESP32's socket buffers)
+        self.web.tune = board.tune_socket  # (the simulator: the ESP32's socket buffers)
         self.ip = None
         self.serving = False    # the web server listens
         self.healthy_at = None  # when board.healthy() was called (once)
@@ -144,7 +146,7 @@ class App:
         self.mqtt = None
         if cfg["mqtt_host"]:
             from .mqtt import Publisher
-            node = cfg["mqtt_client_id"] or "submeter-%s" % getattr(board, "uid", "0")
+            node = cfg["mqtt_client_id"] or "submeter-%s" % board.uid
             self.mqtt = Publisher(cfg, node, board.name, self.state)
         if self.grid:
             self.grid.on_frame = self._grid_frame
@@ -170,7 +172,7 @@ class App:
                 self.wall.set_local(t, "meter")
                 self._meter_time_at = now
         # the grid LED blinks on every valid frame, and stays off once they stop
-        led = self.board.leds.get("grid") if self.board.leds else None
+        led = self.board.leds.get("grid")
         if led is not None:
             led.value(1)
             self._led_on_at = self.clock.ticks_ms()
@@ -223,7 +225,7 @@ class App:
         """POST /api/config: validated, saved, and applied where it can be at once; raises
         ConfigError naming the field (and then nothing changed)."""
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
-        new, restart = config.change(path, self.cfg, changes, getattr(self.board, "CONFIG", None))
+        new, restart = config.change(path, self.cfg, changes, self.board.CONFIG)
         for k in config.LIVE:
             self.cfg[k] = new[k]
         for cur, upd in zip(self.cfg["inputs"], new["inputs"]):
@@ -280,7 +282,7 @@ class App:
 
     def _power_led(self, now):
         # steady on; blinking at 1 Hz while there is a fault
-        led = self.board.leds.get("power") if self.board.leds else None
+        led = self.board.leds.get("power")
         if led is not None:
             led.value(0 if self.fault() and (now // 500) & 1 else 1)
 
@@ -557,16 +559,17 @@ class App:
     def _feed(self, period):
         """The metering goes on: the board's watchdog is fed (armed at the first round: a
         meter that stops metering is reset by it; a board without one has none)."""
-        if self.wdt is not None:
-            self.wdt.feed()
-        elif hasattr(self.board, "watchdog"):
+        wdt = self.wdt
+        if wdt:
+            wdt.feed()
+        elif wdt is None:
             try:
-                self.wdt = self.board.watchdog(max(WATCHDOG_MS, 3 * period))
-                self.boot["watchdog"] = True
+                wdt = self.board.watchdog(max(WATCHDOG_MS, 3 * period))
             except Exception as e:  # a board that refuses: the meter meters without one
                 self._fault("metering", e, "watchdog")
-                self.wdt = False
-        # (False: refused, not asked again)
+                wdt = None
+            self.wdt = wdt or False  # False: none (the board has none, or refused), not asked again
+            self.boot["watchdog"] = bool(wdt)
 
     def _healthy(self):
         """Once, when the firmware is healthy: its first metering rounds done and its web
@@ -574,7 +577,7 @@ class App:
         running app marked valid, so the bootloader does not roll it back) and turns its
         boot LED off; `make deploy` waits for the line logged here."""
         try:
-            note = self.board.healthy() if hasattr(self.board, "healthy") else None
+            note = self.board.healthy()
         except Exception as e:  # tried again after the next round
             self._fault("metering", e, "health")
             return
@@ -678,7 +681,7 @@ class App:
                 self.net_events += 1
                 log("Ethernet link", "up" if up else "down")
                 was = up
-            if up and hasattr(net, "ip"):
+            if up:
                 ip = net.ip()
                 if ip != self.ip:
                     if self.ip is not None:
@@ -693,15 +696,14 @@ class App:
     async def clock_task(self):
         """The wall clock from the board's RTC and from NTP, when there is no better source
         (the grid meter's clock is taken from its frames)."""
-        rtc = getattr(self.board, "utc_s", None)
+        board = self.board
         host = self.cfg["ntp_host"]
         while True:
             ok = False
-            if rtc is not None:
-                t = rtc()
-                if t:
-                    self.wall.set_utc(t, "rtc")
-                    ok = True
+            t = board.utc_s()  # None: the board's RTC does not know the time (or it has none)
+            if t:
+                self.wall.set_utc(t, "rtc")
+                ok = True
             if host and self._net_up:
                 try:
                     t = await ntp.query(host)
@@ -713,15 +715,13 @@ class App:
                 else:
                     self.ntp["ok"] += 1
                     self.wall.set_utc(t, "ntp")
-                    setter = getattr(self.board, "set_utc", None)
-                    if setter is not None:
-                        setter(t)  # the board's RTC then knows the time after a reset
+                    board.set_utc(t)  # the board's RTC then knows the time after a reset
                     ok = True
             await asyncio.sleep(3600 if ok else (5 if not self._net_up and host else 300))
 
     async def main(self):
         board = self.board
-        if board.leds and "power" in board.leds:
+        if "power" in board.leds:
             board.leds["power"].value(1)
         if self.config_error:
             log(self.config_error)
@@ -780,7 +780,7 @@ def _resets(folder, count):
 
 def run(board, cfg, config_error=None):
     global _sink
-    _sink = getattr(board, "log", print)
+    _sink = board.log
     app = App(board, cfg, config_error)
     try:
         asyncio.run(app.main())

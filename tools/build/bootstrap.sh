@@ -121,8 +121,8 @@ fi
 # As on an ESP32 without PSRAM running the frozen image (boards/manifest.py), the
 # firmware's bytecode stays out of the heap; the memory tests run it with a 112 KB heap.
 # Rebuilt (a few seconds: only the frozen modules change) whenever they change.
-MODEL_ID=$(cat "$ROOT"/firmware/manifest.py "$ROOT"/tools/build/model_manifest.py "$ROOT"/boards/sim.py \
-           "$ROOT"/boards/simtic.py $(find "$ROOT/firmware/submeter" "$ROOT/firmware/drivers" -name '*.py' | sort) | sha1sum | cut -c1-12)
+MODEL_ID=$(cat "$ROOT"/firmware/manifest.py "$ROOT"/tools/build/model_manifest.py "$ROOT"/boards/base.py \
+           $(find "$ROOT/boards/sim" "$ROOT/firmware/submeter" "$ROOT/firmware/drivers" -name '*.py' | sort) | sha1sum | cut -c1-12)
 if ! done_ "model-$MPY_BUILD-$MODEL_ID"; then
   say "building the device model (firmware frozen in): build/bin/micropython-frozen"
   S="$B/micropython-src"

@@ -3,7 +3,6 @@
 # in place of a real one and umqtt.simple as the ESP32 port freezes it.
 include("$(MPY_DIR)/extmod/asyncio")
 include("../../firmware/manifest.py")
-module("sim.py", base_path="../../boards")
-module("simtic.py", base_path="../../boards")
-module("simreplay.py", base_path="../../boards")  # SUBMETER_REPLAY: imported only when set
+module("base.py", base_path="../../boards")  # the defaults every board inherits, the simulator too
+package("sim", base_path="../../boards")  # (sim/replay.py: imported only when SUBMETER_REPLAY is set)
 package("umqtt", base_path="../../build/lib")

@@ -160,17 +160,31 @@ def mpy_cross_version(mpy_cross):
         raise DeployError("cannot read the bytecode version of %s: %r" % (mpy_cross, out))
 
 
-def board_imports(src):
-    """The other modules of boards/ that a board module imports (esp32_eth, simtic), found
-    in its source: they go to the device beside it, under their own names."""
+def board_source(board):
+    """The board's source: boards/<board>.py, or a package's boards/<board>/__init__.py
+    (the simulator's)."""
+    for src in (os.path.join(ROOT, "boards", board + ".py"), os.path.join(ROOT, "boards", board, "__init__.py")):
+        if os.path.exists(src):
+            return src
+    raise DeployError("no board module boards/%s.py (BOARD=%s)" % (board, board))
+
+
+def board_imports(*srcs):
+    """The other modules of boards/ that board sources import (esp32_eth, and base under
+    it), found in their source, and the ones those import: they go to the device beside
+    the board, under their own names."""
     names = []
-    with open(src) as f:
-        for line in f:
-            words = line.split()
-            if len(words) >= 2 and words[0] in ("import", "from"):
-                name = words[1].split(".")[0].rstrip(",")
-                if os.path.exists(os.path.join(ROOT, "boards", name + ".py")) and name not in names:
-                    names.append(name)
+    todo = list(srcs)
+    while todo:
+        with open(todo.pop(0)) as f:
+            for line in f:
+                words = line.split()
+                if len(words) >= 2 and words[0] in ("import", "from"):
+                    name = words[1].split(".")[0].rstrip(",")
+                    path = os.path.join(ROOT, "boards", name + ".py")
+                    if name and os.path.exists(path) and name not in names:
+                        names.append(name)
+                        todo.append(path)
     return names
 
 
@@ -209,11 +223,20 @@ def bundle(board, arch, mpy_cross, frozen=()):
     for name in sorted(os.listdir(os.path.join(fw, "static"))):
         if name.endswith(".gz"):
             copy(os.path.join(fw, "static", name), "static/" + name)
-    src = os.path.join(ROOT, "boards", board + ".py")
-    if not os.path.exists(src):
-        raise DeployError("no board module boards/%s.py (BOARD=%s)" % (board, board))
-    compile_(src, "board.mpy")
-    for extra in board_imports(src):
+    src = board_source(board)
+    if src.endswith("__init__.py"):  # a package (the simulator): beside it, a board.mpy naming its Board
+        pkg = os.path.dirname(src)
+        srcs = [os.path.join(pkg, n) for n in sorted(os.listdir(pkg)) if n.endswith(".py")]
+        for path in srcs:
+            compile_(path, "%s/%s.mpy" % (board, os.path.basename(path)[:-3]))
+        one = os.path.join(out, "board.py")
+        with open(one, "w") as f:
+            f.write("from %s import Board\n" % board)
+        compile_(one, "board.mpy")
+    else:
+        srcs = [src]
+        compile_(src, "board.mpy")
+    for extra in board_imports(*srcs):
         compile_(os.path.join(ROOT, "boards", extra + ".py"), extra + ".mpy")
     if "umqtt.simple" not in frozen:
         for name in ("__init__", "simple"):
@@ -367,9 +390,7 @@ def deploy_image(port, board, image, info, reset, say, health_s):
     data += b"\xff" * (-len(data) % 4096)
     digest = hashlib.sha256(data).hexdigest()
     run, _, nxt, nxt_size = info["ota"]
-    src = os.path.join(ROOT, "boards", board + ".py")
-    if not os.path.exists(src):
-        raise DeployError("no board module boards/%s.py (BOARD=%s)" % (board, board))
+    board_source(board)  # (a board the image freezes: named in board.py)
     with open(os.path.join(ROOT, "firmware", "main.py"), "rb") as f:
         files = {"main.py": f.read(), "board.py": ("from %s import Board\n" % board).encode()}
     # the page's script: a manifest freezes Python modules only, so it stays a file (web.STATIC)

@@ -4,7 +4,7 @@
 # SIGINT (Ctrl-C, a KeyboardInterrupt) and nothing else, so a SIGTERM (`kill`, systemd,
 # a container stopping) ended it at once, counters unsaved since the last scheduled save.
 # A blocked signal stays pending instead, and the signal mask is kept across exec: the
-# simulated board (boards/sim.py, Board._sigterm) sees the pending SIGTERM in
+# simulated board (boards/sim/board.py, Board._sigterm) sees the pending SIGTERM in
 # /proc/self/status and stops as `q` does (counters saved, a clean exit). The process is
 # the firmware itself (exec, same pid), so killing it or its group reaches it directly.
 #

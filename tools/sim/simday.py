@@ -60,7 +60,7 @@ def main():
         t0 = board.time.now_s()
         for k in range(sub):  # the loads' own energy over this period, finely
             t = t0 + (k + 0.5) * period / 1000 / sub
-            p = 0 if sim.simtic.off_peak(t) else 1
+            p = 0 if sim.meter.off_peak(t) else 1
             dt = day_truth.setdefault(day0 + int(t // 86400), [0.0] * n)
             for i in range(n):
                 e = sc.power(i, t) * period / 1000 / sub / 3600

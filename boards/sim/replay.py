@@ -1,4 +1,4 @@
-# A capture file played into the simulated grid port (SUBMETER_REPLAY=FILE, boards/sim.py):
+# A capture file played into the simulated grid port (SUBMETER_REPLAY=FILE, sim/board.py):
 # TIC or P1 bytes as they came off the wire, sent at the line's rate and looped at the
 # end, so a meter's own capture runs through the whole firmware (make run) and the tests.
 #
@@ -13,7 +13,7 @@
 #
 # The file is read in small chunks as the line needs them (a capture may be far larger
 # than the device model's heap), from the simulated clock: SUBMETER_SPEED speeds it too.
-import simtic
+from .meter import SimUart
 
 CHUNK = 256
 
@@ -34,7 +34,7 @@ def line_of(head):
     return "historic", (1200, 7)
 
 
-class ReplayUart(simtic.SimUart):
+class ReplayUart(SimUart):
     """The capture's line as a UART opened at some setting: any(), readinto(buf, n)."""
 
     def __init__(self, path, simtime, line, seed=1):

@@ -1,6 +1,6 @@
-# The simulated grid meter (for boards/sim.py), agreeing with the simulated loads: a
-# Linky sending its TIC frames byte by byte at the real line rate, or a Fluvius meter
-# (Sagemcom S211) sending a P1 telegram (e-MUCS 1.7.1, valid CRC) every second.
+# The simulated grid meter (sim/board.py plugs it into the grid port), agreeing with the
+# simulated loads: a Linky sending its TIC frames byte by byte at the real line rate, or a
+# Fluvius meter (Sagemcom S211) sending a P1 telegram (e-MUCS 1.7.1, valid CRC) every second.
 #
 # Power = the five metered circuits + an unmetered base load; its energy goes to the
 # off-peak index from 22:00 to 06:00 (TIC "HC" option; P1 tariff 2, night), else to the
