@@ -1,8 +1,10 @@
 # What every ESP32 Ethernet board here has in common, built from the board's pin table.
 # A board module (olimex_esp32_poe.py, wt32_eth01.py, esp32_ethernet_kit.py) holds only
 # its pins and its PHY; this module turns them into the objects the firmware duck-types
-# (boards/README.md). Deployed beside the board module; with it, the only code that
-# touches `machine` and `network`. Wiring and its reasons: docs/hardware.md.
+# (boards/README.md); what it leaves out, the board inherits from base.BaseBoard (the
+# defaults; the OTA rollback's `healthy`, `reset`). Deployed beside the board module, with
+# base.py; with it, the only code that touches `machine` and `network`. Wiring and its
+# reasons: docs/hardware.md.
 #
 # A pin table (dict):
 #   ct          five ADC1 pins, input order (ADC2 is not usable while Wi-Fi is on, and
@@ -30,6 +32,7 @@ import time
 import network
 from machine import ADC, I2C, RTC, Pin, UART
 
+from base import BaseBoard
 from submeter.clock import Clock, civil, day_number, weekday
 
 SAMPLE_US = 500  # 2 kHz: 40 samples per 50 Hz cycle
@@ -181,7 +184,7 @@ class _Net:
         return self.lan.ifconfig()[0]
 
 
-class EthBoard:
+class EthBoard(BaseBoard):
     """A board from its pin table and its PHY: subclasses set name, PINS, DISPLAY and lan()."""
     name = ""
     PINS: dict = {}
@@ -189,6 +192,7 @@ class EthBoard:
     ct_sample_us = SAMPLE_US
     CONFIG: dict = {}
     data_dir = ""  # the root of the littlefs filesystem
+    _wdt: object = None  # machine.WDT, once the App has armed it
 
     def lan(self):
         """The board's network.LAN (its PHY, address, MDC/MDIO, power and clock pins)."""
@@ -215,9 +219,9 @@ class EthBoard:
         self.display = None
         try:
             if pins["i2c"] and self.DISPLAY == "sh1106":
-                from submeter.sh1106 import SH1106_I2C as Driver
+                from drivers.sh1106 import SH1106_I2C as Driver
             elif pins["i2c"] and self.DISPLAY == "ssd1306":
-                from submeter.ssd1306 import SSD1306_I2C as Driver
+                from drivers.ssd1306 import SSD1306_I2C as Driver
             else:
                 Driver = None
             if Driver:
@@ -266,32 +270,6 @@ class EthBoard:
         y, mo, d = civil(n)
         RTC().datetime((y, mo, d, weekday(n), s // 3600, s // 60 % 60, s % 60, 0))
 
-    def healthy(self):
-        """The firmware is healthy (the App calls this once): keep this image and turn the
-        red boot LED off. On our image (two OTA slots, the bootloader's app rollback on) a
-        new image boots pending; marked valid here, it stays; if it is not before the next
-        reset, the bootloader goes back to the previous one. A stock image (no OTA slots) or
-        one flashed whole with esptool (blank otadata) has nothing pending: ESP-IDF refuses
-        and that is fine. Returns what the App's log line adds (make deploy reads it)."""
-        led = self.leds.get("boot")
-        if led is not None:
-            led.value(0)
-        try:
-            from esp32 import Partition
-            label = Partition(Partition.RUNNING).info()[4]
-        except (ImportError, AttributeError, OSError):
-            return None
-        try:
-            Partition.mark_app_valid_cancel_rollback()
-        except OSError:
-            return "app " + label
-        return "app %s marked valid" % label
-
-    def reset(self):
-        """A hard reset (main.py after a crash): the bootloader then runs, rollback included."""
-        import machine
-        machine.reset()
-
     def watchdog(self, timeout_ms):
         """The hardware watchdog (ESP-IDF's task watchdog through machine.WDT), armed by the
         App once it meters: unless fed within `timeout_ms` the chip resets, and the
@@ -309,17 +287,10 @@ class EthBoard:
         return {machine.PWRON_RESET: "power", machine.WDT_RESET: "watchdog", machine.HARD_RESET: "reset",
                 machine.SOFT_RESET: "soft"}.get(c, "")
 
-    def background(self, app):
-        return []
-
-    async def stopped(self):
-        import asyncio
-        await asyncio.Event().wait()  # a meter never stops by itself
-
     def close(self):
         # the firmware stopped at the REPL (Ctrl-C: mpremote, make deploy): a watchdog that
         # cannot be stopped gets an hour, so a session at the REPL is not reset under the
         # user's hands, and a device left there starts its firmware again within the hour
-        if getattr(self, "_wdt", None) is not None:
+        if self._wdt is not None:
             import machine
             machine.WDT(timeout=WDT_IDLE_MS)

@@ -28,6 +28,18 @@ def test_power_per_input_matches_truth():
     assert s["inputs"][1]["w"] == 0.0   # the idle circuit reads 0 W
 
 
+def test_the_state_names_the_code_each_hot_loop_runs():
+    # viper where the port has a native emitter, the Python twin elsewhere: the CT sums,
+    # both grid decoders' scanners (grid: auto makes both) and, once a display driver
+    # loaded it, the page sync
+    from drivers import fbsync
+    app, clock = make_app()
+    s = app.state()["sampling"]
+    want = "viper" if IS_MP else "python"
+    assert s["kernels"] == {"sums": want, "ticscan": want, "p1scan": want, "fbsync": want}
+    assert fbsync.KERNEL == want and s["kernel"] == want  # (sums', as before)
+
+
 def test_an_input_beyond_its_range_says_so():
     # 40 kW through a 90 A CT on 8.2 ohm drives the ADC to its rails: the reading is low,
     # and the input's `clipped` count tells the installer why (burden or CT too big)
@@ -81,14 +93,14 @@ def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
 
 def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
     from submeter.clock import day_number
-    from submeter.grid.reader import _decoder
+    from submeter.grid.reader import decoder_for
     app, clock = make_app()
     board = app.board
     board.time.day0 = day_number(2026, 11, 30)
     board.time.start = 24 * 3600 - 90              # 23:58:30 on the meter's clock
     g = app.grid
     g.kind = "tic_standard"
-    g.decoder = _decoder(g.kind)
+    g.decoder = decoder_for(g.kind)
     port = board.grid_port(g.kind)
     app.measure_round()
     assert app.state()["month"] is None            # no date yet: nothing to count a day in
@@ -182,8 +194,8 @@ def test_the_panel_resets_a_partial_after_asking():
     assert app.state()["inputs"][3]["partial_kwh"] == "0.000"
     d = app.board.display                                 # the screen says so, then shows 0
     assert d.frames > 0
-    app.screens._notice = None
-    app._drawn = None
+    app.screens.notice_text = None
+    app.drawn_at = None
     app.panel_step(clock.ticks_ms())
     from submeter.ui import BigText
     import framebuf

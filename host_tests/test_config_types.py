@@ -328,7 +328,7 @@ def test_the_firmware_takes_every_legal_extreme():
         app.measure_round()
         for t in range(0, 3000, 20):
             app.panel_step(clock.ticks_ms() + t)       # draws, sleeps, goes home
-        app.snap = app._build()
+        app.snap = app.build_snapshot()
         s = json.loads(json.dumps(app.state()))
         assert s["currency"] == cfg["currency"] and s["inputs"][0]["name"] == cfg["inputs"][0]["name"]
         from submeter.page import page_chunks
@@ -349,8 +349,8 @@ def test_the_displays_take_every_legal_contrast():
     except ImportError:
         return  # the drivers are MicroPython's framebufs (test_displays.py)
     from test_displays import I2C, SPI, Pin, HorizontalRAM, PageRAM
-    from submeter.ssd1306 import SSD1306_I2C
-    from submeter.st7567 import ST7567_SPI
+    from drivers.ssd1306 import SSD1306_I2C
+    from drivers.st7567 import ST7567_SPI
     for c in (ranges("contrast")[0], ranges("contrast")[1]):
         c = config.validate({"contrast": c})["contrast"]
         ram = HorizontalRAM()

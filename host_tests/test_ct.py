@@ -1,5 +1,5 @@
 # CT measurement against the simulated board's waveforms (bias, harmonics) on a
-# simulated ESP32 ADC with a real chip's faults (boards/sim.py SimChip): the scale from
+# simulated ESP32 ADC with a real chip's faults (boards/sim/adc.py SimChip): the scale from
 # the chip's own calibration, zeroing, and the power a user reads against the load.
 from submeter.ct import CTChannel, Sampler, Scale
 from submeter.zero import Zeroing

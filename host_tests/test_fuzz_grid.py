@@ -1,5 +1,5 @@
 # Fuzzing the grid reader (issue 18, item 10), on both runtimes: ≥ 10,000 mutated TIC
-# inputs and ≥ 10,000 mutated P1 inputs on the MicroPython unix port (tools/mptest.py,
+# inputs and ≥ 10,000 mutated P1 inputs on the MicroPython unix port (tools/test/mptest.py,
 # the viper kernels and their pure-Python twins by turns), fewer on CPython (twins only),
 # made from the corpus captures: bit flips, insertions, deletions, truncations, splices
 # of two frames, random junk, huge lines, separators or line ends removed, and, for a
@@ -84,13 +84,13 @@ class Kernels:
     P1 = ("crc16", "telegram_scan", "extract", "milli_at", "same")
 
     def __init__(self):
-        from submeter.grid import p1scan_py, ticscan_py
+        from submeter.kernels import p1scan_py, ticscan_py
         self.saved = [(m, n, getattr(m, n)) for m, names in ((ticmod, self.TIC), (p1mod, self.P1))
                       for n in names]
         self.twin = {ticmod: ticscan_py, p1mod: p1scan_py}
 
     def use(self, twins):
-        from submeter.grid import ticscan_py
+        from submeter.kernels import ticscan_py
         for m, n, f in self.saved:  # same() is ticscan's, in both decoders
             setattr(m, n, getattr(ticscan_py if n == "same" else self.twin[m], n) if twins else f)
 

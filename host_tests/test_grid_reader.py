@@ -49,10 +49,10 @@ def test_reading_agrees_with_the_simulated_loads():
     if not IS_MP:
         skip("asyncio.sleep_ms is MicroPython's")
     import sim
-    import simtic
+    from sim import meter
     board, r = make("standard", grid="tic_standard")
     run_for(r.run, 600)
-    truth = sum(sim.Steady.watts) + simtic.BASE_LOAD_W
+    truth = sum(sim.Steady.watts) + meter.BASE_LOAD_W
     g = r.reading
     assert g.power_va == int(truth) and g.current_a == [int(truth / 230 + 0.5)]
     assert 12345678 + 23456789 < g.import_total_wh <= sum(board.meter.wh)  # the index moves
@@ -72,13 +72,13 @@ def test_a_p1_meter_is_found_and_read():
     if not IS_MP:
         skip("asyncio.sleep_ms is MicroPython's")
     import sim
-    import simtic
+    from sim import meter
     board, r = make("p1")
     run_for(r.run, 1200)    # the TIC settings first (6 s each), then P1
     assert r.locked and r.kind == "p1" and r.state()["protocol"] == "p1"
     assert r.decoder.d.crc_errors == 0 and r.decoder.d.telegrams >= 10
     g = r.reading
-    truth = sum(sim.Steady.watts) + simtic.BASE_LOAD_W
+    truth = sum(sim.Steady.watts) + meter.BASE_LOAD_W
     assert g.source == "p1" and g.power_w == int(truth) and g.tariff_option == "BE"
     assert g.gas_l is not None and g.import_wh[0] is not None
 

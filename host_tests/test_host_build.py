@@ -38,3 +38,16 @@ def test_firmware_never_imports_machine_or_network():
             if pat.search(f.read()):
                 offenders.append(os.path.relpath(path, ROOT))
     assert offenders == []
+
+
+def test_the_drivers_import_nothing_from_the_application():
+    # firmware/drivers sits below submeter: a board module builds a display from it alone
+    pat = re.compile(r"^\s*(import|from)\s+submeter\b", re.M)
+    paths = glob.glob(os.path.join(ROOT, "firmware", "drivers", "*.py"))
+    assert len(paths) >= 6
+    offenders = []
+    for path in paths:
+        with open(path) as f:
+            if pat.search(f.read()):
+                offenders.append(os.path.relpath(path, ROOT))
+    assert offenders == []

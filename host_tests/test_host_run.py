@@ -8,7 +8,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -16,7 +15,7 @@ import urllib.request
 
 import pytest
 import sim
-import simtic
+from sim import meter
 from submeter import config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,13 +86,14 @@ def test_api_state_matches_simulated_truth(firmware):
     assert status == 200 and headers["Content-Type"] == "application/json"
     s = json.loads(body)
     assert s["sampling"]["kernel"] == "viper"
+    assert s["sampling"]["kernels"]["sums"] == s["sampling"]["kernels"]["ticscan"] == "viper"
     assert len(s["inputs"]) == 5
     for inp, truth in zip(s["inputs"], sim.Steady.watts):
         assert near(inp["w"], truth), (inp, truth)
     assert abs(s["total_w"] - sum(sim.Steady.watts)) <= 0.02 * sum(sim.Steady.watts)
     g = s["grid"]   # the simulated Linky, found on its own, agrees with the loads
     assert g["locked"] and g["mode"] == "standard" and g["checksum_errors"] == 0
-    assert g["reading"]["power_va"] == int(sum(sim.Steady.watts) + simtic.BASE_LOAD_W)
+    assert g["reading"]["power_va"] == int(sum(sim.Steady.watts) + meter.BASE_LOAD_W)
 
 
 def test_page_shows_the_same_power(firmware):
@@ -135,14 +135,13 @@ def test_gas_and_water_follow_their_meters(firmware):
 def test_the_screen_as_a_png_and_the_screenshot_tool(firmware, tmp_path):
     status, headers, body = get(firmware.port, "/screen.png")
     assert status == 200 and headers["Content-Type"] == "image/png" and body.startswith(b"\x89PNG")
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    from montage import read
+    from montage import read  # tools/sim (conftest)
     path = tmp_path / "panel.png"
     path.write_bytes(body)
     w, h, rows = read(str(path))
     assert (w, h) == (128, 64) and sum(bin(b).count("1") for r in rows for b in r) > 300  # the home screen
     out = tmp_path / "shot.png"
-    r = subprocess.run([os.path.join(ROOT, "tools", "screenshot"), "--url", "http://127.0.0.1:%d" % firmware.port,
+    r = subprocess.run([os.path.join(ROOT, "tools", "sim", "screenshot"), "--url", "http://127.0.0.1:%d" % firmware.port,
                         str(out)], capture_output=True, text=True, timeout=20)
     assert r.returncode == 0, r.stderr
     assert read(str(out))[:2] == (512, 256)
@@ -372,7 +371,7 @@ def test_a_belgian_p1_meter_is_found_on_its_own(tmp_path):
         g = s and s["grid"]
         assert g and g["reading"] and g["reading"]["source"] == "p1", g
         assert g["port"] == "p1" and g["locked"] and g["checksum_errors"] == 0
-        assert g["reading"]["power_w"] == int(sum(sim.Steady.watts) + simtic.BASE_LOAD_W)
+        assert g["reading"]["power_w"] == int(sum(sim.Steady.watts) + meter.BASE_LOAD_W)
         assert "%d W" % g["reading"]["power_w"] in get(port, "/")[2].decode()  # and the page says so
     finally:
         stop(proc)
@@ -391,11 +390,11 @@ def test_a_three_phase_p1_meter_drives_the_phase_view(tmp_path):
         s = state_when(proc, lambda s: s.get("phases") and s["phases"]["metered"], 30)
         ph = s and s["phases"]
         assert ph and ph["metered"], s and s.get("grid")
-        truth = [simtic.BASE_LOAD_W / 3] * 3
+        truth = [meter.BASE_LOAD_W / 3] * 3
         for w, p in zip(sim.Steady.watts, (1, 2, 1, 1, 3)):
             truth[p - 1] += w
         for p, w in zip(ph["phases"], truth):
-            assert abs(p["a"] - w / simtic.VOLTAGE) <= 0.011, (p, w)
+            assert abs(p["a"] - w / meter.VOLTAGE) <= 0.011, (p, w)
             assert abs(p["w"] - w) <= 1
         assert [p["inputs"] for p in ph["phases"]] == [[1, 3, 4], [2], [5]]
         assert ph["limit_a"] == 25 and ph["limit_from"] == "fuse"
@@ -413,7 +412,7 @@ def test_a_three_phase_p1_meter_drives_the_phase_view(tmp_path):
                 page.goto("http://127.0.0.1:%d/" % proc.port)
                 page.evaluate("document.querySelector('#ph2 .a').textContent = 'x'")
                 page.wait_for_function("document.querySelector('#ph2 .a').textContent !== 'x'", timeout=10000)
-                assert abs(float(page.text_content("#ph2 .a")) - truth[1] / simtic.VOLTAGE) <= 0.06
+                assert abs(float(page.text_content("#ph2 .a")) - truth[1] / meter.VOLTAGE) <= 0.06
                 assert page.text_content("#ph_move").startswith("Move input 1 (Heating) from L1 to L2")
                 assert errors == []
             finally:

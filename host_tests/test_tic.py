@@ -6,7 +6,7 @@ from array import array
 
 import ticref
 from compat import IS_MP, rng
-from submeter.grid import ticscan_py
+from submeter.kernels import ticscan_py
 from submeter.grid.reading import GridReading
 from submeter.grid.tic import TicDecoder
 from submeter.grid.ticlabels import has_horodate
@@ -129,7 +129,7 @@ def test_fuzz_never_crashes_and_never_accepts_a_bad_group():
 def test_kernels_and_twins_agree():
     if not IS_MP:
         return  # CPython runs the twins only; the comparison needs the viper kernels
-    from submeter.grid import ticscan_viper as v
+    from submeter.kernels import ticscan_viper as v
     rnd = rng(3)
     blobs = [ticref.read(n) for n in files()]
     blobs.append(bytes(rnd.getrandbits(8) for _ in range(2000)))
@@ -172,7 +172,7 @@ def test_kernels_and_twins_agree():
 def test_label_hashes_are_distinct():
     # the decoder finds labels by hash: no two labels of the specs may share one
     from submeter.grid.ticlabels import labels
-    from submeter.grid.ticscan import label_hash
+    from submeter.kernels import label_hash
     names = list(labels())
     assert len({label_hash(n) for n in names}) == len(names) >= 100
 
@@ -232,15 +232,15 @@ def test_short_overload_frames_keep_the_other_values():
 def test_producer_labels_and_overload_in_standard_mode():
     # a Linky of a house with solar panels: injection index and power, and the status
     # word's "reference power exceeded" bit as the overload warning
-    import simtic
+    from sim import meter
     sep = b"\t"
     stge = (1 << 17) | (1 << 8) | (1 << 7) | (2 << 24) | (3 << 26)
     frame = b"\x02" + b"".join((
-        simtic.group(b"ADSC", b"041776199277", sep), simtic.group(b"EAST", b"000123456", sep),
-        simtic.group(b"EASF01", b"000123456", sep), simtic.group(b"EAIT", b"000654321", sep),
-        simtic.group(b"SINSTS", b"00000", sep), simtic.group(b"SINSTI", b"02150", sep),
-        simtic.group(b"STGE", b"%08X" % stge, sep), simtic.group(b"DATE", b"", sep, b"E260704120000"),
-        simtic.group(b"DPM1", b"00", sep, b" 260704060000"))) + b"\x03"
+        meter.group(b"ADSC", b"041776199277", sep), meter.group(b"EAST", b"000123456", sep),
+        meter.group(b"EASF01", b"000123456", sep), meter.group(b"EAIT", b"000654321", sep),
+        meter.group(b"SINSTS", b"00000", sep), meter.group(b"SINSTI", b"02150", sep),
+        meter.group(b"STGE", b"%08X" % stge, sep), meter.group(b"DATE", b"", sep, b"E260704120000"),
+        meter.group(b"DPM1", b"00", sep, b" 260704060000"))) + b"\x03"
     d, _ = decode(frame)
     assert d.groups_ok == 9 and d.frames == 1
     r = d.update(GridReading())

@@ -1,5 +1,5 @@
 # The front panel: every screen drawn from a fixed snapshot equals its golden image
-# (host_tests/screens/*.png, looked at by eye when made: `tools/goldens` remakes them and
+# (host_tests/screens/*.png, looked at by eye when made: `tools/sim/goldens` remakes them and
 # writes 4x copies under build/screens/); the buttons walk the screens, a long press on
 # back on a partial asks, then resets through the ledger; the display sleeps and wakes;
 # an overload takes over the screen until seen; a redraw allocates little.

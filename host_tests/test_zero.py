@@ -136,7 +136,7 @@ def test_the_panel_zeroes_an_input_after_asking():
     rounds(app, clock, WINDOWS + 1)
     app.panel_step(clock.ticks_ms())
     assert app.zeroing is None and app.channels[0].zero is not None
-    assert app.screens._notice == "Zeroed"
+    assert app.screens.notice_text == "Zeroed"
     assert totals(app) >= before and app.state()["inputs"][0]["w"] == 0.0
 
 

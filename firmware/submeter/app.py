@@ -1,11 +1,14 @@
 # Wiring: sources -> ledger -> snapshot -> sinks, as asyncio tasks.
 #
 # The board object (boards/<name>.py, see boards/README.md) hands over ready hardware
-# objects; nothing here knows whether they are real or simulated.
+# objects; nothing here knows whether they are real or simulated. Every member of the
+# board's surface is called as it is: what a board has not, it inherits from
+# boards/base.py (no RTC, no watchdog, no LEDs...).
 import asyncio
 import gc
 import json
 import math
+import sys
 import time
 
 from . import VERSION, config, ntp, snapshot
@@ -17,7 +20,7 @@ from .ct import CTChannel, Sampler, unit_scales
 from .ledger import Ledger
 from .pulses import PulseInput
 from .store import Store
-from .sums import KERNEL
+from .kernels import taken as _kernels
 from .ui import Buttons, Screens
 from .web import Server
 from .grid.reader import GridReader
@@ -69,6 +72,9 @@ class App:
     def __init__(self, board, cfg, config_error=None):
         self.board = board
         self.cfg = cfg
+        # the display drivers' page-sync kernel, if a driver loaded it (drivers/fbsync.py)
+        fb = sys.modules.get("drivers.fbsync")
+        _kernels["fbsync"] = fb.KERNEL if fb else None
         self.clock = board.clock
         self.config_error = config_error
         n = len(cfg["inputs"])
@@ -86,7 +92,7 @@ class App:
             ch.set_zero(zeros[k])
             self.channels.append(ch)
         self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
-                               not getattr(board, "ct_self_paced", False))
+                               not board.ct_self_paced)
         self.ledger = Ledger(n, cfg["max_gap_ms"])
         self.pulses = {}
         for kind in ("gas", "water"):
@@ -98,7 +104,7 @@ class App:
         self.wall = WallClock(self.clock.ticks_ms, cfg["utc_offset_min"], cfg["dst"])
         # why the board started: a watchdog reset is counted on flash and shown until the
         # next start (the page, the panel, MQTT: "notices")
-        self.reset_cause = board.reset_cause() if hasattr(board, "reset_cause") else ""
+        self.reset_cause = board.reset_cause()
         self.resets = _resets(board.data_dir, self.reset_cause == "watchdog")
         self.notices = [("watchdog", self.resets)] if self.reset_cause == "watchdog" else []
         self.wdt = None         # the board's watchdog, armed after the first metering round
@@ -118,7 +124,7 @@ class App:
         self.auth = Auth(board.data_dir, self.clock.ticks_ms)
         self.restart_needed = []
         self.web = Server(self.state, cfg, self)
-        self.web.tune = getattr(board, "tune_socket", None)  # (the simulator: the ESP32's socket buffers)
+        self.web.tune = board.tune_socket  # (the simulator: the ESP32's socket buffers)
         self.ip = None
         self.serving = False    # the web server listens
         self.healthy_at = None  # when board.healthy() was called (once)
@@ -132,7 +138,7 @@ class App:
                             "clock": 0}
         self.task_error = None
         self._logged = {"grid": None, "web": None, "mqtt": None}
-        self._drawn = None      # when the panel was last drawn
+        self.drawn_at = None    # when the panel was last drawn (None: at the next poll)
         self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
         self._led_on_at = None
@@ -140,11 +146,11 @@ class App:
         self.mqtt = None
         if cfg["mqtt_host"]:
             from .mqtt import Publisher
-            node = cfg["mqtt_client_id"] or "submeter-%s" % getattr(board, "uid", "0")
+            node = cfg["mqtt_client_id"] or "submeter-%s" % board.uid
             self.mqtt = Publisher(cfg, node, board.name, self.state)
         if self.grid:
             self.grid.on_frame = self._grid_frame
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
 
     def state(self):
         return self.snap
@@ -166,7 +172,7 @@ class App:
                 self.wall.set_local(t, "meter")
                 self._meter_time_at = now
         # the grid LED blinks on every valid frame, and stays off once they stop
-        led = self.board.leds.get("grid") if self.board.leds else None
+        led = self.board.leds.get("grid")
         if led is not None:
             led.value(1)
             self._led_on_at = self.clock.ticks_ms()
@@ -174,7 +180,7 @@ class App:
     def _uptime_s(self):
         return ticks_diff(self.clock.ticks_ms(), self.started) // 1000
 
-    def _build(self):
+    def build_snapshot(self):
         snap = self._build_base()
         self._volumes(snap)
         since = self.ledger.partial_since
@@ -219,7 +225,7 @@ class App:
         """POST /api/config: validated, saved, and applied where it can be at once; raises
         ConfigError naming the field (and then nothing changed)."""
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
-        new, restart = config.change(path, self.cfg, changes, getattr(self.board, "CONFIG", None))
+        new, restart = config.change(path, self.cfg, changes, self.board.CONFIG)
         for k in config.LIVE:
             self.cfg[k] = new[k]
         for cur, upd in zip(self.cfg["inputs"], new["inputs"]):
@@ -230,7 +236,7 @@ class App:
                 self.restart_needed.append(k)
         if self.screens is not None:  # labels, usages, times: a panel made afresh
             self.screens = self._panel()
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         log("config changed:", ", ".join(sorted(changes)))
         return {"saved": True, "restart": restart}
 
@@ -243,7 +249,7 @@ class App:
 
     def screen_png(self):
         """The front panel as it is now, as a PNG in pieces (the page's mirror,
-        tools/screenshot), or None without a display."""
+        tools/sim/screenshot), or None without a display."""
         if self.screens is None:
             return None
         from .png import png_chunks
@@ -276,7 +282,7 @@ class App:
 
     def _power_led(self, now):
         # steady on; blinking at 1 Hz while there is a fault
-        led = self.board.leds.get("power") if self.board.leds else None
+        led = self.board.leds.get("power")
         if led is not None:
             led.value(0 if self.fault() and (now // 500) & 1 else 1)
 
@@ -285,7 +291,7 @@ class App:
         which = an input's index, "gas", "water", or None for every partial counter."""
         self.ledger.reset_partial(which, self.wall.now())
         self._save_due = True
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         log("partial counter reset:", "all" if which is None else which)
 
     def start_zero(self, inputs):
@@ -299,7 +305,7 @@ class App:
             raise ValueError("no input")
         zero = _zero()  # let go once the zeroing is done
         self.zeroing = zero.Zeroing(inputs)
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         log("zeroing input", ",".join(str(k + 1) for k in inputs))
         return {"zeroing": [k + 1 for k in inputs], "seconds": zero.WINDOWS * self.cfg["period_ms"] // 1000 + 1}
 
@@ -366,7 +372,8 @@ class App:
         if not self.store.save(self.ledger):
             log("cannot save the counters:", self.store.last_error)
 
-    def _writes_per_day(self):
+    def writes_per_day(self):
+        """Flash writes a day (counters and history): measured after an hour up, else foreseen."""
         up = self._uptime_s()
         if up >= 3600:  # measured
             return (self.store.saves + self.history.writes) * 86400 // up
@@ -374,11 +381,11 @@ class App:
 
     def _build_base(self):
         # every key the snapshot will hold, made at once (see snapshot.build): None is
-        # filled in by snapshot.build and _build
+        # filled in by snapshot.build and build_snapshot
         return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
             "version": VERSION,
-            "sampling": {"kernel": KERNEL, "rate_hz": self.rate_hz, "rounds": self.rounds,
-                         "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
+            "sampling": {"kernel": _kernels["sums"], "kernels": _kernels, "rate_hz": self.rate_hz,
+                         "rounds": self.rounds, "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
                        "http_dropped_slow": self.web.dropped_slow, "http_refused_addr": self.web.refused_addr,
@@ -393,7 +400,7 @@ class App:
                       "last_error": self.store.last_error, "seq": self.store.seq,
                       "restored": self.restored is not None,
                       "alert": self.store.alert, "recovered": self.store.recovered,
-                      "writes_per_day": self._writes_per_day()},
+                      "writes_per_day": self.writes_per_day()},
             "history": {"writes": self.history.writes, "errors": self.history.errors,
                         "last_error": self.history.last_error, "damaged": self.history.damaged,
                         "clock_back": self.history.clock_back},
@@ -415,7 +422,7 @@ class App:
         d["reading"] = g.reading.to_dict() if g.reading.frames else None
         return d
 
-    def _round(self):
+    def round_slices(self):
         """Generator: one window on every input, yielding after each mains-cycle slice.
         While an ADC unit's scale wants it, its input with the widest spread also samples read_uv."""
         cal = []  # per ADC unit whose scale wants it, the input with the widest spread
@@ -440,9 +447,9 @@ class App:
 
     def measure_round(self):
         """One round at once (tests, benchmarks): returns the watts."""
-        for _ in self._round():
+        for _ in self.round_slices():
             pass
-        self.snap = self._build()
+        self.snap = self.build_snapshot()
         return list(self.ledger.power)
 
     def _take_pulses(self):
@@ -494,7 +501,7 @@ class App:
             t0 = self.clock.ticks_ms()
             r0 = time.ticks_ms()
             try:
-                for _ in self._round():
+                for _ in self.round_slices():
                     await asyncio.sleep_ms(0)  # at most one mains cycle between yields
             except Exception as e:  # this round is cut short; the next reading spans the gap
                 self._fault("metering", e)
@@ -508,7 +515,7 @@ class App:
                 rate_t0 = time.ticks_ms()
                 rate_n0 = self.sampler.samples
             try:
-                self.snap = self._build()
+                self.snap = self.build_snapshot()
             except Exception as e:  # the screens, the page and MQTT keep the last one a round longer
                 self._fault("metering", e, "snapshot")
             gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
@@ -528,7 +535,7 @@ class App:
                 cmd = self.screens.on_button(ev, now)
                 if cmd:
                     self.panel_command(cmd)
-                self._drawn = None
+                self.drawn_at = None
         if self.screens:
             self.screens.idle(now)
             self.screens.push_step()
@@ -536,9 +543,9 @@ class App:
         if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
             self.board.leds["grid"].value(0)
             self._led_on_at = None
-        if self.screens and (self._drawn is None or ticks_diff(now, self._drawn) >= 1000):
+        if self.screens and (self.drawn_at is None or ticks_diff(now, self.drawn_at) >= 1000):
             self.screens.draw(self.snap)
-            self._drawn = now
+            self.drawn_at = now
 
     async def panel_task(self):
         while True:
@@ -552,16 +559,17 @@ class App:
     def _feed(self, period):
         """The metering goes on: the board's watchdog is fed (armed at the first round: a
         meter that stops metering is reset by it; a board without one has none)."""
-        if self.wdt is not None:
-            self.wdt.feed()
-        elif hasattr(self.board, "watchdog"):
+        wdt = self.wdt
+        if wdt:
+            wdt.feed()
+        elif wdt is None:
             try:
-                self.wdt = self.board.watchdog(max(WATCHDOG_MS, 3 * period))
-                self.boot["watchdog"] = True
+                wdt = self.board.watchdog(max(WATCHDOG_MS, 3 * period))
             except Exception as e:  # a board that refuses: the meter meters without one
                 self._fault("metering", e, "watchdog")
-                self.wdt = False
-        # (False: refused, not asked again)
+                wdt = None
+            self.wdt = wdt or False  # False: none (the board has none, or refused), not asked again
+            self.boot["watchdog"] = bool(wdt)
 
     def _healthy(self):
         """Once, when the firmware is healthy: its first metering rounds done and its web
@@ -569,7 +577,7 @@ class App:
         running app marked valid, so the bootloader does not roll it back) and turns its
         boot LED off; `make deploy` waits for the line logged here."""
         try:
-            note = self.board.healthy() if hasattr(self.board, "healthy") else None
+            note = self.board.healthy()
         except Exception as e:  # tried again after the next round
             self._fault("metering", e, "health")
             return
@@ -641,7 +649,7 @@ class App:
                     log("cannot serve on %s:%d (%s), retrying every 10 s" % (host, port, e))
                     warned = True
                 await asyncio.sleep(10)
-        log("version", VERSION, "kernel", KERNEL,
+        log("version", VERSION, "kernel", _kernels["sums"],
             "serving http://%s:%d/" % (ip if host == "0.0.0.0" else host, port))
 
     async def store_task(self):
@@ -673,7 +681,7 @@ class App:
                 self.net_events += 1
                 log("Ethernet link", "up" if up else "down")
                 was = up
-            if up and hasattr(net, "ip"):
+            if up:
                 ip = net.ip()
                 if ip != self.ip:
                     if self.ip is not None:
@@ -688,15 +696,14 @@ class App:
     async def clock_task(self):
         """The wall clock from the board's RTC and from NTP, when there is no better source
         (the grid meter's clock is taken from its frames)."""
-        rtc = getattr(self.board, "utc_s", None)
+        board = self.board
         host = self.cfg["ntp_host"]
         while True:
             ok = False
-            if rtc is not None:
-                t = rtc()
-                if t:
-                    self.wall.set_utc(t, "rtc")
-                    ok = True
+            t = board.utc_s()  # None: the board's RTC does not know the time (or it has none)
+            if t:
+                self.wall.set_utc(t, "rtc")
+                ok = True
             if host and self._net_up:
                 try:
                     t = await ntp.query(host)
@@ -708,15 +715,13 @@ class App:
                 else:
                     self.ntp["ok"] += 1
                     self.wall.set_utc(t, "ntp")
-                    setter = getattr(self.board, "set_utc", None)
-                    if setter is not None:
-                        setter(t)  # the board's RTC then knows the time after a reset
+                    board.set_utc(t)  # the board's RTC then knows the time after a reset
                     ok = True
             await asyncio.sleep(3600 if ok else (5 if not self._net_up and host else 300))
 
     async def main(self):
         board = self.board
-        if board.leds and "power" in board.leds:
+        if "power" in board.leds:
             board.leds["power"].value(1)
         if self.config_error:
             log(self.config_error)
@@ -775,7 +780,7 @@ def _resets(folder, count):
 
 def run(board, cfg, config_error=None):
     global _sink
-    _sink = getattr(board, "log", print)
+    _sink = board.log
     app = App(board, cfg, config_error)
     try:
         asyncio.run(app.main())

@@ -31,7 +31,7 @@ class Clock:
         self.speed = speed
         self._src = source_ms or time.ticks_ms
         now = self._src()
-        start &= _TICKS_MAX  # (tools/soak starts near the wrap)
+        start &= _TICKS_MAX  # (tools/bench/soak.py starts near the wrap)
         self._base = (now - start) & _TICKS_MAX  # speed 1: ticks = source - base
         self._state = (now, start, 0.0)  # other speeds: (source, ticks, sub-ms remainder) at the last read
 

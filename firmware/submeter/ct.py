@@ -10,7 +10,12 @@ import math
 import time
 from array import array
 
-from .sums import window_sums, MAX_SLICE
+from .kernels import pick
+
+window_sums = pick("sums").window_sums  # viper, or its twin (kernels/__init__.py)
+# The largest slice one window_sums call may take: (4095**2) * 127 < 2**31, the kernel's
+# sums being 32-bit integers.
+_MAX_SLICE = const(127)
 
 # ADC samples come as read_u16() values; the ESP32's ADC has 12 significant bits.
 ADC_SHIFT = const(4)
@@ -214,8 +219,8 @@ class Sampler:
         """sample_us: the ADC sample interval; paced=False when the ADC keeps its own
         time (the simulator's advances its waveform by sample_us per read)."""
         per_cycle = 1000000 // (mains_hz * sample_us)
-        if per_cycle > MAX_SLICE:
-            per_cycle = MAX_SLICE
+        if per_cycle > _MAX_SLICE:
+            per_cycle = _MAX_SLICE
         self.per_cycle = per_cycle
         self.cycles = cycles
         self.sample_us = sample_us

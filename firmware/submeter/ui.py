@@ -85,7 +85,7 @@ class Screens:
         self.home_ms = cfg.get("screen_home_s", 60) * 1000
         self.sleep_ms = cfg.get("screen_sleep_s", 600) * 1000
         self._last = None       # tick of the last press
-        self._notice = None
+        self.notice_text = None  # the notice over the screen (None: none), for a few draws
         self._notice_draws = 0
         self.pushing = None     # the drawing being sent to the display, a page at a time
         self.password = None    # callable: the made-up web password, None once the owner set one
@@ -106,7 +106,7 @@ class Screens:
         if self.asleep:  # the press that wakes the panel does nothing else
             self.wake()
             return None
-        self._notice = None
+        self.notice_text = None
         if self.alert:
             if name in ("ok", "back", "back_long"):
                 self.acked = True
@@ -167,7 +167,7 @@ class Screens:
 
     def notice(self, key):
         """A word for the user over the next few drawings (about 3 s)."""
-        self._notice = self.t.get(key, key)
+        self.notice_text = self.t.get(key, key)
         self._notice_draws = 3
 
     def _phases_page(self, on):
@@ -232,13 +232,13 @@ class Screens:
             self._usage(d, snap, p, t)
         if not (self.alert or self.confirm or self.zero_ask or self.detail or bottom):
             right(d, "%d/%d" % (self.index + 1, len(self.pages)), 56)
-        if self._notice:
+        if self.notice_text:
             d.fill_rect(0, 24, _W, 16, 0)
             d.rect(0, 24, _W, 16, 1)
-            d.text(self._notice[:15], 4, 28, 1)
+            d.text(self.notice_text[:15], 4, 28, 1)
             self._notice_draws -= 1
             if self._notice_draws <= 0:
-                self._notice = None
+                self.notice_text = None
         if hasattr(d, "show_pages"):
             self.pushing = d.show_pages()  # sent a page per poll by push_step()
         else:

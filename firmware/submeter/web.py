@@ -43,7 +43,7 @@ INFLATE_ROOM = 1296
 def json_chunks(v, depth=4):
     """The JSON of v in pieces: /api/state is ~5 KB, and after hours of work the heap's
     largest free block can be smaller than that even with half the heap free (measured:
-    tools/memcheck.py), so no one string may hold it all. Dicts and lists of dicts are
+    tools/bench/memcheck.py), so no one string may hold it all. Dicts and lists of dicts are
     opened `depth` levels down; what is below is one piece. (4: the grid reading's flag
     dicts, 3 levels down, made pieces of ~400 B, twice with their bytes: under make
     memcheck's load the heap's largest free block is sometimes smaller, and that answer
@@ -776,7 +776,7 @@ class Server:
         mv = memoryview(buf)
         src = None
         for _ in range(10):
-            src = deflate.DeflateIO(f, deflate.GZIP, 9)  # tools/build_static.py's 512 B window
+            src = deflate.DeflateIO(f, deflate.GZIP, 9)  # tools/build/build_static.py's 512 B window
             self._room = None
             if self._spare is not None:  # its 512 B: the window's room (this answer takes 128 B)
                 self._spare = None

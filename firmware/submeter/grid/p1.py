@@ -8,8 +8,12 @@
 # objects are read (and allocated) only when asked, about once a second.
 from array import array
 
-from .p1scan import crc16, telegram_scan, extract, milli_at, CRC_TABLE
-from .ticscan import same
+from ..kernels import pick, crc16_table
+
+_k = pick("p1scan")  # viper, or the twins (kernels/__init__.py)
+crc16, telegram_scan, extract, milli_at = _k.crc16, _k.telegram_scan, _k.extract, _k.milli_at
+same = pick("ticscan").same  # (the TIC decoder's: one byte-string compare for both)
+CRC_TABLE = crc16_table()
 
 TELEGRAM_MAX = 2048   # real Belgian telegrams are 0.5-1.4 KB; DSMR allows 1024-character texts
 
@@ -225,7 +229,7 @@ _DUAL = bytes([_S_PEAK] + list(range(_S_MBUS_BE, _S_MBUS_22 + 4)))  # value and 
 
 
 def _keys():
-    from .ticscan import label_hash
+    from ..kernels import label_hash
     pairs = sorted((label_hash(o), k) for k, o in enumerate(_NUMERIC + _TEXT))
     return array("i", [h for h, _ in pairs]), bytes(k for _, k in pairs)
 

@@ -81,7 +81,8 @@ class _P1:
                 "unknown_lines": d.unknown_lines, "rejected_objects": d.rejected}
 
 
-def _decoder(kind, bufs=None):
+def decoder_for(kind, bufs=None):
+    """The decoder of port setting `kind` (a TIC or P1 one; P1 may share a TIC's `bufs`)."""
     if kind.startswith("tic"):
         return _Tic()
     return _P1(crc_required=kind == "p1", bufs=bufs)
@@ -118,7 +119,7 @@ class GridReader:
             fam = _family(kind)     # have no 2 KB block left for a decoder's buffers
             if fam not in self.decoders:
                 tic = self.decoders.get("tic")  # (auto: P1 borrows the TIC decoder's 4 KB of
-                self.decoders[fam] = _decoder(kind, tic.buffers() if tic else None)  # buffers)
+                self.decoders[fam] = decoder_for(kind, tic.buffers() if tic else None)  # buffers)
 
     def state(self):
         d = self.decoder.state() if self.decoder else {}

@@ -9,8 +9,11 @@ from array import array
 
 from micropython import const
 
-from .ticscan import frame_scan, check_groups, same, extract, label_hash
+from ..kernels import pick, label_hash
 from .reading import GridReading, TEMPO
+
+_k = pick("ticscan")  # viper, or the twins (kernels/__init__.py)
+frame_scan, check_groups, same, extract = _k.frame_scan, _k.check_groups, _k.same, _k.extract
 
 STX = const(2)
 ETX = const(3)
@@ -105,6 +108,10 @@ class TicDecoder:
     def buffers(self):
         """The two frame buffers (to lend to a decoder that listens at other times)."""
         return self._wbuf, self._dbuf
+
+    def groups(self):
+        """The last frame: its bytes, its groups' offsets and their count (the kernels' bench)."""
+        return self._dbuf, self._didx, self._dn
 
     def restart(self):
         """Forget the frame in progress: another decoder has used the buffers since."""
