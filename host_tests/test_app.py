@@ -325,12 +325,11 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     fed = [0, 0]
 
     async def run():
-        board._stop = asyncio.Event()
-        dog = asyncio.create_task(board._watchdog_task())
+        dog = asyncio.create_task(board.watchdog_task())
         meter = asyncio.create_task(app.metering_task())
         await asyncio.sleep_ms(800)
         fed[0] = app.wdt.feeds if app.wdt else 0
-        assert not board._stop.is_set()          # fed each round: no reset while it meters
+        assert not board.stopping()              # fed each round: no reset while it meters
         meter.cancel()                           # the metering stops
         await asyncio.sleep_ms(800)
         fed[1] = app.wdt.feeds
@@ -340,7 +339,7 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     finally:
         app_mod.WATCHDOG_MS = saved
     assert fed[0] >= 3 and app.wdt.timeout_ms == 300 and fed[1] == fed[0]
-    assert board._stop.is_set()                  # reset (the host's run stops)
+    assert board.stopping()                      # reset (the host's run stops)
     app = start()                                # the next start
     s = app.state()
     assert app.reset_cause == "watchdog" and s["boot"]["watchdog_resets"] == 1
