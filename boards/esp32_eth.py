@@ -54,13 +54,13 @@ class _Ladder:
     def __init__(self, pin):
         # (atten= is the ESP32's ADC keyword, missing from micropython-esp32-stubs 1.25)
         self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
-        self._t = None
+        self.read_ms = None     # ticks_ms of the last reading (None: read at the next call)
         self._v = 65535
 
     def read(self):
         t = time.ticks_ms()
-        if t != self._t:
-            self._t = t
+        if t != self.read_ms:
+            self.read_ms = t
             self._v = self.adc.read_u16()
         return self._v
 
@@ -231,14 +231,14 @@ class EthBoard(BaseBoard):
             self.display = None
         self.net = None
         req = pins["p1_request"]
-        self._p1_request = None if req is None else Pin(req, Pin.OUT, value=0)
+        self.p1_request = None if req is None else Pin(req, Pin.OUT, value=0)  # P1's Data Request line
 
     def configure(self, cfg):
         self.net = _Net(cfg, self.lan())
 
     def _request(self, on):
-        if self._p1_request is not None:
-            self._p1_request.value(on)
+        if self.p1_request is not None:
+            self.p1_request.value(on)
 
     def grid_port(self, kind):
         """A UART set up for the grid meter's customer port: TIC (historic 1200 Bd or

@@ -36,7 +36,7 @@ def test_the_state_names_the_code_each_hot_loop_runs():
     app, clock = make_app()
     s = app.state()["sampling"]
     want = "viper" if IS_MP else "python"
-    assert s["kernels"] == {"sums": want, "ticscan": want, "p1scan": want, "fbsync": want}
+    assert s["kernels"] == {"sums": want, "ticscan": want, "p1scan": want, "gridscan": want, "fbsync": want}
     assert fbsync.KERNEL == want and s["kernel"] == want  # (sums', as before)
 
 
@@ -93,14 +93,12 @@ def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
 
 def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
     from submeter.clock import day_number
-    from submeter.grid.reader import decoder_for
     app, clock = make_app()
     board = app.board
     board.time.day0 = day_number(2026, 11, 30)
     board.time.start = 24 * 3600 - 90              # 23:58:30 on the meter's clock
     g = app.grid
-    g.kind = "tic_standard"
-    g.decoder = decoder_for(g.kind)
+    g.use("tic_standard")
     port = board.grid_port(g.kind)
     app.measure_round()
     assert app.state()["month"] is None            # no date yet: nothing to count a day in
@@ -325,12 +323,11 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     fed = [0, 0]
 
     async def run():
-        board._stop = asyncio.Event()
-        dog = asyncio.create_task(board._watchdog_task())
+        dog = asyncio.create_task(board.watchdog_task())
         meter = asyncio.create_task(app.metering_task())
         await asyncio.sleep_ms(800)
         fed[0] = app.wdt.feeds if app.wdt else 0
-        assert not board._stop.is_set()          # fed each round: no reset while it meters
+        assert not board.stopping()              # fed each round: no reset while it meters
         meter.cancel()                           # the metering stops
         await asyncio.sleep_ms(800)
         fed[1] = app.wdt.feeds
@@ -340,7 +337,7 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     finally:
         app_mod.WATCHDOG_MS = saved
     assert fed[0] >= 3 and app.wdt.timeout_ms == 300 and fed[1] == fed[0]
-    assert board._stop.is_set()                  # reset (the host's run stops)
+    assert board.stopping()                      # reset (the host's run stops)
     app = start()                                # the next start
     s = app.state()
     assert app.reset_cause == "watchdog" and s["boot"]["watchdog_resets"] == 1

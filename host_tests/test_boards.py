@@ -296,7 +296,7 @@ def check_esp32_board(modname, slip=None):
             port = b.grid_port(kind)
             assert port.args[1:6] == fmt and port.args[6] == inv and port.tx == led, (kind, port.args, port.tx)
             if pins["p1_request"] is not None:
-                assert b._p1_request.value() == (1 if kind.startswith("p1") else 0)
+                assert b.p1_request.value() == (1 if kind.startswith("p1") else 0)
             # a good frame blinks the LED: ~50 ms of zero bytes on TX, taken by the TX buffer
             b.leds["grid"].value(1)
             b.leds["grid"].value(0)
@@ -316,10 +316,10 @@ def check_esp32_board(modname, slip=None):
         assert machine.RTC.now[:4] == (2026, 11, 23, 0) and b.utc_s() == t  # a Monday
         # the ladder: nothing pressed reads the rail; the back button pulls to 0
         machine.ADC.reading = 65535
-        b.buttons["back"].ladder._t = None
+        b.buttons["back"].ladder.read_ms = None
         assert [b.buttons[n].value() for n in ("up", "down", "ok", "back")] == [1, 1, 1, 1]
         machine.ADC.reading = 0
-        b.buttons["back"].ladder._t = None
+        b.buttons["back"].ladder.read_ms = None
         assert b.buttons["back"].value() == 0 and b.buttons["up"].value() == 1
         machine.ADC.reading = 2048 << 4
         # the watchdog: armed with the App's timeout and fed; the reset's cause in words; at

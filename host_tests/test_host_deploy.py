@@ -80,7 +80,8 @@ def test_deploy_twice_keep_the_devices_files_and_boot(tmp_path):
         s = state_when(boot, lambda s: True, 20)
         assert s, boot.stdout.read().decode() if boot.poll() is not None else "no answer in 20 s"
         assert s["sampling"]["kernel"] == "viper"              # native code from the deployed .mpy
-        assert s["sampling"]["kernels"] == {"sums": "viper", "ticscan": "viper", "p1scan": "viper", "fbsync": None}
+        assert s["sampling"]["kernels"] == {"sums": "viper", "ticscan": "viper", "p1scan": "viper", "gridscan": "viper",
+                                            "fbsync": None}
         cfg = json.loads(get(port, "/api/config")[2])
         assert cfg["price_kwh"] == 0.3                         # the device's config, as it was
         assert get(port, "/app.js")[0] == 200 and b"Energy sub-meter" in get(port, "/")[2]

@@ -50,7 +50,7 @@ def test_viper_is_picked_on_micropython_and_reported():
     from submeter import kernels as k
     from submeter.grid import p1, tic  # noqa: F401
     want = "viper" if IS_MP else "python"
-    assert k.taken["sums"] == k.taken["ticscan"] == k.taken["p1scan"] == want
+    assert k.taken["sums"] == k.taken["ticscan"] == k.taken["p1scan"] == k.taken["gridscan"] == want
     assert ct.window_sums is k.pick("sums").window_sums
 
 

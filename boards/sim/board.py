@@ -182,8 +182,8 @@ class Board(BaseBoard):
                 self.term = None
         self.display = SimDisplay(self._draw if self.term else None) if display else None
         self.net = None
-        self._uart = None
-        self._stop = None
+        self.uart = None        # the grid-meter port, made when first asked for (grid_port)
+        self._stop = None       # set: the run stops (q, SIGTERM, the watchdog, stop())
         self._wdt = None
 
     # -- surface ------------------------------------------------------------------------
@@ -211,20 +211,20 @@ class Board(BaseBoard):
         tic_historic 1200 Bd); opened at the wrong rate it reads noise, as a real one.
         With SUBMETER_REPLAY, the capture file's line instead (sim/replay.py)."""
         if self.replay and kind in KIND_LINE:
-            if self._uart is None:
+            if self.uart is None:
                 from .replay import ReplayUart  # imported only then
-                self._uart = ReplayUart(self.replay, self.time, KIND_LINE[kind])
+                self.uart = ReplayUart(self.replay, self.time, KIND_LINE[kind])
             else:
-                self._uart.open(KIND_LINE[kind])
-            return self._uart
+                self.uart.open(KIND_LINE[kind])
+            return self.uart
         if self.meter is None or kind not in KIND_LINE:
             return None
         line = KIND_LINE[kind]
-        if self._uart is None:
-            self._uart = SimUart(self.meter, self.time, line)
+        if self.uart is None:
+            self.uart = SimUart(self.meter, self.time, line)
         else:  # one UART, set up again (its buffer is not allocated again)
-            self._uart.open(line)
-        return self._uart
+            self.uart.open(line)
+        return self.uart
 
     PULSE_L = {"gas": 10, "water": 1}  # what one pulse of the simulated meters is worth
 
@@ -234,7 +234,7 @@ class Board(BaseBoard):
 
     def background(self, app):
         self._stop = asyncio.Event()
-        tasks = [self._pulse_meters(), self._watchdog_task()]
+        tasks = [self._pulse_meters(), self.watchdog_task()]
         if self.term:
             self.term.start()
             tasks.append(self.term.keyboard(self._press, self._stop))
@@ -248,7 +248,7 @@ class Board(BaseBoard):
         while not (_sigterm_bits("ShdPnd") or _sigterm_bits("SigPnd")):
             await asyncio.sleep_ms(100)  # real time: stops within 0.1 s at any speed
         self.log("submeter: SIGTERM, stopping")
-        self._stop.set()
+        self.stop()
 
     async def _pulse_meters(self):
         while True:  # every 20 ms of clock time (1 ms real at most: a fast clock's pulses stay apart)
@@ -272,9 +272,20 @@ class Board(BaseBoard):
     async def stopped(self):
         await self._stop.wait()
 
+    def stop(self):
+        """Stop the run as `q` does: the app saves its counters and returns (the tools
+        end their runs with it)."""
+        if self._stop is None:
+            self._stop = asyncio.Event()
+        self._stop.set()
+
+    def stopping(self):
+        """Has the run been told to stop (q, SIGTERM, the watchdog's reset, stop())?"""
+        return self._stop is not None and self._stop.is_set()
+
     def watchdog(self, timeout_ms):
         """As a real board's: a watchdog the App feeds each metering round. Here a task of
-        the board (_watchdog_task) watches it in real time; unfed for `timeout_ms`, it
+        the board (watchdog_task) watches it in real time; unfed for `timeout_ms`, it
         "resets" the board: the cause is kept for the next start (reset_cause), the virtual
         device resets (machine.reset), the plain host stops as `q` does. A real one is the
         chip's: it also resets a loop that hangs, which a task cannot see."""
@@ -285,7 +296,8 @@ class Board(BaseBoard):
         wd.feed()
         return wd
 
-    async def _watchdog_task(self):
+    async def watchdog_task(self):
+        """The watchdog's watcher (one of background()'s tasks; a test may run it alone)."""
         while True:
             await asyncio.sleep_ms(100)
             wd = self._wdt
@@ -297,7 +309,7 @@ class Board(BaseBoard):
                 except OSError:
                     pass
                 self.reset()  # the virtual device: does not return
-                self._stop.set()
+                self.stop()
                 return
 
     def _reset_path(self):

@@ -15,7 +15,7 @@ from submeter.kernels import ticscan_py, ticscan_viper
 from submeter.grid.tic import TicDecoder
 from submeter.grid.reading import GridReading
 from submeter.kernels import p1scan_py, p1scan_viper  # compiled first: the compiler needs free RAM
-from submeter.grid.p1 import CRC_TABLE, P1Decoder, update
+from submeter.grid.p1 import CRC_TABLE, P1Decoder
 
 CORPUS = "host_tests/corpus/tic/"
 
@@ -324,7 +324,7 @@ def bench_p1():
 
     def decode_update(t):
         d.feed(t)
-        update(d, r)
+        d.update(r)
 
     for key, name in (("t211", "be_t211_50217_13month_history.txt"), ("s211", "be_s211_50217_dsmrhub_stream_01.txt")):
         with open(P1 + name, "rb") as f:

@@ -59,7 +59,7 @@ def main():
             if app.heap_live > fig["peak_live"]:
                 fig["peak_live"] = app.heap_live
             fig["samples"] += 1
-        board._stop.set()
+        board.stop()
 
     async def run():
         asyncio.create_task(probe())

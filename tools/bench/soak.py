@@ -89,7 +89,7 @@ def main():
                 look()
             except MemoryError:  # (this tool's own: the heap is the firmware's)
                 fig["probe_mem_errors"] += 1
-        board._stop.set()
+        board.stop()
 
     async def until(t):
         while safe(now_s) < t:
@@ -300,7 +300,7 @@ def main():
     for kind in ("gas", "water"):
         got = led.gas_l[0] if kind == "gas" else led.water_l[0]
         out[kind] = {"truth_l": board.pulses_sent[kind] * board.PULSE_L[kind], "metered_l": got}
-    app.grid = app.screens = app.web = app.snap = app.mqtt = board._uart = board.display = None
+    app.grid = app.screens = app.web = app.snap = app.mqtt = board.uart = board.display = None
     gc.collect()
     out["days_in_history"] = safe(lambda: len(list(app.history.daily(400))))
     del floors[hour["k"]:]  # (in place: no copy)

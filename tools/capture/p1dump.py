@@ -7,7 +7,7 @@
 import json
 import sys
 
-from submeter.grid.p1 import P1Decoder, update, split_unit, timestamp
+from submeter.grid.p1 import P1Decoder, split_unit, timestamp
 from submeter.grid.reading import GridReading
 
 
@@ -35,7 +35,7 @@ def dump(path):
             if len(fields) > 2:
                 out["objects"][obis]["fields"] = fields
         out["unknown_lines"] = d.unknown
-        out["reading"] = update(d, GridReading()).to_dict()
+        out["reading"] = d.update(GridReading()).to_dict()
         out["rejected_objects"] = d.rejected  # there, but not UTF-8 or not a number: left out
     return out
 

@@ -8,7 +8,7 @@ import sys
 
 from submeter.grid.tic import TicDecoder
 from submeter.grid.reading import GridReading
-from submeter.grid.ticlabels import unit
+from ticlabels import unit  # (beside this file: a table for the tools, not on the device)
 
 
 def dump(path):

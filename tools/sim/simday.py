@@ -12,7 +12,6 @@ import sim
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock, date_str, day_number
-from submeter.grid.reader import decoder_for
 
 
 def arg(name, default):
@@ -46,8 +45,7 @@ def main():
     app.wall.set_utc(board.utc_s(), "rtc")  # as the app's clock task does at boot
     kind = "p1" if meter == "p1" else "tic_" + meter
     grid = app.grid
-    grid.kind = kind
-    grid.decoder = decoder_for(kind)
+    grid.use(kind)
     port = board.grid_port(kind)
     sc = board.scenario
     n = len(cfg["inputs"])

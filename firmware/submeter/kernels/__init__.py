@@ -1,13 +1,14 @@
 # The hot loops, each a viper kernel with a pure-Python twin that the same test vectors
 # check: sums (a CT slice's sums), ticscan (TIC framing, checksums, lookup), p1scan (P1
-# CRC-16, framing, lookup). NAME_viper.py and NAME_py.py each; see NAME_viper.py for what
-# the functions do. A viper kernel sits alone in its module because a port without a
-# native emitter rejects the whole module at compile time.
+# CRC-16, framing, lookup), gridscan (what both grid decoders use: a text value compared
+# with the last one). NAME_viper.py and NAME_py.py each; see NAME_viper.py for what the
+# functions do. A viper kernel sits alone in its module because a port without a native
+# emitter rejects the whole module at compile time.
 
 # Which module each kernel runs, as /api/state shows it (sampling.kernels): None until a
-# part first asks for it (p1scan with a P1 meter). fbsync is the display drivers' (they
-# import nothing from here): the App copies its choice in.
-taken = {"sums": None, "ticscan": None, "p1scan": None, "fbsync": None}
+# part first asks for it (ticscan with a TIC meter, p1scan with a P1 one). fbsync is the
+# display drivers' (they import nothing from here): the App copies its choice in.
+taken = {"sums": None, "ticscan": None, "p1scan": None, "gridscan": None, "fbsync": None}
 
 
 def pick(name):

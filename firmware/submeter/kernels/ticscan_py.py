@@ -123,15 +123,6 @@ def parse_uint(buf, s, e):
     return v
 
 
-def same(buf, s, e, ref, n):
-    if e - s != n:
-        return 0
-    for i in range(n):
-        if buf[s + i] != ref[i]:
-            return 0
-    return 1
-
-
 def extract(fbuf, gidx, info, hashes, ng, keys, nkeys, slots, nums, nnum, spans, nslot):
     for j in range(nnum):
         nums[j] = -2

@@ -18,7 +18,6 @@
 #   hashes (array 'i'): kernels.label_hash() of each group's label, so the decoder finds
 #   the labels it wants without making a bytes object per group.
 # parse_uint(buf, s, e) -> int: decimal digits buf[s:e] (at most 9), or -1
-# same(buf, s, e, ref, n) -> 1 if buf[s:e] == ref[:n]
 # extract(fbuf, gidx, info, hashes, ng, keys, nkeys, slots, nums, nnum, spans, nslot)
 #   -> groups matched: the values of the labels in keys (sorted hashes, slot of each in
 #   slots), numbers parsed into nums[slot] (-2 absent, -1 not digits), text as
@@ -158,19 +157,6 @@ def parse_uint(buf: ptr8, s: int, e: int) -> int:
         v = v * 10 + c
         s += 1
     return v
-
-
-@micropython.viper
-def same(buf: ptr8, s: int, e: int, ref: ptr8, n: int) -> int:
-    # 1 if buf[s:e] equals ref[:n], else 0: lets the decoder skip unchanged text values.
-    if e - s != n:
-        return 0
-    i = 0
-    while i < n:
-        if buf[s + i] != ref[i]:
-            return 0
-        i += 1
-    return 1
 
 
 @micropython.viper
