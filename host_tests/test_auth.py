@@ -4,7 +4,7 @@
 import json
 
 from compat import fresh_dir, raises
-from submeter.auth import Auth
+from submeter.net.auth import Auth
 from submeter.clock import ManualClock
 
 ATTACKER = "192.168.1.66"
@@ -78,7 +78,7 @@ def test_an_addresss_waits_grow_up_to_a_minute_and_a_success_clears_them():
 
 def test_the_table_of_addresses_stays_small_under_thousands_of_addresses():
     import gc
-    from submeter import auth
+    from submeter.net import auth
     d = fresh_dir("auth3c")
     clk = ManualClock()
     auth.ITERATIONS = 1                                # (a fast hash: 3,000 checks in a test)
@@ -110,7 +110,7 @@ def test_the_table_of_addresses_stays_small_under_thousands_of_addresses():
 
 
 def test_the_hash_comparison_answers_right_without_stopping_early():
-    from submeter.auth import _same
+    from submeter.net.auth import _same
     h = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     assert _same(h, h) and _same(h, "" + h[:32] + h[32:]) and _same("", "")
     assert not _same(h, "0" + h[1:]) and not _same(h, h[:-1] + "9")
@@ -170,7 +170,7 @@ def test_a_password_file_left_by_a_cut_is_used_when_whole_and_dropped_when_not()
 def test_the_api_answers_a_password_not_saved_as_an_error_in_words():
     import asyncio
     from submeter import config
-    from submeter.web import HTTPError, Server
+    from submeter.net.server import HTTPError, Server
     d = fresh_dir("auth7")
     a = Auth(d, ManualClock().ticks_ms)
     first = a.initial
@@ -199,7 +199,7 @@ def test_the_api_answers_a_password_not_saved_as_an_error_in_words():
 
 
 def test_the_server_follows_a_client_by_its_address_not_its_port():
-    from submeter.web import _peer
+    from submeter.net.server import _peer
 
     class Writer:
         def __init__(self, a):

@@ -274,7 +274,7 @@ def blocks(size):
 
 
 def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
-    from submeter import web
+    from submeter.net import server as web
     from submeter.config import DEFAULTS
     from submeter.history import History
     from submeter.ledger import Ledger

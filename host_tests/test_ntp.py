@@ -5,7 +5,7 @@ import socket
 import struct
 
 from compat import rng
-from submeter import ntp
+from submeter.net import ntp
 from submeter.clock import day_number
 
 NOON = day_number(2026, 11, 23) * 86400 + 12 * 3600  # UTC seconds since 2000

@@ -2,7 +2,7 @@
 import json
 
 from compat import raises
-from submeter.web import HTTPError, parse_head
+from submeter.net.server import HTTPError, parse_head
 
 
 def test_valid_request():
@@ -50,7 +50,7 @@ class _Pieces:
 
 def _read_head(data, n):
     import asyncio
-    from submeter.web import Server, parse_lines
+    from submeter.net.server import Server, parse_lines
     srv = Server(lambda: {}, {})
     box = []
 
@@ -104,7 +104,7 @@ def test_places_go_to_clients_being_served_not_to_the_address_hoarding_them():
     # socket is refused, the owner from another address, its request whole, gets a place at
     # once, and once answered the owner keeps it; an answer the client stopped reading
     # (stalled 1 s) gives its place up, one being read does not
-    import submeter.web as web
+    from submeter.net import server as web
     saved, web.time = web.time, _Clock
     try:
         _Clock.t = 0
@@ -181,7 +181,7 @@ class _Writer:
 
 def _ask(srv, path):
     import asyncio
-    import submeter.web as web
+    from submeter.net import server as web
     w = _Writer()
     saved, web.time = web.time, _Clock  # (CPython's time has no ticks_ms)
     try:
@@ -197,7 +197,7 @@ def test_a_full_heap_refuses_an_answer_or_sends_it_whole_never_cut():
     # again, the chunks already sent skipped: the answer comes whole; if the heap stays full
     # before the answer begins, the client is told to come back (503, Retry-After), never
     # given a cut answer
-    from submeter import web
+    from submeter.net import server as web
     snap = {"total_w": 1234.5, "inputs": [{"id": k, "w": k * 100.0, "name": "in %d" % k} for k in range(5)],
             "grid": {"reading": {"index": [1, 2, 3]}}}
     srv = web.Server(lambda: snap, {})
@@ -241,7 +241,7 @@ def test_a_connection_that_finds_no_room_is_refused_and_the_next_one_served():
     import asyncio
     import asyncio.stream as stream
     import random
-    from submeter import web
+    from submeter.net import server as web
 
     real = stream.Stream
     made = [0]

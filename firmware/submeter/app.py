@@ -11,8 +11,9 @@ import math
 import sys
 import time
 
-from . import VERSION, config, ntp, snapshot
-from .auth import Auth
+from . import VERSION, config, snapshot
+from .net import ntp
+from .net.auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
 from .history import History
@@ -22,7 +23,7 @@ from .pulses import PulseInput
 from .store import Store
 from .kernels import taken as _kernels
 from .ui import Buttons, Screens
-from .web import Server
+from .net.server import Server
 from .grid.reader import GridReader
 from .phases import balance
 
@@ -145,7 +146,7 @@ class App:
         self.screens = self._panel() if board.display is not None else None
         self.mqtt = None
         if cfg["mqtt_host"]:
-            from .mqtt import Publisher
+            from .net.mqtt import Publisher
             node = cfg["mqtt_client_id"] or "submeter-%s" % board.uid
             self.mqtt = Publisher(cfg, node, board.name, self.state)
         if self.grid:
@@ -252,7 +253,7 @@ class App:
         tools/sim/screenshot), or None without a display."""
         if self.screens is None:
             return None
-        from .png import png_chunks
+        from .net.png import png_chunks
         return png_chunks(self.board.display.buf, 128, 64)
 
     def panel_command(self, cmd):
@@ -339,7 +340,7 @@ class App:
     def history_chunks(self, kind, count):
         """The history as a JSON array, a record's keys a chunk or two each (never whole in
         RAM; a record whole is ~450 B, more than a busy heap's largest free block may be)."""
-        from .web import json_chunks
+        from .net.server import json_chunks
         daily = kind == "days"
         yield b"["
         first = True

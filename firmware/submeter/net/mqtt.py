@@ -15,9 +15,9 @@ import json
 
 from micropython import const
 
-from . import VERSION
-from .config import USAGES
-from .grid.reading import import_total
+from .. import VERSION
+from ..config import USAGES
+from ..grid.reading import import_total
 
 KEEPALIVE_S = const(60)
 BACKOFF_MAX_S = const(120)

@@ -134,9 +134,10 @@ def history_query(query):
     return name, int(value)
 
 
-# the page's script and what else is kept gzipped on flash: firmware/static/ beside the package
+# the page's script and what else is kept gzipped on flash: firmware/static/ beside the
+# package (this file is submeter/net/server.py: three names up)
 _parts = __file__.replace("\\", "/").split("/")
-STATIC = "/".join(_parts[:-2] + ["static", ""]) if len(_parts) > 2 else "static/"
+STATIC = "/".join(_parts[:-3] + ["static", ""]) if len(_parts) > 3 else "static/"
 
 IDLE_MS = 2000  # a connection that has sent no request head for this long may be closed for a new one
 # Slow and hostile clients (issue 18). A client that stops reading its answer fills the
