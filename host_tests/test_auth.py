@@ -168,33 +168,28 @@ def test_a_password_file_left_by_a_cut_is_used_when_whole_and_dropped_when_not()
 
 
 def test_the_api_answers_a_password_not_saved_as_an_error_in_words():
-    import asyncio
+    from httpclient import post
     from submeter import config
-    from submeter.net.server import HTTPError, Server
+    from submeter.net.server import Server
     d = fresh_dir("auth7")
     a = Auth(d, ManualClock().ticks_ms)
     first = a.initial
 
-    class Actions:
+    class Commands:
         auth = a
-    srv = Server(lambda: {}, {}, Actions())
+    srv = Server(lambda: {}, {}, Commands())
 
     def full(path, mode="r"):
         if "w" in mode:
             raise OSError(28)
         return open(path, mode)
-
-    async def go():
-        config.open = full
-        try:
-            await srv._post(None, "/api/password", b'{"password": "my own secret"}')
-        except HTTPError as e:
-            return e
-        finally:
-            del config.open
-    e = asyncio.run(go())
-    assert e is not None and e.status == 500, e          # not 200 "set"
-    assert e.why == "password not saved: no space left on the flash", e.why
+    config.open = full
+    try:
+        status, _, body = post(srv, "/api/password", {"password": "my own secret"}, first)
+    finally:
+        del config.open
+    assert status == 500, (status, body)                   # not 200 "set"
+    assert body == b"500 Internal Server Error: password not saved: no space left on the flash\n", body
     assert a.initial == first and a.check(first) is True  # the screen's password still works
 
 

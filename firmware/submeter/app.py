@@ -340,7 +340,7 @@ class App:
     def history_chunks(self, kind, count):
         """The history as a JSON array, a record's keys a chunk or two each (never whole in
         RAM; a record whole is ~450 B, more than a busy heap's largest free block may be)."""
-        from .net.server import json_chunks
+        from .net.api import json_chunks
         daily = kind == "days"
         yield b"["
         first = True
