@@ -695,30 +695,8 @@ class App:
         await self.mqtt.run()
 
     async def clock_task(self):
-        """The wall clock from the board's RTC and from NTP, when there is no better source
-        (the grid meter's clock is taken from its frames)."""
-        board = self.board
-        host = self.cfg["ntp_host"]
-        while True:
-            ok = False
-            t = board.utc_s()  # None: the board's RTC does not know the time (or it has none)
-            if t:
-                self.wall.set_utc(t, "rtc")
-                ok = True
-            if host and self._net_up:
-                try:
-                    t = await ntp.query(host)
-                except Exception as e:
-                    self._fault("clock", e, "ntp")
-                    t = None
-                if t is None:
-                    self.ntp["failed"] += 1
-                else:
-                    self.ntp["ok"] += 1
-                    self.wall.set_utc(t, "ntp")
-                    board.set_utc(t)  # the board's RTC then knows the time after a reset
-                    ok = True
-            await asyncio.sleep(3600 if ok else (5 if not self._net_up and host else 300))
+        await ntp.keep_time(self.board, self.wall, self.cfg["ntp_host"], lambda: self._net_up, self.ntp,
+                            lambda e: self._fault("clock", e, "ntp"))
 
     async def main(self):
         board = self.board
