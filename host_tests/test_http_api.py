@@ -35,15 +35,18 @@ def meter(rounds=30, step_ms=10000):
     cfg = config.validate(board.CONFIG)
     board.configure(cfg)
     app = App(board, cfg)
+    app.wall.set_utc(board.utc_s(), "rtc")  # (as the clock task does at boot: partial resets are dated)
     app.measure_round()
     later(app, clock, rounds, step_ms)
     return Server(app.state, cfg, Declared(app)), app, clock
 
 
 def later(app, clock, rounds=1, step_ms=1000):
-    """The metering goes on for `rounds` rounds (the snapshot made again each time)."""
+    """The metering goes on for `rounds` rounds (the snapshot made again each time), the
+    simulated gas and water meters pulsing (the board's background task, when it runs)."""
     for _ in range(rounds):
         clock.advance(step_ms)
+        app.board.pulse_step()
         app.measure_round()
 
 

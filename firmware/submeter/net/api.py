@@ -1,10 +1,12 @@
 # The routes and their handlers: the page, the JSON API and the commands (docs/api.md).
 #
 # A handler is a plain function of (request, snapshot, commands): the request as the
-# server read it (server.Request), the snapshot of now (one for the whole answer, made
-# again the same if the heap makes the server start a chunk over), and the commands the
-# application offers (commands.py, the App). It returns (content type, body) or (content
-# type, body, again), the body being
+# server read it, a dict as WSGI's environ is ("method", "path", "query": what follows
+# "?", "headers": names in lower case, "body": a command's JSON object, None for GET and
+# HEAD; a dict, not a class: no class object made at boot), the snapshot of now (one for
+# the whole answer, made again the same if the heap makes the server start a chunk over),
+# and the commands the application offers (commands.py, the App). It returns (content
+# type, body) or (content type, body, again), the body being
 #   bytes       the whole answer;
 #   a function  that makes the answer's chunks (bytes), streamed: never whole in RAM, and
 #               made again from the start if the heap had no room for one (server.py:
@@ -76,12 +78,12 @@ def favicon(req, snap, commands):
 
 
 def history(req, snap, commands):
-    kind, count = history_query(req.query)
+    kind, count = history_query(req["query"])
     return JSON, lambda: commands.history_chunks(kind, count)
 
 
 def history_csv(req, snap, commands):
-    kind, count = history_query(req.query)
+    kind, count = history_query(req["query"])
     return "text/csv; charset=utf-8", lambda: commands.history_csv(kind, count)
 
 
@@ -98,7 +100,7 @@ def screen(req, snap, commands):
 # --- commands (a JSON object each, the password checked: server.py) ------------------------
 def reset(req, snap, commands):
     """{"counter": "all" | n | "gas" | "water"}: that partial counter starts again."""
-    cmd = req.body
+    cmd = req["body"]
     which = cmd.get("counter", "all")
     if which == "all":
         which = None
@@ -114,7 +116,7 @@ def reset(req, snap, commands):
 
 def set_config(req, snap, commands):
     try:
-        return _json(commands.set_config(req.body))
+        return _json(commands.set_config(req["body"]))
     except ValueError as e:  # ConfigError: the field is named, nothing applied
         raise HTTPError(400, str(e))
     except OSError as e:  # config.SaveError: not written (the flash full), in words
@@ -123,7 +125,7 @@ def set_config(req, snap, commands):
 
 def password(req, snap, commands):
     try:
-        commands.auth.set(req.body.get("password"))
+        commands.auth.set(req["body"].get("password"))
     except ValueError as e:
         raise HTTPError(400, str(e))
     except OSError as e:  # config.SaveError: not saved, the old password holds
@@ -133,7 +135,7 @@ def password(req, snap, commands):
 
 def zero(req, snap, commands):
     """{"input": n}: zero input n (1-based; its circuit switched off)."""
-    k = req.body.get("input")
+    k = req["body"].get("input")
     n = len(commands.cfg["inputs"])
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
         raise HTTPError(400, "input: a number from 1 to %d" % n)

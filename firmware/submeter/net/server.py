@@ -19,12 +19,22 @@ import time
 
 from .jsonck import well_formed
 
-STATUS = {
-    200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-    401: "Unauthorized", 409: "Conflict", 408: "Request Timeout", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
-    415: "Unsupported Media Type", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
-    500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
-}
+# the reason phrase of each status we send: a tuple of constants, frozen in flash (a dict
+# would be made in the heap at boot: 0.15 KB)
+STATUS = (
+    (200, "OK"), (204, "No Content"), (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"),
+    (401, "Unauthorized"), (409, "Conflict"), (408, "Request Timeout"), (411, "Length Required"),
+    (413, "Content Too Large"), (414, "URI Too Long"), (415, "Unsupported Media Type"), (429, "Too Many Requests"),
+    (431, "Request Header Fields Too Large"), (500, "Internal Server Error"), (503, "Service Unavailable"),
+    (505, "HTTP Version Not Supported"),
+)
+
+
+def reason(status):
+    for code, text in STATUS:
+        if code == status:
+            return text
+    raise KeyError(status)
 
 
 BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -177,17 +187,6 @@ def _command(body):
     return cmd
 
 
-class Request:
-    """A request as a handler sees it (api.py)."""
-
-    def __init__(self, method, path, query, headers, body=None):
-        self.method = method
-        self.path = path
-        self.query = query          # what follows "?" in the target ("" if nothing)
-        self.headers = headers      # names in lower case
-        self.body = body            # a command's JSON object (a dict); None for GET and HEAD
-
-
 class Server:
     max_head = 2048
     max_target = 256
@@ -195,8 +194,7 @@ class Server:
     max_clients = 4
 
     def __init__(self, state, cfg, commands=None, routes=None, posts=None):
-        self.state = state          # callable -> current snapshot dict
-        self.cfg = cfg
+        self.state = state          # callable -> current snapshot dict (cfg: read here, not kept)
         self.commands = commands    # what the handlers may ask of the application (commands.py)
         if routes is None:  # the meter's (imported here: api.py imports this module)
             from .api import ROUTES as routes, POSTS as posts
@@ -459,7 +457,7 @@ class Server:
                                                   self.timeout_s)
                     self._state(ANSWER)
                     self._authorise(headers, _peer(writer))
-                    req = Request(method, path, query, headers, _command(body))
+                    req = {"method": method, "path": path, "query": query, "headers": headers, "body": _command(body)}
                     await self._answer(writer, self.routes[(method, path)](req, self.state(), self.commands),
                                        True, headers)
                 except asyncio.TimeoutError:
@@ -566,7 +564,8 @@ class Server:
             if handler is None:
                 raise HTTPError(404, "no such page")
             # (one snapshot for the whole answer, made again the same on a retry)
-            answer = handler(Request(method, path, query, headers), self.state(), self.commands)
+            req = {"method": method, "path": path, "query": query, "headers": headers, "body": None}
+            answer = handler(req, self.state(), self.commands)
         except HTTPError as e:
             await self._simple(writer, e.status, e.why, body)
             return
@@ -766,7 +765,7 @@ class Server:
 
     async def _start(self, writer, status, ctype, length, extra="", cache=False):
         head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: %s\r\nConnection: close\r\n%s" % (
-            status, STATUS[status], ctype, "max-age=3600" if cache else "no-store", extra)
+            status, reason(status), ctype, "max-age=3600" if cache else "no-store", extra)
         if length is not None:
             head += "Content-Length: %d\r\n" % length
         head = (head + "\r\n").encode()
@@ -778,7 +777,7 @@ class Server:
         await self._drain(writer)
 
     async def _simple(self, writer, status, why, body=True):
-        msg = ("%d %s: %s\n" % (status, STATUS[status], why)).encode()
+        msg = ("%d %s: %s\n" % (status, reason(status), why)).encode()
         await self._start(writer, status, "text/plain; charset=utf-8", len(msg))
         if body:
             writer.write(msg)
