@@ -3,10 +3,13 @@
 # A handler is a plain function of (request, snapshot, commands): the request as the
 # server read it, a dict as WSGI's environ is ("method", "path", "query": what follows
 # "?", "headers": names in lower case, "body": a command's JSON object, None for GET and
-# HEAD; a dict, not a class: no class object made at boot), the snapshot of now (one for
-# the whole answer, made again the same if the heap makes the server start a chunk over),
-# and the commands the application offers (commands.py, the App). It returns (content
-# type, body) or (content type, body, again), the body being
+# HEAD; a dict, not a class: no class object made at boot), a function giving the
+# snapshot of now (taken once by a handler that shows it, for the whole answer, made again
+# the same if the heap makes the server start a chunk over; a function, not the snapshot
+# itself: the answers that do not show it, the script, the screen, the history, never
+# hold one, however long they stream), and the commands the application offers
+# (commands.py, the App). It returns (content type, body) or (content type, body, again),
+# the body being
 #   bytes       the whole answer;
 #   a function  that makes the answer's chunks (bytes), streamed: never whole in RAM, and
 #               made again from the start if the heap had no room for one (server.py:
@@ -60,45 +63,46 @@ def history_query(query):
 
 
 # --- reading ---------------------------------------------------------------------------
-def page(req, snap, commands):
-    cfg = commands.cfg
+def page(req, snapshot, commands):
+    snap, cfg = snapshot(), commands.cfg
     return "text/html; charset=utf-8", lambda: page_chunks(snap, cfg)
 
 
-def state(req, snap, commands):
+def state(req, snapshot, commands):
+    snap = snapshot()
     return JSON, lambda: json_chunks(snap)
 
 
-def script(req, snap, commands):
+def script(req, snapshot, commands):
     return "text/javascript; charset=utf-8", "app.js"
 
 
-def favicon(req, snap, commands):
+def favicon(req, snapshot, commands):
     return "image/x-icon", None  # no icon, and no error in the console
 
 
-def history(req, snap, commands):
+def history(req, snapshot, commands):
     kind, count = history_query(req["query"])
     return JSON, lambda: commands.history_chunks(kind, count)
 
 
-def history_csv(req, snap, commands):
+def history_csv(req, snapshot, commands):
     kind, count = history_query(req["query"])
     return "text/csv; charset=utf-8", lambda: commands.history_csv(kind, count)
 
 
-def config(req, snap, commands):
+def config(req, snapshot, commands):
     return JSON, json.dumps(commands.public_config()).encode()
 
 
-def screen(req, snap, commands):
+def screen(req, snapshot, commands):
     if commands.screen_png() is None:
         raise HTTPError(404, "this meter has no display")
     return "image/png", commands.screen_png, False
 
 
 # --- commands (a JSON object each, the password checked: server.py) ------------------------
-def reset(req, snap, commands):
+def reset(req, snapshot, commands):
     """{"counter": "all" | n | "gas" | "water"}: that partial counter starts again."""
     cmd = req["body"]
     which = cmd.get("counter", "all")
@@ -114,7 +118,7 @@ def reset(req, snap, commands):
     return _json({"reset": cmd.get("counter", "all")})
 
 
-def set_config(req, snap, commands):
+def set_config(req, snapshot, commands):
     try:
         return _json(commands.set_config(req["body"]))
     except ValueError as e:  # ConfigError: the field is named, nothing applied
@@ -123,7 +127,7 @@ def set_config(req, snap, commands):
         raise HTTPError(500, str(e))
 
 
-def password(req, snap, commands):
+def password(req, snapshot, commands):
     try:
         commands.auth.set(req["body"].get("password"))
     except ValueError as e:
@@ -133,7 +137,7 @@ def password(req, snap, commands):
     return _json({"password": "set"})
 
 
-def zero(req, snap, commands):
+def zero(req, snapshot, commands):
     """{"input": n}: zero input n (1-based; its circuit switched off)."""
     k = req["body"].get("input")
     n = len(commands.cfg["inputs"])

@@ -458,7 +458,7 @@ class Server:
                     self._state(ANSWER)
                     self._authorise(headers, _peer(writer))
                     req = {"method": method, "path": path, "query": query, "headers": headers, "body": _command(body)}
-                    await self._answer(writer, self.routes[(method, path)](req, self.state(), self.commands),
+                    await self._answer(writer, self.routes[(method, path)](req, self.state, self.commands),
                                        True, headers)
                 except asyncio.TimeoutError:
                     self._state(ANSWER)
@@ -563,9 +563,8 @@ class Server:
         try:
             if handler is None:
                 raise HTTPError(404, "no such page")
-            # (one snapshot for the whole answer, made again the same on a retry)
             req = {"method": method, "path": path, "query": query, "headers": headers, "body": None}
-            answer = handler(req, self.state(), self.commands)
+            answer = handler(req, self.state, self.commands)
         except HTTPError as e:
             await self._simple(writer, e.status, e.why, body)
             return
