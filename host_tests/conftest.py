@@ -19,3 +19,5 @@ import asyncio  # noqa: E402
 
 if not hasattr(asyncio, "sleep_ms"):
     asyncio.sleep_ms = lambda ms: asyncio.sleep(ms / 1000)
+if not hasattr(asyncio, "wait_for_ms"):  # (the web server's, reading what a refused client still sends)
+    asyncio.wait_for_ms = lambda aw, ms: asyncio.wait_for(aw, ms / 1000)

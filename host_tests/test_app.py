@@ -304,8 +304,9 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     # as a task stuck for good would be), the watchdog resets the board, and the next
     # start counts it and says it on the page, the panel and MQTT, until the start after
     import asyncio
-    from submeter import app as app_mod, mqtt
-    from submeter.page import page_chunks
+    from submeter import app as app_mod
+    from submeter.net import mqtt
+    from submeter.net.page import page_chunks
     if not IS_MP:
         skip("the metering task times its rounds with MicroPython's time.ticks_ms")
     folder = fresh_dir("watchdog")

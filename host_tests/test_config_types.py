@@ -312,7 +312,7 @@ def test_the_firmware_takes_every_legal_extreme():
     import sim
     from submeter.app import App
     from submeter.clock import ManualClock
-    from submeter.mqtt import Publisher, discovery, sensors
+    from submeter.net.mqtt import Publisher, discovery, sensors
     for end in ("lo", "hi"):
         cfg = extreme(end)
         clock = ManualClock()
@@ -331,7 +331,7 @@ def test_the_firmware_takes_every_legal_extreme():
         app.snap = app.build_snapshot()
         s = json.loads(json.dumps(app.state()))
         assert s["currency"] == cfg["currency"] and s["inputs"][0]["name"] == cfg["inputs"][0]["name"]
-        from submeter.page import page_chunks
+        from submeter.net.page import page_chunks
         html = b"".join(bytes(x) for x in page_chunks(s, cfg)).decode()
         assert cfg["inputs"][0]["name"] in html
         pub = Publisher(cfg, cfg["mqtt_client_id"] or "submeter-x", board.name, app.state)

@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 
-from test_host_run import ROOT, free_port, get, state_when
+from fwrun import ROOT, free_port, get, state_when
 
 MP = os.path.join(ROOT, "build", "bin", "micropython")
 PY = os.path.join(ROOT, "build", "venv", "bin", "python")

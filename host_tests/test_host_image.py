@@ -274,7 +274,7 @@ def blocks(size):
 
 
 def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
-    from submeter import web
+    from submeter.net import api
     from submeter.config import DEFAULTS
     from submeter.history import History
     from submeter.ledger import Ledger
@@ -286,7 +286,7 @@ def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
     assert Store(str(tmp_path), hist).save(Ledger(n))
     history = os.path.getsize(str(tmp_path / "history.bin"))
     ledger = os.path.getsize(str(tmp_path / "ledger.bin"))
-    config = web.POSTS["/api/config"]  # the largest config.json the API takes
+    config = api.POSTS["/api/config"]  # the largest config.json the API takes
     script = os.path.getsize(os.path.join(ROOT, "firmware", "static", "app.js.gz"))
     dirs = 2 * 2  # littlefs metadata pairs: the root and static/
     # always there: history.bin, ledger.bin and .old, config.json, auth.json, main.py,

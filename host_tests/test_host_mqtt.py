@@ -8,7 +8,7 @@ import signal
 import time
 
 from mqttsub import Subscriber
-from test_host_run import free_port, get, start, stop
+from fwrun import free_port, get, start, stop
 
 import memrun  # tools/bench (conftest): the mosquitto launcher make memcheck uses too
 import sim

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 
-from test_host_run import ROOT, free_port, get
+from fwrun import ROOT, free_port, get
 
 PY = os.path.join(ROOT, "build", "venv", "bin", "python")
 BIN = os.path.join(ROOT, "build", "bin")

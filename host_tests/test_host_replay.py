@@ -13,7 +13,7 @@ import ticref
 from submeter.clock import ManualClock
 from submeter.grid.p1 import P1Decoder
 from submeter.grid.tic import TicDecoder
-from test_host_run import start, state_when, stop
+from fwrun import start, state_when, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIC = os.path.join(ROOT, "host_tests", "corpus", "tic")

@@ -1,7 +1,8 @@
 # `make run` end to end (CPython drives, the firmware runs on the 32-bit unix port with
 # the simulated board): the page and /api/state answer, show the simulated truth within
-# 2 % (15 W for small loads), survive malformed requests, zero an input over the API, and
-# Ctrl-C stops the firmware cleanly.
+# 2 % (15 W for small loads), survive malformed requests and abuse over real sockets, and
+# Ctrl-C stops the firmware cleanly. The commands over HTTP (reset, zero, configuration,
+# password) run in memory on both runtimes: test_http_api.py.
 import json
 import os
 import re
@@ -10,75 +11,25 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 import sim
 from sim import meter
 from submeter import config
+from fwrun import ROOT, free_port, get, kill, near, password, raw, served, start, state_when, stop
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEED = 50
-
-
-def near(w, truth):
-    """One reading (a 200 ms window) against the truth: 2 %, or 15 W for small loads (the
-    simulated ESP32's 4-8 counts of noise scatter one 230 W reading by ~2-4 % rms)."""
-    return abs(w - truth) <= max(0.02 * truth, 15.0)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(port, path, timeout=5):
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
-        return r.status, r.headers, r.read()
-
-
-def raw(port, data, timeout=5, read=True):
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        if not read:
-            return b""
-        out = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                return out
-            out += chunk
 
 
 @pytest.fixture(scope="module")
 def firmware():
-    port = free_port()
-    data = tempfile.mkdtemp(prefix="submeter-")
-    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady",
-               SUBMETER_SPEED=str(SPEED), SUBMETER_DATA=data, SUBMETER_TERM="0")
     t0 = time.monotonic()
-    proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    while time.monotonic() - t0 < 60:
-        try:
-            get(port, "/api/state", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("make run exited: %s" % proc.stdout.read().decode())
-            time.sleep(0.1)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail("the page did not answer within 60 s")
+    proc = start(tempfile.mkdtemp(prefix="submeter-"), make=True, SUBMETER_SPEED=str(SPEED))
+    served(proc)
     proc.ready_s = time.monotonic() - t0
-    proc.port = port
-    proc.data = data
     time.sleep(1.5)  # a few measurement rounds
     yield proc
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
+    kill(proc)
 
 
 def test_api_state_matches_simulated_truth(firmware):
@@ -166,8 +117,6 @@ def test_malformed_requests_get_errors_not_a_crash(firmware):
     assert raw(port, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
     assert raw(port, b"GET / HTTP/1.1\r\n" + b"X-Long: " + b"a" * 5000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 ")
     assert raw(port, b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 414 ")
-    assert raw(port, b"POST /api/state HTTP/1.1\r\nContent-Length: 0\r\n\r\n").startswith(b"HTTP/1.1 405 ")
-    assert raw(port, b"GET /nope HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404 ")
     raw(port, b"\x00\xff" * 50, read=False)  # binary junk, then hang up
     # a client that sends half a request and stalls does not hold up anyone else
     with socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
@@ -245,11 +194,7 @@ def test_broken_config_and_busy_port_do_not_stop_the_meter(tmp_path):
     squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     squatter.bind(("127.0.0.1", port))
     squatter.listen(1)
-    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady",
-               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0",
-               MICROPYPATH="firmware:boards:build/lib:.frozen")
-    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start(tmp_path, port=port)
     try:
         lines = []
         t0 = time.monotonic()
@@ -270,40 +215,7 @@ def test_broken_config_and_busy_port_do_not_stop_the_meter(tmp_path):
         assert s["voltage"] == 230.0 and s["sampling"]["rounds"] > 3  # metering went on
     finally:
         squatter.close()
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-
-
-def start(tmp_path, **env):
-    """The firmware on the unix port (no make), with the simulated board set by `env`."""
-    port = free_port()
-    full = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_DATA=str(tmp_path),
-                SUBMETER_TERM="0", MICROPYPATH="firmware:boards:build/lib:.frozen")
-    full.update(env)
-    proc = subprocess.Popen([os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"],
-                            cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    proc.port = port
-    return proc
-
-
-def state_when(proc, done, timeout):
-    """/api/state once done(state) holds, or the last one seen after `timeout` seconds."""
-    t0 = time.monotonic()
-    s = None
-    while time.monotonic() - t0 < timeout:
-        try:
-            s = json.loads(get(proc.port, "/api/state", timeout=1)[2])
-            if done(s):
-                break
-        except OSError:
-            pass
-        time.sleep(0.3)
-    return s
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_sigterm_stops_as_q_does_and_loses_no_count(tmp_path):
@@ -312,20 +224,14 @@ def test_sigterm_stops_as_q_does_and_loses_no_count(tmp_path):
     # they were, although no scheduled save came (save_s: a day). Before, the unix port
     # died on the spot: back to the counters of the boot.
     (tmp_path / "config.json").write_text(json.dumps({"save_s": 86400}))
-    port = free_port()
-    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_SPEED="50",
-               SUBMETER_DATA=str(tmp_path), SUBMETER_TERM="0")
-    proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    proc.port = port
+    proc = start(tmp_path, make=True, SUBMETER_SPEED="50")
     try:
         s = state_when(proc, lambda s: s["water"]["l"] >= 10 and s["gas"]["l"] >= 20, 30)
         assert s and s["water"]["l"] >= 10 and s["gas"]["l"] >= 20, s
         os.killpg(proc.pid, signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        kill(proc)
     assert b"submeter: SIGTERM, stopping" in out and b"submeter: stopped" in out, out
     assert b"Traceback" not in out, out
     again = start(tmp_path)
@@ -511,109 +417,6 @@ def test_page_in_a_real_browser_is_live(firmware):
             assert [e for e in errors if "status of 401" not in e] == [], errors
         finally:
             browser.close()
-
-
-def password(data):
-    """The made-up password, as the owner reads it on the meter's network screen."""
-    with open(os.path.join(data, "auth.json")) as f:
-        return json.load(f)["initial"]
-
-
-def basic(pw):
-    import base64
-    return b"Authorization: Basic " + base64.b64encode(b"owner:" + pw.encode()) + b"\r\n"
-
-
-def post(port, path, body, ctype="application/json", extra=b""):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
-        path.encode(), ctype.encode(), len(data), extra)
-    return raw(port, head + data)
-
-
-def test_partial_counters_reset_from_the_api(firmware):
-    port = firmware.port
-    before = json.loads(get(port, "/api/state")[2])
-    assert before["password_set"] is False
-    assert post(port, "/api/reset", {"counter": 1}).startswith(b"HTTP/1.1 401 ")       # no password
-    assert post(port, "/api/reset", {"counter": 1}, extra=basic("nope")).startswith(b"HTTP/1.1 401 ")
-    auth = basic(password(firmware.data))
-    r = post(port, "/api/reset", {"counter": 1}, extra=auth)
-    assert r.startswith(b"HTTP/1.1 200 "), r
-    s = json.loads(get(port, "/api/state")[2])
-    one, two = s["inputs"][0], s["inputs"][3]
-    assert float(one["partial_kwh"]) < float(one["kwh"]) and one["partial_since"]  # reset, and when
-    assert float(two["partial_kwh"]) >= float(before["inputs"][3]["partial_kwh"])  # the others go on
-    assert post(port, "/api/reset", {"counter": "gas"}, extra=auth).startswith(b"HTTP/1.1 200 ")
-    s = json.loads(get(port, "/api/state")[2])
-    assert s["gas"]["partial_l"] < s["gas"]["l"] and s["gas"]["partial_since"]
-    # commands that are not right get a clear error, and change nothing
-    assert post(port, "/api/reset", {"counter": 9}, extra=auth).startswith(b"HTTP/1.1 400 ")
-    assert post(port, "/api/reset", b"{nope", extra=auth).startswith(b"HTTP/1.1 400 ")
-    assert post(port, "/api/reset", {}, ctype="text/plain").startswith(b"HTTP/1.1 415 ")  # what a form on another site sends
-    assert post(port, "/api/reset", b"x" * 5000).startswith(b"HTTP/1.1 413 ")
-    assert raw(port, b"POST /api/reset HTTP/1.1\r\nContent-Type: application/json\r\n\r\n").startswith(b"HTTP/1.1 411 ")
-    assert get(port, "/api/history?days=7")[0] == 200
-    assert json.loads(get(port, "/api/history?days=7")[2]) == []  # no day has closed yet
-    assert raw(port, b"GET /api/history?days=9999 HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400 ")
-
-
-def test_zeroing_an_input_from_the_api(firmware):
-    # the steady scenario's input 2 is idle: zeroed over the API, password-guarded, one
-    # at a time, then shown in /api/state and kept on flash; no energy goes backwards
-    port = firmware.port
-    auth = basic(password(firmware.data))
-    assert post(port, "/api/zero", {"input": 2}).startswith(b"HTTP/1.1 401 ")
-    for bad in ({"input": 0}, {"input": 6}, {"input": "2"}, {}):
-        r = post(port, "/api/zero", bad, extra=auth)
-        assert r.startswith(b"HTTP/1.1 400 ") and b"input: a number from 1 to 5" in r, r
-    before = json.loads(get(port, "/api/state")[2])
-    r = post(port, "/api/zero", {"input": 2}, extra=auth)
-    assert r.startswith(b"HTTP/1.1 200 "), r
-    assert json.loads(r.split(b"\r\n\r\n", 1)[1])["zeroing"] == [2]
-    r = post(port, "/api/zero", {"input": 3}, extra=auth)
-    assert r.startswith(b"HTTP/1.1 409 ") and b"being zeroed" in r, r
-    t0 = time.monotonic()
-    while True:
-        s = json.loads(get(port, "/api/state")[2])
-        assert all(a["wh"] >= b["wh"] for a, b in zip(s["inputs"], before["inputs"]))
-        if s["zeroing"] is None:
-            break
-        assert time.monotonic() - t0 < 60, s["zeroing"]
-        time.sleep(0.2)
-    two = s["inputs"][1]
-    assert two["zeroed"] and two["w"] == 0.0 and s["adc"]["noise_a"][1] > 0 and s["errors"]["zero"] is None
-    assert s["inputs"][0]["zeroed"] is None and s["adc"]["source"] == "adc"
-    with open(os.path.join(firmware.data, "zero.json")) as f:
-        assert json.load(f)["inputs"][1]["noise_var"] > 0
-
-
-def test_configuration_over_the_api(firmware):
-    port = firmware.port
-    auth = basic(password(firmware.data))
-    cfg = json.loads(get(port, "/api/config")[2])
-    assert cfg["price_kwh"] == 0.2516 and cfg["mqtt_password"] is False  # secrets never shown
-    # a bad value: 400 naming the field, and nothing changes
-    r = post(port, "/api/config", {"price_kwh": 0.3, "inputs": [{"pf": 7}]}, extra=auth)
-    assert r.startswith(b"HTTP/1.1 400 ") and b"inputs[0].pf" in r, r
-    assert json.loads(get(port, "/api/config")[2])["price_kwh"] == 0.2516
-    assert post(port, "/api/config", {"price_kwh": 0.3}).startswith(b"HTTP/1.1 401 ")
-    # a good change: applied at once where it can be, the rest said to wait for a restart
-    r = post(port, "/api/config", {"price_kwh": 0.3, "inputs": [{"name": "Boiler"}], "http_port": 8099},
-             extra=auth)
-    assert r.startswith(b"HTTP/1.1 200 "), r
-    assert json.loads(r.split(b"\r\n\r\n", 1)[1]) == {"saved": True, "restart": ["http_port"]}
-    s = json.loads(get(port, "/api/state")[2])
-    assert s["inputs"][0]["name"] == "Boiler" and s["restart_needed"] == ["http_port"]
-    with open(os.path.join(firmware.data, "config.json")) as f:
-        assert json.load(f)["price_kwh"] == 0.3       # on flash for the next start
-    # the owner's own password: the made-up one stops working, the page stops asking
-    assert post(port, "/api/password", {"password": "short"}, extra=auth).startswith(b"HTTP/1.1 400 ")
-    assert post(port, "/api/password", {"password": "my own secret"}, extra=auth).startswith(b"HTTP/1.1 200 ")
-    assert post(port, "/api/reset", {"counter": 2}, extra=auth).startswith(b"HTTP/1.1 401 ")
-    assert post(port, "/api/reset", {"counter": 2}, extra=basic("my own secret")).startswith(b"HTTP/1.1 200 ")
-    assert json.loads(get(port, "/api/state")[2])["password_set"] is True
-    assert b"pw_hint" not in get(port, "/")[2]
 
 
 def test_ctrl_c_stops_cleanly(firmware):

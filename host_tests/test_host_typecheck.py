@@ -4,7 +4,7 @@
 import os
 import subprocess
 
-from test_host_run import ROOT
+from fwrun import ROOT
 
 PY = os.path.join(ROOT, "build", "venv", "bin", "python")
 BOARDS = [os.path.join("boards", n) for n in sorted(os.listdir(os.path.join(ROOT, "boards")))

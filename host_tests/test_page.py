@@ -1,6 +1,6 @@
 # The page shows every input's figures and escapes text from the config.
 from submeter import config
-from submeter.page import esc, page_chunks
+from submeter.net.page import esc, page_chunks
 
 
 def page_html(s, cfg):

@@ -72,7 +72,7 @@ def panel(lang="en"):
 
 def check(name, d):
     """The screen now shown equals host_tests/screens/<name>.png."""
-    from submeter.png import mono_png
+    from submeter.net.png import mono_png
     got = mono_png(d.buf, 128, 64)
     for p in ("build", "build/screens"):
         try:

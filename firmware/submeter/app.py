@@ -11,8 +11,9 @@ import math
 import sys
 import time
 
-from . import VERSION, config, ntp, snapshot
-from .auth import Auth
+from . import VERSION, config, snapshot
+from .net import ntp
+from .net.auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
 from .history import History
@@ -22,7 +23,7 @@ from .pulses import PulseInput
 from .store import Store
 from .kernels import taken as _kernels
 from .ui import Buttons, Screens
-from .web import Server
+from .net.server import Server
 from .grid.reader import GridReader
 from .phases import balance
 
@@ -145,7 +146,7 @@ class App:
         self.screens = self._panel() if board.display is not None else None
         self.mqtt = None
         if cfg["mqtt_host"]:
-            from .mqtt import Publisher
+            from .net.mqtt import Publisher
             node = cfg["mqtt_client_id"] or "submeter-%s" % board.uid
             self.mqtt = Publisher(cfg, node, board.name, self.state)
         if self.grid:
@@ -252,7 +253,7 @@ class App:
         tools/sim/screenshot), or None without a display."""
         if self.screens is None:
             return None
-        from .png import png_chunks
+        from .net.png import png_chunks
         return png_chunks(self.board.display.buf, 128, 64)
 
     def panel_command(self, cmd):
@@ -339,7 +340,7 @@ class App:
     def history_chunks(self, kind, count):
         """The history as a JSON array, a record's keys a chunk or two each (never whole in
         RAM; a record whole is ~450 B, more than a busy heap's largest free block may be)."""
-        from .web import json_chunks
+        from .net.api import json_chunks
         daily = kind == "days"
         yield b"["
         first = True
@@ -694,30 +695,8 @@ class App:
         await self.mqtt.run()
 
     async def clock_task(self):
-        """The wall clock from the board's RTC and from NTP, when there is no better source
-        (the grid meter's clock is taken from its frames)."""
-        board = self.board
-        host = self.cfg["ntp_host"]
-        while True:
-            ok = False
-            t = board.utc_s()  # None: the board's RTC does not know the time (or it has none)
-            if t:
-                self.wall.set_utc(t, "rtc")
-                ok = True
-            if host and self._net_up:
-                try:
-                    t = await ntp.query(host)
-                except Exception as e:
-                    self._fault("clock", e, "ntp")
-                    t = None
-                if t is None:
-                    self.ntp["failed"] += 1
-                else:
-                    self.ntp["ok"] += 1
-                    self.wall.set_utc(t, "ntp")
-                    board.set_utc(t)  # the board's RTC then knows the time after a reset
-                    ok = True
-            await asyncio.sleep(3600 if ok else (5 if not self._net_up and host else 300))
+        await ntp.keep_time(self.board, self.wall, self.cfg["ntp_host"], lambda: self._net_up, self.ntp,
+                            lambda e: self._fault("clock", e, "ntp"))
 
     async def main(self):
         board = self.board

@@ -393,7 +393,7 @@ def deploy_image(port, board, image, info, reset, say, health_s):
     board_source(board)  # (a board the image freezes: named in board.py)
     with open(os.path.join(ROOT, "firmware", "main.py"), "rb") as f:
         files = {"main.py": f.read(), "board.py": ("from %s import Board\n" % board).encode()}
-    # the page's script: a manifest freezes Python modules only, so it stays a file (web.STATIC)
+    # the page's script: a manifest freezes Python modules only, so it stays a file (submeter/net/server.py: STATIC)
     static = os.path.join(ROOT, "firmware", "static")
     for name in sorted(os.listdir(static)):
         if name.endswith(".gz"):

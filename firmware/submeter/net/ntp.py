@@ -1,5 +1,6 @@
 # SNTP (RFC 4330) over UDP without holding up the loop: the request goes out, the answer
 # is polled every 20 ms. Only the name lookup blocks (lwIP's DNS, a few ms on a LAN).
+# keep_time is the task that sets the wall clock from the board's RTC and from NTP.
 import asyncio
 import socket
 import struct
@@ -54,3 +55,32 @@ async def query(host, port=123, timeout_ms=3000):
         return None
     finally:
         s.close()
+
+
+async def keep_time(board, wall, host, online, counts, fault, port=123):
+    """The wall clock (clock.WallClock) from the board's RTC and from NTP server `host`
+    ("": none), when there is no better source (the grid meter's clock is taken from its
+    frames): hourly once either knows the time; else again in 5 s while the network is not
+    up (online() False), in 5 min when the server did not answer. An NTP time sets the
+    board's RTC too. counts: {"ok": n, "failed": n}, counted here (/api/state "ntp");
+    fault(e): an exception of the query (the task goes on)."""
+    while True:
+        ok = False
+        t = board.utc_s()  # None: the board's RTC does not know the time (or it has none)
+        if t:
+            wall.set_utc(t, "rtc")
+            ok = True
+        if host and online():
+            try:
+                t = await query(host, port)
+            except Exception as e:
+                fault(e)
+                t = None
+            if t is None:
+                counts["failed"] += 1
+            else:
+                counts["ok"] += 1
+                wall.set_utc(t, "ntp")
+                board.set_utc(t)  # the board's RTC then knows the time after a reset
+                ok = True
+        await asyncio.sleep(3600 if ok else (5 if not online() and host else 300))

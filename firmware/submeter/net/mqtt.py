@@ -1,10 +1,11 @@
 # MQTT: the meter's figures for Home Assistant (discovery) and for fleets of meters.
 #
-# umqtt.simple builds the MQTT packets; every byte goes through asyncio streams, so a
-# broker that is down, slow or gone half-way never holds up the metering or the page:
-# umqtt.simple is handed a stand-in socket that only collects what it writes (and, for
-# its CONNECT, answers the CONNACK it waits for), and the task sends the bytes and reads
-# the broker's real CONNACK without blocking. Reconnects back off from 1 s to 2 min.
+# Every byte goes through an asyncio stream, so a broker that is down, slow or gone
+# half-way never holds up the metering or the page. umqtt.simple is only a packet builder
+# here: its MQTTClient writes each PUBLISH into a collector set as its `sock` (never
+# connected), and the task sends the bytes. CONNECT is built here from the MQTT 3.1.1
+# spec (umqtt's connect() opens its own socket and blocks for the answer); the task reads
+# the broker's CONNACK from the stream. Reconnects back off from 1 s to 2 min.
 #
 # Topics: <prefix>/<id>/availability ("online", retained; "offline" as the last will),
 # <prefix>/<id>/state (JSON, every mqtt_interval_s), and Home Assistant's discovery
@@ -12,12 +13,13 @@
 import asyncio
 import gc
 import json
+import struct
 
 from micropython import const
 
-from . import VERSION
-from .config import USAGES
-from .grid.reading import import_total
+from .. import VERSION
+from ..config import USAGES
+from ..grid.reading import import_total
 
 KEEPALIVE_S = const(60)
 BACKOFF_MAX_S = const(120)
@@ -25,28 +27,16 @@ MEM_TRIES = const(5)  # a discovery config the heap has no room for: tried this 
 
 
 class _Collect:
-    """The socket umqtt.simple writes its packets to: they are kept for the task to send."""
+    """Where umqtt.simple's MQTTClient writes a packet (its `sock`): kept for the task to send."""
 
     def __init__(self):
         self.out = bytearray()
-
-    def connect(self, addr):
-        pass
 
     def write(self, buf, n=None):
         if isinstance(buf, str):
             buf = buf.encode()
         self.out.extend(buf if n is None else memoryview(buf)[:n])
         return len(buf) if n is None else n
-
-    def read(self, n):
-        return b"\x20\x02\x00\x00"  # the CONNACK connect() waits for: the real one is read by the task
-
-    def setblocking(self, flag):
-        pass
-
-    def close(self):
-        pass
 
     def take(self):
         b = bytes(self.out)
@@ -58,17 +48,33 @@ class _Collect:
         self.out = bytearray()
 
 
-class _Sockets:
-    """In place of umqtt.simple's socket module while it builds CONNECT."""
+def _field(b):
+    """A string or binary field (MQTT 3.1.1, 1.5.3): its length in two bytes, then its bytes."""
+    return struct.pack("!H", len(b)) + b
 
-    def __init__(self, sock):
-        self.sock = sock
 
-    def socket(self, *args):
-        return self.sock
-
-    def getaddrinfo(self, host, port, *args):
-        return [(0, 0, 0, "", (host, port))]
+def connect_packet(client_id, keepalive, will=None, user=None, password=None):
+    """CONNECT (MQTT 3.1.1, 3.1), a clean session: `client_id`, `user`, `password` bytes
+    (their length counted in bytes), `will` (topic, message, retain) or None."""
+    flags = 0x02
+    payload = _field(client_id)
+    if will:
+        flags |= 0x24 if will[2] else 0x04  # a will, QoS 0, retained or not
+        payload += _field(will[0]) + _field(will[1])
+    if user is not None:
+        flags |= 0x80
+        payload += _field(user)
+    if password is not None:
+        flags |= 0x40
+        payload += _field(password)
+    rest = b"\x00\x04MQTT\x04" + bytes((flags, keepalive >> 8, keepalive & 0xFF)) + payload
+    n = len(rest)
+    head = bytearray(b"\x10")
+    while True:  # the remaining length, 7 bits a byte, the lowest first (2.2.3)
+        head.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(head) + rest
 
 
 def sensors(cfg):
@@ -145,35 +151,26 @@ class Publisher:
         self.base = "%s/%s" % (cfg["mqtt_prefix"], node)
         self.status = {"state": "connecting", "connects": 0, "failures": 0, "published": 0, "skipped": 0,
                        "last_error": None, "broker": "%s:%d" % (cfg["mqtt_host"], cfg["mqtt_port"])}
-        self._client = None
+        self._client = None         # umqtt.simple's MQTTClient, the PUBLISH builder (made at the first)
         self.errors = 0             # sessions ended by an unexpected exception (the task went on)
         self.last_error = None
         self._sock = _Collect()
 
-    def _make_client(self):
-        from umqtt import simple
-        # bytes: umqtt counts the length of what it is given, and "é" is 1 character, 2 bytes
-        # (a user without a password: an empty one, umqtt sends both)
-        user = self.cfg["mqtt_user"].encode() or None
-        c = simple.MQTTClient(self.node.encode(), self.cfg["mqtt_host"], self.cfg["mqtt_port"], user=user,
-                              password=self.cfg["mqtt_password"].encode() if user else None, keepalive=KEEPALIVE_S)
-        c.set_last_will((self.base + "/availability").encode(), b"offline", retain=True)
-        return simple, c
-
     def _connect_packet(self):
-        simple, c = self._make_client()
-        saved = simple.socket
-        simple.socket = _Sockets(self._sock)
-        try:
-            c.connect()
-        finally:
-            simple.socket = saved
-        self._client = c
-        return self._sock.take()
+        # bytes: lengths are counted in bytes, and "é" is 1 character, 2 bytes (a user
+        # without a password: an empty one, both sent)
+        user = self.cfg["mqtt_user"].encode() or None
+        return connect_packet(self.node.encode(), KEEPALIVE_S, ((self.base + "/availability").encode(), b"offline", True),
+                              user, self.cfg["mqtt_password"].encode() if user else None)
 
     def _publish_packet(self, topic, msg, retain=False):
+        c = self._client
+        if c is None:
+            from umqtt.simple import MQTTClient
+            c = self._client = MQTTClient(self.node.encode(), self.cfg["mqtt_host"])  # (never connected)
+            c.sock = self._sock
         # bytes: umqtt counts the length of what it is given, and "m³" is 2 characters, 3 bytes
-        self._client.publish(topic.encode(), msg.encode() if isinstance(msg, str) else msg, retain)
+        c.publish(topic.encode(), msg.encode() if isinstance(msg, str) else msg, retain)
         return self._sock.take()
 
     async def run(self):

@@ -12,8 +12,8 @@ import hashlib
 import json
 import os
 
-from .clock import ticks_diff
-from .config import describe, settle, write_json, SaveError
+from ..clock import ticks_diff
+from ..config import describe, settle, write_json, SaveError
 
 ITERATIONS = 500        # a few ms on the ESP32's SHA-256 per check
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: it is read off a screen

@@ -1,9 +1,11 @@
-# A small asyncio HTTP/1.1 server: the page and the JSON API.
+# A small asyncio HTTP/1.1 server: the page and the JSON API, whose routes and handlers
+# are api.py's table.
 #
 # Every request is bounded: the request head must arrive within `timeout_s` and fit in
 # `max_head` bytes, at most `max_clients` connections are served at once; anything else
 # gets a clear status code and the connection is closed. A bad request never reaches
-# the metering: handlers only read the snapshot.
+# the metering: handlers read the snapshot, and change something only through the
+# commands (commands.py), a command's body checked and its password too before.
 import asyncio
 import binascii
 import select
@@ -13,15 +15,25 @@ import json
 import time
 
 from .jsonck import well_formed
-from .page import page_chunks
 
-STATUS = {
-    200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-    401: "Unauthorized", 409: "Conflict", 408: "Request Timeout", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
-    415: "Unsupported Media Type", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
-    500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
-}
+# the reason phrase of each status we send: a tuple of constants, frozen in flash (a dict
+# would be made in the heap at boot: 0.15 KB)
+STATUS = (
+    (200, "OK"), (204, "No Content"), (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"),
+    (401, "Unauthorized"), (409, "Conflict"), (408, "Request Timeout"), (411, "Length Required"),
+    (413, "Content Too Large"), (414, "URI Too Long"), (415, "Unsupported Media Type"), (429, "Too Many Requests"),
+    (431, "Request Header Fields Too Large"), (500, "Internal Server Error"), (503, "Service Unavailable"),
+    (505, "HTTP Version Not Supported"),
+)
 
+
+def reason(status):
+    for code, text in STATUS:
+        if code == status:
+            return text
+    raise KeyError(status)
+
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 ACCEPT_MS = 20  # how often the listening socket is looked at (see Server._accept)
 
 
@@ -38,32 +50,6 @@ STREAM_BUF = 512
 # free, the largest block 0.9-2 KB; 71 to 570 unpacked scripts in 15 s were cut short
 # before this): a block of that size is set aside at boot and lent to one client at a time.
 INFLATE_ROOM = 1296
-
-
-def json_chunks(v, depth=4):
-    """The JSON of v in pieces: /api/state is ~5 KB, and after hours of work the heap's
-    largest free block can be smaller than that even with half the heap free (measured:
-    tools/bench/memcheck.py), so no one string may hold it all. Dicts and lists of dicts are
-    opened `depth` levels down; what is below is one piece. (4: the grid reading's flag
-    dicts, 3 levels down, made pieces of ~400 B, twice with their bytes: under make
-    memcheck's load the heap's largest free block is sometimes smaller, and that answer
-    was cut.)"""
-    if depth and isinstance(v, dict):
-        sep = b"{"
-        for k, x in v.items():
-            yield sep + json.dumps(k).encode() + b":"
-            yield from json_chunks(x, depth - 1)
-            sep = b","
-        yield b"}" if sep == b"," else b"{}"
-    elif depth and isinstance(v, list) and v and isinstance(v[0], dict):
-        sep = b"["
-        for x in v:
-            yield sep
-            yield from json_chunks(x, depth - 1)
-            sep = b","
-        yield b"]"
-    else:
-        yield json.dumps(v).encode()
 
 
 class HTTPError(Exception):
@@ -115,18 +101,10 @@ def parse_lines(lines, max_target=256):
     return method, path, query, headers
 
 
-def history_query(query):
-    """(kind, count) from "days=N" (N <= 400) or "months=N" (N <= 120); (None, why) if bad."""
-    name, _, value = query.partition("=")
-    limit = {"days": 400, "months": 120}.get(name)
-    if limit is None or not value.isdigit() or not 1 <= int(value) <= limit:
-        return None, "ask for days=1..400 or months=1..120"
-    return name, int(value)
-
-
-# the page's script and what else is kept gzipped on flash: firmware/static/ beside the package
+# the page's script and what else is kept gzipped on flash: firmware/static/ beside the
+# package (this file is submeter/net/server.py: three names up)
 _parts = __file__.replace("\\", "/").split("/")
-STATIC = "/".join(_parts[:-2] + ["static", ""]) if len(_parts) > 2 else "static/"
+STATIC = "/".join(_parts[:-3] + ["static", ""]) if len(_parts) > 3 else "static/"
 
 IDLE_MS = 2000  # a connection that has sent no request head for this long may be closed for a new one
 # Slow and hostile clients (issue 18). A client that stops reading its answer fills the
@@ -153,12 +131,7 @@ WRITE_MS = 5000
 PER_ADDR = 2
 GRACE_MS = 500  # when every place is held, a newcomer's request must come whole within this
 MEM_TRIES = 10  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... apart: 1.1 s)
-BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering, waiting for the inflater
-
-# the commands, and the largest body each takes
-POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256}
-
 
 def _sockaddr(writer):
     """The peer's address as the stream gives it: a (host, port) tuple, the bytes of a raw
@@ -192,17 +165,32 @@ def _key(writer):
     return k
 
 
+def _command(body):
+    """A command's body (bytes): one JSON object, as a dict."""
+    try:
+        if body and not well_formed(body):  # json.loads takes '{"a"}' as {} (jsonck.py)
+            raise ValueError
+        cmd = json.loads(body) if body else {}
+    except ValueError:
+        raise HTTPError(400, "the body is not JSON")
+    if not isinstance(cmd, dict):
+        raise HTTPError(400, "a JSON object is needed")
+    return cmd
+
+
 class Server:
     max_head = 2048
     max_target = 256
     timeout_s = 10
     max_clients = 4
 
-    def __init__(self, state, cfg, actions=None):
-        self.state = state          # callable -> current snapshot dict
-        self.cfg = cfg
-        # the commands: reset_partial(which) and history_chunks(kind, count) (see app.py)
-        self.actions = actions
+    def __init__(self, state, cfg, commands=None, routes=None, posts=None):
+        self.state = state          # callable -> current snapshot dict (cfg: read here, not kept)
+        self.commands = commands    # what the handlers may ask of the application (commands.py)
+        if routes is None:  # the meter's (imported here: api.py imports this module)
+            from .api import ROUTES as routes, POSTS as posts
+        self.routes = routes        # (method, path) -> handler (api.py)
+        self.posts = posts          # path of a command -> the largest body it takes
         self.max_clients = cfg.get("http_max_clients", self.max_clients)
         self.clients = 0
         self.requests = 0
@@ -227,7 +215,7 @@ class Server:
 
     async def start(self, host, port):
         if sys.implementation.name != "micropython":  # (CPython's own accept loop is sound)
-            self._server = await asyncio.start_server(self._serve, host, port, backlog=16)
+            self._server = await asyncio.start_server(self.serve, host, port, backlog=16)
             return self._server
         import socket
         addr = socket.getaddrinfo(host, port)[0][-1]
@@ -278,7 +266,7 @@ class Server:
                     try:
                         c.setblocking(False)
                         st = asyncio.StreamReader(c, {"peername": addr})  # (the one Stream class)
-                        asyncio.create_task(self._serve(st, st))
+                        asyncio.create_task(self.serve(st, st))
                     except MemoryError:
                         self.mem_refused += 1  # (as a request refused before its answer)
                         try:
@@ -414,7 +402,10 @@ class Server:
             if size > self.max_head:
                 raise HTTPError(414 if not lines or len(lines[0]) > self.max_target + 16 else 431)
 
-    async def _serve(self, reader, writer):
+    async def serve(self, reader, writer):
+        """One connection, its streams `reader` and `writer` (asyncio's, or any with their
+        read, write, drain, close, wait_closed and get_extra_info): a request read, answered,
+        the connection closed."""
         self.clients += 1
         task = asyncio.current_task()
         me = None
@@ -461,13 +452,15 @@ class Server:
                 await self._discard(reader)
                 return
             self.requests += 1
-            if method == "POST" and path in POSTS and self.actions is not None:
+            if method == "POST" and path in self.posts:
                 try:
-                    body = await asyncio.wait_for(self._read_body(reader, headers, early, POSTS[path]),
+                    body = await asyncio.wait_for(self._read_body(reader, headers, early, self.posts[path]),
                                                   self.timeout_s)
                     self._state(ANSWER)
                     self._authorise(headers, _peer(writer))
-                    await self._post(writer, path, body)
+                    req = {"method": method, "path": path, "query": query, "headers": headers, "body": _command(body)}
+                    await self._answer(writer, self.routes[(method, path)](req, self.state, self.commands),
+                                       True, headers)
                 except asyncio.TimeoutError:
                     self._state(ANSWER)
                     self.rejected += 1
@@ -527,7 +520,7 @@ class Server:
     def _authorise(self, headers, who=None):
         """Changes need the password, sent as HTTP Basic (any user name): curl -u x:PASSWORD.
         Wrong ones are counted per client address `who` (auth.py)."""
-        auth = self.actions.auth
+        auth = self.commands.auth
         scheme, _, cred = headers.get("authorization", "").partition(" ")
         pw = None
         if scheme.lower() == "basic":
@@ -562,92 +555,34 @@ class Server:
             body += chunk
         return body
 
-    async def _post(self, writer, path, body):
-        try:
-            if body and not well_formed(body):  # json.loads takes '{"a"}' as {} (jsonck.py)
-                raise ValueError
-            cmd = json.loads(body) if body else {}
-        except ValueError:
-            raise HTTPError(400, "the body is not JSON")
-        if not isinstance(cmd, dict):
-            raise HTTPError(400, "a JSON object is needed")
-        if path == "/api/config":
-            try:
-                answer = self.actions.set_config(cmd)
-            except ValueError as e:  # ConfigError: the field is named, nothing applied
-                raise HTTPError(400, str(e))
-            except OSError as e:  # config.SaveError: not written (the flash full), in words
-                raise HTTPError(500, str(e))
-        elif path == "/api/password":
-            try:
-                self.actions.auth.set(cmd.get("password"))
-            except ValueError as e:
-                raise HTTPError(400, str(e))
-            except OSError as e:  # config.SaveError: not saved, the old password holds
-                raise HTTPError(500, str(e))
-            answer = {"password": "set"}
-        elif path == "/api/zero":
-            answer = self._zero(cmd)
-        else:
-            answer = self._reset(cmd)
-        await self._send(writer, "application/json", json.dumps(answer).encode(), True)
-
-    def _reset(self, cmd):
-        which = cmd.get("counter", "all")
-        if which == "all":
-            which = None
-        elif isinstance(which, int) and not isinstance(which, bool):
-            which -= 1  # inputs are numbered from 1, as on the panel and the page
-            if not 0 <= which < len(self.cfg["inputs"]):
-                raise HTTPError(400, "no such input")
-        elif which not in ("gas", "water"):
-            raise HTTPError(400, 'counter: "all", an input number, "gas" or "water"')
-        self.actions.reset_partial(which)
-        return {"reset": cmd.get("counter", "all")}
-
-    def _zero(self, cmd):
-        """{"input": n}: zero input n (1-based; its circuit switched off)."""
-        k = cmd.get("input")
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(self.cfg["inputs"]):
-            raise HTTPError(400, "input: a number from 1 to %d" % len(self.cfg["inputs"]))
-        try:
-            return self.actions.start_zero([k - 1])
-        except ValueError as e:
-            raise HTTPError(409, str(e))
-
     async def _route(self, writer, method, path, query, headers):
         if method not in ("GET", "HEAD"):
-            await self._simple(writer, 405, "only GET, HEAD, and POST to " + ", ".join(POSTS))
+            await self._simple(writer, 405, "only GET, HEAD, and POST to " + ", ".join(self.posts))
             return
         body = method == "GET"
-        act = self.actions
-        if path == "/":
-            snap = self.state()  # (one snapshot for the whole answer, made again the same on a retry)
-            await self._stream(writer, "text/html; charset=utf-8", lambda: page_chunks(snap, self.cfg), body)
-        elif path == "/api/state":
-            snap = self.state()
-            await self._stream(writer, "application/json", lambda: json_chunks(snap), body)
-        elif path == "/app.js":
-            await self._static(writer, "app.js", "text/javascript; charset=utf-8", headers, body)
-        elif path in ("/api/history", "/api/history.csv") and act is not None:
-            kind, count = history_query(query)
-            if kind is None:
-                await self._simple(writer, 400, count, body)
-            elif path == "/api/history":
-                await self._stream(writer, "application/json", lambda: act.history_chunks(kind, count), body)
-            else:
-                await self._stream(writer, "text/csv; charset=utf-8", lambda: act.history_csv(kind, count), body)
-        elif path == "/favicon.ico":
-            await self._start(writer, 204, "image/x-icon", 0)  # no icon, and no error in the console
-        elif path == "/api/config" and act is not None:
-            await self._send(writer, "application/json", json.dumps(act.public_config()).encode(), body)
-        elif path == "/screen.png" and act is not None:
-            if act.screen_png() is None:
-                await self._simple(writer, 404, "this meter has no display", body)
-            else:
-                await self._stream(writer, "image/png", act.screen_png, body, False)
+        handler = self.routes.get(("GET", path))
+        try:
+            if handler is None:
+                raise HTTPError(404, "no such page")
+            req = {"method": method, "path": path, "query": query, "headers": headers, "body": None}
+            answer = handler(req, self.state, self.commands)
+        except HTTPError as e:
+            await self._simple(writer, e.status, e.why, body)
+            return
+        await self._answer(writer, answer, body, headers)
+
+    async def _answer(self, writer, answer, body, headers):
+        """What a handler returned, sent (api.py says what it may be); only the head if
+        not `body` (HEAD)."""
+        ctype, out = answer[0], answer[1]
+        if out is None:
+            await self._start(writer, 204, ctype, 0)
+        elif isinstance(out, str):
+            await self._static(writer, out, ctype, headers, body)
+        elif isinstance(out, (bytes, bytearray)):
+            await self._send(writer, ctype, out, body)
         else:
-            await self._simple(writer, 404, "no such page", body)
+            await self._stream(writer, ctype, out, body, len(answer) < 3 or answer[2])
 
     async def _send(self, writer, ctype, data, body):
         """A 200 with `data` (bytes) as its body; only the head for HEAD."""
@@ -830,7 +765,7 @@ class Server:
 
     async def _start(self, writer, status, ctype, length, extra="", cache=False):
         head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: %s\r\nConnection: close\r\n%s" % (
-            status, STATUS[status], ctype, "max-age=3600" if cache else "no-store", extra)
+            status, reason(status), ctype, "max-age=3600" if cache else "no-store", extra)
         if length is not None:
             head += "Content-Length: %d\r\n" % length
         head = (head + "\r\n").encode()
@@ -842,7 +777,7 @@ class Server:
         await self._drain(writer)
 
     async def _simple(self, writer, status, why, body=True):
-        msg = ("%d %s: %s\n" % (status, STATUS[status], why)).encode()
+        msg = ("%d %s: %s\n" % (status, reason(status), why)).encode()
         await self._start(writer, status, "text/plain; charset=utf-8", len(msg))
         if body:
             writer.write(msg)

@@ -1,9 +1,9 @@
 # The built-in web page: readable with no JavaScript (the server fills in the figures)
 # and live with it (firmware/static/app.js, served gzipped as /app.js, polls /api/state
 # every 2 s and draws the history). Self-contained: no CDN, no internet.
-from .config import USAGES
-from .grid.reading import p1_power
-from .labels import alert_text, labels, notice_text
+from ..config import USAGES
+from ..grid.reading import p1_power
+from ..labels import alert_text, labels, notice_text
 
 
 def js(s):
