@@ -7,7 +7,8 @@ import os
 
 from compat import IS_MP, skip
 from submeter import config
-from submeter.ui import LONG_PRESS_MS, Buttons, Screens
+from submeter.panel import LONG_PRESS_MS, Buttons
+from submeter.panel.screens import Screens
 
 GOLDEN = "host_tests/screens/"
 
