@@ -79,7 +79,7 @@ class _LadderButton:
 
 class _CT:
     """One CT input: read_u16 for the samples, read_uv for the scale. The firmware finds
-    the scale itself (submeter.ct.Scale: the slope of the chip's eFuse calibration line,
+    the scale itself (submeter.sense.ct.Scale: the slope of the chip's eFuse calibration line,
     from the spread of read_uv against read_u16, so the line's offset drops out);
     read_uv raises OSError on a chip with no eFuse calibration (MicroPython 1.25 gives
     ESP-IDF no default Vref), and the nominal scale is kept."""
@@ -93,7 +93,7 @@ class _CT:
         self.read_u16 = self.adc.read_u16
         self.read_uv = self.adc.read_uv
         # ADC1 is GPIO32-39; the others are ADC2, whose calibration line is its own: the
-        # firmware keeps one scale per unit (submeter.ct.unit_scales)
+        # firmware keeps one scale per unit (submeter.sense.ct.unit_scales)
         self.unit = 1 if pin >= 32 else 2
 
 

@@ -84,11 +84,11 @@ def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
     app.grid.last_frame_ms = clock.ticks_ms()
     base = app.measure_round()[0]
     assert app.voltage(1, clock.ticks_ms()) == 240 and app.voltage(3, clock.ticks_ms()) == 232
-    current = app.channels[0].irms
+    current = app.meter.channels[0].irms
     assert abs(base - 240 * current) < 0.01
     clock.advance(61000)  # no frame for a minute: back to the nominal voltage
     w = app.measure_round()[0]
-    assert abs(w - 230.0 * app.channels[0].irms) < 0.01
+    assert abs(w - 230.0 * app.meter.channels[0].irms) < 0.01
 
 
 def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
@@ -175,27 +175,27 @@ def test_the_panel_resets_a_partial_after_asking():
         pins[name].value(0)
         for _ in range(ms // 20):
             clock.advance(20)
-            app.panel_step(clock.ticks_ms())
+            app.panel.step(clock.ticks_ms())
         pins[name].value(1)
         for _ in range(3):
             clock.advance(20)
-            app.panel_step(clock.ticks_ms())
+            app.panel.step(clock.ticks_ms())
 
     for name in ("down", "down", "down", "down", "ok"):    # sockets, its partial counter
         press(name)
-    assert app.screens.page == "sockets" and app.screens.detail
+    assert app.panel.screens.page == "sockets" and app.panel.screens.detail
     before = app.ledger.partial[3].wh
     press("back", 2000)                                   # held: "reset?"
-    assert app.screens.confirm and app.ledger.partial[3].wh == before > 0
+    assert app.panel.screens.confirm and app.ledger.partial[3].wh == before > 0
     press("ok")                                           # yes
     assert app.ledger.partial[3].wh == 0 and app.ledger.partial[0].wh > 0
     assert app.state()["inputs"][3]["partial_kwh"] == "0.000"
     d = app.board.display                                 # the screen says so, then shows 0
     assert d.frames > 0
-    app.screens.notice_text = None
-    app.drawn_at = None
-    app.panel_step(clock.ticks_ms())
-    from submeter.ui import BigText
+    app.panel.screens.notice_text = None
+    app.panel.drawn_at = None
+    app.panel.step(clock.ticks_ms())
+    from submeter.panel.screens import BigText
     import framebuf
     ref = framebuf.FrameBuffer(bytearray(1024), 128, 64, framebuf.MONO_VLSB)
     BigText(8).draw(ref, "0.000", 0, 14)
@@ -207,13 +207,13 @@ def test_the_power_led_blinks_on_a_fault():
     led = app.board.leds["power"]
     seen = set()
     for k in range(10):
-        app.panel_step(k * 100)
+        app.panel.step(k * 100)
         seen.add(led.value())
     assert seen == {1}                                   # all well: steady
     app.config_error = "config.json ignored: bad"
     seen = [None] * 20
     for k in range(20):
-        app.panel_step(k * 100)
+        app.panel.step(k * 100)
         seen[k] = led.value()
     assert seen.count(0) >= 8 and seen.count(1) >= 8    # a fault: it blinks, once a second
     app.config_error = None
@@ -280,7 +280,7 @@ def test_a_metering_round_that_raises_is_counted_and_metering_goes_on():
     if not IS_MP:
         skip("the metering task times its rounds with MicroPython's time.ticks_ms")
     app, clock = make_app()
-    ct = app.channels[0].adc
+    ct = app.meter.channels[0].adc
 
     def broken():
         del ct.read_u16  # the next reads are the CT's own
@@ -345,10 +345,10 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     page = b"".join(bytes(c) for c in page_chunks(s, app.cfg)).decode()
     assert "Restarted by the watchdog" in page and "(1 such resets in all)" in page
     assert json.loads(mqtt.state(s))["notices"] == "watchdog"
-    if app.screens:  # the panel's home screen: its title's tag
+    if app.panel.screens:  # the panel's home screen: its title's tag
         tags = []
-        app.screens._title = lambda d, text, tag="": tags.append(tag)
-        app.panel_step(0)
+        app.panel.screens._title = lambda d, text, tag="": tags.append(tag)
+        app.panel.step(0)
         assert tags == ["WDT!"]
     app = start()                                # and the one after: nothing to say, still counted
     s = app.state()

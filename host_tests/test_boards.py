@@ -100,8 +100,8 @@ def test_a_board_giving_only_what_it_must_meters_on_the_bases_defaults():
     s = app.state()
     assert s["boot"] == {"cause": "", "watchdog_resets": 0, "watchdog": False}
     assert app.mqtt.node == "submeter-0a1b2c"  # the meter's name on MQTT: the board's id
-    app.panel_step(0)  # no LEDs, no display, no buttons: nothing to drive
-    assert app.screens is None and b.leds == {} and b.display is None
+    app.panel.step(0)  # no LEDs, no display, no buttons: nothing to drive
+    assert app.panel.screens is None and b.leds == {} and b.display is None
     assert b.utc_s() is None and b.watchdog(60000) is None and b.reset_cause() == ""
     assert b.healthy() is None and b.background(app) == [] and b.reset() is None  # the host: no reset
 

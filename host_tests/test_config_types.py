@@ -327,7 +327,7 @@ def test_the_firmware_takes_every_legal_extreme():
         clock.advance(cfg["period_ms"])
         app.measure_round()
         for t in range(0, 3000, 20):
-            app.panel_step(clock.ticks_ms() + t)       # draws, sleeps, goes home
+            app.panel.step(clock.ticks_ms() + t)       # draws, sleeps, goes home
         app.snap = app.build_snapshot()
         s = json.loads(json.dumps(app.state()))
         assert s["currency"] == cfg["currency"] and s["inputs"][0]["name"] == cfg["inputs"][0]["name"]

@@ -212,7 +212,7 @@ def test_the_panel_sends_a_page_per_poll():
     need_framebuf()
     from submeter import config
     from drivers.ssd1306 import SSD1306_I2C
-    from submeter.ui import Screens
+    from submeter.panel.screens import Screens
     ram = HorizontalRAM()
     d = SSD1306_I2C(I2C(ram))
     sc = Screens(d, config.validate({}))

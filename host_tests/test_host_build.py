@@ -51,3 +51,22 @@ def test_the_drivers_import_nothing_from_the_application():
             if pat.search(f.read()):
                 offenders.append(os.path.relpath(path, ROOT))
     assert offenders == []
+
+
+def test_the_parts_never_import_the_wiring():
+    # the metering and the panel are handed ready objects by app.py, and the books every
+    # task shares (submeter/__init__.py): one of them importing app.py back would close an
+    # import circle (issue 19); the books sit below every layer and import nothing of the
+    # firmware at all
+    sub = os.path.join(ROOT, "firmware", "submeter")
+    pat = re.compile(r"^\s*(from\s+\.+\s+import\s+(.*\b)?app\b|from\s+(\.+|submeter\.)app\b|import\s+submeter\.app\b)", re.M)
+    paths = [p for d in ("sense", "panel") for p in glob.glob(os.path.join(sub, d, "*.py"))]
+    assert len(paths) >= 6
+    offenders = []
+    for path in paths + [os.path.join(sub, "__init__.py")]:
+        with open(path) as f:
+            if pat.search(f.read()):
+                offenders.append(os.path.relpath(path, ROOT))
+    assert offenders == []
+    with open(os.path.join(sub, "__init__.py")) as f:
+        assert not re.search(r"^\s*(from\s+\.|from\s+submeter\b|import\s+submeter\b)", f.read(), re.M)

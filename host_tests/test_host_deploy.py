@@ -48,7 +48,7 @@ def test_deploy_twice_keep_the_devices_files_and_boot(tmp_path):
         r = make_deploy(link)
         assert r.returncode == 0 and "deploy: 0 copied, 0 removed" in r.stdout, r.stdout + r.stderr
         # one file differs on the device (an interrupted upgrade, say): only it goes over again
-        manifest["submeter/ui.mpy"] = "0" * 64
+        manifest["submeter/panel/screens.mpy"] = "0" * 64
         (flash / ".deploy.json").write_text(json.dumps(manifest))
         r = make_deploy(link)
         assert "deploy: 1 copied" in r.stdout, r.stdout

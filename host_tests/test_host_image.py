@@ -196,8 +196,9 @@ def test_every_module_the_firmware_imports_on_a_device_is_there(frozen):
     sources = [(os.path.join(ROOT, "firmware", "main.py"), None)]
     for target, path in frozen.items():
         if path.startswith(OURS):  # the firmware and the board modules
-            pkg = target[:-3].replace("/", ".")
-            sources.append((path, pkg if target.endswith("__init__.py") else pkg.rsplit(".", 1)[0]))
+            # the package a relative import starts from: the module's own, for an
+            # __init__.py too (submeter/panel/__init__.py: submeter.panel)
+            sources.append((path, target[:-3].replace("/", ".").rsplit(".", 1)[0]))
     missing = set()
     for path, pkg in sources:
         for names, optional in imports(path, pkg or ""):

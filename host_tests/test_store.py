@@ -333,7 +333,7 @@ def test_counters_restored_show_on_the_page_the_panel_and_mqtt():
     from submeter.clock import ManualClock
     from submeter.net.mqtt import state as mqtt_state
     from submeter.net.page import page_chunks
-    from submeter.ui import Screens
+    from submeter.panel.screens import Screens
     d, at, bad = lost_both_copies("store14")
     board = sim.Board(scenario=sim.Steady(), clock=ManualClock(), term="0", display=False, data_dir=d)
     cfg = config.validate(board.CONFIG)

@@ -5,7 +5,7 @@ from array import array
 
 from compat import IS_MP, fresh_dir, raises, skip
 from submeter.kernels import sums_py
-from submeter.ct import ADC_CENTRE, ADC_SHIFT
+from submeter.sense.ct import ADC_CENTRE, ADC_SHIFT
 
 
 def reference(samples, shift, centre):
@@ -46,7 +46,7 @@ def test_kernels_match_reference():
 
 def test_viper_is_picked_on_micropython_and_reported():
     # every kernel the decoders and the CT sampler use, as /api/state reports them
-    from submeter import ct
+    from submeter.sense import ct
     from submeter import kernels as k
     from submeter.grid import p1, tic  # noqa: F401
     want = "viper" if IS_MP else "python"
@@ -82,7 +82,7 @@ def test_kernel_allocates_nothing():
     if not IS_MP:
         skip("heap_lock is MicroPython's")
     import micropython
-    from submeter.ct import window_sums
+    from submeter.sense.ct import window_sums
     buf = array("H", range(0, 65536, 1024))
     out = array("i", (0, 0, 0, 0))
     n = len(buf)

@@ -7,7 +7,8 @@ import os
 
 from compat import IS_MP, skip
 from submeter import config
-from submeter.ui import LONG_PRESS_MS, Buttons, Screens
+from submeter.panel import LONG_PRESS_MS, Buttons
+from submeter.panel.screens import Screens
 
 GOLDEN = "host_tests/screens/"
 
@@ -72,7 +73,7 @@ def panel(lang="en"):
 
 def check(name, d):
     """The screen now shown equals host_tests/screens/<name>.png."""
-    from submeter.net.png import mono_png
+    from submeter.panel.png import mono_png
     got = mono_png(d.buf, 128, 64)
     for p in ("build", "build/screens"):
         try:

@@ -9,7 +9,6 @@ import gc
 import json
 import math
 import sys
-import time
 
 from . import VERSION, config, snapshot
 from .net import ntp
@@ -17,44 +16,20 @@ from .net.auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
 from .history import History
-from .ct import CTChannel, Sampler, unit_scales
 from .ledger import Ledger
-from .pulses import PulseInput
 from .store import Store
 from .kernels import taken as _kernels
-from .ui import Buttons, Screens
+from .panel import Panel
+from . import sense
+from . import Tasks, log, log_to
 from .net.server import Server
 from .grid.reader import GridReader
 from .phases import balance
 
 
-_sink = print
-PAUSE_MS = 200  # after an error in the panel's poll: an error every poll does not spin the CPU
 WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopped this long
                      # (or three periods, if longer)
 _mem_free = getattr(gc, "mem_free", lambda: 0)  # (MicroPython's; CPython runs the tests too)
-_mem_alloc = getattr(gc, "mem_alloc", lambda: 0)
-
-
-def log(*args):
-    _sink("submeter:", *args)
-
-
-def _zero():
-    """The zero calibration's module (zero.py: zero.json, a zeroing's windows), imported
-    when it is needed and let go after (_drop_zero): its functions and class hold 0.7 KB
-    of heap that the meter needs only at boot and while a zeroing runs."""
-    from . import zero
-    return zero
-
-
-def _drop_zero():
-    import sys
-    pkg = __name__.rpartition(".")[0]
-    sys.modules.pop(pkg + ".zero", None)
-    mod = sys.modules.get(pkg)
-    if mod is not None and hasattr(mod, "zero"):
-        delattr(mod, "zero")
 
 
 def csv_text(s):
@@ -79,30 +54,12 @@ class App:
         self.clock = board.clock
         self.config_error = config_error
         n = len(cfg["inputs"])
-        self.channels = []
-        # one scale per ADC unit: each unit has its own calibration line (ct.Scale); the
-        # Olimex boards put two inputs on ADC2
-        self.scales, which = unit_scales(board.ct[:n])
-        self.zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
-        zeros, self.zero_error = _zero().load(self.zero_path, n)
-        _drop_zero()
-        self.zeroing = None     # a zero calibration in progress (zero.Zeroing)
-        for k, inp in enumerate(cfg["inputs"]):
-            ch = CTChannel(board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
-                           noise_floor_a=inp["noise_floor_a"], scale=self.scales[which[k]])
-            ch.set_zero(zeros[k])
-            self.channels.append(ch)
-        self.sampler = Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"],
-                               not board.ct_self_paced)
         self.ledger = Ledger(n, cfg["max_gap_ms"])
-        self.pulses = {}
-        for kind in ("gas", "water"):
-            pin = (board.pulse or {}).get(kind)
-            if pin is not None:
-                # the IRQ reads the clock without storing (an IRQ inside a task's
-                # ticks_ms() would otherwise count that interval twice)
-                self.pulses[kind] = PulseInput(pin, self.clock.raw_ms, cfg["pulse_min_ms"])
         self.wall = WallClock(self.clock.ticks_ms, cfg["utc_offset_min"], cfg["dst"])
+        # the books of the exceptions each task catches and goes on after (/api/state "tasks")
+        self.tasks = Tasks(self.clock, ("metering", "grid", "web", "panel", "mqtt", "save", "clock"))
+        self.meter = sense.build(board, cfg, self.ledger, self.wall, self.tasks, self.voltage)
+        self.meter.on_round = self._day
         # why the board started: a watchdog reset is counted on flash and shown until the
         # next start (the page, the panel, MQTT: "notices")
         self.reset_cause = board.reset_cause()
@@ -119,9 +76,6 @@ class App:
         self._net_up = False
         self.ntp = {"ok": 0, "failed": 0}
         self.started = self.clock.ticks_ms()
-        self.rounds = 0
-        self.rate_hz = 0
-        self.round_ms = (0, 0)  # a measuring round, real ms: mean and longest over ~5 s
         self.auth = Auth(board.data_dir, self.clock.ticks_ms)
         self.restart_needed = []
         self.web = Server(self.state, cfg, self)
@@ -130,20 +84,9 @@ class App:
         self.serving = False    # the web server listens
         self.healthy_at = None  # when board.healthy() was called (once)
         self.net_events = 0     # link lost or back
-        self.heap_live = 0      # heap in use after the last collection
-        self.mem_errors = 0     # MemoryErrors caught in the tasks (they went on)
-        self.mem_where = None   # the task of the last one
-        # exceptions caught in each task that went on (MemoryError included): a fixed
-        # dict, made once, shown as /api/state "tasks"; the last one's words in "task_error"
-        self.task_errors = {"metering": 0, "grid": 0, "web": 0, "panel": 0, "mqtt": 0, "save": 0,
-                            "clock": 0}
-        self.task_error = None
-        self._logged = {"grid": None, "web": None, "mqtt": None}
-        self.drawn_at = None    # when the panel was last drawn (None: at the next poll)
-        self.buttons = Buttons(board.buttons) if board.buttons else None
         self.grid = GridReader(board, self.clock, cfg["grid"]) if cfg["grid"] != "none" else None
-        self._led_on_at = None
-        self.screens = self._panel() if board.display is not None else None
+        self.panel = Panel(board, cfg, self, self.tasks)
+        self.meter.notice = self.panel.notice  # a zeroing's end, said on the screen
         self.mqtt = None
         if cfg["mqtt_host"]:
             from .net.mqtt import Publisher
@@ -172,11 +115,7 @@ class App:
             if t is not None:
                 self.wall.set_local(t, "meter")
                 self._meter_time_at = now
-        # the grid LED blinks on every valid frame, and stays off once they stop
-        led = self.board.leds.get("grid")
-        if led is not None:
-            led.value(1)
-            self._led_on_at = self.clock.ticks_ms()
+        self.panel.blink(self.clock.ticks_ms())  # the grid LED: a blink per valid frame
 
     def _uptime_s(self):
         return ticks_diff(self.clock.ticks_ms(), self.started) // 1000
@@ -185,17 +124,18 @@ class App:
         snap = self._build_base()
         self._volumes(snap)
         since = self.ledger.partial_since
-        sc = self.scales[0]
+        m = self.meter
+        sc = m.scales[0]
         snap["adc"] = {"uv_per_count": round(sc.uv, 2), "source": sc.source,
                        "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None, "error": sc.error,
-                       "noise_a": [round(math.sqrt(ch.noise_var) * ch.amps_per_count, 3) for ch in self.channels]}
-        if len(self.scales) > 1:  # inputs on two ADC units: each unit's scale (the first's above)
+                       "noise_a": [round(math.sqrt(ch.noise_var) * ch.amps_per_count, 3) for ch in m.channels]}
+        if len(m.scales) > 1:  # inputs on two ADC units: each unit's scale (the first's above)
             snap["adc"]["units"] = [{"unit": sc.unit, "uv_per_count": round(sc.uv, 2), "source": sc.source,
                                      "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None}
-                                    for sc in self.scales]
-        zg = self.zeroing
+                                    for sc in m.scales]
+        zg = m.zeroing
         snap["zeroing"] = {"inputs": [k + 1 for k in zg.inputs], "progress": zg.progress()} if zg else None
-        snap["errors"]["zero"] = self.zero_error
+        snap["errors"]["zero"] = m.zero_error
         snap["gas"]["partial_since"] = time_str(since[-2]) if since[-2] else None
         snap["water"]["partial_since"] = time_str(since[-1]) if since[-1] else None
         net = self.board.net
@@ -205,7 +145,7 @@ class App:
         g = snap["grid"]
         snap["phases"] = balance(g and g["reading"], snap["inputs"])
         snap["password_set"] = self.auth.initial is None
-        snap["panel"] = self.screens is not None
+        snap["panel"] = self.panel.screens is not None
         snap["restart_needed"] = self.restart_needed
         snap["errors"]["auth_failures"] = self.auth.failures
         now = self.wall.now()
@@ -235,57 +175,20 @@ class App:
         for k in restart:
             if k not in self.restart_needed:
                 self.restart_needed.append(k)
-        if self.screens is not None:  # labels, usages, times: a panel made afresh
-            self.screens = self._panel()
+        if self.panel.screens is not None:  # labels, usages, times: a panel made afresh
+            self.panel.make()
         self.snap = self.build_snapshot()
         log("config changed:", ", ".join(sorted(changes)))
         return {"saved": True, "restart": restart}
 
-    def _panel(self):
-        sc = Screens(self.board.display, self.cfg)
-        sc.password = lambda: self.auth.initial  # shown until the owner sets theirs
-        if hasattr(self.board.display, "contrast"):
-            self.board.display.contrast(self.cfg["contrast"])
-        return sc
-
     def screen_png(self):
-        """The front panel as it is now, as a PNG in pieces (the page's mirror,
-        tools/sim/screenshot), or None without a display."""
-        if self.screens is None:
-            return None
-        from .net.png import png_chunks
-        return png_chunks(self.board.display.buf, 128, 64)
-
-    def panel_command(self, cmd):
-        """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the
-        partial counter of every input of that usage; ("reset", "gas" | "water") the volume's."""
-        verb, what = cmd
-        if verb == "zero":
-            try:
-                self.start_zero([k for k, inp in enumerate(self.cfg["inputs"]) if inp["usage"] == what])
-            except ValueError:
-                pass  # one is running: its progress is on the screen
-            return
-        if verb != "reset":
-            return
-        if what in ("gas", "water"):
-            self.reset_partial(what)
-            return
-        for k, inp in enumerate(self.cfg["inputs"]):
-            if inp["usage"] == what:
-                self.reset_partial(k)
+        return self.panel.png()
 
     def fault(self):
         """Something the installer must see: a config ignored, a flash that refuses writes,
         counters restored after every copy was damaged."""
         return (bool(self.config_error) or self.store.failing or self.history.errors > 0
                 or self.store.alert is not None)
-
-    def _power_led(self, now):
-        # steady on; blinking at 1 Hz while there is a fault
-        led = self.board.leds.get("power")
-        if led is not None:
-            led.value(0 if self.fault() and (now // 500) & 1 else 1)
 
     def reset_partial(self, which=None):
         """The ledger command behind the panel's long press on back and the page's button:
@@ -296,46 +199,10 @@ class App:
         log("partial counter reset:", "all" if which is None else which)
 
     def start_zero(self, inputs):
-        """Zero these inputs (indices from 0; their circuits switched off): their noise
-        and offset measured over the next zero.WINDOWS windows, then applied and saved.
-        ValueError while one runs. Energy counts are not touched."""
-        if self.zeroing is not None:
-            raise ValueError("input %s is being zeroed (%d %%)" % (
-                ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
-        if not inputs:
-            raise ValueError("no input")
-        zero = _zero()  # let go once the zeroing is done
-        self.zeroing = zero.Zeroing(inputs)
+        """Zero these inputs (indices from 0; their circuits switched off): Metering.start_zero."""
+        got = self.meter.start_zero(inputs)
         self.snap = self.build_snapshot()
-        log("zeroing input", ",".join(str(k + 1) for k in inputs))
-        return {"zeroing": [k + 1 for k in inputs], "seconds": zero.WINDOWS * self.cfg["period_ms"] // 1000 + 1}
-
-    def _zero_step(self, k):
-        zg = self.zeroing
-        zg.add(k, self.channels[k])
-        if not zg.done():
-            return
-        self.zeroing = None
-        now = self.wall.now()
-        at = time_str(now) if now is not None else None
-        zeros = [ch.zero for ch in self.channels]
-        errors = []
-        for j in zg.inputs:
-            z, why = zg.result(j, at)
-            if z is None:
-                errors.append(why)
-            else:
-                zeros[j] = z
-                self.channels[j].set_zero(z)
-        try:
-            _zero().save(self.zero_path, zeros)
-            self.zero_error = "; ".join(errors) or None
-        except OSError as e:
-            self.zero_error = "zero.json cannot be written (%s): zeroed until the next start" % e
-        _drop_zero()
-        log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
-        if self.screens is not None:
-            self.screens.notice("zero_bad" if errors else "zero_done")
+        return got
 
     def history_chunks(self, kind, count):
         """The history as a JSON array, a record's keys a chunk or two each (never whole in
@@ -383,18 +250,19 @@ class App:
     def _build_base(self):
         # every key the snapshot will hold, made at once (see snapshot.build): None is
         # filled in by snapshot.build and build_snapshot
-        return snapshot.build(self.cfg, self.ledger, self.channels, self._uptime_s(), {
+        return snapshot.build(self.cfg, self.ledger, self.meter.channels, self._uptime_s(), {
             "version": VERSION,
-            "sampling": {"kernel": _kernels["sums"], "kernels": _kernels, "rate_hz": self.rate_hz,
-                         "rounds": self.rounds, "round_ms": self.round_ms[0], "round_max_ms": self.round_ms[1]},
+            "sampling": {"kernel": _kernels["sums"], "kernels": _kernels, "rate_hz": self.meter.rate_hz,
+                         "rounds": self.meter.rounds, "round_ms": self.meter.round_ms[0],
+                         "round_max_ms": self.meter.round_ms[1]},
             "errors": {"config": self.config_error, "late": self.ledger.late,
                        "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
                        "http_dropped_slow": self.web.dropped_slow, "http_refused_addr": self.web.refused_addr,
                        "http_mem_errors": self.web.mem_errors, "http_mem_refused": self.web.mem_refused,
                        "http_mem_retries": self.web.mem_retries, "zero": None, "auth_failures": None},
-            "tasks": self._tasks(), "task_error": self.task_error,
-            "mem": {"live": self.heap_live, "free": _mem_free(), "errors": self.mem_errors,
-                    "last_error_in": self.mem_where},
+            "tasks": self.tasks.counts(self.grid, self.web, self.mqtt), "task_error": self.tasks.error,
+            "mem": {"live": self.tasks.heap_live, "free": _mem_free(), "errors": self.tasks.mem_errors,
+                    "last_error_in": self.tasks.mem_where},
             "grid": self._grid_state(),
             "voltage": self.voltage(1, self.clock.ticks_ms()),
             "store": {"saves": self.store.saves, "errors": self.store.errors,
@@ -423,47 +291,23 @@ class App:
         d["reading"] = g.reading.to_dict() if g.reading.frames else None
         return d
 
-    def round_slices(self):
-        """Generator: one window on every input, yielding after each mains-cycle slice.
-        While an ADC unit's scale wants it, its input with the widest spread also samples read_uv."""
-        cal = []  # per ADC unit whose scale wants it, the input with the widest spread
-        for sc in self.scales:
-            if sc.due(self.rounds):
-                best, most = -1, -1.0
-                for k, ch in enumerate(self.channels):
-                    if ch.scale is sc and ch.var > most:
-                        best, most = k, ch.var
-                cal.append(best)
-        for k in range(len(self.channels)):
-            ch = self.channels[k]
-            for _ in self.sampler.window_slices(ch, ch.scale if k in cal else None):
-                yield
-            self._record(k)
-            if self.zeroing is not None:
-                self._zero_step(k)
-        self._take_pulses()
-        self.rounds += 1
-        if self.history.tick(self.ledger, self.wall.today(), self.cfg):
-            self._save_due = True  # a day closed (or the first one began): its base is saved now
-
     def measure_round(self):
         """One round at once (tests, benchmarks): returns the watts."""
-        for _ in self.round_slices():
+        for _ in self.meter.round_slices():
             pass
         self.snap = self.build_snapshot()
         return list(self.ledger.power)
 
-    def _take_pulses(self):
-        for kind, p in self.pulses.items():
-            n = p.take()
-            if n:
-                self.ledger.add_volume(kind, n * int(self.cfg[kind + "_l_per_pulse"]))
+    def _day(self):
+        # after each metering round: a day closed (or the first one began), its base saved now
+        if self.history.tick(self.ledger, self.wall.today(), self.cfg):
+            self._save_due = True
 
     def _volumes(self, snap):
         now = self.clock.ticks_ms()
         for kind in ("gas", "water"):
             total, partial = self.ledger.gas_l if kind == "gas" else self.ledger.water_l
-            p = self.pulses.get(kind)
+            p = self.meter.pulses.get(kind)
             iv = p.interval_ms(now) if p else None
             m3 = "%d.%03d" % divmod(total, 1000)
             flow = round(self.cfg[kind + "_l_per_pulse"] * 3600000 / iv, 1) if iv else 0.0
@@ -487,75 +331,20 @@ class App:
                 return v[phase - 1]
         return self.cfg["voltage"]
 
-    def _record(self, k):
-        inp = self.cfg["inputs"][k]
-        now = self.clock.ticks_ms()
-        watts = self.voltage(inp["phase"], now) * self.channels[k].irms * inp["pf"]
-        self.ledger.record(k, watts, now)
+    def metering_task(self):
+        return self.meter.run(self._round_done)
 
-    async def metering_task(self):
-        period = self.cfg["period_ms"]
-        rate_t0 = time.ticks_ms()
-        rate_n0 = self.sampler.samples
-        n = total = most = 0
-        while True:
-            t0 = self.clock.ticks_ms()
-            r0 = time.ticks_ms()
-            try:
-                for _ in self.round_slices():
-                    await asyncio.sleep_ms(0)  # at most one mains cycle between yields
-            except Exception as e:  # this round is cut short; the next reading spans the gap
-                self._fault("metering", e)
-            took = time.ticks_diff(time.ticks_ms(), r0)
-            n, total, most = n + 1, total + took, max(most, took)
-            real = time.ticks_diff(time.ticks_ms(), rate_t0)
-            if real >= 5000:  # over the last ~5 s of real time: the ADC sample rate, round times
-                self.rate_hz = (self.sampler.samples - rate_n0) * 1000 // real
-                self.round_ms = (total // n, most)
-                n = total = most = 0
-                rate_t0 = time.ticks_ms()
-                rate_n0 = self.sampler.samples
-            try:
-                self.snap = self.build_snapshot()
-            except Exception as e:  # the screens, the page and MQTT keep the last one a round longer
-                self._fault("metering", e, "snapshot")
-            gc.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
-            self.heap_live = _mem_alloc()
-            self._feed(period)
-            if self.healthy_at is None and self.serving and self.rounds >= 2:
-                self._healthy()
-            spent = ticks_diff(self.clock.ticks_ms(), t0)
-            await asyncio.sleep_ms(self.clock.real_ms(max(0, period - spent)))
-
-    def panel_step(self, now):
-        """One poll of the front panel (every 20 ms): buttons, idle time, LEDs, and the
-        screen drawn again after a press or once a second."""
-        if self.buttons:
-            ev = self.buttons.poll(now)
-            if ev and self.screens:
-                cmd = self.screens.on_button(ev, now)
-                if cmd:
-                    self.panel_command(cmd)
-                self.drawn_at = None
-        if self.screens:
-            self.screens.idle(now)
-            self.screens.push_step()
-        self._power_led(now)
-        if self._led_on_at is not None and ticks_diff(now, self._led_on_at) >= 100:
-            self.board.leds["grid"].value(0)
-            self._led_on_at = None
-        if self.screens and (self.drawn_at is None or ticks_diff(now, self.drawn_at) >= 1000):
-            self.screens.draw(self.snap)
-            self.drawn_at = now
-
-    async def panel_task(self):
-        while True:
-            try:
-                self.panel_step(self.clock.ticks_ms())
-            except Exception as e:
-                self._fault("panel", e)
-                await asyncio.sleep_ms(PAUSE_MS)  # an error every poll does not spin the CPU
-            await asyncio.sleep_ms(20)
+    def _round_done(self):
+        # after each metering round: the snapshot the sinks read, the heap collected, the
+        # watchdog fed, and health said once
+        try:
+            self.snap = self.build_snapshot()
+        except Exception as e:  # the screens, the page and MQTT keep the last one a round longer
+            self.tasks.fault("metering", e, "snapshot")
+        self.tasks.collect()  # once a round (~1-3 ms on the device): no fragmentation builds up
+        self._feed(self.cfg["period_ms"])
+        if self.healthy_at is None and self.serving and self.meter.rounds >= 2:
+            self._healthy()
 
     def _feed(self, period):
         """The metering goes on: the board's watchdog is fed (armed at the first round: a
@@ -567,7 +356,7 @@ class App:
             try:
                 wdt = self.board.watchdog(max(WATCHDOG_MS, 3 * period))
             except Exception as e:  # a board that refuses: the meter meters without one
-                self._fault("metering", e, "watchdog")
+                self.tasks.fault("metering", e, "watchdog")
                 wdt = None
             self.wdt = wdt or False  # False: none (the board has none, or refused), not asked again
             self.boot["watchdog"] = bool(wdt)
@@ -580,54 +369,10 @@ class App:
         try:
             note = self.board.healthy()
         except Exception as e:  # tried again after the next round
-            self._fault("metering", e, "health")
+            self.tasks.fault("metering", e, "health")
             return
         self.healthy_at = self.clock.ticks_ms()
         log("healthy: version", VERSION, note or "")
-
-    def _fault(self, task, e, where=None):
-        """An exception caught in a task that goes on: counted for that task (/api/state
-        "tasks"); a MemoryError also as below, any other logged with the task's name once
-        while the same error repeats."""
-        self.task_errors[task] += 1
-        if isinstance(e, MemoryError):
-            self._oom(where or task)
-            return
-        why = "%s: %s: %s" % (where or task, type(e).__name__, e)
-        if why != self.task_error:
-            self.task_error = why
-            log("error in", why, "(going on)")
-
-    def _tasks(self):
-        # /api/state "tasks": exceptions each task caught and went on after (a dict made at
-        # its size); the grid reader, the web server and MQTT count their own, logged here
-        # once per distinct error
-        te, g, w, m = self.task_errors, self.grid, self.web, self.mqtt
-        for name, part in (("grid", g), ("web", w), ("mqtt", m)):
-            if part is not None and part.last_error is not None and part.last_error != self._logged[name]:
-                self._logged[name] = part.last_error
-                self.task_error = "%s: %s" % (name, part.last_error)
-                log("error in", self.task_error, "(going on)")
-        return {"metering": te["metering"], "grid": te["grid"] + (g.errors + g.mem_errors if g else 0),
-                "web": te["web"] + w.errors + w.mem_errors, "panel": te["panel"],
-                "mqtt": te["mqtt"] + (m.errors if m else 0), "save": te["save"], "clock": te["clock"]}
-
-    async def _guarded(self, task, run):
-        """Runs run() again after an exception escaped it (counted, logged), until it
-        returns; cancelling still stops it (CancelledError is not an Exception)."""
-        while True:
-            try:
-                return await run()
-            except Exception as e:
-                self._fault(task, e)
-                await asyncio.sleep_ms(max(1, self.clock.real_ms(1000)))
-
-    def _oom(self, where):
-        """A MemoryError caught in a task that must go on: counted (errors.mem, and
-        where the last one was), the heap collected; the task carries on."""
-        self.mem_errors += 1
-        self.mem_where = where
-        gc.collect()
 
     async def web_task(self):
         """Bring the network up and serve; if the port cannot be had, say so and retry
@@ -645,7 +390,7 @@ class App:
                 break
             except Exception as e:  # (anything else is counted too)
                 if not isinstance(e, OSError):
-                    self._fault("web", e)
+                    self.tasks.fault("web", e)
                 if not warned:
                     log("cannot serve on %s:%d (%s), retrying every 10 s" % (host, port, e))
                     warned = True
@@ -665,7 +410,7 @@ class App:
                 try:
                     self.save()
                 except Exception as e:  # tried again in a second
-                    self._fault("save", e, "store")
+                    self.tasks.fault("save", e, "store")
                     continue
                 self._save_due = False
                 last = now
@@ -696,7 +441,7 @@ class App:
 
     async def clock_task(self):
         await ntp.keep_time(self.board, self.wall, self.cfg["ntp_host"], lambda: self._net_up, self.ntp,
-                            lambda e: self._fault("clock", e, "ntp"))
+                            lambda e: self.tasks.fault("clock", e, "ntp"))
 
     async def main(self):
         board = self.board
@@ -708,25 +453,26 @@ class App:
             log(self.auth.error)
         for note in config.NOTES:  # a file a power cut left half-saved: used or dropped
             log(note)
-        if self.zero_error:
-            log(self.zero_error)
+        if self.meter.zero_error:
+            log(self.meter.zero_error)
         for w in self.store.warnings:
             log("counters:", w)
         if self.reset_cause == "watchdog":
             log("restarted by the watchdog: the metering had stopped (%d such resets in all)" % self.resets)
         if self.store.alert:
             log(self.store.alert)
-        tasks = [asyncio.create_task(self._guarded("metering", self.metering_task)),
-                 asyncio.create_task(self._guarded("panel", self.panel_task))]
+        g = self.tasks.guarded
+        tasks = [asyncio.create_task(g("metering", self.metering_task)),
+                 asyncio.create_task(g("panel", self.panel.run))]
         for coro in board.background(self):
             tasks.append(asyncio.create_task(coro))
         tasks.append(asyncio.create_task(self.web_task()))
-        tasks.append(asyncio.create_task(self._guarded("save", self.store_task)))
-        tasks.append(asyncio.create_task(self._guarded("clock", self.clock_task)))
+        tasks.append(asyncio.create_task(g("save", self.store_task)))
+        tasks.append(asyncio.create_task(g("clock", self.clock_task)))
         if self.mqtt:
-            tasks.append(asyncio.create_task(self._guarded("mqtt", self.mqtt_task)))
+            tasks.append(asyncio.create_task(g("mqtt", self.mqtt_task)))
         if self.grid:
-            tasks.append(asyncio.create_task(self._guarded("grid", self.grid.run)))
+            tasks.append(asyncio.create_task(g("grid", self.grid.run)))
         gc.collect()
         try:
             await board.stopped()
@@ -758,8 +504,7 @@ def _resets(folder, count):
 
 
 def run(board, cfg, config_error=None):
-    global _sink
-    _sink = board.log
+    log_to(board.log)
     app = App(board, cfg, config_error)
     try:
         asyncio.run(app.main())

@@ -9,7 +9,7 @@ from array import array
 
 from submeter import config
 from submeter.kernels import sums_py, sums_viper
-from submeter.ct import ADC_CENTRE, ADC_SHIFT
+from submeter.sense.ct import ADC_CENTRE, ADC_SHIFT
 from submeter.clock import ManualClock
 from submeter.kernels import ticscan_py, ticscan_viper
 from submeter.grid.tic import TicDecoder
@@ -69,7 +69,7 @@ def bench_ct():
 
 
 def bench_sampling():
-    from submeter.ct import CTChannel, Sampler
+    from submeter.sense.ct import CTChannel, Sampler
     from submeter.ledger import Ledger
 
     class FakeADC:  # as cheap as an ADC read can be: what is left is the firmware's cost
@@ -88,7 +88,7 @@ def bench_sampling():
     us = per_call_us(s.measure, (ch,), 200)
     out("ct_samples_per_s", "CT window (400 samples, fake ADC): samples per second through fill + kernel",
         round(400 / us * 1e6), "/s", ">= 2000 per input")
-    from submeter.ct import Scale
+    from submeter.sense.ct import Scale
 
     class FakeCalADC(FakeADC):
         def read_uv(self):
@@ -191,7 +191,7 @@ class _NullI2C:
 def bench_panel(app):
     import asyncio
     from drivers.ssd1306 import SSD1306_I2C
-    from submeter.ui import Screens
+    from submeter.panel.screens import Screens
     disp = SSD1306_I2C(_NullI2C())
     sc = Screens(disp, app.cfg)
     snap = app.state()
@@ -232,12 +232,12 @@ def bench_panel(app):
         most, "B", "")
     # the metering's slices with and without the panel task: the longest wait between two
     # slices (one mains cycle of samples each) is the jitter the panel could add
-    app.screens = Screens(disp, app.cfg)
+    app.panel.screens = Screens(disp, app.cfg)
 
     async def slices(n_rounds, gaps):
         last = time.ticks_us()
         for _ in range(n_rounds):
-            for _ in app.round_slices():
+            for _ in app.meter.round_slices():
                 await asyncio.sleep_ms(0)
                 now = time.ticks_us()
                 gaps.append(time.ticks_diff(now, last))
@@ -245,8 +245,8 @@ def bench_panel(app):
 
     async def panel():
         while True:
-            app.drawn_at = None  # draw at every poll: far more than the once a second it does
-            app.panel_step(time.ticks_ms())
+            app.panel.drawn_at = None  # draw at every poll: far more than the once a second it does
+            app.panel.step(time.ticks_ms())
             await asyncio.sleep_ms(20)
 
     def run(with_panel):

@@ -18,11 +18,12 @@ import time
 
 import micropython
 import sim
+import submeter
 from submeter import app as appm, config
 
 
 class Watch:
-    """The App's `gc`: each of its collections, then (at a new peak, and one in 20) the
+    """The firmware's `gc` (the App's, and the task books' in submeter/__init__.py): each of its collections, then (at a new peak, and one in 20) the
     heap in use and mem_info(), whose "max free sz" is the largest free block then."""
     n = 0
     top = 0
@@ -42,7 +43,7 @@ class Watch:
 
 def main():
     secs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    appm.gc = Watch()
+    appm.gc = submeter.gc = Watch()  # (submeter.Tasks.collect: the collection once a metering round)
     board = sim.Board()
     cfg, err = config.load(board.data_dir + "/config.json", board.CONFIG)
     board.configure(cfg)
@@ -56,8 +57,8 @@ def main():
             f = gc.mem_free()
             if f < fig["low_free"]:
                 fig["low_free"] = f
-            if app.heap_live > fig["peak_live"]:
-                fig["peak_live"] = app.heap_live
+            if app.tasks.heap_live > fig["peak_live"]:
+                fig["peak_live"] = app.tasks.heap_live
             fig["samples"] += 1
         board.stop()
 
@@ -70,15 +71,15 @@ def main():
     gc.collect()
     fig["heap"] = gc.mem_alloc() + gc.mem_free()
     fig["after_stop"] = gc.mem_alloc()
-    fig["rounds"] = app.rounds
+    fig["rounds"] = app.meter.rounds
     fig["late"] = app.ledger.late
     fig["grid_frames"] = app.grid.decoder.state()["frames"] if app.grid and app.grid.decoder else 0
     fig["grid_mem_errors"] = app.grid.mem_errors if app.grid else 0
     fig["mqtt"] = app.mqtt.status if app.mqtt else None
     fig["http_rejected"] = app.web.rejected
     fig["http_mem_errors"] = app.web.mem_errors
-    fig["mem_errors"] = app.mem_errors
-    fig["mem_where"] = app.mem_where
+    fig["mem_errors"] = app.tasks.mem_errors
+    fig["mem_where"] = app.tasks.mem_where
     print(json.dumps(fig))
     micropython.mem_info()
 

@@ -99,8 +99,8 @@ def main():
         f = gc.mem_free()
         if f < fig["low_free"]:
             fig["low_free"] = f
-        if hour["floor"] is None or app.heap_live < hour["floor"]:
-            hour["floor"] = app.heap_live
+        if hour["floor"] is None or app.tasks.heap_live < hour["floor"]:
+            hour["floor"] = app.tasks.heap_live
         if now_s() >= hour["end"]:
             if hour["k"] < len(floors):
                 floors[hour["k"]] = hour["floor"]
@@ -131,16 +131,16 @@ def main():
         t0 = t_begin + at * HOURS * 3600
         span = min(mins * 60, HOURS * 3600 / 20)
         await until(t0)
-        before = safe(lambda: {"rounds": app.rounds, "t": now_s()})
+        before = safe(lambda: {"rounds": app.meter.rounds, "t": now_s()})
         safe(on, before)
         while safe(now_s) < t0 + span:
             await asyncio.sleep_ms(20)
             safe(during, before)
-        mid = safe(lambda: {"rounds": app.rounds, "t": now_s()})
+        mid = safe(lambda: {"rounds": app.meter.rounds, "t": now_s()})
         safe(off, before)
         t1 = safe(now_s)
         await until(t1 + min(span, 1800))  # and a while after, for it to recover
-        after = safe(lambda: {"rounds": app.rounds})
+        after = safe(lambda: {"rounds": app.meter.rounds})
         ok, what = safe(check, before, mid, after)
         safe(out["faults"].append, {"fault": name, "ok": ok, "what": what,
                                     "metering_rounds_during": mid["rounds"] - before["rounds"],
@@ -202,7 +202,7 @@ def main():
         return m["rounds"] > b["rounds"], "the other inputs metered on; input %d read 0 W" % (OPEN_CT + 1)
 
     ct_sat = board.ct[SAT_CT]
-    ch_sat = app.channels[SAT_CT]
+    ch_sat = app.meter.channels[SAT_CT]
 
     def sat_on(s):
         s["clipped"] = ch_sat.clipped
@@ -272,7 +272,7 @@ def main():
     asyncio.run(run())
     app.snap = None
     gc.collect()
-    for _ in app.round_slices():  # the last reading: the truth ends here
+    for _ in app.meter.round_slices():  # the last reading: the truth ends here
         pass
     t_stop = now_s()
     app.store.save(app.ledger)
@@ -281,12 +281,12 @@ def main():
     # own lists and the truth's integrals: after a week the heap is fragmented, and the
     # report's first try (a 668 B list) found no room while they were still held
     led = app.ledger
-    out["rounds"] = app.rounds
+    out["rounds"] = app.meter.rounds
     out["late"] = led.late
     out["backwards"] = fig["backwards"]
     out["probe_mem_errors"] = fig["probe_mem_errors"]
-    out["mem_errors"] = app.mem_errors
-    out["mem_where"] = app.mem_where
+    out["mem_errors"] = app.tasks.mem_errors
+    out["mem_where"] = app.tasks.mem_where
     out["low_free"] = fig["low_free"]
     out["exceptions"] = excs
     out["store"] = {"saves": app.store.saves, "errors": app.store.errors,
@@ -300,7 +300,7 @@ def main():
     for kind in ("gas", "water"):
         got = led.gas_l[0] if kind == "gas" else led.water_l[0]
         out[kind] = {"truth_l": board.pulses_sent[kind] * board.PULSE_L[kind], "metered_l": got}
-    app.grid = app.screens = app.web = app.snap = app.mqtt = board.uart = board.display = None
+    app.grid = app.panel.screens = app.web = app.snap = app.mqtt = board.uart = board.display = None
     gc.collect()
     out["days_in_history"] = safe(lambda: len(list(app.history.daily(400))))
     del floors[hour["k"]:]  # (in place: no copy)

@@ -1,5 +1,5 @@
 # montage: the panel's screens side by side in one PNG, to look at them at once.
-# Usage: python3 tools/sim/montage.py OUT.png IN.png... (1-bit PNGs as firmware/submeter/net/png.py
+# Usage: python3 tools/sim/montage.py OUT.png IN.png... (1-bit PNGs as firmware/submeter/panel/png.py
 # writes them; CPython)
 import struct
 import sys

@@ -4,7 +4,7 @@
 from micropython import const
 import math
 
-from .config import settle, write_json
+from ..config import settle, write_json
 
 WINDOWS = const(20)          # windows measured (one a round: ~20 s at the default 1 s)
 _MAX_NOISE_COUNTS = const(40)  # an "off" circuit above this (~4 A with a 90 A CT on 8.2 ohm) is on

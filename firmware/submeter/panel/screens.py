@@ -1,4 +1,5 @@
-# Front panel: screens drawn on a 128x64 framebuf-like display, and the buttons.
+# The front panel's screens, drawn on a 128x64 framebuf-like display (the buttons that walk
+# them and the task that polls and draws: __init__.py).
 # The display is duck-typed (fill, text, fill_rect, rect, hline, show, power: a
 # framebuf.FrameBuffer subclass such as the display drivers or the simulator's terminal).
 #
@@ -12,14 +13,12 @@
 # meter takes over the screen until ok or back acknowledges it.
 from micropython import const
 
-from .clock import ticks_diff
-from .config import USAGES, first
-from .grid.reading import import_total, p1_power
-from .labels import alert_text, labels
+from ..clock import ticks_diff
+from ..config import USAGES, first
+from ..grid.reading import import_total, p1_power
+from ..labels import alert_text, labels
 
 BIG = const(2)          # scale of the main figure
-DEBOUNCE_POLLS = const(2)
-LONG_PRESS_MS = const(1500)
 _W = const(128)
 
 SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1", "p1_legacy": "P1"}
@@ -503,48 +502,3 @@ def _period(r, t, width=10):
     if not p and r.get("period_index"):
         p = "T%d" % r["period_index"]
     return p[:width]
-
-
-class Buttons:
-    """Debounced buttons polled by one task: pins are active low (pressed = 0).
-
-    poll(now_ms) returns the name of a button just pressed or None. Back is told apart:
-    released before LONG_PRESS_MS it is "back" (on release); held that long it is
-    "back_long", once, and no "back" follows. No IRQ per contact bounce.
-    """
-
-    def __init__(self, pins):
-        self.names = list(pins)
-        self.pins = [pins[n] for n in self.names]
-        self._stable = [1] * len(self.pins)
-        self._count = [0] * len(self.pins)
-        self._down_at = [None] * len(self.pins)
-        self._long_sent = [False] * len(self.pins)
-
-    def poll(self, now_ms):
-        event = None
-        for k, pin in enumerate(self.pins):
-            v = pin.value()
-            back = self.names[k] == "back"
-            if v != self._stable[k]:
-                self._count[k] += 1
-                if self._count[k] >= DEBOUNCE_POLLS:
-                    self._stable[k] = v
-                    self._count[k] = 0
-                    if v == 0:
-                        self._down_at[k] = now_ms
-                        self._long_sent[k] = False
-                        if not back:
-                            event = event or self.names[k]
-                    else:
-                        if back and self._down_at[k] is not None and not self._long_sent[k]:
-                            event = event or "back"
-                        self._down_at[k] = None
-            else:
-                self._count[k] = 0
-                t0 = self._down_at[k]
-                if (back and t0 is not None and not self._long_sent[k]
-                        and ticks_diff(now_ms, t0) >= LONG_PRESS_MS):
-                    self._long_sent[k] = True
-                    event = event or "back_long"
-        return event

@@ -10,7 +10,7 @@ import math
 import time
 from array import array
 
-from .kernels import pick
+from ..kernels import pick
 
 window_sums = pick("sums").window_sums  # viper, or its twin (kernels/__init__.py)
 # The largest slice one window_sums call may take: (4095**2) * 127 < 2**31, the kernel's
