@@ -3,7 +3,7 @@
 # every 2 s and draws the history). Self-contained: no CDN, no internet.
 from .config import USAGES
 from .grid.reading import p1_power
-from .labels import alert_text, labels, notice_text
+from .view.labels import alert_text, labels, notice_text
 
 
 def js(s):

@@ -15,7 +15,7 @@ from micropython import const
 from .clock import ticks_diff
 from .config import USAGES, first
 from .grid.reading import import_total, p1_power
-from .labels import alert_text, labels
+from .view.labels import alert_text, labels
 
 BIG = const(2)          # scale of the main figure
 DEBOUNCE_POLLS = const(2)
