@@ -345,9 +345,14 @@ def test_counters_restored_show_on_the_page_the_panel_and_mqtt():
     alert = s["store"]["alert"]
     assert "2026-11-27 00:00" in alert and "lost" in alert
     assert json.loads(json.dumps(s))["store"]["alert"] == alert             # /api/state
+    # one of the notices the page, the panel and MQTT read (with a watchdog's, if any)
+    assert json.loads(json.dumps(s))["notices"] == [["counters_lost", {
+        "from": "2026-11-27", "kept": s["store"]["recovered"]["kept"], "day_wh": s["store"]["recovered"]["day_wh"],
+        "text": alert}]]
     page = b"".join(bytes(c) for c in page_chunks(s, cfg)).decode()
-    assert '<p class="warn">' + alert + "</p>" in page
-    assert json.loads(mqtt_state(s))["meter_alert"] == alert
+    assert page.count('<p class="warn">' + alert + "</p>") == 1
+    said = json.loads(mqtt_state(s))
+    assert said["meter_alert"] == alert and said["notices"] == "counters_lost"
     if not IS_MP:
         return  # (the panel draws with MicroPython's framebuf)
     disp = sim.SimDisplay()

@@ -101,16 +101,18 @@ class App:
                 self.pulses[kind] = PulseInput(pin, self.clock.raw_ms, cfg["pulse_min_ms"])
         self.wall = WallClock(self.clock.ticks_ms, cfg["utc_offset_min"], cfg["dst"])
         # why the board started: a watchdog reset is counted on flash and shown until the
-        # next start (the page, the panel, MQTT: "notices")
+        # next start (the notices, below)
         self.reset_cause = board.reset_cause()
         self.resets = _resets(board.data_dir, self.reset_cause == "watchdog")
-        self.notices = [("watchdog", self.resets)] if self.reset_cause == "watchdog" else []
         self.wdt = None         # the board's watchdog, armed after the first metering round
         self.boot = {"cause": self.reset_cause, "watchdog_resets": self.resets, "watchdog": False}
         self.history = History(board.data_dir, n)
         self.store = Store(board.data_dir, self.history)
         self.restored = self.store.load(self.ledger)  # the counters as last saved
         self.history.prepare()  # the file is made now, not at midnight in the loop
+        # what the owner is told until the next start (a watchdog reset, the counters lost):
+        # the page, the panel and MQTT read this one list in the snapshot
+        self.notices = snapshot.notices(self.reset_cause, self.resets, self.store)
         self._save_due = False  # a tariff change, a partial reset, a closed day: save now
         self._meter_time_at = None
         self._net_up = False

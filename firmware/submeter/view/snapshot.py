@@ -110,6 +110,23 @@ def grid_state(grid):
     return d
 
 
+def notices(cause, resets, store):
+    """What the meter tells its owner until the next start: one list, each (kind, data),
+    that the page (a line each), the panel (a tag on its home screen) and MQTT (the kinds
+    in `notices`, the words in `meter_alert`) read.
+      ("watchdog", the watchdog resets counted): the board was reset by its watchdog;
+      ("counters_lost", {"from", "kept", "day_wh", "text"}): every copy of the counters
+      was damaged (store.recovered, and store.alert's words)."""
+    out = []
+    if cause == "watchdog":
+        out.append(("watchdog", resets))
+    r = store.recovered
+    if r is not None:
+        out.append(("counters_lost", {"from": r["from"], "kept": r["kept"], "day_wh": r["day_wh"],
+                                      "text": store.alert}))
+    return out
+
+
 def _inputs(snap, cfg, led, channels):
     """Each input's figures and the totals. Costs: tariff.py's integers (thousandths),
     summed as integers and shown to the cent."""
