@@ -326,15 +326,15 @@ class History:
                 d = cur[j] - self.base[j]
                 if d > 0:  # counters never go down; a negative difference is no energy
                     wh += d
-                    nano += d * price[k]
+                    nano += d * price[k]  # billionths (tariff.py: whole Wh)
                     t.period_wh[k] += d
             t.wh[i] = wh
             t.cost[i] = milli(nano)
         j = n * p
         t.gas_l = max(0, cur[j] - self.base[j])
         t.water_l = max(0, cur[j + 1] - self.base[j + 1])
-        t.gas_cost = gas_cost(t.gas_l, cfg)
-        t.water_cost = water_cost(t.water_l, cfg)
+        t.gas_cost = milli(gas_cost(t.gas_l, cfg))
+        t.water_cost = milli(water_cost(t.water_l, cfg))
         return t
 
     def tick(self, ledger, today, cfg):

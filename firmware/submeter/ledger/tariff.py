@@ -1,17 +1,18 @@
-# Prices and costs, in integers, computed here and nowhere else. Every cost the meter shows
-# is one integer in thousandths of the currency ("milli"), rounded once, half up: each
-# input's, each usage's and the total in the snapshot, gas and water, and the history's
-# day and month records (hence today and this month on the page and the panel, the CSV).
+# Prices and costs, in integers, computed here and nowhere else. A cost is computed once,
+# exact, as an integer in billionths of the currency ("nano"), then rounded once, half up,
+# where it is kept or shown: to thousandths in the history's records (hence today, this
+# month and the CSV), to the cent in the snapshot (each input's cost and partial cost,
+# each usage's, the total, gas and water; the page, the panel, MQTT and /api/state).
 #
 # Why integers: the ESP32's floats have a 24-bit mantissa. A lifetime total of 10 MWh at
 # 0.2516 a kWh is 2 516 000 thousandths, where a float steps by a quarter: a float cost is
 # off there before it is rounded. A price from the config is taken as millionths of the
 # currency per kWh (or per m3): 0.2516 -> 251600, exact for a price given with up to six
-# decimals; a cost is then Wh x millionths / 1 000 000 (litres x per-m3 millionths alike),
-# exact in MicroPython's unbounded integers, the same on the device and on the host.
+# decimals; Wh x millionths per kWh is then billionths of the currency, exact in
+# MicroPython's unbounded integers, the same on the device and on the host.
 #
-# Energy is priced by whole Wh, the Wh the page shows (the ledger's sub-Wh remainder in
-# mJ is not: less than a thousandth of the currency at any price up to 1 a kWh).
+# The snapshot prices all the energy counted, its sub-Wh remainder (mJ) too, as the float
+# costs did; a day's record prices the Wh it adds up (the history keeps whole Wh).
 from micropython import const
 
 _M = const(1000000)
@@ -24,36 +25,46 @@ def micro(x):
 
 def energy_prices(cfg, n):
     """The price of a kWh in each of n tariff periods (the grid meter's index 1, 2...), in
-    millionths of the currency: prices_kwh's where it has one, else price_kwh."""
+    millionths of the currency: prices_kwh's where it has one, else price_kwh. Wh times
+    one of them is a cost in billionths."""
     base = cfg["price_kwh"]
     per = cfg.get("prices_kwh") or []
     return [micro(per[k] if k < len(per) else base) for k in range(n)]
 
 
-def milli(nano):
-    """A sum of Wh x millionths per kWh (billionths of the currency) in thousandths,
-    rounded half up."""
-    return (nano + 500000) // _M
-
-
-def share(cost, part, whole):
-    """`part` of `whole` Wh of an energy that cost `cost` thousandths, rounded half up (a
-    partial counter priced at its input's average)."""
-    return (2 * cost * part + whole) // (2 * whole)
+def energy_cost(wh, mj, price):
+    """`wh` Wh and `mj` mJ at `price` millionths a kWh, in billionths (the mJ part rounded
+    to the billionth)."""
+    return wh * price + (mj * price + 1800000) // 3600000
 
 
 def gas_cost(litres, cfg):
-    """`litres` of gas in thousandths: a litre holds gas_kwh_per_m3 Wh, each priced at
-    gas_price_kwh a kWh (both taken in millionths: the product is in 1e-15 of the currency)."""
-    return (litres * micro(cfg["gas_kwh_per_m3"]) * micro(cfg["gas_price_kwh"]) + 500000000000) // 1000000000000
+    """`litres` of gas in billionths: a litre holds gas_kwh_per_m3 Wh, each priced at
+    gas_price_kwh a kWh (both taken in millionths, rounded once to the billionth)."""
+    return (litres * micro(cfg["gas_kwh_per_m3"]) * micro(cfg["gas_price_kwh"]) + 500000) // _M
 
 
 def water_cost(litres, cfg):
-    """`litres` of water in thousandths, at water_price_m3."""
-    return milli(litres * micro(cfg["water_price_m3"]))
+    """`litres` of water in billionths, at water_price_m3."""
+    return litres * micro(cfg["water_price_m3"])
 
 
-def money(m):
-    """A cost in thousandths as the currency to the cent (the number /api/state has always
-    given: 12.35), rounded half up."""
-    return ((m + 5) // 10) / 100
+def share(cost, part, whole):
+    """`part` of `whole` (of an energy, in the same unit) that cost `cost`, rounded half up
+    (a partial counter priced at its input's average)."""
+    return (2 * cost * part + whole) // (2 * whole)
+
+
+def milli(nano):
+    """A cost in thousandths, as the history keeps it, rounded half up."""
+    return (nano + 500000) // _M
+
+
+def cents(nano):
+    """A cost in cents, rounded half up, once, from the exact billionths."""
+    return (nano + 5000000) // 10000000
+
+
+def money(nano):
+    """A cost as the currency to the cent (the number /api/state has always given: 12.35)."""
+    return cents(nano) / 100

@@ -128,8 +128,10 @@ def notices(cause, resets, store):
 
 
 def _inputs(snap, cfg, led, channels):
-    """Each input's figures and the totals. Costs: tariff.py's integers (thousandths),
-    summed as integers and shown to the cent."""
+    """Each input's figures and the totals. Costs: tariff.py's exact integers (billionths),
+    each shown to the cent, rounded once; a usage's cost is its inputs' costs as shown,
+    added (in cents), the total the sum of every input's exact cost, rounded (both as the
+    float costs were)."""
     volts = cfg["voltage"]
     since = led.partial_since
     used = led.periods_used
@@ -150,21 +152,23 @@ def _inputs(snap, cfg, led, channels):
         total_mj += t.mj
         row = led.by_period[i]
         split = [0] * used
-        nano = 0
+        cost = 0                # billionths: each period's energy at its price
         for k in range(used):
-            wh = row[k].wh
-            split[k] = wh
-            periods[k] += wh
-            nano += wh * price[k]
-        cost = tariff.milli(nano)
+            c = row[k]
+            split[k] = c.wh
+            periods[k] += c.wh
+            cost += tariff.energy_cost(c.wh, c.mj, price[k])
         total_cost += cost
         u = usages.get(inp["usage"])
         if u is None:
             u = usages[inp["usage"]] = {"wh": 0, "cost": 0}
         u["wh"] += t.wh
-        u["cost"] += cost
+        u["cost"] += tariff.cents(cost)
         # the partial counter is not split by period: priced at the input's average
-        part = tariff.share(cost, p.wh, t.wh) if t.wh else tariff.milli(p.wh * tariff.micro(cfg["price_kwh"]))
+        if t.wh or t.mj:
+            part = tariff.share(cost, p.wh * 3600000 + p.mj, t.wh * 3600000 + t.mj)
+        else:
+            part = tariff.energy_cost(p.wh, p.mj, tariff.micro(cfg["price_kwh"]))
         ch = channels[i]
         z = ch.zero
         inputs[i] = {
@@ -189,7 +193,7 @@ def _inputs(snap, cfg, led, channels):
             "zeroed": (z.get("at") or "yes") if z else None,
         }
     for u in usages.values():
-        u["cost"] = tariff.money(u["cost"])
+        u["cost"] = u["cost"] / 100
     total_wh += total_mj // 3600000
     snap["total_w"] = round(total_w, 1)
     snap["total_wh"] = total_wh
