@@ -93,7 +93,7 @@ def test_the_snapshot_prices_and_adds_costs_as_integers():
     s = app.build_snapshot()
     nano = []
     for i, inp in enumerate(s["inputs"]):
-        m = 600001 * (i + 1) * 206800 + 400002 * (i + 1) * 270000 + (1800000 * i * 270000 + 1800000) // 3600000
+        m = 600001 * (i + 1) * 206800 + 400002 * (i + 1) * 270000 + (500 * i * 270000 + 500) // 1000  # (mJ as mWh)
         nano.append(m)
         assert inp["cost"] == tariff.money(m) and inp["periods_wh"] == [600001 * (i + 1), 400002 * (i + 1)]
         whole = 1000003 * (i + 1) * 3600000 + 1800000 * i

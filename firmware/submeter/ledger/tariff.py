@@ -11,8 +11,8 @@
 # decimals; Wh x millionths per kWh is then billionths of the currency, exact in
 # MicroPython's unbounded integers, the same on the device and on the host.
 #
-# The snapshot prices all the energy counted, its sub-Wh remainder (mJ) too, as the float
-# costs did; a day's record prices the Wh it adds up (the history keeps whole Wh).
+# The snapshot prices all the energy counted, to the mWh (the ledger's sub-Wh remainder
+# too, as the float costs did); a day's record prices the whole Wh it adds up.
 from micropython import const
 
 _M = const(1000000)
@@ -33,9 +33,10 @@ def energy_prices(cfg, n):
 
 
 def energy_cost(wh, mj, price):
-    """`wh` Wh and `mj` mJ at `price` millionths a kWh, in billionths (the mJ part rounded
-    to the billionth)."""
-    return wh * price + (mj * price + 1800000) // 3600000
+    """`wh` Wh and `mj` mJ at `price` millionths a kWh, in billionths. The mJ are taken
+    as whole mWh (under a millionth of the currency off at 1 a kWh): mWh x price stays a
+    small integer, no big one made for it each round."""
+    return wh * price + ((mj // 3600) * price + 500) // 1000
 
 
 def gas_cost(litres, cfg):
