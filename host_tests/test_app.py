@@ -118,8 +118,8 @@ def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
 
 def test_a_partial_reset_is_on_flash_at_once():
     import asyncio
-    from submeter.ledger import Ledger
-    from submeter.store import Store
+    from submeter.ledger.ledger import Ledger
+    from submeter.ledger.store import Store
     app, clock = make_app()
     app.measure_round()
     for _ in range(30):

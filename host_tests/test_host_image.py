@@ -277,9 +277,9 @@ def blocks(size):
 def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
     from submeter.net import api
     from submeter.config import DEFAULTS
-    from submeter.history import History
-    from submeter.ledger import Ledger
-    from submeter.store import Store
+    from submeter.ledger.history import History
+    from submeter.ledger.ledger import Ledger
+    from submeter.ledger.store import Store
     n = 5
     hist = History(str(tmp_path), n)
     hist.prepare()
@@ -297,7 +297,7 @@ def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
     # written into history.bin (littlefs rewrites the file from that block on), ledger.new,
     # config.json.new, auth.json.new; and the damaged copies of the ledger kept aside
     # (store.KEEP sets of ledger.bin, .old, .new)
-    from submeter.store import KEEP, NAMES
+    from submeter.ledger.store import KEEP, NAMES
     worst = resident + 2 * blocks(history) + blocks(ledger) + blocks(config) + 1 + KEEP * len(NAMES) * blocks(ledger)
     total = BY_NAME["vfs"][4] // BLOCK
     assert worst <= total, "the meter may need %d blocks of %d" % (worst, total)

@@ -6,7 +6,7 @@ from compat import IS_MP, skip
 from submeter.grid.p1 import P1Decoder
 from submeter.grid.reading import GridReading
 from submeter.grid.tic import TicDecoder
-from submeter.phases import balance
+from submeter.view.phases import balance
 from test_grid_alerts import c2000_frame
 from test_p1 import crc_bitwise, load
 

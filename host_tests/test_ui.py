@@ -166,7 +166,7 @@ def test_phase_balance_screen_follows_the_grid_meter():
     # after the grid meter's once the meter is three-phase, bars each phase against 30 A,
     # lists the inputs per phase and names the circuit to move; it goes when the meter does
     need_framebuf()
-    from submeter.phases import balance
+    from submeter.view.phases import balance
     s = snap()
     r = s["grid"]["reading"]
     r.update({"source": "tic_historic", "period": "HP..", "tempo_today": None, "tempo_tomorrow": None,

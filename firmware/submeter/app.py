@@ -7,24 +7,24 @@
 import asyncio
 import gc
 import json
-import math
 import sys
 
-from . import VERSION, config, snapshot
+from . import VERSION, config
 from .net import ntp
 from .net.auth import Auth
 from .clock import WallClock, meter_time, ticks_diff, time_str
 from .config import USAGES
-from .history import History
-from .ledger import Ledger
-from .store import Store
+from .ledger.history import History
+from .ledger.ledger import Ledger
+from .ledger.store import Store
+from .view import snapshot
 from .kernels import taken as _kernels
 from .panel import Panel
 from . import sense
 from . import Tasks, log, log_to
 from .net.server import Server
 from .grid.reader import GridReader
-from .phases import balance
+from .view import snapshot
 
 
 WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopped this long
@@ -61,16 +61,18 @@ class App:
         self.meter = sense.build(board, cfg, self.ledger, self.wall, self.tasks, self.voltage)
         self.meter.on_round = self._day
         # why the board started: a watchdog reset is counted on flash and shown until the
-        # next start (the page, the panel, MQTT: "notices")
+        # next start (the notices, below)
         self.reset_cause = board.reset_cause()
         self.resets = _resets(board.data_dir, self.reset_cause == "watchdog")
-        self.notices = [("watchdog", self.resets)] if self.reset_cause == "watchdog" else []
         self.wdt = None         # the board's watchdog, armed after the first metering round
         self.boot = {"cause": self.reset_cause, "watchdog_resets": self.resets, "watchdog": False}
         self.history = History(board.data_dir, n)
         self.store = Store(board.data_dir, self.history)
         self.restored = self.store.load(self.ledger)  # the counters as last saved
         self.history.prepare()  # the file is made now, not at midnight in the loop
+        # what the owner is told until the next start (a watchdog reset, the counters lost):
+        # the page, the panel and MQTT read this one list in the snapshot
+        self.notices = snapshot.notices(self.reset_cause, self.resets, self.store)
         self._save_due = False  # a tariff change, a partial reset, a closed day: save now
         self._meter_time_at = None
         self._net_up = False
@@ -117,47 +119,8 @@ class App:
                 self._meter_time_at = now
         self.panel.blink(self.clock.ticks_ms())  # the grid LED: a blink per valid frame
 
-    def _uptime_s(self):
-        return ticks_diff(self.clock.ticks_ms(), self.started) // 1000
-
     def build_snapshot(self):
-        snap = self._build_base()
-        self._volumes(snap)
-        since = self.ledger.partial_since
-        m = self.meter
-        sc = m.scales[0]
-        snap["adc"] = {"uv_per_count": round(sc.uv, 2), "source": sc.source,
-                       "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None, "error": sc.error,
-                       "noise_a": [round(math.sqrt(ch.noise_var) * ch.amps_per_count, 3) for ch in m.channels]}
-        if len(m.scales) > 1:  # inputs on two ADC units: each unit's scale (the first's above)
-            snap["adc"]["units"] = [{"unit": sc.unit, "uv_per_count": round(sc.uv, 2), "source": sc.source,
-                                     "error_pct": round(sc.err_pct, 2) if sc.err_pct is not None else None}
-                                    for sc in m.scales]
-        zg = m.zeroing
-        snap["zeroing"] = {"inputs": [k + 1 for k in zg.inputs], "progress": zg.progress()} if zg else None
-        snap["errors"]["zero"] = m.zero_error
-        snap["gas"]["partial_since"] = time_str(since[-2]) if since[-2] else None
-        snap["water"]["partial_since"] = time_str(since[-1]) if since[-1] else None
-        net = self.board.net
-        snap["net"] = {"ip": self.ip, "link": bool(net and net.isconnected()), "http_port": self.cfg["http_port"],
-                       "link_events": self.net_events, "hostname": self.cfg["hostname"]}
-        snap["mqtt"] = self.mqtt.status if self.mqtt else None
-        g = snap["grid"]
-        snap["phases"] = balance(g and g["reading"], snap["inputs"])
-        snap["password_set"] = self.auth.initial is None
-        snap["panel"] = self.panel.screens is not None
-        snap["restart_needed"] = self.restart_needed
-        snap["errors"]["auth_failures"] = self.auth.failures
-        now = self.wall.now()
-        snap["time"] = {"local": time_str(now) if now is not None else None, "source": self.wall.source}
-        h = self.history
-        if h.base_day is not None:
-            day = h.live(self.ledger, self.cfg)
-            snap["today"] = day.to_dict(True)
-            snap["month"] = h.month_so_far(self.ledger, self.cfg, day).to_dict(False)
-        else:
-            snap["today"] = snap["month"] = None  # no date yet: no day to count in
-        return snap
+        return snapshot.build(self)  # (view/snapshot.py: all of it, in one place)
 
     def public_config(self):
         return config.public(self.cfg)
@@ -242,54 +205,8 @@ class App:
 
     def writes_per_day(self):
         """Flash writes a day (counters and history): measured after an hour up, else foreseen."""
-        up = self._uptime_s()
-        if up >= 3600:  # measured
-            return (self.store.saves + self.history.writes) * 86400 // up
-        return 86400 // self.cfg["save_s"] + 2  # foreseen: the schedule, and a day's two records
+        return snapshot.writes_per_day(self, self._uptime_s())
 
-    def _build_base(self):
-        # every key the snapshot will hold, made at once (see snapshot.build): None is
-        # filled in by snapshot.build and build_snapshot
-        return snapshot.build(self.cfg, self.ledger, self.meter.channels, self._uptime_s(), {
-            "version": VERSION,
-            "sampling": {"kernel": _kernels["sums"], "kernels": _kernels, "rate_hz": self.meter.rate_hz,
-                         "rounds": self.meter.rounds, "round_ms": self.meter.round_ms[0],
-                         "round_max_ms": self.meter.round_ms[1]},
-            "errors": {"config": self.config_error, "late": self.ledger.late,
-                       "http_rejected": self.web.rejected, "http_evicted": self.web.evicted,
-                       "http_dropped_slow": self.web.dropped_slow, "http_refused_addr": self.web.refused_addr,
-                       "http_mem_errors": self.web.mem_errors, "http_mem_refused": self.web.mem_refused,
-                       "http_mem_retries": self.web.mem_retries, "zero": None, "auth_failures": None},
-            "tasks": self.tasks.counts(self.grid, self.web, self.mqtt), "task_error": self.tasks.error,
-            "mem": {"live": self.tasks.heap_live, "free": _mem_free(), "errors": self.tasks.mem_errors,
-                    "last_error_in": self.tasks.mem_where},
-            "grid": self._grid_state(),
-            "voltage": self.voltage(1, self.clock.ticks_ms()),
-            "store": {"saves": self.store.saves, "errors": self.store.errors,
-                      "last_error": self.store.last_error, "seq": self.store.seq,
-                      "restored": self.restored is not None,
-                      "alert": self.store.alert, "recovered": self.store.recovered,
-                      "writes_per_day": self.writes_per_day()},
-            "history": {"writes": self.history.writes, "errors": self.history.errors,
-                        "last_error": self.history.last_error, "damaged": self.history.damaged,
-                        "clock_back": self.history.clock_back},
-            "ntp": self.ntp,
-            "boot": self.boot,
-            "notices": self.notices,
-            "uptime_s": None, "currency": None, "total_w": None, "total_wh": None, "total_kwh": None,
-            "total_cost": None, "period": None, "periods_wh": None, "usages": None, "inputs": None,
-            "gas": None, "water": None, "adc": None, "zeroing": None, "net": None, "mqtt": None,
-            "phases": None, "password_set": None, "panel": None, "restart_needed": None, "time": None,
-            "today": None, "month": None,
-        })
-
-    def _grid_state(self):
-        g = self.grid
-        if g is None:
-            return None
-        d = g.state()
-        d["reading"] = g.reading.to_dict() if g.reading.frames else None
-        return d
 
     def measure_round(self):
         """One round at once (tests, benchmarks): returns the watts."""
@@ -303,33 +220,10 @@ class App:
         if self.history.tick(self.ledger, self.wall.today(), self.cfg):
             self._save_due = True
 
-    def _volumes(self, snap):
-        now = self.clock.ticks_ms()
-        for kind in ("gas", "water"):
-            total, partial = self.ledger.gas_l if kind == "gas" else self.ledger.water_l
-            p = self.meter.pulses.get(kind)
-            iv = p.interval_ms(now) if p else None
-            m3 = "%d.%03d" % divmod(total, 1000)
-            flow = round(self.cfg[kind + "_l_per_pulse"] * 3600000 / iv, 1) if iv else 0.0
-            bounces = p.bounces if p else 0
-            if kind == "gas":  # (each dict with all its keys at once: see snapshot.build)
-                f = self.cfg["gas_kwh_per_m3"]
-                snap[kind] = {"l": total, "m3": m3, "partial_l": partial, "flow_l_h": flow, "bounces": bounces,
-                              "kwh": round(total / 1000 * f, 3), "partial_kwh": round(partial / 1000 * f, 3),
-                              "cost": round(total / 1000 * f * self.cfg["gas_price_kwh"], 2), "partial_since": None}
-            else:
-                snap[kind] = {"l": total, "m3": m3, "partial_l": partial, "flow_l_h": flow, "bounces": bounces,
-                              "cost": round(total / 1000 * self.cfg["water_price_m3"], 2), "partial_since": None}
-
     def voltage(self, phase, now):
-        """The grid meter's measured voltage of this phase while its frames are fresh
-        (URMS1-3, 32/52/72.7.0), else the configured nominal voltage."""
-        g = self.grid
-        if g is not None and g.last_frame_ms is not None and ticks_diff(now, g.last_frame_ms) < 60000:
-            v = g.reading.voltage_v
-            if v and len(v) >= phase and v[phase - 1]:
-                return v[phase - 1]
-        return self.cfg["voltage"]
+        """The voltage of this phase the metering multiplies the currents by (the grid
+        meter's while its frames are fresh, else the nominal): view/snapshot.py's rule."""
+        return snapshot.voltage(self.grid, self.cfg["voltage"], phase, now)
 
     def metering_task(self):
         return self.meter.run(self._round_done)

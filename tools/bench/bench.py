@@ -70,7 +70,7 @@ def bench_ct():
 
 def bench_sampling():
     from submeter.sense.ct import CTChannel, Sampler
-    from submeter.ledger import Ledger
+    from submeter.ledger.ledger import Ledger
 
     class FakeADC:  # as cheap as an ADC read can be: what is left is the firmware's cost
         uv_per_count = 806.0
@@ -116,7 +116,7 @@ def bench_sampling():
 def bench_history(led):
     from submeter import config
     from submeter.clock import day_number
-    from submeter.history import History
+    from submeter.ledger.history import History
     import os
     try:
         os.mkdir("build/bench-data")

@@ -18,7 +18,9 @@ import sys
 import time
 
 import sim
-from submeter import app as appm, config, history as historym, store as storem
+from submeter import app as appm, config
+from submeter.ledger import history as historym, store as storem
+from submeter.view import snapshot
 from submeter.clock import Clock, TICKS_PERIOD
 
 HOURS = float(sys.argv[1]) if len(sys.argv) > 1 else 24
@@ -290,7 +292,7 @@ def main():
     out["low_free"] = fig["low_free"]
     out["exceptions"] = excs
     out["store"] = {"saves": app.store.saves, "errors": app.store.errors,
-                    "writes_per_day": app.writes_per_day(), "history_writes": app.history.writes}
+                    "writes_per_day": snapshot.writes_per_day(app, snapshot.uptime_s(app)), "history_writes": app.history.writes}
     out["mqtt"] = app.mqtt.status if app.mqtt else None
     out["web"] = {"requests": app.web.requests, "rejected": app.web.rejected, "mem_errors": app.web.mem_errors,
                   "mem_refused": app.web.mem_refused, "mem_retries": app.web.mem_retries,

@@ -136,9 +136,15 @@ def state(snap):
     s["grid_kwh"] = total / 1000 if total is not None else None
     s["tariff"] = " ".join((r.get("period") or "").split()) or None
     s["grid_alerts"] = ",".join(r.get("alerts") or ()) or "none"  # codes: phase_lost_3, overvoltage...
-    # what the meter must tell since it started (codes): "watchdog" (reset by it)
-    s["notices"] = ",".join(n[0] for n in snap.get("notices") or ()) or "none"
-    s["meter_alert"] = ((snap.get("store") or {}).get("alert") or "none")[:255]  # (a sensor's state: 255 at most)
+    # what the meter must tell since it started: the kinds ("watchdog": reset by it;
+    # "counters_lost"), and the words of one that has them (a sensor's state: 255 at most)
+    notes = snap.get("notices") or ()
+    s["notices"] = ",".join(n[0] for n in notes) or "none"
+    s["meter_alert"] = "none"
+    for _, data in notes:
+        if isinstance(data, dict):
+            s["meter_alert"] = data["text"][:255]
+            break
     return json.dumps(s)
 
 

@@ -3,7 +3,7 @@
 # every 2 s and draws the history). Self-contained: no CDN, no internet.
 from ..config import USAGES
 from ..grid.reading import p1_power
-from ..labels import alert_text, labels, notice_text
+from ..view.labels import alert_text, labels, notice_text
 
 
 def js(s):
@@ -143,11 +143,8 @@ def page_chunks(snap, cfg):
     err = snap.get("errors", {}).get("config")
     if err:
         yield from fill(_WARN, esc(err))
-    for n in snap.get("notices") or ():  # a watchdog reset...: until the next start
+    for n in snap.get("notices") or ():  # a watchdog reset, the counters lost: until the next start
         yield from fill(_WARN, esc(notice_text(n, t)))
-    err = (snap.get("store") or {}).get("alert")  # the counters lost and restored
-    if err:
-        yield from fill(_WARN, esc(err))
     if snap.get("password_set") is False:
         yield from fill(_PW, esc(t["pw_hint"]), esc(t["set_pw"]))
     if snap.get("panel"):

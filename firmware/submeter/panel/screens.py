@@ -16,14 +16,14 @@ from micropython import const
 from ..clock import ticks_diff
 from ..config import USAGES, first
 from ..grid.reading import import_total, p1_power
-from ..labels import alert_text, labels
+from ..view.labels import alert_text, labels
 
 BIG = const(2)          # scale of the main figure
 _W = const(128)
 
 SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1", "p1_legacy": "P1"}
 _HOME_WARN = {"overvoltage": "U>!", "ejp_notice": "EJP!", "breaker_open": "OFF!"}
-_NOTICE_TAG = {"watchdog": "WDT!"}
+_NOTICE_TAG = {"watchdog": "WDT!"}  # (the counters lost: CNT!, until the next start)
 _HINT_TAG = {"p1_silent": "P1?", "tic_silent": "TIC?"}
 
 
@@ -263,13 +263,18 @@ class Screens:
         g = snap.get("grid")
         r = g.get("reading") if g else None
         warn = [a for a in (r.get("alerts") or ()) if a[:6] == "phase_" or a in _HOME_WARN] if r else ()
-        lost = (snap.get("store") or {}).get("recovered")
+        lost = note = None  # the snapshot's notices: the counters lost, the first other one
+        for kind, data in snap.get("notices") or ():
+            if kind == "counters_lost":
+                lost = data
+            elif note is None:
+                note = kind
         if snap.get("errors", {}).get("config"):
             tag = "CFG!"  # config.json was ignored: details on the web page
         elif lost:
             tag = "CNT!"  # every copy of the counters was damaged: details on the web page
-        elif snap.get("notices") and snap["uptime_s"] < 3600:  # for the first hour: the page says more
-            tag = _NOTICE_TAG.get(snap["notices"][0][0], "!")
+        elif note and snap["uptime_s"] < 3600:  # for the first hour: the page says more
+            tag = _NOTICE_TAG.get(note, "!")
         elif g and g.get("hint"):  # nothing valid from the meter: its screen says what to check
             tag = _HINT_TAG.get(g["hint"], "TIC/P1?")
         elif warn:  # the grid meter warns: a phase lost, overvoltage, an EJP peak coming

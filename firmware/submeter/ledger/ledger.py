@@ -6,7 +6,7 @@
 # counter, which only a reset command (from a button or the web page) sets to zero.
 from micropython import const
 
-from .clock import ticks_diff
+from ..clock import ticks_diff
 
 MJ_PER_WH = const(3600000)
 

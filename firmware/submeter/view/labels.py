@@ -134,8 +134,11 @@ def labels(lang):
 
 
 def notice_text(notice, t):
-    """An App notice (code, figure): ("watchdog", 2) in the user's words."""
+    """A notice of the snapshot (kind, data) in the user's words: ("watchdog", 2) from its
+    label; one whose data has its own words (a dict with "text": the counters lost) in them."""
     code, arg = notice
+    if isinstance(arg, dict):
+        return arg["text"]
     return t.get("n_" + code, code + " %s") % arg
 
 

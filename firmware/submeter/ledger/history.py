@@ -8,18 +8,19 @@
 #
 # A day is closed when the wall clock enters the next one: its record is the ledger's
 # counters minus the counters at the day's start (the "base"), priced at the prices of
-# the moment. The base lives in the ledger's own file, saved in the same atomic write as
-# the counters, so a power cut can never make a day count twice or go negative. A month's
-# record is the sum of its days' records, rewritten after each day: idempotent too.
+# the moment (tariff.py, in integers). The base lives in the ledger's own file, saved in
+# the same atomic write as the counters, so a power cut can never make a day count twice
+# or go negative. A month's record is the sum of its days' records, rewritten after each
+# day: idempotent too.
 import binascii
 import os
 import struct
 
 from micropython import const
 
-from .clock import civil, day_number, month_days, month_of_day, month_civil
-from .config import USAGES, describe
-from .snapshot import prices
+from ..clock import civil, day_number, month_days, month_of_day, month_civil
+from ..config import USAGES, describe
+from .tariff import energy_prices, gas_cost, milli, water_cost
 
 MAGIC = b"SMHI"
 VERSION = const(1)
@@ -315,25 +316,25 @@ class History:
         if self.base is None:
             return t
         cur = self._counters(ledger)
-        price = prices(cfg, p)
+        price = energy_prices(cfg, p)
         for i, inp in enumerate(cfg["inputs"][:n]):
             t.usages[i] = USAGES.index(inp["usage"])
             wh = 0
-            cost = 0.0
+            nano = 0
             for k in range(p):
                 j = i * p + k
                 d = cur[j] - self.base[j]
                 if d > 0:  # counters never go down; a negative difference is no energy
                     wh += d
-                    cost += d * price[k]
+                    nano += d * price[k]  # billionths (tariff.py: whole Wh)
                     t.period_wh[k] += d
             t.wh[i] = wh
-            t.cost[i] = int(cost + 0.5)
+            t.cost[i] = milli(nano)
         j = n * p
         t.gas_l = max(0, cur[j] - self.base[j])
         t.water_l = max(0, cur[j + 1] - self.base[j + 1])
-        t.gas_cost = int(t.gas_l * cfg["gas_kwh_per_m3"] * cfg["gas_price_kwh"] + 0.5)
-        t.water_cost = int(t.water_l * cfg["water_price_m3"] + 0.5)
+        t.gas_cost = milli(gas_cost(t.gas_l, cfg))
+        t.water_cost = milli(water_cost(t.water_l, cfg))
         return t
 
     def tick(self, ledger, today, cfg):

@@ -10,8 +10,8 @@ import binascii
 import os
 import struct
 
-from .clock import civil
-from .config import describe
+from ..clock import civil
+from ..config import describe
 
 MAGIC = b"SMLG"
 VERSION = 4         # 2: energy per tariff period; 3: gas and water; 4: a reset time per
