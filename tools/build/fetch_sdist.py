@@ -13,6 +13,9 @@ import urllib.parse
 import urllib.request
 
 
+PYPI = "https://pypi.org/simple"  # (pip's default index, PEP 503)
+
+
 def index_url():
     url = os.environ.get("PIP_INDEX_URL")
     if not url:
@@ -20,8 +23,7 @@ def index_url():
                              capture_output=True, text=True)
         url = out.stdout.strip() if out.returncode == 0 else ""
     if not url:
-        from pip._internal.models.index import PyPI  # pip's own default, not a name we hard-code
-        url = PyPI.simple_url
+        url = PYPI  # pip's own default when nothing is configured
     return url.rstrip("/") + "/"
 
 

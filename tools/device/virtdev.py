@@ -131,7 +131,8 @@ class Device:
         self.pasted = 0
         self.send = lambda b: None
 
-    def _kill(self):
+    def stop(self):
+        """The interpreter stopped (the device powered off)."""
         if self.agent:
             self.agent.kill()
             self.agent.wait()
@@ -142,7 +143,7 @@ class Device:
     def start(self, hard=False, main=False):
         """(Re)start the interpreter: hard, through the bootloader, running main.py (a
         reset, power-up); else a soft reboot, running main.py only when `main`."""
-        self._kill()
+        self.stop()
         self.tail = b""
         if hard:  # what the console had sent is lost with the reset
             self.pending, self.raw = b"", False
@@ -354,7 +355,7 @@ def main(argv):
     try:
         serve(master, dev)
     finally:
-        dev._kill()
+        dev.stop()
 
 
 if __name__ == "__main__":
