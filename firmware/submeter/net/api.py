@@ -82,13 +82,55 @@ def favicon(req, snapshot, commands):
 
 
 def history(req, snapshot, commands):
+    """The history's records (commands.history_records) as a JSON array, a record's keys
+    a chunk or two each (never whole in RAM; a record whole is ~450 B, more than a busy
+    heap's largest free block may be)."""
     kind, count = history_query(req["query"])
-    return JSON, lambda: commands.history_chunks(kind, count)
+
+    def chunks():  # (made here, not at import: no heap held for it at boot)
+        yield b"["
+        first = True
+        for r in commands.history_records(kind, count):
+            if not first:
+                yield b","
+            yield from json_chunks(r.to_dict(kind == "days"), 2)
+            first = False
+        yield b"]"
+    return JSON, chunks
 
 
 def history_csv(req, snapshot, commands):
+    """The same records as CSV, a line per record, newest first. A text cell (RFC 4180)
+    that a spreadsheet would take for a formula (=, +, -, @, and tab or CR, which some
+    strip first) gets a leading ' (OWASP CSV injection); one holding a comma, a quote, CR
+    or LF is quoted, quotes doubled. Numbers are written as numbers, never quoted (a
+    negative one stays one)."""
+    from ..config import USAGES
     kind, count = history_query(req["query"])
-    return "text/csv; charset=utf-8", lambda: commands.history_csv(kind, count)
+    cur = commands.cfg["currency"]
+
+    def text(s):
+        if s and s[0] in "=+-@\t\r":
+            s = "'" + s
+        if "," in s or '"' in s or "\r" in s or "\n" in s:
+            s = '"' + s.replace('"', '""') + '"'
+        return s
+
+    def chunks():
+        head = ["date", "total_kwh", "total_cost_" + cur]
+        for u in USAGES:
+            head += [u + "_kwh", u + "_cost_" + cur]
+        head += ["gas_m3", "gas_cost_" + cur, "water_m3", "water_cost_" + cur]
+        yield (",".join(text(h) for h in head) + "\r\n").encode()
+        for r in commands.history_records(kind, count):
+            d = r.to_dict(kind == "days")
+            row = [text(d["date"]), "%.3f" % (d["wh"] / 1000), "%.2f" % d["cost"]]
+            for u in USAGES:
+                row += ["%.3f" % (d["usage"][u]["wh"] / 1000), "%.2f" % d["usage"][u]["cost"]]
+            row += ["%.3f" % (d["gas_l"] / 1000), "%.2f" % d["gas_cost"], "%.3f" % (d["water_l"] / 1000),
+                    "%.2f" % d["water_cost"]]
+            yield (",".join(row) + "\r\n").encode()
+    return "text/csv; charset=utf-8", chunks
 
 
 def config(req, snapshot, commands):

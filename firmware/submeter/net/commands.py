@@ -36,13 +36,10 @@ class Commands:
         {"zeroing": [numbers from 1], "seconds": n}. ValueError while one runs."""
         raise NotImplementedError
 
-    def history_chunks(self, kind, count):
-        """GET /api/history: the last `count` records of `kind` ("days" or "months") as a
-        JSON array, in pieces (bytes)."""
-        raise NotImplementedError
-
-    def history_csv(self, kind, count):
-        """GET /api/history.csv: the same records as CSV, in pieces (bytes)."""
+    def history_records(self, kind, count):
+        """GET /api/history and /api/history.csv: the last `count` closed records of `kind`
+        ("days" or "months"), newest first, one at a time (ledger/history.py: each has
+        to_dict(daily)); api.py formats them."""
         raise NotImplementedError
 
     def screen_png(self):

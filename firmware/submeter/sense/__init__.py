@@ -1,15 +1,19 @@
 # The metering's sources: CT inputs (ct.py, their zero calibration: zero.py), the gas and
 # water pulse inputs (pulses.py); and here the part the App wires, the metering task
 # (Metering): each round a window of whole mains cycles on every input, its power recorded
-# in the ledger, the pulses taken, an input being zeroed fed its windows. Made of ready
-# objects (the board's ADC channels and pulse pins, the ledger, the clocks, the fault
-# books): it imports nothing above sense/.
+# in the ledger, the pulses taken, an input being zeroed fed its windows, the board's
+# watchdog fed (it resets a meter whose metering stopped). Made of ready objects (the
+# board's ADC channels, pulse pins and watchdog, the ledger, the clocks, the fault books):
+# it imports nothing above sense/.
 import asyncio
 import time
 
 from ..clock import ticks_diff, time_str
 from .. import log
 from . import ct, pulses
+
+WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopped this long
+                     # (or three periods, if longer)
 
 
 def _zero():
@@ -57,6 +61,7 @@ def build(board, cfg, ledger, wall, tasks, voltage):
             counters[kind] = pulses.PulseInput(pin, clock.raw_ms, cfg["pulse_min_ms"])
     m = Metering(channels, scales, sampler, ledger, counters, clock, wall, cfg, tasks, voltage)
     m.zero_path, m.zero_error = zero_path, zero_error
+    m.arm_watchdog = board.watchdog
     return m
 
 
@@ -64,8 +69,10 @@ class Metering:
     """rounds: rounds measured; rate_hz and round_ms: the ADC's sample rate and a round's
     real ms (mean, longest) over the last ~5 s; zeroing: the zero calibration running
     (zero.Zeroing) or None; zero_error: why zero.json was not used or written, or None.
-    Hooks the App may set: on_round() after each round's records (the day's close),
-    notice(key) when a zeroing ends ("zero_done", "zero_bad": the panel says it)."""
+    wdt: the board's watchdog the task feeds (None: not armed yet; False: the board has
+    none, or refused), armed by arm_watchdog(timeout_ms) (build: board.watchdog). Hooks
+    the App may set: on_round() after each round's records (the day's close), notice(key)
+    when a zeroing ends ("zero_done", "zero_bad": the panel says it)."""
 
     def __init__(self, channels, scales, sampler, ledger, pulses, clock, wall, cfg, tasks, voltage):
         self.channels = channels
@@ -86,6 +93,8 @@ class Metering:
         self.zero_error = None
         self.on_round = None
         self.notice = None
+        self.arm_watchdog = None
+        self.wdt = None
 
     def round_slices(self):
         """Generator: one window on every input, yielding after each mains-cycle slice.
@@ -124,9 +133,9 @@ class Metering:
 
     async def run(self, after):
         """The metering task: a round every period_ms of clock time, the loop free between
-        slices; after() once each round is done (the App's: the snapshot, the heap, the
-        watchdog). A round that raises is cut short and counted; the next reading spans
-        the gap."""
+        slices; after() once each round is done (the App's: the snapshot, the heap), then
+        the watchdog fed (feed). A round that raises is cut short and counted; the next
+        reading spans the gap."""
         period = self.cfg["period_ms"]
         clock = self.clock
         rate_t0 = time.ticks_ms()
@@ -150,8 +159,23 @@ class Metering:
                 rate_t0 = time.ticks_ms()
                 rate_n0 = self.sampler.samples
             after()
+            self.feed()
             spent = ticks_diff(clock.ticks_ms(), t0)
             await asyncio.sleep_ms(clock.real_ms(max(0, period - spent)))
+
+    def feed(self):
+        """The metering goes on: the board's watchdog is fed (armed at the first round: a
+        meter that stops metering is reset by it; a board without one has none, and one
+        that refused is not asked again)."""
+        wdt = self.wdt
+        if wdt:
+            wdt.feed()
+        elif wdt is None:
+            try:
+                wdt = self.arm_watchdog(max(WATCHDOG_MS, 3 * self.cfg["period_ms"]))
+            except Exception as e:  # a board that refuses: the meter meters without one
+                self.tasks.fault("metering", e, "watchdog")
+            self.wdt = wdt or False
 
     def start_zero(self, inputs):
         """Zero these inputs (indices from 0; their circuits switched off): their noise

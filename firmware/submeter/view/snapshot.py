@@ -3,8 +3,9 @@
 #
 # It is made from the parts' state: `src` is anything that holds the parts as attributes
 # (the App: cfg, clock, ledger, meter (the metering part: channels, scales, pulses,
-# rounds...), tasks (the tasks' books), panel, grid, store, history, web, mqtt, auth...),
-# read and never called back for a command. The view imports nothing from app.py.
+# rounds...), tasks (the tasks' books), panel, grid, store, history, web, mqtt, auth, ip
+# and net_events (net.serve)...), read and never called back for a command. The view
+# imports nothing from app.py.
 import gc
 import math
 
@@ -52,7 +53,7 @@ def build(src):
                     "last_error": hist.last_error, "damaged": hist.damaged,
                     "clock_back": hist.clock_back},
         "ntp": src.ntp,
-        "boot": src.boot,
+        "boot": {"cause": src.reset_cause, "watchdog_resets": src.resets, "watchdog": bool(m.wdt)},
         "notices": src.notices,
         "uptime_s": up, "currency": cfg["currency"], "total_w": None, "total_wh": None, "total_kwh": None,
         "total_cost": None, "period": led.period + 1, "periods_wh": None, "usages": None, "inputs": None,
