@@ -10,39 +10,39 @@ export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 
 # Idempotent: each step is cached under build/ and skipped once done.
 setup:
-	@bash tools/bootstrap.sh
+	@bash tools/build/bootstrap.sh
 
 # The firmware on the 32-bit unix port with the simulated board. Ctrl-C, q or SIGTERM
-# stops it (counters saved; tools/hostrun.py says how SIGTERM is caught).
+# stops it (counters saved; tools/sim/hostrun.py says how SIGTERM is caught).
 run: setup
-	$(VENV)/bin/python tools/hostrun.py $(MP) firmware/main.py
+	$(VENV)/bin/python tools/sim/hostrun.py $(MP) firmware/main.py
 
 # Every test: the logic tests on MicroPython (32-bit unix port), then pytest on CPython
 # (logic tests again, mpy-cross -march=xtensawin over every module, the running firmware).
 test: setup test-mp test-cpython
 
 test-mp: setup
-	$(MP) tools/mptest.py host_tests
+	$(MP) tools/test/mptest.py host_tests
 
 test-cpython: setup
 	$(VENV)/bin/python -m pytest -q host_tests
 
 bench: setup
-	@bash tools/bootstrap.sh bench
-	$(VENV)/bin/python tools/bench_report.py
+	@bash tools/build/bootstrap.sh bench
+	$(VENV)/bin/python tools/bench/bench_report.py
 
 # The whole firmware in a 112 KB heap on the device model (firmware frozen in), under load:
-# figures per simulated meter (tools/memrun.py, tools/memcheck.py).
+# figures per simulated meter (tools/bench/memrun.py, tools/bench/memcheck.py).
 memcheck: setup
-	$(VENV)/bin/python tools/memrun.py
+	$(VENV)/bin/python tools/bench/memrun.py
 
 # A simulated week (about 35 min at 300x) of the whole firmware on the device model in a
-# 112 KB heap, web polled, broker restarted, every fault injected in turn (tools/soak.py):
+# 112 KB heap, web polled, broker restarted, every fault injected in turn (tools/bench/soak.py):
 # report in build/soak.md (and soak.json, soak.log); exit 1 if anything failed.
 # SOAK_HOURS=24 make soak for a day.
 SOAK_HOURS ?= 168
 soak: setup
-	$(VENV)/bin/python tools/soakrun.py $(SOAK_HOURS)
+	$(VENV)/bin/python tools/bench/soakrun.py $(SOAK_HOURS)
 
 # The firmware onto a device: make deploy PORT=/dev/ttyUSB0 BOARD=olimex_esp32_poe
 # (our image: IMAGE= into the other OTA slot, kept once healthy; a stock SPIRAM image: .mpy
@@ -52,7 +52,7 @@ soak: setup
 PORT ?=
 BOARD ?= olimex_esp32_poe
 deploy: setup
-	$(VENV)/bin/python tools/deploy.py --port "$(PORT)" --board $(BOARD) $(if $(IMAGE),--image "$(IMAGE)") \
+	$(VENV)/bin/python tools/device/deploy.py --port "$(PORT)" --board $(BOARD) $(if $(IMAGE),--image "$(IMAGE)") \
 	  $(if $(HEALTH_S),--health-s $(HEALTH_S))
 
 console: setup
@@ -64,17 +64,17 @@ device-log: setup
 
 # KIND=plain (default) | stock | spiram | ours: see docs/deploy.md, "The virtual device"
 virtual-device: setup
-	$(VENV)/bin/python tools/virtdev.py --root $(B)/vdev-flash --link $(B)/vdev.tty --kind $(or $(KIND),plain)
+	$(VENV)/bin/python tools/device/virtdev.py --root $(B)/vdev-flash --link $(B)/vdev.tty --kind $(or $(KIND),plain)
 
 # Our MicroPython image for boards without PSRAM (boards/SUBMETER, docs/image.md): needs
 # ESP-IDF v5.2.x (IDF_PATH) and a MicroPython v1.25.0 tree (MICROPY_DIR); says what to
 # install when they are missing. build/image/micropython.bin (OTA) and firmware.bin.
 image:
-	bash tools/image.sh
+	bash tools/build/image.sh
 
 # The page's script gzipped as the meter serves it (firmware/static/*.gz, committed).
 static:
-	python3 tools/build_static.py
+	python3 tools/build/build_static.py
 
 clean:
 	rm -rf $(B)/sim-data

@@ -1,8 +1,10 @@
 # What every ESP32 Ethernet board here has in common, built from the board's pin table.
 # A board module (olimex_esp32_poe.py, wt32_eth01.py, esp32_ethernet_kit.py) holds only
 # its pins and its PHY; this module turns them into the objects the firmware duck-types
-# (boards/README.md). Deployed beside the board module; with it, the only code that
-# touches `machine` and `network`. Wiring and its reasons: docs/hardware.md.
+# (boards/README.md); what it leaves out, the board inherits from base.BaseBoard (the
+# defaults; the OTA rollback's `healthy`, `reset`). Deployed beside the board module, with
+# base.py; with it, the only code that touches `machine` and `network`. Wiring and its
+# reasons: docs/hardware.md.
 #
 # A pin table (dict):
 #   ct          five ADC1 pins, input order (ADC2 is not usable while Wi-Fi is on, and
@@ -30,6 +32,7 @@ import time
 import network
 from machine import ADC, I2C, RTC, Pin, UART
 
+from base import BaseBoard
 from submeter.clock import Clock, civil, day_number, weekday
 
 SAMPLE_US = 500  # 2 kHz: 40 samples per 50 Hz cycle
@@ -51,13 +54,13 @@ class _Ladder:
     def __init__(self, pin):
         # (atten= is the ESP32's ADC keyword, missing from micropython-esp32-stubs 1.25)
         self.adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)  # type: ignore[call-arg]
-        self._t = None
+        self.read_ms = None     # ticks_ms of the last reading (None: read at the next call)
         self._v = 65535
 
     def read(self):
         t = time.ticks_ms()
-        if t != self._t:
-            self._t = t
+        if t != self.read_ms:
+            self.read_ms = t
             self._v = self.adc.read_u16()
         return self._v
 
@@ -76,7 +79,7 @@ class _LadderButton:
 
 class _CT:
     """One CT input: read_u16 for the samples, read_uv for the scale. The firmware finds
-    the scale itself (submeter.ct.Scale: the slope of the chip's eFuse calibration line,
+    the scale itself (submeter.sense.ct.Scale: the slope of the chip's eFuse calibration line,
     from the spread of read_uv against read_u16, so the line's offset drops out);
     read_uv raises OSError on a chip with no eFuse calibration (MicroPython 1.25 gives
     ESP-IDF no default Vref), and the nominal scale is kept."""
@@ -90,7 +93,7 @@ class _CT:
         self.read_u16 = self.adc.read_u16
         self.read_uv = self.adc.read_uv
         # ADC1 is GPIO32-39; the others are ADC2, whose calibration line is its own: the
-        # firmware keeps one scale per unit (submeter.ct.unit_scales)
+        # firmware keeps one scale per unit (submeter.sense.ct.unit_scales)
         self.unit = 1 if pin >= 32 else 2
 
 
@@ -181,7 +184,7 @@ class _Net:
         return self.lan.ifconfig()[0]
 
 
-class EthBoard:
+class EthBoard(BaseBoard):
     """A board from its pin table and its PHY: subclasses set name, PINS, DISPLAY and lan()."""
     name = ""
     PINS: dict = {}
@@ -189,6 +192,7 @@ class EthBoard:
     ct_sample_us = SAMPLE_US
     CONFIG: dict = {}
     data_dir = ""  # the root of the littlefs filesystem
+    _wdt: object = None  # machine.WDT, once the App has armed it
 
     def lan(self):
         """The board's network.LAN (its PHY, address, MDC/MDIO, power and clock pins)."""
@@ -215,9 +219,9 @@ class EthBoard:
         self.display = None
         try:
             if pins["i2c"] and self.DISPLAY == "sh1106":
-                from submeter.sh1106 import SH1106_I2C as Driver
+                from drivers.sh1106 import SH1106_I2C as Driver
             elif pins["i2c"] and self.DISPLAY == "ssd1306":
-                from submeter.ssd1306 import SSD1306_I2C as Driver
+                from drivers.ssd1306 import SSD1306_I2C as Driver
             else:
                 Driver = None
             if Driver:
@@ -227,14 +231,14 @@ class EthBoard:
             self.display = None
         self.net = None
         req = pins["p1_request"]
-        self._p1_request = None if req is None else Pin(req, Pin.OUT, value=0)
+        self.p1_request = None if req is None else Pin(req, Pin.OUT, value=0)  # P1's Data Request line
 
     def configure(self, cfg):
         self.net = _Net(cfg, self.lan())
 
     def _request(self, on):
-        if self._p1_request is not None:
-            self._p1_request.value(on)
+        if self.p1_request is not None:
+            self.p1_request.value(on)
 
     def grid_port(self, kind):
         """A UART set up for the grid meter's customer port: TIC (historic 1200 Bd or
@@ -266,32 +270,6 @@ class EthBoard:
         y, mo, d = civil(n)
         RTC().datetime((y, mo, d, weekday(n), s // 3600, s // 60 % 60, s % 60, 0))
 
-    def healthy(self):
-        """The firmware is healthy (the App calls this once): keep this image and turn the
-        red boot LED off. On our image (two OTA slots, the bootloader's app rollback on) a
-        new image boots pending; marked valid here, it stays; if it is not before the next
-        reset, the bootloader goes back to the previous one. A stock image (no OTA slots) or
-        one flashed whole with esptool (blank otadata) has nothing pending: ESP-IDF refuses
-        and that is fine. Returns what the App's log line adds (make deploy reads it)."""
-        led = self.leds.get("boot")
-        if led is not None:
-            led.value(0)
-        try:
-            from esp32 import Partition
-            label = Partition(Partition.RUNNING).info()[4]
-        except (ImportError, AttributeError, OSError):
-            return None
-        try:
-            Partition.mark_app_valid_cancel_rollback()
-        except OSError:
-            return "app " + label
-        return "app %s marked valid" % label
-
-    def reset(self):
-        """A hard reset (main.py after a crash): the bootloader then runs, rollback included."""
-        import machine
-        machine.reset()
-
     def watchdog(self, timeout_ms):
         """The hardware watchdog (ESP-IDF's task watchdog through machine.WDT), armed by the
         App once it meters: unless fed within `timeout_ms` the chip resets, and the
@@ -309,17 +287,10 @@ class EthBoard:
         return {machine.PWRON_RESET: "power", machine.WDT_RESET: "watchdog", machine.HARD_RESET: "reset",
                 machine.SOFT_RESET: "soft"}.get(c, "")
 
-    def background(self, app):
-        return []
-
-    async def stopped(self):
-        import asyncio
-        await asyncio.Event().wait()  # a meter never stops by itself
-
     def close(self):
         # the firmware stopped at the REPL (Ctrl-C: mpremote, make deploy): a watchdog that
         # cannot be stopped gets an hour, so a session at the REPL is not reset under the
         # user's hands, and a device left there starts its firmware again within the hour
-        if getattr(self, "_wdt", None) is not None:
+        if self._wdt is not None:
             import machine
             machine.WDT(timeout=WDT_IDLE_MS)

@@ -17,13 +17,15 @@ module("inisetup.py", base_path="$(PORT_DIR)/modules")
 include("$(MPY_DIR)/extmod/asyncio")
 require("umqtt.simple")  # from micropython-lib, as the stock images freeze it
 
-# the firmware (the package `submeter`); the device model freezes it through the same file
+# the firmware (the packages `submeter` and `drivers`); the device model freezes it through
+# the same file
 include("../firmware/manifest.py")
 
 
 # Every ESP32 board module of this folder: those that import machine, network or esp32,
-# or another such module (esp32_eth.py and every pin table, present and future). The
-# simulator (sim.py, simtic.py) imports none of them and stays out.
+# or another such module (esp32_eth.py and every pin table, present and future), and the
+# modules of this folder they import (base.py: the defaults every board inherits). The
+# simulator (the package sim/) imports none of them and stays out.
 def _imports(name):
     out = set()
     with open(name) as f:
@@ -41,5 +43,11 @@ while True:
     if not _more:
         break
     _esp32 |= _more
-for _m in sorted(_esp32 - {"machine", "network", "esp32"}):
+_boards = _esp32 - {"machine", "network", "esp32"}
+while True:
+    _more = {d for m in _boards for d in _deps[m] if d in _deps} - _boards
+    if not _more:
+        break
+    _boards |= _more
+for _m in sorted(_boards):
     module(_m + ".py")

@@ -1,6 +1,6 @@
 # Entry point, on the device and on the host.
 # The board module is /board.py on a device (deployed from boards/<name>.py); on the
-# host, with no board.py on the path, the simulated board (boards/sim.py) is used.
+# host, with no board.py on the path, the simulated board (boards/sim/) is used.
 from submeter import app, config
 
 
@@ -23,8 +23,7 @@ def main():
         # the bootloader rolls back a new image that never reported healthy (board.healthy)
         import sys
         sys.print_exception(e)
-        if hasattr(b, "reset"):
-            b.reset()  # on a device, does not return
+        b.reset()  # on a device, does not return (the host has no reset: base.BaseBoard)
         sys.exit(1)
 
 

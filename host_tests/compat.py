@@ -1,5 +1,5 @@
 # What the shared logic tests need from their runner, on CPython (pytest) and on
-# MicroPython (tools/mptest.py) alike.
+# MicroPython (tools/test/mptest.py) alike.
 import sys
 
 IS_MP = sys.implementation.name == "micropython"

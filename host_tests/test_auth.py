@@ -4,7 +4,7 @@
 import json
 
 from compat import fresh_dir, raises
-from submeter.auth import Auth
+from submeter.net.auth import Auth
 from submeter.clock import ManualClock
 
 ATTACKER = "192.168.1.66"
@@ -78,7 +78,7 @@ def test_an_addresss_waits_grow_up_to_a_minute_and_a_success_clears_them():
 
 def test_the_table_of_addresses_stays_small_under_thousands_of_addresses():
     import gc
-    from submeter import auth
+    from submeter.net import auth
     d = fresh_dir("auth3c")
     clk = ManualClock()
     auth.ITERATIONS = 1                                # (a fast hash: 3,000 checks in a test)
@@ -110,7 +110,7 @@ def test_the_table_of_addresses_stays_small_under_thousands_of_addresses():
 
 
 def test_the_hash_comparison_answers_right_without_stopping_early():
-    from submeter.auth import _same
+    from submeter.net.auth import _same
     h = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     assert _same(h, h) and _same(h, "" + h[:32] + h[32:]) and _same("", "")
     assert not _same(h, "0" + h[1:]) and not _same(h, h[:-1] + "9")
@@ -168,38 +168,33 @@ def test_a_password_file_left_by_a_cut_is_used_when_whole_and_dropped_when_not()
 
 
 def test_the_api_answers_a_password_not_saved_as_an_error_in_words():
-    import asyncio
+    from httpclient import post
     from submeter import config
-    from submeter.web import HTTPError, Server
+    from submeter.net.server import Server
     d = fresh_dir("auth7")
     a = Auth(d, ManualClock().ticks_ms)
     first = a.initial
 
-    class Actions:
+    class Commands:
         auth = a
-    srv = Server(lambda: {}, {}, Actions())
+    srv = Server(lambda: {}, {}, Commands())
 
     def full(path, mode="r"):
         if "w" in mode:
             raise OSError(28)
         return open(path, mode)
-
-    async def go():
-        config.open = full
-        try:
-            await srv._post(None, "/api/password", b'{"password": "my own secret"}')
-        except HTTPError as e:
-            return e
-        finally:
-            del config.open
-    e = asyncio.run(go())
-    assert e is not None and e.status == 500, e          # not 200 "set"
-    assert e.why == "password not saved: no space left on the flash", e.why
+    config.open = full
+    try:
+        status, _, body = post(srv, "/api/password", {"password": "my own secret"}, first)
+    finally:
+        del config.open
+    assert status == 500, (status, body)                   # not 200 "set"
+    assert body == b"500 Internal Server Error: password not saved: no space left on the flash\n", body
     assert a.initial == first and a.check(first) is True  # the screen's password still works
 
 
 def test_the_server_follows_a_client_by_its_address_not_its_port():
-    from submeter.web import _peer
+    from submeter.net.server import _peer
 
     class Writer:
         def __init__(self, a):

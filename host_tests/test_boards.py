@@ -49,6 +49,63 @@ def test_sim_board_surface():
     assert b.grid_port("p1").any() >= 0 and b.grid_port("rs485") is None  # unknown kinds: none
 
 
+def test_a_board_giving_only_what_it_must_meters_on_the_bases_defaults():
+    # a new board gives its name, id, clock, CT inputs, pulse inputs, buttons, network and
+    # grid port; the rest is base.BaseBoard's (no RTC, no watchdog, no LEDs, no display,
+    # no panel): the firmware meters on it as it is, asking it nothing it has not
+    from base import BaseBoard
+    from compat import fresh_dir
+    from submeter import config
+    from submeter.app import App
+    from submeter.clock import ManualClock
+    import sim
+
+    class Bare(BaseBoard):
+        name = "bare"
+        uid = "0a1b2c"
+        ct_sample_us = sim.SAMPLE_US
+        ct_self_paced = True  # the simulated ADC's waveform advances by itself
+
+        def __init__(self):
+            self.clock = ManualClock()
+            self.ct = [sim.SimCT(sim.Steady(), sim.SimTime(self.clock), i) for i in range(5)]
+            self.pulse = {}
+            self.buttons = {}
+            self.data_dir = fresh_dir("bare")
+            self.net = None
+
+        def configure(self, cfg):
+            self.net = Link()
+
+        def grid_port(self, kind):
+            return None
+
+    class Link:
+        async def connect(self):
+            return "192.168.1.9"
+
+        def isconnected(self):
+            return True
+
+        def ip(self):
+            return "192.168.1.9"
+
+    b = Bare()
+    cfg = config.validate(dict(b.CONFIG, grid="none", mqtt_host="broker", ntp_host=""))
+    b.configure(cfg)
+    app = App(b, cfg)
+    watts = app.measure_round()
+    for w, truth in zip(watts, sim.Steady.watts):
+        assert abs(w - truth) <= 0.02 * truth + 1, (watts, sim.Steady.watts)
+    s = app.state()
+    assert s["boot"] == {"cause": "", "watchdog_resets": 0, "watchdog": False}
+    assert app.mqtt.node == "submeter-0a1b2c"  # the meter's name on MQTT: the board's id
+    app.panel.step(0)  # no LEDs, no display, no buttons: nothing to drive
+    assert app.panel.screens is None and b.leds == {} and b.display is None
+    assert b.utc_s() is None and b.watchdog(60000) is None and b.reset_cause() == ""
+    assert b.healthy() is None and b.background(app) == [] and b.reset() is None  # the host: no reset
+
+
 # What an ESP32 board's pins may and may not do (ESP32 datasheet, "Strapping Pins", and
 # the module datasheets): the RMII data pins are fixed, 6-11 are the module's flash,
 # 1 and 3 its console (mpremote), 34-39 are inputs only; a WROVER module's PSRAM takes
@@ -239,7 +296,7 @@ def check_esp32_board(modname, slip=None):
             port = b.grid_port(kind)
             assert port.args[1:6] == fmt and port.args[6] == inv and port.tx == led, (kind, port.args, port.tx)
             if pins["p1_request"] is not None:
-                assert b._p1_request.value() == (1 if kind.startswith("p1") else 0)
+                assert b.p1_request.value() == (1 if kind.startswith("p1") else 0)
             # a good frame blinks the LED: ~50 ms of zero bytes on TX, taken by the TX buffer
             b.leds["grid"].value(1)
             b.leds["grid"].value(0)
@@ -259,10 +316,10 @@ def check_esp32_board(modname, slip=None):
         assert machine.RTC.now[:4] == (2026, 11, 23, 0) and b.utc_s() == t  # a Monday
         # the ladder: nothing pressed reads the rail; the back button pulls to 0
         machine.ADC.reading = 65535
-        b.buttons["back"].ladder._t = None
+        b.buttons["back"].ladder.read_ms = None
         assert [b.buttons[n].value() for n in ("up", "down", "ok", "back")] == [1, 1, 1, 1]
         machine.ADC.reading = 0
-        b.buttons["back"].ladder._t = None
+        b.buttons["back"].ladder.read_ms = None
         assert b.buttons["back"].value() == 0 and b.buttons["up"].value() == 1
         machine.ADC.reading = 2048 << 4
         # the watchdog: armed with the App's timeout and fed; the reset's cause in words; at

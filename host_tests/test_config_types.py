@@ -312,7 +312,7 @@ def test_the_firmware_takes_every_legal_extreme():
     import sim
     from submeter.app import App
     from submeter.clock import ManualClock
-    from submeter.mqtt import Publisher, discovery, sensors
+    from submeter.net.mqtt import Publisher, discovery, sensors
     for end in ("lo", "hi"):
         cfg = extreme(end)
         clock = ManualClock()
@@ -327,18 +327,19 @@ def test_the_firmware_takes_every_legal_extreme():
         clock.advance(cfg["period_ms"])
         app.measure_round()
         for t in range(0, 3000, 20):
-            app.panel_step(clock.ticks_ms() + t)       # draws, sleeps, goes home
-        app.snap = app._build()
+            app.panel.step(clock.ticks_ms() + t)       # draws, sleeps, goes home
+        app.snap = app.build_snapshot()
         s = json.loads(json.dumps(app.state()))
         assert s["currency"] == cfg["currency"] and s["inputs"][0]["name"] == cfg["inputs"][0]["name"]
-        from submeter.page import page_chunks
+        from submeter.net.page import page_chunks
         html = b"".join(bytes(x) for x in page_chunks(s, cfg)).decode()
         assert cfg["inputs"][0]["name"] in html
         pub = Publisher(cfg, cfg["mqtt_client_id"] or "submeter-x", board.name, app.state)
         for sensor in sensors(cfg):
             topic, payload = discovery(cfg, "node", pub.base, sensor, "m")
             assert "+" not in topic and "#" not in topic and json.loads(payload)
-        csv = "".join(x.decode() if isinstance(x, bytes) else x for x in app.history_csv("days", 3))
+        from submeter.net import api
+        csv = b"".join(api.history_csv({"query": "days=3"}, app.state, app)[1]()).decode()
         assert csv.split("\n")[0].count(",") >= 5, csv[:200]
         app.store.save(app.ledger)
 
@@ -349,8 +350,8 @@ def test_the_displays_take_every_legal_contrast():
     except ImportError:
         return  # the drivers are MicroPython's framebufs (test_displays.py)
     from test_displays import I2C, SPI, Pin, HorizontalRAM, PageRAM
-    from submeter.ssd1306 import SSD1306_I2C
-    from submeter.st7567 import ST7567_SPI
+    from drivers.ssd1306 import SSD1306_I2C
+    from drivers.st7567 import ST7567_SPI
     for c in (ranges("contrast")[0], ranges("contrast")[1]):
         c = config.validate({"contrast": c})["contrast"]
         ram = HorizontalRAM()

@@ -1,8 +1,8 @@
 # CT measurement against the simulated board's waveforms (bias, harmonics) on a
-# simulated ESP32 ADC with a real chip's faults (boards/sim.py SimChip): the scale from
+# simulated ESP32 ADC with a real chip's faults (boards/sim/adc.py SimChip): the scale from
 # the chip's own calibration, zeroing, and the power a user reads against the load.
-from submeter.ct import CTChannel, Sampler, Scale
-from submeter.zero import Zeroing
+from submeter.sense.ct import CTChannel, Sampler, Scale
+from submeter.sense.zero import Zeroing
 from submeter.clock import ManualClock
 import sim
 

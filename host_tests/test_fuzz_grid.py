@@ -1,5 +1,5 @@
 # Fuzzing the grid reader (issue 18, item 10), on both runtimes: ≥ 10,000 mutated TIC
-# inputs and ≥ 10,000 mutated P1 inputs on the MicroPython unix port (tools/mptest.py,
+# inputs and ≥ 10,000 mutated P1 inputs on the MicroPython unix port (tools/test/mptest.py,
 # the viper kernels and their pure-Python twins by turns), fewer on CPython (twins only),
 # made from the corpus captures: bit flips, insertions, deletions, truncations, splices
 # of two frames, random junk, huge lines, separators or line ends removed, and, for a
@@ -63,8 +63,7 @@ class _NoBoard:
 
 def reader(kind):
     r = GridReader(_NoBoard(), ManualClock(), "tic" if kind == "tic" else "p1")
-    r.kind = "tic_standard" if kind == "tic" else "p1"
-    r.decoder = r.decoders[kind]
+    r.use("tic_standard" if kind == "tic" else "p1")
     return r
 
 
@@ -84,15 +83,15 @@ class Kernels:
     P1 = ("crc16", "telegram_scan", "extract", "milli_at", "same")
 
     def __init__(self):
-        from submeter.grid import p1scan_py, ticscan_py
+        from submeter.kernels import p1scan_py, ticscan_py
         self.saved = [(m, n, getattr(m, n)) for m, names in ((ticmod, self.TIC), (p1mod, self.P1))
                       for n in names]
         self.twin = {ticmod: ticscan_py, p1mod: p1scan_py}
 
     def use(self, twins):
-        from submeter.grid import ticscan_py
-        for m, n, f in self.saved:  # same() is ticscan's, in both decoders
-            setattr(m, n, getattr(ticscan_py if n == "same" else self.twin[m], n) if twins else f)
+        from submeter.kernels import gridscan_py
+        for m, n, f in self.saved:  # same() is gridscan's, in both decoders
+            setattr(m, n, getattr(gridscan_py if n == "same" else self.twin[m], n) if twins else f)
 
 
 # --- TIC ----------------------------------------------------------------------------
@@ -244,7 +243,7 @@ def test_fuzz_the_tic_reader():
     port = Port(rnd)
     kern = Kernels()
     r = reader("tic")
-    dec = r.decoders["tic"].d
+    dec = r.decoders["tic"]
     seen = []
     dec.on_group = lambda label, hd, value: seen.append((label, hd, value))
     ref = TicRef()
@@ -403,16 +402,9 @@ def test_fuzz_the_p1_reader():
     port = Port(rnd)
     kern = Kernels()
     r = reader("p1")
-    dec = r.decoders["p1"].d
+    dec = r.decoders["p1"]
     taken = []
-    check = dec._check
-
-    def spy(bang, end):  # the telegrams the decoder accepts, as it accepts them
-        ok = check(bang, end)
-        if ok:
-            taken.append(bytes(dec._done[:dec._len]))
-        return ok
-    dec._check = spy
+    dec.on_telegram = lambda t: taken.append(bytes(t))  # the telegrams accepted, as they are
     ref = P1Ref()
     inputs = accepted = goods_out = 0
     try:

@@ -5,9 +5,9 @@ from compat import fresh_dir, raises
 from submeter import config
 from submeter.clock import (ManualClock, WallClock, civil, day_number, local_from_utc,
                             meter_time, month_of_day, weekday)
-from submeter.history import History, DAYS, MONTHS
-from submeter.ledger import Ledger
-from submeter.store import Store
+from submeter.ledger.history import History, DAYS, MONTHS
+from submeter.ledger.ledger import Ledger
+from submeter.ledger.store import Store
 
 TODAY = day_number(2026, 11, 23)
 

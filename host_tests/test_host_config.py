@@ -6,7 +6,7 @@
 import json
 import os
 
-from test_host_run import basic, get, password, post, start, state_when, stop
+from fwrun import basic, get, password, post, start, state_when, stop
 
 BAD = {"mains_hz": 50.0, "window_cycles": 10.5, "contrast": 3.5, "http_port": 18196.5,
        "http_host": "not a host", "currency": "=HYPERLINK(1)", "voltage": 240, "price_kwh": 0.3,

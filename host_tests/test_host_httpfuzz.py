@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import sim
-from test_host_run import get, near, password, start, state_when, stop
+from fwrun import get, near, password, start, state_when, stop
 
 POSTS = ("/api/reset", "/api/config", "/api/password", "/api/zero")
 

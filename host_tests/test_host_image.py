@@ -104,8 +104,9 @@ def evaluate(manifest, board_dir, lib_dir=None):
 
 def esp32_board_modules():
     """boards/*.py that touch machine, network or esp32 at their top level, directly or
-    through another (the simulator imports machine only inside a method, where the virtual
-    device has one: it is no ESP32 board module)."""
+    through another, and the modules of boards/ they import (the simulator, a package,
+    imports machine only inside a method, where the virtual device has one: it is no ESP32
+    board module)."""
     deps = {}
     for path in glob.glob(os.path.join(ROOT, "boards", "*.py")):
         name = os.path.basename(path)[:-3]
@@ -118,8 +119,14 @@ def esp32_board_modules():
     while True:
         more = {m for m, d in deps.items() if m not in found and d & found}
         if not more:
-            return sorted(found - {"machine", "network", "esp32"})
+            break
         found |= more
+    boards = found - {"machine", "network", "esp32"}
+    while True:  # and the modules of boards/ they import (base: the defaults every board inherits)
+        more = {d for m in boards for d in deps[m] if d in deps} - boards
+        if not more:
+            return sorted(boards)
+        boards |= more
 
 
 def imports(path, package=None):
@@ -158,15 +165,19 @@ def c_modules():
 
 
 def test_manifest_freezes_the_firmware_the_boards_asyncio_umqtt_and_the_ports_boot(frozen):
-    for path in glob.glob(os.path.join(ROOT, "firmware", "submeter", "**", "*.py"), recursive=True):
+    paths = [p for pkg in ("submeter", "drivers")
+             for p in glob.glob(os.path.join(ROOT, "firmware", pkg, "**", "*.py"), recursive=True)]
+    assert os.path.join(ROOT, "firmware", "drivers", "ssd1306.py") in paths
+    for path in paths:
         target = os.path.relpath(path, os.path.join(ROOT, "firmware")).replace(os.sep, "/")
         assert frozen.get(target) == path, "%s is not frozen" % target
     boards = esp32_board_modules()
-    assert "esp32_eth" in boards and "olimex_esp32_poe" in boards and "wt32_eth01" in boards
+    assert {"base", "esp32_eth", "olimex_esp32_poe", "wt32_eth01"} <= set(boards)
     for name in boards:
         assert frozen.get(name + ".py") == os.path.join(ROOT, "boards", name + ".py"), name
-    for host_only in ("main.py", "sim.py", "simtic.py", "manifest.py"):
+    for host_only in ("main.py", "manifest.py"):
         assert host_only not in frozen, "%s must not be frozen" % host_only
+    assert not [t for t in frozen if t.startswith("sim")], "the simulator must not be frozen"
     # without the port's boot modules the vfs partition is never mounted (nor formatted)
     for boot in ("_boot.py", "flashbdev.py", "inisetup.py"):
         assert frozen.get(boot) == os.path.join(PORT, "modules", boot)
@@ -185,8 +196,9 @@ def test_every_module_the_firmware_imports_on_a_device_is_there(frozen):
     sources = [(os.path.join(ROOT, "firmware", "main.py"), None)]
     for target, path in frozen.items():
         if path.startswith(OURS):  # the firmware and the board modules
-            pkg = target[:-3].replace("/", ".")
-            sources.append((path, pkg if target.endswith("__init__.py") else pkg.rsplit(".", 1)[0]))
+            # the package a relative import starts from: the module's own, for an
+            # __init__.py too (submeter/panel/__init__.py: submeter.panel)
+            sources.append((path, target[:-3].replace("/", ".").rsplit(".", 1)[0]))
     missing = set()
     for path, pkg in sources:
         for names, optional in imports(path, pkg or ""):
@@ -208,12 +220,14 @@ def test_every_frozen_module_compiles_for_the_esp32(frozen, tmp_path):
 
 
 def test_the_device_model_freezes_the_same_firmware(frozen):
-    model = evaluate(os.path.join(ROOT, "tools", "model_manifest.py"), BOARD)
-    ours = {t: p for t, p in frozen.items() if t.startswith("submeter/")}
-    assert ours and {t: p for t, p in model.items() if t.startswith("submeter/")} == ours
-    for path in (os.path.join(ROOT, "boards", "manifest.py"), os.path.join(ROOT, "tools", "model_manifest.py")):
-        with open(path) as f:
-            assert 'include("../firmware/manifest.py")' in f.read()
+    model = evaluate(os.path.join(ROOT, "tools", "build", "model_manifest.py"), BOARD)
+    ours = {t: p for t, p in frozen.items() if t.startswith(("submeter/", "drivers/"))}
+    assert ours and {t: p for t, p in model.items() if t.startswith(("submeter/", "drivers/"))} == ours
+    for path in (os.path.join(ROOT, "boards", "manifest.py"), os.path.join(ROOT, "tools", "build", "model_manifest.py")):
+        with open(path) as f:  # both through the one firmware manifest
+            found = re.findall(r'include\("([^"$]*firmware/manifest.py)"\)', f.read())
+        assert [os.path.normpath(os.path.join(os.path.dirname(path), p)) for p in found] == \
+            [os.path.join(ROOT, "firmware", "manifest.py")], path
 
 
 # --- the image's size -------------------------------------------------------------------------
@@ -261,11 +275,11 @@ def blocks(size):
 
 
 def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
-    from submeter import web
+    from submeter.net import api
     from submeter.config import DEFAULTS
-    from submeter.history import History
-    from submeter.ledger import Ledger
-    from submeter.store import Store
+    from submeter.ledger.history import History
+    from submeter.ledger.ledger import Ledger
+    from submeter.ledger.store import Store
     n = 5
     hist = History(str(tmp_path), n)
     hist.prepare()
@@ -273,7 +287,7 @@ def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
     assert Store(str(tmp_path), hist).save(Ledger(n))
     history = os.path.getsize(str(tmp_path / "history.bin"))
     ledger = os.path.getsize(str(tmp_path / "ledger.bin"))
-    config = web.POSTS["/api/config"]  # the largest config.json the API takes
+    config = api.POSTS["/api/config"]  # the largest config.json the API takes
     script = os.path.getsize(os.path.join(ROOT, "firmware", "static", "app.js.gz"))
     dirs = 2 * 2  # littlefs metadata pairs: the root and static/
     # always there: history.bin, ledger.bin and .old, config.json, auth.json, main.py,
@@ -283,7 +297,7 @@ def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
     # written into history.bin (littlefs rewrites the file from that block on), ledger.new,
     # config.json.new, auth.json.new; and the damaged copies of the ledger kept aside
     # (store.KEEP sets of ledger.bin, .old, .new)
-    from submeter.store import KEEP, NAMES
+    from submeter.ledger.store import KEEP, NAMES
     worst = resident + 2 * blocks(history) + blocks(ledger) + blocks(config) + 1 + KEEP * len(NAMES) * blocks(ledger)
     total = BY_NAME["vfs"][4] // BLOCK
     assert worst <= total, "the meter may need %d blocks of %d" % (worst, total)

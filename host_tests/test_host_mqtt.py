@@ -5,16 +5,13 @@
 import json
 import os
 import signal
-import sys
 import time
 
 from mqttsub import Subscriber
-from test_host_run import free_port, get, start, stop
+from fwrun import free_port, get, start, stop
 
+import memrun  # tools/bench (conftest): the mosquitto launcher make memcheck uses too
 import sim
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
-import memrun  # noqa: E402  (the mosquitto launcher make memcheck uses too)
 
 NODE = "submeter-sim"
 BASE = "submeter/" + NODE

@@ -1,4 +1,4 @@
-# make deploy on the three kinds of virtual device (tools/virtdev --kind): a stock
+# make deploy on the three kinds of virtual device (tools/device/virtdev --kind): a stock
 # ESP32_GENERIC image in its 112 KB heap is refused with the image to flash and nothing is
 # written; a stock SPIRAM image gets the firmware as .mpy without what it freezes
 # (umqtt.simple) and boots it; our image (the device model, OTA slots as files) gets a new
@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 
-from test_host_run import ROOT, free_port, get
+from fwrun import ROOT, free_port, get
 
 PY = os.path.join(ROOT, "build", "venv", "bin", "python")
 BIN = os.path.join(ROOT, "build", "bin")
@@ -42,7 +42,7 @@ def virtdev(tmp_path, flash, kind, port, *extra):
     env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_DATA="data", SUBMETER_TERM="0",
                SUBMETER_SCENARIO="steady")
     link = tmp_path / "tty"
-    p = subprocess.Popen([PY, os.path.join(ROOT, "tools", "virtdev.py"), "--root", str(flash), "--link", str(link),
+    p = subprocess.Popen([PY, os.path.join(ROOT, "tools", "device", "virtdev.py"), "--root", str(flash), "--link", str(link),
                           "--kind", kind] + list(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          env=env)
     assert p.stdout.readline().startswith("/dev/"), "the virtual device did not start"
@@ -177,9 +177,7 @@ def test_a_crash_resets_through_the_board(tmp_path):
 def test_virtual_slots_are_our_partition_table():
     """The virtual device's OTA slots and otadata sit where our image's partition table puts
     them, with its sizes: an image the virtual device takes fits a real slot."""
-    import sys
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import virtdev_esp32 as ota
+    import virtdev_esp32 as ota  # tools/device (conftest)
     rows = {}
     with open(os.path.join(ROOT, "boards", "SUBMETER", "partitions.csv")) as f:
         for line in f:

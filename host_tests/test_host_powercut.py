@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import sim
-from test_host_run import ROOT, free_port, get
+from fwrun import ROOT, free_port, get
 
 SPEED = 100
 SAVE_S = 5          # scenario seconds between saves (config save_s)

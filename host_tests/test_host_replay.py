@@ -8,13 +8,12 @@ import re
 
 import pytest
 import sim
-import simreplay
-import simtic
+from sim import meter, replay
 import ticref
 from submeter.clock import ManualClock
 from submeter.grid.p1 import P1Decoder
 from submeter.grid.tic import TicDecoder
-from test_host_run import start, state_when, stop
+from fwrun import start, state_when, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIC = os.path.join(ROOT, "host_tests", "corpus", "tic")
@@ -52,7 +51,7 @@ def kwh_to_wh(v):
 def decoded(path, kind, seconds):
     """What a decoder listening at `kind`'s setting gets from `seconds` of the line."""
     clock = ManualClock()
-    uart = simreplay.ReplayUart(path, sim.SimTime(clock), simtic.KIND_LINE[kind])
+    uart = replay.ReplayUart(path, sim.SimTime(clock), meter.KIND_LINE[kind])
     d = TicDecoder() if kind.startswith("tic") else P1Decoder(crc_required=kind == "p1")
     buf = bytearray(512)
     for _ in range(seconds * 25):
@@ -69,7 +68,7 @@ def decoded(path, kind, seconds):
                                            (FLUVIUS, "p1", 11520), (DSMR22, "p1_legacy", 960)])
 def test_a_capture_decodes_only_at_its_own_line_setting(path, mode, rate):
     size = os.path.getsize(path)
-    for kind in simtic.KIND_LINE:
+    for kind in meter.KIND_LINE:
         good, uart = decoded(path, kind, 10)
         assert uart.mode == mode
         if kind == mode or kind == "tic_" + mode:

@@ -1,4 +1,4 @@
-# tools/simday as a user runs it: a simulated day of the house (heating cycling, hot
+# tools/sim/simday as a user runs it: a simulated day of the house (heating cycling, hot
 # water off-peak, cooking, the car at night, idle circuits, gas and water), the Linky
 # switching HP/HC at 22:00 and 06:00: every circuit metered within 0.5 % of the truth,
 # per tariff period too, and every gas and water pulse counted; the day that closes at
@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_a_simulated_day_within_half_a_percent():
-    r = subprocess.run([os.path.join(ROOT, "tools", "simday"), "--hours", "24", "--period-ms", "5000",
+    r = subprocess.run([os.path.join(ROOT, "tools", "sim", "simday"), "--hours", "24", "--period-ms", "5000",
                         "--start", "2026-11-23 12:00"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -5,53 +5,22 @@
 # /api/state from 127.0.0.1, who must be served while the attack runs.
 import json
 import os
-import signal
 import socket
-import subprocess
 import threading
 import time
-import urllib.request
+import urllib.error
 
+import fwrun
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(port, path, timeout=3):
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
-        return r.status, r.read()
+from fwrun import ROOT, get
 
 
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory):
-    port = free_port()
-    env = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady",
-               SUBMETER_DATA=str(tmp_path_factory.mktemp("data")), SUBMETER_TERM="0",
-               SUBMETER_SNDBUF="4096")
-    proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    t0 = time.monotonic()
-    while True:
-        try:
-            get(port, "/api/state", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("make run exited: %s" % proc.stdout.read().decode())
-            if time.monotonic() - t0 > 60:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pytest.fail("the page did not answer within 60 s")
-            time.sleep(0.1)
-    proc.port = port
+    proc = fwrun.start(tmp_path_factory.mktemp("data"), make=True, SUBMETER_SNDBUF="4096")
+    fwrun.served(proc)
     yield proc
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
+    fwrun.kill(proc)
 
 
 def connect(port, source, rcvbuf=None):
@@ -120,7 +89,7 @@ def owner(port, n, pause_s):
     served = refused = failed = 0
     for _ in range(n):
         try:
-            status, body = get(port, "/api/state")
+            status, _, body = get(port, "/api/state", timeout=3)
             json.loads(body)
             served += status == 200
         except urllib.error.HTTPError as e:
@@ -134,7 +103,7 @@ def owner(port, n, pause_s):
 
 
 def errors(port):
-    return json.loads(get(port, "/api/state")[1])["errors"]
+    return json.loads(get(port, "/api/state", timeout=3)[2])["errors"]
 
 
 @pytest.mark.parametrize("where", ["one_address", "many_addresses", "owners_address"])
@@ -198,7 +167,7 @@ def test_a_slowloris_at_10_sockets_a_second_does_not_keep_the_owner_out(firmware
               e["http_evicted"] - e0["http_evicted"], e["http_refused_addr"] - e0["http_refused_addr"]))
     assert served >= 27, (served, refused, failed)
     assert e["http_evicted"] > e0["http_evicted"]
-    assert get(port, "/api/state")[0] == 200
+    assert get(port, "/api/state", timeout=3)[0] == 200
 
 
 def test_a_client_that_stops_reading_is_dropped_after_the_write_timeout(firmware):

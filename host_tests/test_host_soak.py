@@ -1,18 +1,12 @@
 # The whole firmware on the device model in a 112 KB heap (simulator included), three
 # simulated hours at 300x (make soak: a week) from 05:00, through the morning's gas and
 # showers, with the web page polled, the MQTT broker restarted, the clock's ticks
-# wrapping, and every fault of tools/soak.py injected in turn: TIC unplugged and noisy,
+# wrapping, and every fault of tools/bench/soak.py injected in turn: TIC unplugged and noisy,
 # a CT open and one saturated, the flash full, the Ethernet link down, the clock a day
 # ahead. No exception escapes, no reading is lost or goes backwards, every circuit
 # within 1 % of the simulated truth (3 % under 200 W on average), every pulse counted, and each fault handled as a
 # user would see it (hint, counted rejections, clipping reported, the power LED).
-import os
-import sys
-
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import soakrun  # noqa: E402
+import soakrun  # tools/bench (conftest)
 
 
 

@@ -1,4 +1,4 @@
-# tools/ticdump, as a user runs it on a capture of their own.
+# tools/capture/ticdump, as a user runs it on a capture of their own.
 import json
 import os
 import subprocess
@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def ticdump(path):
-    r = subprocess.run([os.path.join(ROOT, "tools", "ticdump"), path], capture_output=True, text=True,
+    r = subprocess.run([os.path.join(ROOT, "tools", "capture", "ticdump"), path], capture_output=True, text=True,
                        cwd=ROOT, timeout=60)
     return r.returncode, r.stdout
 
@@ -45,7 +45,7 @@ def test_p1dump_on_every_telegram():
     for name in sorted(n for n in os.listdir(d) if n.endswith(".txt")):
         with open(os.path.join(d, name[:-4] + ".expected.json")) as f:
             exp = json.load(f)
-        r = subprocess.run([os.path.join(ROOT, "tools", "p1dump"), os.path.join(d, name)],
+        r = subprocess.run([os.path.join(ROOT, "tools", "capture", "p1dump"), os.path.join(d, name)],
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stdout
         j = json.loads(r.stdout)
@@ -63,7 +63,7 @@ def test_p1dump_on_a_crc_valid_telegram_with_a_non_utf8_value(tmp_path):
     from test_p1 import telegram, GOOD
     p = tmp_path / "bad.txt"
     p.write_bytes(telegram([b"0-0:96.1.1(31534147\xff3130)"] + GOOD[1:]))
-    r = subprocess.run([os.path.join(ROOT, "tools", "p1dump"), str(p)], capture_output=True, text=True,
+    r = subprocess.run([os.path.join(ROOT, "tools", "capture", "p1dump"), str(p)], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     j = json.loads(r.stdout)

@@ -4,15 +4,15 @@
 import os
 import subprocess
 
-from test_host_run import ROOT
+from fwrun import ROOT
 
 PY = os.path.join(ROOT, "build", "venv", "bin", "python")
 BOARDS = [os.path.join("boards", n) for n in sorted(os.listdir(os.path.join(ROOT, "boards")))
-          if n.endswith(".py") and n not in ("sim.py", "simtic.py", "manifest.py")]  # the simulator is the host's; the image manifest is the build's
+          if n.endswith(".py") and n != "manifest.py"]  # the image manifest is the build's (the simulator, sim/, the host's)
 
 
 def typecheck(*files):
-    return subprocess.run([PY, os.path.join(ROOT, "tools", "typecheck.py")] + list(files), cwd=ROOT,
+    return subprocess.run([PY, os.path.join(ROOT, "tools", "test", "typecheck.py")] + list(files), cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -1,4 +1,4 @@
-# The strict JSON check in front of json.loads for commands (submeter/jsonck.py), on both
+# The strict JSON check in front of json.loads for commands (submeter/net/jsonck.py), on both
 # runtimes: what MicroPython's json.loads takes but is no JSON is refused, every body the
 # page and the docs send passes; on CPython, 3,000 mutated bodies get the verdict of
 # CPython's own strict parser.
@@ -6,7 +6,7 @@ import json
 
 from compat import IS_MP, rng
 from submeter import config
-from submeter.jsonck import well_formed
+from submeter.net.jsonck import well_formed
 
 # taken by MicroPython 1.25's json.loads (as {}, {"counter": 1}, [1, 2] ...), no JSON
 LENIENT = [b'{"a"}', b'{"a" }', b'{"a"\x00}', b'{"a":}', b'{,}', b'[,]', b'[1,]', b'{"a":1,}', b'{"counter" 1}',

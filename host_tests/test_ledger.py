@@ -1,7 +1,7 @@
 # Energy counters: exact integration, no loss on large totals, never backwards,
 # bounded when a reading is late, partial reset leaves the total alone.
 from submeter.clock import ManualClock, ticks_add, ticks_diff
-from submeter.ledger import Ledger
+from submeter.ledger.ledger import Ledger
 
 
 def run(ledger, clock, i, watts, seconds, step_ms=1000):

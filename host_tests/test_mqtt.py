@@ -4,7 +4,7 @@ import json
 
 from compat import IS_MP, skip
 from submeter import config
-from submeter.mqtt import Publisher, discovery, sensors, state
+from submeter.net.mqtt import Publisher, discovery, sensors, state
 
 
 def cfg(**kw):
@@ -112,7 +112,7 @@ def test_a_message_the_heap_has_no_room_for_is_skipped_or_tried_again_the_sessio
     # publisher down, its back-off grown by them) costs that state message, not the session;
     # a discovery config is made again after a pause; nothing half-made is sent
     import asyncio
-    from submeter import mqtt
+    from submeter.net import mqtt
     if not IS_MP:
         skip("umqtt.simple is MicroPython's")
 

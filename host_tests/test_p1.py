@@ -6,7 +6,7 @@ import json
 import os
 
 from compat import IS_MP, rng
-from submeter.grid.p1 import P1Decoder, update, split_unit, milli, timestamp
+from submeter.grid.p1 import P1Decoder, split_unit, milli, timestamp
 from submeter.grid.reading import GridReading
 
 CORPUS = os.getenv("SUBMETER_P1_CORPUS") or "host_tests/corpus/p1"
@@ -93,7 +93,7 @@ def test_readings_agree_with_the_objects():
         d = decoder(exp)
         if not d.feed(data):
             continue
-        r = update(d, GridReading())
+        r = d.update(GridReading())
         assert r.source == "p1" and d.unknown_lines == 0  # real telegrams: objects only
         imp = [expected_milli(exp, "1-0:1.8.1"), expected_milli(exp, "1-0:1.8.2")]
         if imp != [None, None]:
@@ -151,10 +151,10 @@ def test_lines_that_are_no_object_are_counted():
     junk = data.replace(b"\r\n!", b"\r\nthis is no object\r\n!")
     d = P1Decoder(crc_required=False)
     d.feed(junk)
-    r = update(d, GridReading())
+    r = d.update(GridReading())
     assert d.unknown_lines == 1 and r.gas_l == 1001  # the continuation line is no stranger
     d.feed(data)
-    update(d, r)
+    d.update(r)
     assert d.unknown_lines == 1
 
 
@@ -210,7 +210,7 @@ def test_resync_overflow_and_junk():
         d = P1Decoder()
         d.feed(junk + data + junk[:100])
         assert d.telegrams == 1  # whatever the junk left under way, the telegram's '/' starts it
-        update(d, GridReading())
+        d.update(GridReading())
 
 
 def crc_bitwise(data):
@@ -224,11 +224,11 @@ def crc_bitwise(data):
 
 
 def test_crc_kernels_match_the_definition():
-    from submeter.grid import p1scan_py
-    from submeter.grid.p1scan import CRC_TABLE
+    from submeter.kernels import crc16_table, p1scan_py
+    CRC_TABLE = crc16_table()
     kernels = [p1scan_py.crc16]
     if IS_MP:
-        from submeter.grid import p1scan_viper
+        from submeter.kernels import p1scan_viper
         kernels.append(p1scan_viper.crc16)
     assert crc_bitwise(b"123456789") == 0xBB3D  # the catalogue's check value of CRC-16/ARC
     rnd = rng(6)
@@ -241,11 +241,11 @@ def test_crc_kernels_match_the_definition():
 
 
 def test_number_kernels_agree():
-    from submeter.grid import p1scan_py
+    from submeter.kernels import p1scan_py
     from submeter.grid.p1 import milli as milli_text
     kernels = [p1scan_py.milli_at]
     if IS_MP:
-        from submeter.grid import p1scan_viper
+        from submeter.kernels import p1scan_viper
         kernels.append(p1scan_viper.milli_at)
     for text in (b"000301.548*kWh)", b"0001)", b"228.1*V)", b"00.000*kW)", b"999999.999*kWh)",
                  b"1234567.0*kWh)", b"12a)", b"1.2.3)", b")", b"5", b"000.27*A)"):
@@ -264,17 +264,17 @@ def test_extract_kernels_agree():
     if not IS_MP:
         return  # CPython has only the twins
     from array import array
-    from submeter.grid import p1, p1scan_py, p1scan_viper
+    from submeter.grid import p1
+    from submeter.kernels import p1scan_py, p1scan_viper
     for name in files():
         data, exp = load(name)
         d = P1Decoder(crc_required=False)
         d.feed(data)
         res = []
         for mod in (p1scan_viper, p1scan_py):
-            nums = array("i", bytes(4 * p1._NNUM))
-            spans = array("H", bytes(4 * p1._NSLOT))
-            n = mod.extract(d._done, d._len, p1._KEYS, len(p1._KEYS), p1._SLOTS, nums, p1._NNUM,
-                            spans, p1._NSLOT)
+            nums = array("i", bytes(4 * p1.NUM_SLOTS))
+            spans = array("H", bytes(4 * p1.ALL_SLOTS))
+            n = d.lookup(nums, spans, mod.extract)
             res.append((n, list(nums), list(spans)))
         assert res[0] == res[1], name
 
@@ -283,7 +283,7 @@ def test_scan_kernels_agree():
     if not IS_MP:
         return  # CPython has only the twins
     from array import array
-    from submeter.grid import p1scan_py, p1scan_viper
+    from submeter.kernels import p1scan_py, p1scan_viper
     rnd = rng(8)
     blobs = [load(n)[0] for n in files()[:10]]
     blobs.append(bytes(rnd.getrandbits(8) for _ in range(3000)))
@@ -318,19 +318,19 @@ def test_a_crc_valid_object_that_is_not_utf8_is_rejected_and_the_rest_used():
     bad = [b"0-0:96.1.1(31534147\xff3130)", b"0-0:1.0.0(2511060815\xff6W)"] + GOOD[2:] + \
         [b"1-0:2.7.0(00.0\xff0*kW)"]
     assert d.feed(telegram(bad)) == 1           # the CRC is right: the telegram is taken
-    update(d, r)                                # and read, never raising
+    d.update(r)                                # and read, never raising
     assert d.rejected == 3 and r.meter_id is None and r.time is None and r.export_w is None
     assert r.import_wh[0] == 59391 and r.power_w == 39
     objs = d.objects()
     assert "1-0:1.8.1" in objs and "0-0:96.1.1" not in objs and "0-0:1.0.0" not in objs
     d.feed(telegram(bad))                       # a meter that keeps sending it: counted each time
-    update(d, r)
+    d.update(r)
     assert d.rejected == 6
     d.feed(telegram(GOOD))                      # the next good telegram reads whole
-    update(d, r)
+    d.update(r)
     assert d.rejected == 6 and r.meter_id == "1SAG3101021605" and r.time == "251106081526W"
     assert d.feed(telegram([b"0-0:96.1\xff.1(1234)"] + GOOD[2:])) == 1  # a code not UTF-8
-    update(d, r)
+    d.update(r)
     assert "1-0:1.8.1" in d.objects() and d.unknown == 1
 
 
@@ -342,7 +342,7 @@ def test_value_and_timestamp_are_told_apart_by_their_form():
                       (b"0-1:24.2.3(00123.456*m3)(251106080000)", b"1-0:1.6.0(03.003*kW)(251102181500)")):
         d = P1Decoder()
         d.feed(telegram(GOOD + [b"0-1:24.1.0(003)", gas, peak]))
-        r = update(d, GridReading())
+        r = d.update(GridReading())
         assert r.gas_l == 123456 and r.peak_w == 3003, gas
         assert r.gas_time[:12] == "251106080000" and r.peak_time[:12] == "251102181500", gas
         assert d.rejected == 0
@@ -351,10 +351,10 @@ def test_value_and_timestamp_are_told_apart_by_their_form():
 def scan_kernels():
     # the telegram scanners this runtime has: the pure-Python twin, and the viper kernel
     # on MicroPython
-    from submeter.grid import p1scan_py
+    from submeter.kernels import p1scan_py
     kernels = [p1scan_py.telegram_scan]
     if IS_MP:
-        from submeter.grid import p1scan_viper
+        from submeter.kernels import p1scan_viper
         kernels.append(p1scan_viper.telegram_scan)
     return kernels
 
@@ -379,12 +379,12 @@ def test_a_telegram_right_after_noise_or_a_cut_one_is_decoded():
                 for split in (False, True):  # in one chunk, or the noise in a chunk of its own
                     d = P1Decoder()
                     n = d.feed(noise) + d.feed(good) if split else d.feed(noise + good)
-                    r = update(d, GridReading())
+                    r = d.update(GridReading())
                     assert n == 1 and d.telegrams == 1 and d.crc_errors == 0, (noise, split, n, d.crc_errors)
                     assert r.meter_id == "1SAG3101021605" and r.import_wh[0] == 59391, noise
                     assert d.restarts == (1 if b"/" in noise else 0), noise  # the cut one: counted
                     d = P1Decoder(crc_required=False)
                     assert d.feed(noise + dsmr22) == 1 and d.telegrams == 1, noise
-                    assert update(d, GridReading()).import_wh[0] > 0, noise
+                    assert d.update(GridReading()).import_wh[0] > 0, noise
     finally:
         p1mod.telegram_scan = saved

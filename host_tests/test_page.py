@@ -1,6 +1,6 @@
 # The page shows every input's figures and escapes text from the config.
 from submeter import config
-from submeter.page import esc, page_chunks
+from submeter.net.page import esc, page_chunks
 
 
 def page_html(s, cfg):
@@ -90,7 +90,7 @@ def test_page_says_what_to_check_when_the_p1_port_is_silent():
 
 
 def test_page_shows_the_phase_balance():
-    from submeter.phases import balance
+    from submeter.view.phases import balance
     s = snap(["Heating", "Cooling", "Water", "Sockets", "Other"])
     for i, ph in zip(s["inputs"], (1, 1, 2, 3, 3)):
         i["phase"] = ph

@@ -3,10 +3,10 @@
 # supervision, ISOUSC, PREF), the maxima, the CT inputs wired on each phase and the circuit
 # worth moving; a P1 meter's breaker; what to check when nothing valid comes.
 from compat import IS_MP, skip
-from submeter.grid.p1 import P1Decoder, update
+from submeter.grid.p1 import P1Decoder
 from submeter.grid.reading import GridReading
 from submeter.grid.tic import TicDecoder
-from submeter.phases import balance
+from submeter.view.phases import balance
 from test_grid_alerts import c2000_frame
 from test_p1 import crc_bitwise, load
 
@@ -20,7 +20,7 @@ def inputs(phases, amps):
 def p1_reading(data):
     d = P1Decoder()
     assert d.feed(data) == 1, "telegram refused"
-    return update(d, GridReading()).to_dict()
+    return d.update(GridReading()).to_dict()
 
 
 def resign(data):

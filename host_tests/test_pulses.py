@@ -1,7 +1,7 @@
 # Pulse inputs: every pulse counted once, bounces dropped, and the IRQ handler
 # allocates nothing.
 from compat import IS_MP, skip
-from submeter.pulses import PulseInput
+from submeter.sense.pulses import PulseInput
 
 
 class Pin:
@@ -132,8 +132,8 @@ def test_a_pulse_landing_inside_a_clock_read_counts_no_time_twice():
         finally:
             ck.ticks_diff = real
         assert ck.ticks_diff(clock.ticks_ms(), t0) == 10000 * speed, (speed, ck.ticks_diff(clock.ticks_ms(), t0))
-        assert app.pulses["gas"].take() == 10 and app.pulses["gas"].bounces == 0
-        assert app.pulses["gas"].interval_ms(clock.ticks_ms()) == 1000 * speed
+        assert app.meter.pulses["gas"].take() == 10 and app.meter.pulses["gas"].bounces == 0
+        assert app.meter.pulses["gas"].interval_ms(clock.ticks_ms()) == 1000 * speed
 
 
 def test_the_irq_handler_the_app_wires_allocates_nothing():
@@ -145,7 +145,7 @@ def test_the_irq_handler_the_app_wires_allocates_nothing():
     import time
     from submeter.clock import Clock
     app, board = _app_on(Clock(1, source_ms=time.ticks_ms))
-    app.pulses["gas"].min_ms = 0
+    app.meter.pulses["gas"].min_ms = 0
     pin = board.pulse["gas"]
     h = pin.handler
     micropython.heap_lock()
@@ -154,12 +154,12 @@ def test_the_irq_handler_the_app_wires_allocates_nothing():
             h(pin)
     finally:
         micropython.heap_unlock()
-    assert app.pulses["gas"].take() == 100
-    app.pulses["gas"].min_ms = 1000000  # and bounces are dropped, still without a heap
+    assert app.meter.pulses["gas"].take() == 100
+    app.meter.pulses["gas"].min_ms = 1000000  # and bounces are dropped, still without a heap
     micropython.heap_lock()
     try:
         for _ in range(10):
             h(pin)
     finally:
         micropython.heap_unlock()
-    assert app.pulses["gas"].take() == 0 and app.pulses["gas"].bounces == 10
+    assert app.meter.pulses["gas"].take() == 0 and app.meter.pulses["gas"].bounces == 10

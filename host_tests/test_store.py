@@ -1,8 +1,8 @@
 # Counters on flash: they come back as saved, a damaged copy is skipped for the
 # previous one, the newest wins, and a full flash neither crashes nor loses them.
 from compat import IS_MP, fresh_dir, skip
-from submeter.ledger import Ledger
-from submeter.store import Store
+from submeter.ledger.ledger import Ledger
+from submeter.ledger.store import Store
 
 
 def filled(seed):
@@ -99,7 +99,7 @@ def test_a_full_flash_is_counted_and_keeps_the_last_copy():
 
 
 def test_a_full_flash_reads_as_words():
-    from submeter import store
+    from submeter.ledger import store
     d = fresh_dir("store8")
     s = Store(d)
     s.save(filled(1))
@@ -150,7 +150,7 @@ def test_a_version_3_file_is_still_read():
 
 
 def test_the_history_base_is_saved_with_the_counters():
-    from submeter.history import History
+    from submeter.ledger.history import History
     d = fresh_dir("store7")
     h = History(d, 5)
     led = filled(3)
@@ -173,7 +173,7 @@ def test_a_save_on_a_full_heap_is_not_lost():
     if not IS_MP:
         skip("the heap is MicroPython's")
     import gc
-    from submeter.history import History
+    from submeter.ledger.history import History
     d = fresh_dir("store9")
     h = History(d, 5)
     s = Store(d, h)
@@ -219,7 +219,7 @@ def lost_both_copies(name):
     of the damaged copies)."""
     import os
     from submeter.clock import day_number
-    from submeter.history import History
+    from submeter.ledger.history import History
     cfg = __import__("submeter.config").config.validate({})
     d = fresh_dir(name)
     h = History(d, 5)
@@ -254,7 +254,7 @@ def lost_both_copies(name):
 
 def test_both_copies_damaged_come_back_from_the_history_with_an_alert():
     import os
-    from submeter.history import History
+    from submeter.ledger.history import History
     d, at, bad = lost_both_copies("store10")
     h = History(d, 5)
     s = Store(d, h)
@@ -331,9 +331,9 @@ def test_counters_restored_show_on_the_page_the_panel_and_mqtt():
     from submeter import config
     from submeter.app import App
     from submeter.clock import ManualClock
-    from submeter.mqtt import state as mqtt_state
-    from submeter.page import page_chunks
-    from submeter.ui import Screens
+    from submeter.net.mqtt import state as mqtt_state
+    from submeter.net.page import page_chunks
+    from submeter.panel.screens import Screens
     d, at, bad = lost_both_copies("store14")
     board = sim.Board(scenario=sim.Steady(), clock=ManualClock(), term="0", display=False, data_dir=d)
     cfg = config.validate(board.CONFIG)
@@ -345,9 +345,14 @@ def test_counters_restored_show_on_the_page_the_panel_and_mqtt():
     alert = s["store"]["alert"]
     assert "2026-11-27 00:00" in alert and "lost" in alert
     assert json.loads(json.dumps(s))["store"]["alert"] == alert             # /api/state
+    # one of the notices the page, the panel and MQTT read (with a watchdog's, if any)
+    assert json.loads(json.dumps(s))["notices"] == [["counters_lost", {
+        "from": "2026-11-27", "kept": s["store"]["recovered"]["kept"], "day_wh": s["store"]["recovered"]["day_wh"],
+        "text": alert}]]
     page = b"".join(bytes(c) for c in page_chunks(s, cfg)).decode()
-    assert '<p class="warn">' + alert + "</p>" in page
-    assert json.loads(mqtt_state(s))["meter_alert"] == alert
+    assert page.count('<p class="warn">' + alert + "</p>") == 1
+    said = json.loads(mqtt_state(s))
+    assert said["meter_alert"] == alert and said["notices"] == "counters_lost"
     if not IS_MP:
         return  # (the panel draws with MicroPython's framebuf)
     disp = sim.SimDisplay()

@@ -1,5 +1,5 @@
 # The front panel: every screen drawn from a fixed snapshot equals its golden image
-# (host_tests/screens/*.png, looked at by eye when made: `tools/goldens` remakes them and
+# (host_tests/screens/*.png, looked at by eye when made: `tools/sim/goldens` remakes them and
 # writes 4x copies under build/screens/); the buttons walk the screens, a long press on
 # back on a partial asks, then resets through the ledger; the display sleeps and wakes;
 # an overload takes over the screen until seen; a redraw allocates little.
@@ -7,7 +7,8 @@ import os
 
 from compat import IS_MP, skip
 from submeter import config
-from submeter.ui import LONG_PRESS_MS, Buttons, Screens
+from submeter.panel import LONG_PRESS_MS, Buttons
+from submeter.panel.screens import Screens
 
 GOLDEN = "host_tests/screens/"
 
@@ -72,7 +73,7 @@ def panel(lang="en"):
 
 def check(name, d):
     """The screen now shown equals host_tests/screens/<name>.png."""
-    from submeter.png import mono_png
+    from submeter.panel.png import mono_png
     got = mono_png(d.buf, 128, 64)
     for p in ("build", "build/screens"):
         try:
@@ -165,7 +166,7 @@ def test_phase_balance_screen_follows_the_grid_meter():
     # after the grid meter's once the meter is three-phase, bars each phase against 30 A,
     # lists the inputs per phase and names the circuit to move; it goes when the meter does
     need_framebuf()
-    from submeter.phases import balance
+    from submeter.view.phases import balance
     s = snap()
     r = s["grid"]["reading"]
     r.update({"source": "tic_historic", "period": "HP..", "tempo_today": None, "tempo_tomorrow": None,

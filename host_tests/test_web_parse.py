@@ -2,7 +2,7 @@
 import json
 
 from compat import raises
-from submeter.web import HTTPError, parse_head
+from submeter.net.server import HTTPError, parse_head
 
 
 def test_valid_request():
@@ -50,7 +50,7 @@ class _Pieces:
 
 def _read_head(data, n):
     import asyncio
-    from submeter.web import Server, parse_lines
+    from submeter.net.server import Server, parse_lines
     srv = Server(lambda: {}, {})
     box = []
 
@@ -104,7 +104,7 @@ def test_places_go_to_clients_being_served_not_to_the_address_hoarding_them():
     # socket is refused, the owner from another address, its request whole, gets a place at
     # once, and once answered the owner keeps it; an answer the client stopped reading
     # (stalled 1 s) gives its place up, one being read does not
-    import submeter.web as web
+    from submeter.net import server as web
     saved, web.time = web.time, _Clock
     try:
         _Clock.t = 0
@@ -149,47 +149,11 @@ def test_places_go_to_clients_being_served_not_to_the_address_hoarding_them():
         web.time = saved
 
 
-class _Reader:
-    def __init__(self, data):
-        self.data = data
-
-    async def read(self, n):
-        d, self.data = self.data[:n], self.data[n:]
-        return d
-
-
-class _Writer:
-    def __init__(self):
-        self.out = []
-        self.closed = False
-
-    def get_extra_info(self, what):
-        return ("192.168.1.20", 50000)
-
-    def write(self, b):
-        self.out.append(bytes(b))
-
-    async def drain(self):
-        pass
-
-    def close(self):
-        self.closed = True
-
-    async def wait_closed(self):
-        pass
-
-
 def _ask(srv, path):
-    import asyncio
-    import submeter.web as web
-    w = _Writer()
-    saved, web.time = web.time, _Clock  # (CPython's time has no ticks_ms)
-    try:
-        asyncio.run(srv._serve(_Reader(b"GET " + path + b" HTTP/1.1\r\nHost: m\r\n\r\n"), w))
-    finally:
-        web.time = saved
+    from httpclient import exchange
+    got = exchange(srv, b"GET " + path + b" HTTP/1.1\r\nHost: m\r\n\r\n")
     assert srv.errors == 0, srv.last_error
-    return b"".join(w.out)
+    return got
 
 
 def test_a_full_heap_refuses_an_answer_or_sends_it_whole_never_cut():
@@ -197,13 +161,13 @@ def test_a_full_heap_refuses_an_answer_or_sends_it_whole_never_cut():
     # again, the chunks already sent skipped: the answer comes whole; if the heap stays full
     # before the answer begins, the client is told to come back (503, Retry-After), never
     # given a cut answer
-    from submeter import web
+    from submeter.net import api, server as web
     snap = {"total_w": 1234.5, "inputs": [{"id": k, "w": k * 100.0, "name": "in %d" % k} for k in range(5)],
             "grid": {"reading": {"index": [1, 2, 3]}}}
     srv = web.Server(lambda: snap, {})
     whole = _ask(srv, b"/api/state")
     assert whole.startswith(b"HTTP/1.1 200") and json.loads(whole.split(b"\r\n\r\n", 1)[1]) == snap
-    real = web.json_chunks
+    real = api.json_chunks
     fail = {"at": [3, 7, 7], "seen": 0}
 
     def flaky(v, depth=4):  # the heap full at the 3rd chunk once, then at the 7th twice
@@ -214,7 +178,7 @@ def test_a_full_heap_refuses_an_answer_or_sends_it_whole_never_cut():
                 fail["seen"] = 0
                 raise MemoryError
             yield c
-    web.json_chunks = flaky
+    api.json_chunks = flaky
     try:
         got = _ask(srv, b"/api/state")
         assert got == whole and srv.mem_retries == 3 and srv.mem_errors == 0
@@ -222,10 +186,10 @@ def test_a_full_heap_refuses_an_answer_or_sends_it_whole_never_cut():
         def never(v, depth=4):  # no room at all, from the first chunk
             raise MemoryError
             yield b""
-        web.json_chunks = never
+        api.json_chunks = never
         got = _ask(srv, b"/api/state")
     finally:
-        web.json_chunks = real
+        api.json_chunks = real
     assert got.startswith(b"HTTP/1.1 503") and b"Retry-After: 1" in got and b"200" not in got
     assert srv.mem_refused == 1 and srv.mem_errors == 0
 
@@ -241,7 +205,7 @@ def test_a_connection_that_finds_no_room_is_refused_and_the_next_one_served():
     import asyncio
     import asyncio.stream as stream
     import random
-    from submeter import web
+    from submeter.net import server as web
 
     real = stream.Stream
     made = [0]

@@ -8,7 +8,7 @@ from compat import IS_MP, fresh_dir, raises
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock
-from submeter.zero import WINDOWS
+from submeter.sense.zero import WINDOWS
 import sim
 
 
@@ -65,7 +65,7 @@ def test_zeroing_an_idle_input_makes_it_read_0_w_saved_for_the_next_start():
     s = app.state()
     assert s["zeroing"] is None and s["errors"]["zero"] is None
     one = s["inputs"][1]
-    assert one["zeroed"] and abs(s["adc"]["noise_a"][1] - 7.5 * app.board.chip.gain * app.channels[1].amps_per_count) < 0.1
+    assert one["zeroed"] and abs(s["adc"]["noise_a"][1] - 7.5 * app.board.chip.gain * app.meter.channels[1].amps_per_count) < 0.1
     assert one["min_w"] < 100.0
     rounds(app, clock, 30)
     assert app.state()["inputs"][1]["w"] == 0.0 and app.ledger.power[1] == 0.0
@@ -75,7 +75,7 @@ def test_zeroing_an_idle_input_makes_it_read_0_w_saved_for_the_next_start():
         saved = json.load(f)["inputs"]
     assert saved[1]["noise_var"] > 0 and saved[0] is None
     again, clock2 = make_app(data, chip=sim.SimChip(3, noise=7.5))   # a restart
-    assert again.channels[1].zero == app.channels[1].zero and again.channels[0].zero is None
+    assert again.meter.channels[1].zero == app.meter.channels[1].zero and again.meter.channels[0].zero is None
     assert again.state()["inputs"][1]["zeroed"] == one["zeroed"]
 
 
@@ -86,7 +86,7 @@ def test_an_input_that_is_not_off_is_not_zeroed():
     app.start_zero([0])  # the heater, 2 kW: not switched off
     rounds(app, clock, WINDOWS + 2)
     s = app.state()
-    assert app.channels[0].zero is None and "not off" in s["errors"]["zero"]
+    assert app.meter.channels[0].zero is None and "not off" in s["errors"]["zero"]
     assert abs(s["inputs"][0]["w"] - 2000.0) <= 40.0
 
 
@@ -119,24 +119,24 @@ def test_the_panel_zeroes_an_input_after_asking():
         pins[name].value(0)
         for _ in range(ms // 20):
             clock.advance(20)
-            app.panel_step(clock.ticks_ms())
+            app.panel.step(clock.ticks_ms())
         pins[name].value(1)
         for _ in range(3):
             clock.advance(20)
-            app.panel_step(clock.ticks_ms())
+            app.panel.step(clock.ticks_ms())
 
     press("down")                                     # heating: input 1
-    assert app.screens.page == "heating"
+    assert app.panel.screens.page == "heating"
     press("back", 2000)                               # held: "switch circuit 1 off"
-    assert app.screens.zero_ask and app.zeroing is None
+    assert app.panel.screens.zero_ask and app.meter.zeroing is None
     load.watts[0] = 0.0                               # the owner switches the heater off
     before = totals(app)
     press("ok")
-    assert app.zeroing is not None and app.zeroing.inputs == [0]
+    assert app.meter.zeroing is not None and app.meter.zeroing.inputs == [0]
     rounds(app, clock, WINDOWS + 1)
-    app.panel_step(clock.ticks_ms())
-    assert app.zeroing is None and app.channels[0].zero is not None
-    assert app.screens._notice == "Zeroed"
+    app.panel.step(clock.ticks_ms())
+    assert app.meter.zeroing is None and app.meter.channels[0].zero is not None
+    assert app.panel.screens.notice_text == "Zeroed"
     assert totals(app) >= before and app.state()["inputs"][0]["w"] == 0.0
 
 

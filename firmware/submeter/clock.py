@@ -31,7 +31,7 @@ class Clock:
         self.speed = speed
         self._src = source_ms or time.ticks_ms
         now = self._src()
-        start &= _TICKS_MAX  # (tools/soak starts near the wrap)
+        start &= _TICKS_MAX  # (tools/bench/soak.py starts near the wrap)
         self._base = (now - start) & _TICKS_MAX  # speed 1: ticks = source - base
         self._state = (now, start, 0.0)  # other speeds: (source, ticks, sub-ms remainder) at the last read
 
@@ -217,6 +217,7 @@ class WallClock:
         self.source = None
         self.sets = 0
         self.steps = 0          # settings that moved the time by more than 10 s
+        self._meter_at = None   # when the grid meter's clock was last taken
 
     def set_local(self, local_s, source):
         now = self._ticks()
@@ -236,6 +237,15 @@ class WallClock:
 
     def set_utc(self, utc_s, source):
         return self.set_local(local_from_utc(int(utc_s), self.offset_min, self.dst), source)
+
+    def follow_meter(self, text, now):
+        """The grid meter's clock in a valid frame (meter_time's text, or None): the legal
+        local time, taken at most once a minute."""
+        if text and (self._meter_at is None or ticks_diff(now, self._meter_at) >= 60000):
+            t = meter_time(text)
+            if t is not None:
+                self.set_local(t, "meter")
+                self._meter_at = now
 
     def now(self):
         """Local seconds since 2000, or None while no source has spoken."""

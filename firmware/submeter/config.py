@@ -405,6 +405,23 @@ def change(path, current, changes, overrides=None):
     return new, restart
 
 
+def apply(path, cfg, changes, overrides, restart_needed):
+    """POST /api/config: `changes` validated and saved (change), then applied to `cfg` in
+    place where they can be at once (LIVE, LIVE_INPUT); those that wait for a restart are
+    added to `restart_needed` (a list) and returned. ConfigError naming the field, or
+    SaveError: nothing changed."""
+    new, restart = change(path, cfg, changes, overrides)
+    for k in LIVE:
+        cfg[k] = new[k]
+    for cur, upd in zip(cfg["inputs"], new["inputs"]):
+        for k in LIVE_INPUT:
+            cur[k] = upd[k]
+    for k in restart:
+        if k not in restart_needed:
+            restart_needed.append(k)
+    return restart
+
+
 def public(cfg):
     """The config as GET /api/config shows it: secrets replaced by whether they are set."""
     out = {}

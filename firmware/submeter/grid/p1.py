@@ -8,13 +8,19 @@
 # objects are read (and allocated) only when asked, about once a second.
 from array import array
 
-from .p1scan import crc16, telegram_scan, extract, milli_at, CRC_TABLE
-from .ticscan import same
+from ..kernels import pick, crc16_table
+
+_k = pick("p1scan")  # viper, or the twins (kernels/__init__.py)
+crc16, telegram_scan, extract, milli_at = _k.crc16, _k.telegram_scan, _k.extract, _k.milli_at
+same = pick("gridscan").same  # (the compare both grid decoders use)
+CRC_TABLE = crc16_table()
 
 TELEGRAM_MAX = 2048   # real Belgian telegrams are 0.5-1.4 KB; DSMR allows 1024-character texts
 
 
 class P1Decoder:
+    """A decoder of the grid package's protocol (grid/__init__.py)."""
+
     def __init__(self, cap=TELEGRAM_MAX, crc_required=True, bufs=None):
         """crc_required: DSMR 4/5 and e-MUCS (115200 Bd) always send a CRC, so a
         telegram without one is rejected (a '!' made by line noise must not pass as the
@@ -35,14 +41,34 @@ class P1Decoder:
         self.unknown_lines = 0  # lines of accepted telegrams that are no OBIS object
         self.rejected = 0       # objects of accepted telegrams rejected for their content
                                 # (text not UTF-8, no number where one is due)
+        self.on_telegram = None  # callable(telegram) for each one accepted ('/' to '!', a memoryview)
         self._raw = {}          # text values last decoded by update(), raw
-        self._nums = array("i", bytes(4 * _NNUM))
-        self._spans = array("H", bytes(4 * _NSLOT))
+        self._nums = array("i", bytes(4 * NUM_SLOTS))
+        self._spans = array("H", bytes(4 * ALL_SLOTS))
+
+    def buffers(self):
+        """The two telegram buffers (the grid reader's, or this decoder's own)."""
+        return self._buf, self._done
 
     def restart(self):
         """Forget the telegram in progress: another decoder has used the buffers since."""
         st = self.st
         st[0] = st[1] = st[3] = st[4] = 0
+
+    def set_port(self, kind):
+        """The port is now in setting `kind`: "p1" (DSMR 4/5, e-MUCS, 115200 Bd) requires a
+        CRC; "p1_legacy" (DSMR 2.2/3, 9600 Bd 7E1) takes telegrams without one."""
+        self.crc_required = kind == "p1"
+
+    def good(self):
+        """Good data so far: three a telegram accepted (as good a sign as three TIC groups)."""
+        return self.telegrams * 3
+
+    def state(self):
+        """The counters /api/state's `grid` object shows."""
+        return {"protocol": "p1", "mode": "dsmr" if self.crc_required else "dsmr2", "frames": self.telegrams,
+                "checksum_errors": self.crc_errors, "overflows": self.overflows, "restarts": self.restarts,
+                "unknown_lines": self.unknown_lines, "rejected_objects": self.rejected}
 
     def feed(self, data, n=-1):
         """Decode data[:n] (all by default); returns the telegrams accepted."""
@@ -91,6 +117,8 @@ class P1Decoder:
         self._len = bang + 1
         self.crc = verdict
         self.telegrams += 1
+        if self.on_telegram is not None:
+            self.on_telegram(memoryview(self._done)[:bang + 1])
         return True
 
     def _changed(self, slot, name):
@@ -167,6 +195,149 @@ class P1Decoder:
             i = j + 1
         return out
 
+    def lookup(self, nums, spans, kernel=None):
+        """The objects update() reads, found in the current telegram by one kernel call
+        (`kernel`: a p1scan extract, the one picked by default): numbers in nums (NUM_SLOTS
+        of them), the rest as (start, end) in spans (2 * ALL_SLOTS). Returns the objects
+        found | the lines that are no OBIS object << 16."""
+        return (kernel or extract)(self._done, self._len, _KEYS, len(_KEYS), _SLOTS, nums, NUM_SLOTS, spans,
+                                   ALL_SLOTS)
+
+    def update(self, r):
+        """Fill GridReading r from the decoder's current telegram: one kernel pass finds
+        every object of interest and parses its number; text (ids, times, the peak history)
+        is decoded only when it changed, so a telegram allocates little."""
+        buf = self._done
+        nums = self._nums
+        spans = self._spans
+        self.unknown_lines += self.lookup(nums, spans) >> 16
+        for slot in _DUAL:  # value and timestamp: the value is the field with a unit, in any order
+            s = spans[2 * slot]
+            if s:
+                v = _unit_value(buf, s, spans[2 * slot + 1])
+                if v >= 0:
+                    nums[slot] = v
+        for slot in range(NUM_SLOTS):
+            if spans[2 * slot] and nums[slot] == -1:
+                self.rejected += 1  # there, but not a number: rejected, the rest is used
+        r.source = "p1"
+        r.frames += 1
+
+        def num(slot):
+            v = nums[slot]
+            return v if v >= 0 else None
+
+        i0 = num(_S_IMP)
+        i1 = num(_S_IMP + 1)
+        if i0 is not None or i1 is not None:  # tariff 1 and 2 (Belgium: day, night)
+            r.import_wh = _pair(r.import_wh, i0, i1)
+            r.import_total_wh = num(_S_IMP_TOTAL) or (i0 or 0) + (i1 or 0)
+        e0 = num(_S_EXP)
+        e1 = num(_S_EXP + 1)
+        if e0 is not None or e1 is not None:
+            r.export_tariff_wh = _pair(r.export_tariff_wh, e0, e1)
+            r.export_wh = (e0 or 0) + (e1 or 0)
+        r.power_w = num(_S_POWER)
+        r.export_w = num(_S_EXPORT_W)
+        r.power_w_phases = _three(r.power_w_phases, nums, _S_PH_W, 1)
+        r.export_w_phases = _three(r.export_w_phases, nums, _S_PH_X, 1)
+        r.voltage_v = _three(r.voltage_v, nums, _S_VOLT, 1000)
+        r.current_a = _three(r.current_a, nums, _S_AMP, 1000)
+        r.demand_w = num(_S_DEMAND)
+        r.peak_w = num(_S_PEAK)
+        t = num(_S_TARIFF)
+        if t is not None:
+            r.period_index = t // 1000
+            r.period = _PERIOD[r.period_index] if r.period_index < len(_PERIOD) else "T%d" % r.period_index
+        b = num(_S_BREAKER)
+        r.breaker = b // 1000 if b is not None else None
+        r.limiter_w = num(_S_LIMITER)
+        f = num(_S_FUSE)
+        r.fuse_a = f // 1000 if f is not None else None
+        # text, decoded when it changed
+        changed = self._changed
+        slot = _S_ID if spans[2 * _S_ID] else _S_ID2
+        if changed(slot, "id"):
+            raw = self._text("id")
+            r.meter_id = hex_text(raw) if raw is not None else None
+        slot = _S_VERSION_BE if spans[2 * _S_VERSION_BE] else _S_VERSION
+        if changed(slot, "version"):
+            raw = self._text("version")
+            r.meter_version = raw
+            r.tariff_option = "BE" if slot == _S_VERSION_BE and raw is not None else "NL"
+        if changed(_S_MESSAGE, "message"):
+            raw = self._text("message")
+            r.messages = {"text": hex_text(raw)} if raw else None
+        if changed(_S_TIME, "time"):
+            r.time = self._stamp("time")
+        if changed(_S_PEAK, "peak"):
+            r.peak_time = self._stamp("peak")
+        if changed(_S_HISTORY, "history"):
+            raw = self._raw["history"]
+            try:
+                r.peak_history = _peaks(_fields(raw)) if raw else None
+            except UnicodeError:
+                r.peak_history = self._reject("history")
+        self._mbus(nums, spans, r)
+        return r
+
+    def _reject(self, name):
+        # an object whose content is refused: counted, read as absent, and forgotten so
+        # that it is counted again in each telegram that still carries it
+        self.rejected += 1
+        self._raw[name] = None
+        return None
+
+    def _text(self, name):
+        # the first field of the object last read under `name` as str; None when absent, or
+        # when it is not UTF-8 (rejected)
+        raw = self._raw[name]
+        if not raw:
+            return None
+        try:
+            return _first(raw).decode()
+        except UnicodeError:
+            return self._reject(name)
+
+    def _stamp(self, name):
+        # the field of the object last read under `name` that has the form of a timestamp
+        # (12 digits, then S, W or nothing), wherever it stands: some meters send the value
+        # first. None when absent or a placeholder; no field of that form: rejected
+        raw = self._raw[name]
+        if not raw:
+            return None
+        for f in raw.rstrip(b")").split(b")("):
+            if (len(f) == 12 or len(f) == 13 and f[12] in b"SWsw") and f[:12].isdigit():
+                return timestamp(f.decode())
+        return self._reject(name)
+
+    def _mbus(self, nums, spans, r):
+        # M-Bus channels are assigned at installation: find gas and water by device type
+        # (0-n:24.1.0: 003 gas, 007 water), not by channel number; no type: gas (DSMR 2.2/3)
+        gas = water = None
+        for n in range(4):
+            kind = nums[_S_MBUS_TYPE + n]
+            kind = None if kind < 0 else kind // 1000
+            if kind not in (None, 3, 7):
+                continue
+            for base in (_S_MBUS_BE, _S_MBUS_NL, _S_MBUS_22):
+                v = nums[base + n]
+                if v < 0:
+                    continue
+                if kind == 7:
+                    if water is None:
+                        water = (v, base + n)
+                elif gas is None:
+                    gas = (v, base + n)
+                break
+        r.gas_l = gas[0] if gas else None
+        r.water_l = water[0] if water else None
+        for name, found in (("gas_time", gas), ("water_time", water)):
+            if found is None:
+                setattr(r, name, None)
+            elif self._changed(found[1], name):
+                setattr(r, name, self._stamp(name))
+
 
 def split_unit(field):
     """'000301.548*kWh' -> ('000301.548', 'kWh'); '0001' -> ('0001', None)."""
@@ -218,100 +389,19 @@ _S_IMP, _S_IMP_TOTAL, _S_EXP, _S_POWER, _S_EXPORT_W = 0, 2, 3, 5, 6
 _S_PH_W, _S_PH_X, _S_VOLT, _S_AMP = 7, 10, 13, 16
 _S_DEMAND, _S_PEAK, _S_TARIFF, _S_BREAKER, _S_LIMITER, _S_FUSE = 19, 20, 21, 22, 23, 24
 _S_MBUS_TYPE, _S_MBUS_BE, _S_MBUS_NL, _S_MBUS_22 = 25, 29, 33, 37
-_NNUM = len(_NUMERIC)
-_S_ID, _S_ID2, _S_VERSION_BE, _S_VERSION, _S_MESSAGE, _S_TIME, _S_HISTORY = range(_NNUM, _NNUM + 7)
-_NSLOT = _NNUM + len(_TEXT)
+NUM_SLOTS = len(_NUMERIC)
+_S_ID, _S_ID2, _S_VERSION_BE, _S_VERSION, _S_MESSAGE, _S_TIME, _S_HISTORY = range(NUM_SLOTS, NUM_SLOTS + 7)
+ALL_SLOTS = NUM_SLOTS + len(_TEXT)
 _DUAL = bytes([_S_PEAK] + list(range(_S_MBUS_BE, _S_MBUS_22 + 4)))  # value and timestamp
 
 
 def _keys():
-    from .ticscan import label_hash
+    from ..kernels import label_hash
     pairs = sorted((label_hash(o), k) for k, o in enumerate(_NUMERIC + _TEXT))
     return array("i", [h for h, _ in pairs]), bytes(k for _, k in pairs)
 
 
 _KEYS, _SLOTS = _keys()  # sorted OBIS hashes (no two codes share one) and their slots
-
-
-def update(dec, r):
-    """Fill GridReading r from the decoder's current telegram: one kernel pass finds
-    every object of interest and parses its number; text (ids, times, the peak history)
-    is decoded only when it changed, so a telegram allocates little."""
-    buf = dec._done
-    end = dec._len
-    nums = dec._nums
-    spans = dec._spans
-    dec.unknown_lines += extract(buf, end, _KEYS, len(_KEYS), _SLOTS, nums, _NNUM, spans, _NSLOT) >> 16
-    for slot in _DUAL:  # value and timestamp: the value is the field with a unit, in any order
-        s = spans[2 * slot]
-        if s:
-            v = _unit_value(buf, s, spans[2 * slot + 1])
-            if v >= 0:
-                nums[slot] = v
-    for slot in range(_NNUM):
-        if spans[2 * slot] and nums[slot] == -1:
-            dec.rejected += 1  # there, but not a number: rejected, the rest is used
-    r.source = "p1"
-    r.frames += 1
-
-    def num(slot):
-        v = nums[slot]
-        return v if v >= 0 else None
-
-    i0 = num(_S_IMP)
-    i1 = num(_S_IMP + 1)
-    if i0 is not None or i1 is not None:  # tariff 1 and 2 (Belgium: day, night)
-        r.import_wh = _pair(r.import_wh, i0, i1)
-        r.import_total_wh = num(_S_IMP_TOTAL) or (i0 or 0) + (i1 or 0)
-    e0 = num(_S_EXP)
-    e1 = num(_S_EXP + 1)
-    if e0 is not None or e1 is not None:
-        r.export_tariff_wh = _pair(r.export_tariff_wh, e0, e1)
-        r.export_wh = (e0 or 0) + (e1 or 0)
-    r.power_w = num(_S_POWER)
-    r.export_w = num(_S_EXPORT_W)
-    r.power_w_phases = _three(r.power_w_phases, nums, _S_PH_W, 1)
-    r.export_w_phases = _three(r.export_w_phases, nums, _S_PH_X, 1)
-    r.voltage_v = _three(r.voltage_v, nums, _S_VOLT, 1000)
-    r.current_a = _three(r.current_a, nums, _S_AMP, 1000)
-    r.demand_w = num(_S_DEMAND)
-    r.peak_w = num(_S_PEAK)
-    t = num(_S_TARIFF)
-    if t is not None:
-        r.period_index = t // 1000
-        r.period = _PERIOD[r.period_index] if r.period_index < len(_PERIOD) else "T%d" % r.period_index
-    b = num(_S_BREAKER)
-    r.breaker = b // 1000 if b is not None else None
-    r.limiter_w = num(_S_LIMITER)
-    f = num(_S_FUSE)
-    r.fuse_a = f // 1000 if f is not None else None
-    # text, decoded when it changed
-    changed = dec._changed
-    slot = _S_ID if spans[2 * _S_ID] else _S_ID2
-    if changed(slot, "id"):
-        raw = _text(dec, "id")
-        r.meter_id = hex_text(raw) if raw is not None else None
-    slot = _S_VERSION_BE if spans[2 * _S_VERSION_BE] else _S_VERSION
-    if changed(slot, "version"):
-        raw = _text(dec, "version")
-        r.meter_version = raw
-        r.tariff_option = "BE" if slot == _S_VERSION_BE and raw is not None else "NL"
-    if changed(_S_MESSAGE, "message"):
-        raw = _text(dec, "message")
-        r.messages = {"text": hex_text(raw)} if raw else None
-    if changed(_S_TIME, "time"):
-        r.time = _stamp(dec, "time")
-    if changed(_S_PEAK, "peak"):
-        r.peak_time = _stamp(dec, "peak")
-    if changed(_S_HISTORY, "history"):
-        raw = dec._raw["history"]
-        try:
-            r.peak_history = _peaks(_fields(raw)) if raw else None
-        except UnicodeError:
-            r.peak_history = _reject(dec, "history")
-    _mbus(dec, nums, spans, r)
-    return r
-
 
 _PERIOD = ("T0", "T1", "T2", "T3", "T4")
 
@@ -320,39 +410,6 @@ def _first(raw):
     # the first field of a span "a)(b)(c)": b"a"
     q = raw.find(b")")
     return raw[:q] if q >= 0 else raw
-
-
-def _reject(dec, name):
-    # an object whose content is refused: counted, read as absent, and forgotten so
-    # that it is counted again in each telegram that still carries it
-    dec.rejected += 1
-    dec._raw[name] = None
-    return None
-
-
-def _text(dec, name):
-    # the first field of the object last read under `name` as str; None when absent, or
-    # when it is not UTF-8 (rejected)
-    raw = dec._raw[name]
-    if not raw:
-        return None
-    try:
-        return _first(raw).decode()
-    except UnicodeError:
-        return _reject(dec, name)
-
-
-def _stamp(dec, name):
-    # the field of the object last read under `name` that has the form of a timestamp
-    # (12 digits, then S, W or nothing), wherever it stands: some meters send the value
-    # first. None when absent or a placeholder; no field of that form: rejected
-    raw = dec._raw[name]
-    if not raw:
-        return None
-    for f in raw.rstrip(b")").split(b")("):
-        if (len(f) == 12 or len(f) == 13 and f[12] in b"SWsw") and f[:12].isdigit():
-            return timestamp(f.decode())
-    return _reject(dec, name)
 
 
 def _unit_value(buf, s, e):
@@ -415,31 +472,3 @@ def _peaks(fields):
         out.append({"month": timestamp(fields[k]), "time": timestamp(fields[k + 1]), "w": w})
         k += 3
     return out
-
-
-def _mbus(dec, nums, spans, r):
-    # M-Bus channels are assigned at installation: find gas and water by device type
-    # (0-n:24.1.0: 003 gas, 007 water), not by channel number; no type: gas (DSMR 2.2/3)
-    gas = water = None
-    for n in range(4):
-        kind = nums[_S_MBUS_TYPE + n]
-        kind = None if kind < 0 else kind // 1000
-        if kind not in (None, 3, 7):
-            continue
-        for base in (_S_MBUS_BE, _S_MBUS_NL, _S_MBUS_22):
-            v = nums[base + n]
-            if v < 0:
-                continue
-            if kind == 7:
-                if water is None:
-                    water = (v, base + n)
-            elif gas is None:
-                gas = (v, base + n)
-            break
-    r.gas_l = gas[0] if gas else None
-    r.water_l = water[0] if water else None
-    for name, found in (("gas_time", gas), ("water_time", water)):
-        if found is None:
-            setattr(r, name, None)
-        elif dec._changed(found[1], name):
-            setattr(r, name, _stamp(dec, name))

@@ -1,6 +1,6 @@
 # The grid-meter input as an asyncio task: reads the UART the board opened, feeds the
-# decoder for that setting (TIC or P1), keeps one GridReading, and finds the meter by
-# itself.
+# decoder for that setting (TIC or P1, through the decoder protocol of grid/__init__.py),
+# keeps one GridReading, and finds the meter by itself.
 #
 # Detection: each candidate setting is tried in turn (TIC standard 9600 Bd, TIC historic
 # 1200 Bd, P1 115200 Bd 8N1 inverted, P1 DSMR 2.2/3 9600 Bd 7E1, as the config allows);
@@ -27,64 +27,14 @@ CANDIDATES = {
 }
 
 
-class _Tic:
-    """TIC decoder behind the reader's small interface."""
-
-    def __init__(self):
-        from .tic import TicDecoder
-        self.d = TicDecoder()
-
-    def buffers(self):
-        return self.d.buffers()
-
-    def restart(self):
-        self.d.restart()
-
-    def feed(self, buf, n):
-        return self.d.feed(buf, n)
-
-    def good(self):
-        return self.d.groups_ok
-
-    def update(self, r):
-        self.d.update(r)
-
-    def state(self):
-        d = self.d
-        return {"protocol": "tic", "mode": d.mode, "frames": d.frames, "groups_ok": d.groups_ok,
-                "checksum_errors": d.groups_bad, "malformed": d.malformed, "eot": d.eot,
-                "noise_frames": d.noise_frames}
-
-
-class _P1:
-    def __init__(self, crc_required, bufs=None):
-        from .p1 import P1Decoder
-        self.d = P1Decoder(crc_required=crc_required, bufs=bufs)
-
-    def restart(self):
-        self.d.restart()
-
-    def feed(self, buf, n):
-        return self.d.feed(buf, n)
-
-    def good(self):
-        return self.d.telegrams * 3  # one telegram is as good a sign as three TIC groups
-
-    def update(self, r):
-        from .p1 import update
-        update(self.d, r)
-
-    def state(self):
-        d = self.d
-        return {"protocol": "p1", "mode": "dsmr" if d.crc_required else "dsmr2", "frames": d.telegrams,
-                "checksum_errors": d.crc_errors, "overflows": d.overflows, "restarts": d.restarts,
-                "unknown_lines": d.unknown_lines, "rejected_objects": d.rejected}
-
-
-def _decoder(kind, bufs=None):
+def decoder_for(kind, bufs=None):
+    """The decoder of port setting `kind` (a TIC or P1 one; P1 may share a TIC's `bufs`),
+    set for it: the grid package's decoder protocol (grid/__init__.py)."""
     if kind.startswith("tic"):
-        return _Tic()
-    return _P1(crc_required=kind == "p1", bufs=bufs)
+        from .tic import TicDecoder
+        return TicDecoder()
+    from .p1 import P1Decoder
+    return P1Decoder(crc_required=kind == "p1", bufs=bufs)
 
 
 def _family(kind):
@@ -118,7 +68,21 @@ class GridReader:
             fam = _family(kind)     # have no 2 KB block left for a decoder's buffers
             if fam not in self.decoders:
                 tic = self.decoders.get("tic")  # (auto: P1 borrows the TIC decoder's 4 KB of
-                self.decoders[fam] = _decoder(kind, tic.buffers() if tic else None)  # buffers)
+                self.decoders[fam] = decoder_for(kind, tic.buffers() if tic else None)  # buffers)
+
+    def use(self, kind):
+        """Decode in port setting `kind` from now on (the port is set to it): its family's
+        decoder, told the setting, its frame under way forgotten if the other family has
+        written in the buffers since."""
+        fam = _family(kind)
+        dec = self.decoders.get(fam)
+        if dec is None:  # (a family the config does not try: a tool's or a test's choice)
+            dec = self.decoders[fam] = decoder_for(kind)
+        if self.decoder is not None and self.decoder is not dec:
+            dec.restart()
+        self.decoder = dec
+        self.kind = kind
+        dec.set_port(kind)
 
     def state(self):
         d = self.decoder.state() if self.decoder else {}
@@ -206,12 +170,7 @@ class GridReader:
                     return  # this board has no grid-meter input
                 k += 1
                 continue
-            fam = _family(kind)
-            if self.decoder is not None and self.decoder is not self.decoders[fam]:
-                self.decoders[fam].restart()  # the other family has written in the buffers
-            self.decoder = self.decoders[fam]
-            if fam == "p1":
-                self.decoder.d.crc_required = kind == "p1"  # DSMR 2.2/3 lines send no CRC
+            self.use(kind)
             self.locked = False
             since = self.clock.ticks_ms()   # last sign of life in this setting
             good = self.decoder.good()

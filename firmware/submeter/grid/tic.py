@@ -9,8 +9,12 @@ from array import array
 
 from micropython import const
 
-from .ticscan import frame_scan, check_groups, same, extract, label_hash
+from ..kernels import pick, label_hash
 from .reading import GridReading, TEMPO
+
+_k = pick("ticscan")  # viper, or the twins (kernels/__init__.py)
+frame_scan, check_groups, extract = _k.frame_scan, _k.check_groups, _k.extract
+same = pick("gridscan").same  # (the compare both grid decoders use)
 
 STX = const(2)
 ETX = const(3)
@@ -66,6 +70,8 @@ ALL_SLOTS = _NSLOT
 
 
 class TicDecoder:
+    """A decoder of the grid package's protocol (grid/__init__.py)."""
+
     def __init__(self, frame_max=FRAME_MAX, groups_max=GROUPS_MAX, bufs=None):
         """bufs: two bytearrays of frame_max bytes to use for the frames (the grid reader
         lends the same two to its P1 decoder: one of the two listens at a time)."""
@@ -106,6 +112,10 @@ class TicDecoder:
         """The two frame buffers (to lend to a decoder that listens at other times)."""
         return self._wbuf, self._dbuf
 
+    def groups(self):
+        """The last frame: its bytes, its groups' offsets and their count (the kernels' bench)."""
+        return self._dbuf, self._didx, self._dn
+
     def restart(self):
         """Forget the frame in progress: another decoder has used the buffers since."""
         st = self.st
@@ -113,6 +123,20 @@ class TicDecoder:
         self._checked = 0
         self._fok = self._fht = 0
         self._in_frame = False
+
+    def set_port(self, kind):
+        """The port is now in setting `kind`: nothing to change (both modes are decoded,
+        told apart by their separator)."""
+
+    def good(self):
+        """Good data so far: the groups with a right checksum."""
+        return self.groups_ok
+
+    def state(self):
+        """The counters /api/state's `grid` object shows."""
+        return {"protocol": "tic", "mode": self.mode, "frames": self.frames, "groups_ok": self.groups_ok,
+                "checksum_errors": self.groups_bad, "malformed": self.malformed, "eot": self.eot,
+                "noise_frames": self.noise_frames}
 
     def feed(self, data, n=-1):
         """Decode data[:n] (all of it by default). Returns the frames completed."""
@@ -185,6 +209,14 @@ class TicDecoder:
             out[label.decode()] = (hd.decode() if hd is not None else None, value.decode())
         return out
 
+    def lookup(self, nums, spans, kernel=None):
+        """The values of the labels update() reads, found in the last complete frame by
+        one kernel call (`kernel`: a ticscan extract, the one picked by default): numbers
+        in nums (NUM_SLOTS of them), text as (start, end) in spans (2 * ALL_SLOTS).
+        Returns the labels found."""
+        return (kernel or extract)(self._dbuf, self._didx, self._dinfo, self._dhash, self._dn, _KEYS,
+                                   len(_KEYS), _SLOTS, nums, _NNUM, spans, _NSLOT)
+
     def update(self, r):
         """Fill GridReading r from the last complete frame. Labels the frame does not
         carry keep their previous value (a three-phase meter's short overload frames
@@ -196,8 +228,7 @@ class TicDecoder:
         buf = self._dbuf
         nums = self._nums
         spans = self._spans
-        extract(buf, self._didx, self._dinfo, self._dhash, self._dn, _KEYS, len(_KEYS), _SLOTS,
-                nums, _NNUM, spans, _NSLOT)
+        self.lookup(nums, spans)
         imp = r.import_wh
         for k in range(10):
             v = nums[k]

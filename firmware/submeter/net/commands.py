@@ -1,0 +1,48 @@
+# What the network side asks of the application: the one interface the HTTP server and
+# its handlers (server.py, api.py) reach, and all of it. The App (app.py) satisfies it by
+# duck typing; the firmware never imports this module (a class made at boot would cost
+# heap): it is the declaration, and host_tests/test_http_api.py checks the App against it.
+# MQTT and NTP need none of it: MQTT reads the snapshot, NTP returns the time.
+
+
+class Commands:
+    """The commands a request may give, and the little it may read besides the snapshot."""
+
+    cfg = {}
+    """The configuration in use (a dict, config.py): read only, for the page's language and
+    the number of inputs; changes go through set_config."""
+
+    auth = None
+    """The password guarding every change (auth.Auth): check(password, address) -> True,
+    False or None (that address must wait), wait_ms(address), set(password)."""
+
+    def public_config(self):
+        """GET /api/config: the configuration without its secrets (a dict)."""
+        raise NotImplementedError
+
+    def set_config(self, changes):
+        """POST /api/config: validate, save and apply `changes` (a dict); returns
+        {"saved": True, "restart": [names]}. ValueError naming the field (nothing changed),
+        OSError when it could not be written."""
+        raise NotImplementedError
+
+    def reset_partial(self, which=None):
+        """POST /api/reset: the partial counter of input `which` (from 0), of "gas" or
+        "water", or every one (None) starts again from zero."""
+        raise NotImplementedError
+
+    def start_zero(self, inputs):
+        """POST /api/zero: zero these inputs (from 0; their circuits switched off); returns
+        {"zeroing": [numbers from 1], "seconds": n}. ValueError while one runs."""
+        raise NotImplementedError
+
+    def history_records(self, kind, count):
+        """GET /api/history and /api/history.csv: the last `count` closed records of `kind`
+        ("days" or "months"), newest first, one at a time (ledger/history.py: each has
+        to_dict(daily)); api.py formats them."""
+        raise NotImplementedError
+
+    def screen_png(self):
+        """GET /screen.png: the front panel as a PNG, in pieces (a generator), or None
+        without a display."""
+        raise NotImplementedError

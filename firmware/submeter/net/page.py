@@ -1,0 +1,232 @@
+# The built-in web page: readable with no JavaScript (the server fills in the figures)
+# and live with it (firmware/static/app.js, served gzipped as /app.js, polls /api/state
+# every 2 s and draws the history). Self-contained: no CDN, no internet.
+from ..config import USAGES
+from ..grid.reading import p1_power
+from ..view.labels import alert_text, labels, notice_text
+
+
+def js(s):
+    """JSON of `s` (a JavaScript literal), safe inside the page's <script>."""
+    import json
+    return json.dumps(s).replace("<", "\\u003c")
+
+
+def esc(s):
+    """HTML-escape any text from the meter or the config before it reaches the page."""
+    s = str(s)
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        if a in s:
+            s = s.replace(a, b)
+    return s
+
+
+_HEAD = b"""<!doctype html><html lang="%s"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>%s</title>"""
+
+# constant parts are sent as they are (bytes in flash when frozen): no copy in the heap
+_STYLE = b"""<style>
+body{font-family:system-ui,sans-serif;margin:0;padding:1em;background:#f4f5f7;color:#222}
+h1{font-size:1.3em;margin:0 0 .6em}
+h2{font-size:1.1em;margin:1.2em 0 .4em}
+.total{font-size:2.4em;font-weight:600}
+table{border-collapse:collapse;width:100%;max-width:40em;background:#fff}
+th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.muted{color:#777;font-size:.85em}
+.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
+#lcd{image-rendering:pixelated;background:#000;max-width:100%;height:auto}
+svg{width:100%;max-width:40em;background:#fff}
+@media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
+</style></head><body>
+"""
+
+_TOP = b"""<h1>%s</h1>
+<p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
+&middot; <span id="total_cost">%s</span> %s</p>
+<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th></tr></thead><tbody>
+"""
+
+_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td></tr>
+"""
+
+_MONTH = b"""</tbody></table>
+<p><span class="muted" id="since">%s</span> <button id="reset" type="button">%s</button></p>
+<h2 id="month_title">%s</h2>
+<table id="month"><thead><tr><th>%s</th><th>%s (kWh)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
+"""
+
+_MROW = b"""<tr id="u_%s"><td>%s</td><td class="d">%s</td><td class="m">%s</td><td class="c">%s</td></tr>
+"""
+
+_GRID = b"""</tbody></table>
+<p id="volumes">%s</p>
+<p id="grid">%s</p>
+"""
+
+_TAIL = b"""<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
+<h2>%s</h2><svg id="chart_months" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
+<p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
+<a href="/api/history.csv?months=120" download="months.csv">%s</a></p>
+<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%s</span> s &middot; %s V</p>
+<script type="application/json" id="labels">"""
+
+_END = b"""</script>
+<script src="/app.js" defer></script></body></html>
+"""
+
+_PHASES = b"""<h2>%s</h2><table id="phases"><thead><tr><th></th><th>%s (A)</th><th>%s</th><th>%s (A)</th><th>%s (W)</th><th>%s</th></tr></thead><tbody>
+"""
+
+_PROW = b"""<tr id="ph%s"><td>L%s</td><td class="a">%s</td><td><meter min="0" max="%s" high="%s" value="%s"></meter> <span class="pct">%s</span></td><td class="mx">%s</td><td class="w">%s</td><td class="ct">%s</td></tr>
+"""
+
+_WARN = b"""<p class="warn">%s</p>
+"""
+
+_PW = b"""<p class="warn" id="pw_hint">%s <button id="setpw" type="button">%s</button></p>
+"""
+
+_LCD = b"""<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" alt="%s">
+"""
+
+# what the script needs in the page's language
+_JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw", "al_phase",
+              "al_overvoltage", "al_cover_opened", "al_memory_error", "al_index_refused",
+              "al_lossy_resets", "al_ejp_notice", "al_overload", "al_breaker_open", "al_breaker_ready",
+              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal") + USAGES
+
+
+def fill(tpl, *vals):
+    """`tpl` (bytes, its slots %s) in pieces: the constant parts as views of the
+    template (in flash once frozen: no copy), each value as its own small piece."""
+    mv = memoryview(tpl)
+    j = 0
+    for v in vals:
+        i = tpl.find(b"%s", j)
+        if i > j:
+            yield mv[j:i]
+        yield str(v).encode()
+        j = i + 2
+    if j < len(tpl):
+        yield mv[j:]
+
+
+def page_chunks(snap, cfg):
+    """The page in small pieces, so it is never whole in RAM (nor any large part of it)."""
+    t = labels(cfg["lang"])
+    cur = esc(snap["currency"])
+    yield from fill(_HEAD, cfg["lang"], esc(t["title"]))
+    yield _STYLE
+    yield from fill(_TOP, esc(t["title"]), "%.1f" % snap["total_w"], snap["total_kwh"], "%.2f" % snap["total_cost"],
+                    cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
+                    cur, esc(t["partial"]))
+    for i in snap["inputs"]:
+        label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
+        yield from fill(_ROW, i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
+                        "%.2f" % i["cost"], i["partial_kwh"])
+    since = snap["inputs"][0].get("partial_since")
+    m = snap.get("month")
+    day = snap.get("today")
+    yield from fill(_MONTH, esc("%s %s %s" % (t["partial"], t["since"], since)) if since else "", esc(t["reset"]),
+                    esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
+                    esc(t["cost"]), cur)
+    for u in USAGES:
+        yield from fill(_MROW, u, esc(t[u]), "%.1f" % (day["usage"][u]["wh"] / 1000) if day else "-",
+                        "%.1f" % (m["usage"][u]["wh"] / 1000) if m else "-",
+                        "%.2f" % m["usage"][u]["cost"] if m else "-")
+    yield from fill(_GRID, esc(volume_text(snap, t)), esc(grid_text(snap.get("grid"), t)))
+    ph = snap.get("phases")
+    if ph:
+        yield from phases_chunks(ph, t)
+    err = snap.get("errors", {}).get("config")
+    if err:
+        yield from fill(_WARN, esc(err))
+    for n in snap.get("notices") or ():  # a watchdog reset, the counters lost: until the next start
+        yield from fill(_WARN, esc(notice_text(n, t)))
+    if snap.get("password_set") is False:
+        yield from fill(_PW, esc(t["pw_hint"]), esc(t["set_pw"]))
+    if snap.get("panel"):
+        yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]))
+    tm = snap.get("time") or {}
+    now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
+    yield from fill(_TAIL, esc(t["days"]), esc(t["days"]), esc(t["months"]), esc(t["months"]), esc(t["csv_days"]),
+                    esc(t["csv_months"]), esc(now), esc(t["uptime"]), snap["uptime_s"], snap["voltage"])
+    sep = "{"
+    for k in _JS_LABELS:  # the script's words, a label at a time
+        yield (sep + js(k) + ":" + js(t[k])).encode()
+        sep = ","
+    yield b"}"
+    yield _END
+
+
+def month_title(snap, t):
+    """This month's title, as the page's script builds it too."""
+    m = snap.get("month")
+    return "%s %s" % (t["month"], m["date"]) if m else t["month"]
+
+
+def volume_text(snap, t):
+    """Gas and water, in one line; the page's script builds the same line."""
+    g = snap.get("gas")
+    w = snap.get("water")
+    if not g or not w:
+        return ""
+    return "%s %s m\u00b3 \u00b7 %.1f kWh \u00b7 %s %s m\u00b3" % (t["gas"], g["m3"], g["kwh"], t["water"], w["m3"])
+
+
+def grid_text(g, t):
+    """One line on the grid meter; the page's script builds the same line."""
+    if not g:
+        return ""
+    h = g.get("hint")
+    if h:  # nothing valid: what to check first
+        lines = [x.strip() for x in t["h_" + h].split("|")]
+        s = "%s: %s: %s" % (t["grid"], lines[0], " ".join(lines[1:]))
+        return s + " " + t["p1_portal"] if h[:2] == "p1" or h == "silent" else s
+    r = g.get("reading")
+    if not r:
+        return "%s: %s \u2026" % (t["grid"], g.get("port") or "-")
+    if r["source"] == "p1":  # as the meter shows it: P+ drawing, P- injecting
+        va = p1_power(r)
+    else:
+        va = ("%d VA" % r["power_va"] if r.get("power_va") is not None else
+              "%d W" % r["power_w"] if r.get("power_w") is not None else "-")
+    return "%s: %s \u00b7 %s \u00b7 %s%s" % (t["grid"], r["source"], r["period"] or "-", va,
+                                           "".join(" \u00b7 " + alert_text(a, t) for a in r.get("alerts") or ()))
+
+
+def phases_chunks(ph, t):
+    """The phase-balance table (three-phase installations); the script refreshes it."""
+    yield from fill(_PHASES, esc(t["phases"]), esc(t["current"]), esc(t["limit"]), esc(t["max"]), esc(t["power"]),
+                    esc(t["input"]))
+    for p in ph["phases"]:
+        c = phase_cells(ph, p)
+        yield from fill(_PROW, p["n"], p["n"], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+    pmax = '<p class="muted">%s: %d W</p>\n' % (esc(t["pmax"]), ph["pmax_w"]) if ph.get("pmax_w") else ""
+    yield ('</tbody></table>\n%s<p id="ph_move">%s</p>\n' % (pmax, esc(move_text(ph, t)))).encode()
+
+
+def phase_cells(ph, p):
+    """(current, bar max, bar high, bar value, percent, max, power, inputs) of one phase's
+    row, as text; the page's script fills the same cells."""
+    m = ph["metered"]
+    a = p["a"] if m else p["ct_a"]
+    lim = ph["limit_a"]
+    top = lim or max(10, a or 0)
+    return ("-" if a is None else "%.1f" % a, top, 0.8 * top if lim else top, a or 0,
+            "%d %%" % p["pct"] if p["pct"] is not None else "",
+            _dash(p["max_a"]), _dash(p["w"]),
+            "%s \u00b7 %.2f A" % (",".join(str(i) for i in p["inputs"]) or "-", p["ct_a"]))
+
+
+def _dash(v):
+    return "-" if v is None else v
+
+
+def move_text(ph, t):
+    mv = ph.get("move")
+    if not mv:
+        return ""
+    return t["ph_hint"] % (mv["input"], mv["name"] or mv["input"], mv["from"], mv["to"], mv["gap_a"], mv["after_a"])

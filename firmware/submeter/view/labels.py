@@ -1,0 +1,149 @@
+# Screen and page labels, English and French. Keys are short to keep the table small.
+# One constant tuple, a row per label (key, English, French): frozen into the image it
+# stays in flash, where two dicts of ~100 labels each were built in the heap (1.5 KB).
+_ROWS = (
+    "heating", "Heating", "Chauffage",
+    "cooling", "Cooling", "Refroid.",
+    "hot_water", "Hot water", "Eau chaude",
+    "sockets", "Sockets", "Prises",
+    "other", "Other", "Autres",
+    "total", "Total", "Total",
+    "now", "Now", "Actuel",
+    "title", "Energy sub-meter", "Sous-compteur",
+    "input", "Input", "Entree",
+    "usage", "Usage", "Usage",
+    "power", "Power", "Puissance",
+    "energy", "Energy", "Energie",
+    "cost", "Cost", "Cout",
+    "current", "Current", "Courant",
+    "partial", "Partial", "Partiel",
+    "uptime", "Uptime", "En marche",
+    "grid", "Grid meter", "Compteur",
+    "gas", "Gas", "Gaz",
+    "water", "Water", "Eau",
+    "month", "This month", "Ce mois",
+    "last_month", "Last month", "Mois dernier",
+    "partial_reset", "Partial reset", "Partiel a zero",
+    "reset", "Reset partial counters", "Remettre les partiels a zero",
+    "since", "since", "depuis",
+    "time", "Time", "Heure",
+    "today", "Today", "Aujourd'hui",
+    "confirm", "Reset every partial counter to zero?", "Remettre tous les compteurs partiels a zero ?",
+    "panel", "Front panel", "Afficheur",
+    "days", "Last 31 days", "31 derniers jours",
+    "months", "Last 12 months", "12 derniers mois",
+    "csv_days", "Daily history (CSV)", "Historique par jour (CSV)",
+    "csv_months", "Monthly history (CSV)", "Historique par mois (CSV)",
+    "pw", "Pass", "Mdp",
+    "pw_q", "The meter's password (the first one is on its Network screen)", "Mot de passe du compteur (le premier est sur son ecran Reseau)",
+    "pw_hint", "Changes need a password: the first one is on the meter's Network screen. Set your own:", "Les changements demandent un mot de passe : le premier est sur l'ecran Reseau du compteur. Choisissez le votre :",
+    "set_pw", "Set a password", "Choisir un mot de passe",
+    "new_pw", "New password (8 characters or more)", "Nouveau mot de passe (8 caracteres ou plus)",
+    "meter", "Meter", "Compteur",
+    "day", "Today", "Jour",
+    "mo", "Month", "Mois",
+    "flow", "Flow", "Debit",
+    "no_grid", "none configured", "aucun",
+    "waiting", "listening on", "ecoute sur",
+    "tempo", "Tempo", "Tempo",
+    "blue", "blue", "bleu",
+    "white", "white", "blanc",
+    "red", "red", "rouge",
+    "index", "Index", "Index",
+    "inject", "Export", "Injection",
+    "network", "Network", "Reseau",
+    "link", "Link", "Lien",
+    "up", "up", "actif",
+    "down", "down", "coupe",
+    "off", "off", "arret",
+    "flash_err", "Flash err", "Err flash",
+    "http_rej", "HTTP rej", "Rejets HTTP",
+    "grid_err", "Grid err", "Err compt.",
+    "late", "Late", "Retards",
+    "ctr_lost", "Lost>%s", "Perdu>%s",
+    "ctr_zero", "Counts at 0", "Cpt remis 0",
+    "overload", "OVERLOAD", "DEPASSEMENT",
+    "over_1", "Above the", "Puissance sousc.",
+    "over_2", "subscribed power", "depassee",
+    "ack", "ok: seen", "ok: vu",
+    "reset_q", "Reset partial?", "Remise a zero ?",
+    "yes_no", "ok:yes back:no", "ok:oui back:non",
+    "zero_q", "Zero input %s?", "Zero entree %s?",
+    "zero_off", "Switch circuit", "Couper circuit",
+    "zero_off2", "%s off first", "%s d'abord",
+    "zeroing", "Zeroing %d%%", "Mise a 0 %d%%",
+    "zero_done", "Zeroed", "Zero fait",
+    "zero_bad", "Not off: kept", "Pas coupe: garde",
+    "zero", "Zero", "Zero",
+    "n_watchdog", "Restarted by the watchdog: the metering had stopped (%d such resets in all)", "Redemarre par le chien de garde : le comptage s'etait arrete (%d fois en tout)",
+    "al_phase", "Phase %d lost", "Phase %d absente",
+    "al_overvoltage", "Overvoltage", "Surtension",
+    "al_cover_opened", "Cover opened", "Cache ouvert",
+    "al_memory_error", "Meter mem error", "Err memoire cpt",
+    "al_index_refused", "Index refused", "Index refuse",
+    "al_lossy_resets", "Meter resets", "Resets compteur",
+    "al_ejp_notice", "EJP in 30 min", "EJP dans 30 min",
+    "al_overload", "Overload", "Depassement",
+    "al_breaker_open", "Breaker open", "Coupure ouverte",
+    "al_breaker_ready", "Press meter btn", "Rearmer compteur",
+    "phases", "Phases", "Phases",
+    "ph_in", "In", "Ent",
+    "ph_move", "Move %d L%d>L%d", "Deplacer %d L%d>L%d",
+    "limit", "Limit", "Limite",
+    "max", "Max", "Max",
+    "ph_hint", "Move input %d (%s) from L%d to L%d: %d A apart now, %d A after", "Deplacer l'entree %d (%s) de L%d vers L%d : ecart %d A, puis %d A",
+    "peak", "Peak", "Pointe",
+    "pmax", "Highest power the meter has seen (PMAX)", "Puissance maximale vue par le compteur (PMAX)",
+    "h_p1_silent", "No P1 data|1 port opened at|  grid operator?|2 cable plugged?|3 Data Request?", "Aucune donnee P1|1 port ouvert|  par le GRD ?|2 cable branche?|3 Data Request?",
+    "h_tic_silent", "No TIC data|1 I1, I2 wired?|2 wires intact?", "Aucune TIC|1 I1, I2 cables?|2 fils intacts ?",
+    "h_silent", "No meter data|TIC: I1 I2 ok?|P1: port opened|  by operator?|  cable? DR?", "Aucune donnee|TIC: I1 I2 ?|P1: port ouvert|  par le GRD ?|  cable ? DR ?",
+    "h_garbled", "Bad meter data|1 cable, noise?|2 meter mode?|3 inverted line?", "Donnees erronees|1 cable, bruit ?|2 mode compteur?|3 ligne inversee",
+    "p1_portal", "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius (it may need renewing).", "En Belgique, Fluvius garde le port P1 ferme tant que vous ne l'ouvrez pas sur Mijn Fluvius (a renouveler parfois).",
+)
+_LANGS = ("en", "fr")
+
+
+class Labels:
+    """One language's labels: t[key], t.get(key, default), key in t, as a dict would."""
+
+    def __init__(self, col):
+        self._col = col
+
+    def get(self, key, default=None):
+        i = -1
+        try:
+            while True:
+                i = _ROWS.index(key, i + 1)
+                if i % 3 == 0:
+                    return _ROWS[i + self._col]
+        except ValueError:
+            return default
+
+    def __contains__(self, key):
+        return self.get(key, _ROWS) is not _ROWS
+
+    def __getitem__(self, key):
+        v = self.get(key, _ROWS)
+        if v is _ROWS:
+            raise KeyError(key)
+        return v
+
+
+def labels(lang):
+    return Labels(_LANGS.index(lang) + 1 if lang in _LANGS else 1)
+
+
+def notice_text(notice, t):
+    """A notice of the snapshot (kind, data) in the user's words: ("watchdog", 2) from its
+    label; one whose data has its own words (a dict with "text": the counters lost) in them."""
+    code, arg = notice
+    if isinstance(arg, dict):
+        return arg["text"]
+    return t.get("n_" + code, code + " %s") % arg
+
+
+def alert_text(code, t):
+    """A GridReading alert code ('phase_lost_3', 'overvoltage'...) in the user's words."""
+    if code.startswith("phase_lost_"):
+        return t["al_phase"] % int(code[11:])
+    return t.get("al_" + code, code)
