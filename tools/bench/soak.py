@@ -13,7 +13,6 @@
 import asyncio
 import gc
 import json
-import os
 import sys
 import time
 

@@ -9,7 +9,6 @@
 import asyncio
 import binascii
 import select
-import sys
 import gc
 import json
 import time
@@ -214,9 +213,6 @@ class Server:
         self._server = None
 
     async def start(self, host, port):
-        if sys.implementation.name != "micropython":  # (CPython's own accept loop is sound)
-            self._server = await asyncio.start_server(self.serve, host, port, backlog=16)
-            return self._server
         import socket
         addr = socket.getaddrinfo(host, port)[0][-1]
         s = socket.socket()
@@ -235,7 +231,7 @@ class Server:
 
     def close(self):
         if self._server:
-            getattr(self._server, "cancel", getattr(self._server, "close", None))()
+            self._server.cancel()  # (its finally closes the listening socket)
             self._server = None
         if self._watcher is not None:
             self._watcher.cancel()
