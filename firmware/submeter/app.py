@@ -36,6 +36,7 @@ class App:
         self.meter = sense.build(board, cfg, self.ledger, self.wall, self.tasks,
                                  lambda phase, now: snapshot.voltage(self.grid, cfg["voltage"], phase, now))
         self.meter.on_round = self._day
+        self.meter.save_ratio = self._save_ratio  # a calibration's new ct_ratio
         # why the board started: a watchdog reset is counted on flash and shown until the
         # next start (the notices, below)
         self.reset_cause = board.reset_cause()
@@ -86,13 +87,14 @@ class App:
         if self.history.tick(self.ledger, self.wall.today(), self.cfg):
             self.store.due = True
 
-    # --- the commands (net/commands.py; the panel uses reset_partial and start_zero) ---
+    # --- the commands (net/commands.py; the panel uses reset_partial, start_zero and start_calibration) ---
     def public_config(self):
         return config.public(self.cfg)
 
     def set_config(self, changes):
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
         restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed)
+        self.meter.set_ratios()  # ct_ratio, burden_ohm: at once
         if self.panel.screens is not None:  # labels, usages, times: a panel made afresh
             self.panel.make()
         self.snap = self.build_snapshot()
@@ -109,6 +111,20 @@ class App:
         got = self.meter.start_zero(inputs)
         self.snap = self.build_snapshot()
         return got
+
+    def start_calibration(self, k, watts):
+        got = self.meter.start_calibration(k, watts)
+        self.snap = self.build_snapshot()
+        return got
+
+    def _save_ratio(self, k, ratio):
+        # a calibration's result: saved as POST /api/config saves it, applied at once (the
+        # panel is not made again: only a ratio changed, and it shows the result)
+        path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
+        changes = {"inputs": [{"ct_ratio": ratio} if i == k else {} for i in range(len(self.cfg["inputs"]))]}
+        config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed)
+        self.meter.set_ratios()
+        log("config changed: inputs[%d].ct_ratio (calibrated)" % k)
 
     def history_records(self, kind, count):
         return self.history.records(kind, count)

@@ -32,6 +32,21 @@ def _drop_zero():
         delattr(mod, "zero")
 
 
+def _calib():
+    """The scale calibration's module (calib.py), imported while one runs and let go after
+    (as zero.py): nothing of it in the heap at boot."""
+    from . import calib
+    return calib
+
+
+def _drop_calib():
+    import sys
+    sys.modules.pop(__name__ + ".calib", None)
+    mod = sys.modules.get(__name__)
+    if mod is not None and hasattr(mod, "calib"):
+        delattr(mod, "calib")
+
+
 def build(board, cfg, ledger, wall, tasks, voltage):
     """The metering of this board's inputs as the config says: a CTChannel per input (its
     zero from zero.json), one scale per ADC unit, the sampler, the gas and water pulse
@@ -68,11 +83,15 @@ def build(board, cfg, ledger, wall, tasks, voltage):
 class Metering:
     """rounds: rounds measured; rate_hz and round_ms: the ADC's sample rate and a round's
     real ms (mean, longest) over the last ~5 s; zeroing: the zero calibration running
-    (zero.Zeroing) or None; zero_error: why zero.json was not used or written, or None.
+    (zero.Zeroing) or None; zero_error: why zero.json was not used or written, or None;
+    calibration: the last scale calibration's state (calib.Calibrating.state: /api/state
+    shows it), None until one is asked for; save_ratio(k, ratio): the App's, saves an
+    input's new ct_ratio in the config (raises ValueError or OSError, nothing changed).
     wdt: the board's watchdog the task feeds (None: not armed yet; False: the board has
     none, or refused), armed by arm_watchdog(timeout_ms) (build: board.watchdog). Hooks
     the App may set: on_round() after each round's records (the day's close), notice(key)
-    when a zeroing ends ("zero_done", "zero_bad": the panel says it)."""
+    when a zeroing or a calibration ends ("zero_done", "zero_bad", "cal_done", "cal_bad": the
+    panel says it)."""
 
     def __init__(self, channels, scales, sampler, ledger, pulses, clock, wall, cfg, tasks, voltage):
         self.channels = channels
@@ -89,6 +108,9 @@ class Metering:
         self.rate_hz = 0
         self.round_ms = (0, 0)
         self.zeroing = None
+        self.calibration = None
+        self._cal = None        # the calibration running (calib.Calibrating), or None
+        self.save_ratio = None
         self.zero_path = "zero.json"
         self.zero_error = None
         self.on_round = None
@@ -111,9 +133,11 @@ class Metering:
             ch = self.channels[k]
             for _ in self.sampler.window_slices(ch, ch.scale if k in cal else None):
                 yield
-            self._record(k)
+            w = self._record(k)
             if self.zeroing is not None:
                 self._zero_step(k)
+            if self._cal is not None and self._cal.k == k:
+                self._cal_step(k, w)
         self._take_pulses()
         self.rounds += 1
         if self.on_round is not None:
@@ -124,6 +148,7 @@ class Metering:
         now = self.clock.ticks_ms()
         watts = self.voltage(inp["phase"], now) * self.channels[k].irms * inp["pf"]
         self.ledger.record(k, watts, now)
+        return watts
 
     def _take_pulses(self):
         for kind, p in self.pulses.items():
@@ -181,9 +206,7 @@ class Metering:
         """Zero these inputs (indices from 0; their circuits switched off): their noise
         and offset measured over the next zero.WINDOWS windows, then applied and saved.
         ValueError while one runs. Energy counts are not touched."""
-        if self.zeroing is not None:
-            raise ValueError("input %s is being zeroed (%d %%)" % (
-                ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
+        self._busy()
         if not inputs:
             raise ValueError("no input")
         zero = _zero()  # let go once the zeroing is done
@@ -217,3 +240,51 @@ class Metering:
         log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
         if self.notice is not None:
             self.notice("zero_bad" if errors else "zero_done")
+
+    def _busy(self):
+        """ValueError while a zeroing or a calibration runs (one at a time: each wants
+        the circuit as the user left it)."""
+        if self.zeroing is not None:
+            raise ValueError("input %s is being zeroed (%d %%)" % (
+                ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
+        if self._cal is not None:
+            raise ValueError("input %d is being calibrated (%d %%)" % (self._cal.k + 1, self.calibration["progress"]))
+
+    def set_ratios(self):
+        """Each input's ct_ratio and burden_ohm from the config, at once (after a change)."""
+        for ch, inp in zip(self.channels, self.cfg["inputs"]):
+            ch.set_ratio(inp["ct_ratio"], inp["burden_ohm"])
+
+    def start_calibration(self, k, watts):
+        """Calibrate input k (from 0) against a load of `watts` W running on its circuit
+        now: its readings over calib.WINDOWS windows averaged, then its ct_ratio set to
+        ct_ratio x watts / measured, saved and applied (or the reason it was not, in
+        `calibration`). ValueError while a zeroing or a calibration runs."""
+        self._busy()
+        cal = _calib()  # let go once it is done
+        self._cal = cal.Calibrating(k, watts, self.cfg["inputs"][k]["ct_ratio"])
+        self.calibration = self._cal.state
+        log("calibrating input", k + 1, "against", watts, "W")
+        return {"calibrating": k + 1, "seconds": (cal.WINDOWS + 1) * self.cfg["period_ms"] // 1000 + 1}
+
+    def _cal_step(self, k, watts):
+        c = self._cal
+        if not c.add(self.channels[k], watts):
+            return
+        st = self.calibration
+        if st["error"] is None and self.cfg["inputs"][k]["ct_ratio"] != st["ratio_before"]:
+            st["ratio_after"] = None  # (POST /api/config while it ran: its windows mixed two ratios)
+            c.fail("changed", "ct_ratio was changed while it ran: not calibrated")
+        self._cal = None
+        _drop_calib()
+        if st["error"] is None:
+            try:
+                self.save_ratio(k, st["ratio_after"])  # saved and applied, as POST /api/config does
+                st["state"] = "done"
+            except Exception as e:  # ConfigError, SaveError (the flash), MemoryError: unchanged
+                st["state"], st["ratio_after"], st["error"] = "failed", None, "not saved: %s" % e
+                st["reason"] = "not_saved"
+        log("calibration of input", k + 1, "done:", st["error"] or "ct_ratio %d -> %d" % (
+            st["ratio_before"], st["ratio_after"]))
+        if self.notice is not None:
+            self.notice("cal_done" if st["state"] == "done" else "cal_bad")
