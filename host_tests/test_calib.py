@@ -9,7 +9,6 @@ from compat import IS_MP, fresh_dir, raises
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock
-from submeter.net import api
 from submeter.sense import calib
 import sim
 
@@ -184,10 +183,6 @@ def test_one_at_a_time_with_zeroing():
     rounds(app, clock, calib.WINDOWS + 1)
     assert app.state()["calibration"]["state"] == "done"
     assert app.start_zero([1])["zeroing"] == [2]  # free again
-
-
-def test_the_api_and_the_module_agree_on_the_watts_allowed():
-    assert (api.CAL_MIN_W, api.CAL_MAX_W) == (calib.MIN_W, calib.MAX_W)
 
 
 def test_the_panel_calibrates_an_input_after_asking_the_watts():

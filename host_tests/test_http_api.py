@@ -11,6 +11,7 @@ from submeter.app import App
 from submeter.clock import ManualClock
 from submeter.net.commands import Commands
 from submeter.net.server import Server
+from submeter.sense import calib
 import sim
 
 DECLARED = [n for n in dir(Commands) if not n.startswith("_")]
@@ -141,6 +142,7 @@ def test_calibrating_an_input_from_the_api():
                 {"input": 1}):
         status, _, body = post(srv, "/api/calibrate", bad, pw)
         assert status == 400 and b"watts: the known load's watts, from 500 to 25000" in body, body
+    assert (calib.MIN_W, calib.MAX_W) == (500, 25000)  # (the API's bounds are the calibration's)
     assert state(srv)["calibration"] is None
     status, _, body = post(srv, "/api/calibrate", {"input": 1, "watts": 2000}, pw)
     assert status == 200 and json.loads(body) == {"calibrating": 1, "seconds": 17}, body

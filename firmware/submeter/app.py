@@ -36,7 +36,7 @@ class App:
         self.meter = sense.build(board, cfg, self.ledger, self.wall, self.tasks,
                                  lambda phase, now: snapshot.voltage(self.grid, cfg["voltage"], phase, now))
         self.meter.on_round = self._day
-        self.meter.save_ratio = self._save_ratio  # a calibration's new ct_ratio
+        self.meter.save_ratio = self.set_config  # a calibration's new ct_ratio
         # why the board started: a watchdog reset is counted on flash and shown until the
         # next start (the notices, below)
         self.reset_cause = board.reset_cause()
@@ -91,11 +91,13 @@ class App:
     def public_config(self):
         return config.public(self.cfg)
 
-    def set_config(self, changes):
+    def set_config(self, changes, remake=True):
+        # (remake False: a calibration's ratio, whose result the panel is showing)
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
         restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed)
-        self.meter.set_ratios()  # ct_ratio, burden_ohm: at once
-        if self.panel.screens is not None:  # labels, usages, times: a panel made afresh
+        for ch, inp in zip(self.meter.channels, self.cfg["inputs"]):  # ct_ratio, burden_ohm: at once
+            ch.set_ratio(inp["ct_ratio"], inp["burden_ohm"])
+        if remake and self.panel.screens is not None:  # labels, usages, times: a panel made afresh
             self.panel.make()
         self.snap = self.build_snapshot()
         log("config changed:", ", ".join(sorted(changes)))
@@ -116,15 +118,6 @@ class App:
         got = self.meter.start_calibration(k, watts)
         self.snap = self.build_snapshot()
         return got
-
-    def _save_ratio(self, k, ratio):
-        # a calibration's result: saved as POST /api/config saves it, applied at once (the
-        # panel is not made again: only a ratio changed, and it shows the result)
-        path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
-        changes = {"inputs": [{"ct_ratio": ratio} if i == k else {} for i in range(len(self.cfg["inputs"]))]}
-        config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed)
-        self.meter.set_ratios()
-        log("config changed: inputs[%d].ct_ratio (calibrated)" % k)
 
     def history_records(self, kind, count):
         return self.history.records(kind, count)

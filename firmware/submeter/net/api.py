@@ -28,9 +28,9 @@ from .server import HTTPError
 
 JSON = "application/json"
 # a calibration's known load, in watts: sense/calib.py's MIN_W and MAX_W (net/ may not
-# import sense/: test_calib checks they agree)
-CAL_MIN_W = const(500)
-CAL_MAX_W = const(25000)
+# import sense/: test_http_api checks the error names those)
+_CAL_MIN_W = const(500)
+_CAL_MAX_W = const(25000)
 
 
 def json_chunks(v, depth=4):
@@ -206,8 +206,8 @@ def calibrate(req, snapshot, commands):
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
         raise HTTPError(400, "input: a number from 1 to %d" % n)
     w = body.get("watts")
-    if isinstance(w, bool) or not isinstance(w, (int, float)) or not CAL_MIN_W <= w <= CAL_MAX_W:
-        raise HTTPError(400, "watts: the known load's watts, from %d to %d" % (CAL_MIN_W, CAL_MAX_W))
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not _CAL_MIN_W <= w <= _CAL_MAX_W:
+        raise HTTPError(400, "watts: the known load's watts, from %d to %d" % (_CAL_MIN_W, _CAL_MAX_W))
     try:
         return _json(commands.start_calibration(k - 1, w))
     except ValueError as e:

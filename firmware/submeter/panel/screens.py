@@ -25,11 +25,6 @@ SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1", "p
 _HOME_WARN = {"overvoltage": "U>!", "ejp_notice": "EJP!", "breaker_open": "OFF!"}
 _NOTICE_TAG = {"watchdog": "WDT!"}  # (the counters lost: CNT!, until the next start)
 _HINT_TAG = {"p1_silent": "P1?", "tic_silent": "TIC?"}
-# the calibration's known load, set with up/down (W): first, least, most, a step
-_CAL_W = const(2000)
-_CAL_MIN_W = const(500)
-_CAL_MAX_W = const(4000)
-_CAL_STEP_W = const(100)
 
 
 class BigText:
@@ -82,7 +77,7 @@ class Screens:
         self.detail = False     # a partial counter is shown (usage, water, gas)
         self.confirm = False    # "reset this partial?" is asked
         self.zero_ask = False   # "zero this input? switch its circuit off" is asked
-        self.cal = None         # the calibration flow (down on the zero question): [step, input, watts]
+        self.cal = None         # the calibration's flow (down on the zero question: calscreen.py)
         self.money = False      # the month in money rather than kWh
         self.acked = False      # the overload warning acknowledged (until the overload ends)
         self.alert = False      # the overload warning is on the screen
@@ -119,14 +114,11 @@ class Screens:
                 self.acked = True
                 self.alert = False
             return None
-        if self.cal is not None:
-            return self._cal_button(name)
+        if self.cal is not None or self.zero_ask and name == "down":
+            from . import calscreen  # the scale calibration: down on the zero question
+            return calscreen.button(self, name)
         if self.zero_ask:
             self.zero_ask = False
-            if name == "down":  # the scale calibration, the zero question's other half
-                ins = [k for k, i in enumerate(self.cfg["inputs"]) if i["usage"] == self.page]
-                self.cal = [0 if len(ins) > 1 else 1, ins[0], _CAL_W]
-                return None
             return ("zero", self.page) if name == "ok" else None
         if self.confirm:
             if name == "ok":
@@ -220,7 +212,8 @@ class Screens:
         if self.alert:
             self._overload(d, r, t)
         elif self.cal is not None:
-            bottom = self._cal_screen(d, snap, t)
+            from . import calscreen
+            bottom = calscreen.draw(self, d, snap, t)
         elif self.confirm:
             self._confirm(d, t)
         elif self.zero_ask:
@@ -516,69 +509,6 @@ class Screens:
         d.text(t["zero_off"], 4, 21, 1)
         d.text((t["zero_off2"] % ids)[:15], 4, 31, 1)
         d.text(t["yes_no"], 4, 46, 1)
-
-    # -- the scale calibration (sense/calib.py): down on the zero question, then the
-    # input (a usage with several), the load's watts (up/down), ok; its progress, then
-    # the ratio before and after, or why not, until ok or back
-    def _cal_button(self, name):
-        c = self.cal
-        if c[0] == 2 or name in ("back", "back_long"):  # measuring, or its result: seen
-            if name in ("ok", "back", "back_long"):
-                self.cal = None  # (a calibration running goes on: a notice says its end)
-            return None
-        if name == "ok":
-            c[0] += 1
-            return ("calibrate", (c[1], c[2])) if c[0] == 2 else None
-        step = 1 if name == "up" else -1
-        if c[0] == 0:
-            ins = [k for k, i in enumerate(self.cfg["inputs"]) if i["usage"] == self.page]
-            c[1] = ins[(ins.index(c[1]) + step) % len(ins)]
-        else:
-            c[2] = min(_CAL_MAX_W, max(_CAL_MIN_W, c[2] + step * _CAL_STEP_W))
-        return None
-
-    def _cal_screen(self, d, snap, t):
-        step, k, w = self.cal
-        cal = snap.get("calibration")
-        if step == 0:
-            self._title(d, t["cal"])
-            self.big.draw(d, "%s %d" % (t["input"][:6], k + 1), 0, 14)
-            d.text(t["cal_pick"], 0, 34, 1)
-            d.text(t["cal_keys0"], 0, 56, 1)
-            return True
-        if step == 1 or not cal or cal["input"] != k + 1 or cal["state"] == "running":
-            self._title(d, "%s %d" % (t["cal"], k + 1))
-            self.big.draw(d, "%d W" % w, 0, 14)
-            if step == 1:
-                d.text(t["cal_on"], 0, 34, 1)
-                d.text(t["cal_on2"], 0, 44, 1)
-                d.text(t["cal_keys1"], 0, 56, 1)
-                return True
-            p = cal["progress"] if cal and cal["input"] == k + 1 else 0
-            d.text(t["cal_run"] % p, 0, 34, 1)
-            d.rect(0, 44, _W, 7, 1)
-            d.fill_rect(1, 45, (_W - 2) * p // 100, 5, 1)
-            d.text(t["cal_keep"], 0, 56, 1)
-            return True
-        if self.notice_text in (t["cal_done"], t["cal_bad"]):
-            self.notice_text = None  # (this screen says it)
-        m = cal["measured_w"]
-        if cal["state"] == "done":
-            self._title(d, "%s %d" % (t["cal_done"], k + 1))
-            d.text("%s %d W" % (t["cal_true"], cal["true_w"]), 0, 13, 1)
-            d.text("%s %d W" % (t["cal_read"], m), 0, 23, 1)
-            d.text("%s %d>%d" % (t["cal_ratio"], cal["ratio_before"], cal["ratio_after"]), 0, 33, 1)
-            ins = snap.get("inputs") or ()
-            if k < len(ins):  # what the input reads now, with the new ratio
-                d.text("%s %s" % (t["now"], fmt_w(ins[k]["w"])), 0, 43, 1)
-        else:
-            self._title(d, t["cal_bad"])
-            for n, line in enumerate(t.get("cf_" + str(cal.get("reason")), "?").split("|")):
-                d.text(line, 0, 13 + 9 * n, 1)
-            if m is not None:
-                d.text("%s %d W" % (t["cal_read"], m), 0, 44, 1)
-        d.text(t["ack"], 0, 56, 1)
-        return True
 
 
 def _period(r, t, width=10):

@@ -18,33 +18,20 @@ WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopp
 
 def _zero():
     """The zero calibration's module (zero.py: zero.json, a zeroing's windows), imported
-    when it is needed and let go after (_drop_zero): its functions and class hold 0.7 KB
-    of heap that the meter needs only at boot and while a zeroing runs."""
+    when it is needed and let go after (_drop): its functions and class hold 0.7 KB
+    of heap that the meter needs only at boot and while a zeroing runs. The scale
+    calibration's (calib.py) is imported while one runs, and let go after, the same way."""
     from . import zero
     return zero
 
 
-def _drop_zero():
+def _drop(name):
+    """Let this package's module `name` ("zero", "calib") go."""
     import sys
-    sys.modules.pop(__name__ + ".zero", None)  # (this package's: submeter.sense.zero)
+    sys.modules.pop(__name__ + "." + name, None)  # (this package's: submeter.sense.zero)
     mod = sys.modules.get(__name__)
-    if mod is not None and hasattr(mod, "zero"):
-        delattr(mod, "zero")
-
-
-def _calib():
-    """The scale calibration's module (calib.py), imported while one runs and let go after
-    (as zero.py): nothing of it in the heap at boot."""
-    from . import calib
-    return calib
-
-
-def _drop_calib():
-    import sys
-    sys.modules.pop(__name__ + ".calib", None)
-    mod = sys.modules.get(__name__)
-    if mod is not None and hasattr(mod, "calib"):
-        delattr(mod, "calib")
+    if mod is not None and hasattr(mod, name):
+        delattr(mod, name)
 
 
 def build(board, cfg, ledger, wall, tasks, voltage):
@@ -58,7 +45,7 @@ def build(board, cfg, ledger, wall, tasks, voltage):
     scales, which = ct.unit_scales(board.ct[:n])
     zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
     zeros, zero_error = _zero().load(zero_path, n)
-    _drop_zero()
+    _drop("zero")
     channels = []
     for k, inp in enumerate(cfg["inputs"]):
         ch = ct.CTChannel(board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
@@ -85,13 +72,18 @@ class Metering:
     real ms (mean, longest) over the last ~5 s; zeroing: the zero calibration running
     (zero.Zeroing) or None; zero_error: why zero.json was not used or written, or None;
     calibration: the last scale calibration's state (calib.Calibrating.state: /api/state
-    shows it), None until one is asked for; save_ratio(k, ratio): the App's, saves an
-    input's new ct_ratio in the config (raises ValueError or OSError, nothing changed).
+    shows it), None until one is asked for; save_ratio(changes, remake): the App's
+    set_config, which saves and applies a calibration's new ct_ratio (raises ValueError or
+    OSError, and then nothing changed).
     wdt: the board's watchdog the task feeds (None: not armed yet; False: the board has
     none, or refused), armed by arm_watchdog(timeout_ms) (build: board.watchdog). Hooks
     the App may set: on_round() after each round's records (the day's close), notice(key)
     when a zeroing or a calibration ends ("zero_done", "zero_bad", "cal_done", "cal_bad": the
     panel says it)."""
+
+    # (class defaults: the instance's table does not grow for them until one is asked for)
+    calibration = None          # the last scale calibration's state dict, None before one
+    _cal = None                 # the calibration running (calib.Calibrating), or None
 
     def __init__(self, channels, scales, sampler, ledger, pulses, clock, wall, cfg, tasks, voltage):
         self.channels = channels
@@ -108,8 +100,6 @@ class Metering:
         self.rate_hz = 0
         self.round_ms = (0, 0)
         self.zeroing = None
-        self.calibration = None
-        self._cal = None        # the calibration running (calib.Calibrating), or None
         self.save_ratio = None
         self.zero_path = "zero.json"
         self.zero_error = None
@@ -137,7 +127,7 @@ class Metering:
             if self.zeroing is not None:
                 self._zero_step(k)
             if self._cal is not None and self._cal.k == k:
-                self._cal_step(k, w)
+                self._cal.step(self, w)
         self._take_pulses()
         self.rounds += 1
         if self.on_round is not None:
@@ -236,7 +226,7 @@ class Metering:
             self.zero_error = "; ".join(errors) or None
         except OSError as e:
             self.zero_error = "zero.json cannot be written (%s): zeroed until the next start" % e
-        _drop_zero()
+        _drop("zero")
         log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
         if self.notice is not None:
             self.notice("zero_bad" if errors else "zero_done")
@@ -250,41 +240,14 @@ class Metering:
         if self._cal is not None:
             raise ValueError("input %d is being calibrated (%d %%)" % (self._cal.k + 1, self.calibration["progress"]))
 
-    def set_ratios(self):
-        """Each input's ct_ratio and burden_ohm from the config, at once (after a change)."""
-        for ch, inp in zip(self.channels, self.cfg["inputs"]):
-            ch.set_ratio(inp["ct_ratio"], inp["burden_ohm"])
-
     def start_calibration(self, k, watts):
         """Calibrate input k (from 0) against a load of `watts` W running on its circuit
         now: its readings over calib.WINDOWS windows averaged, then its ct_ratio set to
         ct_ratio x watts / measured, saved and applied (or the reason it was not, in
         `calibration`). ValueError while a zeroing or a calibration runs."""
         self._busy()
-        cal = _calib()  # let go once it is done
-        self._cal = cal.Calibrating(k, watts, self.cfg["inputs"][k]["ct_ratio"])
-        self.calibration = self._cal.state
+        from . import calib  # let go once it is done (Calibrating.step)
+        cal = self._cal = calib.Calibrating(k, watts, self.cfg["inputs"][k]["ct_ratio"])
+        self.calibration = cal.state
         log("calibrating input", k + 1, "against", watts, "W")
-        return {"calibrating": k + 1, "seconds": (cal.WINDOWS + 1) * self.cfg["period_ms"] // 1000 + 1}
-
-    def _cal_step(self, k, watts):
-        c = self._cal
-        if not c.add(self.channels[k], watts):
-            return
-        st = self.calibration
-        if st["error"] is None and self.cfg["inputs"][k]["ct_ratio"] != st["ratio_before"]:
-            st["ratio_after"] = None  # (POST /api/config while it ran: its windows mixed two ratios)
-            c.fail("changed", "ct_ratio was changed while it ran: not calibrated")
-        self._cal = None
-        _drop_calib()
-        if st["error"] is None:
-            try:
-                self.save_ratio(k, st["ratio_after"])  # saved and applied, as POST /api/config does
-                st["state"] = "done"
-            except Exception as e:  # ConfigError, SaveError (the flash), MemoryError: unchanged
-                st["state"], st["ratio_after"], st["error"] = "failed", None, "not saved: %s" % e
-                st["reason"] = "not_saved"
-        log("calibration of input", k + 1, "done:", st["error"] or "ct_ratio %d -> %d" % (
-            st["ratio_before"], st["ratio_after"]))
-        if self.notice is not None:
-            self.notice("cal_done" if st["state"] == "done" else "cal_bad")
+        return {"calibrating": k + 1, "seconds": (calib.WINDOWS + 1) * self.cfg["period_ms"] // 1000 + 1}

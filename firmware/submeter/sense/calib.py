@@ -7,9 +7,11 @@
 from micropython import const
 import math
 
+from .. import log
+
 WINDOWS = const(15)         # windows averaged (one a round: ~15 s at the default 1 s)
 MIN_W = const(500)          # the known load: at least this (2.2 A: ~22 counts rms on a 90 A CT, a
-                            # window scattering ~2 % on a noisy chip)
+                            # window scattering 1.6 % on a chip with 8 counts of noise)
 MAX_W = const(25000)        # and at most this (90 A at 230 V is 20.7 kW)
 _NO_LOAD_W = const(50)      # a circuit reading less than this has no load on it
 _UNSTEADY_PCT = const(5)    # windows scattering more than this (standard deviation, %): unsteady
@@ -20,7 +22,7 @@ class Calibrating:
     """One calibration in progress on input `k` (from 0), of a load of `true_w` watts;
     `state` is the dict /api/state shows (docs/api.md), updated in place; its "reason" is
     the failure's short code for the panel's words (clipped, no_load, unsteady, off,
-    range; changed, not_saved: sense/__init__.py).
+    range, changed, not_saved).
     The window under way when it starts is not taken (the load may have come on in it)."""
 
     def __init__(self, k, true_w, ratio, windows=WINDOWS):
@@ -67,6 +69,34 @@ class Calibrating:
             return self.fail("range", "ct_ratio %d is out of range 1..100000: unchanged" % new)
         st["ratio_after"] = new
         return True
+
+    def step(self, m, watts):
+        """A window of the input measured by the metering `m` (sense.Metering): once the
+        last is in, the new ratio saved and applied through m.save_ratio (the App's
+        set_config, as POST /api/config), or the reason it was not; then this module is
+        let go, and the panel told (m.notice)."""
+        k = self.k
+        if not self.add(m.channels[k], watts):
+            return
+        st = self.state
+        if st["error"] is None and m.cfg["inputs"][k]["ct_ratio"] != st["ratio_before"]:
+            st["ratio_after"] = None  # (POST /api/config while it ran: its windows mixed two ratios)
+            self.fail("changed", "ct_ratio was changed while it ran: not calibrated")
+        m._cal = None
+        if st["error"] is None:
+            try:  # (the panel shows the result: it is not made again)
+                m.save_ratio({"inputs": [{"ct_ratio": st["ratio_after"]} if i == k else {}
+                                         for i in range(len(m.channels))]}, False)
+                st["state"] = "done"
+            except Exception as e:  # ConfigError, SaveError (the flash), MemoryError: unchanged
+                st["ratio_after"] = None
+                self.fail("not_saved", "not saved: %s" % e)
+        log("calibration of input", k + 1, "done:", st["error"] or "ct_ratio %d -> %d" % (
+            st["ratio_before"], st["ratio_after"]))
+        from . import _drop
+        _drop("calib")
+        if m.notice is not None:
+            m.notice("cal_done" if st["state"] == "done" else "cal_bad")
 
     def fail(self, reason, why):
         st = self.state
