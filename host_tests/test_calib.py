@@ -225,3 +225,9 @@ def test_the_panel_calibrates_an_input_after_asking_the_watts():
     assert sc.cal is None and sc.page == "heating"
     rounds(app, clock, 3)
     assert abs(app.state()["inputs"][0]["w"] / 1800.0 - 1) < 0.01
+    app.start_zero([1])                               # a zeroing runs: the panel says to wait
+    press("back", 2000)
+    press("down")
+    press("ok")
+    assert sc.cal is None and sc.notice_text == "Busy: try later" and app.meter.zeroing is not None
+    assert app.state()["calibration"]["state"] == "done"  # the last one's result, kept
