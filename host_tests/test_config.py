@@ -81,10 +81,11 @@ def test_a_change_is_checked_whole_then_saved_and_says_what_waits_for_a_restart(
     with open(path) as f:
         assert f.read() == '{"price_kwh": 0.2}'           # nothing applied
     new, restart = config.change(path, cur, {"price_kwh": 0.3, "http_port": 8081,
-                                             "inputs": [{"name": "Boiler"}, {}, {}, {}, {"ct_ratio": 2000}]})
+                                             "inputs": [{"name": "Boiler"}, {}, {}, {}, {"ct_ratio": 2000, "cts": 2}]})
     assert new["price_kwh"] == 0.3 and new["inputs"][0]["name"] == "Boiler"
     assert new["inputs"][0]["usage"] == "heating"          # the rest of input 1 kept
-    assert sorted(restart) == ["http_port", "inputs[4].ct_ratio"]
+    assert new["inputs"][4]["ct_ratio"] == 2000
+    assert sorted(restart) == ["http_port", "inputs[4].cts"]  # (a CT ratio applies at once)
     back, err = config.load(path)
     assert err is None and back == new                      # what was saved is what boots
     pub = config.public(config.validate({"mqtt_password": "s3cret"}))

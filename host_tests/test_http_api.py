@@ -11,6 +11,7 @@ from submeter.app import App
 from submeter.clock import ManualClock
 from submeter.net.commands import Commands
 from submeter.net.server import Server
+from submeter.sense import calib
 import sim
 
 DECLARED = [n for n in dir(Commands) if not n.startswith("_")]
@@ -123,6 +124,51 @@ def test_zeroing_an_input_from_the_api():
     assert s["inputs"][0]["zeroed"] is None and s["adc"]["source"] == "adc"
     with open(app.board.data_dir + "/zero.json") as f:
         assert json.loads(f.read())["inputs"][1]["noise_var"] > 0
+
+
+def test_calibrating_an_input_from_the_api():
+    # the steady scenario's heater (input 1, 2 kW) against its own watts: password-guarded,
+    # each bad field named, one at a time with zeroing; the result in /api/state, the
+    # ratio in the config; a wrong circuit refused in words, the ratio kept
+    srv, app, clock = meter(40, 1000)
+    pw = password(app)
+    assert state(srv)["calibration"] is None
+    assert post(srv, "/api/calibrate", {"input": 1, "watts": 2000})[0] == 401
+    for bad in ({"input": 0, "watts": 2000}, {"input": 6, "watts": 2000}, {"input": "1", "watts": 2000},
+                {"input": True, "watts": 2000}, {"watts": 2000}):
+        status, _, body = post(srv, "/api/calibrate", bad, pw)
+        assert status == 400 and b"input: a number from 1 to 5" in body, body
+    for bad in ({"input": 1, "watts": 100}, {"input": 1, "watts": 30000}, {"input": 1, "watts": "2000"},
+                {"input": 1}):
+        status, _, body = post(srv, "/api/calibrate", bad, pw)
+        assert status == 400 and b"watts: the known load's watts, from 500 to 25000" in body, body
+    assert (calib.MIN_W, calib.MAX_W) == (500, 25000)  # (the API's bounds are the calibration's)
+    assert state(srv)["calibration"] is None
+    status, _, body = post(srv, "/api/calibrate", {"input": 1, "watts": 2000}, pw)
+    assert status == 200 and json.loads(body) == {"calibrating": 1, "seconds": 17}, body
+    status, _, body = post(srv, "/api/calibrate", {"input": 3, "watts": 1500}, pw)
+    assert status == 409 and b"input 1 is being calibrated" in body, body
+    status, _, body = post(srv, "/api/zero", {"input": 2}, pw)
+    assert status == 409 and b"being calibrated" in body, body
+    c = state(srv)["calibration"]
+    assert c == {"input": 1, "state": "running", "progress": 0, "true_w": 2000, "measured_w": None,
+                 "ratio_before": 1000, "ratio_after": None, "error": None, "reason": None}, c
+    for _ in range(30):
+        later(app, clock)
+        c = state(srv)["calibration"]
+        if c["state"] != "running":
+            break
+    assert c["state"] == "done" and c["progress"] == 100 and c["error"] is None, c
+    assert abs(c["measured_w"] / 2000 - 1) < 0.01 and abs(c["ratio_after"] / 1000 - 1) < 0.01, c
+    status, _, body = get(srv, "/api/config")
+    assert json.loads(body)["inputs"][0]["ct_ratio"] == c["ratio_after"]
+    assert state(srv)["restart_needed"] == []
+    status, _, body = post(srv, "/api/calibrate", {"input": 4, "watts": 2000}, pw)  # 450 W on it
+    assert status == 200, body
+    later(app, clock, 20)
+    c = state(srv)["calibration"]
+    assert c["state"] == "failed" and c["input"] == 4 and c["ratio_after"] is None, c
+    assert "more than twice off" in c["error"] and app.cfg["inputs"][3]["ct_ratio"] == 1000
 
 
 def test_configuration_over_the_api():

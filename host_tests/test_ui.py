@@ -139,6 +139,36 @@ def test_zeroing_screens_equal_their_golden_images():
     check("heating_zeroing", d)
 
 
+def test_calibration_screens_equal_their_golden_images():
+    # down on the zero question: the input (a usage with two), the load's watts, its
+    # progress, then the ratio before and after, or why not in words
+    need_framebuf()
+    s = snap()
+    cfg = config.validate({})
+    cfg["inputs"][3]["usage"] = "heating"   # two heating circuits: inputs 1 and 4
+    d = __import__("sim").SimDisplay()
+    sc = Screens(d, cfg)
+    walk(sc, "down", "back_long", "down")
+    sc.draw(s)
+    check("cal_pick", d)
+    walk(sc, "up", "ok", "up", "up", "up", "up", "up")   # input 4, 2500 W
+    sc.draw(s)
+    check("cal_watts", d)
+    assert sc.on_button("ok", 0) == ("calibrate", (3, 2500))
+    s["calibration"] = {"input": 4, "state": "running", "progress": 40, "true_w": 2500, "measured_w": None,
+                        "ratio_before": 1000, "ratio_after": None, "error": None, "reason": None}
+    sc.draw(s)
+    check("cal_running", d)
+    s["calibration"].update({"state": "done", "progress": 100, "measured_w": 2331.4, "ratio_after": 1072})
+    s["inputs"][3]["w"] = 2503.0
+    sc.draw(s)
+    check("cal_done", d)
+    s["calibration"].update({"state": "failed", "measured_w": 3.2, "ratio_after": None, "reason": "no_load",
+                             "error": "no load seen on input 4 (3 W): is the load on, on this circuit?"})
+    sc.draw(s)
+    check("cal_failed", d)
+
+
 def test_the_grid_meters_own_alerts_on_home_and_grid_screens():
     # a SAGEM C2000 whose status word says phase 3 lost and its cover opened: home warns
     # (PH3!), the grid screen names the first alert and counts the others
@@ -276,6 +306,29 @@ def test_a_long_press_on_a_usage_asks_to_switch_its_circuit_off_then_zeroes():
     assert sc.page == "water"
     sc.on_button("back_long", 0)
     assert not sc.zero_ask
+
+
+def test_down_on_the_zero_question_leads_to_the_calibration():
+    sc = Screens(NoDisp(), config.validate({}))
+    walk(sc, "down", "back_long")                                   # heating (input 1): zero it?
+    assert sc.on_button("down", 0) is None and not sc.zero_ask
+    assert sc.cal == [1, 0, 2000]                                   # one input: its watts at once
+    walk(sc, "down", "down", "down")
+    assert sc.cal[2] == 1700
+    walk(*(sc,) + ("down",) * 20)
+    assert sc.cal[2] == 500                                         # 500 W at least
+    walk(*(sc,) + ("up",) * 40)
+    assert sc.cal[2] == 4000                                        # 4 kW at most
+    assert sc.on_button("back", 0) is None and sc.cal is None       # no: nothing happens
+    assert sc.page == "heating"
+    walk(sc, "back_long", "down")
+    assert sc.on_button("ok", 0) == ("calibrate", (0, 2000))        # yes: the App's command
+    assert sc.on_button("down", 0) is None and sc.cal is not None   # measuring: only ok or back leave
+    assert sc.on_button("back", 0) is None and sc.cal is None and sc.page == "heating"
+    walk(sc, "back_long", "down")
+    sc.idle(0)
+    sc.idle(60000)                                                  # a minute without a press: home
+    assert sc.cal is None and sc.page == "home"
 
 
 def test_home_after_a_minute_and_asleep_after_ten():

@@ -36,6 +36,7 @@ class App:
         self.meter = sense.build(board, cfg, self.ledger, self.wall, self.tasks,
                                  lambda phase, now: snapshot.voltage(self.grid, cfg["voltage"], phase, now))
         self.meter.on_round = self._day
+        self.meter.save_ratio = self.set_config  # a calibration's new ct_ratio
         # why the board started: a watchdog reset is counted on flash and shown until the
         # next start (the notices, below)
         self.reset_cause = board.reset_cause()
@@ -86,14 +87,17 @@ class App:
         if self.history.tick(self.ledger, self.wall.today(), self.cfg):
             self.store.due = True
 
-    # --- the commands (net/commands.py; the panel uses reset_partial and start_zero) ---
+    # --- the commands (net/commands.py; the panel uses reset_partial, start_zero and start_calibration) ---
     def public_config(self):
         return config.public(self.cfg)
 
-    def set_config(self, changes):
+    def set_config(self, changes, remake=True):
+        # (remake False: a calibration's ratio, whose result the panel is showing)
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
         restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed)
-        if self.panel.screens is not None:  # labels, usages, times: a panel made afresh
+        for ch, inp in zip(self.meter.channels, self.cfg["inputs"]):  # ct_ratio, burden_ohm: at once
+            ch.set_ratio(inp["ct_ratio"], inp["burden_ohm"])
+        if remake and self.panel.screens is not None:  # labels, usages, times: a panel made afresh
             self.panel.make()
         self.snap = self.build_snapshot()
         log("config changed:", ", ".join(sorted(changes)))
@@ -107,6 +111,11 @@ class App:
 
     def start_zero(self, inputs):
         got = self.meter.start_zero(inputs)
+        self.snap = self.build_snapshot()
+        return got
+
+    def start_calibration(self, k, watts):
+        got = self.meter.start_calibration(k, watts)
         self.snap = self.build_snapshot()
         return got
 

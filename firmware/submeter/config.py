@@ -283,7 +283,7 @@ def _input(x, i, bad=None, was=None):
 LIVE = ("lang", "voltage", "currency", "price_kwh", "prices_kwh", "period_ms", "max_gap_ms",
         "save_s", "gas_l_per_pulse", "gas_kwh_per_m3", "gas_price_kwh", "water_l_per_pulse",
         "water_price_m3", "screen_home_s", "screen_sleep_s", "contrast")
-LIVE_INPUT = ("name", "usage", "pf", "phase")
+LIVE_INPUT = ("name", "usage", "pf", "phase", "ct_ratio", "burden_ohm")  # (the ratios: Metering.set_ratios)
 SECRET = ("mqtt_password",)
 
 

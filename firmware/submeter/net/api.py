@@ -21,10 +21,16 @@
 # for commands, the JSON of a command's body, streaming, a full heap's retries and 503s.
 import json
 
+from micropython import const
+
 from .page import page_chunks
 from .server import HTTPError
 
 JSON = "application/json"
+# a calibration's known load, in watts: sense/calib.py's MIN_W and MAX_W (net/ may not
+# import sense/: test_http_api checks the error names those)
+_CAL_MIN_W = const(500)
+_CAL_MAX_W = const(25000)
 
 
 def json_chunks(v, depth=4):
@@ -191,6 +197,23 @@ def zero(req, snapshot, commands):
         raise HTTPError(409, str(e))
 
 
+def calibrate(req, snapshot, commands):
+    """{"input": n, "watts": W}: calibrate input n's ct_ratio against a load of W watts
+    running on its circuit now (docs/calibration.md)."""
+    body = req["body"]
+    k = body.get("input")
+    n = len(commands.cfg["inputs"])
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+        raise HTTPError(400, "input: a number from 1 to %d" % n)
+    w = body.get("watts")
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not _CAL_MIN_W <= w <= _CAL_MAX_W:
+        raise HTTPError(400, "watts: the known load's watts, from %d to %d" % (_CAL_MIN_W, _CAL_MAX_W))
+    try:
+        return _json(commands.start_calibration(k - 1, w))
+    except ValueError as e:
+        raise HTTPError(409, str(e))
+
+
 def _json(answer):
     return JSON, json.dumps(answer).encode()
 
@@ -209,6 +232,7 @@ ROUTES = {
     ("POST", "/api/config"): set_config,
     ("POST", "/api/password"): password,
     ("POST", "/api/zero"): zero,
+    ("POST", "/api/calibrate"): calibrate,
 }
 # the commands, and the largest body each takes
-POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256}
+POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256}

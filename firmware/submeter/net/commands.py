@@ -36,6 +36,13 @@ class Commands:
         {"zeroing": [numbers from 1], "seconds": n}. ValueError while one runs."""
         raise NotImplementedError
 
+    def start_calibration(self, k, watts):
+        """POST /api/calibrate: calibrate input k's ct_ratio (from 0) against a load of
+        `watts` W running on its circuit now; returns {"calibrating": n from 1, "seconds":
+        s}, the progress and result in the snapshot's "calibration". ValueError while a
+        zeroing or a calibration runs."""
+        raise NotImplementedError
+
     def history_records(self, kind, count):
         """GET /api/history and /api/history.csv: the last `count` closed records of `kind`
         ("days" or "months"), newest first, one at a time (ledger/history.py: each has

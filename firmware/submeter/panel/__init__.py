@@ -21,8 +21,8 @@ class Panel:
     snapshot to draw), fault() (true while the installer must see something: the power
     LED blinks), auth.initial (the made-up web password, shown until the owner sets
     theirs), and the commands sent once the user has confirmed: reset_partial(which),
-    start_zero(inputs). tasks: the fault books (submeter.Tasks). `screens` is None without a
-    display."""
+    start_zero(inputs), start_calibration(k, watts). tasks: the fault books (submeter.Tasks).
+    `screens` is None without a display."""
 
     def __init__(self, board, cfg, app, tasks):
         self.board = board
@@ -86,10 +86,18 @@ class Panel:
     def command(self, cmd):
         """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the
         partial counter of every input of that usage, ("reset", "gas" | "water") the
-        volume's; ("zero", usage) zeroes the inputs of that usage."""
+        volume's; ("zero", usage) zeroes the inputs of that usage; ("calibrate", (k, watts))
+        calibrates input k against a load of that many watts."""
         verb, what = cmd
         inputs = self.cfg["inputs"]
         app = self.app
+        if verb == "calibrate":  # (input from 0, watts)
+            try:
+                app.start_calibration(what[0], what[1])
+            except ValueError:  # a zeroing or another calibration runs
+                self.screens.cal = None
+                self.screens.notice("cal_busy")
+            return
         if verb == "zero":
             try:
                 app.start_zero([k for k, inp in enumerate(inputs) if inp["usage"] == what])

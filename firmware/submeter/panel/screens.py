@@ -77,6 +77,7 @@ class Screens:
         self.detail = False     # a partial counter is shown (usage, water, gas)
         self.confirm = False    # "reset this partial?" is asked
         self.zero_ask = False   # "zero this input? switch its circuit off" is asked
+        self.cal = None         # the calibration's flow (down on the zero question: calscreen.py)
         self.money = False      # the month in money rather than kWh
         self.acked = False      # the overload warning acknowledged (until the overload ends)
         self.alert = False      # the overload warning is on the screen
@@ -96,10 +97,12 @@ class Screens:
     def go(self, name):
         self.index = self.pages.index(name)
         self.detail = self.confirm = self.zero_ask = False
+        self.cal = None
 
     def on_button(self, name, now=None):
         """A button event; returns a command for the app, or None. Commands, once the
-        user has confirmed: ("reset", usage | "water" | "gas"); ("zero", usage)."""
+        user has confirmed: ("reset", usage | "water" | "gas"); ("zero", usage); ("calibrate",
+        (input from 0, watts))."""
         if now is not None:
             self._last = now
         if self.asleep:  # the press that wakes the panel does nothing else
@@ -111,6 +114,9 @@ class Screens:
                 self.acked = True
                 self.alert = False
             return None
+        if self.cal is not None or self.zero_ask and name == "down":
+            from . import calscreen  # the scale calibration: down on the zero question
+            return calscreen.button(self, name)
         if self.zero_ask:
             self.zero_ask = False
             return ("zero", self.page) if name == "ok" else None
@@ -156,9 +162,10 @@ class Screens:
         if self._last is None:
             self._last = now
         quiet = ticks_diff(now, self._last)
-        if quiet >= self.home_ms and (self.index or self.detail or self.confirm or self.zero_ask):
+        if quiet >= self.home_ms and (self.index or self.detail or self.confirm or self.zero_ask or self.cal):
             self.index = 0
             self.detail = self.confirm = self.zero_ask = False
+            self.cal = None
         if self.sleep_ms and quiet >= self.sleep_ms and not self.asleep and not self.alert:
             self.asleep = True
             if hasattr(self.disp, "power"):
@@ -204,10 +211,15 @@ class Screens:
         bottom = p in ("month", "phases")  # the screen uses the bottom line: no "n/N" there
         if self.alert:
             self._overload(d, r, t)
+        elif self.cal is not None:
+            from . import calscreen
+            bottom = calscreen.draw(self, d, snap, t)
         elif self.confirm:
             self._confirm(d, t)
         elif self.zero_ask:
             self._zero_confirm(d, t)
+            for k in range(4):  # a notch under the box: down leads on (to the calibration)
+                d.hline(60 + k, 60 + k, 7 - 2 * k, 1)
         elif p == "home":
             bottom = self._home(d, snap, t)
         elif p in ("water", "gas"):

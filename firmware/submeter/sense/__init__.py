@@ -18,18 +18,20 @@ WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopp
 
 def _zero():
     """The zero calibration's module (zero.py: zero.json, a zeroing's windows), imported
-    when it is needed and let go after (_drop_zero): its functions and class hold 0.7 KB
-    of heap that the meter needs only at boot and while a zeroing runs."""
+    when it is needed and let go after (_drop): its functions and class hold 0.7 KB
+    of heap that the meter needs only at boot and while a zeroing runs. The scale
+    calibration's (calib.py) is imported while one runs, and let go after, the same way."""
     from . import zero
     return zero
 
 
-def _drop_zero():
+def _drop(name):
+    """Let this package's module `name` ("zero", "calib") go."""
     import sys
-    sys.modules.pop(__name__ + ".zero", None)  # (this package's: submeter.sense.zero)
+    sys.modules.pop(__name__ + "." + name, None)  # (this package's: submeter.sense.zero)
     mod = sys.modules.get(__name__)
-    if mod is not None and hasattr(mod, "zero"):
-        delattr(mod, "zero")
+    if mod is not None and hasattr(mod, name):
+        delattr(mod, name)
 
 
 def build(board, cfg, ledger, wall, tasks, voltage):
@@ -43,7 +45,7 @@ def build(board, cfg, ledger, wall, tasks, voltage):
     scales, which = ct.unit_scales(board.ct[:n])
     zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
     zeros, zero_error = _zero().load(zero_path, n)
-    _drop_zero()
+    _drop("zero")
     channels = []
     for k, inp in enumerate(cfg["inputs"]):
         ch = ct.CTChannel(board.ct[k], ct_ratio=inp["ct_ratio"], burden_ohm=inp["burden_ohm"],
@@ -68,11 +70,20 @@ def build(board, cfg, ledger, wall, tasks, voltage):
 class Metering:
     """rounds: rounds measured; rate_hz and round_ms: the ADC's sample rate and a round's
     real ms (mean, longest) over the last ~5 s; zeroing: the zero calibration running
-    (zero.Zeroing) or None; zero_error: why zero.json was not used or written, or None.
+    (zero.Zeroing) or None; zero_error: why zero.json was not used or written, or None;
+    calibration: the last scale calibration's state (calib.Calibrating.state: /api/state
+    shows it), None until one is asked for; save_ratio(changes, remake): the App's
+    set_config, which saves and applies a calibration's new ct_ratio (raises ValueError or
+    OSError, and then nothing changed).
     wdt: the board's watchdog the task feeds (None: not armed yet; False: the board has
     none, or refused), armed by arm_watchdog(timeout_ms) (build: board.watchdog). Hooks
     the App may set: on_round() after each round's records (the day's close), notice(key)
-    when a zeroing ends ("zero_done", "zero_bad": the panel says it)."""
+    when a zeroing or a calibration ends ("zero_done", "zero_bad", "cal_done", "cal_bad": the
+    panel says it)."""
+
+    # (class defaults: the instance's table does not grow for them until one is asked for)
+    calibration = None          # the last scale calibration's state dict, None before one
+    _cal = None                 # the calibration running (calib.Calibrating), or None
 
     def __init__(self, channels, scales, sampler, ledger, pulses, clock, wall, cfg, tasks, voltage):
         self.channels = channels
@@ -89,6 +100,7 @@ class Metering:
         self.rate_hz = 0
         self.round_ms = (0, 0)
         self.zeroing = None
+        self.save_ratio = None
         self.zero_path = "zero.json"
         self.zero_error = None
         self.on_round = None
@@ -111,9 +123,11 @@ class Metering:
             ch = self.channels[k]
             for _ in self.sampler.window_slices(ch, ch.scale if k in cal else None):
                 yield
-            self._record(k)
+            w = self._record(k)
             if self.zeroing is not None:
                 self._zero_step(k)
+            if self._cal is not None and self._cal.k == k:
+                self._cal.step(self, w)
         self._take_pulses()
         self.rounds += 1
         if self.on_round is not None:
@@ -124,6 +138,7 @@ class Metering:
         now = self.clock.ticks_ms()
         watts = self.voltage(inp["phase"], now) * self.channels[k].irms * inp["pf"]
         self.ledger.record(k, watts, now)
+        return watts
 
     def _take_pulses(self):
         for kind, p in self.pulses.items():
@@ -181,9 +196,7 @@ class Metering:
         """Zero these inputs (indices from 0; their circuits switched off): their noise
         and offset measured over the next zero.WINDOWS windows, then applied and saved.
         ValueError while one runs. Energy counts are not touched."""
-        if self.zeroing is not None:
-            raise ValueError("input %s is being zeroed (%d %%)" % (
-                ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
+        self._busy()
         if not inputs:
             raise ValueError("no input")
         zero = _zero()  # let go once the zeroing is done
@@ -213,7 +226,28 @@ class Metering:
             self.zero_error = "; ".join(errors) or None
         except OSError as e:
             self.zero_error = "zero.json cannot be written (%s): zeroed until the next start" % e
-        _drop_zero()
+        _drop("zero")
         log("zeroing of input", ",".join(str(j + 1) for j in zg.inputs), "done:", self.zero_error or "ok")
         if self.notice is not None:
             self.notice("zero_bad" if errors else "zero_done")
+
+    def _busy(self):
+        """ValueError while a zeroing or a calibration runs (one at a time: each wants
+        the circuit as the user left it)."""
+        if self.zeroing is not None:
+            raise ValueError("input %s is being zeroed (%d %%)" % (
+                ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
+        if self._cal is not None:
+            raise ValueError("input %d is being calibrated (%d %%)" % (self._cal.k + 1, self.calibration["progress"]))
+
+    def start_calibration(self, k, watts):
+        """Calibrate input k (from 0) against a load of `watts` W running on its circuit
+        now: its readings over calib.WINDOWS windows averaged, then its ct_ratio set to
+        ct_ratio x watts / measured, saved and applied (or the reason it was not, in
+        `calibration`). ValueError while a zeroing or a calibration runs."""
+        self._busy()
+        from . import calib  # let go once it is done (Calibrating.step)
+        cal = self._cal = calib.Calibrating(k, watts, self.cfg["inputs"][k]["ct_ratio"])
+        self.calibration = cal.state
+        log("calibrating input", k + 1, "against", watts, "W")
+        return {"calibrating": k + 1, "seconds": (calib.WINDOWS + 1) * self.cfg["period_ms"] // 1000 + 1}

@@ -159,12 +159,16 @@ class CTChannel:
         if scale is None:
             scale = Scale((), uv_per_count if uv_per_count is not None else getattr(adc, "uv_per_count", NOMINAL_UV))
         self.scale = scale
-        self.a_per_uv = 1e-6 / burden_ohm * ct_ratio  # uV -> V, / burden -> secondary A, * ratio
+        self.set_ratio(ct_ratio, burden_ohm)
         self.noise_floor_a = noise_floor_a
         self.set_zero(None)
         self.var = 0.0          # last window's variance (counts^2), noise included
         self.irms = 0.0
         self.offset = float(ADC_CENTRE)  # last window's DC offset, in counts (diagnostics)
+
+    def set_ratio(self, ct_ratio, burden_ohm):
+        """The CT's ratio and the burden (a change applies from the next window)."""
+        self.a_per_uv = 1e-6 / burden_ohm * ct_ratio  # uV -> V, / burden -> secondary A, * ratio
 
     @property
     def amps_per_count(self):

@@ -99,6 +99,28 @@ _ROWS = (
     "h_silent", "No meter data|TIC: I1 I2 ok?|P1: port opened|  by operator?|  cable? DR?", "Aucune donnee|TIC: I1 I2 ?|P1: port ouvert|  par le GRD ?|  cable ? DR ?",
     "h_garbled", "Bad meter data|1 cable, noise?|2 meter mode?|3 inverted line?", "Donnees erronees|1 cable, bruit ?|2 mode compteur?|3 ligne inversee",
     "p1_portal", "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius (it may need renewing).", "En Belgique, Fluvius garde le port P1 ferme tant que vous ne l'ouvrez pas sur Mijn Fluvius (a renouveler parfois).",
+    # -- calibration (issue 20): the scale calibration's panel flow (panel/screens.py) --
+    "cal", "Calibrate", "Calibrer",
+    "cal_pick", "Which input?", "Quelle entrée ?",
+    "cal_keys0", "+/-  ok:next", "+/-  ok:suite",
+    "cal_on", "Known load on,", "Charge connue,",
+    "cal_on2", "others off", "autres coupées",
+    "cal_keys1", "+/- W  ok:start", "+/- W  ok:lancer",
+    "cal_run", "Measuring %d%%", "Mesure %d %%",
+    "cal_keep", "Keep load on", "Laisser allumée",
+    "cal_done", "Calibrated", "Calibré",
+    "cal_bad", "Not calibrated", "Non calibré",
+    "cal_busy", "Busy: try later", "Attendez la fin",
+    "cal_true", "Load", "Charge",
+    "cal_read", "Read", "Lu",
+    "cal_ratio", "Ratio", "Ratio",
+    "cf_no_load", "No load seen|Load on? On this|circuit?", "Aucune charge|Allumée ? Sur ce|circuit ?",
+    "cf_unsteady", "Load unsteady|Switch the other|loads off", "Charge instable|Couper les|autres charges",
+    "cf_off", "Over 2x off:|wrong circuit|or wrong watts?", "Écart > 2x :|mauvais circuit|ou mauvais W ?",
+    "cf_clipped", "Input clips:|CT or burden|too big", "Entrée saturée|TC ou résistance|trop grands",
+    "cf_range", "Ratio out of|range", "Rapport hors|limites",
+    "cf_changed", "Ratio changed|meanwhile", "Rapport changé|entre-temps",
+    "cf_not_saved", "Not saved|(flash full?)", "Non enregistré|(flash plein ?)",
 )
 _LANGS = ("en", "fr")
 

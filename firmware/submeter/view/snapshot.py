@@ -60,6 +60,7 @@ def build(src):
         "gas": None, "water": None, "adc": None, "zeroing": None, "net": None, "mqtt": None,
         "phases": None, "password_set": src.auth.initial is None, "panel": src.panel.screens is not None,
         "restart_needed": src.restart_needed, "time": None, "today": None, "month": None,
+        "calibration": m.calibration,  # the last scale calibration (sense/calib.py), None before one
     }
     _inputs(snap, cfg, led, m.channels)
     _volumes(snap, cfg, led, m.pulses, now)
