@@ -45,6 +45,18 @@ def test_page_in_french():
     assert 'lang="fr"' in html and "Puissance" in html
 
 
+def test_the_mirror_says_when_the_display_sleeps():
+    s = snap(["a"] * 5)
+    s["panel"] = "on"
+    html = page_html(s, config.validate({}))
+    assert '<img id="lcd"' in html and '<p class="muted" id="lcd_note"></p>' in html
+    s["panel"] = "asleep"
+    html = page_html(s, config.validate({"lang": "fr"}))
+    assert "<p class=\"muted\" id=\"lcd_note\">L\u2019\u00e9cran est en veille : un appui sur un bouton le r\u00e9veille.</p>" in html
+    s["panel"] = None                               # no display: no mirror
+    assert 'id="lcd"' not in page_html(s, config.validate({}))
+
+
 def test_page_warns_when_the_config_file_was_ignored():
     cfg = config.validate({})
     s = snap(["a"] * 5)
@@ -86,7 +98,7 @@ def test_page_says_what_to_check_when_the_p1_port_is_silent():
             "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius") in html
     s["grid"]["hint"] = "garbled"
     html = page_html(s, config.validate({"lang": "fr"}))
-    assert "Compteur: Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>" in html
+    assert "Compteur: Donn\u00e9es erron\u00e9es: 1 c\u00e2ble, bruit ? 2 mode compteur? 3 ligne invers\u00e9e</p>" in html
 
 
 def test_page_shows_the_phase_balance():

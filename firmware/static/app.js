@@ -80,6 +80,7 @@ async function tick() {
     }
     const lcd = $("lcd");
     if (lcd) lcd.src = "/screen.png?t=" + Date.now();
+    set("lcd_note", s.panel === "asleep" ? L.lcd_asleep : "");  // the mirror shows it asleep too
   } catch (e) { /* the meter is restarting or the network is down: try again in 2 s */ }
 }
 

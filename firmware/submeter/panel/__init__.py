@@ -86,7 +86,8 @@ class Panel:
     def command(self, cmd):
         """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the
         partial counter of every input of that usage, ("reset", "gas" | "water") the
-        volume's; ("zero", usage) zeroes the inputs of that usage."""
+        volume's, ("reset", "all") every partial counter (the long press on home or the
+        month, as the page's reset button); ("zero", usage) zeroes the inputs of that usage."""
         verb, what = cmd
         inputs = self.cfg["inputs"]
         app = self.app
@@ -100,6 +101,9 @@ class Panel:
             return
         if what in ("gas", "water"):
             app.reset_partial(what)
+            return
+        if what == "all":
+            app.reset_partial(None)
             return
         for k, inp in enumerate(inputs):
             if inp["usage"] == what:
@@ -117,6 +121,12 @@ class Panel:
         if led is not None:
             led.value(1)
             self._led_on_at = now
+
+    def state(self):
+        """The display for the snapshot: None without one, "asleep" while it sleeps (the
+        page says a press wakes it), else "on"."""
+        sc = self.screens
+        return None if sc is None else "asleep" if sc.asleep else "on"
 
     def png(self):
         """The panel as it is now, as a PNG in pieces (the page's mirror,
