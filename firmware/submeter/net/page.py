@@ -230,4 +230,5 @@ def move_text(ph, t):
     mv = ph.get("move")
     if not mv:
         return ""
-    return t["ph_hint"] % (mv["input"], mv["name"] or mv["input"], mv["from"], mv["to"], mv["gap_a"], mv["after_a"])
+    name = mv["name"] or t.get(mv.get("usage"), mv["input"])  # no name of its own: its usage's
+    return t["ph_hint"] % (mv["input"], name, mv["from"], mv["to"], mv["gap_a"], mv["after_a"])

@@ -105,6 +105,20 @@ _ROWS = (
     "asleep", "Display asleep", "Écran en veille",
     "wake", "Press to wake", "Appui : réveil",
     "lcd_asleep", "The display is asleep: a button press wakes it.", "L’écran est en veille : un appui sur un bouton le réveille.",
+    # (MQTT: the sensors' names Home Assistant shows, by object id; a usage's: mq_w, mq_kwh)
+    "mq_w", "%s power", "Puissance %s",
+    "mq_kwh", "%s energy", "Énergie %s",
+    "mq_total_w", "Power", "Puissance",
+    "mq_total_kwh", "Energy", "Énergie",
+    "mq_meter_alert", "Meter alert", "Alerte du compteur",
+    "mq_gas_m3", "Gas", "Gaz",
+    "mq_gas_kwh", "Gas energy", "Énergie gaz",
+    "mq_water_m3", "Water", "Eau",
+    "mq_grid_va", "Grid power", "Puissance réseau",
+    "mq_grid_kwh", "Grid import", "Soutirage réseau",
+    "mq_tariff", "Tariff period", "Période tarifaire",
+    "mq_grid_alerts", "Grid meter alerts", "Alertes du compteur réseau",
+    "mq_notices", "Meter notices", "Avis du compteur",
 )
 _LANGS = ("en", "fr")
 
