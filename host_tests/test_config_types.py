@@ -188,7 +188,7 @@ def test_bytes_that_are_not_utf8_cost_their_field_only():
                 assert "not UTF-8" in err, err
     doc = b'{"voltage": 240, "inputs": [{"name": "Chauffe-eau \xe9lectrique"}, {"name": "S\xc3\xa9jour"}, {}, {}, {}]}'
     cfg, err = check_boot(path, doc, "inputs[0].name (not UTF-8", ("voltage", 240))
-    assert cfg["inputs"][0]["name"] == "Heating" and cfg["inputs"][1]["name"] == "S\u00e9jour"  # UTF-8 is kept
+    assert cfg["inputs"][0]["name"] == "" and cfg["inputs"][1]["name"] == "S\u00e9jour"  # UTF-8 is kept (the bad one: no name)
     cfg, err = check_boot(path, b'{"voltage": 240, "volt\xffage": 1}', "volt?age (unknown setting)", ("voltage", 240))
     # a change over the network with such a file: the bad name is named until it is fixed
     cur = cfg

@@ -32,7 +32,7 @@ def test_a_refused_config_boots_meters_and_names_each_field(tmp_path):
         assert cfg["mains_hz"] == 50 and cfg["window_cycles"] == 10 and cfg["http_host"] == "127.0.0.1"
         ins = s["inputs"]
         assert ins[0]["name"] == "Boiler" and ins[0]["usage"] == "hot_water" and ins[0]["phase"] == 1
-        assert ins[4]["name"] == "Other"
+        assert ins[4]["name"] == ""  # its default: no name (the page shows its usage, "Other")
         assert ins[0]["w"] > 1500 and ins[2]["w"] > 1000, ins      # it meters (2000 W, 1500 W simulated)
         assert s["sampling"]["rounds"] >= 5 and s["tasks"]["metering"] == 0, s["tasks"]
         page = get(proc.port, "/")[2].decode()

@@ -387,6 +387,12 @@ def test_page_in_a_real_browser_is_live(firmware):
             src0 = page.get_attribute("#lcd", "src")
             page.wait_for_function("(s) => document.getElementById('lcd').getAttribute('src') !== s", arg=src0,
                                    timeout=10000)
+            # no button pressed: after screen_sleep_s (600 s, 12 s at 50x) the display sleeps;
+            # the mirror shows it asleep (the golden image) and the page says a press wakes it
+            page.wait_for_function("document.getElementById('lcd_note').textContent.includes('a button press wakes')",
+                                   timeout=20000)
+            with open(os.path.join(ROOT, "host_tests", "screens", "asleep.png"), "rb") as f:
+                assert get(firmware.port, "/screen.png")[2] == f.read()
             page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
             assert page.is_visible("#pw_hint") and page.is_visible("#setpw")  # where the first password is
             # the reset button zeroes the partial counters, after the user says yes and

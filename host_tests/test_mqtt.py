@@ -46,6 +46,24 @@ def test_discovery_config():
     assert topic == "homeassistant/sensor/submeter-ab12/heating_kwh/config"
     assert (d["device_class"], d["state_class"], d["unit_of_measurement"]) == ("energy", "total_increasing", "kWh")
     assert d["unique_id"] == "submeter-ab12_heating_kwh" and d["device"]["identifiers"] == ["submeter-ab12"]
+    assert d["name"] == "Heating energy" and d["device"]["name"] == "Energy sub-meter submeter-ab12"
+
+
+def test_discovery_names_in_the_meters_language():
+    # what Home Assistant shows: each sensor named in the meter's language, a usage's by
+    # its label (an input without a name of its own shows the same word on the page)
+    c = cfg()
+    c["lang"] = "fr"
+    names = {}
+    for s in sensors(c):
+        names[s[0]] = json.loads(discovery(c, "n1", "submeter/n1", s, "sim")[1])["name"]
+    assert names["heating_kwh"] == "\u00c9nergie chauffage" and names["heating_w"] == "Puissance chauffage"
+    assert names["total_w"] == "Puissance" and names["gas_m3"] == "Gaz" and names["tariff"] == "P\u00e9riode tarifaire"
+    d = json.loads(discovery(c, "n1", "submeter/n1", sensors(c)[0], "sim")[1])
+    assert d["device"]["name"] == "Sous-compteur n1"
+    c["lang"] = "en"
+    en = [json.loads(discovery(c, "n1", "b", s, "sim")[1])["name"] for s in sensors(c)]
+    assert en == [s[1] for s in sensors(c)]                          # English: the names as they were
 
 
 def test_packets_are_whole_mqtt():

@@ -45,6 +45,38 @@ def test_page_in_french():
     assert 'lang="fr"' in html and "Puissance" in html
 
 
+def test_inputs_without_a_name_show_their_usage_in_the_meters_language():
+    # the defaults have no names; a config saved with the old English defaults reads the
+    # same; a name of the owner's own is kept in any language
+    old = [{"name": n, "usage": u} for n, u in zip(("Heating", "Cooling", "Hot water", "Sockets", "Other"),
+                                                     config.USAGES)]
+    old[4]["name"] = "Garage"
+    old[3]["usage"] = "other"                       # "Sockets" on an input now "other": the owner's name
+    for doc in ({"lang": "fr"}, {"lang": "fr", "inputs": old}):
+        cfg = config.validate(doc)
+        s = snap([i["name"] for i in cfg["inputs"]])
+        for i, inp in zip(s["inputs"], cfg["inputs"]):
+            i["usage"] = inp["usage"]
+        html = page_html(s, cfg)
+        assert "1 &middot; Chauffage</td>" in html and "3 &middot; Eau chaude</td>" in html
+        assert "Heating" not in html and "Hot water" not in html
+    assert "4 &middot; Sockets</td>" in html and "5 &middot; Garage</td>" in html
+    assert cfg["inputs"][0]["name"] == "" and cfg["inputs"][3]["name"] == "Sockets"
+    assert config.validate({})["inputs"][2]["name"] == ""
+
+
+def test_the_mirror_says_when_the_display_sleeps():
+    s = snap(["a"] * 5)
+    s["panel"] = "on"
+    html = page_html(s, config.validate({}))
+    assert '<img id="lcd"' in html and '<p class="muted" id="lcd_note"></p>' in html
+    s["panel"] = "asleep"
+    html = page_html(s, config.validate({"lang": "fr"}))
+    assert "<p class=\"muted\" id=\"lcd_note\">L\u2019\u00e9cran est en veille : un appui sur un bouton le r\u00e9veille.</p>" in html
+    s["panel"] = None                               # no display: no mirror
+    assert 'id="lcd"' not in page_html(s, config.validate({}))
+
+
 def test_page_warns_when_the_config_file_was_ignored():
     cfg = config.validate({})
     s = snap(["a"] * 5)
@@ -86,7 +118,7 @@ def test_page_says_what_to_check_when_the_p1_port_is_silent():
             "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius") in html
     s["grid"]["hint"] = "garbled"
     html = page_html(s, config.validate({"lang": "fr"}))
-    assert "Compteur: Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>" in html
+    assert "Compteur: Donn\u00e9es erron\u00e9es: 1 c\u00e2ble, bruit ? 2 mode compteur? 3 ligne invers\u00e9e</p>" in html
 
 
 def test_page_shows_the_phase_balance():
@@ -107,6 +139,9 @@ def test_page_shows_the_phase_balance():
             '<td class="w">2200</td><td class="ct">4,5 \u00b7 3.87 A</td></tr>') in html
     assert ('<p id="ph_move">Move input 2 (Cooling) from L1 to L2: 20 A apart now, 2 A after</p>') in html
     assert "PMAX" not in html
+    s["inputs"][1]["name"] = ""    # no name of its own: its usage's label, in the meter's language
+    fr = page_html(dict(s, phases=balance(r, s["inputs"])), config.validate({"lang": "fr"}))
+    assert "D\u00e9placer l\u2019entr\u00e9e 2 (Autres) de L1 vers L2" in fr
     r.update({"pmax_w": 11250, "imax_a": [30, 21, 29]})    # a SAGEM C2000-4's maxima
     s["phases"] = balance(r, s["inputs"])
     html = page_html(s, config.validate({}))

@@ -3,6 +3,7 @@
 # supervision, ISOUSC, PREF), the maxima, the CT inputs wired on each phase and the circuit
 # worth moving; a P1 meter's breaker; what to check when nothing valid comes.
 from compat import IS_MP, skip
+from submeter.config import USAGES
 from submeter.grid.p1 import P1Decoder
 from submeter.grid.reading import GridReading
 from submeter.grid.tic import TicDecoder
@@ -14,7 +15,8 @@ from test_p1 import crc_bitwise, load
 def inputs(phases, amps):
     """The snapshot's inputs, with their phase and current."""
     names = ("Heating", "Cooling", "Hot water", "Sockets", "Other")
-    return [{"id": k + 1, "name": names[k], "phase": p, "a": a} for k, (p, a) in enumerate(zip(phases, amps))]
+    return [{"id": k + 1, "name": names[k], "usage": USAGES[k], "phase": p, "a": a}
+            for k, (p, a) in enumerate(zip(phases, amps))]
 
 
 def p1_reading(data):
@@ -62,7 +64,8 @@ def test_the_circuit_worth_moving():
         data = set_obj(data, obis, v)
     r = p1_reading(resign(data))
     ph = balance(r, inputs((1, 2, 3, 1, 3), (15.0, 0.0, 8.5, 10.0, 0.2)))
-    assert ph["move"] == {"input": 4, "name": "Sockets", "from": 1, "to": 2, "gap_a": 20, "after_a": 0}
+    assert ph["move"] == {"input": 4, "name": "Sockets", "usage": "sockets", "from": 1, "to": 2, "gap_a": 20,
+                          "after_a": 0}
     assert [p["pct"] for p in ph["phases"]] == [60, 10, 25]
     # heating alone (15 A) overshoots, yet leaves them closer: 10 A apart the other way
     ph = balance(r, inputs((1, 2, 3, 2, 3), (15.0, 0.0, 8.5, 3.0, 0.2)))

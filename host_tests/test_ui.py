@@ -1,14 +1,18 @@
 # The front panel: every screen drawn from a fixed snapshot equals its golden image
 # (host_tests/screens/*.png, looked at by eye when made: `tools/sim/goldens` remakes them and
 # writes 4x copies under build/screens/); the buttons walk the screens, a long press on
-# back on a partial asks, then resets through the ledger; the display sleeps and wakes;
-# an overload takes over the screen until seen; a redraw allocates little.
+# back on a partial asks, then resets through the ledger (on home or the month: every
+# partial); the display sleeps and wakes, and its mirror says so; an overload takes over the
+# screen until seen; French is drawn with its accents; figures have their units and one
+# rounding rule; a redraw allocates little.
 import os
 
 from compat import IS_MP, skip
 from submeter import config
-from submeter.panel import LONG_PRESS_MS, Buttons
+from submeter.panel import LONG_PRESS_MS, Buttons, Panel
+from submeter.panel.glyphs import Face, text
 from submeter.panel.screens import Screens
+from submeter.view.units import duration, kwh
 
 GOLDEN = "host_tests/screens/"
 
@@ -281,7 +285,6 @@ class NoDisp:
 
 def test_a_long_press_on_a_partial_asks_then_resets():
     sc = Screens(NoDisp(), config.validate({}))
-    assert sc.on_button("back_long", 0) is None and not sc.confirm  # home: nothing to reset
     walk(sc, "down", "down", "down", "down")                        # sockets
     assert sc.page == "sockets"
     sc.on_button("back_long", 0)
@@ -295,6 +298,38 @@ def test_a_long_press_on_a_partial_asks_then_resets():
     assert sc.on_button("ok", 0) == ("reset", "sockets")            # yes: the ledger command
     walk(sc, "back", "down", "down", "down", "ok", "back_long")
     assert sc.page == "gas" and sc.on_button("ok", 0) == ("reset", "gas")
+
+
+class App:
+    """What the panel asks of the App, written down."""
+
+    def __init__(self):
+        self.resets = []
+
+    def reset_partial(self, which=None):
+        self.resets.append(which)
+
+
+def test_a_long_press_on_home_or_the_month_asks_then_resets_every_partial():
+    # as on an écocompteur: a long press on back resets the partial counters, after asking
+    # (home and the month: every one, as the page's button; a partial's screen: that one)
+    cfg = config.validate({})
+    sc = Screens(NoDisp(), cfg)
+    assert sc.on_button("back_long", 0) is None and sc.confirm      # home: asked
+    assert sc.on_button("back", 0) is None and not sc.confirm       # no: nothing happens
+    sc.on_button("back_long", 0)
+    cmd = sc.on_button("ok", 0)
+    assert cmd == ("reset", "all") and not sc.confirm and sc.page == "home"
+    app = App()
+    board = type("B", (), {"buttons": None, "display": None, "leds": {}})()
+    Panel(board, cfg, app, None).command(cmd)
+    assert app.resets == [None]                                     # every input, gas and water
+    sc.go("month")
+    sc.on_button("back_long", 0)
+    assert sc.confirm and sc.on_button("ok", 0) == ("reset", "all")
+    for page in ("grid", "net", "about"):                           # elsewhere: nothing
+        sc.go(page)
+        assert sc.on_button("back_long", 0) is None and not sc.confirm and not sc.zero_ask
 
 
 def test_a_long_press_on_a_usage_asks_to_switch_its_circuit_off_then_zeroes():
@@ -397,3 +432,168 @@ def test_a_redraw_allocates_little():
         sc.draw(s)
         worst = max(worst, gc.mem_alloc() - a)
     assert worst <= 3000, worst   # formatted figures only: bytes, not kilobytes
+
+
+class Pen:
+    """A display that writes down what is drawn: the pixels lit (x, y) and the ASCII
+    runs given to its own text() (what CPython can run)."""
+
+    def __init__(self):
+        self.lit = set()
+        self.runs = []
+
+    def text(self, s, x, y, c=1):
+        self.runs.append((s, x, y))
+
+    def fill_rect(self, x, y, w, h, c):
+        for i in range(w):
+            for j in range(h):
+                self.lit.add((x + i, y + j))
+
+
+def test_accented_letters_are_drawn_in_place():
+    # "Entrée 3" on the panel: the ASCII runs by the display's font, the é from its own
+    # glyph, one cell wide (the 3 stays in its place), the acute in the free rows above
+    p = Pen()
+    text(p, "Entr\u00e9e 3", 0, 10)
+    assert p.runs == [("Entr", 0, 10), ("e 3", 40, 10)]
+    e_acute = {(4, 0), (5, 0), (3, 1), (4, 1),                        # the accent
+               (2, 2), (3, 2), (4, 2), (5, 2), (1, 3), (2, 3), (5, 3), (6, 3),
+               (1, 4), (2, 4), (3, 4), (4, 4), (5, 4), (6, 4), (1, 5), (2, 5),
+               (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)}                  # the font's e
+    assert p.lit == {(32 + x, 10 + y) for x, y in e_acute}
+    p = Pen()
+    text(p, "\u00c9nergie", 0, 0)                  # a capital: compact, its accent above
+    assert (5, 0) in p.lit and (1, 2) in p.lit and (1, 1) not in p.lit and p.runs == [("nergie", 8, 0)]
+    p = Pen()
+    text(p, "m\u00b3 \u00e7a \u2603!", 0, 0)        # ³, ç (its cedilla in the row below), one it lacks
+    assert (27, 7) in p.lit and (28, 7) in p.lit and ("?", 48, 0) in p.runs and ("!", 56, 0) in p.runs
+    p = Pen()
+    text(p, "Network", 8, 8)                       # ASCII: the display's text(), once
+    assert p.runs == [("Network", 8, 8)] and not p.lit
+    f = Face(p)
+    f.text("D\u00e9bit", 0, 0)
+    assert p.runs[-1] == ("bit", 16, 0) and not hasattr(f, "show_pages")
+    from submeter.panel import glyphs                # the table: constants (in flash once frozen)
+    assert type(glyphs._GLYPHS) is bytes and len(glyphs._GLYPHS) == 8 * len(glyphs._CHARS)
+    for ch in "\u00e9\u00e8\u00ea\u00eb\u00e0\u00e2\u00e7\u00f4\u00fb\u00f9\u00ee\u00ef\u0153\u00c9\u00c8\u00c0\u00c7\u00b0\u00b3\u20ac":
+        assert ch in glyphs._CHARS, ch                # every letter French needs, and its signs
+
+
+def test_every_word_the_panel_shows_can_be_drawn_and_fits():
+    # each label the screens use (t["..."] in screens.py, the usages, the meter's alerts
+    # and hints), in both languages: every character one the panel draws (ASCII or the
+    # glyph table: no "?" on the screen), every line within the panel's 16 characters
+    from submeter.panel import glyphs
+    from submeter.view.labels import _ROWS, labels
+    with open("firmware/submeter/panel/screens.py") as f:
+        src = f.read()
+    keys = set(config.USAGES)
+    for r in range(0, len(_ROWS), 3):
+        k = _ROWS[r]
+        if k[:3] == "al_" or k[:2] == "h_":
+            keys.add(k)
+    i = src.find('t["')
+    while i >= 0:
+        j = src.find('"', i + 3)
+        keys.add(src[i + 3:j])
+        i = src.find('t["', j)
+    n = 0
+    for lang in ("en", "fr"):
+        t = labels(lang)
+        for k in keys:
+            v = t.get(k)
+            if v is None:
+                continue  # a key made at run time ("h_" + hint): its rows are in the set already
+            n += 1
+            for ch in v:
+                assert ord(ch) < 127 or ch in glyphs._CHARS, (lang, k, ch)
+            for line in v.split("|"):
+                assert len(line.replace("%d%%", "45%").replace("%d", "4").replace("%s", "1")) <= 16, (lang, k, line)
+    assert n > 100
+
+
+def test_figures_have_one_rounding_rule_and_the_uptime_is_in_words():
+    assert [kwh(w) for w in (0, 12, 23456, 99999, 100000, 1234567, 9999999, 10000000, 35802487)] == [
+        "0.000", "0.012", "23.456", "99.999", "100.0", "1234.5", "9999.9", "10000", "35802"]
+    assert kwh(1033613.9 + 0.5) == "1033.6"
+    assert [duration(s) for s in (35, 720, 15120, 273600, 93784)] == ["35 s", "12 min", "4 h 12 min", "3 d 4 h",
+                                                                     "1 d 2 h"]
+    assert duration(273600, "fr") == "3 j 4 h" and duration(15120, "fr") == "4 h 12 min"
+
+
+def test_french_screens_are_drawn_with_their_accents():
+    # each French screen whose words need an accent (Réseau, coupé, arrêt, Débit, Zéro,
+    # DÉPASSEMENT, « remise à zéro »...) equals its golden image, looked at when made
+    need_framebuf()
+    s = snap()
+    s["net"]["link"] = False
+    fr, d = panel("fr")
+    for name, page in (("net_fr", "net"), ("water_fr", "water"), ("month_fr", "month"), ("about_fr", "about")):
+        fr.go(page)
+        fr.draw(s)
+        check(name, d)
+    fr.go("home")
+    walk(fr, "back_long")
+    fr.draw(s)
+    check("confirm_all_fr", d)
+    walk(fr, "back", "down", "back_long")
+    fr.draw(s)
+    check("zero_ask_fr", d)
+    walk(fr, "back")
+    s["grid"] = {"port": "p1", "hint": "p1_silent", "reading": None}
+    fr.go("grid")
+    fr.draw(s)
+    check("grid_p1_silent_fr", d)
+    s["grid"] = {"port": "p1", "hint": None, "reading": {
+        "source": "p1", "period": "T1", "period_index": 1, "import_wh": [260129, 338681],
+        "import_total_wh": 598810, "export_wh": 435, "power_w": 0, "export_w": 1520,
+        "peak_w": 3716, "power_va": None, "subscribed_a": None, "subscribed_kva": None,
+        "current_a": [7], "overload": False, "alerts": ["breaker_ready"]}}
+    fr.draw(s)
+    check("grid_p1_fr", d)                            # Pointe, Inj. 0.435 kWh, Réarmer compteur
+    from submeter.view.phases import balance
+    s = snap()
+    r = s["grid"]["reading"]
+    r.update({"source": "tic_historic", "current_a": [24, 4, 10], "subscribed_a": 30, "imax_a": [30, 21, 31]})
+    for i, ph in zip(s["inputs"], (1, 1, 2, 3, 3)):
+        i["phase"] = ph
+    s["inputs"][1]["a"] = 9.0
+    s["phases"] = balance(r, s["inputs"])
+    assert s["phases"]["move"]
+    fr.draw(s)
+    fr.go("phases")
+    fr.draw(s)
+    check("phases_fr", d)                             # Déplacer 2 L1>L2
+    s = snap()
+    r = s["grid"]["reading"]
+    r["overload"], r["overload_a"] = True, 52
+    fr.draw(s)
+    check("overload_fr", d)
+
+
+def test_the_mirror_shows_the_display_asleep():
+    # asleep, the display is dark; the buffer the page's mirror reads says so (and the
+    # snapshot, for the page's caption); the press that wakes it brings the screen back
+    need_framebuf()
+    s = snap()
+    for lang in ("en", "fr"):
+        sc, d = panel(lang)
+        sc.idle(0)
+        sc.draw(s)
+        sc.idle(600000)
+        assert sc.asleep and not d.on
+        sc.draw(s)
+        check("asleep" if lang == "en" else "asleep_fr", d)
+        sc.on_button("down", 600500)
+        assert d.on and not sc.asleep
+        sc.draw(s)
+        check("home" if lang == "en" else "home_fr", d)
+    app = App()
+    board = type("B", (), {"buttons": None, "display": None, "leds": {}})()
+    pa = Panel(board, config.validate({}), app, None)
+    assert pa.state() is None
+    pa.screens = sc
+    assert pa.state() == "on"
+    sc.idle(1300000)
+    assert pa.state() == "asleep"

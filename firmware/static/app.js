@@ -47,7 +47,7 @@ function phases(ph) {
     row.querySelector(".ct").textContent = (p.inputs.join(",") || "-") + " \u00b7 " + p.ct_a.toFixed(2) + " A";
   }
   const mv = ph.move;
-  set("ph_move", mv ? fmt(L.ph_hint, [mv.input, mv.name || mv.input, mv.from, mv.to, mv.gap_a, mv.after_a]) : "");
+  set("ph_move", mv ? fmt(L.ph_hint, [mv.input, mv.name || L[mv.usage] || mv.input, mv.from, mv.to, mv.gap_a, mv.after_a]) : "");
 }
 
 async function tick() {
@@ -80,6 +80,7 @@ async function tick() {
     }
     const lcd = $("lcd");
     if (lcd) lcd.src = "/screen.png?t=" + Date.now();
+    set("lcd_note", s.panel === "asleep" ? L.lcd_asleep : "");  // the mirror shows it asleep too
   } catch (e) { /* the meter is restarting or the network is down: try again in 2 s */ }
 }
 

@@ -48,12 +48,12 @@ DEFAULTS = {
     "http_host": "0.0.0.0",
     "http_port": 80,
     "http_max_clients": 4,
-    "inputs": [
-        {"name": "Heating", "usage": "heating"},
-        {"name": "Cooling", "usage": "cooling"},
-        {"name": "Hot water", "usage": "hot_water"},
-        {"name": "Sockets", "usage": "sockets"},
-        {"name": "Other", "usage": "other"},
+    "inputs": [  # no name of their own: the page shows each usage's label in the meter's language
+        {"name": "", "usage": "heating"},
+        {"name": "", "usage": "cooling"},
+        {"name": "", "usage": "hot_water"},
+        {"name": "", "usage": "sockets"},
+        {"name": "", "usage": "other"},
     ],
 }
 
@@ -69,6 +69,10 @@ INPUT_DEFAULTS = {
 }
 
 N_INPUTS = const(5)
+
+# the names the inputs had by default before they had none (issue 20), by usage: a config
+# saved with one of them on an input of that usage reads as that input having no name
+_OLD_NAMES = ("Heating", "Cooling", "Hot water", "Sockets", "Other")
 
 
 class ConfigError(ValueError):
@@ -270,6 +274,8 @@ def _input(x, i, bad=None, was=None):
             except ConfigError:
                 v = dflt
         out[key] = v
+    if out["name"] == _OLD_NAMES[USAGES.index(out["usage"])]:
+        out["name"] = ""  # the old English default: the usage's label, in the meter's language
     for key in x:
         if key not in INPUT_DEFAULTS:
             e = "inputs[%d].%s: unknown setting" % (i, _shown(key))

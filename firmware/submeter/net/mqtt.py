@@ -20,6 +20,7 @@ from micropython import const
 from .. import VERSION
 from ..config import USAGES
 from ..grid.reading import import_total
+from ..view.labels import labels
 
 KEEPALIVE_S = const(60)
 BACKOFF_MAX_S = const(120)
@@ -99,13 +100,24 @@ def sensors(cfg):
     return out
 
 
+def sensor_name(t, obj, name):
+    """A sensor's name in the meter's language (labels.py "mq_" rows; a usage's: its label
+    in "%s power" / "Puissance %s"); one without a row keeps its English name."""
+    for u in USAGES:
+        if obj == u + "_w" or obj == u + "_kwh":
+            f = t["mq_" + obj[len(u) + 1:]]
+            return f % (t[u] if f[0] == "%" else t[u].lower())
+    return t.get("mq_" + obj, name)
+
+
 def discovery(cfg, node, base, sensor, model):
     """Topic and payload of one sensor's Home Assistant discovery config."""
     obj, name, key, unit, dclass, sclass = sensor
-    d = {"name": name, "unique_id": "%s_%s" % (node, obj), "object_id": "%s_%s" % (node, obj),
+    t = labels(cfg["lang"])
+    d = {"name": sensor_name(t, obj, name), "unique_id": "%s_%s" % (node, obj), "object_id": "%s_%s" % (node, obj),
          "state_topic": base + "/state", "value_template": "{{ value_json.%s }}" % key,
          "availability_topic": base + "/availability",
-         "device": {"identifiers": [node], "name": "Energy sub-meter %s" % node, "model": model,
+         "device": {"identifiers": [node], "name": "%s %s" % (t["title"], node), "model": model,
                     "manufacturer": "submeter (open firmware)", "sw_version": VERSION}}
     if unit:
         d["unit_of_measurement"] = unit

@@ -89,13 +89,14 @@ _PW = b"""<p class="warn" id="pw_hint">%s <button id="setpw" type="button">%s</b
 """
 
 _LCD = b"""<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" alt="%s">
+<p class="muted" id="lcd_note">%s</p>
 """
 
 # what the script needs in the page's language
 _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw", "al_phase",
               "al_overvoltage", "al_cover_opened", "al_memory_error", "al_index_refused",
               "al_lossy_resets", "al_ejp_notice", "al_overload", "al_breaker_open", "al_breaker_ready",
-              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal") + USAGES
+              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal", "lcd_asleep") + USAGES
 
 
 def fill(tpl, *vals):
@@ -147,8 +148,8 @@ def page_chunks(snap, cfg):
         yield from fill(_WARN, esc(notice_text(n, t)))
     if snap.get("password_set") is False:
         yield from fill(_PW, esc(t["pw_hint"]), esc(t["set_pw"]))
-    if snap.get("panel"):
-        yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]))
+    if snap.get("panel"):  # the mirror; under it, while the display sleeps, that a press wakes it
+        yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]), esc(t["lcd_asleep"]) if snap["panel"] == "asleep" else "")
     tm = snap.get("time") or {}
     now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
     yield from fill(_TAIL, esc(t["days"]), esc(t["days"]), esc(t["months"]), esc(t["months"]), esc(t["csv_days"]),
@@ -229,4 +230,5 @@ def move_text(ph, t):
     mv = ph.get("move")
     if not mv:
         return ""
-    return t["ph_hint"] % (mv["input"], mv["name"] or mv["input"], mv["from"], mv["to"], mv["gap_a"], mv["after_a"])
+    name = mv["name"] or t.get(mv.get("usage"), mv["input"])  # no name of its own: its usage's
+    return t["ph_hint"] % (mv["input"], name, mv["from"], mv["to"], mv["gap_a"], mv["after_a"])

@@ -86,8 +86,9 @@ class Panel:
     def command(self, cmd):
         """What the panel asks, once the user has confirmed: ("reset", usage) zeroes the
         partial counter of every input of that usage, ("reset", "gas" | "water") the
-        volume's; ("zero", usage) zeroes the inputs of that usage; ("calibrate", (k, watts))
-        calibrates input k against a load of that many watts."""
+        volume's, ("reset", "all") every partial counter (the long press on home or the
+        month, as the page's reset button); ("zero", usage) zeroes the inputs of that usage;
+        ("calibrate", (k, watts)) calibrates input k against a load of that many watts."""
         verb, what = cmd
         inputs = self.cfg["inputs"]
         app = self.app
@@ -109,6 +110,9 @@ class Panel:
         if what in ("gas", "water"):
             app.reset_partial(what)
             return
+        if what == "all":
+            app.reset_partial(None)
+            return
         for k, inp in enumerate(inputs):
             if inp["usage"] == what:
                 app.reset_partial(k)
@@ -125,6 +129,12 @@ class Panel:
         if led is not None:
             led.value(1)
             self._led_on_at = now
+
+    def state(self):
+        """The display for the snapshot: None without one, "asleep" while it sleeps (the
+        page says a press wakes it), else "on"."""
+        sc = self.screens
+        return None if sc is None else "asleep" if sc.asleep else "on"
 
     def png(self):
         """The panel as it is now, as a PNG in pieces (the page's mirror,

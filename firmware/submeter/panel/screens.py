@@ -1,15 +1,20 @@
 # The front panel's screens, drawn on a 128x64 framebuf-like display (the buttons that walk
 # them and the task that polls and draws: __init__.py).
 # The display is duck-typed (fill, text, fill_rect, rect, hline, show, power: a
-# framebuf.FrameBuffer subclass such as the display drivers or the simulator's terminal).
+# framebuf.FrameBuffer subclass such as the display drivers or the simulator's terminal);
+# the screens draw on it through glyphs.Face, whose text() draws the accented letters
+# French needs (the big figures too). Figures follow view/units.py: kWh with 3 decimals
+# below 100 kWh, 1 below 10,000, none above; volumes in m³; the uptime in words.
 #
 # Screens, in the order up/down walks them: home; one per usage wired (heating, cooling,
 # hot water, sockets, other); water; gas; this month by usage; the grid meter; the phases
 # (shown once the meter or the inputs say the installation is three-phase); the network;
 # about. Ok on a usage, water or gas opens its partial counter; a long press on back there
-# asks, then resets it. Ok on the month switches kWh and money. Back goes up a level, then
-# home. After `screen_home_s` without a press the panel goes home; after `screen_sleep_s`
-# the display sleeps, and the next press only wakes it. An overload reported by the grid
+# asks, then resets it; on home or the month it asks, then resets every partial counter (as
+# the page's reset button). Ok on the month switches kWh and money. Back goes up a level,
+# then home. After `screen_home_s` without a press the panel goes home; after
+# `screen_sleep_s` the display sleeps (its buffer, the page's mirror, then says so), and
+# the next press only wakes it. An overload reported by the grid
 # meter takes over the screen until ok or back acknowledges it.
 from micropython import const
 
@@ -17,6 +22,9 @@ from ..clock import ticks_diff
 from ..config import USAGES, first
 from ..grid.reading import import_total, p1_power
 from ..view.labels import alert_text, labels
+from ..view.units import duration, kwh
+from .glyphs import Face
+from .glyphs import text as _text
 
 BIG = const(2)          # scale of the main figure
 _W = const(128)
@@ -40,7 +48,7 @@ class BigText:
         s = s[: self.chars]
         fb = self._fb
         fb.fill(0)
-        fb.text(s, 0, 0, 1)
+        _text(fb, s, 0, 0, 1)
         buf = self._buf
         for col in range(len(s) * 8):
             bits = buf[col]  # MONO_VLSB: one byte is a column of 8 pixels
@@ -57,17 +65,28 @@ def fmt_w(w):
     return "%d W" % int(w + 0.5) if w < 10000 else "%.1f kW" % (w / 1000)
 
 
-def kwh(wh):
-    return "%d.%03d" % divmod(int(wh), 1000)
-
-
 def right(d, s, y):
     d.text(s, _W - 8 * len(s), y, 1)
 
 
+def cut(s, n):
+    """s in n characters at most, its last a dot when cut."""
+    return s if len(s) <= n else s[:n - 1] + "."
+
+
+def pair(label, value):
+    """"label value" in a line's 16 characters: a label too long is cut, never the figure
+    or its unit."""
+    return cut(label, 15 - len(value)) + " " + value
+
+
+def money(v, cur):
+    return "%.2f %s" % (v, cur[:3])
+
+
 class Screens:
     def __init__(self, disp, cfg):
-        self.disp = disp
+        self.disp = Face(disp)  # its text() draws the accented letters
         self.cfg = cfg
         self.t = labels(cfg["lang"])
         self.big = None         # made at the first drawing (framebuf is MicroPython's)
@@ -82,6 +101,7 @@ class Screens:
         self.acked = False      # the overload warning acknowledged (until the overload ends)
         self.alert = False      # the overload warning is on the screen
         self.asleep = False
+        self.sleep_drawn = False  # the buffer says the display sleeps (the page's mirror)
         self.home_ms = cfg.get("screen_home_s", 60) * 1000
         self.sleep_ms = cfg.get("screen_sleep_s", 600) * 1000
         self._last = None       # tick of the last press
@@ -124,7 +144,7 @@ class Screens:
             if name == "ok":
                 self.confirm = False
                 self.notice("partial_reset")
-                return ("reset", self.page)
+                return ("reset", "all" if self.page in ("home", "month") else self.page)
             if name in ("back", "back_long"):
                 self.confirm = False
             return None
@@ -145,15 +165,15 @@ class Screens:
                 self.detail = False
             else:
                 self.index = 0
-        elif name == "back_long" and self.detail:
-            self.confirm = True
+        elif name == "back_long" and (self.detail or self.page in ("home", "month")):
+            self.confirm = True  # this partial counter, or (home, month) every one
         elif name == "back_long" and self.page in self.usages:
             self.zero_ask = True
         return None
 
     def wake(self):
         if self.asleep:
-            self.asleep = False
+            self.asleep = self.sleep_drawn = False
             if hasattr(self.disp, "power"):
                 self.disp.power(True)
 
@@ -201,6 +221,9 @@ class Screens:
         if self.alert:
             self.wake()  # an overload wakes the panel
         if self.asleep:
+            if not self.sleep_drawn:  # not sent to the display (it is off): for the mirror
+                self._asleep(self.disp, self.t)
+                self.sleep_drawn = True
             return
         if self.big is None:
             self.big = BigText(8)
@@ -240,7 +263,7 @@ class Screens:
         elif self.detail:
             self._partial(d, snap, p, t)
         else:
-            self._usage(d, snap, p, t)
+            bottom = self._usage(d, snap, p, t)
         if not (self.alert or self.confirm or self.zero_ask or self.detail or bottom):
             right(d, "%d/%d" % (self.index + 1, len(self.pages)), 56)
         if self.notice_text:
@@ -298,11 +321,11 @@ class Screens:
         self.big.draw(d, fmt_w(snap["total_w"]), 0, 14)
         day = snap.get("today")
         if day:
-            d.text("%s %s kWh" % (t["day"], kwh(day["wh"])), 0, 34, 1)
-            d.text("%.2f %s" % (day["cost"], snap["currency"][:3]), 0, 44, 1)
+            d.text(pair(t["day"], kwh(day["wh"]) + " kWh"), 0, 34, 1)
+            d.text(money(day["cost"], snap["currency"]), 0, 44, 1)
         else:
-            d.text(snap["total_kwh"] + " kWh", 0, 34, 1)
-            d.text("%.2f %s" % (snap["total_cost"], snap["currency"][:3]), 0, 44, 1)
+            d.text(kwh(snap["total_wh"]) + " kWh", 0, 34, 1)
+            d.text(money(snap["total_cost"], snap["currency"]), 0, 44, 1)
         tm = snap.get("time")
         err = snap.get("errors", {}).get("config")
         if err:  # the setting that took its default (or why the file was ignored): no "n/N"
@@ -322,20 +345,22 @@ class Screens:
         self.big.draw(d, fmt_w(sum(i["w"] for i in ins)), 0, 14)
         tot = snap.get("usages", {}).get(u) or {"wh": sum(i["wh"] for i in ins), "cost": sum(i["cost"] for i in ins)}
         d.text(kwh(tot["wh"]) + " kWh", 0, 34, 1)
-        d.text("%.2f %s" % (tot["cost"], snap["currency"][:3]), 0, 44, 1)
+        d.text(money(tot["cost"], snap["currency"]), 0, 44, 1)
         m = snap.get("month")
         zg = snap.get("zeroing")
         if zg and any(i["id"] in zg["inputs"] for i in ins):  # where the "n/N" is: no overlap
             d.fill_rect(0, 55, _W, 9, 1)
             d.text(t["zeroing"] % zg["progress"], 0, 56, 0)
-        elif m:
-            d.text("%s %.1f" % (t["mo"], m["usage"][u]["wh"] / 1000), 0, 56, 1)
+            return True
+        if m:  # this month, with its unit: the whole bottom line (no "n/N")
+            d.text(pair(t["mo"], kwh(m["usage"][u]["wh"]) + " kWh"), 0, 56, 1)
+            return True
 
     def _partial(self, d, snap, u, t):
         ins = self._inputs(snap, u)
         self._title(d, t["partial"], t[u][:8])
         self.big.draw(d, kwh(sum(i.get("partial_wh", 0) for i in ins)), 0, 14)
-        d.text("kWh  %.2f %s" % (sum(i["partial_cost"] for i in ins), snap["currency"][:3]), 0, 34, 1)
+        d.text("kWh  " + money(sum(i["partial_cost"] for i in ins), snap["currency"]), 0, 34, 1)
         self._since(d, ins[0].get("partial_since") if ins else None, t)
 
     def _since(self, d, since, t):
@@ -344,12 +369,12 @@ class Screens:
 
     def _volume(self, d, snap, kind, t):
         v = snap.get(kind) or {}
-        self._title(d, t[kind], "m3")
+        self._title(d, t[kind], "m\u00b3")
         self.big.draw(d, v.get("m3", "0.000"), 0, 14)
         if kind == "gas":
-            d.text("%.1f kWh" % v.get("kwh", 0), 0, 34, 1)
+            d.text(kwh(v.get("kwh", 0) * 1000 + 0.5) + " kWh", 0, 34, 1)
         else:
-            d.text("%.2f %s" % (v.get("cost", 0), snap["currency"][:3]), 0, 34, 1)
+            d.text(money(v.get("cost", 0), snap["currency"]), 0, 34, 1)
         d.text("%s %d L/h" % (t["flow"], int(v.get("flow_l_h", 0) + 0.5)), 0, 44, 1)
 
     def _partial_volume(self, d, snap, kind, t):
@@ -357,9 +382,9 @@ class Screens:
         self._title(d, t["partial"], t[kind][:8])
         self.big.draw(d, "%d.%03d" % divmod(v.get("partial_l", 0), 1000), 0, 14)
         if kind == "gas":
-            d.text("m3  %.1f kWh" % v.get("partial_kwh", 0), 0, 34, 1)
+            d.text("m\u00b3  %s kWh" % kwh(v.get("partial_kwh", 0) * 1000 + 0.5), 0, 34, 1)
         else:
-            d.text("m3", 0, 34, 1)
+            d.text("m\u00b3", 0, 34, 1)
         self._since(d, v.get("partial_since"), t)
 
     def _month(self, d, snap, t):
@@ -371,12 +396,12 @@ class Screens:
         y = 11
         for key in USAGES:
             u = m["usage"][key]
-            v = "%.2f" % u["cost"] if self.money else "%.1f" % (u["wh"] / 1000)
-            d.text(t[key][:15 - len(v)], 0, y, 1)
+            v = "%.2f" % u["cost"] if self.money else kwh(u["wh"])
+            d.text(cut(t[key], 15 - len(v)), 0, y, 1)  # the unit is in the title
             right(d, v, y)
             y += 9
         d.text(t["total"], 0, 56, 1)  # where other screens have their number
-        right(d, "%.2f" % m["cost"] if self.money else "%.1f" % (m["wh"] / 1000), 56)
+        right(d, "%.2f" % m["cost"] if self.money else kwh(m["wh"]), 56)
 
     def _grid(self, d, g, r, t):
         if g is None:
@@ -388,7 +413,7 @@ class Screens:
         if h:  # nothing valid for a while: what to check first, in order
             for k, line in enumerate(t["h_" + h].split("|")):
                 d.text(line, 0, 13 + 9 * k, 1)
-            return
+            return True  # five lines reach the bottom: no "n/N" under them
         if not r:
             d.text(t["waiting"], 0, 16, 1)
             d.text(str(g.get("port") or "-"), 0, 26, 1)
@@ -399,16 +424,16 @@ class Screens:
             s = "%s>%s" % (t[r["tempo_today"]], t[r["tempo_tomorrow"]] if r.get("tempo_tomorrow") else "?")
             d.text(s if len(s) > 10 else t["tempo"] + " " + s, 0, 22, 1)
         elif r.get("peak_w"):  # Fluvius 1.6.0: this month's 15-minute peak (capacity tariff)
-            d.text("%s %.2f kW" % (t["peak"], r["peak_w"] / 1000), 0, 22, 1)
+            d.text("%s %s" % (t["peak"], fmt_w(r["peak_w"])), 0, 22, 1)
         elif r.get("pmax_w"):  # historic three-phase PMAX: the highest power the meter has seen
-            d.text("Pmax %d W" % r["pmax_w"], 0, 22, 1)
+            d.text("Pmax " + fmt_w(r["pmax_w"]), 0, 22, 1)
         total = import_total(r)
         if total is not None:
-            d.text("%s %s" % (t["index"], kwh(total)), 0, 31, 1)
+            d.text(pair(t["index"], kwh(total) + " kWh"), 0, 31, 1)
         if p1:  # as the meter shows it: P+ drawing from the grid, P- injecting
             d.text(p1_power(r), 0, 40, 1)
             if r.get("export_wh"):
-                d.text("%s %s" % (t["inject"], kwh(r["export_wh"])), 0, 49, 1)
+                d.text(pair(t["inject"], kwh(r["export_wh"]) + " kWh"), 0, 49, 1)
         else:
             p = r.get("power_va")
             unit = "VA"
@@ -419,7 +444,7 @@ class Screens:
             d.text("%s %s%s" % ("-" if p is None else int(p), unit, sub), 0, 40, 1)
             exp = r.get("export_va")
             if exp:
-                d.text("%s %d" % (t["inject"], int(exp)), 0, 49, 1)
+                d.text(pair(t["inject"], "%d VA" % exp), 0, 49, 1)
         al = r.get("alerts")
         if al:  # what the meter itself says is wrong; more than one: how many
             s = alert_text(al[0], t)
@@ -470,8 +495,7 @@ class Screens:
 
     def _about(self, d, snap, t):
         self._title(d, "Submeter", snap.get("version", ""))
-        up = snap["uptime_s"]
-        d.text("%s %dd %02d:%02d" % (t["uptime"][:6], up // 86400, up // 3600 % 24, up // 60 % 60), 0, 12, 1)
+        d.text(pair(t["on_for"], duration(snap["uptime_s"], self.cfg["lang"])), 0, 12, 1)
         e = snap.get("errors", {})
         st = snap.get("store", {})
         h = snap.get("history") or {}
@@ -496,11 +520,21 @@ class Screens:
         d.text(t["ack"], 0, 56, 1)
 
     def _confirm(self, d, t):
-        d.rect(0, 8, _W, 44, 1)
-        d.text(t["reset_q"], 8, 14, 1)
-        d.text(t[self.page][:14] if self.page in t else self.page, 8, 26, 1)
-        d.text(t["yes_no"], 8, 40, 1)
+        d.rect(0, 8, _W, 44, 1)  # 15 characters inside its frame
+        d.text(t["reset_q"][:15], 4, 14, 1)
+        p = self.page
+        d.text((t["all_partials"] if p in ("home", "month") else t[p] if p in t else p)[:15], 4, 26, 1)
+        d.text(t["yes_no"][:15], 4, 40, 1)
 
+
+    def _asleep(self, d, t):
+        """What the buffer holds while the display sleeps: the page's mirror shows it (the
+        display itself is off and shows nothing)."""
+        d.fill(0)
+        d.rect(0, 16, _W, 32, 1)
+        for k, key in enumerate(("asleep", "wake")):
+            s = t[key][:15]
+            d.text(s, (_W - 8 * len(s)) // 2, 21 + 12 * k, 1)
 
     def _zero_confirm(self, d, t):
         ids = ",".join(str(k + 1) for k, i in enumerate(self.cfg["inputs"]) if i["usage"] == self.page)

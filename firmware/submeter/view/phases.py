@@ -73,5 +73,5 @@ def _move(phases, inputs, lim, metered):
     if best is None:
         return None
     i = best[1]
-    return {"input": i["id"], "name": i["name"], "from": hi + 1, "to": lo + 1,
+    return {"input": i["id"], "name": i["name"], "usage": i.get("usage"), "from": hi + 1, "to": lo + 1,
             "gap_a": int(gap + 0.5), "after_a": int(best[0] + 0.5)}

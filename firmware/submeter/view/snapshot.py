@@ -58,7 +58,7 @@ def build(src):
         "uptime_s": up, "currency": cfg["currency"], "total_w": None, "total_wh": None, "total_kwh": None,
         "total_cost": None, "period": led.period + 1, "periods_wh": None, "usages": None, "inputs": None,
         "gas": None, "water": None, "adc": None, "zeroing": None, "net": None, "mqtt": None,
-        "phases": None, "password_set": src.auth.initial is None, "panel": src.panel.screens is not None,
+        "phases": None, "password_set": src.auth.initial is None, "panel": src.panel.state(),
         "restart_needed": src.restart_needed, "time": None, "today": None, "month": None,
         "calibration": m.calibration,  # the last scale calibration (sense/calib.py), None before one
     }
