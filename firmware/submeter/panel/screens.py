@@ -288,6 +288,8 @@ class Screens:
 
     # -- screens ----------------------------------------------------------------------------
     def _title(self, d, text, tag=""):
+        if len(text) + len(tag) > 15 and tag[:4] == "TIC ":
+            tag = tag[4:]  # "Compteur    hist", not "Compteu TIC hist"
         d.text(text[:15 - len(tag)], 0, 0, 1)
         if tag:
             right(d, tag, 0)
