@@ -51,6 +51,8 @@ class App:
         self.started = clock.ticks_ms()
         self.auth = Auth(board.data_dir, clock.ticks_ms)
         self.restart_needed = []
+        self.restarting = False  # POST /api/restart: main() ends, the counters saved, and run() says so
+        self._end = asyncio.Event()  # set: main() ends (the board stopped it, or a restart)
         self.web = Server(self.state, cfg, self)
         self.web.tune = board.tune_socket  # (the simulator: the ESP32's socket buffers)
         self.ip, self.net_up, self.serving, self.net_events = None, False, False, 0  # (net.serve)
@@ -109,6 +111,24 @@ class App:
         got = self.meter.start_zero(inputs)
         self.snap = self.build_snapshot()
         return got
+
+    def restart(self):
+        """POST /api/restart: the run ends half a second later (the answer sent first),
+        the counters saved as at any clean stop; run() then returns True and main.py
+        resets the board (docs/api.md says what a restart is on each)."""
+        if not self.restarting:
+            self.restarting = True
+            log("restart asked over the network")
+            asyncio.create_task(self._restart())
+        return {"restarting": True}
+
+    async def _restart(self):
+        await asyncio.sleep_ms(500)
+        self._end.set()
+
+    async def _board_stop(self):
+        await self.board.stopped()
+        self._end.set()
 
     def history_records(self, kind, count):
         return self.history.records(kind, count)
@@ -170,10 +190,11 @@ class App:
             coros.append(g("mqtt", lambda: net.when_up(self, self.mqtt.run)))
         if self.grid:
             coros.append(g("grid", self.grid.run))
+        coros.append(self._board_stop())
         tasks = [asyncio.create_task(c) for c in coros]
         gc.collect()
         try:
-            await board.stopped()
+            await self._end.wait()
         finally:
             self.web.close()
             for t in tasks:
@@ -181,6 +202,7 @@ class App:
 
 
 def run(board, cfg, config_error=None):
+    """The firmware until it stops; True when it stopped for a restart (POST /api/restart)."""
     log_to(board.log)
     app = App(board, cfg, config_error)
     try:
@@ -192,3 +214,4 @@ def run(board, cfg, config_error=None):
         board.close()
         asyncio.new_event_loop()
     log("stopped")
+    return app.restarting

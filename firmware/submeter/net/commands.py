@@ -36,6 +36,12 @@ class Commands:
         {"zeroing": [numbers from 1], "seconds": n}. ValueError while one runs."""
         raise NotImplementedError
 
+    def restart(self):
+        """POST /api/restart: the counters saved, the meter restarts half a second later (a
+        device resets; the host's `make run` starts the firmware again); returns
+        {"restarting": True}."""
+        raise NotImplementedError
+
     def history_records(self, kind, count):
         """GET /api/history and /api/history.csv: the last `count` closed records of `kind`
         ("days" or "months"), newest first, one at a time (ledger/history.py: each has
