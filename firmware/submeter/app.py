@@ -51,6 +51,7 @@ class App:
         self.started = clock.ticks_ms()
         self.auth = Auth(board.data_dir, clock.ticks_ms)
         self.restart_needed = []
+        self.pending = {}  # their saved values (GET /api/config "pending")
         self.restarting = False  # POST /api/restart: main() ends, the counters saved, and run() says so
         self._end = asyncio.Event()  # set: main() ends (the board stopped it, or a restart)
         self.web = Server(self.state, cfg, self)
@@ -90,11 +91,14 @@ class App:
 
     # --- the commands (net/commands.py; the panel uses reset_partial and start_zero) ---
     def public_config(self):
-        return config.public(self.cfg)
+        out = config.public(self.cfg)
+        if self.pending:  # what the next start will use, where it differs (the settings page shows it)
+            out["pending"] = self.pending
+        return out
 
     def set_config(self, changes):
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
-        restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed)
+        restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed, self.pending)
         if self.panel.screens is not None:  # labels, usages, times: a panel made afresh
             self.panel.make()
         self.snap = self.build_snapshot()

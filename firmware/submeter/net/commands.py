@@ -17,7 +17,8 @@ class Commands:
     False or None (that address must wait), wait_ms(address), set(password)."""
 
     def public_config(self):
-        """GET /api/config: the configuration without its secrets (a dict)."""
+        """GET /api/config: the configuration in use without its secrets (a dict); with
+        "pending": {name: saved value} for the settings that wait for a restart."""
         raise NotImplementedError
 
     def set_config(self, changes):

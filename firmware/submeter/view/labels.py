@@ -99,6 +99,8 @@ _ROWS = (
     "h_silent", "No meter data|TIC: I1 I2 ok?|P1: port opened|  by operator?|  cable? DR?", "Aucune donnee|TIC: I1 I2 ?|P1: port ouvert|  par le GRD ?|  cable ? DR ?",
     "h_garbled", "Bad meter data|1 cable, noise?|2 meter mode?|3 inverted line?", "Donnees erronees|1 cable, bruit ?|2 mode compteur?|3 ligne inversee",
     "p1_portal", "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius (it may need renewing).", "En Belgique, Fluvius garde le port P1 ferme tant que vous ne l'ouvrez pas sur Mijn Fluvius (a renouveler parfois).",
+    # settings (issue 20, the "settings" slice): the page's link to the settings page
+    "settings", "Settings", "Réglages",
 )
 _LANGS = ("en", "fr")
 
