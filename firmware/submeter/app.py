@@ -21,6 +21,12 @@ from .view import snapshot
 
 
 class App:
+    # (class attributes until set: an instance's attribute table grown past its size costs
+    # more heap than they hold, measured with tools/bench/memparts.py)
+    pending = None      # the saved values of what waits for a restart (GET /api/config "pending")
+    restarting = False  # POST /api/restart: main() ends, the counters saved, and run() says so
+    _end = None         # set (an Event, made by main): main() ends, the board stopped it or a restart
+
     def __init__(self, board, cfg, config_error=None):
         self.board, self.cfg, self.config_error = board, cfg, config_error
         # the display drivers' page-sync kernel, if a driver loaded it (drivers/fbsync.py)
@@ -51,9 +57,6 @@ class App:
         self.started = clock.ticks_ms()
         self.auth = Auth(board.data_dir, clock.ticks_ms)
         self.restart_needed = []
-        self.pending = {}  # their saved values (GET /api/config "pending")
-        self.restarting = False  # POST /api/restart: main() ends, the counters saved, and run() says so
-        self._end = asyncio.Event()  # set: main() ends (the board stopped it, or a restart)
         self.web = Server(self.state, cfg, self)
         self.web.tune = board.tune_socket  # (the simulator: the ESP32's socket buffers)
         self.ip, self.net_up, self.serving, self.net_events = None, False, False, 0  # (net.serve)
@@ -98,7 +101,10 @@ class App:
 
     def set_config(self, changes):
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
-        restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed, self.pending)
+        pending = self.pending or {}
+        restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed, pending)
+        if pending:
+            self.pending = pending
         if self.panel.screens is not None:  # labels, usages, times: a panel made afresh
             self.panel.make()
         self.snap = self.build_snapshot()
@@ -128,7 +134,8 @@ class App:
 
     async def _restart(self):
         await asyncio.sleep_ms(500)
-        self._end.set()
+        if self._end is not None:  # (None: main() not running, as in the in-memory tests)
+            self._end.set()
 
     async def _board_stop(self):
         await self.board.stopped()
@@ -194,6 +201,7 @@ class App:
             coros.append(g("mqtt", lambda: net.when_up(self, self.mqtt.run)))
         if self.grid:
             coros.append(g("grid", self.grid.run))
+        self._end = asyncio.Event()
         coros.append(self._board_stop())
         tasks = [asyncio.create_task(c) for c in coros]
         gc.collect()
