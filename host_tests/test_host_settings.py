@@ -183,6 +183,19 @@ def test_a_fresh_meter_set_up_from_the_page_on_a_phone(meter):
             assert config(meter) == dict(cfg, mqtt_password=True)  # all in use now, nothing pending
             page.wait_for_selector("#restart_box[hidden]", state="attached")
 
+            # the owner's own password, typed twice in the dialog (masked), the session's one sending it
+            page.click("#setpw")
+            page.wait_for_selector("#pwd[open]")
+            assert page.get_attribute("#pwd_in2", "type") == "password"
+            page.fill("#pwd_in", "installer pass 1")
+            page.fill("#pwd_in2", "installer pass 2")
+            page.click("#pwd_ok")
+            assert page.text_content("#pwd_note") == "The two are not the same."
+            page.fill("#pwd_in2", "installer pass 1")
+            page.click("#pwd_ok")
+            page.wait_for_function("document.getElementById('pw_said').textContent === 'The new password is set.'")
+            assert state_when(meter, lambda s: s["password_set"], 10)["password_set"] is True  # (at the next round)
+
             # the page in French, ?lang=fr: every word of it, with its accents
             page.goto(url + "/settings?lang=fr")
             page.wait_for_selector("#form:not([hidden])")

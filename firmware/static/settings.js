@@ -28,7 +28,7 @@ const GROUPS = [["tariffs", "currency price_kwh"],
   ["gridm", "grid"], ["network", "hostname dhcp ip netmask gateway dns"],
   ["mqtt", "mqtt_host mqtt_port mqtt_user mqtt_password mqtt_client_id mqtt_prefix mqtt_discovery mqtt_interval_s"],
   ["time", "utc_offset_min dst ntp_host"], ["display", "contrast screen_home_s screen_sleep_s"], ["language", "lang"],
-  ["calib", ""],
+  ["calib", ""], ["password", ""],
   ["advanced", "voltage mains_hz period_ms window_cycles max_gap_ms save_s http_host http_port http_max_clients"]];
 
 const S = {
@@ -38,7 +38,8 @@ const S = {
     not_back: "The meter has not answered again yet.",
     circuits: "Circuits", tariffs: "Tariffs and prices", gaswater: "Gas and water", gridm: "Grid meter", network: "Network",
     mqtt: "MQTT (Home Assistant)", time: "Time", display: "Display", language: "Language", calib: "Calibration",
-    advanced: "Measurement and web server", input: "Input",
+    advanced: "Measurement and web server", input: "Input", password: "The meter's password",
+    set_pw: "Set a new password", pw_done: "The new password is set.",
     name: "Name", usage: "Usage", phase: "Phase", ct_ratio: "CT ratio (1000 for 90 A : 90 mA)", cts: "CTs on this input (in parallel)",
     burden_ohm: "Burden resistor (\u03a9)", pf: "Power factor", noise_floor_a: "Noise floor (A: below it, 0 W)",
     currency: "Currency", price_kwh: "Price of a kWh (every period not priced below)", period: "Period %d",
@@ -73,7 +74,8 @@ const S = {
     not_back: "Le compteur ne répond pas encore.",
     circuits: "Circuits", tariffs: "Tarifs et prix", gaswater: "Gaz et eau", gridm: "Compteur du réseau", network: "Réseau",
     mqtt: "MQTT (Home Assistant)", time: "Heure", display: "Afficheur", language: "Langue", calib: "Étalonnage",
-    advanced: "Mesure et serveur web", input: "Entrée",
+    advanced: "Mesure et serveur web", input: "Entrée", password: "Le mot de passe du compteur",
+    set_pw: "Choisir un nouveau mot de passe", pw_done: "Le nouveau mot de passe est enregistré.",
     name: "Nom", usage: "Usage", phase: "Phase", ct_ratio: "Rapport du TC (1000 pour 90 A : 90 mA)",
     cts: "TC sur cette entrée (en parallèle)", burden_ohm: "Résistance de charge (\u03a9)", pf: "Facteur de puissance",
     noise_floor_a: "Seuil de bruit (A : en dessous, 0 W)", currency: "Devise",
@@ -205,6 +207,8 @@ function build() {
       if (k === "price_kwh")
         h += '<div id="periods"></div><p><button type="button" id="add_period">' + esc(T.add_period) + "</button></p>";
     }
+    if (g === "password")
+      h += '<p><button type="button" id="setpw">' + esc(T.set_pw) + '</button> <span id="pw_said" role="status"></span></p>';
     if (g === "calib") {
       h += '<p class="muted">' + esc(T.zero_hint) + "<br>" + esc(T.cal_hint) + "</p>";
       cfg.inputs.forEach((inp, i) => {
@@ -224,6 +228,10 @@ function build() {
   periods(Math.min(10, Math.max(1, cfg.prices_kwh.length, periodNames().length, used, (r && r.period_index) || 0,
     st && st.periods_wh ? st.periods_wh.length : 0)));
   $("add_period").onclick = () => { const n = document.querySelectorAll("#periods input").length; keep(() => periods(n + 1)); };
+  $("setpw").onclick = async () => {
+    const r = await setPassword();  // (pw.js: asked twice, then the meter's current one)
+    $("pw_said").textContent = !r ? "" : r.ok ? T.pw_done : (await r.text()).replace(/^\d{3} [^:]*: /, "");
+  };
   $("f_dhcp").onchange = () => { $("static_ip").hidden = $("f_dhcp").value === "dhcp"; };
   cfg.inputs.forEach((inp, i) => {
     $("in" + i + "_name").oninput = () => legends();
@@ -402,7 +410,7 @@ async function init() {
   try {
     cfg = await getConfig();
     st = await getJSON("/api/state");
-  } catch (e) { $("load").textContent = "The meter did not answer / le compteur n'a pas répondu: " + e.message; return; }
+  } catch (e) { $("load").textContent = "The meter did not answer. Le compteur n'a pas répondu. " + e.message; return; }
   const lang = LANG === "en" || LANG === "fr" ? LANG : cfg.lang;
   T = S[lang] || S.en;
   document.documentElement.lang = lang;
