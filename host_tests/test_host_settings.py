@@ -2,8 +2,9 @@
 # fresh meter with nothing but the page: the password dialog (a wrong one and the
 # lockout said in words), circuit names and usages, prices, the MQTT broker; a refused
 # value shown by its field with the firmware's own message, and nothing changed; a zero
-# calibration; the restart button restarts the meter (`make run`'s launcher starts it
-# again) with its counters; the page in French.
+# calibration; the scale calibration's page half (the meter's answers stood in for); the
+# restart button restarts the meter (`make run`'s launcher starts it again) with its
+# counters; the owner's own password; the page in French.
 # One firmware start (through `make run`, whose launcher restarts it). The HTTP side of
 # /api/restart (the password it needs) is in test_http_api.py, on both runtimes.
 import json
@@ -168,6 +169,36 @@ def test_a_fresh_meter_set_up_from_the_page_on_a_phone(meter):
             page.click("#z1")
             page.wait_for_function("document.getElementById('cw1').textContent.includes('\u00b7 zeroed')", timeout=30000)
             assert state(meter)["inputs"][1]["zeroed"]
+
+            # the CT scale calibration against a known load: the page to the contract (COMMON20.md;
+            # the firmware's /api/calibrate is another slice's), the meter's answers stood in for
+            # by the browser: the request sent, a refusal by its input, the state's before/after
+            sent = []
+
+            def calibrate(route):
+                sent.append(json.loads(route.request.post_data))
+                if sent[-1]["watts"] is None:
+                    route.fulfill(status=400, content_type="text/plain", body="400 Bad Request: watts: a number is needed\n")
+                else:
+                    route.fulfill(status=200, content_type="application/json", body='{"calibrating": 1, "seconds": 10}')
+
+            def with_calibration(route):
+                s = route.fetch().json()
+                s["calibration"] = {"input": 1, "state": "done", "progress": 100, "true_w": 2000, "measured_w": 1980.4,
+                                    "ratio_before": 1000, "ratio_after": 1010, "error": None}
+                route.fulfill(status=200, content_type="application/json", body=json.dumps(s))
+            page.route("**/api/calibrate", calibrate)
+            page.click("#cb0")
+            page.wait_for_function("document.getElementById('ce0').textContent === 'watts: a number is needed'")
+            page.route("**/api/state", with_calibration)
+            page.fill("#kw0", "2000")
+            page.click("#cb0")
+            page.wait_for_function("document.getElementById('cs0').textContent.startsWith('calibrated')")
+            assert sent == [{"input": 1, "watts": None}, {"input": 1, "watts": 2000}]
+            assert page.text_content("#cs0") == "calibrated: 1980 W measured for 2000 W; CT ratio 1000 \u2192 1010"
+            assert page.text_content("#ce0") == ""
+            page.unroute("**/api/state")
+            page.unroute("**/api/calibrate")
 
             # the restart: the meter goes, comes back with its counters and the new settings
             before = state(meter)
