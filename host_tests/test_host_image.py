@@ -288,11 +288,12 @@ def test_the_vfs_partition_holds_what_the_meter_writes_and_lasts(tmp_path):
     history = os.path.getsize(str(tmp_path / "history.bin"))
     ledger = os.path.getsize(str(tmp_path / "ledger.bin"))
     config = api.POSTS["/api/config"]  # the largest config.json the API takes
-    script = os.path.getsize(os.path.join(ROOT, "firmware", "static", "app.js.gz"))
+    static = os.path.join(ROOT, "firmware", "static")  # the pages' files, a block or more each
+    script = sum(blocks(os.path.getsize(os.path.join(static, f))) for f in os.listdir(static) if f.endswith(".gz"))
     dirs = 2 * 2  # littlefs metadata pairs: the root and static/
     # always there: history.bin, ledger.bin and .old, config.json, auth.json, main.py,
-    # board.py, boot.py (inisetup), static/app.js.gz, .deploy.json
-    resident = dirs + blocks(history) + 2 * blocks(ledger) + blocks(config) + 5 + blocks(script)
+    # board.py, boot.py (inisetup), static/*.gz, .deploy.json
+    resident = dirs + blocks(history) + 2 * blocks(ledger) + blocks(config) + 5 + script
     # at worst, at once: history.bin.old (kept aside after a change of layout), a record
     # written into history.bin (littlefs rewrites the file from that block on), ledger.new,
     # config.json.new, auth.json.new; and the damaged copies of the ledger kept aside

@@ -117,7 +117,8 @@ def test_our_image_upgrade_kept_and_unhealthy_image_rolled_back(tmp_path):
         r = make_deploy(dev.link, "IMAGE=%s" % model)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "running from ota_0" in r.stdout and "ota_0 holds this image already: not written" in r.stdout
-        assert "main.py, board.py, static/app.js.gz written" in r.stdout, r.stdout
+        assert "main.py, board.py, static/app.js.gz, static/pw.js.gz, static/settings.html.gz, " \
+               "static/settings.js.gz written" in r.stdout, r.stdout
         assert "reported healthy on ota_0" in r.stdout, r.stdout
         assert (flash / "board.py").read_text() == "from sim import Board\n"
         # the page's script is not frozen (manifests take Python only): it went over with them

@@ -395,30 +395,40 @@ def test_page_in_a_real_browser_is_live(firmware):
                 assert get(firmware.port, "/screen.png")[2] == f.read()
             page.screenshot(path=os.path.join(ROOT, "build", "page.png"), full_page=True)
             assert page.is_visible("#pw_hint") and page.is_visible("#setpw")  # where the first password is
-            # the reset button zeroes the partial counters, after the user says yes and
-            # gives the password: every dialog the page opens is answered from this list
+            # the reset button zeroes the partial counters, after the user says yes (confirm)
+            # and gives the password in the page's dialog (masked; a wrong one said in words)
             answers = []
             seen = []
 
             def on_dialog(d):
                 seen.append((d.type, d.message))
-                a = answers.pop(0)
-                d.dismiss() if a is None else d.accept(a)
+                d.accept() if answers.pop(0) else d.dismiss()
             page.on("dialog", on_dialog)
             part = float(page.text_content("#in1 .part"))
-            for script in ([None],                        # "reset?" no
-                           ["", None, ""]):               # yes; no password given; the refusal shown
-                answers[:] = script
-                page.click("#reset")
-                page.wait_for_timeout(800)  # (events are handled while playwright waits)
-                assert float(page.text_content("#in1 .part")) >= part, seen   # nothing reset
-            assert [t for t, _ in seen] == ["confirm", "confirm", "prompt", "alert"], seen
-            assert "401" in seen[-1][1]
-            answers[:] = ["", "wrong guess", password(firmware.data)]  # yes; a wrong one; the right one
+            answers[:] = [False]                          # "reset?" no
             page.click("#reset")
+            page.wait_for_timeout(500)
+            assert not page.is_visible("#pwd") and [t for t, _ in seen] == ["confirm"], seen
+            answers[:] = [True]                           # yes; then no password given: nothing asked of the meter
+            page.click("#reset")
+            page.wait_for_selector("#pwd[open]")
+            assert page.get_attribute("#pwd_in", "type") == "password" and "Network screen" in page.text_content("#pwd_hint")
+            page.click("#pwd_cancel")
+            page.wait_for_timeout(500)
+            assert float(page.text_content("#in1 .part")) >= part and [t for t, _ in seen] == ["confirm"] * 2, seen
+            answers[:] = [True]                           # yes; a wrong one; the right one
+            page.click("#reset")
+            page.wait_for_selector("#pwd[open]")
+            page.fill("#pwd_in", "wrong guess")
+            page.click("#pwd_ok")
+            page.wait_for_function("document.getElementById('pwd_note') && "
+                                   "document.getElementById('pwd_note').textContent === 'Wrong password: try again.'")
+            page.fill("#pwd_in", password(firmware.data))
+            page.click("#pwd_ok")
             page.wait_for_function("parseFloat(document.querySelector('#in1 .part').textContent) < %f" % part,
                                    timeout=10000)
             assert page.text_content("#since").startswith("Partial since ")
+            assert [t for t, _ in seen] == ["confirm"] * 3, seen  # no alert, no prompt
             # no console error all along, but the browser's note of the refusals asked for above
             assert [e for e in errors if "status of 401" not in e] == [], errors
         finally:

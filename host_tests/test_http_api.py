@@ -188,6 +188,11 @@ def test_configuration_over_the_api():
     assert json.loads(body) == {"saved": True, "restart": ["http_port"]}
     s = state(srv)
     assert s["inputs"][0]["name"] == "Boiler" and s["restart_needed"] == ["http_port"]
+    cfg = json.loads(get(srv, "/api/config")[2])  # the port in use, and the one saved for the next start
+    assert cfg["http_port"] != 8099 and cfg["pending"] == {"http_port": 8099}
+    assert post(srv, "/api/config", {"inputs": [{}, {"ct_ratio": 2000}], "mqtt_password": "x"}, pw)[0] == 200
+    assert json.loads(get(srv, "/api/config")[2])["pending"] == {"http_port": 8099, "inputs[1].ct_ratio": 2000,
+                                                                 "mqtt_password": True}
     with open(app.board.data_dir + "/config.json") as f:
         assert json.loads(f.read())["price_kwh"] == 0.3       # on flash for the next start
     # the owner's own password: the made-up one stops working, the page stops asking
@@ -198,6 +203,31 @@ def test_configuration_over_the_api():
     later(app, clock)
     assert state(srv)["password_set"] is True
     assert b"pw_hint" not in get(srv, "/")[2]
+
+
+def test_restart_needs_the_password_then_ends_the_run_for_a_restart():
+    # POST /api/restart: refused without the password (nothing asked of the meter), then
+    # answered at once; the run then ends half a second later (the answer sent first), the
+    # counters saved, and main.py resets the board: test_host_settings.py sees the meter
+    # come back with its counters
+    srv, app, clock = meter(1)
+    assert post(srv, "/api/restart", {})[0] == 401 and not app.restarting
+    assert post(srv, "/api/restart", {}, "nope")[0] == 401 and not app.restarting
+    status, _, body = post(srv, "/api/restart", {}, password(app))
+    assert status == 200 and json.loads(body) == {"restarting": True}, body
+    assert app.restarting
+
+
+def test_the_settings_page_and_its_scripts_are_served_from_flash():
+    # as kept gzipped in firmware/static/ (no heap for the page): a browser takes them as they are
+    srv, app, clock = meter(0)
+    from submeter.net.server import STATIC
+    for path, ctype, name in (("/settings", "text/html", "settings.html"), ("/settings.js", "text/javascript", "settings.js"),
+                              ("/pw.js", "text/javascript", "pw.js")):
+        status, headers, body = get(srv, path, [b"Accept-Encoding: gzip"])
+        with open(STATIC + name + ".gz", "rb") as f:
+            assert status == 200 and headers["content-type"].startswith(ctype) and body == f.read(), (path, status)
+        assert headers["content-encoding"] == "gzip"
 
 
 def test_what_is_not_there_or_not_allowed_gets_its_status():

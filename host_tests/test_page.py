@@ -185,7 +185,7 @@ def test_the_pages_script_is_in_the_page_and_fresh_on_flash():
     s = snap(["a"] * 5)
     s["panel"] = True
     html = page_html(s, config.validate({"lang": "fr"}))
-    assert '<script src="/app.js" defer></script>' in html and '<img id="lcd" src="/screen.png"' in html
+    assert '<script src="/pw.js" defer></script><script src="/app.js" defer></script>' in html and '<img id="lcd" src="/screen.png"' in html
     assert 'id="chart_days"' in html and "/api/history.csv?days=400" in html
     i = html.index('<script type="application/json" id="labels">') + 44
     import json
@@ -202,8 +202,9 @@ def test_the_pages_script_is_in_the_page_and_fresh_on_flash():
             @staticmethod
             def decompress(b):
                 return deflate.DeflateIO(io.BytesIO(b), deflate.GZIP).read()
-    with open("firmware/static/app.js", "rb") as f:
-        src = f.read()
-    with open("firmware/static/app.js.gz", "rb") as f:
-        assert gzip.decompress(f.read()) == src, "firmware/static/app.js.gz is stale: make static"
+    for name in ("app.js", "pw.js", "settings.js", "settings.html"):  # (and the settings page's files)
+        with open("firmware/static/" + name, "rb") as f:
+            src = f.read()
+        with open("firmware/static/%s.gz" % name, "rb") as f:
+            assert gzip.decompress(f.read()) == src, "firmware/static/%s.gz is stale: make static" % name
     assert os.stat("firmware/static/app.js.gz")[6] < 8000

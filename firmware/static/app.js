@@ -1,6 +1,6 @@
 // The page's script (served gzipped from the meter's flash as /app.js): live figures from
 // /api/state every 2 s, the panel's mirror, the history charts, and the commands (which
-// ask for the meter's password). The page reads fine without it: the meter fills it in.
+// ask for the meter's password: pw.js). The page reads fine without it: the meter fills it in.
 "use strict";
 const L = JSON.parse(document.getElementById("labels").textContent);
 const $ = (id) => document.getElementById(id);
@@ -121,35 +121,21 @@ async function charts() {
   } catch (e) { /* no history yet */ }
 }
 
-// Commands need the meter's password (HTTP Basic); it is asked once per tab.
-async function post(path, body) {
-  let pw = sessionStorage.getItem("pw");
-  let r = null;
-  for (let k = 0; k < 3; k++) {
-    const h = { "Content-Type": "application/json" };
-    if (pw) h.Authorization = "Basic " + btoa("owner:" + pw);
-    r = await fetch(path, { method: "POST", headers: h, body: body });
-    if (r.status !== 401) break;
-    pw = prompt(L.pw_q);
-    if (!pw) break;
-    sessionStorage.setItem("pw", pw);
-  }
-  return r;
-}
+// Commands need the meter's password: post() and the dialog are pw.js's (loaded first).
+// A refusal other than the password's (which pw.js says in its dialog) is shown as the
+// meter words it.
+const refused = async (r) => { if (r && !r.ok) alert((await r.text()).replace(/^\d{3} [^:]*: /, "")); };
 
 $("reset").onclick = async () => {
   if (!confirm(L.confirm)) return;
-  const r = await post("/api/reset", '{"counter":"all"}');
-  if (r && !r.ok) alert(await r.text());
+  await refused(await post("/api/reset", '{"counter":"all"}'));
   tick();
 };
 
 const setpw = $("setpw");
 if (setpw) setpw.onclick = async () => {
-  const p = prompt(L.new_pw);
-  if (!p) return;
-  const r = await post("/api/password", JSON.stringify({ password: p }));
-  if (r && r.ok) { sessionStorage.setItem("pw", p); location.reload(); } else if (r) alert(await r.text());
+  const r = await setPassword();
+  if (r && r.ok) location.reload(); else await refused(r);
 };
 
 setInterval(tick, 2000);

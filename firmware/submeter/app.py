@@ -21,6 +21,12 @@ from .view import snapshot
 
 
 class App:
+    # (class attributes until set: an instance's attribute table grown past its size costs
+    # more heap than they hold, measured with tools/bench/memparts.py)
+    pending = None      # the saved values of what waits for a restart (GET /api/config "pending")
+    restarting = False  # POST /api/restart: main() ends, the counters saved, and run() says so
+    _end = None         # set (an Event, made by main): main() ends, the board stopped it or a restart
+
     def __init__(self, board, cfg, config_error=None):
         self.board, self.cfg, self.config_error = board, cfg, config_error
         # the display drivers' page-sync kernel, if a driver loaded it (drivers/fbsync.py)
@@ -89,12 +95,18 @@ class App:
 
     # --- the commands (net/commands.py; the panel uses reset_partial, start_zero and start_calibration) ---
     def public_config(self):
-        return config.public(self.cfg)
+        out = config.public(self.cfg)
+        if self.pending:  # what the next start will use, where it differs (the settings page shows it)
+            out["pending"] = self.pending
+        return out
 
     def set_config(self, changes, remake=True):
         # (remake False: a calibration's ratio, whose result the panel is showing)
         path = (self.board.data_dir + "/config.json") if self.board.data_dir else "config.json"
-        restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed)
+        pending = self.pending or {}
+        restart = config.apply(path, self.cfg, changes, self.board.CONFIG, self.restart_needed, pending)
+        if pending:
+            self.pending = pending
         for ch, inp in zip(self.meter.channels, self.cfg["inputs"]):  # ct_ratio, burden_ohm: at once
             ch.set_ratio(inp["ct_ratio"], inp["burden_ohm"])
         if remake and self.panel.screens is not None:  # labels, usages, times: a panel made afresh
@@ -118,6 +130,25 @@ class App:
         got = self.meter.start_calibration(k, watts)
         self.snap = self.build_snapshot()
         return got
+
+    def restart(self):
+        """POST /api/restart: the run ends half a second later (the answer sent first),
+        the counters saved as at any clean stop; run() then returns True and main.py
+        resets the board (docs/api.md says what a restart is on each)."""
+        if not self.restarting:
+            self.restarting = True
+            log("restart asked over the network")
+            asyncio.create_task(self._restart())
+        return {"restarting": True}
+
+    async def _restart(self):
+        await asyncio.sleep_ms(500)
+        if self._end is not None:  # (None: main() not running, as in the in-memory tests)
+            self._end.set()
+
+    async def _board_stop(self):
+        await self.board.stopped()
+        self._end.set()
 
     def history_records(self, kind, count):
         return self.history.records(kind, count)
@@ -179,10 +210,12 @@ class App:
             coros.append(g("mqtt", lambda: net.when_up(self, self.mqtt.run)))
         if self.grid:
             coros.append(g("grid", self.grid.run))
+        self._end = asyncio.Event()
+        coros.append(self._board_stop())
         tasks = [asyncio.create_task(c) for c in coros]
         gc.collect()
         try:
-            await board.stopped()
+            await self._end.wait()
         finally:
             self.web.close()
             for t in tasks:
@@ -190,6 +223,7 @@ class App:
 
 
 def run(board, cfg, config_error=None):
+    """The firmware until it stops; True when it stopped for a restart (POST /api/restart)."""
     log_to(board.log)
     app = App(board, cfg, config_error)
     try:
@@ -201,3 +235,4 @@ def run(board, cfg, config_error=None):
         board.close()
         asyncio.new_event_loop()
     log("stopped")
+    return app.restarting

@@ -411,11 +411,12 @@ def change(path, current, changes, overrides=None):
     return new, restart
 
 
-def apply(path, cfg, changes, overrides, restart_needed):
+def apply(path, cfg, changes, overrides, restart_needed, pending=None):
     """POST /api/config: `changes` validated and saved (change), then applied to `cfg` in
     place where they can be at once (LIVE, LIVE_INPUT); those that wait for a restart are
-    added to `restart_needed` (a list) and returned. ConfigError naming the field, or
-    SaveError: nothing changed."""
+    added to `restart_needed` (a list) and returned, and their saved values put in
+    `pending` (a dict, by the same names; a secret as whether it is set). ConfigError
+    naming the field, or SaveError: nothing changed."""
     new, restart = change(path, cfg, changes, overrides)
     for k in LIVE:
         cfg[k] = new[k]
@@ -425,6 +426,13 @@ def apply(path, cfg, changes, overrides, restart_needed):
     for k in restart:
         if k not in restart_needed:
             restart_needed.append(k)
+    if pending is not None:
+        for k in restart_needed:  # "mqtt_port", "inputs[2].ct_ratio"
+            if k[:7] == "inputs[":
+                v = new["inputs"][int(k[7:k.index("]")])][k[k.index(".") + 1:]]
+            else:
+                v = bool(new[k]) if k in SECRET else new[k]
+            pending[k] = v
     return restart
 
 

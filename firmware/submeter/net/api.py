@@ -214,6 +214,20 @@ def calibrate(req, snapshot, commands):
         raise HTTPError(409, str(e))
 
 
+def restart(req, snapshot, commands):
+    """{}: the meter saves its counters and restarts (half a second after this answer)."""
+    return _json(commands.restart())
+
+
+def static_file(req, snapshot, commands):
+    """The settings page, its script and the password dialog's (/pw.js): files kept
+    gzipped in firmware/static/ (no heap for them; no table made for them at boot)."""
+    path = req["path"]
+    if path == "/settings":
+        return "text/html; charset=utf-8", "settings.html"
+    return "text/javascript; charset=utf-8", path[1:]  # settings.js, pw.js
+
+
 def _json(answer):
     return JSON, json.dumps(answer).encode()
 
@@ -228,11 +242,16 @@ ROUTES = {
     ("GET", "/favicon.ico"): favicon,
     ("GET", "/api/config"): config,
     ("GET", "/screen.png"): screen,
+    ("GET", "/settings"): static_file,
+    ("GET", "/settings.js"): static_file,
+    ("GET", "/pw.js"): static_file,
     ("POST", "/api/reset"): reset,
     ("POST", "/api/config"): set_config,
     ("POST", "/api/password"): password,
     ("POST", "/api/zero"): zero,
     ("POST", "/api/calibrate"): calibrate,
+    ("POST", "/api/restart"): restart,
 }
 # the commands, and the largest body each takes
-POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256}
+POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256,
+         "/api/restart": 256}

@@ -17,7 +17,8 @@ class Commands:
     False or None (that address must wait), wait_ms(address), set(password)."""
 
     def public_config(self):
-        """GET /api/config: the configuration without its secrets (a dict)."""
+        """GET /api/config: the configuration in use without its secrets (a dict); with
+        "pending": {name: saved value} for the settings that wait for a restart."""
         raise NotImplementedError
 
     def set_config(self, changes):
@@ -41,6 +42,12 @@ class Commands:
         `watts` W running on its circuit now; returns {"calibrating": n from 1, "seconds":
         s}, the progress and result in the snapshot's "calibration". ValueError while a
         zeroing or a calibration runs."""
+        raise NotImplementedError
+
+    def restart(self):
+        """POST /api/restart: the counters saved, the meter restarts half a second later (a
+        device resets; the host's `make run` starts the firmware again); returns
+        {"restarting": True}."""
         raise NotImplementedError
 
     def history_records(self, kind, count):

@@ -42,6 +42,9 @@ svg{width:100%;max-width:40em;background:#fff}
 </style></head><body>
 """
 
+_NAV = b"""<a id="settings_link" href="/settings" style="float:right">%s</a>
+"""
+
 _TOP = b"""<h1>%s</h1>
 <p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
 &middot; <span id="total_cost">%s</span> %s</p>
@@ -73,7 +76,7 @@ _TAIL = b"""<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" ari
 <script type="application/json" id="labels">"""
 
 _END = b"""</script>
-<script src="/app.js" defer></script></body></html>
+<script src="/pw.js" defer></script><script src="/app.js" defer></script></body></html>
 """
 
 _PHASES = b"""<h2>%s</h2><table id="phases"><thead><tr><th></th><th>%s (A)</th><th>%s</th><th>%s (A)</th><th>%s (W)</th><th>%s</th></tr></thead><tbody>
@@ -120,6 +123,7 @@ def page_chunks(snap, cfg):
     cur = esc(snap["currency"])
     yield from fill(_HEAD, cfg["lang"], esc(t["title"]))
     yield _STYLE
+    yield from fill(_NAV, esc(t["settings"]))
     yield from fill(_TOP, esc(t["title"]), "%.1f" % snap["total_w"], snap["total_kwh"], "%.2f" % snap["total_cost"],
                     cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
                     cur, esc(t["partial"]))

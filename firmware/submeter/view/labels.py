@@ -141,6 +141,8 @@ _ROWS = (
     "mq_tariff", "Tariff period", "Période tarifaire",
     "mq_grid_alerts", "Grid meter alerts", "Alertes du compteur réseau",
     "mq_notices", "Meter notices", "Avis du compteur",
+    # settings (issue 20, the "settings" slice): the page's link to the settings page
+    "settings", "Settings", "Réglages",
 )
 _LANGS = ("en", "fr")
 
