@@ -190,8 +190,8 @@ def test_configuration_over_the_api():
     assert s["inputs"][0]["name"] == "Boiler" and s["restart_needed"] == ["http_port"]
     cfg = json.loads(get(srv, "/api/config")[2])  # the port in use, and the one saved for the next start
     assert cfg["http_port"] != 8099 and cfg["pending"] == {"http_port": 8099}
-    assert post(srv, "/api/config", {"inputs": [{}, {"ct_ratio": 2000}], "mqtt_password": "x"}, pw)[0] == 200
-    assert json.loads(get(srv, "/api/config")[2])["pending"] == {"http_port": 8099, "inputs[1].ct_ratio": 2000,
+    assert post(srv, "/api/config", {"inputs": [{}, {"cts": 2}], "mqtt_password": "x"}, pw)[0] == 200
+    assert json.loads(get(srv, "/api/config")[2])["pending"] == {"http_port": 8099, "inputs[1].cts": 2,
                                                                  "mqtt_password": True}
     with open(app.board.data_dir + "/config.json") as f:
         assert json.loads(f.read())["price_kwh"] == 0.3       # on flash for the next start

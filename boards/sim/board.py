@@ -238,7 +238,7 @@ class Board(BaseBoard):
         if self.term:
             self.term.start()
             tasks.append(self.term.keyboard(self._press, self._stop))
-        if not self.term and app.auth.initial:  # no screen drawn to read it on: the log says it
+        if not self.term and app is not None and app.auth.initial:  # no screen drawn to read it on: the log says it
             self.log("submeter: the first password (until you set yours; the Network screen shows it): %s"
                      " (also in %s/auth.json)" % (app.auth.initial, self.data_dir))
         if _sigterm_bits("SigBlk"):  # started by tools/sim/hostrun.py (make run)
