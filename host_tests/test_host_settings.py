@@ -87,7 +87,9 @@ def test_a_fresh_meter_set_up_from_the_page_on_a_phone(meter):
             page.click("#settings_link")  # the main page's header links to the settings
             page.wait_for_selector("#form:not([hidden])")
             assert page.text_content("h1") == "Settings"
-            assert page.input_value("#in0_name") == "Heating" and page.input_value("#in0_ct_ratio") == "1000"
+            # an input without a name of its own: its usage's, in the page's language, shown as the placeholder
+            assert page.input_value("#in0_name") == "" and page.get_attribute("#in0_name", "placeholder") == "Heating"
+            assert page.input_value("#in0_ct_ratio") == "1000"
             assert page.get_attribute("#in0_ct_ratio", "min") == "1" and page.get_attribute("#in0_pf", "max") == "1"
 
             def password_dialog(typed, note=None):
@@ -150,7 +152,7 @@ def test_a_fresh_meter_set_up_from_the_page_on_a_phone(meter):
             page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved.')")
             assert config(meter)["mqtt_host"] == ""  # (in use until the restart)
             cfg = saved(meter)
-            assert [i["name"] for i in cfg["inputs"]][:4] == ["Boiler", "Heat pump", "Hot water", "Kitchen"]
+            assert [i["name"] for i in cfg["inputs"]][:4] == ["Boiler", "Heat pump", "", "Kitchen"]  # (3: its usage's name)
             assert cfg["inputs"][1]["usage"] == "heating" and cfg["price_kwh"] == 0.2 and cfg["prices_kwh"] == [0.15]
             assert cfg["mqtt_host"] == "127.0.0.1" and cfg["mqtt_port"] == mqtt_port and cfg["mqtt_password"] is True
             assert cfg["hostname"] == "garage-meter" and cfg["ip"] == "" and cfg["gateway"] == "192.168.1.1"

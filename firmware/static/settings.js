@@ -234,7 +234,7 @@ function build() {
   };
   $("f_dhcp").onchange = () => { $("static_ip").hidden = $("f_dhcp").value === "dhcp"; };
   cfg.inputs.forEach((inp, i) => {
-    $("in" + i + "_name").oninput = () => legends();
+    $("in" + i + "_name").oninput = $("in" + i + "_usage").onchange = () => legends();
     $("z" + i).onclick = () => command(i, "/api/zero", { input: i + 1 });
     $("cb" + i).onclick = () => {
       const v = $("kw" + i).value;
@@ -249,9 +249,11 @@ function keep(f) {  // f() made again part of the form: what was typed there sta
   typed.forEach((v, k) => { if ($("pr" + k)) $("pr" + k).value = v; });
 }
 
-function legends() {
+function legends() {  // an input without a name of its own shows its usage's, in the page's language
   cfg.inputs.forEach((inp, i) => {
-    const n = $("in" + i + "_name").value || T.o_usage[USAGES.indexOf(inp.usage)];
+    const name = $("in" + i + "_name"), u = $("in" + i + "_usage").value || inp.usage;
+    name.placeholder = T.o_usage[USAGES.indexOf(u)];
+    const n = name.value || name.placeholder;
     $("lg" + i).textContent = $("cl" + i).textContent = T.input + " " + (i + 1) + " \u00b7 " + n;
   });
 }
