@@ -38,17 +38,26 @@ th:first-child,td:first-child{text-align:left}
 .warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
 #lcd{image-rendering:pixelated;background:#000;max-width:100%;height:auto}
 svg{width:100%;max-width:40em;background:#fff}
+svg text{font-size:12px;fill:#444}
+.lang{float:right;margin:.2em 0}
+.legend{display:flex;flex-wrap:wrap;gap:.2em 1em;margin:.3em 0;font-size:.9em;max-width:40em}
+.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}
+.f_heating{fill:#d9534f;background:#d9534f}.f_cooling{fill:#5bc0de;background:#5bc0de}
+.f_hot_water{fill:#f0ad4e;background:#f0ad4e}.f_sockets{fill:#5cb85c;background:#5cb85c}.f_other{fill:#777;background:#777}
+.f_run{background:repeating-linear-gradient(45deg,#bbb 0 2px,#fff 2px 4px);outline:1px dashed #333}
+.note{max-width:40em;margin:.3em 0}
+.cap{min-height:2.6em;max-width:40em;margin:.2em 0}
 @media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
 </style></head><body>
 """
 
 _TOP = b"""<h1>%s</h1>
-<p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
+<p><span class="total" id="total_w">%s</span> &middot; <span id="total_kwh">%s</span> kWh
 &middot; <span id="total_cost">%s</span> %s</p>
-<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th></tr></thead><tbody>
+<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
 """
 
-_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td></tr>
+_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td><td class="pcost">%s</td></tr>
 """
 
 _MONTH = b"""</tbody></table>
@@ -65,11 +74,21 @@ _GRID = b"""</tbody></table>
 <p id="grid">%s</p>
 """
 
-_TAIL = b"""<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
-<h2>%s</h2><svg id="chart_months" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
-<p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
+# a chart: its legend (the usages' names and colours, the running bar's mark), the note
+# the script writes when there is no history yet, the bars, the caption of the bar tapped
+_CHART = b"""<h2>%s</h2><p class="legend" id="legend_%s">%s</p><p class="note" id="note_%s"></p>
+<svg id="chart_%s" viewBox="0 0 600 180" role="img" aria-label="%s"></svg><p class="muted cap" id="cap_%s"></p>
+"""
+
+_LEGEND = '<span><i class="f_%s"></i>%s</span>'  # (.f_run: today, this month, still counting)
+
+# the language switch: this page in the other language, for this browser (the link keeps it)
+_LANG = b"""<p class="lang">%s</p>
+"""
+
+_TAIL = b"""<p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
 <a href="/api/history.csv?months=120" download="months.csv">%s</a></p>
-<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%s</span> s &middot; %s V</p>
+<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime" data-s="%s">%s</span> &middot; %s V</p>
 <script type="application/json" id="labels">"""
 
 _END = b"""</script>
@@ -95,7 +114,10 @@ _LCD = b"""<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" a
 _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw", "al_phase",
               "al_overvoltage", "al_cover_opened", "al_memory_error", "al_index_refused",
               "al_lossy_resets", "al_ejp_notice", "al_overload", "al_breaker_open", "al_breaker_ready",
-              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal") + USAGES
+              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal",
+              "c_d", "c_src_meter", "c_src_ntp", "c_src_rtc", "c_src_set", "c_no_date", "c_no_days",
+              "c_no_months", "c_so_far", "total", "today") + USAGES
+LANGS = (("en", "English"), ("fr", "Fran\u00e7ais"))
 
 
 def fill(tpl, *vals):
@@ -113,19 +135,31 @@ def fill(tpl, *vals):
         yield mv[j:]
 
 
-def page_chunks(snap, cfg):
-    """The page in small pieces, so it is never whole in RAM (nor any large part of it)."""
-    t = labels(cfg["lang"])
+def page_lang(query, cfg):
+    """The page's language: ?lang=en|fr (a viewer's choice, no password), else the meter's."""
+    for kv in query.split("&"):
+        if kv[:5] == "lang=" and kv[5:] in ("en", "fr"):
+            return kv[5:]
+    return cfg["lang"]
+
+
+def page_chunks(snap, cfg, lang=None):
+    """The page in small pieces, so it is never whole in RAM (nor any large part of it);
+    in `lang` (page_lang), else in the meter's language."""
+    lang = lang or cfg["lang"]
+    t = labels(lang)
     cur = esc(snap["currency"])
-    yield from fill(_HEAD, cfg["lang"], esc(t["title"]))
+    yield from fill(_HEAD, lang, esc(t["title"]))
     yield _STYLE
-    yield from fill(_TOP, esc(t["title"]), "%.1f" % snap["total_w"], snap["total_kwh"], "%.2f" % snap["total_cost"],
+    yield from fill(_LANG, " &middot; ".join(("<b>%s</b>" if k == lang else '<a href="?lang=%s" hreflang="%s" lang="%s">%%s</a>'
+                                              % (k, k, k)) % n for k, n in LANGS))
+    yield from fill(_TOP, esc(t["title"]), watts(snap["total_w"]), kwh(snap["total_wh"]), "%.2f" % snap["total_cost"],
                     cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
-                    cur, esc(t["partial"]))
+                    cur, esc(t["partial"]), esc(t["partial"]), cur)
     for i in snap["inputs"]:
-        label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
-        yield from fill(_ROW, i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
-                        "%.2f" % i["cost"], i["partial_kwh"])
+        label = "%d &middot; %s" % (i["id"], esc(input_name(i, t)))
+        yield from fill(_ROW, i["id"], label, int(i["w"] + 0.5), "%.2f" % i["a"], kwh(i["wh"]),
+                        "%.2f" % i["cost"], kwh(i["partial_wh"]), "%.2f" % i["partial_cost"])
     since = snap["inputs"][0].get("partial_since")
     m = snap.get("month")
     day = snap.get("today")
@@ -133,8 +167,8 @@ def page_chunks(snap, cfg):
                     esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
                     esc(t["cost"]), cur)
     for u in USAGES:
-        yield from fill(_MROW, u, esc(t[u]), "%.1f" % (day["usage"][u]["wh"] / 1000) if day else "-",
-                        "%.1f" % (m["usage"][u]["wh"] / 1000) if m else "-",
+        yield from fill(_MROW, u, esc(t[u]), kwh(day["usage"][u]["wh"]) if day else "-",
+                        kwh(m["usage"][u]["wh"]) if m else "-",
                         "%.2f" % m["usage"][u]["cost"] if m else "-")
     yield from fill(_GRID, esc(volume_text(snap, t)), esc(grid_text(snap.get("grid"), t)))
     ph = snap.get("phases")
@@ -150,15 +184,58 @@ def page_chunks(snap, cfg):
     if snap.get("panel"):
         yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]))
     tm = snap.get("time") or {}
-    now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
-    yield from fill(_TAIL, esc(t["days"]), esc(t["days"]), esc(t["months"]), esc(t["months"]), esc(t["csv_days"]),
-                    esc(t["csv_months"]), esc(now), esc(t["uptime"]), snap["uptime_s"], snap["voltage"])
+    now = "%s (%s)" % (tm["local"], t.get("c_src_" + tm["source"], tm["source"])) if tm.get("local") else "-"
+    for k in ("days", "months"):
+        yield from fill(_CHART, esc(t[k]), k, "".join(_LEGEND % (u, esc(t[u if u != "run" else "c_run"])) for u in USAGES + ("run",)), k, k,
+                        esc(t[k]), k)
+    up = snap["uptime_s"]
+    yield from fill(_TAIL, esc(t["csv_days"]), esc(t["csv_months"]), esc(now), esc(t["uptime"]), up,
+                    esc(uptime_text(up, t)), snap["voltage"])
     sep = "{"
     for k in _JS_LABELS:  # the script's words, a label at a time
         yield (sep + js(k) + ":" + js(t[k])).encode()
         sep = ","
     yield b"}"
     yield _END
+
+
+def input_name(i, t):
+    """An input's name; its usage's in the page's language when it has none or still has
+    the default one ("Heating" on a French page is "Chauffage")."""
+    u = i["usage"]
+    n = i["name"]
+    return t.get(u, u) if not n or n == _EN.get(u) else n
+
+
+_EN = labels("en")
+
+
+def kwh(wh):
+    """Energy in kWh as the panel and the script show it (Wh, whole, cut not rounded as a
+    meter's index is): 3 decimals below 100 kWh, 1 below 10,000 kWh, none above."""
+    wh = int(wh)
+    if wh < 100000:
+        return "%d.%03d" % divmod(wh, 1000)
+    if wh < 10000000:
+        return "%d.%d" % (wh // 1000, wh % 1000 // 100)
+    return "%d" % (wh // 1000)
+
+
+def watts(w):
+    """Power: whole W, kW with 1 decimal from 10 kW."""
+    return "%.1f kW" % (w / 1000) if abs(w) >= 10000 else "%d W" % (int(w + 0.5) if w >= 0 else -int(0.5 - w))
+
+
+def uptime_text(s, t):
+    """Time up in words: "3 d 4 h", "4 h 12 min", "12 min", "35 s" (French: "3 j 4 h")."""
+    d, s = divmod(int(s), 86400)
+    h, s = divmod(s, 3600)
+    m = s // 60
+    if d:
+        return "%d %s %d h" % (d, t["c_d"], h)
+    if h:
+        return "%d h %d min" % (h, m)
+    return "%d min" % m if m else "%d s" % s
 
 
 def month_title(snap, t):
@@ -173,7 +250,8 @@ def volume_text(snap, t):
     w = snap.get("water")
     if not g or not w:
         return ""
-    return "%s %s m\u00b3 \u00b7 %.1f kWh \u00b7 %s %s m\u00b3" % (t["gas"], g["m3"], g["kwh"], t["water"], w["m3"])
+    return "%s %s m\u00b3 \u00b7 %s kWh \u00b7 %s %s m\u00b3" % (t["gas"], g["m3"], kwh(g["kwh"] * 1000 + 0.5), t["water"],
+                                                             w["m3"])
 
 
 def grid_text(g, t):

@@ -99,6 +99,17 @@ _ROWS = (
     "h_silent", "No meter data|TIC: I1 I2 ok?|P1: port opened|  by operator?|  cable? DR?", "Aucune donnee|TIC: I1 I2 ?|P1: port ouvert|  par le GRD ?|  cable ? DR ?",
     "h_garbled", "Bad meter data|1 cable, noise?|2 meter mode?|3 inverted line?", "Donnees erronees|1 cable, bruit ?|2 mode compteur?|3 ligne inversee",
     "p1_portal", "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius (it may need renewing).", "En Belgique, Fluvius garde le port P1 ferme tant que vous ne l'ouvrez pas sur Mijn Fluvius (a renouveler parfois).",
+    # -- "charts" (issue 20): the page's charts, language, uptime, time source
+    "c_run", "Today and this month, still counting", "Aujourd'hui et ce mois, en cours",
+    "c_d", "d", "j",
+    "c_src_meter", "grid meter", "compteur",
+    "c_src_ntp", "NTP", "NTP",
+    "c_src_rtc", "board clock", "horloge interne",
+    "c_src_set", "set by hand", "réglée à la main",
+    "c_no_date", "No history yet: it starts once the meter knows the date (from the grid meter or the network).", "Pas encore d'historique : il commence dès que le sous-compteur connaît la date (par le compteur électrique ou le réseau).",
+    "c_no_days", "No history yet: a day is kept at midnight, the first one tomorrow, %s; until then the hatched bar is today so far.", "Pas encore d'historique : un jour est enregistré à minuit, le premier demain, %s ; d'ici là, la barre hachurée est aujourd'hui, en cours.",
+    "c_no_months", "No month kept yet: a month is kept when it ends, the first on %s; until then the hatched bar is this month so far.", "Aucun mois enregistré : un mois l'est à sa fin, le premier le %s ; d'ici là, la barre hachurée est ce mois, en cours.",
+    "c_so_far", "so far", "en cours",
 )
 _LANGS = ("en", "fr")
 
