@@ -65,6 +65,14 @@ def open_page(browser, proc, width, lang):
     return page
 
 
+def tap(page, selector):
+    """A tap where the element is (the chart is drawn again as the pointer moves over it)."""
+    el = page.locator(selector).first
+    el.scroll_into_view_if_needed()
+    box = el.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
 BARS = """(id) => {
   const svg = document.getElementById(id), vb = svg.viewBox.baseVal, out = {};
   for (const r of svg.querySelectorAll("rect[data-d]")) {
@@ -108,11 +116,11 @@ def test_charts_have_fixed_slots_a_legend_and_running_marks(browser, with_histor
         assert page.inner_text("#note_days") == "" and page.inner_text("#note_months") == ""
         # a tap on a bar says its figures (nothing to hover on a phone)
         assert "en cours" in page.inner_text("#cap_days")            # at first: today so far
-        page.click('#chart_days rect[data-d="2026-11-17"]')
+        tap(page, '#chart_days rect[data-d="2026-11-17"]')
         cap = page.inner_text("#cap_days")
         assert "17 nov" in cap and "Total %s kWh" % kwh(with_history.wrote["2026-11-17"]) in cap, cap
         assert "Chauffage" in cap and "en cours" not in cap
-        page.click('#chart_months rect[data-d="2026-10"]')
+        tap(page, '#chart_months rect[data-d="2026-10"]')
         cap = page.inner_text("#cap_months")
         assert "octobre 2026" in cap and "Total %s kWh" % kwh(with_history.wrote["2026-10"]) in cap, cap
         assert page.errors == []

@@ -120,9 +120,9 @@ function slotsOf(recs, last, n, num, str) {
   return out;
 }
 
-// a round step (1, 2 or 5 x 10^n kWh) for 2 to 4 lines up to `max`, and its decimals
+// a round step (1, 2 or 5 x 10^n kWh) for 3 to 5 lines up to `max`, and its decimals
 function scale(max) {
-  const raw = max / 4, p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const raw = max / 5, p = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw * 0.999);
   return { step: step, n: Math.ceil(max / step - 1e-9), dec: Math.max(0, -Math.floor(Math.log10(step) + 1e-9)) };
 }

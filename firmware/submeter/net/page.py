@@ -80,7 +80,7 @@ _CHART = b"""<h2>%s</h2><p class="legend" id="legend_%s">%s</p><p class="note" i
 <svg id="chart_%s" viewBox="0 0 600 180" role="img" aria-label="%s"></svg><p class="muted cap" id="cap_%s"></p>
 """
 
-_LEGEND = '<span><i class="f_%s"></i>%s</span>'  # (.f_run: today, this month, still counting)
+_LEGEND = '<span><i class="f_%s"></i>%s</span>'
 
 # the language switch: this page in the other language, for this browser (the link keeps it)
 _LANG = b"""<p class="lang">%s</p>
@@ -151,8 +151,7 @@ def page_chunks(snap, cfg, lang=None):
     cur = esc(snap["currency"])
     yield from fill(_HEAD, lang, esc(t["title"]))
     yield _STYLE
-    yield from fill(_LANG, " &middot; ".join(("<b>%s</b>" if k == lang else '<a href="?lang=%s" hreflang="%s" lang="%s">%%s</a>'
-                                              % (k, k, k)) % n for k, n in LANGS))
+    yield from fill(_LANG, lang_links(lang))
     yield from fill(_TOP, esc(t["title"]), watts(snap["total_w"]), kwh(snap["total_wh"]), "%.2f" % snap["total_cost"],
                     cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
                     cur, esc(t["partial"]), esc(t["partial"]), cur)
@@ -185,9 +184,9 @@ def page_chunks(snap, cfg, lang=None):
         yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]))
     tm = snap.get("time") or {}
     now = "%s (%s)" % (tm["local"], t.get("c_src_" + tm["source"], tm["source"])) if tm.get("local") else "-"
+    leg = legend(t)
     for k in ("days", "months"):
-        yield from fill(_CHART, esc(t[k]), k, "".join(_LEGEND % (u, esc(t[u if u != "run" else "c_run"])) for u in USAGES + ("run",)), k, k,
-                        esc(t[k]), k)
+        yield from fill(_CHART, esc(t[k]), k, leg, k, k, esc(t[k]), k)
     up = snap["uptime_s"]
     yield from fill(_TAIL, esc(t["csv_days"]), esc(t["csv_months"]), esc(now), esc(t["uptime"]), up,
                     esc(uptime_text(up, t)), snap["voltage"])
@@ -197,6 +196,18 @@ def page_chunks(snap, cfg, lang=None):
         sep = ","
     yield b"}"
     yield _END
+
+
+def lang_links(lang):
+    """The language switch: this page's language in bold, a link to the page in each other."""
+    return " &middot; ".join("<b>%s</b>" % n if k == lang else
+                             '<a href="?lang=%s" hreflang="%s" lang="%s">%s</a>' % (k, k, k, n) for k, n in LANGS)
+
+
+def legend(t):
+    """A chart's legend: each usage's colour (the style's .f_ classes, the bars' too) and
+    name, and the mark of the bar still counting."""
+    return "".join(_LEGEND % (u, esc(t[u])) for u in USAGES) + _LEGEND % ("run", esc(t["c_run"]))
 
 
 def input_name(i, t):
