@@ -201,9 +201,9 @@ def test_the_page_and_all_it_loads_weigh_at_most_30_kb_gzipped(fresh):
     assert total <= BUDGET, sizes
 
 
-def test_the_screenshot_tool_makes_four_pages_that_differ_by_language(with_history):
+def test_the_screenshot_tool_makes_four_pages_that_differ_by_language(browser, with_history):
     out = tempfile.mkdtemp(prefix="pageshots-")
-    paths = shoot(with_history.port, out, [("en", 1280), ("en", 390), ("fr", 1280), ("fr", 390)])
+    paths = shoot(with_history.port, out, [("en", 1280), ("en", 390), ("fr", 1280), ("fr", 390)], browser)
     assert sorted(os.path.basename(p) for p in paths) == [
         "page-en-1280.png", "page-en-390.png", "page-fr-1280.png", "page-fr-390.png"]
     data = {}

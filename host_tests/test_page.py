@@ -139,7 +139,7 @@ def test_page_shows_the_month_by_usage_and_the_partials():
     assert "This month 2026-11" in html
     # RT2012: each usage's kWh today, this month, and the month's cost
     assert '<tr id="u_hot_water"><td>Hot water</td><td class="d">3.000</td><td class="m">30.000</td><td class="c">7.50</td></tr>' in html
-    assert '<td class="part">0.003</td>' in html                      # input 4's partial counter
+    assert '<span class="part">0.003</span>' in html                      # input 4's partial counter
     assert "Partial since 2026-11-02 08:15" in html and 'id="reset"' in html
     s["month"] = s["today"] = None                                    # no date known yet
     html = page_html(s, cfg)
@@ -198,8 +198,8 @@ def test_page_shows_todays_kwh_the_partial_cost_and_the_uptime_in_words():
     s["inputs"][2]["partial_cost"] = 1.5
     html = page_html(s, config.validate({}))
     assert '<tr id="u_heating"><td>Heating</td><td class="d">0.012</td>' in html
-    assert '<td class="part">0.002</td><td class="pcost">1.50</td>' in html
-    assert "<th>Partial (EUR)</th>" in html
+    assert '<span class="part">0.002</span><br><small class="pcost">1.50</small>' in html
+    assert "<th>Energy (kWh, EUR)</th><th>Partial (kWh, EUR)</th>" in html
     assert 'Uptime <span id="uptime" data-s="15125">4 h 12 min</span>' in html
 
 

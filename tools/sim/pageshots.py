@@ -105,27 +105,31 @@ def wait_dated(port, timeout=60):
     raise SystemExit("pageshots: the meter did not know the date within %d s" % timeout)
 
 
-def shoot(port, out, shots=SHOTS):
-    """Each (language, width) of `shots` saved as out/page-LANG-WIDTH.png, full page."""
-    from playwright.sync_api import sync_playwright
+def shoot(port, out, shots=SHOTS, browser=None):
+    """Each (language, width) of `shots` saved as out/page-LANG-WIDTH.png, full page, by
+    `browser` (playwright's Chromium), else by a Chromium of its own."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                return shoot(port, out, shots, browser)
+            finally:
+                browser.close()
     paths = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    for lang, width in shots:
+        page = browser.new_page(viewport={"width": width, "height": 800}, locale=lang)
         try:
-            for lang, width in shots:
-                page = browser.new_page(viewport={"width": width, "height": 800}, locale=lang)
-                page.goto("http://127.0.0.1:%d/?lang=%s" % (port, lang))
-                # the live figures and both charts drawn (the figures: a round of /api/state)
-                page.wait_for_function("document.querySelectorAll('#chart_days rect').length > 1 && "
-                                       "document.querySelectorAll('#chart_months rect').length > 1 && "
-                                       "document.getElementById('cap_months').textContent !== ''", timeout=15000)
-                page.wait_for_timeout(2500)
-                path = os.path.join(out, "page-%s-%d.png" % (lang, width))
-                page.screenshot(path=path, full_page=True)
-                page.close()
-                paths.append(path)
+            page.goto("http://127.0.0.1:%d/?lang=%s" % (port, lang))
+            # the live figures and both charts drawn (the figures: a round of /api/state)
+            page.wait_for_function("document.querySelectorAll('#chart_days rect.run').length === 1 && "
+                                   "document.querySelectorAll('#chart_months rect.run').length === 1", timeout=15000)
+            page.wait_for_timeout(2500)
+            path = os.path.join(out, "page-%s-%d.png" % (lang, width))
+            page.screenshot(path=path, full_page=True)
+            paths.append(path)
         finally:
-            browser.close()
+            page.close()
     return paths
 
 

@@ -34,6 +34,7 @@ h2{font-size:1.1em;margin:1.2em 0 .4em}
 table{border-collapse:collapse;width:100%;max-width:40em;background:#fff}
 th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
+td small{color:#555}
 .muted{color:#777;font-size:.85em}
 .warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
 #lcd{image-rendering:pixelated;background:#000;max-width:100%;height:auto}
@@ -54,10 +55,10 @@ svg text{font-size:12px;fill:#444}
 _TOP = b"""<h1>%s</h1>
 <p><span class="total" id="total_w">%s</span> &middot; <span id="total_kwh">%s</span> kWh
 &middot; <span id="total_cost">%s</span> %s</p>
-<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
+<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh, %s)</th><th>%s (kWh, %s)</th></tr></thead><tbody>
 """
 
-_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td><td class="pcost">%s</td></tr>
+_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td><span class="kwh">%s</span><br><small class="cost">%s</small></td><td><span class="part">%s</span><br><small class="pcost">%s</small></td></tr>
 """
 
 _MONTH = b"""</tbody></table>
@@ -78,12 +79,6 @@ _GRID = b"""</tbody></table>
 # the script writes when there is no history yet, the bars, the caption of the bar tapped
 _CHART = b"""<h2>%s</h2><p class="legend" id="legend_%s">%s</p><p class="note" id="note_%s"></p>
 <svg id="chart_%s" viewBox="0 0 600 180" role="img" aria-label="%s"></svg><p class="muted cap" id="cap_%s"></p>
-"""
-
-_LEGEND = '<span><i class="f_%s"></i>%s</span>'
-
-# the language switch: this page in the other language, for this browser (the link keeps it)
-_LANG = b"""<p class="lang">%s</p>
 """
 
 _TAIL = b"""<p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
@@ -117,7 +112,6 @@ _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "conf
               "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal",
               "c_d", "c_src_meter", "c_src_ntp", "c_src_rtc", "c_src_set", "c_no_date", "c_no_days",
               "c_no_months", "c_so_far", "total", "today") + USAGES
-LANGS = (("en", "English"), ("fr", "Fran\u00e7ais"))
 
 
 def fill(tpl, *vals):
@@ -151,12 +145,19 @@ def page_chunks(snap, cfg, lang=None):
     cur = esc(snap["currency"])
     yield from fill(_HEAD, lang, esc(t["title"]))
     yield _STYLE
-    yield from fill(_LANG, lang_links(lang))
+    # the language switch: this page in the other language, this viewer's choice (the links keep it)
+    yield (b'<p class="lang"><b>English</b> &middot; <a href="?lang=fr" hreflang="fr" lang="fr">Fran\xc3\xa7ais</a></p>\n'
+           if lang == "en" else
+           b'<p class="lang"><a href="?lang=en" hreflang="en" lang="en">English</a> &middot; <b>Fran\xc3\xa7ais</b></p>\n')
     yield from fill(_TOP, esc(t["title"]), watts(snap["total_w"]), kwh(snap["total_wh"]), "%.2f" % snap["total_cost"],
-                    cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
-                    cur, esc(t["partial"]), esc(t["partial"]), cur)
+                    cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), cur, esc(t["partial"]),
+                    cur)
+    en = labels("en")
     for i in snap["inputs"]:
-        label = "%d &middot; %s" % (i["id"], esc(input_name(i, t)))
+        n = i["name"]
+        if not n or n == en.get(i["usage"]):  # none, or still the default: its usage's, in this language
+            n = t.get(i["usage"], i["usage"])
+        label = "%d &middot; %s" % (i["id"], esc(n))
         yield from fill(_ROW, i["id"], label, int(i["w"] + 0.5), "%.2f" % i["a"], kwh(i["wh"]),
                         "%.2f" % i["cost"], kwh(i["partial_wh"]), "%.2f" % i["partial_cost"])
     since = snap["inputs"][0].get("partial_since")
@@ -184,7 +185,10 @@ def page_chunks(snap, cfg, lang=None):
         yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]))
     tm = snap.get("time") or {}
     now = "%s (%s)" % (tm["local"], t.get("c_src_" + tm["source"], tm["source"])) if tm.get("local") else "-"
-    leg = legend(t)
+    # a chart's legend: each usage's colour (the style's .f_ classes, the bars' too) and
+    # name, and the mark of the bar still counting
+    leg = "".join('<span><i class="f_%s"></i>%s</span>' % (u, esc(t[u] if u != "run" else t["c_run"]))
+                  for u in USAGES + ("run",))
     for k in ("days", "months"):
         yield from fill(_CHART, esc(t[k]), k, leg, k, k, esc(t[k]), k)
     up = snap["uptime_s"]
@@ -196,29 +200,6 @@ def page_chunks(snap, cfg, lang=None):
         sep = ","
     yield b"}"
     yield _END
-
-
-def lang_links(lang):
-    """The language switch: this page's language in bold, a link to the page in each other."""
-    return " &middot; ".join("<b>%s</b>" % n if k == lang else
-                             '<a href="?lang=%s" hreflang="%s" lang="%s">%s</a>' % (k, k, k, n) for k, n in LANGS)
-
-
-def legend(t):
-    """A chart's legend: each usage's colour (the style's .f_ classes, the bars' too) and
-    name, and the mark of the bar still counting."""
-    return "".join(_LEGEND % (u, esc(t[u])) for u in USAGES) + _LEGEND % ("run", esc(t["c_run"]))
-
-
-def input_name(i, t):
-    """An input's name; its usage's in the page's language when it has none or still has
-    the default one ("Heating" on a French page is "Chauffage")."""
-    u = i["usage"]
-    n = i["name"]
-    return t.get(u, u) if not n or n == _EN.get(u) else n
-
-
-_EN = labels("en")
 
 
 def kwh(wh):
