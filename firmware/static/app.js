@@ -80,6 +80,7 @@ async function tick() {
         row.querySelector(".c").textContent = s.month.usage[u].cost.toFixed(2);
       }
     }
+    live(s);
     const lcd = $("lcd");
     if (lcd) lcd.src = "/screen.png?t=" + Date.now();
   } catch (e) { /* the meter is restarting or the network is down: try again in 2 s */ }
@@ -196,7 +197,23 @@ function chart(id, slots, days, cur, note) {
   draw(id); caption(id);
 }
 
+// today's and this month's bars follow the live figures; a new day (or the date now
+// known) draws the charts again
+function live(s) {
+  if (!s.today) return;
+  const d = charted.days;
+  if (!d || d.slots[d.slots.length - 1].date !== s.today.date) { charts(); return; }
+  for (const [id, r] of [["days", s.today], ["months", s.month]]) {
+    const c = charted[id];
+    c.slots[c.slots.length - 1].rec = r; draw(id);
+    if (c.sel === c.slots.length - 1) caption(id);
+  }
+}
+
+let charting = false;
 async function charts() {
+  if (charting) return;
+  charting = true;
   try {
     const s = await (await fetch("/api/state")).json();
     if (!s.today) {  // no date yet: nothing to put a bar on
@@ -210,7 +227,7 @@ async function charts() {
     const months = await (await fetch("/api/history?months=11")).json();
     chart("months", slotsOf(months, s.month, 12, monN, monS), false, s.currency,
       months.length ? "" : fmt(L.c_no_months, [dateText(first, { day: "numeric", month: "long", year: "numeric" })]));
-  } catch (e) { /* the meter is restarting: the next round draws them */ }
+  } catch (e) { /* the meter is restarting: the next round draws them */ } finally { charting = false; }
 }
 window.addEventListener("resize", () => { draw("days"); draw("months"); });
 

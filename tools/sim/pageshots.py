@@ -90,14 +90,16 @@ def start(data, port, **env):
                             env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def wait_dated(port, timeout=60):
-    """Waits until the meter knows the date (its day has a record to show)."""
+def wait_dated(port, wh=0, timeout=60):
+    """Waits until the meter knows the date (its day has a record to show) and has counted
+    more than `wh` today."""
     import json
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         try:
             with urllib.request.urlopen("http://127.0.0.1:%d/api/state" % port, timeout=2) as r:
-                if json.loads(r.read()).get("today"):
+                today = json.loads(r.read()).get("today")
+                if today and today["wh"] > wh:
                     return
         except OSError:
             pass
@@ -146,9 +148,13 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     data = tempfile.mkdtemp(prefix="pageshots-")
     write_history(data, START[:10])
-    proc = start(data, port, SUBMETER_START=START, SUBMETER_SCENARIO="house", SUBMETER_METER="standard")
+    with open(os.path.join(data, "config.json"), "w") as f:
+        f.write('{"screen_sleep_s": 0}')  # the panel's mirror awake through the simulated hour
+    # at 300 times the speed: an hour of the evening counted before the shots, in seconds
+    proc = start(data, port, SUBMETER_START=START, SUBMETER_SCENARIO="house", SUBMETER_METER="standard",
+                 SUBMETER_SPEED="300")
     try:
-        wait_dated(port)
+        wait_dated(port, wh=2500)
         for path in shoot(port, out):
             print("%s: %d bytes" % (os.path.relpath(path), os.path.getsize(path)))
     finally:
