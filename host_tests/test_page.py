@@ -231,6 +231,7 @@ def test_page_in_the_language_asked_for_with_a_switch_and_legends():
         assert '<i class="f_%s"></i>' % u in legend
     assert "Chauffage" in legend and "Eau chaude" in legend and "f_run" in legend and "en cours" in legend
     assert 'id="legend_months"' in fr and 'id="cap_days"' in fr and 'id="note_months"' in fr
+    assert "<noscript>Les graphiques demandent JavaScript ; les fichiers CSV ci-dessous" in fr  # read without it
     en = page("")
     assert '<html lang="en">' in en and '<a href="?lang=fr" hreflang="fr" lang="fr">Fran\u00e7ais</a>' in en
     assert "1 &middot; Heating</td>" in en and "(grid meter)" in en

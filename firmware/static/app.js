@@ -135,6 +135,7 @@ const charted = {};  // per chart: its slots, the one tapped, its geometry
 function draw(id) {
   const c = charted[id], svg = $("chart_" + id);
   if (!c || !svg) return;
+  svg.style.display = "block";  // (hidden while empty: no blank box for a reader without the script)
   const W = Math.max(280, Math.round(svg.getBoundingClientRect().width || 600)), H = 180, top = 20, bot = 22;
   const sc = scale(Math.max(...c.slots.map((s) => s.rec ? s.rec.wh : 0)) / 1000 || 1), full = sc.n * sc.step;
   const lab = (k) => (k * sc.step).toFixed(sc.dec);

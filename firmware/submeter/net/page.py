@@ -40,6 +40,7 @@ td small{color:#555}
 #lcd{image-rendering:pixelated;background:#000;max-width:100%;height:auto}
 svg{width:100%;max-width:40em;background:#fff}
 svg text{font-size:12px;fill:#444}
+svg:empty{display:none}
 .lang{float:right;margin:.2em 0}
 .legend{display:flex;flex-wrap:wrap;gap:.2em 1em;margin:.3em 0;font-size:.9em;max-width:40em}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}
@@ -77,7 +78,7 @@ _GRID = b"""</tbody></table>
 
 # a chart: its legend (the usages' names and colours, the running bar's mark), the note
 # the script writes when there is no history yet, the bars, the caption of the bar tapped
-_CHART = b"""<h2>%s</h2><p class="legend" id="legend_%s">%s</p><p class="note" id="note_%s"></p>
+_CHART = b"""<h2>%s</h2><p class="legend" id="legend_%s">%s</p><p class="note" id="note_%s"><noscript>%s</noscript></p>
 <svg id="chart_%s" viewBox="0 0 600 180" role="img" aria-label="%s"></svg><p class="muted cap" id="cap_%s"></p>
 """
 
@@ -190,7 +191,7 @@ def page_chunks(snap, cfg, lang=None):
     leg = "".join('<span><i class="f_%s"></i>%s</span>' % (u, esc(t[u] if u != "run" else t["c_run"]))
                   for u in USAGES + ("run",))
     for k in ("days", "months"):
-        yield from fill(_CHART, esc(t[k]), k, leg, k, k, esc(t[k]), k)
+        yield from fill(_CHART, esc(t[k]), k, leg, k, esc(t["c_noscript"]), k, esc(t[k]), k)
     up = snap["uptime_s"]
     yield from fill(_TAIL, esc(t["csv_days"]), esc(t["csv_months"]), esc(now), esc(t["uptime"]), up,
                     esc(uptime_text(up, t)), snap["voltage"])

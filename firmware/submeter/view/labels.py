@@ -110,6 +110,7 @@ _ROWS = (
     "c_no_days", "No history yet: a day is kept at midnight, the first one tomorrow, %s; until then the hatched bar is today so far.", "Pas encore d'historique : un jour est enregistré à minuit, le premier demain, %s ; d'ici là, la barre hachurée est aujourd'hui, en cours.",
     "c_no_months", "No month kept yet: a month is kept when it ends, the first on %s; until then the hatched bar is this month so far.", "Aucun mois enregistré : un mois l'est à sa fin, le premier le %s ; d'ici là, la barre hachurée est ce mois, en cours.",
     "c_so_far", "so far", "en cours",
+    "c_noscript", "The charts need JavaScript; the CSV files below hold the same history.", "Les graphiques demandent JavaScript ; les fichiers CSV ci-dessous ont le même historique.",
 )
 _LANGS = ("en", "fr")
 
