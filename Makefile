@@ -6,7 +6,7 @@ VENV := $(B)/venv
 # sys.path of the unix port: the firmware, the boards, umqtt.simple, frozen asyncio
 export MICROPYPATH := firmware:boards:$(B)/lib:.frozen
 
-.PHONY: setup run test test-cpython test-mp test-mpy bench memcheck soak static deploy console device-log virtual-device image clean
+.PHONY: setup run test test-cpython test-mp test-mpy bench memcheck soak static pageshots deploy console device-log virtual-device image clean
 
 # Idempotent: each step is cached under build/ and skipped once done.
 setup:
@@ -75,6 +75,11 @@ image:
 # The page's script gzipped as the meter serves it (firmware/static/*.gz, committed).
 static:
 	python3 tools/build/build_static.py
+
+# The web page in Chromium at 1280 and 390 px, English and French, with a year of simulated
+# history: docs/img/page-*.png (docs/page.md). Look at them before committing.
+pageshots: setup
+	$(VENV)/bin/python tools/sim/pageshots.py
 
 clean:
 	rm -rf $(B)/sim-data

@@ -372,8 +372,8 @@ def test_page_in_a_real_browser_is_live(firmware):
             errors = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto("http://127.0.0.1:%d/" % firmware.port)
-            up0 = int(page.text_content("#uptime"))
-            page.wait_for_function("(u) => parseInt(document.getElementById('uptime').textContent) > u",
+            up0 = int(page.get_attribute("#uptime", "data-s"))  # (the text: "2 min", in words)
+            page.wait_for_function("(u) => parseInt(document.getElementById('uptime').dataset.s) > u",
                                    arg=up0 + SPEED, timeout=10000)
             for i, truth in enumerate(sim.Steady.watts):
                 w = float(page.text_content("#in%d .w" % (i + 1)))

@@ -254,7 +254,7 @@ def test_the_page_and_the_state_show_the_same_power():
     for i, inp in enumerate(s["inputs"]):  # each circuit's row: its power, from the same snapshot
         row = html[html.index('<tr id="in%d"><td>' % (i + 1)):]
         cell = row[row.index('<td class="w">') + 14:]
-        assert abs(float(cell[:cell.index("<")]) - inp["w"]) <= 0.1, (i, cell[:20], inp["w"])
+        assert abs(float(cell[:cell.index("<")]) - inp["w"]) <= 0.5, (i, cell[:20], inp["w"])  # whole W
     assert "Heating" in html
     status, headers, body = get(srv, "/screen.png")
     if IS_MP:  # (the simulated board has a display on MicroPython: framebuf)

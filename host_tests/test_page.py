@@ -17,7 +17,8 @@ def snap(names):
         "uptime_s": 12, "voltage": 230.0, "currency": "EUR", "total_w": 3456.7,
         "total_wh": 1234, "total_kwh": "1.234", "total_cost": 0.31,
         "inputs": [{"id": i + 1, "name": n, "usage": "other", "w": 100.0 * (i + 1), "a": 0.43 * (i + 1),
-                    "wh": 10, "kwh": "0.010", "cost": 0.0, "partial_kwh": "0.00%d" % i}
+                    "wh": 10, "kwh": "0.010", "cost": 0.0, "partial_kwh": "0.00%d" % i, "partial_wh": i,
+                    "partial_cost": 0.25 * i}
                    for i, n in enumerate(names)],
     }
 
@@ -35,8 +36,8 @@ def test_page_shows_inputs_and_escapes_names():
     assert "A&amp;B" in html
     for i in range(5):
         assert '<tr id="in%d">' % (i + 1) in html
-        assert '<td class="w">%.1f</td>' % (100.0 * (i + 1)) in html
-    assert "3456.7" in html and "1.234" in html
+        assert '<td class="w">%d</td>' % (100 * (i + 1)) in html
+    assert "3457 W" in html and "1.234" in html
 
 
 def test_page_in_french():
@@ -172,8 +173,8 @@ def test_page_shows_the_month_by_usage_and_the_partials():
     html = page_html(s, cfg)
     assert "This month 2026-11" in html
     # RT2012: each usage's kWh today, this month, and the month's cost
-    assert '<tr id="u_hot_water"><td>Hot water</td><td class="d">3.0</td><td class="m">30.0</td><td class="c">7.50</td></tr>' in html
-    assert '<td class="part">0.003</td>' in html                      # input 4's partial counter
+    assert '<tr id="u_hot_water"><td>Hot water</td><td class="d">3.000</td><td class="m">30.000</td><td class="c">7.50</td></tr>' in html
+    assert '<span class="part">0.003</span>' in html                      # input 4's partial counter
     assert "Partial since 2026-11-02 08:15" in html and 'id="reset"' in html
     s["month"] = s["today"] = None                                    # no date known yet
     html = page_html(s, cfg)
@@ -208,3 +209,66 @@ def test_the_pages_script_is_in_the_page_and_fresh_on_flash():
         with open("firmware/static/%s.gz" % name, "rb") as f:
             assert gzip.decompress(f.read()) == src, "firmware/static/%s.gz is stale: make static" % name
     assert os.stat("firmware/static/app.js.gz")[6] < 8000
+
+
+# --- "charts" (issue 20): the panel's rounding, uptime in words, the page's language, the legend
+def test_energy_power_and_uptime_are_shown_as_on_the_panel():
+    from submeter.net.page import kwh, uptime_text, watts
+    from submeter.view.labels import labels
+    # kWh: 3 decimals below 100 kWh, 1 below 10,000 kWh, none above; cut, as an index is
+    assert [kwh(w) for w in (0, 12, 99999, 100000, 123456, 9999999, 10000000, 123456789)] == [
+        "0.000", "0.012", "99.999", "100.0", "123.4", "9999.9", "10000", "123456"]
+    assert [watts(w) for w in (0.0, 3456.4, 3456.5, 9999.4, 10000.0, 12345.0)] == [
+        "0 W", "3456 W", "3457 W", "9999 W", "10.0 kW", "12.3 kW"]
+    en, fr = labels("en"), labels("fr")
+    assert [uptime_text(s, en) for s in (35, 720, 4 * 3600 + 12 * 60, 3 * 86400 + 4 * 3600 + 59)] == [
+        "35 s", "12 min", "4 h 12 min", "3 d 4 h"]
+    assert uptime_text(3 * 86400 + 4 * 3600, fr) == "3 j 4 h"
+
+
+def test_page_shows_todays_kwh_the_partial_cost_and_the_uptime_in_words():
+    s = snap(["a"] * 5)
+    s["today"] = month(0)
+    s["today"]["usage"]["heating"]["wh"] = 12          # the panel shows 0.012 kWh, not "0.0"
+    s["uptime_s"] = 4 * 3600 + 12 * 60 + 5
+    s["inputs"][2]["partial_cost"] = 1.5
+    html = page_html(s, config.validate({}))
+    assert '<tr id="u_heating"><td>Heating</td><td class="d">0.012</td>' in html
+    assert '<span class="part">0.002</span><br><small class="pcost">1.50</small>' in html
+    assert "<th>Energy (kWh, EUR)</th><th>Partial (kWh, EUR)</th>" in html
+    assert 'Uptime <span id="uptime" data-s="15125">4 h 12 min</span>' in html
+
+
+def test_page_in_the_language_asked_for_with_a_switch_and_legends():
+    from submeter.net import api
+    cfg = config.validate({})                        # the meter speaks English
+    s = snap(["Heating", "Chaudière", "", "Sockets", "Other"])
+    s["time"] = {"local": "2026-11-27 10:00", "source": "meter"}
+    for i, u in zip(s["inputs"], config.USAGES):
+        i["usage"] = u
+
+    class App:
+        pass
+    app = App()
+    app.cfg = cfg
+
+    def page(query):
+        ctype, body = api.page({"query": query}, lambda: s, app)
+        return b"".join(bytes(c) for c in body()).decode()
+    fr = page("lang=fr")
+    assert '<html lang="fr">' in fr and "Puissance" in fr
+    assert '<p class="lang"><a href="?lang=en" hreflang="en" lang="en">English</a> &middot; <b>Fran\u00e7ais</b></p>' in fr
+    # the default names in the page's language, the installer's own kept
+    assert "1 &middot; Chauffage</td>" in fr and "2 &middot; Chaudi\u00e8re</td>" in fr and "3 &middot; Eau chaude<" in fr
+    assert "(compteur)" in fr and "(meter)" not in fr
+    legend = fr[fr.index('<p class="legend" id="legend_days">'):]
+    legend = legend[:legend.index("</p>")]
+    for u in config.USAGES:
+        assert '<i class="f_%s"></i>' % u in legend
+    assert "Chauffage" in legend and "Eau chaude" in legend and "f_run" in legend and "en cours" in legend
+    assert 'id="legend_months"' in fr and 'id="cap_days"' in fr and 'id="note_months"' in fr
+    assert "<noscript>Les graphiques demandent JavaScript ; les fichiers CSV ci-dessous" in fr  # read without it
+    en = page("")
+    assert '<html lang="en">' in en and '<a href="?lang=fr" hreflang="fr" lang="fr">Fran\u00e7ais</a>' in en
+    assert "1 &middot; Heating</td>" in en and "(grid meter)" in en
+    assert page("lang=de&x=1") == en and page("x=1&lang=fr") == fr     # an unknown one: the meter's

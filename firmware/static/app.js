@@ -6,11 +6,11 @@ const L = JSON.parse(document.getElementById("labels").textContent);
 const $ = (id) => document.getElementById(id);
 const set = (id, v) => { const e = $(id); if (e) e.textContent = v; };
 const USAGES = ["heating", "cooling", "hot_water", "sockets", "other"];
-const COLOURS = { heating: "#d9534f", cooling: "#5bc0de", hot_water: "#f0ad4e", sockets: "#5cb85c", other: "#777" };
+const LANG = document.documentElement.lang;
 
 function volText(s) {
   if (!s.gas) return "";
-  return L.gas + " " + s.gas.m3 + " m\u00b3 \u00b7 " + s.gas.kwh.toFixed(1) + " kWh \u00b7 " + L.water + " " + s.water.m3 + " m\u00b3";
+  return L.gas + " " + s.gas.m3 + " m\u00b3 \u00b7 " + kwh(s.gas.kwh * 1000 + 0.5) + " kWh \u00b7 " + L.water + " " + s.water.m3 + " m\u00b3";
 }
 
 function gridText(g) {
@@ -53,73 +53,185 @@ function phases(ph) {
 async function tick() {
   try {
     const s = await (await fetch("/api/state", { cache: "no-store" })).json();
-    set("total_w", s.total_w.toFixed(1)); set("total_kwh", s.total_kwh); set("total_cost", s.total_cost.toFixed(2));
-    set("uptime", s.uptime_s); set("grid", gridText(s.grid)); set("volumes", volText(s));
+    set("total_w", watts(s.total_w)); set("total_kwh", kwh(s.total_wh)); set("total_cost", s.total_cost.toFixed(2));
+    set("uptime", upText(s.uptime_s)); $("uptime").dataset.s = s.uptime_s;
+    set("grid", gridText(s.grid)); set("volumes", volText(s));
     phases(s.phases);
     for (const i of s.inputs) {
       const row = $("in" + i.id);
       if (!row) continue;
-      row.querySelector(".w").textContent = i.w.toFixed(1);
+      row.querySelector(".w").textContent = Math.round(i.w);
       row.querySelector(".a").textContent = i.a.toFixed(2);
-      row.querySelector(".kwh").textContent = i.kwh;
+      row.querySelector(".kwh").textContent = kwh(i.wh);
       row.querySelector(".cost").textContent = i.cost.toFixed(2);
-      row.querySelector(".part").textContent = i.partial_kwh;
+      row.querySelector(".part").textContent = kwh(i.partial_wh);
+      row.querySelector(".pcost").textContent = i.partial_cost.toFixed(2);
     }
     const since = s.inputs[0].partial_since;
     set("since", since ? L.partial + " " + L.since + " " + since : "");
-    set("time", s.time && s.time.local ? s.time.local + " (" + s.time.source + ")" : "-");
+    set("time", s.time && s.time.local ? s.time.local + " (" + (L["c_src_" + s.time.source] || s.time.source) + ")" : "-");
     if (s.month) {
       set("month_title", L.month + " " + s.month.date);
       for (const u of USAGES) {
         const row = $("u_" + u);
         if (!row) continue;
-        row.querySelector(".d").textContent = s.today ? (s.today.usage[u].wh / 1000).toFixed(1) : "-";
-        row.querySelector(".m").textContent = (s.month.usage[u].wh / 1000).toFixed(1);
+        row.querySelector(".d").textContent = s.today ? kwh(s.today.usage[u].wh) : "-";
+        row.querySelector(".m").textContent = kwh(s.month.usage[u].wh);
         row.querySelector(".c").textContent = s.month.usage[u].cost.toFixed(2);
       }
     }
+    live(s);
     const lcd = $("lcd");
     if (lcd) lcd.src = "/screen.png?t=" + Date.now();
     set("lcd_note", s.panel === "asleep" ? L.lcd_asleep : "");  // the mirror shows it asleep too
   } catch (e) { /* the meter is restarting or the network is down: try again in 2 s */ }
 }
 
-// History: one bar per day (or month), stacked by usage, drawn as SVG.
-function chart(id, recs, label) {
-  const svg = $(id);
-  if (!svg) return;
-  const W = 600, H = 160, top = 10, bottom = 20;
-  const max = Math.max(1, ...recs.map((r) => r.wh));
-  const bw = W / Math.max(recs.length, 1);
-  let out = "";
-  recs.forEach((r, k) => {
-    let y = H - bottom;
-    for (const u of USAGES) {
-      const h = (r.usage[u].wh / max) * (H - top - bottom);
-      if (h <= 0) continue;
-      y -= h;
-      out += '<rect x="' + (k * bw + 1).toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + (bw - 2).toFixed(1) +
-        '" height="' + h.toFixed(1) + '" fill="' + COLOURS[u] + '"><title>' + r.date + " " + L[u] + ": " +
-        (r.usage[u].wh / 1000).toFixed(1) + " kWh</title></rect>";
+// --- "charts" (issue 20): figures as the panel shows them, and the history charts --------
+// Energy in kWh from whole Wh, cut (not rounded) as a meter's index is: 3 decimals below
+// 100 kWh, 1 below 10,000 kWh, none above; power in whole W, kW from 10 kW (page.py's too).
+function kwh(wh) {
+  wh = Math.floor(wh);
+  const k = Math.floor(wh / 1000), f = wh % 1000;
+  return wh < 1e5 ? k + "." + String(f).padStart(3, "0") : wh < 1e7 ? k + "." + Math.floor(f / 100) : String(k);
+}
+function watts(w) { return Math.abs(w) >= 1e4 ? (w / 1000).toFixed(1) + " kW" : Math.sign(w) * Math.round(Math.abs(w)) + " W"; }
+function upText(s) {
+  const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+  return d ? d + " " + L.c_d + " " + h + " h" : h ? h + " h " + m + " min" : m ? m + " min" : s + " s";
+}
+
+// dates as numbers (days since 1970, months since year 0) and back, in UTC: no time zone games
+const dayN = (d) => Date.UTC(+d.slice(0, 4), +d.slice(5, 7) - 1, +d.slice(8, 10)) / 864e5;
+const dayS = (n) => new Date(n * 864e5).toISOString().slice(0, 10);
+const monN = (d) => +d.slice(0, 4) * 12 + +d.slice(5, 7) - 1;
+const monS = (n) => Math.floor(n / 12) + "-" + String(n % 12 + 1).padStart(2, "0");
+const dateText = (d, o) => new Date(Date.UTC(+d.slice(0, 4), +d.slice(5, 7) - 1, +d.slice(8, 10) || 1))
+  .toLocaleDateString(LANG, Object.assign({ timeZone: "UTC" }, o));
+
+// n fixed slots ending with `last` (today, this month: still counting); a date with no
+// record is an empty slot, so a bar is always one day (one month) wide
+function slotsOf(recs, last, n, num, str) {
+  const by = {};
+  for (const r of recs) by[r.date] = r;
+  const out = [], end = num(last.date);
+  for (let k = n - 1; k >= 0; k--) {
+    const d = str(end - k);
+    out.push({ date: d, rec: k ? by[d] || null : last, run: !k });
+  }
+  return out;
+}
+
+// a round step (1, 2 or 5 x 10^n kWh) for 3 to 5 lines up to `max`, and its decimals
+function scale(max) {
+  const raw = max / 5, p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw * 0.999);
+  return { step: step, n: Math.ceil(max / step - 1e-9), dec: Math.max(0, -Math.floor(Math.log10(step) + 1e-9)) };
+}
+
+const charted = {};  // per chart: its slots, the one tapped, its geometry
+
+// The bars, stacked by usage (colours: the legend's, from the page's style), drawn at the
+// SVG's own width in CSS px, so its 12 px text stays 12 px on a phone
+function draw(id) {
+  const c = charted[id], svg = $("chart_" + id);
+  if (!c || !svg) return;
+  svg.style.display = "block";  // (hidden while empty: no blank box for a reader without the script)
+  const W = Math.max(280, Math.round(svg.getBoundingClientRect().width || 600)), H = 180, top = 20, bot = 22;
+  const sc = scale(Math.max(...c.slots.map((s) => s.rec ? s.rec.wh : 0)) / 1000 || 1), full = sc.n * sc.step;
+  const lab = (k) => (k * sc.step).toFixed(sc.dec);
+  const left = 8 + 7 * lab(sc.n).length, ph = H - top - bot, sw = (W - left - 4) / c.slots.length;
+  const gap = Math.max(1, sw * 0.12), y = (v) => top + ph * (1 - v / full), f = (v) => v.toFixed(1);
+  Object.assign(c, { W: W, left: left, sw: sw });
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+  let out = '<defs><pattern id="hatch_' + id + '" width="5" height="5" patternUnits="userSpaceOnUse" ' +
+    'patternTransform="rotate(45)"><rect width="2" height="5" fill="#fff" fill-opacity=".75"/></pattern></defs>' +
+    '<text x="2" y="12">kWh</text>';
+  if (c.sel != null) out += '<rect x="' + f(left + c.sel * sw) + '" y="' + top + '" width="' + f(sw) + '" height="' + ph + '" fill="#e8eefc"/>';
+  for (let k = 0; k <= sc.n; k++)
+    out += '<line x1="' + left + '" x2="' + (W - 4) + '" y1="' + f(y(k * sc.step)) + '" y2="' + f(y(k * sc.step)) +
+      '" stroke="' + (k ? "#e4e4e4" : "#999") + '"/><text x="' + (left - 4) + '" y="' + f(y(k * sc.step) + 4) +
+      '" text-anchor="end">' + lab(k) + "</text>";
+  const every = Math.ceil((c.days ? 24 : 38) / sw);
+  c.slots.forEach((s, k) => {
+    const x = left + k * sw + gap, w = sw - 2 * gap, r = s.rec;
+    let v = 0;
+    if (r) for (const u of USAGES) {
+      const e = r.usage[u].wh / 1000;
+      if (e <= 0) continue;
+      out += '<rect class="f_' + u + '" data-d="' + s.date + '" x="' + f(x) + '" y="' + f(y(v + e)) + '" width="' + f(w) + '" height="' + f(y(v) - y(v + e)) + '"/>';
+      v += e;
     }
-    if (k % Math.ceil(recs.length / 8) === 0)
-      out += '<text x="' + (k * bw + 1).toFixed(1) + '" y="' + (H - 5) + '" font-size="10">' + label(r.date) + "</text>";
+    if (s.run)  // still counting: its bar hatched, its slot outlined (seen with nothing counted yet too)
+      out += '<rect class="run" x="' + f(x) + '" y="' + f(y(v)) + '" width="' + f(w) + '" height="' + f(y(0) - y(v)) +
+        '" fill="url(#hatch_' + id + ')"/><rect x="' + f(x) + '" y="' + top + '" width="' + f(w) + '" height="' + ph +
+        '" fill="none" stroke="#555" stroke-dasharray="3 2"/>';
+    if ((c.slots.length - 1 - k) % every === 0)
+      out += '<text x="' + f(left + (k + 0.5) * sw) + '" y="' + (H - 6) + '" text-anchor="middle">' +
+        (c.days ? +s.date.slice(8) : dateText(s.date, { month: "short" })) + "</text>";
   });
-  out += '<text x="' + (W - 4) + '" y="12" font-size="10" text-anchor="end">' + (max / 1000).toFixed(1) + " kWh</text>";
   svg.innerHTML = out;
 }
 
+// the caption: the tapped (or pointed at) bar's date and figures, in words a phone shows
+function caption(id) {
+  const c = charted[id], s = c.slots[c.sel], r = s.rec;
+  let t = dateText(s.date, c.days ? { weekday: "short", day: "numeric", month: "short", year: "numeric" } :
+    { month: "long", year: "numeric" }) + (s.run ? " (" + L.c_so_far + ")" : "") + ": ";
+  if (!r) t += "-";
+  else {
+    t += L.total + " " + kwh(r.wh) + " kWh \u00b7 " + r.cost.toFixed(2) + " " + c.cur;
+    for (const u of USAGES) if (r.usage[u].wh) t += " \u00b7 " + L[u] + " " + kwh(r.usage[u].wh);
+  }
+  set("cap_" + id, t);
+}
+
+function chart(id, slots, days, cur, note) {
+  const svg = $("chart_" + id);
+  if (!svg) return;
+  const c = charted[id] = { slots: slots, days: days, cur: cur, sel: slots.length - 1 };
+  set("note_" + id, note);
+  const pick = (e) => {
+    const r = svg.getBoundingClientRect(), k = Math.floor(((e.clientX - r.left) * c.W / r.width - c.left) / c.sw);
+    if (k >= 0 && k < c.slots.length && k !== c.sel) { c.sel = k; draw(id); caption(id); }
+  };
+  svg.onclick = pick; svg.onmousemove = pick;
+  draw(id); caption(id);
+}
+
+// today's and this month's bars follow the live figures; a new day (or the date now
+// known) draws the charts again
+function live(s) {
+  if (!s.today) return;
+  const d = charted.days;
+  if (!d || d.slots[d.slots.length - 1].date !== s.today.date) { charts(); return; }
+  for (const [id, r] of [["days", s.today], ["months", s.month]]) {
+    const c = charted[id];
+    c.slots[c.slots.length - 1].rec = r; draw(id);
+    if (c.sel === c.slots.length - 1) caption(id);
+  }
+}
+
+let charting = false;
 async function charts() {
+  if (charting) return;
+  charting = true;
   try {
     const s = await (await fetch("/api/state")).json();
-    const days = (await (await fetch("/api/history?days=31")).json()).reverse();
-    if (s.today) days.push(s.today);      // today so far, as the last bar
-    chart("chart_days", days, (d) => d.slice(8));
-    const months = (await (await fetch("/api/history?months=12")).json()).reverse();
-    if (s.month) months.push(s.month);
-    chart("chart_months", months, (d) => d.slice(2));
-  } catch (e) { /* no history yet */ }
+    if (!s.today) {  // no date yet: nothing to put a bar on
+      for (const id of ["days", "months"]) { set("note_" + id, L.c_no_date); set("cap_" + id, ""); }
+      return;
+    }
+    const days = await (await fetch("/api/history?days=30")).json();
+    const next = dayS(dayN(s.today.date) + 1), first = monS(monN(s.month.date) + 1) + "-01";
+    chart("days", slotsOf(days, s.today, 31, dayN, dayS), true, s.currency,
+      days.length ? "" : fmt(L.c_no_days, [dateText(next, { weekday: "long", day: "numeric", month: "long" })]));
+    const months = await (await fetch("/api/history?months=11")).json();
+    chart("months", slotsOf(months, s.month, 12, monN, monS), false, s.currency,
+      months.length ? "" : fmt(L.c_no_months, [dateText(first, { day: "numeric", month: "long", year: "numeric" })]));
+  } catch (e) { /* the meter is restarting: the next round draws them */ } finally { charting = false; }
 }
+window.addEventListener("resize", () => { draw("days"); draw("months"); });
 
 // Commands need the meter's password: post() and the dialog are pw.js's (loaded first).
 // A refusal other than the password's (which pw.js says in its dialog) is shown as the

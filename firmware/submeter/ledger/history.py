@@ -233,6 +233,11 @@ class History:
         self.writes += 1
         return True
 
+    def put(self, daily, t):
+        """Write the record `t` of a day (daily) or of a month, as a day's close does: for
+        the tools that prepare a history (tools/sim/pageshots.py)."""
+        return self._write(daily, t)
+
     def read(self, daily, index):
         """The record of day (or month) `index`, or None when there is none."""
         try:

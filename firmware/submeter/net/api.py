@@ -23,7 +23,7 @@ import json
 
 from micropython import const
 
-from .page import page_chunks
+from .page import page_chunks, page_lang
 from .server import HTTPError
 
 JSON = "application/json"
@@ -71,7 +71,8 @@ def history_query(query):
 # --- reading ---------------------------------------------------------------------------
 def page(req, snapshot, commands):
     snap, cfg = snapshot(), commands.cfg
-    return "text/html; charset=utf-8", lambda: page_chunks(snap, cfg)
+    lang = page_lang(req["query"], cfg)  # ?lang=fr: a viewer's choice
+    return "text/html; charset=utf-8", lambda: page_chunks(snap, cfg, lang)
 
 
 def state(req, snapshot, commands):

@@ -34,24 +34,35 @@ h2{font-size:1.1em;margin:1.2em 0 .4em}
 table{border-collapse:collapse;width:100%;max-width:40em;background:#fff}
 th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
+td small{color:#555}
 .muted{color:#777;font-size:.85em}
 .warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
 #lcd{image-rendering:pixelated;background:#000;max-width:100%;height:auto}
 svg{width:100%;max-width:40em;background:#fff}
+svg text{font-size:12px;fill:#444}
+svg:empty{display:none}
+.lang{float:right;margin:.2em 0}
+.legend{display:flex;flex-wrap:wrap;gap:.2em 1em;margin:.3em 0;font-size:.9em;max-width:40em}
+.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}
+.f_heating{fill:#d9534f;background:#d9534f}.f_cooling{fill:#5bc0de;background:#5bc0de}
+.f_hot_water{fill:#f0ad4e;background:#f0ad4e}.f_sockets{fill:#5cb85c;background:#5cb85c}.f_other{fill:#777;background:#777}
+.f_run{background:repeating-linear-gradient(45deg,#bbb 0 2px,#fff 2px 4px);outline:1px dashed #333}
+.note{max-width:40em;margin:.3em 0}
+.cap{min-height:2.6em;max-width:40em;margin:.2em 0}
 @media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
 </style></head><body>
 """
 
-_NAV = b"""<a id="settings_link" href="/settings" style="float:right">%s</a>
+_NAV = b"""<a id="settings_link" href="/settings?lang=%s" style="float:right">%s</a>
 """
 
 _TOP = b"""<h1>%s</h1>
-<p><span class="total" id="total_w">%s</span> W &middot; <span id="total_kwh">%s</span> kWh
+<p><span class="total" id="total_w">%s</span> &middot; <span id="total_kwh">%s</span> kWh
 &middot; <span id="total_cost">%s</span> %s</p>
-<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh)</th><th>%s (%s)</th><th>%s (kWh)</th></tr></thead><tbody>
+<table><thead><tr><th>%s</th><th>%s (W)</th><th>%s (A)</th><th>%s (kWh, %s)</th><th>%s (kWh, %s)</th></tr></thead><tbody>
 """
 
-_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td class="kwh">%s</td><td class="cost">%s</td><td class="part">%s</td></tr>
+_ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td><span class="kwh">%s</span><br><small class="cost">%s</small></td><td><span class="part">%s</span><br><small class="pcost">%s</small></td></tr>
 """
 
 _MONTH = b"""</tbody></table>
@@ -68,11 +79,15 @@ _GRID = b"""</tbody></table>
 <p id="grid">%s</p>
 """
 
-_TAIL = b"""<h2>%s</h2><svg id="chart_days" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
-<h2>%s</h2><svg id="chart_months" viewBox="0 0 600 160" role="img" aria-label="%s"></svg>
-<p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
+# a chart: its legend (the usages' names and colours, the running bar's mark), the note
+# the script writes when there is no history yet, the bars, the caption of the bar tapped
+_CHART = b"""<h2>%s</h2><p class="legend" id="legend_%s">%s</p><p class="note" id="note_%s"><noscript>%s</noscript></p>
+<svg id="chart_%s" viewBox="0 0 600 180" role="img" aria-label="%s"></svg><p class="muted cap" id="cap_%s"></p>
+"""
+
+_TAIL = b"""<p><a href="/api/history.csv?days=400" download="days.csv">%s</a> &middot;
 <a href="/api/history.csv?months=120" download="months.csv">%s</a></p>
-<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime">%s</span> s &middot; %s V</p>
+<p class="muted"><span id="time">%s</span> &middot; %s <span id="uptime" data-s="%s">%s</span> &middot; %s V</p>
 <script type="application/json" id="labels">"""
 
 _END = b"""</script>
@@ -99,7 +114,9 @@ _LCD = b"""<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" a
 _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw", "al_phase",
               "al_overvoltage", "al_cover_opened", "al_memory_error", "al_index_refused",
               "al_lossy_resets", "al_ejp_notice", "al_overload", "al_breaker_open", "al_breaker_ready",
-              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal", "lcd_asleep") + USAGES
+              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal",
+              "c_d", "c_src_meter", "c_src_ntp", "c_src_rtc", "c_src_set", "c_no_date", "c_no_days",
+              "c_no_months", "c_so_far", "total", "today", "lcd_asleep") + USAGES
 
 
 def fill(tpl, *vals):
@@ -117,20 +134,38 @@ def fill(tpl, *vals):
         yield mv[j:]
 
 
-def page_chunks(snap, cfg):
-    """The page in small pieces, so it is never whole in RAM (nor any large part of it)."""
-    t = labels(cfg["lang"])
+def page_lang(query, cfg):
+    """The page's language: ?lang=en|fr (a viewer's choice, no password), else the meter's."""
+    for kv in query.split("&"):
+        if kv[:5] == "lang=" and kv[5:] in ("en", "fr"):
+            return kv[5:]
+    return cfg["lang"]
+
+
+def page_chunks(snap, cfg, lang=None):
+    """The page in small pieces, so it is never whole in RAM (nor any large part of it);
+    in `lang` (page_lang), else in the meter's language."""
+    lang = lang or cfg["lang"]
+    t = labels(lang)
     cur = esc(snap["currency"])
-    yield from fill(_HEAD, cfg["lang"], esc(t["title"]))
+    yield from fill(_HEAD, lang, esc(t["title"]))
     yield _STYLE
-    yield from fill(_NAV, esc(t["settings"]))
-    yield from fill(_TOP, esc(t["title"]), "%.1f" % snap["total_w"], snap["total_kwh"], "%.2f" % snap["total_cost"],
-                    cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), esc(t["cost"]),
-                    cur, esc(t["partial"]))
+    yield from fill(_NAV, lang, esc(t["settings"]))  # (the settings in the page's language)
+    # the language switch: this page in the other language, this viewer's choice (the links keep it)
+    yield (b'<p class="lang"><b>English</b> &middot; <a href="?lang=fr" hreflang="fr" lang="fr">Fran\xc3\xa7ais</a></p>\n'
+           if lang == "en" else
+           b'<p class="lang"><a href="?lang=en" hreflang="en" lang="en">English</a> &middot; <b>Fran\xc3\xa7ais</b></p>\n')
+    yield from fill(_TOP, esc(t["title"]), watts(snap["total_w"]), kwh(snap["total_wh"]), "%.2f" % snap["total_cost"],
+                    cur, esc(t["input"]), esc(t["power"]), esc(t["current"]), esc(t["energy"]), cur, esc(t["partial"]),
+                    cur)
+    en = labels("en")
     for i in snap["inputs"]:
-        label = "%d &middot; %s" % (i["id"], esc(i["name"] or t.get(i["usage"], i["usage"])))
-        yield from fill(_ROW, i["id"], label, "%.1f" % i["w"], "%.2f" % i["a"], i["kwh"],
-                        "%.2f" % i["cost"], i["partial_kwh"])
+        n = i["name"]
+        if not n or n == en.get(i["usage"]):  # none, or still the default: its usage's, in this language
+            n = t.get(i["usage"], i["usage"])
+        label = "%d &middot; %s" % (i["id"], esc(n))
+        yield from fill(_ROW, i["id"], label, int(i["w"] + 0.5), "%.2f" % i["a"], kwh(i["wh"]),
+                        "%.2f" % i["cost"], kwh(i["partial_wh"]), "%.2f" % i["partial_cost"])
     since = snap["inputs"][0].get("partial_since")
     m = snap.get("month")
     day = snap.get("today")
@@ -138,8 +173,8 @@ def page_chunks(snap, cfg):
                     esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
                     esc(t["cost"]), cur)
     for u in USAGES:
-        yield from fill(_MROW, u, esc(t[u]), "%.1f" % (day["usage"][u]["wh"] / 1000) if day else "-",
-                        "%.1f" % (m["usage"][u]["wh"] / 1000) if m else "-",
+        yield from fill(_MROW, u, esc(t[u]), kwh(day["usage"][u]["wh"]) if day else "-",
+                        kwh(m["usage"][u]["wh"]) if m else "-",
                         "%.2f" % m["usage"][u]["cost"] if m else "-")
     yield from fill(_GRID, esc(volume_text(snap, t)), esc(grid_text(snap.get("grid"), t)))
     ph = snap.get("phases")
@@ -155,15 +190,50 @@ def page_chunks(snap, cfg):
     if snap.get("panel"):  # the mirror; under it, while the display sleeps, that a press wakes it
         yield from fill(_LCD, esc(t["panel"]), esc(t["panel"]), esc(t["lcd_asleep"]) if snap["panel"] == "asleep" else "")
     tm = snap.get("time") or {}
-    now = "%s (%s)" % (tm["local"], tm["source"]) if tm.get("local") else "-"
-    yield from fill(_TAIL, esc(t["days"]), esc(t["days"]), esc(t["months"]), esc(t["months"]), esc(t["csv_days"]),
-                    esc(t["csv_months"]), esc(now), esc(t["uptime"]), snap["uptime_s"], snap["voltage"])
+    now = "%s (%s)" % (tm["local"], t.get("c_src_" + tm["source"], tm["source"])) if tm.get("local") else "-"
+    # a chart's legend: each usage's colour (the style's .f_ classes, the bars' too) and
+    # name, and the mark of the bar still counting
+    leg = "".join('<span><i class="f_%s"></i>%s</span>' % (u, esc(t[u] if u != "run" else t["c_run"]))
+                  for u in USAGES + ("run",))
+    for k in ("days", "months"):
+        yield from fill(_CHART, esc(t[k]), k, leg, k, esc(t["c_noscript"]), k, esc(t[k]), k)
+    up = snap["uptime_s"]
+    yield from fill(_TAIL, esc(t["csv_days"]), esc(t["csv_months"]), esc(now), esc(t["uptime"]), up,
+                    esc(uptime_text(up, t)), snap["voltage"])
     sep = "{"
     for k in _JS_LABELS:  # the script's words, a label at a time
         yield (sep + js(k) + ":" + js(t[k])).encode()
         sep = ","
     yield b"}"
     yield _END
+
+
+def kwh(wh):
+    """Energy in kWh as the panel and the script show it (Wh, whole, cut not rounded as a
+    meter's index is): 3 decimals below 100 kWh, 1 below 10,000 kWh, none above."""
+    wh = int(wh)
+    if wh < 100000:
+        return "%d.%03d" % divmod(wh, 1000)
+    if wh < 10000000:
+        return "%d.%d" % (wh // 1000, wh % 1000 // 100)
+    return "%d" % (wh // 1000)
+
+
+def watts(w):
+    """Power: whole W, kW with 1 decimal from 10 kW."""
+    return "%.1f kW" % (w / 1000) if abs(w) >= 10000 else "%d W" % (int(w + 0.5) if w >= 0 else -int(0.5 - w))
+
+
+def uptime_text(s, t):
+    """Time up in words: "3 d 4 h", "4 h 12 min", "12 min", "35 s" (French: "3 j 4 h")."""
+    d, s = divmod(int(s), 86400)
+    h, s = divmod(s, 3600)
+    m = s // 60
+    if d:
+        return "%d %s %d h" % (d, t["c_d"], h)
+    if h:
+        return "%d h %d min" % (h, m)
+    return "%d min" % m if m else "%d s" % s
 
 
 def month_title(snap, t):
@@ -178,7 +248,8 @@ def volume_text(snap, t):
     w = snap.get("water")
     if not g or not w:
         return ""
-    return "%s %s m\u00b3 \u00b7 %.1f kWh \u00b7 %s %s m\u00b3" % (t["gas"], g["m3"], g["kwh"], t["water"], w["m3"])
+    return "%s %s m\u00b3 \u00b7 %s kWh \u00b7 %s %s m\u00b3" % (t["gas"], g["m3"], kwh(g["kwh"] * 1000 + 0.5), t["water"],
+                                                             w["m3"])
 
 
 def grid_text(g, t):

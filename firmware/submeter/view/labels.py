@@ -143,6 +143,18 @@ _ROWS = (
     "mq_notices", "Meter notices", "Avis du compteur",
     # settings (issue 20, the "settings" slice): the page's link to the settings page
     "settings", "Settings", "Réglages",
+    # -- "charts" (issue 20): the page's charts, language, uptime, time source
+    "c_run", "Today and this month, still counting", "Aujourd'hui et ce mois, en cours",
+    "c_d", "d", "j",
+    "c_src_meter", "grid meter", "compteur",
+    "c_src_ntp", "NTP", "NTP",
+    "c_src_rtc", "board clock", "horloge interne",
+    "c_src_set", "set by hand", "réglée à la main",
+    "c_no_date", "No history yet: it starts once the meter knows the date (from the grid meter or the network).", "Pas encore d'historique : il commence dès que le sous-compteur connaît la date (par le compteur électrique ou le réseau).",
+    "c_no_days", "No history yet: a day is kept at midnight, the first one tomorrow, %s; until then the hatched bar is today so far.", "Pas encore d'historique : un jour est enregistré à minuit, le premier demain, %s ; d'ici là, la barre hachurée est aujourd'hui, en cours.",
+    "c_no_months", "No month kept yet: a month is kept when it ends, the first on %s; until then the hatched bar is this month so far.", "Aucun mois enregistré : un mois l'est à sa fin, le premier le %s ; d'ici là, la barre hachurée est ce mois, en cours.",
+    "c_so_far", "so far", "en cours",
+    "c_noscript", "The charts need JavaScript; the CSV files below hold the same history.", "Les graphiques demandent JavaScript ; les fichiers CSV ci-dessous ont le même historique.",
 )
 _LANGS = ("en", "fr")
 
