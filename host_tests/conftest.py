@@ -14,6 +14,11 @@ for group in ("bench", "device", "sim"):
     if p not in sys.path:
         sys.path.append(p)
 
+# the in-process simulated boards start at noon today, whatever the hour (boards/sim/board.py START)
+import sim.board  # noqa: E402
+
+sim.board.START = "12:00"
+
 # MicroPython's asyncio has sleep_ms (and wait_for_ms); the firmware's tasks use them
 import asyncio  # noqa: E402
 
