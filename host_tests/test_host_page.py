@@ -156,8 +156,6 @@ def test_a_fresh_meter_says_when_its_history_begins_in_the_language_asked(browse
         text = page.inner_text("body") + " " + " ".join(json.loads(page.text_content("#labels")).values())
         for word in ("Energy", "Today", "Uptime", "(meter)", "Partial", "Input"):
             assert word not in text, word
-        if labels("fr")["input"] == "Entree":  # (the "panel" slice rewrites those rows' French)
-            pytest.xfail("the existing labels' French column has no accents yet")
         bad = [w for w in FRENCH_ACCENTS if re.search(r"\b%s\b" % w, text, re.I)]
         assert bad == [], bad
         assert page.errors == []
