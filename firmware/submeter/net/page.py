@@ -53,7 +53,7 @@ svg:empty{display:none}
 </style></head><body>
 """
 
-_NAV = b"""<a id="settings_link" href="/settings?lang=%s" style="float:right">%s</a>
+_NAV = b"""<a id="settings_link" href="/settings?lang=%s" style="float:right;margin:.2em 0 0 1em">%s</a>
 """
 
 _TOP = b"""<h1>%s</h1>
