@@ -33,8 +33,14 @@ _DICT_KEYS = ("source", "meter_id", "tariff_option", "period", "period_index", "
               "export_w_phases", "export_tariff_wh", "demand_w", "peak_w", "peak_time",
               "peak_history", "breaker", "limiter_w", "fuse_a", "gas_l", "gas_time", "water_l",
               "water_time", "hhphc", "ejp_notice_min", "imax_a", "pmax_w", "ppot",
-              "stge_flags", "meter_model", "motdetat_flags", "option", "alerts")
-_ATTRS = 46  # the first 46
+              "smax_va", "smax_time", "smax_prev_va", "cutoff_kva", "prm",
+              "stge_flags", "meter_model", "motdetat_flags", "option", "alerts", "period_names")
+_ATTRS = 51  # the first 51
+# the meter's own names of its indexes (period_names): historic labels by option; standard
+# Tempo as Linky's LTARF calls them (Enedis-NOI-CPT_54E), the names a meter announces first
+_HIST_NAMES = {"BASE": ("BASE",), "HC": ("HCHC", "HCHP"), "EJP": ("EJPHN", "EJPHPM")}
+_BBR_NAMES = ("BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR")
+_TEMPO_STD = ("HC BLEU", "HP BLEU", "HC BLANC", "HP BLANC", "HC ROUGE", "HP ROUGE")
 
 
 class GridReading:
@@ -65,6 +71,13 @@ class GridReading:
         self.imax_a = None          # [IMAX] or [IMAX1, IMAX2, IMAX3]: the highest current seen
         self.pmax_w = None          # PMAX: the highest three-phase power seen
         self.ppot = None            # PPOT: bits 1-3 set = phase 1-3 without voltage
+        self.smax_va = None         # SMAXSN: today's highest apparent power, and when (horodate)
+        self.smax_time = None
+        self.smax_prev_va = None    # SMAXSN-1: yesterday's
+        self.cutoff_kva = None      # PCOUP: the power the meter cuts at
+        self.prm = None             # PRM: the delivery point's number
+        self.names = None           # standard: {index: name} as LTARF announced them
+        self.header = None          # P1: the identification line (maker and model)
         self.time = None            # DATE horodate, as sent
         self.messages = None        # MSG1, MSG2
         self.frames = 0             # frames that updated this reading
@@ -115,7 +128,10 @@ class GridReading:
 
     def meter_model(self):
         """The meter, where its identification number says it (SAGEM C2000 guide: maker 02,
-        year, type 26 = three-phase 'plein taux', 27 = half rate); None otherwise."""
+        year, type 26 = three-phase 'plein taux', 27 = half rate), a P1 meter's
+        identification line; None otherwise."""
+        if self.source == "p1":
+            return self.header
         i = self.meter_id
         if i and len(i) == 12 and i[:2] == "02" and i[4:6] in ("26", "27"):
             return "SAGEM C2000-4"
@@ -140,6 +156,23 @@ class GridReading:
             "memory_error": bool(b3 & 1),
             "phase_lost": [k for k in (1, 2, 3) if b3 >> k & 1],  # under 15 V for 10 s, now
         }
+
+    def period_names(self):
+        """The name of each index of import_wh, as the meter calls it: historic labels
+        (HCHC, BBRHPJW...), standard names announced by LTARF (else Tempo's, else
+        EASF01...), P1 T1, T2; None before any index."""
+        n = len(self.import_wh)
+        if not n:
+            return None
+        o = self.tariff_option or ""
+        if self.source == "p1":
+            return ["T%d" % (k + 1) for k in range(n)]
+        if self.source == "tic_historic":
+            names = _BBR_NAMES if o[:3] == "BBR" else _HIST_NAMES.get(o, ())
+            return [names[k] if k < len(names) else str(k + 1) for k in range(n)]
+        d = self.names or {}
+        tempo = "TEMPO" in o
+        return [d.get(k + 1) or (_TEMPO_STD[k] if tempo and k < 6 else "EASF%02d" % (k + 1)) for k in range(n)]
 
     def option_details(self):
         """OPTARIF decoded: the option, and for Tempo the programmes of the meter's two
@@ -196,7 +229,7 @@ class GridReading:
         return a
 
     def to_dict(self):
-        # made at its size at once (51 keys, 408 B): filled key by key its table grew 11
+        # made at its size at once (57 keys): filled key by key its table grew 11
         # times to 472 B, 1.6 KB of garbage a snapshot (make memcheck's snapshots failed there)
         d = dict.fromkeys(_DICT_KEYS)
         for i in range(_ATTRS):
@@ -207,4 +240,5 @@ class GridReading:
         d["motdetat_flags"] = f = self.motdetat_flags()
         d["option"] = self.option_details()
         d["alerts"] = self.alerts(f)
+        d["period_names"] = self.period_names()
         return d
