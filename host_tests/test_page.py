@@ -62,7 +62,9 @@ def test_page_shows_the_grid_meter():
                                                      "power_va": 2840, "overload": True,
                                                      "alerts": ["phase_lost_2", "overload"]}}
     html = page_html(s, cfg)
-    assert "Grid meter: tic_standard \u00b7 HEURE &lt;CREUSE&gt; \u00b7 2840 VA \u00b7 Phase 2 lost \u00b7 Overload" in html
+    assert ('<h2>Grid meter</h2><p id="grid">TIC, standard mode \u00b7 HEURE &lt;CREUSE&gt; \u00b7 2840 VA \u00b7 '
+            'Phase 2 lost \u00b7 Overload</p>') in html
+    assert '<tr id="g_alerts"><td>Alerts</td><td>Phase 2 lost, Overload</td></tr>' in html
 
 
 def test_page_shows_a_p1_meter_in_watts():
@@ -72,21 +74,21 @@ def test_page_shows_a_p1_meter_in_watts():
     s["grid"] = {"port": "p1", "reading": {"source": "p1", "period": "T1", "power_va": None,
                                            "power_w": 4360, "export_w": 0, "overload": False}}
     html = page_html(s, cfg)
-    assert "Grid meter: p1 \u00b7 T1 \u00b7 P+ 4360 W" in html
+    assert ">P1 port \u00b7 T1 \u00b7 P+ 4360 W</p>" in html
     s["grid"]["reading"].update({"power_w": 0, "export_w": 1520, "alerts": ["breaker_open"]})
     html = page_html(s, cfg)
-    assert "Grid meter: p1 \u00b7 T1 \u00b7 P- 1520 W \u00b7 Breaker open" in html
+    assert ">P1 port \u00b7 T1 \u00b7 P- 1520 W \u00b7 Breaker open</p>" in html
 
 
 def test_page_says_what_to_check_when_the_p1_port_is_silent():
     s = snap(["a"] * 5)
     s["grid"] = {"port": "p1", "hint": "p1_silent", "reading": None}
     html = page_html(s, config.validate({}))
-    assert ("Grid meter: No P1 data: 1 port opened at grid operator? 2 cable plugged? 3 Data Request? "
+    assert ('<p id="grid">No P1 data: 1 port opened at grid operator? 2 cable plugged? 3 Data Request? '
             "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius") in html
     s["grid"]["hint"] = "garbled"
     html = page_html(s, config.validate({"lang": "fr"}))
-    assert "Compteur: Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>" in html
+    assert '<p id="grid">Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>' in html
 
 
 def test_page_shows_the_phase_balance():
@@ -101,7 +103,7 @@ def test_page_shows_the_phase_balance():
          "export_w_phases": [0, 0, 100]}
     s["phases"] = balance(r, s["inputs"])
     html = page_html(s, config.validate({}))
-    assert html.index('<p id="grid">') < html.index('<table id="phases">') < html.index('id="chart_days"')
+    assert html.index('<p id="volumes">') < html.index('<table id="phases">') < html.index('id="chart_days"')
     assert ('<tr id="ph3"><td>L3</td><td class="a">10.0</td><td><meter min="0" max="40" high="32.0" '
             'value="10.0"></meter> <span class="pct">25 %</span></td><td class="mx">-</td>'
             '<td class="w">2200</td><td class="ct">4,5 \u00b7 3.87 A</td></tr>') in html
