@@ -64,10 +64,12 @@ def test_a_linky_names_its_indexes_as_it_announces_them():
     d = TicDecoder()
     d.feed(data)
     d.update(g)
+    first = g.period_names()
     d = TicDecoder()
     d.feed(fix_checksums(later))
     d.update(g)
     assert g.period_names()[:3] == ["HEURE CREUSE", "HEURE PLEINE", "EASF03"] and g.period_index == 2
+    assert first[1] == "EASF02" and g.period_names() is g.period_names()  # (kept: the snapshot asks every round)
 
 
 def fix_checksums(data):

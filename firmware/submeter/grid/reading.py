@@ -77,6 +77,7 @@ class GridReading:
         self.cutoff_kva = None      # PCOUP: the power the meter cuts at
         self.prm = None             # PRM: the delivery point's number
         self.names = None           # standard: {index: name} as LTARF announced them
+        self._pn = None             # period_names(), kept while what it is made of stays
         self.header = None          # P1: the identification line (maker and model)
         self.time = None            # DATE horodate, as sent
         self.messages = None        # MSG1, MSG2
@@ -164,6 +165,16 @@ class GridReading:
         n = len(self.import_wh)
         if not n:
             return None
+        # made again only when the source, the option, the indexes or the names learned
+        # change (the snapshot asks every round: no new list each time)
+        k = len(self.names or ())
+        c = self._pn
+        if c and c[0] is self.source and c[1] is self.tariff_option and c[2] == n and c[3] == k:
+            return c[4]
+        c = self._pn = (self.source, self.tariff_option, n, k, self._names(n))
+        return c[4]
+
+    def _names(self, n):
         o = self.tariff_option or ""
         if self.source == "p1":
             return ["T%d" % (k + 1) for k in range(n)]
