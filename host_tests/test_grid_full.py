@@ -5,7 +5,7 @@
 # number alone; METROL: pulses, never a frame).
 import ticref
 from compat import IS_MP, skip
-from submeter.grid.reading import GridReading
+from submeter.grid.reading import GridReading, index_name
 from submeter.grid.tic import TicDecoder
 from submeter.net.page import _kwh, _stamp, _w, grid_rows, grid_text
 from submeter.view.labels import labels
@@ -20,6 +20,10 @@ def tic(name):
     return d.update(GridReading()).to_dict(), d
 
 
+def names(r):
+    return [index_name(r, k + 1) for k in range(len(r["import_wh"]))]
+
+
 def rows(r, g=None, lang="en"):
     g = dict(g or {"frames": 1, "checksum_errors": 0})
     g["reading"] = r
@@ -32,8 +36,8 @@ def test_linky_standard_tempo_figures_and_index_names():
     assert (r["smax_va"], r["smax_time"], r["smax_prev_va"]) == (10802, "H200214175135", 9562)
     assert r["cutoff_kva"] == 30 and r["prm"] == "07361794479930" and r["meter_version"] == "02"
     # NGTF TEMPO: EASF01-06 by Tempo's names, NTARF 03 announced as "HC  BLANC" (LTARF)
-    assert r["period_names"][:6] == ["HC BLEU", "HP BLEU", "HC BLANC", "HP BLANC", "HC ROUGE", "HP ROUGE"]
-    assert r["period_names"][6:] == ["EASF07", "EASF08", "EASF09", "EASF10"]
+    assert names(r) == ["HC BLEU", "HP BLEU", "HC  BLANC", "HP BLANC", "HC ROUGE", "HP ROUGE"] + [None] * 4
+    assert r["names"] == [None, None, "HC  BLANC"] + [None] * 7  # as announced (no name known: EASF07...)
     w = rows(r)
     assert w["i3"] == ("HC BLANC (EASF03)", "487.1 kWh (now)")  # EASF03 000487131 Wh
     assert w["i2"] == ("HP BLEU (EASF02)", "14091 kWh")
@@ -55,7 +59,8 @@ def test_linky_standard_tempo_figures_and_index_names():
 def test_a_linky_names_its_indexes_as_it_announces_them():
     r, d = tic("12_std_mono_hc_goteleinfo.tic")
     # NGTF "HC et Week-End": no name known before the meter says one (NTARF 01, LTARF HEURE CREUSE)
-    assert r["period_names"][:3] == ["HEURE CREUSE", "EASF02", "EASF03"]
+    assert names(r)[:3] == ["HEURE  CREUSE", None, None]
+    assert rows(r)["i3"] == ("EASF03", "3357.0 kWh")
     # the next period announced: its name kept, the first one's too
     data = ticref.read("12_std_mono_hc_goteleinfo.tic")
     later = data.replace(b"LTARF\t HEURE  CREUSE  \tK", b"LTARF\t HEURE  PLEINE  \t" + b"K")
@@ -64,12 +69,13 @@ def test_a_linky_names_its_indexes_as_it_announces_them():
     d = TicDecoder()
     d.feed(data)
     d.update(g)
-    first = g.period_names()
     d = TicDecoder()
     d.feed(fix_checksums(later))
     d.update(g)
-    assert g.period_names()[:3] == ["HEURE CREUSE", "HEURE PLEINE", "EASF03"] and g.period_index == 2
-    assert first[1] == "EASF02" and g.period_names() is g.period_names()  # (kept: the snapshot asks every round)
+    r = g.to_dict()
+    assert names(r)[:3] == ["HEURE  CREUSE", "HEURE  PLEINE", None] and g.period_index == 2
+    w = rows(r)
+    assert w["i1"] == ("HEURE CREUSE (EASF01)", "4432.4 kWh") and w["i2"][0] == "HEURE PLEINE (EASF02)"
 
 
 def fix_checksums(data):
@@ -86,14 +92,14 @@ def fix_checksums(data):
 
 def test_historic_indexes_are_named_by_their_labels():
     r, _ = tic("03_hist_mono_tempo_teleinfo-nom.tic")  # OPTARIF BBR(: the six Tempo indexes
-    assert r["period_names"] == ["BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR"]
+    assert names(r) == ["BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR"]
     w = rows(r)
     assert w["option"] == ("Tariff option (OPTARIF)", "Tempo (BBR()") and w["i2"][1].endswith("(now)")
     assert w["serial"][0] == "Serial number (ADCO)" and w["va"][0] == "Apparent power drawn (PAPP)"
     d = TicDecoder()
     d.feed(c2000_frame())  # a SAGEM C2000-4, three-phase, HC
     r = d.update(GridReading()).to_dict()
-    assert r["period_names"] == ["HCHC", "HCHP"] and r["meter_model"] == "SAGEM C2000-4"
+    assert names(r) == ["HCHC", "HCHP"] and r["meter_model"] == "SAGEM C2000-4"
     w = rows(r)
     assert w["model"][1] == "TIC, historic mode \u00b7 SAGEM C2000-4"
     assert w["i1"] == ("HCHC", "12346 kWh") and w["i2"] == ("HCHP", "23457 kWh (now)")
@@ -105,7 +111,7 @@ def test_historic_indexes_are_named_by_their_labels():
 def test_p1_meter_in_full():
     data, _ = load("be_emucs171_spec_example_t211_gas_water.txt")
     r = p1_reading(data)
-    assert r["meter_model"] == "FLU5\\253769484_A" and r["period_names"] == ["T1", "T2"]
+    assert r["meter_model"] == "FLU5\\253769484_A" and names(r) == ["T1", "T2"]
     w = rows(r)
     assert w["model"][1] == "P1 port \u00b7 FLU5\\253769484_A"
     assert w["serial"] == ("Serial number (96.1.1)", "1SAG3101021605") and w["version"][1] == "50217"
@@ -175,7 +181,7 @@ def test_what_to_check_when_a_c2000_output_is_not_telein():
     board, rd = run_reader("c2000_veille", "auto", 300)   # frames of the serial number alone
     assert rd.locked and rd.state()["hint"] == "tic_veille" and rd.reading.meter_id == "020426009006"
     board, rd = run_reader("c2000_metrol", "auto", 600)   # a pulse a Wh, never a frame
-    assert not rd.locked and rd.state()["hint"] == "tic_pulses" and rd.rx_bytes > 0
+    assert not rd.locked and rd.state()["hint"] == "tic_pulses" and rd.rx_ms is not None
     board, rd = run_reader("c2000_metrol", "tic", 300)
     assert rd.state()["hint"] == "tic_pulses"
     board, rd = run_reader("c2000", "auto", 300)          # TELEIN: no hint

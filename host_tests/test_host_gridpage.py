@@ -132,7 +132,7 @@ def test_the_grid_section_of_every_simulated_meter(meters):
             live = browser.new_page(viewport={"width": 390, "height": 720})
             errors = []
             live.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            still = browser.new_context(java_script_enabled=False).new_page(viewport={"width": 390, "height": 720})
+            still = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 720}).new_page()
             for m, proc in meters.items():
                 ref, truth = reference(m)
                 url = "http://127.0.0.1:%d/" % proc.port

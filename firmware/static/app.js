@@ -62,6 +62,18 @@ function gStamp(s) {  // a meter's time as 2020-02-14 17:51
   return "20" + s.slice(0, 2) + "-" + s.slice(2, 4) + "-" + s.slice(4, 6) + " " + s.slice(6, 8) + ":" + s.slice(8, 10);
 }
 
+const HIST_NAMES = { BASE: ["BASE"], HC: ["HCHC", "HCHP"], EJP: ["EJPHN", "EJPHPM"] };
+const BBR_NAMES = ["BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR"];
+const TEMPO_STD = ["HC BLEU", "HP BLEU", "HC BLANC", "HP BLANC", "HC ROUGE", "HP ROUGE"];
+
+function indexName(r, k) {  // index k's name as the meter calls it (reading.py's index_name)
+  const o = r.tariff_option || "";
+  if (r.source === "tic_standard")
+    return (r.names && r.names[k - 1]) || (o.includes("TEMPO") && k <= 6 ? TEMPO_STD[k - 1] : null);
+  const names = r.source === "p1" ? ["T1", "T2", "T3", "T4"] : o.startsWith("BBR") ? BBR_NAMES : HIST_NAMES[o] || [];
+  return names[k - 1] || null;
+}
+
 function gridRows(g) {
   const r = g && g.reading, rows = [];
   if (!r) return rows;
@@ -77,13 +89,12 @@ function gridRows(g) {
   const o = r.tariff_option;
   if (o && !p1) add("option", L.gr_option, o.startsWith("BBR") ? "Tempo (" + o + ")" : o, std ? "NGTF" : "OPTARIF");
   add("period", L.gr_period, r.period ? words(r.period) : null);
-  const names = r.period_names || [], now = r.period_index;
+  const now = r.period_index;
   (r.import_wh || []).forEach((wh, k) => {
     if (wh == null || (!wh && k + 1 !== now)) return;  // (a Linky's unused indexes, at 0)
-    const name = k < names.length ? names[k] : String(k + 1);
-    const code = p1 ? "1.8." + (k + 1) :
-      std && !name.startsWith("EASF") ? "EASF" + String(k + 1).padStart(2, "0") : null;
-    add("i" + (k + 1), name, gKwh(wh) + (k + 1 === now ? " (" + L.gr_now + ")" : ""), code);
+    let name = indexName(r, k + 1), code = p1 ? "1.8." + (k + 1) : std ? "EASF" + String(k + 1).padStart(2, "0") : null;
+    if (!name) { name = code || String(k + 1); code = null; }  // (no name known: the meter's code alone)
+    add("i" + (k + 1), words(name), gKwh(wh) + (k + 1 === now ? " (" + L.gr_now + ")" : ""), code);
   });
   let total = r.import_total_wh;
   if (total == null && r.import_wh && r.import_wh.length) total = r.import_wh.reduce((a, b) => a + b, 0);

@@ -65,7 +65,6 @@ class GridReader:
         self.on_frame = None        # callable() after each frame (LED, snapshot)
         self.started_ms = None      # clock time run() began
         self.rx_ms = None           # clock time bytes last came in, good or not
-        self.rx_bytes = 0           # bytes read in all
         self.pulses = False         # the last 1200 Bd TIC window read bytes, never a group nor
                                     # a frame: pulses (a SAGEM C2000 in METROL mode), not frames
         self._buf = bytearray(512)
@@ -149,7 +148,6 @@ class GridReader:
         frames = 0
         if n > 0:
             self.rx_ms = now
-            self.rx_bytes += n
         while n > 0:
             k = port.readinto(self._buf, min(n, len(self._buf)))
             if not k:
@@ -190,7 +188,7 @@ class GridReader:
             self.locked = False
             since = self.clock.ticks_ms()   # last sign of life in this setting
             good = self.decoder.good()
-            rx0, shape0 = self.rx_bytes, _shapes(self.decoder) if kind == "tic_historic" else 0
+            rx0, shape0 = self.rx_ms, _shapes(self.decoder) if kind == "tic_historic" else 0
             while True:
                 await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
                 now = self.clock.ticks_ms()
@@ -206,7 +204,7 @@ class GridReader:
                 elif ticks_diff(now, since) > self.listen_ms:
                     break  # silence or nothing good: try the next setting
             if kind == "tic_historic":  # bytes but no group, no frame, not even a bad one
-                self.pulses = self.rx_bytes > rx0 + 1 and _shapes(self.decoder) == shape0
+                self.pulses = self.rx_ms != rx0 and _shapes(self.decoder) == shape0
             if hasattr(port, "deinit"):
                 port.deinit()
             k += 1

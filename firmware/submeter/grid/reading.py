@@ -17,6 +17,22 @@ def import_total(r):
     return total
 
 
+def index_name(r, k):
+    """The name of index k (1-based) of a reading as to_dict() gives it, as the meter calls
+    it: historic labels by OPTARIF (HCHC, BBRHPJW...), P1 T1, T2; standard: the name the
+    Linky announced (LTARF while NTARF was k: names, as sent), else Tempo's (NGTF TEMPO);
+    None where no name is known (a Linky's EASF01-10). Constants or the meter's strings
+    already held: nothing made (the page asks for each index, the snapshot has none)."""
+    src = r.get("source")
+    o = r.get("tariff_option") or ""
+    if src == "tic_standard":
+        d = r.get("names")
+        return (d[k - 1] if d and k <= len(d) else None) or (_TEMPO_STD[k - 1] if "TEMPO" in o and k <= 6 else None)
+    names = _P1_NAMES if src == "p1" else _BBR_NAMES if o.startswith("BBR") else (
+        _HIST_NAMES[_HIST_NAMES.index(o) + 1] if o in _HIST_NAMES else ())
+    return names[k - 1] if k <= len(names) else None
+
+
 def p1_power(r):
     """A P1 meter's power as its own display shows it (from to_dict()): 'P+ 261 W' while
     drawing from the grid, 'P- 1520 W' while injecting."""
@@ -33,13 +49,14 @@ _DICT_KEYS = ("source", "meter_id", "tariff_option", "period", "period_index", "
               "export_w_phases", "export_tariff_wh", "demand_w", "peak_w", "peak_time",
               "peak_history", "breaker", "limiter_w", "fuse_a", "gas_l", "gas_time", "water_l",
               "water_time", "hhphc", "ejp_notice_min", "imax_a", "pmax_w", "ppot",
-              "smax_va", "smax_time", "smax_prev_va", "cutoff_kva", "prm",
-              "stge_flags", "meter_model", "motdetat_flags", "option", "alerts", "period_names")
-_ATTRS = 51  # the first 51
-# the meter's own names of its indexes (period_names): historic labels by option; standard
-# Tempo as Linky's LTARF calls them (Enedis-NOI-CPT_54E), the names a meter announces first
-_HIST_NAMES = {"BASE": ("BASE",), "HC": ("HCHC", "HCHP"), "EJP": ("EJPHN", "EJPHPM")}
+              "smax_va", "smax_time", "smax_prev_va", "cutoff_kva", "prm", "names",
+              "stge_flags", "meter_model", "motdetat_flags", "option", "alerts")
+_ATTRS = 52  # the first 52
+# the meter's own names of its indexes (index_name): historic labels by option; P1 T1-T4;
+# standard: the names the Linky announced (LTARF), else Tempo's as LTARF calls them
+_HIST_NAMES = ("BASE", ("BASE",), "HC", ("HCHC", "HCHP"), "EJP", ("EJPHN", "EJPHPM"))  # (a tuple: in flash)
 _BBR_NAMES = ("BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR")
+_P1_NAMES = ("T1", "T2", "T3", "T4")
 _TEMPO_STD = ("HC BLEU", "HP BLEU", "HC BLANC", "HP BLANC", "HC ROUGE", "HP ROUGE")
 
 
@@ -76,8 +93,7 @@ class GridReading:
         self.smax_prev_va = None    # SMAXSN-1: yesterday's
         self.cutoff_kva = None      # PCOUP: the power the meter cuts at
         self.prm = None             # PRM: the delivery point's number
-        self.names = None           # standard: {index: name} as LTARF announced them
-        self._pn = None             # period_names(), kept while what it is made of stays
+        self.names = None           # standard: [name of index 1..10] as LTARF announced them, as sent
         self.header = None          # P1: the identification line (maker and model)
         self.time = None            # DATE horodate, as sent
         self.messages = None        # MSG1, MSG2
@@ -158,33 +174,6 @@ class GridReading:
             "phase_lost": [k for k in (1, 2, 3) if b3 >> k & 1],  # under 15 V for 10 s, now
         }
 
-    def period_names(self):
-        """The name of each index of import_wh, as the meter calls it: historic labels
-        (HCHC, BBRHPJW...), standard names announced by LTARF (else Tempo's, else
-        EASF01...), P1 T1, T2; None before any index."""
-        n = len(self.import_wh)
-        if not n:
-            return None
-        # made again only when the source, the option, the indexes or the names learned
-        # change (the snapshot asks every round: no new list each time)
-        k = len(self.names or ())
-        c = self._pn
-        if c and c[0] is self.source and c[1] is self.tariff_option and c[2] == n and c[3] == k:
-            return c[4]
-        c = self._pn = (self.source, self.tariff_option, n, k, self._names(n))
-        return c[4]
-
-    def _names(self, n):
-        o = self.tariff_option or ""
-        if self.source == "p1":
-            return ["T%d" % (k + 1) for k in range(n)]
-        if self.source == "tic_historic":
-            names = _BBR_NAMES if o[:3] == "BBR" else _HIST_NAMES.get(o, ())
-            return [names[k] if k < len(names) else str(k + 1) for k in range(n)]
-        d = self.names or {}
-        tempo = "TEMPO" in o
-        return [d.get(k + 1) or (_TEMPO_STD[k] if tempo and k < 6 else "EASF%02d" % (k + 1)) for k in range(n)]
-
     def option_details(self):
         """OPTARIF decoded: the option, and for Tempo the programmes of the meter's two
         output circuits (Enedis-NOI-CPT_02E: BBRx, x = parity, 0, 1, circuit 1 on 2 bits
@@ -251,5 +240,4 @@ class GridReading:
         d["motdetat_flags"] = f = self.motdetat_flags()
         d["option"] = self.option_details()
         d["alerts"] = self.alerts(f)
-        d["period_names"] = self.period_names()
         return d

@@ -322,8 +322,9 @@ def _text(r, slot, raw):
         r.period = raw.decode().strip()
         k = r.period_index
         if k is not None and 1 <= k <= 10:  # the name of index k, as the meter calls it
-            r.names = r.names or {}
-            r.names[k] = " ".join(r.period.split())
+            if r.names is None:
+                r.names = [None] * 10
+            r.names[k - 1] = r.period  # (the string held already: none made)
     elif slot == _S_PRM:
         r.prm = raw.decode()
     elif slot == _S_VTIC:

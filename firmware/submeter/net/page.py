@@ -2,7 +2,7 @@
 # and live with it (firmware/static/app.js, served gzipped as /app.js, polls /api/state
 # every 2 s and draws the history). Self-contained: no CDN, no internet.
 from ..config import USAGES
-from ..grid.reading import import_total, p1_power
+from ..grid.reading import import_total, index_name, p1_power
 from ..view.labels import alert_text, labels, notice_text
 
 
@@ -285,16 +285,18 @@ def _figures(g, r, t):
     yield "prm", t["gr_prm"], g1("prm"), None
     o = g1("tariff_option")
     if o and not p1:  # (OPTARIF BBRx: Tempo, x the output circuits' programmes)
-        yield "option", t["gr_option"], "Tempo (%s)" % o if o[:3] == "BBR" else o, "NGTF" if std else "OPTARIF"
+        yield "option", t["gr_option"], "Tempo (%s)" % o if o.startswith("BBR") else o, "NGTF" if std else "OPTARIF"
     per = g1("period")
     yield "period", t["gr_period"], " ".join(per.split()) if per else None, None
-    names = g1("period_names") or ()
     now = g1("period_index")
     for k, wh in enumerate(g1("import_wh") or ()):
         if wh is None or (not wh and k + 1 != now):  # (a Linky's unused indexes, at 0)
             continue
-        name = names[k] if k < len(names) else str(k + 1)
-        code = "1.8.%d" % (k + 1) if p1 else "EASF%02d" % (k + 1) if std and name[:4] != "EASF" else None
+        name = index_name(r, k + 1)
+        code = "1.8.%d" % (k + 1) if p1 else "EASF%02d" % (k + 1) if std else None
+        if not name:  # (no name known: the meter's code alone)
+            name, code = code or str(k + 1), None
+        name = " ".join(name.split())
         yield "i%d" % (k + 1), name, _kwh(wh) + (" (%s)" % t["gr_now"] if k + 1 == now else ""), code
     v = import_total(r)
     yield "imp", t["gr_import"], None if v is None else _kwh(v), "EAST" if std else None
