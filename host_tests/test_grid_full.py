@@ -33,11 +33,12 @@ def rows(r, g=None, lang="en"):
 def test_linky_standard_tempo_figures_and_index_names():
     r, _ = tic("13_std_tri_tempo_teleinfo-nom.tic")
     # SMAXSN\tH200214175135\t10802, SMAXSN-1 09562, PCOUP 30, PRM, VTIC 02
-    assert (r["smax_va"], r["smax_time"], r["smax_prev_va"]) == (10802, "H200214175135", 9562)
-    assert r["cutoff_kva"] == 30 and r["prm"] == "07361794479930" and r["meter_version"] == "02"
+    sd = r["std"]
+    assert (sd["smax_va"], sd["smax_time"], sd["smax_prev_va"]) == (10802, "H200214175135", 9562)
+    assert sd["cutoff_kva"] == 30 and sd["prm"] == "07361794479930" and r["meter_version"] == "02"
     # NGTF TEMPO: EASF01-06 by Tempo's names, NTARF 03 announced as "HC  BLANC" (LTARF)
     assert names(r) == ["HC BLEU", "HP BLEU", "HC  BLANC", "HP BLANC", "HC ROUGE", "HP ROUGE"] + [None] * 4
-    assert r["names"] == [None, None, "HC  BLANC"] + [None] * 7  # as announced (no name known: EASF07...)
+    assert sd["names"] == [None, None, "HC  BLANC"] + [None] * 7  # as announced (no name known: EASF07...)
     w = rows(r)
     assert w["i3"] == ("HC BLANC (EASF03)", "487.1 kWh (now)")  # EASF03 000487131 Wh
     assert w["i2"] == ("HP BLEU (EASF02)", "14091 kWh")

@@ -69,7 +69,7 @@ const TEMPO_STD = ["HC BLEU", "HP BLEU", "HC BLANC", "HP BLANC", "HC ROUGE", "HP
 function indexName(r, k) {  // index k's name as the meter calls it (reading.py's index_name)
   const o = r.tariff_option || "";
   if (r.source === "tic_standard")
-    return (r.names && r.names[k - 1]) || (o.includes("TEMPO") && k <= 6 ? TEMPO_STD[k - 1] : null);
+    return (r.std && r.std.names && r.std.names[k - 1]) || (o.includes("TEMPO") && k <= 6 ? TEMPO_STD[k - 1] : null);
   const names = r.source === "p1" ? ["T1", "T2", "T3", "T4"] : o.startsWith("BBR") ? BBR_NAMES : HIST_NAMES[o] || [];
   return names[k - 1] || null;
 }
@@ -85,7 +85,8 @@ function gridRows(g) {
   add("model", L.gr_model, [L["src_" + src] || src, r.meter_model].filter((x) => x).join(" \u00b7 "));
   add("serial", L.gr_serial, r.meter_id, p1 ? "96.1.1" : std ? "ADSC" : "ADCO");
   add("version", L.gr_version, r.meter_version, p1 ? (r.tariff_option === "BE" ? "96.1.4" : "0.2.8") : "VTIC");
-  add("prm", L.gr_prm, r.prm);
+  const sd = r.std || {};  // (a Linky in standard mode: SMAXSN, PCOUP, PRM...)
+  add("prm", L.gr_prm, sd.prm);
   const o = r.tariff_option;
   if (o && !p1) add("option", L.gr_option, o.startsWith("BBR") ? "Tempo (" + o + ")" : o, std ? "NGTF" : "OPTARIF");
   add("period", L.gr_period, r.period ? words(r.period) : null);
@@ -117,7 +118,7 @@ function gridRows(g) {
   add("ph_x", L.gr_ph_x, each(r.export_w_phases, "W"));
   add("sub", L.gr_sub, opt(r.subscribed_a, (v) => v + " A"), "ISOUSC");
   add("pref", L.gr_sub, opt(r.subscribed_kva, (v) => v + " kVA"), "PREF");
-  add("cut", L.gr_cut, opt(r.cutoff_kva, (v) => v + " kVA"), "PCOUP");
+  add("cut", L.gr_cut, opt(sd.cutoff_kva, (v) => v + " kVA"), "PCOUP");
   add("lim", L.gr_limiter, opt(r.limiter_w, (v) => gW(v) + (v >= 999000 ? " (" + L.gr_nolimit + ")" : "")), "17.0.0");
   add("fuse", L.gr_fuse, opt(r.fuse_a, (v) => v + " A" + (v >= 999 ? " (" + L.gr_nolimit + ")" : "")), "31.4.0");
   add("peak", L.gr_peak, opt(r.peak_w, (v) => gW(v) + " \u00b7 " + gStamp(r.peak_time)), "1.6.0");
@@ -125,8 +126,8 @@ function gridRows(g) {
     gStamp(p.month).slice(0, 7) + " " + (p.w == null ? "-" : gW(p.w))).join(" \u00b7 ") || L.gr_none), "98.1.0");
   add("pmax", L.gr_pmax, opt(r.pmax_w, gW), "PMAX");
   add("imax", L.gr_imax, each(r.imax_a, "A"), "IMAX");
-  add("smax", L.gr_smax, opt(r.smax_va, (v) => gW(v, "VA") + " \u00b7 " + gStamp(r.smax_time)), "SMAXSN");
-  add("smax1", L.gr_smax1, opt(r.smax_prev_va, (v) => gW(v, "VA")), "SMAXSN-1");
+  add("smax", L.gr_smax, opt(sd.smax_va, (v) => gW(v, "VA") + " \u00b7 " + gStamp(sd.smax_time)), "SMAXSN");
+  add("smax1", L.gr_smax1, opt(sd.smax_prev_va, (v) => gW(v, "VA")), "SMAXSN-1");
   const a = r.tempo_today, b = r.tempo_tomorrow;
   add("tempo", L.gr_tempo, a || b ? (a ? L[a] : "?") + ", " + (b ? L[b] : "?") : null);
   add("alerts", L.gr_alerts, (r.alerts || []).map(alertText).join(", ") || L.gr_none);

@@ -26,11 +26,19 @@ def index_name(r, k):
     src = r.get("source")
     o = r.get("tariff_option") or ""
     if src == "tic_standard":
-        d = r.get("names")
+        d = (r.get("std") or {}).get("names")
         return (d[k - 1] if d and k <= len(d) else None) or (_TEMPO_STD[k - 1] if "TEMPO" in o and k <= 6 else None)
     names = _P1_NAMES if src == "p1" else _BBR_NAMES if o.startswith("BBR") else (
         _HIST_NAMES[_HIST_NAMES.index(o) + 1] if o in _HIST_NAMES else ())
     return names[k - 1] if k <= len(names) else None
+
+
+def std_dict():
+    """What a Linky in standard mode sends besides: SMAXSN (today's highest apparent power)
+    and its horodate, SMAXSN-1 (yesterday's), PCOUP (the cut-off power, kVA), PRM (the
+    delivery point), names: [name of index 1..10] as LTARF announced them, as sent."""
+    return {"smax_va": None, "smax_time": None, "smax_prev_va": None, "cutoff_kva": None, "prm": None,
+            "names": None}
 
 
 def p1_power(r):
@@ -49,9 +57,8 @@ _DICT_KEYS = ("source", "meter_id", "tariff_option", "period", "period_index", "
               "export_w_phases", "export_tariff_wh", "demand_w", "peak_w", "peak_time",
               "peak_history", "breaker", "limiter_w", "fuse_a", "gas_l", "gas_time", "water_l",
               "water_time", "hhphc", "ejp_notice_min", "imax_a", "pmax_w", "ppot",
-              "smax_va", "smax_time", "smax_prev_va", "cutoff_kva", "prm", "names",
-              "stge_flags", "meter_model", "motdetat_flags", "option", "alerts")
-_ATTRS = 52  # the first 52
+              "std", "stge_flags", "meter_model", "motdetat_flags", "option", "alerts")
+_ATTRS = 47  # the first 47
 # the meter's own names of its indexes (index_name): historic labels by option; P1 T1-T4;
 # standard: the names the Linky announced (LTARF), else Tempo's as LTARF calls them
 _HIST_NAMES = ("BASE", ("BASE",), "HC", ("HCHC", "HCHP"), "EJP", ("EJPHN", "EJPHPM"))  # (a tuple: in flash)
@@ -88,12 +95,8 @@ class GridReading:
         self.imax_a = None          # [IMAX] or [IMAX1, IMAX2, IMAX3]: the highest current seen
         self.pmax_w = None          # PMAX: the highest three-phase power seen
         self.ppot = None            # PPOT: bits 1-3 set = phase 1-3 without voltage
-        self.smax_va = None         # SMAXSN: today's highest apparent power, and when (horodate)
-        self.smax_time = None
-        self.smax_prev_va = None    # SMAXSN-1: yesterday's
-        self.cutoff_kva = None      # PCOUP: the power the meter cuts at
-        self.prm = None             # PRM: the delivery point's number
-        self.names = None           # standard: [name of index 1..10] as LTARF announced them, as sent
+        self.std = None             # Linky standard, one dict made once and updated in place
+                                    # (the snapshot's reading dict stays at its size: std_dict)
         self.header = None          # P1: the identification line (maker and model)
         self.time = None            # DATE horodate, as sent
         self.messages = None        # MSG1, MSG2

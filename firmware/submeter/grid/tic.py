@@ -10,7 +10,7 @@ from array import array
 from micropython import const
 
 from ..kernels import pick, label_hash
-from .reading import GridReading, TEMPO
+from .reading import GridReading, TEMPO, std_dict
 
 _k = pick("ticscan")  # viper, or the twins (kernels/__init__.py)
 frame_scan, check_groups, extract = _k.frame_scan, _k.check_groups, _k.extract
@@ -69,8 +69,7 @@ _NSLOT = const(53)
 # single numbers and the GridReading attribute each one sets
 _SCALARS = ((_S_EAST, "import_total_wh"), (_S_EAIT, "export_wh"), (_S_PAPP, "power_va"),
             (_S_SINSTI, "export_va"), (_S_ISOUSC, "subscribed_a"), (_S_PREF, "subscribed_kva"),
-            (_S_NTARF, "period_index"), (_S_PMAX, "pmax_w"), (_S_SMAXSN1, "smax_prev_va"),
-            (_S_PCOUP, "cutoff_kva"))
+            (_S_NTARF, "period_index"), (_S_PMAX, "pmax_w"))
 NUM_SLOTS = _NNUM        # the same, visible from outside (tests)
 ALL_SLOTS = _NSLOT
 
@@ -268,12 +267,19 @@ class TicDecoder:
         r.voltage_v = _phases(nums, _S_U1, r.voltage_v)
         r.imax_a = _phases(nums, _S_IMAX1, r.imax_a)
         r.ejp_notice_min = nums[_S_PEJP] if nums[_S_PEJP] >= 0 else None  # this frame only
-        v = nums[_S_SMAXSN]
-        if v >= 0 and (v != r.smax_va or r.smax_time is None):  # a new peak today: its time
-            r.smax_va = v
-            g = self._label_at(_SMAXSN)
-            hd = self._dinfo[4 * g + 1] if g >= 0 else 0
-            r.smax_time = bytes(buf[self._dinfo[4 * g] + 1:hd]).decode() if hd else None
+        std = r.std
+        if self.mode == "standard":
+            if std is None:
+                std = r.std = std_dict()
+            for slot, key in ((_S_SMAXSN1, "smax_prev_va"), (_S_PCOUP, "cutoff_kva")):
+                if nums[slot] >= 0:
+                    std[key] = nums[slot]
+            v = nums[_S_SMAXSN]
+            if v >= 0 and (v != std["smax_va"] or std["smax_time"] is None):  # a new peak today: its time
+                std["smax_va"] = v
+                g = self._label_at(_SMAXSN)
+                hd = self._dinfo[4 * g + 1] if g >= 0 else 0
+                std["smax_time"] = bytes(buf[self._dinfo[4 * g] + 1:hd]).decode() if hd else None
         over = -1
         for k in range(_S_ADPS, _S_ADPS + 4):  # ADPS, ADIR1-3: current over the subscription
             if nums[k] > over:
@@ -321,12 +327,14 @@ def _text(r, slot, raw):
     elif slot == _S_LTARF:
         r.period = raw.decode().strip()
         k = r.period_index
-        if k is not None and 1 <= k <= 10:  # the name of index k, as the meter calls it
-            if r.names is None:
-                r.names = [None] * 10
-            r.names[k - 1] = r.period  # (the string held already: none made)
+        if r.std is not None and k is not None and 1 <= k <= 10:  # index k's name, as the meter calls it
+            names = r.std["names"]
+            if names is None:
+                names = r.std["names"] = [None] * 10
+            names[k - 1] = r.period  # (the string held already: none made)
     elif slot == _S_PRM:
-        r.prm = raw.decode()
+        if r.std is not None:
+            r.std["prm"] = raw.decode()
     elif slot == _S_VTIC:
         r.meter_version = raw.decode()
     elif slot == _S_DEMAIN:

@@ -282,7 +282,8 @@ def _figures(g, r, t):
     yield "serial", t["gr_serial"], g1("meter_id"), "96.1.1" if p1 else "ADSC" if std else "ADCO"
     yield ("version", t["gr_version"], g1("meter_version"),
            ("96.1.4" if g1("tariff_option") == "BE" else "0.2.8") if p1 else "VTIC")
-    yield "prm", t["gr_prm"], g1("prm"), None
+    sd = g1("std") or {}  # (a Linky in standard mode: SMAXSN, PCOUP, PRM...)
+    yield "prm", t["gr_prm"], sd.get("prm"), None
     o = g1("tariff_option")
     if o and not p1:  # (OPTARIF BBRx: Tempo, x the output circuits' programmes)
         yield "option", t["gr_option"], "Tempo (%s)" % o if o.startswith("BBR") else o, "NGTF" if std else "OPTARIF"
@@ -328,7 +329,7 @@ def _figures(g, r, t):
     yield "sub", t["gr_sub"], None if v is None else "%d A" % v, "ISOUSC"
     v = g1("subscribed_kva")
     yield "pref", t["gr_sub"], None if v is None else "%d kVA" % v, "PREF"
-    v = g1("cutoff_kva")
+    v = sd.get("cutoff_kva")
     yield "cut", t["gr_cut"], None if v is None else "%d kVA" % v, "PCOUP"
     v = g1("limiter_w")
     yield ("lim", t["gr_limiter"], None if v is None else _w(v) + (" (%s)" % t["gr_nolimit"] if v >= 999000 else ""),
@@ -345,10 +346,10 @@ def _figures(g, r, t):
     yield "pmax", t["gr_pmax"], None if v is None else _w(v), "PMAX"
     v = g1("imax_a")
     yield "imax", t["gr_imax"], _each(v, "A") if v else None, "IMAX"
-    v = g1("smax_va")
-    yield ("smax", t["gr_smax"], None if v is None else "%s \u00b7 %s" % (_w(v, "VA"), _stamp(g1("smax_time"))),
+    v = sd.get("smax_va")
+    yield ("smax", t["gr_smax"], None if v is None else "%s \u00b7 %s" % (_w(v, "VA"), _stamp(sd.get("smax_time"))),
            "SMAXSN")
-    v = g1("smax_prev_va")
+    v = sd.get("smax_prev_va")
     yield "smax1", t["gr_smax1"], None if v is None else _w(v, "VA"), "SMAXSN-1"
     a, b = g1("tempo_today"), g1("tempo_tomorrow")
     yield "tempo", t["gr_tempo"], "%s, %s" % (t[a] if a else "?", t[b] if b else "?") if a or b else None, None
