@@ -143,8 +143,8 @@ def test_the_grid_section_of_every_simulated_meter(meters):
                 check_rows(m, {r[0]: (r[1], r[2]) for r in still.eval_on_selector_all("#gridt tr", _JS_ROWS)},
                            ref, truth, "no script")
                 line = still.text_content("#grid")
-                if m in HINTS:  # what to check, in words
-                    assert line == hint_text(m, ready[m]), (m, line)
+                if m in HINTS:  # what to check, in words, as a warning
+                    assert line == hint_text(m, ready[m]) and still.get_attribute("#grid", "class") == "warn", (m, line)
                 else:
                     assert line.startswith({"p1": "P1 port", "t211": "P1 port", "standard": "TIC, standard mode"}.get(
                         m, "TIC, historic mode") + " \u00b7 "), (m, line)
@@ -160,6 +160,7 @@ def test_the_grid_section_of_every_simulated_meter(meters):
                 rows = {r[0]: (r[1], r[2]) for r in live.eval_on_selector_all("#gridt tr", _JS_ROWS)}
                 check_rows(m, rows, ref, truth, "live")
                 assert live.text_content("#grid") == line or m not in HINTS, (m, live.text_content("#grid"))
+                assert (live.get_attribute("#grid", "class") == "warn") == (m in HINTS), m
                 if m == "c2000_veille":
                     assert "TELEIN" in line and "VEILLE" in line and rows["model"][1].endswith("SAGEM C2000-4")
                 if m == "c2000_metrol":

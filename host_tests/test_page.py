@@ -84,11 +84,11 @@ def test_page_says_what_to_check_when_the_p1_port_is_silent():
     s = snap(["a"] * 5)
     s["grid"] = {"port": "p1", "hint": "p1_silent", "reading": None}
     html = page_html(s, config.validate({}))
-    assert ('<p id="grid">No P1 data: 1 port opened at grid operator? 2 cable plugged? 3 Data Request? '
+    assert ('<p id="grid" class="warn">No P1 data: 1 port opened at grid operator? 2 cable plugged? 3 Data Request? '
             "In Belgium Fluvius keeps the P1 port closed until you open it on Mijn Fluvius") in html
     s["grid"]["hint"] = "garbled"
     html = page_html(s, config.validate({"lang": "fr"}))
-    assert '<p id="grid">Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>' in html
+    assert '<p id="grid" class="warn">Donnees erronees: 1 cable, bruit ? 2 mode compteur? 3 ligne inversee</p>' in html
 
 
 def test_page_shows_the_phase_balance():

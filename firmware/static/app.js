@@ -181,7 +181,9 @@ async function tick() {
   try {
     const s = await (await fetch("/api/state", { cache: "no-store" })).json();
     set("total_w", s.total_w.toFixed(1)); set("total_kwh", s.total_kwh); set("total_cost", s.total_cost.toFixed(2));
-    set("uptime", s.uptime_s); set("grid", gridText(s.grid)); gridTable(s.grid); set("volumes", volText(s));
+    set("uptime", s.uptime_s); set("grid", gridText(s.grid)); gridTable(s.grid);
+    set("volumes", volText(s));
+    if ($("grid")) $("grid").className = s.grid && s.grid.hint ? "warn" : "";  // what to check: as a warning
     phases(s.phases);
     for (const i of s.inputs) {
       const row = $("in" + i.id);

@@ -66,7 +66,7 @@ _GRID = b"""</tbody></table>
 
 # the grid meter: a line (what it is, the period, the power, or what to check), then a
 # row a figure it sends; the script rebuilds the rows (gridRows in app.js)
-_GHEAD = b"""<h2>%s</h2><p id="grid">%s</p>
+_GHEAD = b"""<h2>%s</h2><p id="grid"%s>%s</p>
 <table id="gridt"><tbody>
 """
 
@@ -153,7 +153,7 @@ def page_chunks(snap, cfg):
     yield from fill(_GRID, esc(volume_text(snap, t)))
     g = snap.get("grid")
     if g:
-        yield from fill(_GHEAD, esc(t["grid"]), esc(grid_text(g, t)))
+        yield from fill(_GHEAD, esc(t["grid"]), ' class="warn"' if g.get("hint") else "", esc(grid_text(g, t)))
         for key, label, value in grid_rows(g, t):
             yield from fill(_GROW, key, esc(label), esc(value))
         yield b"</tbody></table>\n"
