@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from fwrun import ROOT, get, kill, served, start, state_when
 from pageshots import CHROMIUM, CHROMIUM_ARGS, shoot, write_history
-from submeter.net.page import kwh
+from submeter.view.units import kwh
 from submeter.view.labels import labels
 
 TODAY = "2026-11-20"

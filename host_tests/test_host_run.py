@@ -379,7 +379,7 @@ def test_page_in_a_real_browser_is_live(firmware):
                 w = float(page.text_content("#in%d .w" % (i + 1)))
                 assert near(w, truth), (i, w, truth)
             # the simulated Linky's TIC is decoded and shown
-            page.wait_for_function("document.getElementById('grid').textContent.includes('tic_standard')",
+            page.wait_for_function("document.getElementById('grid').textContent.includes('TIC, standard mode')",
                                    timeout=10000)
             assert " VA" in page.text_content("#grid")
             # the panel's mirror: the screen as a 128x64 image, refreshed with the figures

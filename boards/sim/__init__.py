@@ -21,8 +21,10 @@
 # Environment: SUBMETER_SCENARIO (house | steady), SUBMETER_SPEED (clock speed factor),
 # SUBMETER_START (HH:MM, or YYYY-MM-DD HH:MM: the simulated time at boot; default now),
 # SUBMETER_HTTP_PORT,
-# SUBMETER_METER (standard | historic | p1 | c2000 | t211 | p1_closed | none: a Linky's TIC,
-# a Fluvius S211 on P1, a three-phase SAGEM C2000-4 or Sagemcom T211, a P1 port not opened),
+# SUBMETER_METER (standard | historic | p1 | c2000 | t211 | p1_closed | c2000_veille |
+# c2000_metrol | none: a Linky's TIC, a Fluvius S211 on P1, a three-phase SAGEM C2000-4 or
+# Sagemcom T211, a P1 port not opened, a C2000 whose customer output was left in VEILLE
+# (frames of its serial number alone) or METROL (a pulse per Wh, no frame)),
 # SUBMETER_REPLAY (a capture file played into the grid port instead of the simulated
 # meter: replay.py), SUBMETER_DATA (data directory), SUBMETER_CHIP (the seed of the
 # simulated ESP32's ADC faults: gain, offset, noise, calibration line; see SimChip),

@@ -124,7 +124,8 @@ class SimNet:
         return self.host
 
 
-METERS = {"c2000": ("historic", 3), "t211": ("p1", 3), "p1_closed": ("p1", 1)}  # (line, phases)
+METERS = {"c2000": ("historic", 3), "t211": ("p1", 3), "p1_closed": ("p1", 1),  # (line, phases)
+          "c2000_veille": ("historic", 3), "c2000_metrol": ("historic", 3)}
 
 
 class Board(BaseBoard):
@@ -142,7 +143,8 @@ class Board(BaseBoard):
         meter: "standard", "historic" (the TIC mode the simulated Linky sends), "p1" (a
         Fluvius S211), "c2000" (a three-phase SAGEM C2000-4, historic TIC), "t211" (a
         three-phase Fluvius T211), "p1_closed" (a P1 port the grid operator has not
-        opened: silent) or "none"; data_dir: the simulated flash (a folder)."""
+        opened: silent), "c2000_veille" / "c2000_metrol" (a C2000 whose customer output
+        was left in VEILLE: its serial number alone, or METROL: pulses, no frame) or "none"; data_dir: the simulated flash (a folder)."""
         self.CONFIG = {"http_host": "127.0.0.1", "http_port": int(env("SUBMETER_HTTP_PORT", "8080")),
                        "ntp_host": ""}  # the simulated RTC (utc_s) tells the time
         self.data_dir = data_dir or env("SUBMETER_DATA", "build/sim-data")
@@ -167,6 +169,7 @@ class Board(BaseBoard):
             mode, phases = METERS.get(meter, (meter, 1))
             self.meter = SimMeter(self.scenario, self.time, mode, phases=phases)
             self.meter.silent = meter == "p1_closed"
+            self.meter.output = meter[6:] if meter[:6] == "c2000_" else "telein"
         # one ESP32's ADC for the five inputs, its faults drawn from SUBMETER_CHIP; the
         # board says of its noise what a zeroed input would have measured
         self.chip = SimChip(int(env("SUBMETER_CHIP", "1")))

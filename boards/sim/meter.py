@@ -5,7 +5,10 @@
 # Power = the five metered circuits + an unmetered base load; its energy goes to the
 # off-peak index from 22:00 to 06:00 (TIC "HC" option; P1 tariff 2, night), else to the
 # peak one. The port can be opened at the wrong setting, as a real one can: it then
-# reads line noise.
+# reads line noise. A SAGEM C2000's customer output can be left in its other modes (its
+# guide, 8.2): VEILLE sends frames of its serial number alone, METROL a metrological
+# pulse per Wh and no frame (modelled as 30 ms of the line held low: zero bytes, at
+# whatever rate the port is opened).
 import gc
 import random
 
@@ -43,6 +46,7 @@ class SimMeter:
         self.phases = phases
         self.circuit_phase = [1] * 5
         self.silent = False   # a P1 port the grid operator has not opened, a cable pulled
+        self.output = "telein"  # a C2000's customer output: "telein", "veille", "metrol"
         self.garble = 0       # line noise: one byte in `garble` has a bit flipped (0: clean)
         self.imax = [0] * phases
         self.pmax = 0
@@ -74,6 +78,16 @@ class SimMeter:
 
     period_s = None  # TIC: frames back to back
 
+    def pulses(self):
+        """Metrological pulses since the last call (METROL: one a Wh)."""
+        self._integrate(self.time.now_s())
+        wh = self.wh[0] + self.wh[1]
+        n = wh - self.pulsed if self.pulsed is not None else 0
+        self.pulsed = wh
+        return n
+
+    pulsed = None
+
     def frame_parts(self):
         """One frame or telegram as the small pieces it is made of (groups, lines), so
         the simulator itself does not fragment the device model's heap with 1 KB strings."""
@@ -84,6 +98,8 @@ class SimMeter:
         hc = off_peak(t)
         if self.mode == "p1":
             return self._telegram(t, p, hc)
+        if self.output == "veille":  # the serial number alone
+            return [b"\x02", group(b"ADCO", b"020426009006", SEP[self.mode]), b"\x03"]
         va = int(p)
         amps = int(p / VOLTAGE + 0.5)
         sep = SEP[self.mode]
@@ -255,6 +271,15 @@ class SimUart:
         if self.meter.silent:  # nothing on the line, at any setting
             self.emitted += due
             self.next_t = now
+            return
+        if self.meter.output == "metrol":  # a pulse a Wh, read as zero bytes, never a frame
+            self.emitted += due
+            z = min(max(1, int(0.03 * self.baud / 10)), len(self.work))
+            y = self.work
+            for k in range(z):
+                y[k] = 0
+            for _ in range(min(self.meter.pulses(), 20)):
+                self._put(y, 0, z)
             return
         if self.match and self.meter.period_s:  # P1: a whole telegram every period
             self.emitted += due

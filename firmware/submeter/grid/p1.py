@@ -265,6 +265,12 @@ class P1Decoder:
             raw = self._text("version")
             r.meter_version = raw
             r.tariff_option = "BE" if slot == _S_VERSION_BE and raw is not None else "NL"
+        e = buf.find(b"\n", 0, self._len)  # the identification line: maker and model
+        e = self._len if e < 0 else e - (buf[e - 1] == 13)
+        old = self._raw.get("header")
+        if old is None or not same(buf, 1, e, old, len(old)):
+            self._raw["header"] = bytes(memoryview(buf)[1:e])
+            r.header = self.header()
         if changed(_S_MESSAGE, "message"):
             raw = self._text("message")
             r.messages = {"text": hex_text(raw)} if raw else None

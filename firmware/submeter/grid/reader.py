@@ -43,6 +43,12 @@ def _family(kind):
     return kind[:3] if kind[:3] == "tic" else "p1"
 
 
+def _shapes(dec):
+    # what a TIC decoder has seen of frames and groups, good or bad: unchanged while the
+    # line carries no LF nor STX
+    return dec.groups_ok + dec.groups_bad + dec.malformed + dec.noise_frames + dec.eot
+
+
 class GridReader:
     def __init__(self, board, clock, mode="auto", listen_ms=LISTEN_MS):
         self.board = board
@@ -59,6 +65,8 @@ class GridReader:
         self.on_frame = None        # callable() after each frame (LED, snapshot)
         self.started_ms = None      # clock time run() began
         self.rx_ms = None           # clock time bytes last came in, good or not
+        self.pulses = False         # the last 1200 Bd TIC window read bytes, never a group nor
+                                    # a frame: pulses (a SAGEM C2000 in METROL mode), not frames
         self._buf = bytearray(512)
         self.mem_errors = 0         # polls cut short by a full heap (counted; the task goes on)
         self.port_errors = 0        # port settings that could not be set up (tried again)
@@ -102,16 +110,22 @@ class GridReader:
     def hint(self, now):
         """What to check first when nothing valid has come for a whole round of the
         settings (so not while detection is still trying them): 'garbled' when bytes
-        arrive (noise, a bad cable, the wrong demodulator), else 'p1_silent', 'tic_silent'
-        or 'silent' (auto) by what the config expects. A P1 port the grid operator has not
-        opened (Fluvius: closed by default) is silent, as is an unplugged cable."""
-        if self.locked or self.started_ms is None:
+        arrive (noise, a bad cable, the wrong demodulator), 'tic_pulses' when at 1200 Bd
+        they never made a group nor a frame (no LF, no STX: the metrological pulses of a
+        SAGEM C2000 whose output is METROL, or interference), else 'p1_silent',
+        'tic_silent' or 'silent' (auto) by what the config expects. A P1 port the grid
+        operator has not opened (Fluvius: closed by default) is silent, as is an unplugged
+        cable. Frames that carry the serial number alone, 'tic_veille': a C2000 whose
+        output is VEILLE (its guide, 8.2), even though they are good frames."""
+        if self.started_ms is None:
             return None
+        if self.locked:  # frames of the serial number alone: a C2000 whose output is VEILLE
+            return "tic_veille" if getattr(self.decoder, "id_only", 0) >= 3 else None
         since = self.last_frame_ms if self.last_frame_ms is not None else self.started_ms
         if ticks_diff(now, since) <= self.listen_ms * len(self.kinds):
             return None
         if self.rx_ms is not None and ticks_diff(now, self.rx_ms) < self.listen_ms:
-            return "garbled"
+            return "tic_pulses" if self.pulses else "garbled"
         p1 = [k[:2] == "p1" for k in self.kinds]
         return "p1_silent" if all(p1) else "silent" if any(p1) else "tic_silent"
 
@@ -174,6 +188,7 @@ class GridReader:
             self.locked = False
             since = self.clock.ticks_ms()   # last sign of life in this setting
             good = self.decoder.good()
+            rx0, shape0 = self.rx_ms, _shapes(self.decoder) if kind == "tic_historic" else 0
             while True:
                 await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
                 now = self.clock.ticks_ms()
@@ -188,6 +203,8 @@ class GridReader:
                     since = now
                 elif ticks_diff(now, since) > self.listen_ms:
                     break  # silence or nothing good: try the next setting
+            if kind == "tic_historic":  # bytes but no group, no frame, not even a bad one
+                self.pulses = self.rx_ms != rx0 and _shapes(self.decoder) == shape0
             if hasattr(port, "deinit"):
                 port.deinit()
             k += 1

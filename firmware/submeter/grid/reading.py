@@ -17,6 +17,30 @@ def import_total(r):
     return total
 
 
+def index_name(r, k):
+    """The name of index k (1-based) of a reading as to_dict() gives it, as the meter calls
+    it: historic labels by OPTARIF (HCHC, BBRHPJW...), P1 T1, T2; standard: the name the
+    Linky announced (LTARF while NTARF was k: names, as sent), else Tempo's (NGTF TEMPO);
+    None where no name is known (a Linky's EASF01-10). Constants or the meter's strings
+    already held: nothing made (the page asks for each index, the snapshot has none)."""
+    src = r.get("source")
+    o = r.get("tariff_option") or ""
+    if src == "tic_standard":
+        d = (r.get("std") or {}).get("names")
+        return (d[k - 1] if d and k <= len(d) else None) or (_TEMPO_STD[k - 1] if "TEMPO" in o and k <= 6 else None)
+    names = _P1_NAMES if src == "p1" else _BBR_NAMES if o.startswith("BBR") else (
+        _HIST_NAMES[_HIST_NAMES.index(o) + 1] if o in _HIST_NAMES else ())
+    return names[k - 1] if k <= len(names) else None
+
+
+def std_dict():
+    """What a Linky in standard mode sends besides: SMAXSN (today's highest apparent power)
+    and its horodate, SMAXSN-1 (yesterday's), PCOUP (the cut-off power, kVA), PRM (the
+    delivery point), names: [name of index 1..10] as LTARF announced them, as sent."""
+    return {"smax_va": None, "smax_time": None, "smax_prev_va": None, "cutoff_kva": None, "prm": None,
+            "names": None}
+
+
 def p1_power(r):
     """A P1 meter's power as its own display shows it (from to_dict()): 'P+ 261 W' while
     drawing from the grid, 'P- 1520 W' while injecting."""
@@ -33,8 +57,14 @@ _DICT_KEYS = ("source", "meter_id", "tariff_option", "period", "period_index", "
               "export_w_phases", "export_tariff_wh", "demand_w", "peak_w", "peak_time",
               "peak_history", "breaker", "limiter_w", "fuse_a", "gas_l", "gas_time", "water_l",
               "water_time", "hhphc", "ejp_notice_min", "imax_a", "pmax_w", "ppot",
-              "stge_flags", "meter_model", "motdetat_flags", "option", "alerts")
-_ATTRS = 46  # the first 46
+              "std", "stge_flags", "meter_model", "motdetat_flags", "option", "alerts")
+_ATTRS = 47  # the first 47
+# the meter's own names of its indexes (index_name): historic labels by option; P1 T1-T4;
+# standard: the names the Linky announced (LTARF), else Tempo's as LTARF calls them
+_HIST_NAMES = ("BASE", ("BASE",), "HC", ("HCHC", "HCHP"), "EJP", ("EJPHN", "EJPHPM"))  # (a tuple: in flash)
+_BBR_NAMES = ("BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR")
+_P1_NAMES = ("T1", "T2", "T3", "T4")
+_TEMPO_STD = ("HC BLEU", "HP BLEU", "HC BLANC", "HP BLANC", "HC ROUGE", "HP ROUGE")
 
 
 class GridReading:
@@ -65,6 +95,9 @@ class GridReading:
         self.imax_a = None          # [IMAX] or [IMAX1, IMAX2, IMAX3]: the highest current seen
         self.pmax_w = None          # PMAX: the highest three-phase power seen
         self.ppot = None            # PPOT: bits 1-3 set = phase 1-3 without voltage
+        self.std = None             # Linky standard, one dict made once and updated in place
+                                    # (the snapshot's reading dict stays at its size: std_dict)
+        self.header = None          # P1: the identification line (maker and model)
         self.time = None            # DATE horodate, as sent
         self.messages = None        # MSG1, MSG2
         self.frames = 0             # frames that updated this reading
@@ -115,7 +148,10 @@ class GridReading:
 
     def meter_model(self):
         """The meter, where its identification number says it (SAGEM C2000 guide: maker 02,
-        year, type 26 = three-phase 'plein taux', 27 = half rate); None otherwise."""
+        year, type 26 = three-phase 'plein taux', 27 = half rate), a P1 meter's
+        identification line; None otherwise."""
+        if self.source == "p1":
+            return self.header
         i = self.meter_id
         if i and len(i) == 12 and i[:2] == "02" and i[4:6] in ("26", "27"):
             return "SAGEM C2000-4"
@@ -196,7 +232,7 @@ class GridReading:
         return a
 
     def to_dict(self):
-        # made at its size at once (51 keys, 408 B): filled key by key its table grew 11
+        # made at its size at once (57 keys): filled key by key its table grew 11
         # times to 472 B, 1.6 KB of garbage a snapshot (make memcheck's snapshots failed there)
         d = dict.fromkeys(_DICT_KEYS)
         for i in range(_ATTRS):

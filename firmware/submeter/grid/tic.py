@@ -10,7 +10,7 @@ from array import array
 from micropython import const
 
 from ..kernels import pick, label_hash
-from .reading import GridReading, TEMPO
+from .reading import GridReading, TEMPO, std_dict
 
 _k = pick("ticscan")  # viper, or the twins (kernels/__init__.py)
 frame_scan, check_groups, extract = _k.frame_scan, _k.check_groups, _k.extract
@@ -47,20 +47,25 @@ _S_NTARF = const(30)
 _S_IMAX1 = const(31)     # IMAX (single-phase) or IMAX1-3
 _S_PMAX = const(34)
 _S_PEJP = const(35)      # EJP notice: minutes, sent only in the 30 min before a peak day
-_NNUM = const(36)
-_S_ID = const(36)
-_S_OPTION = const(37)
-_S_PTEC = const(38)
-_S_LTARF = const(39)
-_S_DEMAIN = const(40)
-_S_MOTDETAT = const(41)
-_S_MSG1 = const(42)
-_S_MSG2 = const(43)
-_S_STGE = const(44)
-_S_HHPHC = const(45)
-_S_PPOT = const(46)
-_S_DATE = const(47)      # the last slot: extract() gives DATE's horodate
-_NSLOT = const(48)
+_S_SMAXSN = const(36)    # standard: today's highest apparent power (its time: its horodate)
+_S_SMAXSN1 = const(37)   # SMAXSN-1, yesterday's
+_S_PCOUP = const(38)     # standard: the cut-off power, kVA
+_NNUM = const(39)
+_S_ID = const(39)
+_S_OPTION = const(40)
+_S_PTEC = const(41)
+_S_LTARF = const(42)
+_S_DEMAIN = const(43)
+_S_MOTDETAT = const(44)
+_S_MSG1 = const(45)
+_S_MSG2 = const(46)
+_S_STGE = const(47)
+_S_HHPHC = const(48)
+_S_PPOT = const(49)
+_S_PRM = const(50)       # standard: the delivery point (PRM)
+_S_VTIC = const(51)      # standard: the TIC version
+_S_DATE = const(52)      # the last slot: extract() gives DATE's horodate
+_NSLOT = const(53)
 # single numbers and the GridReading attribute each one sets
 _SCALARS = ((_S_EAST, "import_total_wh"), (_S_EAIT, "export_wh"), (_S_PAPP, "power_va"),
             (_S_SINSTI, "export_va"), (_S_ISOUSC, "subscribed_a"), (_S_PREF, "subscribed_kva"),
@@ -102,6 +107,8 @@ class TicDecoder:
                                 # control bytes or DEL, e.g. a non-UTF-8 byte)
         self.eot = 0            # EOT received: the frame in progress, if any, is dropped
         self.mode = None        # "historic" | "standard": separator of the last frame
+        self.id_only = 0        # frames in a row whose one good group is ADCO: a SAGEM C2000
+                                # whose output is in VEILLE mode (its serial number, no figures)
 
     @property
     def malformed(self):
@@ -194,6 +201,14 @@ class TicDecoder:
         self.frames += 1
         if self._fok:  # the separator of the good groups tells the mode
             self.mode = "standard" if self._fht * 2 > self._fok else "historic"
+        self.id_only = self.id_only + 1 if self._fok == 1 and self._label_at(_ADCO) >= 0 else 0
+
+    def _label_at(self, h):
+        """The last frame's good group whose label hashes to h, or -1."""
+        for g in range(self._dn):
+            if self._dhash[g] == h and self._dinfo[4 * g + 2] == 1:
+                return g
+        return -1
 
     def items(self):
         """(label, horodate or None, value) of each good group of the last complete
@@ -252,6 +267,19 @@ class TicDecoder:
         r.voltage_v = _phases(nums, _S_U1, r.voltage_v)
         r.imax_a = _phases(nums, _S_IMAX1, r.imax_a)
         r.ejp_notice_min = nums[_S_PEJP] if nums[_S_PEJP] >= 0 else None  # this frame only
+        std = r.std
+        if self.mode == "standard":
+            if std is None:
+                std = r.std = std_dict()
+            for slot, key in ((_S_SMAXSN1, "smax_prev_va"), (_S_PCOUP, "cutoff_kva")):
+                if nums[slot] >= 0:
+                    std[key] = nums[slot]
+            v = nums[_S_SMAXSN]
+            if v >= 0 and (v != std["smax_va"] or std["smax_time"] is None):  # a new peak today: its time
+                std["smax_va"] = v
+                g = self._label_at(_SMAXSN)
+                hd = self._dinfo[4 * g + 1] if g >= 0 else 0
+                std["smax_time"] = bytes(buf[self._dinfo[4 * g] + 1:hd]).decode() if hd else None
         over = -1
         for k in range(_S_ADPS, _S_ADPS + 4):  # ADPS, ADIR1-3: current over the subscription
             if nums[k] > over:
@@ -298,6 +326,17 @@ def _text(r, slot, raw):
             r.tempo_today = _COLOUR[raw[2:]]
     elif slot == _S_LTARF:
         r.period = raw.decode().strip()
+        k = r.period_index
+        if r.std is not None and k is not None and 1 <= k <= 10:  # index k's name, as the meter calls it
+            names = r.std["names"]
+            if names is None:
+                names = r.std["names"] = [None] * 10
+            names[k - 1] = r.period  # (the string held already: none made)
+    elif slot == _S_PRM:
+        if r.std is not None:
+            r.std["prm"] = raw.decode()
+    elif slot == _S_VTIC:
+        r.meter_version = raw.decode()
     elif slot == _S_DEMAIN:
         r.tempo_tomorrow = _COLOUR.get(raw)
     elif slot == _S_MOTDETAT:
@@ -347,13 +386,16 @@ def _slots():
                        ("PTEC", _S_PTEC), ("LTARF", _S_LTARF), ("DEMAIN", _S_DEMAIN),
                        ("MOTDETAT", _S_MOTDETAT), ("MSG1", _S_MSG1), ("MSG2", _S_MSG2),
                        ("STGE", _S_STGE), ("DATE", _S_DATE), ("IMAX", _S_IMAX1), ("PMAX", _S_PMAX),
-                       ("PEJP", _S_PEJP), ("HHPHC", _S_HHPHC), ("PPOT", _S_PPOT)):
+                       ("PEJP", _S_PEJP), ("HHPHC", _S_HHPHC), ("PPOT", _S_PPOT), ("SMAXSN", _S_SMAXSN),
+                       ("SMAXSN-1", _S_SMAXSN1), ("PCOUP", _S_PCOUP), ("PRM", _S_PRM), ("VTIC", _S_VTIC)):
         t[name] = slot
     pairs = sorted((label_hash(k.encode()), v) for k, v in t.items())
     return array("i", [h for h, _ in pairs]), bytes(v for _, v in pairs)
 
 
 _KEYS, _SLOTS = _slots()  # sorted label hashes (no two labels share one) and their slots
+_ADCO = label_hash(b"ADCO")
+_SMAXSN = label_hash(b"SMAXSN")
 
 
 def _split(buf, idx, info, g):

@@ -2,7 +2,8 @@
 # and live with it (firmware/static/app.js, served gzipped as /app.js, polls /api/state
 # every 2 s and draws the history). Self-contained: no CDN, no internet.
 from ..config import USAGES
-from ..grid.reading import p1_power
+from ..grid.reading import import_total, index_name, p1_power
+from ..view.units import duration, kwh
 from ..view.labels import alert_text, labels, notice_text
 
 
@@ -76,7 +77,15 @@ _MROW = b"""<tr id="u_%s"><td>%s</td><td class="d">%s</td><td class="m">%s</td><
 
 _GRID = b"""</tbody></table>
 <p id="volumes">%s</p>
-<p id="grid">%s</p>
+"""
+
+# the grid meter: a line (what it is, the period, the power, or what to check), then a
+# row a figure it sends; the script rebuilds the rows (gridRows in app.js)
+_GHEAD = b"""<h2>%s</h2><p id="grid"%s>%s</p>
+<table id="gridt"><tbody>
+"""
+
+_GROW = b"""<tr id="g_%s"><td>%s</td><td>%s</td></tr>
 """
 
 # a chart: its legend (the usages' names and colours, the running bar's mark), the note
@@ -114,9 +123,14 @@ _LCD = b"""<h2>%s</h2><img id="lcd" src="/screen.png" width="256" height="128" a
 _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "confirm", "new_pw", "al_phase",
               "al_overvoltage", "al_cover_opened", "al_memory_error", "al_index_refused",
               "al_lossy_resets", "al_ejp_notice", "al_overload", "al_breaker_open", "al_breaker_ready",
-              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal",
-              "c_d", "c_src_meter", "c_src_ntp", "c_src_rtc", "c_src_set", "c_no_date", "c_no_days",
-              "c_no_months", "c_so_far", "total", "today", "lcd_asleep") + USAGES
+              "ph_hint", "h_p1_silent", "h_tic_silent", "h_silent", "h_garbled", "p1_portal", "hx_tic_veille",
+              "hx_tic_pulses", "src_tic_historic", "src_tic_standard", "src_p1", "waiting", "blue", "white", "red",
+              "gr_model", "gr_serial", "gr_version", "gr_prm", "gr_option", "gr_period", "gr_now", "gr_import",
+              "gr_export", "gr_exp_t", "gr_power", "gr_power_x", "gr_va", "gr_va_x", "gr_demand", "gr_volts", "gr_amps", "gr_ph_w",
+              "gr_ph_x", "gr_sub", "gr_cut", "gr_limiter", "gr_fuse", "gr_none", "gr_peak", "gr_peaks", "gr_pmax",
+              "gr_imax", "gr_nolimit", "gr_smax", "gr_smax1", "gr_tempo", "gr_alerts", "gr_msg", "gr_gas", "gr_water",
+              "gr_time", "gr_frames", "c_d", "c_src_meter", "c_src_ntp", "c_src_rtc", "c_src_set", "c_no_date",
+              "c_no_days", "c_no_months", "c_so_far", "total", "today", "lcd_asleep")  # (and USAGES: a literal tuple each stays in flash, a sum would be in the heap)
 
 
 def fill(tpl, *vals):
@@ -176,7 +190,13 @@ def page_chunks(snap, cfg, lang=None):
         yield from fill(_MROW, u, esc(t[u]), kwh(day["usage"][u]["wh"]) if day else "-",
                         kwh(m["usage"][u]["wh"]) if m else "-",
                         "%.2f" % m["usage"][u]["cost"] if m else "-")
-    yield from fill(_GRID, esc(volume_text(snap, t)), esc(grid_text(snap.get("grid"), t)))
+    yield from fill(_GRID, esc(volume_text(snap, t)))
+    g = snap.get("grid")
+    if g:
+        yield from fill(_GHEAD, esc(t["grid"]), ' class="warn"' if g.get("hint") else "", esc(grid_text(g, t)))
+        for key, label, value in grid_rows(g, t):
+            yield from fill(_GROW, key, esc(label), esc(value))
+        yield b"</tbody></table>\n"
     ph = snap.get("phases")
     if ph:
         yield from phases_chunks(ph, t)
@@ -199,41 +219,19 @@ def page_chunks(snap, cfg, lang=None):
         yield from fill(_CHART, esc(t[k]), k, leg, k, esc(t["c_noscript"]), k, esc(t[k]), k)
     up = snap["uptime_s"]
     yield from fill(_TAIL, esc(t["csv_days"]), esc(t["csv_months"]), esc(now), esc(t["uptime"]), up,
-                    esc(uptime_text(up, t)), snap["voltage"])
+                    esc(duration(up, lang)), snap["voltage"])
     sep = "{"
-    for k in _JS_LABELS:  # the script's words, a label at a time
-        yield (sep + js(k) + ":" + js(t[k])).encode()
-        sep = ","
+    for keys in (_JS_LABELS, USAGES):
+        for k in keys:  # the script's words, a label at a time
+            yield (sep + js(k) + ":" + js(t[k])).encode()
+            sep = ","
     yield b"}"
     yield _END
-
-
-def kwh(wh):
-    """Energy in kWh as the panel and the script show it (Wh, whole, cut not rounded as a
-    meter's index is): 3 decimals below 100 kWh, 1 below 10,000 kWh, none above."""
-    wh = int(wh)
-    if wh < 100000:
-        return "%d.%03d" % divmod(wh, 1000)
-    if wh < 10000000:
-        return "%d.%d" % (wh // 1000, wh % 1000 // 100)
-    return "%d" % (wh // 1000)
 
 
 def watts(w):
     """Power: whole W, kW with 1 decimal from 10 kW."""
     return "%.1f kW" % (w / 1000) if abs(w) >= 10000 else "%d W" % (int(w + 0.5) if w >= 0 else -int(0.5 - w))
-
-
-def uptime_text(s, t):
-    """Time up in words: "3 d 4 h", "4 h 12 min", "12 min", "35 s" (French: "3 j 4 h")."""
-    d, s = divmod(int(s), 86400)
-    h, s = divmod(s, 3600)
-    m = s // 60
-    if d:
-        return "%d %s %d h" % (d, t["c_d"], h)
-    if h:
-        return "%d h %d min" % (h, m)
-    return "%d min" % m if m else "%d s" % s
 
 
 def month_title(snap, t):
@@ -253,24 +251,166 @@ def volume_text(snap, t):
 
 
 def grid_text(g, t):
-    """One line on the grid meter; the page's script builds the same line."""
+    """One line on the grid meter: what it is, the period, the power; or what to check
+    when nothing valid comes. The page's script builds the same line (gridText)."""
     if not g:
         return ""
     h = g.get("hint")
     if h:  # nothing valid: what to check first
+        if "hx_" + h in t:  # (a hint the panel says short, the page in full)
+            return t["hx_" + h]
         lines = [x.strip() for x in t["h_" + h].split("|")]
-        s = "%s: %s: %s" % (t["grid"], lines[0], " ".join(lines[1:]))
+        s = "%s: %s" % (lines[0], " ".join(lines[1:]))
         return s + " " + t["p1_portal"] if h[:2] == "p1" or h == "silent" else s
     r = g.get("reading")
     if not r:
-        return "%s: %s \u2026" % (t["grid"], g.get("port") or "-")
+        return "%s %s \u2026" % (t["waiting"], g.get("port") or "-")
     if r["source"] == "p1":  # as the meter shows it: P+ drawing, P- injecting
         va = p1_power(r)
     else:
         va = ("%d VA" % r["power_va"] if r.get("power_va") is not None else
               "%d W" % r["power_w"] if r.get("power_w") is not None else "-")
-    return "%s: %s \u00b7 %s \u00b7 %s%s" % (t["grid"], r["source"], r["period"] or "-", va,
-                                           "".join(" \u00b7 " + alert_text(a, t) for a in r.get("alerts") or ()))
+    return "%s \u00b7 %s \u00b7 %s%s" % (t.get("src_" + r["source"], r["source"]), r["period"] or "-", va,
+                                       "".join(" \u00b7 " + alert_text(a, t) for a in r.get("alerts") or ()))
+
+
+def _kwh(wh):
+    return kwh(wh) + " kWh"  # (the one rule, view/units.py, with its unit)
+
+
+def _w(w, unit="W"):
+    """A power: W (or VA), k with 1 decimal from 10 k."""
+    w = int(w)
+    return "%d.%d k%s" % (divmod((w + 50) // 100, 10) + (unit,)) if w >= 10000 else "%d %s" % (w, unit)
+
+
+def _num(x):
+    """A figure the meter sends with decimals (P1 volts, amps), as sent (to the thousandth)."""
+    m = int(round(x * 1000))
+    return "%d" % (m // 1000) if m % 1000 == 0 else ("%d.%03d" % divmod(m, 1000)).rstrip("0")
+
+
+def _each(v, unit):
+    """Per-phase figures: '230 \u00b7 231 \u00b7 229 V'."""
+    return " \u00b7 ".join("-" if x is None else _num(x) for x in v) + " " + unit
+
+
+def _stamp(s):
+    """A meter's time (TIC horodate 'H200214175135', P1 '261101000000W') as '2020-02-14 17:51'."""
+    if not s:
+        return "-"
+    s = s.strip()
+    if s[:1].isalpha():
+        s = s[1:]
+    if len(s) < 10 or not s[:10].isdigit():
+        return s
+    return "20%s-%s-%s %s:%s" % (s[0:2], s[2:4], s[4:6], s[6:8], s[8:10])
+
+
+def grid_rows(g, t):
+    """(key, label, value) of each figure the grid meter sends, in the page's words, one at
+    a time (no list of them in the heap); the page's script builds the same rows (gridRows
+    in app.js)."""
+    r = g.get("reading") if g else None
+    if not r:
+        return
+    for key, label, v, code in _figures(g, r, t):
+        if v is not None:
+            yield key, "%s (%s)" % (label, code) if code else label, v
+
+
+def _figures(g, r, t):
+    # (key, label, value or None: not sent, the meter's code or None), in the page's order
+    g1 = r.get
+    src = g1("source") or ""
+    p1 = src == "p1"
+    std = src == "tic_standard"
+    yield "model", t["gr_model"], " \u00b7 ".join(x for x in (t.get("src_" + src, src), g1("meter_model")) if x), None
+    yield "serial", t["gr_serial"], g1("meter_id"), "96.1.1" if p1 else "ADSC" if std else "ADCO"
+    yield ("version", t["gr_version"], g1("meter_version"),
+           ("96.1.4" if g1("tariff_option") == "BE" else "0.2.8") if p1 else "VTIC")
+    sd = g1("std") or {}  # (a Linky in standard mode: SMAXSN, PCOUP, PRM...)
+    yield "prm", t["gr_prm"], sd.get("prm"), None
+    o = g1("tariff_option")
+    if o and not p1:  # (OPTARIF BBRx: Tempo, x the output circuits' programmes)
+        yield "option", t["gr_option"], "Tempo (%s)" % o if o.startswith("BBR") else o, "NGTF" if std else "OPTARIF"
+    per = g1("period")
+    yield "period", t["gr_period"], " ".join(per.split()) if per else None, None
+    now = g1("period_index")
+    for k, wh in enumerate(g1("import_wh") or ()):
+        if wh is None or (not wh and k + 1 != now):  # (a Linky's unused indexes, at 0)
+            continue
+        name = index_name(r, k + 1)
+        code = "1.8.%d" % (k + 1) if p1 else "EASF%02d" % (k + 1) if std else None
+        if not name:  # (no name known: the meter's code alone)
+            name, code = code or str(k + 1), None
+        name = " ".join(name.split())
+        yield "i%d" % (k + 1), name, _kwh(wh) + (" (%s)" % t["gr_now"] if k + 1 == now else ""), code
+    v = import_total(r)
+    yield "imp", t["gr_import"], None if v is None else _kwh(v), "EAST" if std else None
+    for k, wh in enumerate(g1("export_tariff_wh") or ()):
+        yield "x%d" % (k + 1), "%s T%d" % (t["gr_exp_t"], k + 1), None if wh is None else _kwh(wh), "2.8.%d" % (k + 1)
+    v = g1("export_wh")
+    yield "exp", t["gr_export"], None if v is None else _kwh(v), None if p1 else "EAIT"
+    if p1:
+        v = g1("power_w")
+        yield "pw", t["gr_power"], None if v is None else _w(v), "1.7.0"
+        v = g1("export_w")
+        yield "pwx", t["gr_power_x"], None if v is None else _w(v), "2.7.0"
+        v = g1("demand_w")
+        yield "demand", t["gr_demand"], None if v is None else _w(v), "1.4.0"
+    else:
+        v = g1("power_va")
+        yield "va", t["gr_va"], None if v is None else _w(v, "VA"), "SINSTS" if std else "PAPP"
+        v = g1("export_va")
+        yield "vax", t["gr_va_x"], None if v is None else _w(v, "VA"), "SINSTI"
+    v = g1("voltage_v")
+    yield "ph_v", t["gr_volts"], _each(v, "V") if v else None, None
+    v = g1("current_a")
+    yield "ph_a", t["gr_amps"], _each(v, "A") if v else None, None
+    v = g1("power_w_phases") if p1 else g1("power_va_phases")
+    yield "ph_w", t["gr_ph_w"], _each(v, "W" if p1 else "VA") if v else None, None
+    v = g1("export_w_phases")
+    yield "ph_x", t["gr_ph_x"], _each(v, "W") if v else None, None
+    v = g1("subscribed_a")
+    yield "sub", t["gr_sub"], None if v is None else "%d A" % v, "ISOUSC"
+    v = g1("subscribed_kva")
+    yield "pref", t["gr_sub"], None if v is None else "%d kVA" % v, "PREF"
+    v = sd.get("cutoff_kva")
+    yield "cut", t["gr_cut"], None if v is None else "%d kVA" % v, "PCOUP"
+    v = g1("limiter_w")
+    yield ("lim", t["gr_limiter"], None if v is None else _w(v) + (" (%s)" % t["gr_nolimit"] if v >= 999000 else ""),
+           "17.0.0")
+    v = g1("fuse_a")
+    yield ("fuse", t["gr_fuse"], None if v is None else "%d A" % v + (" (%s)" % t["gr_nolimit"] if v >= 999 else ""),
+           "31.4.0")
+    v = g1("peak_w")
+    yield "peak", t["gr_peak"], None if v is None else "%s \u00b7 %s" % (_w(v), _stamp(g1("peak_time"))), "1.6.0"
+    v = g1("peak_history")
+    yield "peaks", t["gr_peaks"], None if v is None else " \u00b7 ".join(
+        "%s %s" % (_stamp(p["month"])[:7], "-" if p["w"] is None else _w(p["w"])) for p in v) or t["gr_none"], "98.1.0"
+    v = g1("pmax_w")
+    yield "pmax", t["gr_pmax"], None if v is None else _w(v), "PMAX"
+    v = g1("imax_a")
+    yield "imax", t["gr_imax"], _each(v, "A") if v else None, "IMAX"
+    v = sd.get("smax_va")
+    yield ("smax", t["gr_smax"], None if v is None else "%s \u00b7 %s" % (_w(v, "VA"), _stamp(sd.get("smax_time"))),
+           "SMAXSN")
+    v = sd.get("smax_prev_va")
+    yield "smax1", t["gr_smax1"], None if v is None else _w(v, "VA"), "SMAXSN-1"
+    a, b = g1("tempo_today"), g1("tempo_tomorrow")
+    yield "tempo", t["gr_tempo"], "%s, %s" % (t[a] if a else "?", t[b] if b else "?") if a or b else None, None
+    yield "alerts", t["gr_alerts"], ", ".join(alert_text(a, t) for a in g1("alerts") or ()) or t["gr_none"], None
+    v = g1("messages")
+    v = " \u00b7 ".join(" ".join(v[k].split()) for k in sorted(v) if v[k]) if v else None
+    yield "msg", t["gr_msg"], v or None, None
+    for kind in ("gas", "water"):
+        v = g1(kind + "_l")
+        yield kind, t["gr_" + kind], None if v is None else "%d.%03d m\u00b3 \u00b7 %s" % (
+            v // 1000, v % 1000, _stamp(g1(kind + "_time"))), None
+    v = g1("time")
+    yield "time", t["gr_time"], _stamp(v) if v else None, "1.0.0" if p1 else "DATE"
+    yield "frames", t["gr_frames"], "%d (%d)" % (g.get("frames") or 0, g.get("checksum_errors") or 0), None
 
 
 def phases_chunks(ph, t):
