@@ -41,7 +41,7 @@ def test_linky_standard_tempo_figures_and_index_names():
     assert sd["names"] == [None, None, "HC  BLANC"] + [None] * 7  # as announced (no name known: EASF07...)
     w = rows(r)
     assert w["i3"] == ("HC BLANC (EASF03)", "487.1 kWh (now)")  # EASF03 000487131 Wh
-    assert w["i2"] == ("HP BLEU (EASF02)", "14091 kWh")
+    assert w["i2"] == ("HP BLEU (EASF02)", "14090 kWh")  # 014090959 Wh: cut, as the meter shows it
     assert "i7" not in w                                      # unused indexes at 0: no row
     assert w["imp"] == ("Import, total (EAST)", "21849 kWh")
     assert w["va"][1] == "2700 VA" and w["ph_w"][1] == "664 \u00b7 1373 \u00b7 664 VA"
@@ -103,7 +103,7 @@ def test_historic_indexes_are_named_by_their_labels():
     assert names(r) == ["HCHC", "HCHP"] and r["meter_model"] == "SAGEM C2000-4"
     w = rows(r)
     assert w["model"][1] == "TIC, historic mode \u00b7 SAGEM C2000-4"
-    assert w["i1"] == ("HCHC", "12346 kWh") and w["i2"] == ("HCHP", "23457 kWh (now)")
+    assert w["i1"] == ("HCHC", "12345 kWh") and w["i2"] == ("HCHP", "23456 kWh (now)")
     assert w["imax"] == ("Highest current seen (IMAX)", "30 \u00b7 21 \u00b7 29 A")
     assert w["pmax"] == ("Highest power seen (PMAX)", "11.3 kW") and w["sub"][1] == "30 A"
     assert w["ph_a"][1] == "12 \u00b7 4 \u00b7 20 A"
