@@ -171,6 +171,30 @@ def test_calibrating_an_input_from_the_api():
     assert "more than twice off" in c["error"] and app.cfg["inputs"][3]["ct_ratio"] == 1000
 
 
+def test_the_clock_set_by_hand_from_the_page():
+    # a meter with no clock of its grid meter's and no NTP (an old TIC, no internet): the
+    # installer sets it from the settings page (the browser's time), as a UTC second count
+    srv, app, clock = meter(2)
+    pw = password(app)
+    assert state(srv)["time"]["source"] == "rtc"
+    t = 1798761600 + 3 * 3600  # 2027-01-01 03:00 UTC: 04:00 in Paris
+    assert post(srv, "/api/time", {"utc": t})[0] == 401                       # the password, as every change
+    for bad in ({}, {"utc": "soon"}, {"utc": True}, {"utc": 86400}, {"utc": 10 ** 12}):
+        status, _, body = post(srv, "/api/time", bad, pw)
+        assert status == 400 and b"utc:" in body, (bad, body)
+    status, _, body = post(srv, "/api/time", {"utc": t}, pw)
+    assert status == 200 and json.loads(body)["time"] == {"local": "2027-01-01 04:00", "source": "set"}, body
+    s = state(srv)
+    assert s["time"] == {"local": "2027-01-01 04:00", "source": "set"}
+    assert app.board.utc_s() is not None  # (the board's RTC set too: the simulator's follows its own calendar)
+    # a better source (NTP, the grid meter's clock) is not overridden by hand
+    app.wall.set_utc(t + 60, "ntp")
+    status, _, body = post(srv, "/api/time", {"utc": t + 7200}, pw)
+    assert status == 409 and b"ntp" in body, body
+    later(app, clock)
+    assert state(srv)["time"]["source"] == "ntp"
+
+
 def test_configuration_over_the_api():
     srv, app, clock = meter(2)
     pw = password(app)

@@ -66,7 +66,9 @@ const S = {
     cal_hint: "Scale: switch on a load of known power alone on the circuit (a kettle's nameplate, or what a reference meter reads), enter its watts, then Calibrate: the meter measures it and sets the CT ratio.",
     known: "Known load (W)", calibrate: "Calibrate", zeroed: "zeroed", not_zeroed: "not zeroed", zeroing: "zeroing %d %",
     cal_running: "calibrating %d %", cal_done: "calibrated: %s W measured for %s W; CT ratio %s \u2192 %s",
-    cal_failed: "calibration failed: %s" },
+    cal_failed: "calibration failed: %s",
+    clock: "The meter's clock: %s (%s)", set_clock: "Set it to this device's time", clock_set: "Set.",
+    src: { meter: "from the grid meter", ntp: "from NTP", set: "set by hand", rtc: "from the board's clock", none: "not known yet" } },
   fr: { title: "Réglages", back: "\u2190 Compteur", save: "Enregistrer les modifications", saved: "Enregistré.",
     nochange: "Rien n'a changé.", refused: "Rien n'est enregistré : ", noanswer: "Le compteur n'a pas répondu : ",
     wait_restart: "En attente d'un redémarrage : ", restart: "Redémarrer le compteur", restarting: "Redémarrage\u2026",
@@ -105,7 +107,9 @@ const S = {
     cal_hint: "Échelle : allumez seule sur le circuit une charge de puissance connue (la plaque d'une bouilloire, ou ce que lit un compteur de référence), entrez ses watts, puis Étalonner : le compteur la mesure et règle le rapport du TC.",
     known: "Charge connue (W)", calibrate: "Étalonner", zeroed: "zéro fait", not_zeroed: "zéro non fait",
     zeroing: "zéro en cours %d %", cal_running: "étalonnage %d %",
-    cal_done: "étalonné : %s W mesurés pour %s W ; rapport du TC %s \u2192 %s", cal_failed: "échec de l'étalonnage : %s" },
+    cal_done: "étalonné : %s W mesurés pour %s W ; rapport du TC %s \u2192 %s", cal_failed: "échec de l'étalonnage : %s",
+    clock: "L'horloge du compteur : %s (%s)", set_clock: "La mettre à l'heure de cet appareil", clock_set: "Réglée.",
+    src: { meter: "par le compteur électrique", ntp: "par NTP", set: "réglée à la main", rtc: "par l'horloge de la carte", none: "pas encore connue" } },
 };
 S.en.o_lang = S.fr.o_lang = ["English", "Français"];
 let T = S.en, cfg = null, st = null, calSeen = null;
@@ -207,6 +211,9 @@ function build() {
       if (k === "price_kwh")
         h += '<div id="periods"></div><p><button type="button" id="add_period">' + esc(T.add_period) + "</button></p>";
     }
+    if (g === "time")  // a meter without the grid meter's clock and without NTP: the browser's
+      h += '<p><span id="clock_now"></span><br><button type="button" id="setclock">' + esc(T.set_clock) +
+        '</button> <span id="clock_said" role="status"></span></p>';
     if (g === "password")
       h += '<p><button type="button" id="setpw">' + esc(T.set_pw) + '</button> <span id="pw_said" role="status"></span></p>';
     if (g === "calib") {
@@ -228,6 +235,11 @@ function build() {
   periods(Math.min(10, Math.max(1, cfg.prices_kwh.length, periodNames().length, used, (r && r.period_index) || 0,
     st && st.periods_wh ? st.periods_wh.length : 0)));
   $("add_period").onclick = () => { const n = document.querySelectorAll("#periods input").length; keep(() => periods(n + 1)); };
+  $("setclock").onclick = async () => {
+    const r = await post("/api/time", JSON.stringify({ utc: Date.now() / 1000 }));
+    $("clock_said").textContent = !r ? "" : r.ok ? T.clock_set : (await r.text()).replace(/^\d{3} [^:]*: /, "");
+    tick();
+  };
   $("setpw").onclick = async () => {
     const r = await setPassword();  // (pw.js: asked twice, then the meter's current one)
     $("pw_said").textContent = !r ? "" : r.ok ? T.pw_done : (await r.text()).replace(/^\d{3} [^:]*: /, "");
@@ -389,6 +401,8 @@ async function tick() {
     st = await getJSON("/api/state");
   } catch (e) { return; }  // restarting, or the network: the next tick
   restartBox();
+  const tm = st.time || {};
+  if ($("clock_now")) $("clock_now").textContent = fmt(T.clock, tm.local || "-", T.src[tm.source || "none"] || tm.source);
   const z = st.zeroing, c = st.calibration;
   st.inputs.forEach((inp, i) => {
     if (!$("cw" + i)) return;

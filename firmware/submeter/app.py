@@ -126,6 +126,16 @@ class App:
         self.snap = self.build_snapshot()
         return got
 
+    def set_time(self, utc_s):
+        """POST /api/time: the wall clock (and the board's RTC) set by hand; ValueError when a
+        better source (the grid meter's clock, NTP) holds it."""
+        if not self.wall.set_utc(utc_s, "set"):
+            raise ValueError("the meter's clock comes from a better source (%s): not changed" % self.wall.source)
+        self.board.set_utc(utc_s)
+        self.snap = self.build_snapshot()
+        log("clock set by hand:", self.snap["time"]["local"])
+        return self.snap["time"]
+
     def start_calibration(self, k, watts):
         got = self.meter.start_calibration(k, watts)
         self.snap = self.build_snapshot()

@@ -200,10 +200,12 @@ class WallClock:
     """Local wall time, set from the best source at hand and carried on by the monotonic
     clock between settings. Sources, best first: the grid meter's own clock (legal local
     time, sent in every frame by a Linky in standard mode and by P1 meters), then NTP or the
-    board's RTC (UTC, turned to local time with the configured offset and EU summer time).
+    board's RTC (UTC, turned to local time with the configured offset and EU summer time);
+    a time set by hand from the page ("set": a browser's clock, POST /api/time) ranks
+    between NTP and the RTC (it corrects an RTC that is wrong; a meter or NTP corrects it).
     A worse source does not override a better one heard within the last two hours."""
 
-    RANK = {"meter": 3, "ntp": 2, "rtc": 1, "set": 0}
+    RANK = {"meter": 4, "ntp": 3, "set": 2, "rtc": 1}
     HOLD_MS = 2 * 3600 * 1000
 
     def __init__(self, ticks_ms, offset_min=60, dst="eu"):

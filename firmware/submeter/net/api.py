@@ -215,6 +215,21 @@ def calibrate(req, snapshot, commands):
         raise HTTPError(409, str(e))
 
 
+_UNIX_TO_2000 = const(946684800)
+
+
+def set_time(req, snapshot, commands):
+    """{"utc": seconds since 1970 (a browser's Date.now() / 1000)}: the meter's clock set by
+    hand, for a meter with no clock of its grid meter's and no NTP."""
+    t = req["body"].get("utc")
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 1704067200 <= t <= 4102444800:
+        raise HTTPError(400, "utc: seconds since 1970, UTC, from 2024 to 2100")
+    try:
+        return _json({"time": commands.set_time(int(t) - _UNIX_TO_2000)})
+    except ValueError as e:  # a better source holds the clock
+        raise HTTPError(409, str(e))
+
+
 def restart(req, snapshot, commands):
     """{}: the meter saves its counters and restarts (half a second after this answer)."""
     return _json(commands.restart())
@@ -252,7 +267,8 @@ ROUTES = {
     ("POST", "/api/zero"): zero,
     ("POST", "/api/calibrate"): calibrate,
     ("POST", "/api/restart"): restart,
+    ("POST", "/api/time"): set_time,
 }
 # the commands, and the largest body each takes
 POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256,
-         "/api/restart": 256}
+         "/api/restart": 256, "/api/time": 256}

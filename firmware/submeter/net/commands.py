@@ -44,6 +44,12 @@ class Commands:
         zeroing or a calibration runs."""
         raise NotImplementedError
 
+    def set_time(self, utc_s):
+        """POST /api/time: set the clock by hand to `utc_s` (UTC seconds since 2000); returns
+        the snapshot's "time" ({"local", "source"}); ValueError, in words, when a better
+        source (the grid meter's clock, NTP) holds it."""
+        raise NotImplementedError
+
     def restart(self):
         """POST /api/restart: the counters saved, the meter restarts half a second later (a
         device resets; the host's `make run` starts the firmware again); returns
