@@ -60,6 +60,8 @@ def test_inputs_without_a_name_show_their_usage_in_the_meters_language():
             i["usage"] = inp["usage"]
         html = page_html(s, cfg)
         assert "1 &middot; Chauffage</td>" in html and "3 &middot; Eau chaude</td>" in html
+        # the page has room for the word the panel cuts short: no "Refroid." on it
+        assert "2 &middot; Refroidissement</td>" in html and "Refroid." not in html
         assert "Heating" not in html and "Hot water" not in html
     assert "4 &middot; Sockets</td>" in html and "5 &middot; Garage</td>" in html
     assert cfg["inputs"][0]["name"] == "" and cfg["inputs"][3]["name"] == "Sockets"

@@ -34,7 +34,7 @@ h2{font-size:1.1em;margin:1.2em 0 .4em}
 .total{font-size:2.4em;font-weight:600}
 table{border-collapse:collapse;width:100%;max-width:40em;background:#fff}
 th,td{padding:.45em .6em;border-bottom:1px solid #ddd;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child{text-align:left;overflow-wrap:anywhere}
 td small{color:#555}
 .muted{color:#777;font-size:.85em}
 .warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em;max-width:40em}
@@ -148,6 +148,12 @@ def fill(tpl, *vals):
         yield mv[j:]
 
 
+def usage_name(t, u):
+    """A usage's name on the page: the panel's label, or the page's longer one where the
+    panel's 16 characters made it short (French "Refroid.": "Refroidissement")."""
+    return t.get("pg_" + u) or t[u]
+
+
 def page_lang(query, cfg):
     """The page's language: ?lang=en|fr (a viewer's choice, no password), else the meter's."""
     for kv in query.split("&"):
@@ -176,7 +182,7 @@ def page_chunks(snap, cfg, lang=None):
     for i in snap["inputs"]:
         n = i["name"]
         if not n or n == en.get(i["usage"]):  # none, or still the default: its usage's, in this language
-            n = t.get(i["usage"], i["usage"])
+            n = usage_name(t, i["usage"])
         label = "%d &middot; %s" % (i["id"], esc(n))
         yield from fill(_ROW, i["id"], label, int(i["w"] + 0.5), "%.2f" % i["a"], kwh(i["wh"]),
                         "%.2f" % i["cost"], kwh(i["partial_wh"]), "%.2f" % i["partial_cost"])
@@ -187,7 +193,7 @@ def page_chunks(snap, cfg, lang=None):
                     esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
                     esc(t["cost"]), cur)
     for u in USAGES:
-        yield from fill(_MROW, u, esc(t[u]), kwh(day["usage"][u]["wh"]) if day else "-",
+        yield from fill(_MROW, u, esc(usage_name(t, u)), kwh(day["usage"][u]["wh"]) if day else "-",
                         kwh(m["usage"][u]["wh"]) if m else "-",
                         "%.2f" % m["usage"][u]["cost"] if m else "-")
     yield from fill(_GRID, esc(volume_text(snap, t)))
@@ -213,7 +219,7 @@ def page_chunks(snap, cfg, lang=None):
     now = "%s (%s)" % (tm["local"], t.get("c_src_" + tm["source"], tm["source"])) if tm.get("local") else "-"
     # a chart's legend: each usage's colour (the style's .f_ classes, the bars' too) and
     # name, and the mark of the bar still counting
-    leg = "".join('<span><i class="f_%s"></i>%s</span>' % (u, esc(t[u] if u != "run" else t["c_run"]))
+    leg = "".join('<span><i class="f_%s"></i>%s</span>' % (u, esc(usage_name(t, u) if u != "run" else t["c_run"]))
                   for u in USAGES + ("run",))
     for k in ("days", "months"):
         yield from fill(_CHART, esc(t[k]), k, leg, k, esc(t["c_noscript"]), k, esc(t[k]), k)
@@ -223,7 +229,7 @@ def page_chunks(snap, cfg, lang=None):
     sep = "{"
     for keys in (_JS_LABELS, USAGES):
         for k in keys:  # the script's words, a label at a time
-            yield (sep + js(k) + ":" + js(t[k])).encode()
+            yield (sep + js(k) + ":" + js(usage_name(t, k) if keys is USAGES else t[k])).encode()
             sep = ","
     yield b"}"
     yield _END

@@ -143,6 +143,8 @@ _ROWS = (
     "mq_notices", "Meter notices", "Avis du compteur",
     # settings (issue 20, the "settings" slice): the page's link to the settings page
     "settings", "Settings", "Réglages",
+    # the page's name of a usage where the panel's is cut short (net/page.py usage_name)
+    "pg_cooling", "Cooling", "Refroidissement",
     # -- "charts" (issue 20): the page's charts, language, uptime, time source
     "c_run", "Today and this month, still counting", "Aujourd'hui et ce mois, en cours",
     "c_d", "d", "j",
