@@ -41,10 +41,12 @@ def meters(tmp_path_factory):
     try:
         for m in ("standard", "p1"):
             d = tmp_path_factory.mktemp("metrics-" + m)
+            # (the grid meter's protocol set: no detection to wait for)
+            cfg = {"grid": "tic" if m == "standard" else "p1"}
             if m == "standard":
-                cfg = {"inputs": [{"name": n, "usage": u} for n, u in zip(NAMES, USAGES)]}
-                (d / "config.json").write_text(json.dumps(cfg))
-            procs[m] = start(d, SUBMETER_METER=m)
+                cfg["inputs"] = [{"name": n, "usage": u} for n, u in zip(NAMES, USAGES)]
+            (d / "config.json").write_text(json.dumps(cfg))
+            procs[m] = start(d, SUBMETER_METER=m, SUBMETER_SPEED="10")  # (gas pulses sooner)
         for p in procs.values():
             served(p)
         yield procs
