@@ -32,6 +32,7 @@ EVERY = {  # family (as the parser names it: a counter's without _total) -> type
 ONLY = {"standard": {"submeter_grid_apparent_power_voltamperes": "gauge"},
         "p1": {"submeter_grid_power_watts": "gauge", "submeter_grid_export_power_watts": "gauge",
                "submeter_grid_export_energy_joules": "counter",
+               "submeter_grid_export_index_energy_joules": "counter",
                "submeter_grid_gas_volume_cubic_meters": "counter"}}  # (the simulated S211 relays no water)
 
 
@@ -68,9 +69,9 @@ def scrape(proc):
     return before, fams, after, headers, len(body)
 
 
-def value(fams, name, **labels):
-    got = [s.value for s in fams[name].samples if all(s.labels.get(k) == str(v) for k, v in labels.items())]
-    assert len(got) == 1, (name, labels, got)
+def value(fams, family, **labels):
+    got = [s.value for s in fams[family].samples if all(s.labels.get(k) == str(v) for k, v in labels.items())]
+    assert len(got) == 1, (family, labels, got)
     return got[0]
 
 
@@ -125,6 +126,9 @@ def test_metrics_parse_with_the_official_client_and_match_the_state(meters, m):
     assert value(fams, "submeter_grid_voltage_volts", phase=1) in (r0["voltage_v"][0], r1["voltage_v"][0])
     if m == "p1":
         assert between(value(fams, "submeter_grid_export_energy_joules") / 3600, r0["export_wh"], r1["export_wh"])
+        for k, name in enumerate(("T1", "T2")):
+            assert between(value(fams, "submeter_grid_export_index_energy_joules", index=k + 1, name=name) / 3600,
+                           r0["export_tariff_wh"][k], r1["export_tariff_wh"][k])
         assert value(fams, "submeter_grid_power_watts") in (r0["power_w"], r1["power_w"])
         assert between(round(value(fams, "submeter_grid_gas_volume_cubic_meters") * 1000), r0["gas_l"], r1["gas_l"])
     else:

@@ -195,6 +195,10 @@ def _grid(g):
                        for k, wh in enumerate(r.get("import_wh") or ())))
     yield from family("submeter_grid_export_energy_joules_total", "counter",
                       "The grid meter's export index (energy injected), J.", _one(_j(r.get("export_wh"))))
+    yield from family("submeter_grid_export_index_energy_joules_total", "counter",
+                      "The grid meter's export index of a tariff period (P1 2.8.1, 2.8.2), J.",
+                      (((("index", k + 1), ("name", index_name(r, k + 1) or "")), _j(wh))
+                       for k, wh in enumerate(r.get("export_tariff_wh") or ())))
     yield from family("submeter_grid_power_watts", "gauge", "Active power drawn from the grid (P1), W.",
                       _one(r.get("power_w")))
     yield from family("submeter_grid_export_power_watts", "gauge", "Active power injected into the grid (P1), W.",
