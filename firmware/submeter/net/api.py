@@ -235,6 +235,21 @@ def restart(req, snapshot, commands):
     return _json(commands.restart())
 
 
+def metrics(req, snapshot, commands):
+    """The snapshot for Prometheus (metrics.py), streamed a line at a time; read-only, no
+    password, as the page. Its module is imported for each scrape and let go at once (the
+    answer's function holds what it needs until the answer ends): its 0.4 KB of heap held
+    only while a scrape is answered, never at boot nor between scrapes."""
+    import sys
+    from .metrics import CONTENT_TYPE, chunks
+    pkg = __name__.rpartition(".")[0]  # submeter.net
+    sys.modules.pop(pkg + ".metrics", None)
+    if hasattr(sys.modules[pkg], "metrics"):
+        delattr(sys.modules[pkg], "metrics")
+    snap, board = snapshot(), getattr(commands.board, "name", "") or "?"
+    return CONTENT_TYPE, lambda: chunks(snap, board)
+
+
 def static_file(req, snapshot, commands):
     """The settings page, its script and the password dialog's (/pw.js): files kept
     gzipped in firmware/static/ (no heap for them; no table made for them at boot)."""
@@ -261,6 +276,7 @@ ROUTES = {
     ("GET", "/settings"): static_file,
     ("GET", "/settings.js"): static_file,
     ("GET", "/pw.js"): static_file,
+    ("GET", "/metrics"): metrics,
     ("POST", "/api/reset"): reset,
     ("POST", "/api/config"): set_config,
     ("POST", "/api/password"): password,

@@ -16,6 +16,9 @@ class Commands:
     """The password guarding every change (auth.Auth): check(password, address) -> True,
     False or None (that address must wait), wait_ms(address), set(password)."""
 
+    board = None
+    """The board (boards/): its `name` only, for GET /metrics' build_info."""
+
     def public_config(self):
         """GET /api/config: the configuration in use without its secrets (a dict); with
         "pending": {name: saved value} for the settings that wait for a restart."""
