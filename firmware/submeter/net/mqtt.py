@@ -246,7 +246,7 @@ def _mem_file(data_dir):
 
 
 class Publisher:
-    def __init__(self, cfg, node, model, snapshot, data_dir=None):
+    def __init__(self, cfg, node, model, snapshot, data_dir=None, ip=None):
         self.cfg = cfg
         self.node = node
         self.model = model
@@ -257,6 +257,7 @@ class Publisher:
         self.errors = 0             # sessions ended by an unexpected exception (the task went on)
         self.last_error = None
         self.path = _mem_file(data_dir)
+        self.ip = ip                # callable -> the meter's IP (None before the network is up)
         self._grid = None           # the grid power's object id published this session (grid_power)
 
     def _connect_packet(self):
@@ -352,7 +353,8 @@ class Publisher:
         for a reading that says its kind: until then one the broker held is kept."""
         src = ((snap or {}).get("grid") or {}).get("reading") or {}
         src = src.get("source")
-        ip = ((snap or {}).get("net") or {}).get("ip")
+        ip = self.ip and self.ip()  # (the session runs once the network is up: known, but
+        # an IP that changes later goes out at the next connect)
         want = sensors(self.cfg, src)
         ids = [s[0] for s in want]
         base, held = self._sent()
