@@ -342,3 +342,16 @@ def test_configs_not_published_any_more_are_cleared():
     assert pk[conf + "grid_va/config"] == b"" and json.loads(pk[conf + "grid_w/config"])["unit_of_measurement"] == "W"
     assert json.loads(pk["submeter/%s/state" % node])["grid_w"] == 300
     assert len(pk) == 3                                               # only what changed, then the state
+    # a clearing the heap had no room for is not forgotten: tried again at the next connect
+    c3 = cfg(inputs=[{"usage": "other"}] * 5)
+    p = Publisher(c3, node, "sim", lambda: sn, d)
+    real = p._publish
+
+    async def no_room_for_clearings(w, topic, msg, retain=False, tries=1):
+        if msg == b"":
+            return False
+        return await real(w, topic, msg, retain, tries)
+    p._publish = no_room_for_clearings
+    asyncio.run(p._discover(Writer(), sn))
+    p, w, sent = connect(c3, "p1")
+    assert sorted(o for o, pl in sent.items() if not pl) == ["sockets_kwh", "sockets_w"]

@@ -371,7 +371,8 @@ class Publisher:
             if base == now and not src and obj in ("grid_va", "grid_w"):
                 keep.append(obj)  # the grid meter not read yet: its config stays
                 continue
-            await self._publish(writer, "%s/%s/config" % (base, obj), b"", True, MEM_TRIES)
+            if not await self._publish(writer, "%s/%s/config" % (base, obj), b"", True, MEM_TRIES):
+                keep.append(obj)  # not cleared (a full heap): tried again at the next connect
         if base != now or sorted(keep) != sorted(held):
             try:
                 from ..config import write_json
@@ -406,7 +407,7 @@ class Publisher:
         pause, `tries` times, then skipped (counted in `skipped`); the session goes on.
         Then its length is counted, the header written, and the pieces one by one; a heap
         that fails between them (a packet cut) ends the session (the broker would read
-        the next packet out of step)."""
+        the next packet out of step). True once sent, False when skipped."""
         parts = None
         for i in range(tries):
             try:
@@ -430,7 +431,7 @@ class Publisher:
                     await asyncio.sleep_ms(100)
         if parts is None:
             self.status["skipped"] += 1
-            return
+            return False
         try:
             writer.write(head)
             head = None
@@ -441,3 +442,4 @@ class Publisher:
         parts = None
         await writer.drain()
         self.status["published"] += 1
+        return True
