@@ -12,6 +12,7 @@ from fwrun import free_port, get, start, stop
 
 import memrun  # tools/bench (conftest): the mosquitto launcher make memcheck uses too
 import sim
+from test_mqtt import check_config
 
 NODE = "submeter-sim"
 BASE = "submeter/" + NODE
@@ -44,10 +45,14 @@ def test_home_assistant_discovery_state_and_a_broker_restart(tmp_path):
         assert abs(s["heating_w"] - sim.Steady.watts[0]) <= 0.02 * sim.Steady.watts[0], s
         assert sub.last(BASE + "/availability") == b"online"
         # discovery: every usage wired has a power and an energy sensor, for HA's Energy dashboard
-        disc = {}
+        disc, cleared = {}, []
         for topic, payload, _ in sub.messages:
             if topic.startswith("homeassistant/sensor/%s/" % NODE):
-                disc[topic.split("/")[3]] = json.loads(payload)
+                if payload:
+                    disc[topic.split("/")[3]] = json.loads(payload)
+                else:  # a meter with no record of what it published: what it knows and does not publish
+                    cleared.append(topic.split("/")[3])
+        assert "heating_w" not in cleared and "total_kwh" not in cleared, cleared
         for u in ("heating", "cooling", "hot_water", "sockets", "other"):
             e, w = disc[u + "_kwh"], disc[u + "_w"]
             assert (e["device_class"], e["state_class"], e["unit_of_measurement"]) == ("energy", "total_increasing", "kWh")
@@ -56,6 +61,16 @@ def test_home_assistant_discovery_state_and_a_broker_restart(tmp_path):
             assert e["device"]["identifiers"] == [NODE] and u + "_kwh" in e["value_template"]
         assert (disc["gas_m3"]["device_class"], disc["gas_m3"]["unit_of_measurement"]) == ("gas", "m\u00b3")
         assert disc["water_m3"]["device_class"] == "water"
+        # by Home Assistant's rules of today: each config one it accepts, the device named
+        # by the hostname, its page one click away
+        for d in disc.values():
+            check_config(d, NODE)
+        dev = disc["total_w"]["device"]
+        assert dev["name"] == "submeter" and dev["hw_version"] == "sim", dev
+        ip = json.loads(get(fw.port, "/api/state")[2])["net"]["ip"]
+        assert dev["configuration_url"].startswith("http://%s" % ip), (dev, ip)
+        # values to the meter's resolution: no float noise on the wire
+        assert b"00000000" not in raw and b"99999999" not in raw, raw
         # every value a sensor points at is in the state message
         for d in disc.values():
             key = d["value_template"].split("value_json.")[1].split()[0]
@@ -92,4 +107,48 @@ def test_home_assistant_discovery_state_and_a_broker_restart(tmp_path):
         sub.close()
         if fw.poll() is None:
             stop(fw)
+        mq.kill()
+
+
+def test_each_meter_kind_publishes_what_ha_accepts_and_stale_configs_are_cleared(tmp_path):
+    # one broker, the meter started again with another grid meter and one usage fewer
+    # each time (as an installer rewires it): what the broker retains afterwards, read back
+    # by a subscriber that comes late (as Home Assistant at its start), is exactly what the
+    # meter publishes now: every config one HA accepts, the grid power in W for P1 and in
+    # VA for a TIC, and nothing left of a usage no longer wired or of the meter before
+    port = free_port()
+    mq = broker(tmp_path, port)
+    usages = ["heating", "cooling", "hot_water", "sockets", "other"]
+    try:
+        for meter, gone, grid in (("standard", None, "grid_va"), ("p1", "cooling", "grid_w"),
+                                  ("historic", "hot_water", "grid_va"), ("t211", None, "grid_w")):
+            if gone:
+                usages = [("other" if u == gone else u) for u in usages]
+            (tmp_path / "config.json").write_text(json.dumps(
+                {"mqtt_host": "127.0.0.1", "mqtt_port": port, "mqtt_interval_s": 1,
+                 "inputs": [{"usage": u} for u in usages]}))
+            fw = start(tmp_path, SUBMETER_SPEED="50", SUBMETER_METER=meter)
+            sub = Subscriber(port, BASE + "/state")
+            try:
+                until(lambda: grid in json.loads(sub.last(BASE + "/state") or b"{}"), 40,
+                      "a state with %s (%s)" % (grid, meter))
+                time.sleep(0.5)  # (the configs went before that state: QoS 0, in order)
+            finally:
+                sub.close()
+                stop(fw)
+            late = Subscriber(port, "homeassistant/sensor/%s/+/config" % NODE)
+            time.sleep(1)
+            late.close()
+            held = {}
+            for topic, payload, retained in late.messages:
+                assert retained and payload, (topic, payload)         # an empty config is not retained
+                held[topic.split("/")[3]] = json.loads(payload)
+            for d in held.values():
+                check_config(d, NODE)
+            want = {u + s for u in usages for s in ("_w", "_kwh")}
+            assert {o for o in held if o.endswith("_w") or o.endswith("_kwh")} - {
+                "total_w", "total_kwh", "gas_kwh", "grid_kwh", "grid_w"} == want, (meter, sorted(held))
+            assert grid in held and ({"grid_w", "grid_va"} - {grid}).isdisjoint(held), (meter, sorted(held))
+            assert held[grid]["unit_of_measurement"] == ("W" if grid == "grid_w" else "VA")
+    finally:
         mq.kill()

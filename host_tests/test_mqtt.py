@@ -1,10 +1,53 @@
 # The MQTT messages: Home Assistant's discovery configs and the state, and the packets
-# umqtt.simple builds for them (lengths counted in bytes: "m³" is 3 of them).
+# made for them (lengths counted in bytes: "m³" is 3 of them), streamed in pieces.
 import json
 
-from compat import IS_MP, skip
+from compat import fresh_dir
 from submeter import config
-from submeter.net.mqtt import Publisher, discovery, sensors, state
+from submeter.net.mqtt import Publisher, discovery, pieces, sensors, state
+
+# What Home Assistant's sensor entity accepts (its sensor docs: each device class, its
+# units, its state classes; None: no device class, a text or a plain number). A config
+# outside this table gets a warning or is refused by HA (a unit it does not know for the
+# class, "measurement" on an energy or money sensor...). (device class: (units, state classes))
+ACCEPTED = {
+    "power": (("W", "kW", "MW"), ("measurement",)),
+    "apparent_power": (("VA", "kVA"), ("measurement",)),
+    "energy": (("Wh", "kWh", "MWh"), ("total", "total_increasing")),
+    "gas": (("m\u00b3", "L", "ft\u00b3", "CCF"), ("total", "total_increasing")),
+    "water": (("m\u00b3", "L", "gal", "ft\u00b3", "CCF"), ("total", "total_increasing")),
+    "monetary": (("EUR", "USD", "GBP", "CHF"), ("total",)),
+    "voltage": (("V", "mV"), ("measurement",)),
+    "current": (("A", "mA"), ("measurement",)),
+    "enum": ((None,), (None,)),
+}
+# the meter kinds the simulator has, by the grid reading's source (None: not read yet)
+SOURCES = {"none": None, "standard": "tic_standard", "historic": "tic_historic", "c2000": "tic_historic",
+           "p1": "p1", "t211": "p1"}
+
+
+def accepted(d):
+    """Why Home Assistant would not take this sensor config as it is, or None."""
+    dc, unit, sc = d.get("device_class"), d.get("unit_of_measurement"), d.get("state_class")
+    if dc is None:
+        return None if sc is None or unit is not None else "a state class on a text sensor"
+    if dc not in ACCEPTED:
+        return "device class %s unknown" % dc
+    units, classes = ACCEPTED[dc]
+    if unit not in units:
+        return "%s in %s" % (dc, unit)
+    if sc not in classes:
+        return "%s with state class %s" % (dc, sc)
+    return None
+
+
+def check_config(d, node):
+    """A config as Home Assistant 2025.10+ reads it: every key it needs, no deprecated one."""
+    assert "object_id" not in d, d                                   # deprecated in 2025.10
+    assert d["default_entity_id"] == "sensor." + d["unique_id"].replace("-", "_").lower(), d
+    assert accepted(d) is None, (accepted(d), d)
+    dev = d["device"]
+    assert dev["identifiers"] == [node] and dev["sw_version"] and dev["hw_version"] and dev["model"], dev
 
 
 def cfg(**kw):
@@ -20,7 +63,8 @@ def snap():
     return {"total_w": 1600.0, "total_kwh": "1234.567", "inputs": ins,
             "usages": {"heating": {"wh": 900000}, "sockets": {"wh": 300000}, "other": {"wh": 34567}},
             "gas": {"l": 92287, "kwh": 1033.6}, "water": {"l": 8579},
-            "grid": {"reading": {"power_va": 1700, "import_wh": [1000, 2500], "import_total_wh": None,
+            "grid": {"reading": {"source": "tic_historic", "power_va": 1700, "import_wh": [1000, 2500],
+                                 "import_total_wh": None,
                                  "period": "  HEURE  CREUSE  "}}, "sampling": {"rounds": 5}}
 
 
@@ -34,19 +78,129 @@ def test_state_adds_up_inputs_of_one_usage():
     s = json.loads(state(snap()))
     assert s["heating_w"] == 1500.0 and s["heating_kwh"] == 900.0 and s["other_w"] == 20.0
     assert s["gas_m3"] == 92.287 and s["water_m3"] == 8.579 and s["grid_kwh"] == 3.5
-    assert s["grid_va"] == 1700 and s["tariff"] == "HEURE CREUSE"
-    for obj, _, key, _, _, _ in sensors(cfg()):
+    assert s["grid_va"] == 1700 and s["tariff"] == "HEURE CREUSE" and "grid_w" not in s
+    for obj, _, key, _, _, _ in sensors(cfg(), "tic_historic"):
         assert key in s, key                                         # every sensor has its value
+    p1 = snap()
+    p1["grid"]["reading"].update(source="p1", power_va=None, power_w=261)
+    s = json.loads(state(p1))
+    assert s["grid_w"] == 261 and "grid_va" not in s                 # a P1 meter's power: W
+    for obj, _, key, _, _, _ in sensors(cfg(), "p1"):
+        assert key in s, key
+
+
+def test_values_are_rounded_to_the_meters_resolution():
+    # what HA shows and stores: 84.9 W, not 84.90000000000001; kWh and m³ to the Wh and
+    # the litre, exact (from the integer counters: no float on the way, the ESP32's has 7 digits)
+    sn = snap()
+    sn["inputs"][2]["w"] = 84.90000000000001
+    sn["inputs"][0]["w"] = 1000.04999
+    sn["total_w"] = 1584.9500000000002
+    sn["total_wh"] = 123456789
+    sn["usages"]["heating"]["wh"] = 98765432
+    sn["gas"] = {"l": 12345678, "kwh": 1033.6000000000001}
+    sn["grid"]["reading"]["power_va"] = 1700.4
+    text = state(sn)
+    for noise in ("0000000", "9999999"):
+        assert noise not in text, text
+    s = json.loads(text)
+    assert s["sockets_w"] == 84.9 and s["heating_w"] == 1500.0 and s["total_w"] == 1585.0
+    assert '"total_kwh": 123456.789' in text and '"heating_kwh": 98765.432' in text
+    assert '"gas_m3": 12345.678' in text and s["gas_kwh"] == 1033.6 and s["grid_va"] == 1700
+
+
+class Writer:
+    """An asyncio stream's writer that keeps what it is given."""
+
+    def __init__(self):
+        self.out = []
+
+    def write(self, b):
+        self.out.append(bytes(b))
+
+    async def drain(self):
+        pass
+
+    def packets(self):
+        """(first byte, topic, payload) of each whole packet written (MQTT 3.1.1 framing)."""
+        data = b"".join(self.out)
+        out = []
+        while data:
+            n, k, shift = 0, 1, 0
+            while True:
+                b = data[k]
+                n |= (b & 0x7F) << shift
+                shift += 7
+                k += 1
+                if not b & 0x80:
+                    break
+            body = data[k:k + n]
+            assert len(body) == n, "a packet cut short"
+            tl = body[0] * 256 + body[1]
+            out.append((data[0], body[2:2 + tl].decode(), body[2 + tl:]))
+            data = data[k + n:]
+        return out
+
+
+def test_the_state_message_is_streamed_in_pieces_its_content_unchanged():
+    # made as small pieces, counted, then written one by one: no block of the message's size
+    import asyncio
+    p = Publisher(cfg(), "submeter-ab12", "sim", snap)
+    w = Writer()
+    asyncio.run(p._publish(w, p.base + "/state", snap()))
+    assert len(w.out) > 10 and max(len(b) for b in w.out) < 100      # in pieces, none large
+    (first, topic, payload), = w.packets()                           # one whole packet, its length right
+    assert first == 0x30 and topic == "submeter/submeter-ab12/state"
+    assert json.loads(payload) == json.loads(state(snap())) and p.status["published"] == 1
+    # a config, beyond ASCII ("m³", "é"): its length in bytes
+    c = cfg(lang="fr")
+    p = Publisher(c, "submeter-ab12", "sim", snap)
+    w = Writer()
+    water = [x for x in sensors(c) if x[0] == "water_m3"][0]
+    asyncio.run(p._publish(w, None, (water, "10.0.0.7"), True))
+    (first, topic, payload), = w.packets()
+    assert first == 0x31 and topic == "homeassistant/sensor/submeter-ab12/water_m3/config"
+    assert json.loads(payload) == discovery(c, p.node, p.base, water, "sim", "10.0.0.7")[1]
+    assert json.loads(payload)["unit_of_measurement"] == "m\u00b3"
 
 
 def test_discovery_config():
-    c = cfg()
-    topic, payload = discovery(c, "submeter-ab12", "submeter/submeter-ab12", sensors(c)[3], "sim")
-    d = json.loads(payload)
+    c = cfg(hostname="garage")
+    topic, d = discovery(c, "submeter-ab12", "submeter/submeter-ab12", sensors(c)[3], "esp32-poe", "192.168.1.40")
+    d = json.loads("".join(pieces(d)))                               # as it goes on the wire
     assert topic == "homeassistant/sensor/submeter-ab12/heating_kwh/config"
     assert (d["device_class"], d["state_class"], d["unit_of_measurement"]) == ("energy", "total_increasing", "kWh")
-    assert d["unique_id"] == "submeter-ab12_heating_kwh" and d["device"]["identifiers"] == ["submeter-ab12"]
-    assert d["name"] == "Heating energy" and d["device"]["name"] == "Energy sub-meter submeter-ab12"
+    assert d["unique_id"] == "submeter-ab12_heating_kwh" and d["default_entity_id"] == "sensor.submeter_ab12_heating_kwh"
+    check_config(d, "submeter-ab12")
+    dev = d["device"]
+    assert d["name"] == "Heating energy" and dev["name"] == "garage"  # the device: the meter's hostname
+    assert dev["configuration_url"] == "http://192.168.1.40/" and dev["hw_version"] == "esp32-poe"
+    assert dev["model"] == "Energy sub-meter"
+    # its IP not known yet: no link (HA refuses a config whose URL is not one); a page on another port
+    assert "configuration_url" not in discovery(c, "n1", "b", sensors(c)[3], "sim")[1]["device"]
+    c = cfg(http_port=8080)
+    assert discovery(c, "n1", "b", sensors(c)[3], "sim", "10.0.0.7")[1]["device"]["configuration_url"] == \
+        "http://10.0.0.7:8080/"
+
+
+def test_every_config_of_every_meter_kind_is_one_home_assistant_accepts():
+    c = cfg()
+    for kind, src in SOURCES.items():
+        objs = []
+        for sen in sensors(c, src):
+            topic, d = discovery(c, "submeter-ab12", "submeter/submeter-ab12", sen, "sim", "10.0.0.7")
+            check_config(json.loads("".join(pieces(d))), "submeter-ab12")
+            objs.append(sen[0])
+        # the grid power: a P1 meter's is active power (W), a TIC's apparent power (VA)
+        grid = [o for o in objs if o.startswith("grid_") and o != "grid_kwh" and o != "grid_alerts"]
+        assert grid == ([] if src is None else ["grid_w"] if src == "p1" else ["grid_va"]), (kind, grid)
+    p1 = dict((s[0], s) for s in sensors(c, "p1"))["grid_w"]
+    tic = dict((s[0], s) for s in sensors(c, "tic_standard"))["grid_va"]
+    assert (p1[3], p1[4]) == ("W", "power") and (tic[3], tic[4]) == ("VA", "apparent_power")
+    # the table catches what HA refuses (the check itself can fail)
+    assert accepted({"device_class": "apparent_power", "unit_of_measurement": "W", "state_class": "measurement"})
+    assert accepted({"device_class": "energy", "unit_of_measurement": "kWh", "state_class": "measurement"})
+    assert accepted({"device_class": "monetary", "unit_of_measurement": "EUR", "state_class": "measurement"})
 
 
 def test_discovery_names_in_the_meters_language():
@@ -56,42 +210,27 @@ def test_discovery_names_in_the_meters_language():
     c["lang"] = "fr"
     names = {}
     for s in sensors(c):
-        names[s[0]] = json.loads(discovery(c, "n1", "submeter/n1", s, "sim")[1])["name"]
+        names[s[0]] = discovery(c, "n1", "submeter/n1", s, "sim")[1]["name"]
     assert names["heating_kwh"] == "\u00c9nergie chauffage" and names["heating_w"] == "Puissance chauffage"
     assert names["total_w"] == "Puissance" and names["gas_m3"] == "Gaz" and names["tariff"] == "P\u00e9riode tarifaire"
-    d = json.loads(discovery(c, "n1", "submeter/n1", sensors(c)[0], "sim")[1])
-    assert d["device"]["name"] == "Sous-compteur n1"
+    d = discovery(c, "n1", "submeter/n1", sensors(c)[0], "sim")[1]
+    assert d["device"]["name"] == "submeter" and d["device"]["model"] == "Sous-compteur"
+    assert discovery(c, "n1", "b", sensors(c, "p1")[-5], "sim")[1]["name"] == "Puissance r\u00e9seau"
     c["lang"] = "en"
-    en = [json.loads(discovery(c, "n1", "b", s, "sim")[1])["name"] for s in sensors(c)]
+    en = [discovery(c, "n1", "b", s, "sim")[1]["name"] for s in sensors(c)]
     assert en == [s[1] for s in sensors(c)]                          # English: the names as they were
 
 
-def test_packets_are_whole_mqtt():
-    if not IS_MP:
-        skip("umqtt.simple is MicroPython's")
+def test_connect_packet_is_whole_mqtt():
     p = Publisher(cfg(), "submeter-ab12", "sim", snap)
     con = p._connect_packet()
     assert con[0] == 0x10 and con[1] == len(con) - 2                 # CONNECT, its length right
     assert b"MQTT\x04" in con and b"submeter/submeter-ab12/availability" in con and con.endswith(b"offline")
-    topic, payload = discovery(p.cfg, p.node, p.base, sensors(p.cfg)[-4], "sim")  # water: "m³"
-    pkt = p._publish_packet(topic, payload, True)
-    n, k, shift = 0, 1, 0
-    while True:
-        b = pkt[k]
-        n |= (b & 0x7F) << shift
-        shift += 7
-        k += 1
-        if not b & 0x80:
-            break
-    assert pkt[0] == 0x31 and n == len(pkt) - k                      # PUBLISH, retained, length in bytes
-    assert pkt.endswith(payload.encode())
 
 
 def test_a_connect_with_text_beyond_ascii_is_whole():
-    # the config takes any printable user, password and prefix (64 characters): umqtt
-    # counts the length of what it is given, so they go as bytes ("é" is 2 of them)
-    if not IS_MP:
-        skip("umqtt.simple is MicroPython's")
+    # the config takes any printable user, password and prefix (64 characters): lengths
+    # are counted in bytes ("é" is 2 of them)
     c = cfg(mqtt_user="\u00e9" * 64, mqtt_password="mot de passe \u00fc\u20ac", mqtt_prefix="maison/\u00e9tage")
     p = Publisher(c, "submeter-ab12", "sim", snap)
     con = p._connect_packet()
@@ -131,22 +270,9 @@ def test_a_message_the_heap_has_no_room_for_is_skipped_or_tried_again_the_sessio
     # a discovery config is made again after a pause; nothing half-made is sent
     import asyncio
     from submeter.net import mqtt
-    if not IS_MP:
-        skip("umqtt.simple is MicroPython's")
-
-    class Writer:
-        def __init__(self):
-            self.out = []
-
-        def write(self, b):
-            self.out.append(bytes(b))
-
-        async def drain(self):
-            pass
     p = Publisher(cfg(), "submeter-ab12", "sim", snap)
-    p._connect_packet()
     w = Writer()
-    real_state, real_disc = mqtt.state, mqtt.discovery
+    real_state, real_disc = mqtt.state_pieces, mqtt.discovery
     calls = [0, 0]
 
     def full_state(s):
@@ -160,14 +286,72 @@ def test_a_message_the_heap_has_no_room_for_is_skipped_or_tried_again_the_sessio
         if calls[1] <= 2:
             raise MemoryError
         return real_disc(*a)
-    mqtt.state, mqtt.discovery = full_state, full_disc
+    mqtt.state_pieces, mqtt.discovery = full_state, full_disc
     try:
         asyncio.run(p._publish(w, p.base + "/state", snap()))          # no room: skipped
         asyncio.run(p._publish(w, p.base + "/state", snap()))          # the next one goes
-        asyncio.run(p._publish(w, None, sensors(p.cfg)[0], True, 5))  # no room twice, then sent
+        asyncio.run(p._publish(w, None, (sensors(p.cfg)[0], None), True, 5))  # no room twice, then sent
     finally:
-        mqtt.state, mqtt.discovery = real_state, real_disc
-    assert p.status["skipped"] == 1 and p.status["published"] == 2 and len(w.out) == 2
-    assert w.out[0][0] == 0x30 and w.out[0].endswith(real_state(snap()).encode())
-    topic, payload = real_disc(p.cfg, p.node, p.base, sensors(p.cfg)[0], "sim")
-    assert w.out[1][0] == 0x31 and w.out[1].endswith(payload.encode()) and calls[1] == 3
+        mqtt.state_pieces, mqtt.discovery = real_state, real_disc
+    pk = w.packets()
+    assert p.status["skipped"] == 1 and p.status["published"] == 2 and len(pk) == 2
+    assert pk[0][0] == 0x30 and json.loads(pk[0][2]) == json.loads(state(snap()))
+    d = real_disc(p.cfg, p.node, p.base, sensors(p.cfg)[0], "sim")[1]
+    assert pk[1][0] == 0x31 and json.loads(pk[1][2]) == d and calls[1] == 3
+
+
+def test_configs_not_published_any_more_are_cleared():
+    # the meter keeps the ids the broker holds a config of (mqtt.json): a usage no longer
+    # wired, or the grid meter's kind changed, gets an empty retained config (HA removes it)
+    import asyncio
+    d = fresh_dir("mqtt-stale")
+    node = "submeter-ab12"
+    conf = "homeassistant/sensor/%s/" % node
+
+    def connect(c, src, what=None):
+        sn = snap()
+        sn["grid"]["reading"]["source"] = src
+        p = Publisher(c, node, "sim", lambda: sn, d)
+        w = Writer()
+        asyncio.run(p._discover(w, sn))
+        sent = dict((t[len(conf):-len("/config")], pl) for _, t, pl in w.packets())
+        return p, w, sent
+
+    # a meter with no record (new, or an earlier firmware's): every id it knows and does not
+    # publish is cleared; then only what changes
+    p, w, sent = connect(cfg(), "tic_standard")
+    assert sent["cooling_w"] == b"" and sent["hot_water_kwh"] == b"" and sent["grid_w"] == b""
+    assert sent["heating_w"] and sent["grid_va"] and all(r == 0x31 for r, _, _ in w.packets())
+    p, w, sent = connect(cfg(), "tic_standard")
+    assert not [o for o, pl in sent.items() if not pl]                # nothing more to clear
+    # heating no longer wired: its two configs cleared, once
+    c2 = cfg(inputs=[{"usage": u} for u in ("sockets", "sockets", "other", "other", "other")])
+    p, w, sent = connect(c2, "tic_standard")
+    assert sent["heating_w"] == b"" and sent["heating_kwh"] == b"" and sent["sockets_w"]
+    assert sorted(o for o, pl in sent.items() if not pl) == ["heating_kwh", "heating_w"]
+    # at connect the grid meter not read yet: its power's config is kept, not cleared
+    p, w, sent = connect(c2, None)
+    assert "grid_va" not in sent and "grid_w" not in sent
+    # the meter changed to P1: once read, the config goes W, the VA one is cleared
+    sn = snap()
+    sn["grid"]["reading"].update(source="p1", power_w=300)
+    p.snapshot = lambda: sn
+    w = Writer()
+    asyncio.run(p._state(w))
+    pk = dict((t, pl) for _, t, pl in w.packets())
+    assert pk[conf + "grid_va/config"] == b"" and json.loads(pk[conf + "grid_w/config"])["unit_of_measurement"] == "W"
+    assert json.loads(pk["submeter/%s/state" % node])["grid_w"] == 300
+    assert len(pk) == 3                                               # only what changed, then the state
+    # a clearing the heap had no room for is not forgotten: tried again at the next connect
+    c3 = cfg(inputs=[{"usage": "other"}] * 5)
+    p = Publisher(c3, node, "sim", lambda: sn, d)
+    real = p._publish
+
+    async def no_room_for_clearings(w, topic, msg, retain=False, tries=1):
+        if msg == b"":
+            return False
+        return await real(w, topic, msg, retain, tries)
+    p._publish = no_room_for_clearings
+    asyncio.run(p._discover(Writer(), sn))
+    p, w, sent = connect(c3, "p1")
+    assert sorted(o for o, pl in sent.items() if not pl) == ["sockets_kwh", "sockets_w"]

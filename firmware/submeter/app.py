@@ -68,7 +68,8 @@ class App:
         self.mqtt = None
         if cfg["mqtt_host"]:
             from .net.mqtt import Publisher  # (imported only then: its heap)
-            self.mqtt = Publisher(cfg, cfg["mqtt_client_id"] or "submeter-%s" % board.uid, board.name, self.state)
+            self.mqtt = Publisher(cfg, cfg["mqtt_client_id"] or "submeter-%s" % board.uid, board.name, self.state,
+                                  board.data_dir, lambda: self.ip)
         if self.grid:
             self.grid.on_frame = self._grid_frame
         self.snap = self.build_snapshot()

@@ -290,18 +290,21 @@ def main():
     import tempfile
     code, total = bundle_size()
     print("| meter | heap | peak in use after collections | largest free block: low over the run / at the end | "
-          "requests answered / failed / told busy (503) | answers cut by a full heap | firmware MemoryErrors (where) |")
-    print("|---|---|---|---|---|---|---|")
+          "requests answered / failed / told busy (503) | answers cut by a full heap | firmware MemoryErrors (where) | "
+          "MQTT messages published / skipped |")
+    print("|---|---|---|---|---|---|---|---|")
     for meter in ("standard", "historic", "t211"):
         f = run(tempfile.mkdtemp(prefix="memcheck-"), secs=15, meter=meter)
         where = collections.Counter(re.findall(r'File "(submeter/[^"]+)", line (\d+), in \w+\nMemoryError', f["output"]))
         ok = sum(v[0] for v in f["polls"].values())
         bad = sum(v[1] for v in f["polls"].values())
         busy = sum(v[2] for v in f["polls"].values())
-        print("| %s | %d KB | %.1f KB | %s / %s B | %d / %d / %d | %s | %d %s |" % (
+        mq = f.get("mqtt") or {}
+        print("| %s | %d KB | %.1f KB | %s / %s B | %d / %d / %d | %s | %d %s | %s / %s |" % (
             meter, f.get("heap", 0) // 1024, f.get("peak_live", 0) / 1024, f["max_free_min"], f["max_free"], ok, bad, busy,
             f.get("http_mem_errors"), f.get("mem_errors", 0) + sum(where.values()),
-            ", ".join(["%s:%s" % k for k in where] + ([f["mem_where"]] if f.get("mem_where") else []))))
+            ", ".join(["%s:%s" % k for k in where] + ([f["mem_where"]] if f.get("mem_where") else [])),
+            mq.get("published"), mq.get("skipped")))
     print("\nbundle `make deploy` sends (xtensawin): %d B of .mpy, %d B in all" % (code, total))
 
 

@@ -1,15 +1,21 @@
 # MQTT: the meter's figures for Home Assistant (discovery) and for fleets of meters.
 #
 # Every byte goes through an asyncio stream, so a broker that is down, slow or gone
-# half-way never holds up the metering or the page. umqtt.simple is only a packet builder
-# here: its MQTTClient writes each PUBLISH into a collector set as its `sock` (never
-# connected), and the task sends the bytes. CONNECT is built here from the MQTT 3.1.1
-# spec (umqtt's connect() opens its own socket and blocks for the answer); the task reads
-# the broker's CONNACK from the stream. Reconnects back off from 1 s to 2 min.
+# half-way never holds up the metering or the page. CONNECT and PUBLISH are built here
+# from the MQTT 3.1.1 spec; the task reads the broker's CONNACK from the stream.
+# Reconnects back off from 1 s to 2 min. A message is never made whole: its JSON is made
+# as a list of small pieces (one a key), counted (MQTT's remaining length comes before
+# the payload), then written piece by piece: no block of the message's size is needed
+# (the state message, ~600 B, made whole with its copies, was skipped 500 times in 2,255
+# in a week's soak for want of one).
 #
 # Topics: <prefix>/<id>/availability ("online", retained; "offline" as the last will),
 # <prefix>/<id>/state (JSON, every mqtt_interval_s), and Home Assistant's discovery
-# configs under <discovery>/sensor/<id>/<object>/config (retained).
+# configs under <discovery>/sensor/<id>/<object>/config (retained), by Home Assistant's
+# rules of 2025.10 (default_entity_id, a device block; docs/mqtt.md). The object ids the
+# broker holds a config of are kept in a small file (mqtt.json beside the counters): one
+# not published any more (a usage no longer wired, the grid meter's kind changed) gets
+# an empty retained config, which removes it from Home Assistant.
 import asyncio
 import gc
 import json
@@ -25,28 +31,6 @@ from ..view.labels import labels
 KEEPALIVE_S = const(60)
 BACKOFF_MAX_S = const(120)
 MEM_TRIES = const(5)  # a discovery config the heap has no room for: tried this often
-
-
-class _Collect:
-    """Where umqtt.simple's MQTTClient writes a packet (its `sock`): kept for the task to send."""
-
-    def __init__(self):
-        self.out = bytearray()
-
-    def write(self, buf, n=None):
-        if isinstance(buf, str):
-            buf = buf.encode()
-        self.out.extend(buf if n is None else memoryview(buf)[:n])
-        return len(buf) if n is None else n
-
-    def take(self):
-        b = bytes(self.out)
-        self.out = bytearray()
-        return b
-
-    def drop(self):
-        """What a packet cut short by a full heap left: gone."""
-        self.out = bytearray()
 
 
 def _field(b):
@@ -78,8 +62,20 @@ def connect_packet(client_id, keepalive, will=None, user=None, password=None):
             return bytes(head) + rest
 
 
-def sensors(cfg):
-    """(object id, name, value key, unit, device class, state class) of every sensor."""
+def grid_power(src):
+    """The grid power sensor of a reading's source: (object id, unit, device class). A P1
+    meter's 1-0:1.7.0 is active power (W); a TIC's PAPP/SINSTS apparent power (VA); None
+    before a reading says which (no config sent for it yet)."""
+    if src == "p1":
+        return "grid_w", "W", "power"
+    if src:
+        return "grid_va", "VA", "apparent_power"
+    return None
+
+
+def sensors(cfg, src=None):
+    """(object id, name, value key, unit, device class, state class) of every sensor; the
+    grid power's by the grid reading's source `src` (grid_power)."""
     out = [("total_w", "Power", "total_w", "W", "power", "measurement"),
            ("total_kwh", "Energy", "total_kwh", "kWh", "energy", "total_increasing")]
     for u in USAGES:
@@ -91,13 +87,23 @@ def sensors(cfg):
     out.append(("meter_alert", "Meter alert", "meter_alert", None, None, None))  # counters restored...
     out += [("gas_m3", "Gas", "gas_m3", "m\u00b3", "gas", "total_increasing"),
             ("gas_kwh", "Gas energy", "gas_kwh", "kWh", "energy", "total_increasing"),
-            ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing"),
-            ("grid_va", "Grid power", "grid_va", "VA", "apparent_power", "measurement"),
-            ("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing"),
+            ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing")]
+    g = grid_power(src)
+    if g:
+        out.append((g[0], "Grid power", g[0], g[1], g[2], "measurement"))
+    out += [("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing"),
             ("tariff", "Tariff period", "tariff", None, None, None),
             ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None),
             ("notices", "Meter notices", "notices", None, None, None)]
     return out
+
+
+def known_ids():
+    """Every object id this firmware can publish (what a meter with no record of its own
+    clears, but the ones it publishes: the configs an earlier firmware left)."""
+    ids = [s[0] for s in sensors({"inputs": [{"usage": u} for u in USAGES]}, "p1")]
+    ids.append("grid_va")
+    return ids
 
 
 def sensor_name(t, obj, name):
@@ -110,58 +116,137 @@ def sensor_name(t, obj, name):
     return t.get("mq_" + obj, name)
 
 
-def discovery(cfg, node, base, sensor, model):
-    """Topic and payload of one sensor's Home Assistant discovery config."""
+def entity_id(node, obj):
+    """Home Assistant's entity id for a sensor: "sensor." and a slug ([a-z0-9_])."""
+    return "sensor." + "".join(c if "a" <= c <= "z" or "0" <= c <= "9" else "_"
+                               for c in ("%s_%s" % (node, obj)).lower())
+
+
+def discovery(cfg, node, base, sensor, model, ip=None):
+    """Topic and payload (a dict) of one sensor's Home Assistant discovery config, by the
+    rules of HA 2025.10: default_entity_id ("sensor.<slug>", object_id is deprecated), a
+    device named by the meter's hostname, with its model, hardware (the board) and
+    software versions, and its page (configuration_url) once its IP is known."""
     obj, name, key, unit, dclass, sclass = sensor
     t = labels(cfg["lang"])
-    d = {"name": sensor_name(t, obj, name), "unique_id": "%s_%s" % (node, obj), "object_id": "%s_%s" % (node, obj),
+    dev = {"identifiers": [node], "name": cfg["hostname"], "model": t["title"], "hw_version": model,
+           "manufacturer": "submeter (open firmware)", "sw_version": VERSION}
+    if ip:
+        dev["configuration_url"] = "http://%s/" % ip if cfg["http_port"] == 80 else "http://%s:%d/" % (
+            ip, cfg["http_port"])
+    d = {"name": sensor_name(t, obj, name), "unique_id": "%s_%s" % (node, obj), "default_entity_id": entity_id(node, obj),
          "state_topic": base + "/state", "value_template": "{{ value_json.%s }}" % key,
-         "availability_topic": base + "/availability",
-         "device": {"identifiers": [node], "name": "%s %s" % (t["title"], node), "model": model,
-                    "manufacturer": "submeter (open firmware)", "sw_version": VERSION}}
+         "availability_topic": base + "/availability", "device": dev}
     if unit:
         d["unit_of_measurement"] = unit
     if dclass:
         d["device_class"] = dclass
     if sclass:
         d["state_class"] = sclass
-    return "%s/sensor/%s/%s/config" % (cfg["mqtt_discovery"], node, obj), json.dumps(d)
+    return "%s/sensor/%s/%s/config" % (cfg["mqtt_discovery"], node, obj), d
 
 
-def state(snap):
-    """The state message: every sensor's value, from the snapshot."""
-    s = {"total_w": snap["total_w"], "total_kwh": float(snap["total_kwh"])}
+def pieces(d):
+    """The JSON of a dict as a list of small strings, one a key, whose join is the JSON:
+    ['{"a": 1', ', "b": 2', '}']."""
+    out = []
+    for k, v in d.items():
+        out.append('%s"%s": %s' % ("," if out else "{", k, json.dumps(v)))
+    out.append("}" if out else "{}")
+    return out
+
+
+def _milli(n):
+    """An int in thousandths as exact decimal text ("1234.567"): kWh from Wh, m³ from
+    litres, with no float on the way (a single-precision float, the ESP32's, has 7 digits)."""
+    if n < 0:
+        return "-" + _milli(-n)
+    return "%d.%03d" % (n // 1000, n % 1000)
+
+
+def _num(v, places):
+    """`v` (int or float, or None) rounded to `places` decimals, as JSON text."""
+    if v is None:
+        return "null"
+    if isinstance(v, int):
+        return str(v)
+    return ("%%.%df" % places) % v if places else "%d" % round(v)
+
+
+def state_values(snap):
+    """The state message: every sensor's value from the snapshot, each the JSON text of
+    its value (numbers rounded to the meter's resolution: W to 0.1, kWh and m³ to 0.001,
+    money to 0.01), in a dict by key."""
+    s = {"total_w": _num(snap["total_w"], 1)}
+    tw = snap.get("total_wh")
+    s["total_kwh"] = _milli(tw) if isinstance(tw, int) else _num(float(snap["total_kwh"]), 3)
     usages = snap.get("usages") or {}
+    w = {}
     for i in snap["inputs"]:
-        u = i["usage"]
-        s[u + "_w"] = round(s.get(u + "_w", 0) + i["w"], 1)
+        w[i["usage"]] = w.get(i["usage"], 0) + i["w"]
+    for u, v in w.items():
+        s[u + "_w"] = _num(v, 1)
     for u, v in usages.items():
-        s[u + "_kwh"] = v["wh"] / 1000
-    g, w = snap.get("gas") or {}, snap.get("water") or {}
-    s["gas_m3"] = g.get("l", 0) / 1000
-    s["gas_kwh"] = g.get("kwh", 0)
-    s["water_m3"] = w.get("l", 0) / 1000
+        s[u + "_kwh"] = _milli(v["wh"])
+    g, wa = snap.get("gas") or {}, snap.get("water") or {}
+    s["gas_m3"] = _milli(g.get("l", 0))
+    s["gas_kwh"] = _num(g.get("kwh", 0), 3)
+    s["water_m3"] = _milli(wa.get("l", 0))
     grid = snap.get("grid") or {}
     r = grid.get("reading") or {}
-    s["grid_va"] = r.get("power_va") if r.get("power_va") is not None else r.get("power_w")
+    gp = grid_power(r.get("source"))
+    if gp:
+        s[gp[0]] = _num(r.get("power_w") if gp[1] == "W" else r.get("power_va"), 0)
     total = import_total(r)
-    s["grid_kwh"] = total / 1000 if total is not None else None
-    s["tariff"] = " ".join((r.get("period") or "").split()) or None
-    s["grid_alerts"] = ",".join(r.get("alerts") or ()) or "none"  # codes: phase_lost_3, overvoltage...
+    s["grid_kwh"] = _milli(total) if total is not None else "null"
+    s["tariff"] = json.dumps(" ".join((r.get("period") or "").split()) or None)
+    s["grid_alerts"] = json.dumps(",".join(r.get("alerts") or ()) or "none")  # codes: phase_lost_3, overvoltage...
     # what the meter must tell since it started: the kinds ("watchdog": reset by it;
     # "counters_lost"), and the words of one that has them (a sensor's state: 255 at most)
     notes = snap.get("notices") or ()
-    s["notices"] = ",".join(n[0] for n in notes) or "none"
-    s["meter_alert"] = "none"
+    s["notices"] = json.dumps(",".join(n[0] for n in notes) or "none")
+    alert = "none"
     for _, data in notes:
         if isinstance(data, dict):
-            s["meter_alert"] = data["text"][:255]
+            alert = data["text"][:255]
             break
-    return json.dumps(s)
+    s["meter_alert"] = json.dumps(alert)
+    return s
+
+
+def state_pieces(snap):
+    """The state message as pieces (see pieces()), its values' text as state_values made it."""
+    out = []
+    for k, v in state_values(snap).items():
+        out.append('%s"%s": %s' % ("," if out else "{", k, v))
+    out.append("}")
+    return out
+
+
+def state(snap):
+    """The state message whole (the tests' reference: the meter streams state_pieces)."""
+    return "".join(state_pieces(snap))
+
+
+def publish_head(topic, n, retain=False):
+    """A PUBLISH's fixed header and topic (MQTT 3.1.1, 3.3), QoS 0, for a payload of `n`
+    bytes that follows: `topic` bytes."""
+    rest = n + 2 + len(topic)
+    head = bytearray((0x31 if retain else 0x30,))
+    while True:  # the remaining length (2.2.3)
+        head.append((rest & 0x7F) | (0x80 if rest > 0x7F else 0))
+        rest >>= 7
+        if not rest:
+            break
+    return bytes(head) + _field(topic)
+
+
+def _mem_file(data_dir):
+    return (data_dir + "/" if data_dir else "") + "mqtt.json"
 
 
 class Publisher:
-    def __init__(self, cfg, node, model, snapshot):
+    def __init__(self, cfg, node, model, snapshot, data_dir=None, ip=None):
         self.cfg = cfg
         self.node = node
         self.model = model
@@ -169,10 +254,11 @@ class Publisher:
         self.base = "%s/%s" % (cfg["mqtt_prefix"], node)
         self.status = {"state": "connecting", "connects": 0, "failures": 0, "published": 0, "skipped": 0,
                        "last_error": None, "broker": "%s:%d" % (cfg["mqtt_host"], cfg["mqtt_port"])}
-        self._client = None         # umqtt.simple's MQTTClient, the PUBLISH builder (made at the first)
         self.errors = 0             # sessions ended by an unexpected exception (the task went on)
         self.last_error = None
-        self._sock = _Collect()
+        self.path = _mem_file(data_dir)
+        self.ip = ip                # callable -> the meter's IP (None before the network is up)
+        self._grid = None           # the grid power's object id published this session (grid_power)
 
     def _connect_packet(self):
         # bytes: lengths are counted in bytes, and "é" is 1 character, 2 bytes (a user
@@ -181,15 +267,18 @@ class Publisher:
         return connect_packet(self.node.encode(), KEEPALIVE_S, ((self.base + "/availability").encode(), b"offline", True),
                               user, self.cfg["mqtt_password"].encode() if user else None)
 
-    def _publish_packet(self, topic, msg, retain=False):
-        c = self._client
-        if c is None:
-            from umqtt.simple import MQTTClient
-            c = self._client = MQTTClient(self.node.encode(), self.cfg["mqtt_host"])  # (never connected)
-            c.sock = self._sock
-        # bytes: umqtt counts the length of what it is given, and "m³" is 2 characters, 3 bytes
-        c.publish(topic.encode(), msg.encode() if isinstance(msg, str) else msg, retain)
-        return self._sock.take()
+    def _conf_base(self):
+        return "%s/sensor/%s" % (self.cfg["mqtt_discovery"], self.node)
+
+    def _sent(self):
+        """What the broker holds: (topic base, [object id]) from the file; none yet (a meter
+        new to it, or the file lost): every id this firmware knows, under today's base."""
+        try:
+            with open(self.path) as f:
+                d = json.loads(f.read())
+            return d["base"], d["ids"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return self._conf_base(), known_ids()
 
     async def run(self):
         delay = 1
@@ -204,7 +293,7 @@ class Publisher:
                 self.status["failures"] += 1
                 await asyncio.sleep(1)
                 continue
-            except Exception as e:  # umqtt's MQTTException (a refused CONNECT), bad answers, bugs
+            except Exception as e:  # bad answers, bugs
                 self.status["last_error"] = "%s: %s" % (type(e).__name__, e)
                 self.errors += 1
                 self.last_error = self.status["last_error"]
@@ -233,8 +322,8 @@ class Publisher:
             lost = asyncio.create_task(self._drain(reader))
             try:
                 await self._publish(writer, self.base + "/availability", b"online", True)
-                if self.cfg["mqtt_discovery"]:
-                    await self._discover(writer)
+                if self.cfg["mqtt_discovery"]:  # (its own frame: the snapshot goes with it)
+                    await self._discover(writer, self.snapshot())
                 last_ping = 0
                 while not lost.done():
                     # a state the heap has no room for is skipped (the next one comes); the
@@ -256,13 +345,47 @@ class Publisher:
         finally:
             writer.close()
 
-    async def _discover(self, writer):
-        # (in its own frame: the sensors' list goes with it)
-        for s in sensors(self.cfg):
-            await self._publish(writer, None, s, True, MEM_TRIES)
+    async def _discover(self, writer, snap=None, full=True):
+        """Every sensor's config (`full`, at connect: the device block and its IP go out
+        again), or only the ones not sent yet this session (the grid meter's kind became
+        known or changed); then an empty retained config for each one the broker held and
+        the meter publishes no more (its file says which). The grid power's config waits
+        for a reading that says its kind: until then one the broker held is kept."""
+        src = ((snap or {}).get("grid") or {}).get("reading") or {}
+        src = src.get("source")
+        ip = self.ip and self.ip()  # (the session runs once the network is up: known, but
+        # an IP that changes later goes out at the next connect)
+        want = sensors(self.cfg, src)
+        ids = [s[0] for s in want]
+        base, held = self._sent()
+        g = grid_power(src)
+        self._grid = g and g[0]
+        for s in want:
+            if full or s[0] not in held or s[0] == self._grid:
+                await self._publish(writer, None, (s, ip), True, MEM_TRIES)
+        now = self._conf_base()
+        keep = ids[:]
+        for obj in held:
+            if base == now and obj in ids:
+                continue
+            if base == now and not src and obj in ("grid_va", "grid_w"):
+                keep.append(obj)  # the grid meter not read yet: its config stays
+                continue
+            if not await self._publish(writer, "%s/%s/config" % (base, obj), b"", True, MEM_TRIES):
+                keep.append(obj)  # not cleared (a full heap): tried again at the next connect
+        if base != now or sorted(keep) != sorted(held):
+            try:
+                from ..config import write_json
+                write_json(self.path, {"base": now, "ids": keep})
+            except OSError as e:  # a full flash: cleared again at the next connect
+                self.status["last_error"] = "mqtt.json: %s" % e
 
     async def _state(self, writer):
         snap = self.snapshot()
+        if self.cfg["mqtt_discovery"]:
+            g = grid_power(((snap.get("grid") or {}).get("reading") or {}).get("source"))
+            if g and g[0] != self._grid:  # the grid meter read at last, or another kind
+                await self._discover(writer, snap, False)
         if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
             await self._publish(writer, self.base + "/state", snap)
 
@@ -278,30 +401,45 @@ class Publisher:
 
     async def _publish(self, writer, topic, msg, retain=False, tries=1):
         """One message: `msg` bytes, a snapshot (the state message made from it) or, with no
-        topic, a sensor (its discovery config). The packet is made whole before a byte is
-        written: a heap with no room for it (MemoryError) leaves the session as it was;
-        tried again after a collection and a pause, `tries` times, then skipped (counted
-        in `skipped`); the session goes on."""
+        topic, (a sensor, the meter's IP) (its discovery config). The message is made as a
+        list of small pieces, never whole (pieces()): a heap with no room for them
+        (MemoryError) leaves the session as it was; tried again after a collection and a
+        pause, `tries` times, then skipped (counted in `skipped`); the session goes on.
+        Then its length is counted, the header written, and the pieces one by one; a heap
+        that fails between them (a packet cut) ends the session (the broker would read
+        the next packet out of step). True once sent, False when skipped."""
+        parts = None
         for i in range(tries):
             try:
                 if topic is None:
-                    t, m = discovery(self.cfg, self.node, self.base, msg, self.model)
-                    pkt = self._publish_packet(t, m, retain)
+                    t, d = discovery(self.cfg, self.node, self.base, msg[0], self.model, msg[1])
+                    parts = pieces(d)
+                    d = None
                 elif isinstance(msg, dict):
-                    pkt = self._publish_packet(topic, state(msg), retain)
+                    t, parts = topic, state_pieces(msg)
                 else:
-                    pkt = self._publish_packet(topic, msg, retain)
+                    t, parts = topic, (msg,)
+                n = 0
+                for p in parts:
+                    n += len(p) if isinstance(p, bytes) else len(p.encode())  # bytes: "m³" is 3
+                head = publish_head(t.encode(), n, retain)
                 break
             except MemoryError:
-                pkt = None
+                parts = None
                 gc.collect()
-                self._sock.drop()  # what umqtt had written of it
                 if i + 1 < tries:
                     await asyncio.sleep_ms(100)
-        if pkt is None:
+        if parts is None:
             self.status["skipped"] += 1
-            return
-        writer.write(pkt)
-        pkt = None
+            return False
+        try:
+            writer.write(head)
+            head = None
+            for p in parts:
+                writer.write(p if isinstance(p, bytes) else p.encode())
+        except MemoryError:
+            raise OSError("a message cut short by a full heap")
+        parts = None
         await writer.drain()
         self.status["published"] += 1
+        return True

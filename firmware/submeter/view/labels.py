@@ -203,6 +203,8 @@ _ROWS = (
     "gr_water", "Water, relayed by the meter (M-Bus)", "Eau, relayée par le compteur (M-Bus)",
     "gr_time", "Meter's time", "Heure du compteur",
     "gr_frames", "Frames received (errors)", "Trames reçues (erreurs)",
+    # issue 21, slice "ha": the grid power of a P1 meter (active power, W; a TIC's is VA: mq_grid_va)
+    "mq_grid_w", "Grid power", "Puissance réseau",
 )
 _LANGS = ("en", "fr")
 
