@@ -14,6 +14,16 @@ for group in ("bench", "device", "sim"):
     if p not in sys.path:
         sys.path.append(p)
 
+# umqtt.simple (build/lib, as on the unix port), the firmware's PUBLISH builder, with the
+# u-names of the modules it imports
+import binascii  # noqa: E402
+import socket  # noqa: E402
+import struct  # noqa: E402
+
+sys.path.append(os.path.join(ROOT, "build", "lib"))
+for _u, _m in (("usocket", socket), ("ustruct", struct), ("ubinascii", binascii)):
+    sys.modules.setdefault(_u, _m)
+
 # the in-process simulated boards start at noon today, whatever the hour (boards/sim/board.py START)
 import sim.board  # noqa: E402
 

@@ -1,8 +1,11 @@
 # MQTT: the meter's figures for Home Assistant (discovery) and for fleets of meters.
 #
 # Every byte goes through an asyncio stream, so a broker that is down, slow or gone
-# half-way never holds up the metering or the page. CONNECT and PUBLISH are built here
-# from the MQTT 3.1.1 spec; the task reads the broker's CONNACK from the stream.
+# half-way never holds up the metering or the page. umqtt.simple builds each PUBLISH's
+# head (its MQTTClient.publish, writing into a collector set as its `sock`, never
+# connected: publish_head); CONNECT is built here from the MQTT 3.1.1 spec (umqtt's
+# connect() opens its own socket and blocks for the answer); the task reads the broker's
+# CONNACK from the stream.
 # Reconnects back off from 1 s to 2 min. A message is never made whole: its JSON is made
 # as a list of small pieces (one a key), counted (MQTT's remaining length comes before
 # the payload), then written piece by piece: no block of the message's size is needed
@@ -228,17 +231,47 @@ def state(snap):
     return "".join(state_pieces(snap))
 
 
+class _Sized:
+    """A payload that umqtt.simple's publish() only measures (len): its pieces are written
+    by the session after the head, never made whole."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+
+class _Head:
+    """umqtt.simple's MQTTClient writes a PUBLISH here (its `sock`): the fixed header and
+    the topic kept, the payload (a _Sized) left for the session to stream."""
+
+    def __init__(self):
+        self.out = bytearray()
+
+    def write(self, buf, n=None):
+        if isinstance(buf, _Sized):
+            return len(buf)
+        self.out.extend(buf if n is None else memoryview(buf)[:n])
+        return len(buf) if n is None else n
+
+
+_client = []  # umqtt.simple's MQTTClient, the packet builder (made at the first message)
+
+
 def publish_head(topic, n, retain=False):
     """A PUBLISH's fixed header and topic (MQTT 3.1.1, 3.3), QoS 0, for a payload of `n`
-    bytes that follows: `topic` bytes."""
-    rest = n + 2 + len(topic)
-    head = bytearray((0x31 if retain else 0x30,))
-    while True:  # the remaining length (2.2.3)
-        head.append((rest & 0x7F) | (0x80 if rest > 0x7F else 0))
-        rest >>= 7
-        if not rest:
-            break
-    return bytes(head) + _field(topic)
+    bytes that follows: `topic` bytes. Built by umqtt.simple's MQTTClient.publish."""
+    if not _client:
+        from umqtt.simple import MQTTClient
+        _client.append(MQTTClient(b"", ""))
+    c = _client[0]
+    c.sock = _Head()
+    try:
+        c.publish(topic, _Sized(n), retain)
+        return bytes(c.sock.out)
+    finally:
+        c.sock = None
 
 
 def _mem_file(data_dir):
