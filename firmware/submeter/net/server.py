@@ -129,7 +129,9 @@ STALL_MS = 1000
 WRITE_MS = 5000
 PER_ADDR = 2
 GRACE_MS = 500  # when every place is held, a newcomer's request must come whole within this
-MEM_TRIES = 10  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... apart: 1.1 s)
+MEM_TRIES = 20  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... 200 ms
+                # apart: 3.1 s; 10 tries, 1.1 s, cut one page in two of the 3-hour soaks once the page
+                # had the grid meter's rows: a longer answer is longer exposed to a full heap)
 HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering, waiting for the inflater
 
 def _sockaddr(writer):
@@ -612,7 +614,7 @@ class Server:
                     if tries > MEM_TRIES:
                         raise MemoryError
                     gc.collect()
-                    await asyncio.sleep_ms(20 * tries)
+                    await asyncio.sleep_ms(20 * min(tries, 10))
                     continue
                 tries = 0
                 if not head:
