@@ -439,15 +439,10 @@ class Server:
                     head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 method, path, query, headers = parse_lines(head, self.max_target)
             except asyncio.TimeoutError:
-                self._state(ANSWER)
-                self.rejected += 1
-                await self._simple(writer, 408, "request head not received in time")
+                await self._refuse(writer, 408, "request head not received in time")
                 return
             except HTTPError as e:
-                self._state(ANSWER)
-                self.rejected += 1
-                await self._simple(writer, e.status, e.why)
-                await self._discard(reader)
+                await self._refuse(writer, e.status, e.why, reader)
                 return
             self.requests += 1
             if method == "POST" and path in self.posts:
@@ -460,14 +455,9 @@ class Server:
                     await self._answer(writer, self.routes[(method, path)](req, self.state, self.commands),
                                        True, headers)
                 except asyncio.TimeoutError:
-                    self._state(ANSWER)
-                    self.rejected += 1
-                    await self._simple(writer, 408, "request body not received in time")
+                    await self._refuse(writer, 408, "request body not received in time")
                 except HTTPError as e:
-                    self._state(ANSWER)
-                    self.rejected += 1
-                    await self._simple(writer, e.status, e.why)
-                    await self._discard(reader)
+                    await self._refuse(writer, e.status, e.why, reader)
                 return
             self._state(ANSWER)
             await self._route(writer, method, path, query, headers)
@@ -639,6 +629,15 @@ class Server:
                 await self._drain(writer)
         finally:
             self._give_back(buf)
+
+    async def _refuse(self, writer, status, why, reader=None):
+        """A request refused (its head or body late, or bad: HTTPError), counted in
+        `rejected`; with `reader`, what the client still sends is read and dropped."""
+        self._state(ANSWER)
+        self.rejected += 1
+        await self._simple(writer, status, why)
+        if reader is not None:
+            await self._discard(reader)
 
     def _next(self, st):
         """The next chunk of an answer, None at its end, or False when the heap had no room
