@@ -365,12 +365,16 @@ class Server:
                 s[2] = state
                 s[3] = time.ticks_ms()
 
-    def _drain(self, writer):
-        """writer.drain(), its place marked as moving: the previous write has gone out."""
+    def _moved(self):
+        """This connection's place marked as moving (not stalled: see _watch and _place)."""
         t = asyncio.current_task()
         for s in self._slots:
             if s[0] is t:
                 s[3] = time.ticks_ms()
+
+    def _drain(self, writer):
+        """writer.drain(), its place marked as moving: the previous write has gone out."""
+        self._moved()
         return writer.drain()
 
     async def _read_head(self, reader):
@@ -604,6 +608,10 @@ class Server:
                     if tries > MEM_TRIES:
                         raise MemoryError
                     gc.collect()
+                    # the wait is the meter's, not the client's: the place is not stalled
+                    # (gathered chunks each waiting went past WRITE_MS with no write, and the
+                    # watch dropped the answer, or a browser's next request took its place)
+                    self._moved()
                     await asyncio.sleep_ms(20 * min(tries, 10))
                     continue
                 tries = 0
