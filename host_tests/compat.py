@@ -45,3 +45,17 @@ def fresh_dir(name):
         for f in os.listdir(path):
             os.remove(path + "/" + f)
     return path
+
+
+def press(app, clock, name, ms=80):
+    """A front-panel button held `ms` ms and let go, the panel polled every 20 ms of the
+    simulated clock (and three polls after)."""
+    pin = app.board.buttons[name]
+    pin.value(0)
+    for _ in range(ms // 20):
+        clock.advance(20)
+        app.panel.step(clock.ticks_ms())
+    pin.value(1)
+    for _ in range(3):
+        clock.advance(20)
+        app.panel.step(clock.ticks_ms())

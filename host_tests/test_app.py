@@ -2,7 +2,7 @@
 # snapshot, checked against the scenario's truth (within 2 %).
 import json
 
-from compat import IS_MP, fresh_dir, skip
+from compat import IS_MP, fresh_dir, skip, press as panel_press
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock
@@ -169,17 +169,9 @@ def test_the_panel_resets_a_partial_after_asking():
     for _ in range(30):
         clock.advance(10000)
         app.measure_round()
-    pins = app.board.buttons
 
     def press(name, ms=80):
-        pins[name].value(0)
-        for _ in range(ms // 20):
-            clock.advance(20)
-            app.panel.step(clock.ticks_ms())
-        pins[name].value(1)
-        for _ in range(3):
-            clock.advance(20)
-            app.panel.step(clock.ticks_ms())
+        panel_press(app, clock, name, ms)
 
     for name in ("down", "down", "down", "down", "ok"):    # sockets, its partial counter
         press(name)

@@ -5,7 +5,7 @@
 # the panel's flow from a usage's screen.
 import json
 
-from compat import IS_MP, fresh_dir, raises
+from compat import IS_MP, fresh_dir, raises, press as panel_press
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock
@@ -193,17 +193,9 @@ def test_the_panel_calibrates_an_input_after_asking_the_watts():
     loads.watts[0] = 1800.0  # an 1800 W kettle
     app, clock = make_app(data, loads, ratio=1080)
     rounds(app, clock, 40)
-    pins = app.board.buttons
 
     def press(name, ms=80):
-        pins[name].value(0)
-        for _ in range(ms // 20):
-            clock.advance(20)
-            app.panel.step(clock.ticks_ms())
-        pins[name].value(1)
-        for _ in range(3):
-            clock.advance(20)
-            app.panel.step(clock.ticks_ms())
+        panel_press(app, clock, name, ms)
 
     sc = app.panel.screens
     press("down")                                     # heating: input 1

@@ -4,7 +4,7 @@
 # energy is never changed by it.
 import json
 
-from compat import IS_MP, fresh_dir, raises
+from compat import IS_MP, fresh_dir, raises, press as panel_press
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock
@@ -113,17 +113,9 @@ def test_the_panel_zeroes_an_input_after_asking():
     load = Off()
     app, clock = make_app(data, load)
     rounds(app, clock, 5)
-    pins = app.board.buttons
 
     def press(name, ms=80):
-        pins[name].value(0)
-        for _ in range(ms // 20):
-            clock.advance(20)
-            app.panel.step(clock.ticks_ms())
-        pins[name].value(1)
-        for _ in range(3):
-            clock.advance(20)
-            app.panel.step(clock.ticks_ms())
+        panel_press(app, clock, name, ms)
 
     press("down")                                     # heating: input 1
     assert app.panel.screens.page == "heating"

@@ -158,8 +158,8 @@ def verdict(r):
         bad.append("the web server never answered")
     failed = {p: v[1] for p, v in r["polls"].items() if v[1]}
     if failed:  # every poll answered whole, or refused on purpose (503/429: "come back")
-        bad.append("polls neither answered nor refused on purpose: %s (the last: %s)" % (
-            failed, r.get("poll_failures")))
+        bad.append("polls neither answered nor refused on purpose: %s (the last: %s; the server's: %s)" % (
+            failed, r.get("poll_failures"), r.get("web")))
     return bad
 
 

@@ -129,7 +129,9 @@ STALL_MS = 1000
 WRITE_MS = 5000
 PER_ADDR = 2
 GRACE_MS = 500  # when every place is held, a newcomer's request must come whole within this
-MEM_TRIES = 10  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... apart: 1.1 s)
+MEM_TRIES = 20  # a chunk the heap has no room for: made again up to this often (20 ms, 40 ms... 200 ms
+                # apart: 3.1 s; 10 tries, 1.1 s, cut one page in two of the 3-hour soaks once the page
+                # had the grid meter's rows: a longer answer is longer exposed to a full heap)
 HEAD, ANSWER, WAIT = 0, 1, 2  # a place's state: reading the request, answering, waiting for the inflater
 
 def _sockaddr(writer):
@@ -363,12 +365,16 @@ class Server:
                 s[2] = state
                 s[3] = time.ticks_ms()
 
-    def _drain(self, writer):
-        """writer.drain(), its place marked as moving: the previous write has gone out."""
+    def _moved(self):
+        """This connection's place marked as moving (not stalled: see _watch and _place)."""
         t = asyncio.current_task()
         for s in self._slots:
             if s[0] is t:
                 s[3] = time.ticks_ms()
+
+    def _drain(self, writer):
+        """writer.drain(), its place marked as moving: the previous write has gone out."""
+        self._moved()
         return writer.drain()
 
     async def _read_head(self, reader):
@@ -437,15 +443,10 @@ class Server:
                     head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 method, path, query, headers = parse_lines(head, self.max_target)
             except asyncio.TimeoutError:
-                self._state(ANSWER)
-                self.rejected += 1
-                await self._simple(writer, 408, "request head not received in time")
+                await self._refuse(writer, 408, "request head not received in time")
                 return
             except HTTPError as e:
-                self._state(ANSWER)
-                self.rejected += 1
-                await self._simple(writer, e.status, e.why)
-                await self._discard(reader)
+                await self._refuse(writer, e.status, e.why, reader)
                 return
             self.requests += 1
             if method == "POST" and path in self.posts:
@@ -458,14 +459,9 @@ class Server:
                     await self._answer(writer, self.routes[(method, path)](req, self.state, self.commands),
                                        True, headers)
                 except asyncio.TimeoutError:
-                    self._state(ANSWER)
-                    self.rejected += 1
-                    await self._simple(writer, 408, "request body not received in time")
+                    await self._refuse(writer, 408, "request body not received in time")
                 except HTTPError as e:
-                    self._state(ANSWER)
-                    self.rejected += 1
-                    await self._simple(writer, e.status, e.why)
-                    await self._discard(reader)
+                    await self._refuse(writer, e.status, e.why, reader)
                 return
             self._state(ANSWER)
             await self._route(writer, method, path, query, headers)
@@ -612,7 +608,11 @@ class Server:
                     if tries > MEM_TRIES:
                         raise MemoryError
                     gc.collect()
-                    await asyncio.sleep_ms(20 * tries)
+                    # the wait is the meter's, not the client's: the place is not stalled
+                    # (gathered chunks each waiting went past WRITE_MS with no write, and the
+                    # watch dropped the answer, or a browser's next request took its place)
+                    self._moved()
+                    await asyncio.sleep_ms(20 * min(tries, 10))
                     continue
                 tries = 0
                 if not head:
@@ -637,6 +637,15 @@ class Server:
                 await self._drain(writer)
         finally:
             self._give_back(buf)
+
+    async def _refuse(self, writer, status, why, reader=None):
+        """A request refused (its head or body late, or bad: HTTPError), counted in
+        `rejected`; with `reader`, what the client still sends is read and dropped."""
+        self._state(ANSWER)
+        self.rejected += 1
+        await self._simple(writer, status, why)
+        if reader is not None:
+            await self._discard(reader)
 
     def _next(self, st):
         """The next chunk of an answer, None at its end, or False when the heap had no room
