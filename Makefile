@@ -49,11 +49,14 @@ soak: setup
 # files, only what changed; a stock image without PSRAM: refused; config, counters and
 # history stay; HEALTH_S= how long to wait for the firmware's health line, 90 s). PORT may be the
 # virtual device's pty: make virtual-device, then make deploy PORT=build/vdev.tty BOARD=sim
+# Over Ethernet (our image only): make deploy URL=http://METER PASSWORD=... [IMAGE=...] (the
+# meter's POST /api/upgrade; docs/deploy.md "Upgrading over Ethernet")
 PORT ?=
 BOARD ?= olimex_esp32_poe
 deploy: setup
-	$(VENV)/bin/python tools/device/deploy.py --port "$(PORT)" --board $(BOARD) $(if $(IMAGE),--image "$(IMAGE)") \
-	  $(if $(HEALTH_S),--health-s $(HEALTH_S))
+	@SUBMETER_PASSWORD="$(PASSWORD)" $(VENV)/bin/python tools/device/deploy.py \
+	  $(if $(URL),--url "$(URL)",--port "$(PORT)" --board $(BOARD)) \
+	  $(if $(IMAGE),--image "$(IMAGE)") $(if $(HEALTH_S),--health-s $(HEALTH_S))
 
 console: setup
 	$(VENV)/bin/mpremote connect "$(PORT)" repl

@@ -57,16 +57,36 @@ class BaseBoard:
         led = self.leds.get("boot")
         if led is not None:
             led.value(0)
-        try:
-            from esp32 import Partition
-            label = Partition(Partition.RUNNING).info()[4]
-        except (ImportError, AttributeError, OSError):
+        label = self.running_slot()
+        if label is None:
             return None
+        from esp32 import Partition
         try:
             Partition.mark_app_valid_cancel_rollback()
         except OSError:
             return "app " + label
         return "app %s marked valid" % label
+
+    def running_slot(self):
+        """The OTA slot the image runs from ("ota_0", "ota_1"), or None: an image without
+        OTA slots (a stock image, the host)."""
+        try:
+            from esp32 import Partition
+            return Partition(Partition.RUNNING).info()[4]
+        except (ImportError, AttributeError, OSError):
+            return None
+
+    def update_slot(self):
+        """The OTA slot a new image goes into (the one not running), as a Slot; None where
+        the image has no OTA slots."""
+        try:
+            from esp32 import Partition
+            run = Partition(Partition.RUNNING)
+            if run.info()[0] != Partition.TYPE_APP:
+                return None
+            return Slot(run.get_next_update())
+        except (ImportError, AttributeError, OSError):
+            return None
 
     def reset(self):
         """A hard reset (main.py, after a crash): on a device the bootloader then runs,
@@ -86,3 +106,29 @@ class BaseBoard:
     def reset_cause(self):
         """Why the board started: "power", "watchdog", "reset", "soft"; "": it cannot say."""
         return ""
+
+
+class Slot:
+    """The other OTA slot, for an upgrade over the network (net/upgrade.py): esp32.Partition's
+    extended block calls, 4 KB sectors erased explicitly before they are written."""
+    SECTOR = 4096
+
+    def __init__(self, part):
+        self._p = part
+        info = part.info()
+        self.label = info[4]
+        self.size = info[3]
+
+    def erase(self, sector):
+        self._p.ioctl(6, sector)  # MP_BLOCKDEV_IOCTL_BLOCK_ERASE: one 4 KB sector
+
+    def write(self, sector, buf, offset):
+        self._p.writeblocks(sector, buf, offset)  # extended write: no erase of its own
+
+    def read(self, sector, buf, offset):
+        self._p.readblocks(sector, buf, offset)
+
+    def boot(self):
+        """Boot this slot next (ESP-IDF checks the image first: OSError if it is not an app
+        image for this chip); the bootloader keeps it on probation (boards/SUBMETER/sdkconfig.board)."""
+        self._p.set_boot()

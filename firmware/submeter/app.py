@@ -26,6 +26,8 @@ class App:
     pending = None      # the saved values of what waits for a restart (GET /api/config "pending")
     restarting = False  # POST /api/restart: main() ends, the counters saved, and run() says so
     _end = None         # set (an Event, made by main): main() ends, the board stopped it or a restart
+    upgrading = None    # an upgrade being received over the network, in words (net/upgrade.py)
+    upgrade = None      # the last upgrade's record (upgrade.json), judged at boot
 
     def __init__(self, board, cfg, config_error=None):
         self.board, self.cfg, self.config_error = board, cfg, config_error
@@ -54,6 +56,8 @@ class App:
         # what the owner is told until the next start (a watchdog reset, the counters lost):
         # the page, the panel and MQTT read this one list in the snapshot
         self.notices = snapshot.notices(self.reset_cause, self.resets, self.store)
+        self.slot = board.running_slot()  # the OTA slot this image runs from (None: no slots)
+        self._upgrade_record()
         self.ntp = {"ok": 0, "failed": 0}
         self.started = clock.ticks_ms()
         self.auth = Auth(board.data_dir, clock.ticks_ms)
@@ -152,6 +156,28 @@ class App:
             asyncio.create_task(self._restart())
         return {"restarting": True}
 
+    def _upgrade_record(self):
+        """An upgrade over the network left a record (net/upgrade.py): judged now against
+        the slot that runs (kept on trial, or rolled back: said in the notices). The module
+        is imported only when there is a record, and let go after."""
+        import os
+        try:
+            os.stat(self.board.data_dir + "/upgrade.json")
+        except OSError:
+            return
+        from .net import upgrade
+        self.upgrade, notice = upgrade.record_at_boot(self.board, self.slot)
+        net._drop("upgrade")
+        if notice:
+            self.notices.append(notice)
+
+    def _upgrade_kept(self):
+        """Healthy after an upgrade on trial: its record says kept (and the owner is told)."""
+        if self.upgrade is not None and self.upgrade.get("result") == "trial":
+            from .net import upgrade
+            self.notices.append(upgrade.kept(self.board, self.upgrade))
+            net._drop("upgrade")
+
     async def _restart(self):
         await asyncio.sleep_ms(500)
         if self._end is not None:  # (None: main() not running, as in the in-memory tests)
@@ -198,6 +224,7 @@ class App:
                     return
                 self.healthy_at = self.clock.ticks_ms()
                 log("healthy: version", VERSION, note or "")
+                self._upgrade_kept()
         return self.meter.run(after)
 
     async def main(self):

@@ -471,7 +471,7 @@ def deploy_image(port, board, image, info, reset, say, health_s):
 
 def main(argv):
     opts = {"--port": None, "--board": "olimex_esp32_poe", "--mpy-cross": None, "--image": None,
-            "--health-s": "90"}
+            "--health-s": "90", "--url": None, "--password": None}
     reset = True
     i = 0
     while i < len(argv):
@@ -481,7 +481,16 @@ def main(argv):
             opts[argv[i]], i = argv[i + 1], i + 2
         else:
             sys.exit("usage: deploy.py --port PORT [--board NAME] [--mpy-cross PATH] [--image FILE] "
-                     "[--health-s SECONDS] [--no-reset]")
+                     "[--health-s SECONDS] [--no-reset]\n       deploy.py --url http://METER --password PW "
+                     "[--image FILE] [--health-s SECONDS]")
+    if opts["--url"]:  # over Ethernet: our image into the meter's other OTA slot (netdeploy.py)
+        import netdeploy
+        try:
+            netdeploy.deploy_url(opts["--url"], opts["--password"] or os.environ.get("SUBMETER_PASSWORD"),
+                                 opts["--image"] or IMAGE, health_s=float(opts["--health-s"]))
+        except netdeploy.NetDeployError as e:
+            sys.exit("deploy: %s" % e)
+        return
     if not opts["--port"]:
         sys.exit("deploy: PORT is needed, e.g. make deploy PORT=/dev/ttyUSB0 BOARD=olimex_esp32_poe")
     try:

@@ -61,3 +61,12 @@ async def when_up(st, run):
     while not st.net_up:
         await asyncio.sleep_ms(100)
     await run()
+
+
+def _drop(name):
+    """Let this package's module `name` ("upgrade", "metrics") go once used."""
+    import sys
+    sys.modules.pop(__name__ + "." + name, None)
+    mod = sys.modules.get(__name__)
+    if mod is not None and hasattr(mod, name):
+        delattr(mod, name)

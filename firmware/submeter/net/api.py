@@ -250,6 +250,16 @@ def metrics(req, snapshot, commands):
     return CONTENT_TYPE, lambda: chunks(snap, board)
 
 
+async def upgrade(req, snapshot, commands):
+    """The body: a new app image (application/octet-stream), ?sha256=HEX&version=V: into
+    the OTA slot not running, checked, and booted on probation (net/upgrade.py, imported
+    for the upload and let go after)."""
+    from . import _drop
+    from .upgrade import receive
+    _drop("upgrade")  # (the function holds what it needs)
+    return _json(await receive(req, commands))
+
+
 def static_file(req, snapshot, commands):
     """The settings page, its script and the password dialog's (/pw.js): files kept
     gzipped in firmware/static/ (no heap for them; no table made for them at boot)."""
@@ -284,7 +294,8 @@ ROUTES = {
     ("POST", "/api/calibrate"): calibrate,
     ("POST", "/api/restart"): restart,
     ("POST", "/api/time"): set_time,
+    ("POST", "/api/upgrade"): upgrade,
 }
 # the commands, and the largest body each takes
 POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256,
-         "/api/restart": 256, "/api/time": 256}
+         "/api/restart": 256, "/api/time": 256, "/api/upgrade": None}  # None: an upload (server.Upload)

@@ -17,7 +17,14 @@ class Commands:
     False or None (that address must wait), wait_ms(address), set(password)."""
 
     board = None
-    """The board (boards/): its `name` only, for GET /metrics' build_info."""
+    """The board (boards/): its `name` for GET /metrics' build_info; for POST /api/upgrade
+    (net/upgrade.py) its data_dir, running_slot() and update_slot() (boards/base.py)."""
+
+    upgrading = None
+    """An upgrade being received (its words), else None: one upload at a time."""
+
+    restarting = False
+    """A restart is under way (POST /api/restart or an upgrade's end)."""
 
     def public_config(self):
         """GET /api/config: the configuration in use without its secrets (a dict); with

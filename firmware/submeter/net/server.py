@@ -51,6 +51,58 @@ STREAM_BUF = 512
 INFLATE_ROOM = 1296
 
 
+class Upload:
+    """An upload's body (a POST whose POSTS limit is None: its handler sizes it), read
+    into the handler's buffer piece by piece, never whole: application/octet-stream (which
+    a page of another site cannot send without the browser asking first) with a
+    Content-Length. Each piece marks the connection's place as moving; a client that
+    sends nothing for WRITE_MS has its place dropped (Server._watch)."""
+
+    def __init__(self, srv, reader, headers, early):
+        if headers.get("content-type", "").split(";")[0].strip() != "application/octet-stream":
+            raise HTTPError(415, "an upload is sent as application/octet-stream")
+        if "transfer-encoding" in headers:
+            raise HTTPError(411, "a Content-Length is needed")
+        try:
+            self.length = int(headers["content-length"])
+        except (KeyError, ValueError):
+            raise HTTPError(411, "a Content-Length is needed")
+        if self.length <= 0:
+            raise HTTPError(400, "an empty upload")
+        self.got = 0
+        self._srv, self._reader, self._early = srv, reader, early
+        self._buf = None
+
+    def buffer(self):
+        """The server's answer buffer (STREAM_BUF, kept from boot: a fragmented heap may have
+        no free block that large), lent for the upload; given back by the server after."""
+        self._buf = self._srv._buffer()
+        return self._buf
+
+    async def readinto(self, mv):
+        """Up to len(mv) bytes of the body into memoryview `mv`; 0 at its end. The
+        connection closed before the end: HTTPError 400."""
+        k = min(len(mv), self.length - self.got)
+        if k <= 0:
+            return 0
+        early = self._early
+        if early:
+            n = min(k, len(early))
+            mv[:n] = early[:n]
+            self._early = early[n:]
+        elif hasattr(self._reader, "readinto"):  # (asyncio's Stream on MicroPython)
+            n = await self._reader.readinto(mv[:k])
+        else:
+            b = await self._reader.read(k)
+            n = len(b)
+            mv[:n] = b
+        if not n:
+            raise HTTPError(400, "the upload ended after %d of %d bytes" % (self.got, self.length))
+        self.got += n
+        self._srv._moved()
+        return n
+
+
 class HTTPError(Exception):
     def __init__(self, status, why=""):
         super().__init__(status, why)
@@ -449,6 +501,24 @@ class Server:
                 await self._refuse(writer, e.status, e.why, reader)
                 return
             self.requests += 1
+            if method == "POST" and self.posts.get(path, 0) is None:  # an upload (POSTS: None)
+                self._state(ANSWER)
+                up = None
+                try:  # the password before the body: nothing of it is taken without
+                    self._authorise(headers, _peer(writer))
+                    up = Upload(self, reader, headers, early)
+                    req = {"method": method, "path": path, "query": query, "headers": headers, "body": up}
+                    answer = await self.routes[(method, path)](req, self.state, self.commands)
+                    if up._buf is not None:
+                        self._give_back(up._buf)
+                        up._buf = None
+                    await self._answer(writer, answer, True, headers)
+                except HTTPError as e:  # (what the client still sends is not read: the connection closes)
+                    await self._refuse(writer, e.status, e.why)
+                finally:
+                    if up is not None and up._buf is not None:
+                        self._give_back(up._buf)
+                return
             if method == "POST" and path in self.posts:
                 try:
                     body = await asyncio.wait_for(self._read_body(reader, headers, early, self.posts[path]),

@@ -31,7 +31,7 @@ _W = const(128)
 
 SOURCES = {"tic_standard": "TIC std", "tic_historic": "TIC hist", "p1": "P1", "p1_legacy": "P1"}
 _HOME_WARN = {"overvoltage": "U>!", "ejp_notice": "EJP!", "breaker_open": "OFF!"}
-_NOTICE_TAG = {"watchdog": "WDT!"}  # (the counters lost: CNT!, until the next start)
+_NOTICE_TAG = {"watchdog": "WDT!", "rolled_back": "UPG!", "upgraded": "UPG"}  # (the counters lost: CNT!, until the next start)
 _HINT_TAG = {"p1_silent": "P1?", "tic_silent": "TIC?", "tic_veille": "TIC?", "tic_pulses": "TIC?"}
 
 

@@ -205,6 +205,9 @@ _ROWS = (
     "gr_frames", "Frames received (errors)", "Trames reçues (erreurs)",
     # issue 21, slice "ha": the grid power of a P1 meter (active power, W; a TIC's is VA: mq_grid_va)
     "mq_grid_w", "Grid power", "Puissance réseau",
+    # issue 21, upgrades over Ethernet (net/upgrade.py): the notices after one
+    "n_upgraded", "Upgraded over the network to version %s: it came up healthy and is kept", "Mis à jour par le réseau en version %s : démarrée sans erreur, elle est gardée",
+    "n_rolled_back", "The upgrade to version %s did not come up healthy: the meter went back to the firmware it had", "La mise à jour en version %s n’a pas démarré correctement : le compteur est revenu au micrologiciel d’avant",
 )
 _LANGS = ("en", "fr")
 

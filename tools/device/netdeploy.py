@@ -1,0 +1,146 @@
+# make deploy URL=http://METER PASSWORD=...: our image upgraded over Ethernet, the meter's
+# POST /api/upgrade (firmware/submeter/net/upgrade.py). No USB cable, no mpremote.
+#
+# 1. GET /api/state: the meter's version and the OTA slot it runs from (boot.slot). A meter
+#    whose image has no OTA slots (a stock image) is not written to: the firmware as .mpy
+#    goes over USB (make deploy PORT=...).
+# 2. The image (IMAGE, build/image/micropython.bin from make image) is sent as the body,
+#    streamed from the file, with its SHA-256 (?sha256=) and this tree's version; the
+#    password as HTTP Basic. The meter writes it into its other slot, checks the SHA-256
+#    over what it received and over its flash, makes that slot boot (ESP-IDF checks the
+#    image), saves its counters and restarts. Any refusal comes back in the meter's words,
+#    and then nothing was switched.
+# 3. The meter is polled until it answers again and says what became of the upgrade
+#    (boot.upgrade.result): "kept" (the new image reported healthy: marked valid) or
+#    "rolled_back" (it did not: the bootloader went back to the old slot at the reset that
+#    followed). No answer within --health-s seconds: a failure, said as such.
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import time
+import urllib.parse
+
+BUSY_TRIES = 5  # a 503 (the meter's heap full that moment, Retry-After: 1): the upload sent again
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class NetDeployError(Exception):
+    pass
+
+
+def version():
+    """This tree's firmware version (what make image froze)."""
+    with open(os.path.join(ROOT, "firmware", "submeter", "__init__.py")) as f:
+        m = re.search(r'^VERSION = "([^"]+)"', f.read(), re.M)
+    return m.group(1) if m else ""
+
+
+def _conn(url, timeout):
+    u = urllib.parse.urlsplit(url if "//" in url else "http://" + url)
+    if u.scheme != "http":
+        raise NetDeployError("the meter is reached over http:// (it serves no https): %s" % url)
+    return http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
+
+
+def get_state(url, timeout=5):
+    c = _conn(url, timeout)
+    try:
+        c.request("GET", "/api/state")
+        r = c.getresponse()
+        body = r.read()
+        if r.status != 200:
+            raise NetDeployError("GET /api/state answered %d" % r.status)
+        return json.loads(body)
+    finally:
+        c.close()
+
+
+def send(url, password, path, sha, ver, timeout=60):
+    """POST the image at `path`: (status, the meter's words)."""
+    size = os.path.getsize(path)
+    c = _conn(url, timeout)
+    auth = base64.b64encode(("deploy:%s" % password).encode()).decode()
+    try:
+        c.putrequest("POST", "/api/upgrade?sha256=%s&version=%s" % (sha, urllib.parse.quote(ver)))
+        c.putheader("Content-Type", "application/octet-stream")
+        c.putheader("Content-Length", str(size))
+        c.putheader("Authorization", "Basic " + auth)
+        c.endheaders()
+        try:
+            with open(path, "rb") as f:
+                while True:
+                    b = f.read(16384)
+                    if not b:
+                        break
+                    c.send(b)
+        except OSError:  # the meter refused and closed early: its answer says why
+            pass
+        r = c.getresponse()
+        return r.status, r.read().decode("utf-8", "replace").strip()
+    finally:
+        c.close()
+
+
+def deploy_url(url, password, image, say=print, health_s=90.0):
+    if not password:
+        raise NetDeployError("PASSWORD is needed: the meter's (its network screen shows the first one)")
+    if not os.path.exists(image):
+        raise NetDeployError("no image at %s: make image builds it (docs/image.md)" % image)
+    try:
+        st = get_state(url)
+    except (OSError, ValueError) as e:
+        raise NetDeployError("no answer from the meter at %s: %s" % (url, e))
+    boot = st.get("boot") or {}
+    slot = boot.get("slot")
+    if not slot:
+        raise NetDeployError("the meter at %s runs an image without OTA slots (a stock image): nothing written; "
+                             "upgrade it over USB (make deploy PORT=... BOARD=...)" % url)
+    with open(image, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    ver = version()
+    say("deploy: the meter at %s runs version %s from %s; sending %s (%d bytes, version %s)"
+        % (url, st.get("version"), slot, image, os.path.getsize(image), ver))
+    t0 = time.time()
+    for _ in range(BUSY_TRIES):
+        try:
+            status, words = send(url, password, image, sha, ver)
+        except OSError as e:
+            raise NetDeployError("the upload was cut (%s): the meter keeps the image it runs" % e)
+        if status != 503:
+            break
+        say("deploy: the meter is busy (503: its heap full for a moment); sending again in 1 s")
+        time.sleep(1.0)  # (its Retry-After)
+    if status != 200:
+        raise NetDeployError("the meter refused the image (%d): %s" % (status, words))
+    got = json.loads(words)
+    say("deploy: image written to %s over the network in %.1f s, SHA-256 checked on the meter; it restarts"
+        % (got["slot"], time.time() - t0))
+    time.sleep(1.0)  # (the meter answers, then restarts half a second later)
+    end = time.time() + health_s
+    last = None
+    while time.time() < end:
+        try:
+            st = get_state(url, timeout=3)
+        except (OSError, ValueError) as e:
+            last = e
+            time.sleep(0.5)
+            continue
+        rec = (st.get("boot") or {}).get("upgrade") or {}
+        if rec.get("sha256") != sha:
+            time.sleep(0.5)  # (the old firmware before its restart: the record is not there yet)
+            continue
+        result = rec.get("result")
+        if result == "kept":
+            say("deploy: kept: %s runs version %s, reported healthy and marked valid" % (st["boot"]["slot"],
+                                                                                     st.get("version")))
+            return
+        if result == "rolled_back":
+            raise NetDeployError("rolled back: the new image did not report healthy, the bootloader went back to %s: "
+                                 "version %s runs" % (st["boot"]["slot"], st.get("version")))
+        time.sleep(0.5)  # on trial: not healthy yet
+    raise NetDeployError("the meter did not say within %d s whether the new image is kept (last: %s); "
+                         "it goes back to the old one by itself if the new one never reports healthy"
+                         % (health_s, last))
