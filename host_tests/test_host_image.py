@@ -323,11 +323,12 @@ def test_the_vfs_partition_lasts_twenty_years_of_the_meters_writes_measured():
     # change of the history's layout leaves it for good: littlefs never moves a file that
     # stays, so its blocks leave the rotation). The most-worn block of the run's last half
     # has to last 20 years at 100 000 cycles; and no write may fail for want of room.
+    from submeter.config import DEFAULTS
     total = BY_NAME["vfs"][4] // BLOCK
     got = wear(total, WEAR_DAYS, "--old")
     assert got["store_errors"] == 0 and got["history_errors"] == 0, "a write failed on the vfs: %r" % got
     assert got["unerased"] == 0, "littlefs programmed flash it had not erased"
-    per_day = 86400 // 300 + 4
+    per_day = 86400 // DEFAULTS["save_s"] + 4
     assert got["saves"] == WEAR_DAYS * per_day and got["closes"] == WEAR_DAYS
     assert got["years"] >= 20, (
         "the most-worn block of the vfs partition (%d blocks) takes %.1f erases a day: worn out in %.0f years "

@@ -24,7 +24,7 @@ import sys
 import vfs
 
 BLOCK = 4096
-CYCLES = 100000          # erase cycles of the ESP32 modules' NOR flash (data sheets' minimum)
+CYCLES = 100000          # erase cycles a NOR flash block is specified for (data sheets' usual minimum)
 MOUNT = "/wear"
 _ERASED = b"\xff" * BLOCK
 
