@@ -161,6 +161,46 @@ def test_totals_per_usage_and_per_tariff_period():
     assert sum(s["periods_wh"]) == sum(sum(i["periods_wh"]) for i in ins)
 
 
+def test_the_snapshot_is_made_when_read_not_at_every_round():
+    # A round nobody reads (the panel asleep, no page open, between MQTT messages) makes no
+    # snapshot (~10 KB of garbage each); the next read makes one, with that round's
+    # figures, and every reader of the same round gets that one.
+    app, clock = make_app()
+    made = [0]
+    build = app.build_snapshot
+
+    def counted():
+        made[0] += 1
+        return build()
+    app.build_snapshot = counted
+    for _ in range(5):  # rounds nobody reads
+        clock.advance(1000)
+        for _ in app.meter.round_slices():
+            pass
+        app.after_round()
+    assert made[0] == 0
+    s = app.state()
+    assert made[0] == 1 and [x["w"] for x in s["inputs"]] == [round(w, 1) for w in app.ledger.power]
+    assert app.state() is s and made[0] == 1  # the same round: the same snapshot
+    if IS_MP:  # (the screens need framebuf)
+        sc = app.panel.screens
+        sc.wake()
+        app.after_round()
+        app.panel.drawn_at = None
+        app.panel.step(clock.ticks_ms())  # awake: it draws this round's snapshot
+        assert made[0] == 2
+        clock.advance(app.cfg["screen_sleep_s"] * 1000)
+        app.panel.step(clock.ticks_ms())
+        assert sc.asleep
+        for _ in range(3):  # asleep: it draws nothing and reads no snapshot
+            clock.advance(1000)
+            app.after_round()
+            app.panel.step(clock.ticks_ms())
+        assert made[0] == 2, made
+        app.reset_partial(None)  # a command: its answer reads the snapshot it changed
+        assert app.state()["inputs"][0]["partial_wh"] == 0 and made[0] == 3
+
+
 def test_the_panel_resets_a_partial_after_asking():
     if not IS_MP:
         return  # the screens need framebuf (MicroPython): the logic is in test_ui on both

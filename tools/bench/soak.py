@@ -148,7 +148,7 @@ def main():
                                     "sim_minutes": round((mid["t"] - before["t"]) / 60, 1)})
 
     def during(state):
-        g = app.snap.get("grid")
+        g = app.state().get("grid")
         if g and g.get("hint"):
             state["hint"] = g["hint"]
         if app.fault():
@@ -215,7 +215,7 @@ def main():
 
     def sat_check(b, m, a):
         seen = b["clipped_end"] - b["clipped"]
-        api = app.snap["inputs"][SAT_CT]["clipped"]
+        api = app.state()["inputs"][SAT_CT]["clipped"]
         return seen > 0 and api >= seen, "%d windows clipped, reported as inputs[%d].clipped = %d" % (
             seen, SAT_CT, api)
 
@@ -245,7 +245,7 @@ def main():
 
     def net_check(b, m, a):
         ev = app.net_events - b["events"]
-        return ev == 2 and app.snap["net"]["link"], "link down and up noted (%d events)" % ev
+        return ev == 2 and app.state()["net"]["link"], "link down and up noted (%d events)" % ev
 
     def jump_on(s):
         board.time.day0 += 1  # the RTC and the meter's clock a day ahead (the loads keep their hours)

@@ -18,7 +18,8 @@ _PAUSE_MS = const(200)  # after an error in a poll: an error every poll does not
 
 class Panel:
     """app: what the panel reads and asks of the App, and nothing else: state() (the
-    snapshot to draw), fault() (true while the installer must see something: the power
+    snapshot to draw), overload() (the grid meter's overload, which wakes the panel: read
+    while it sleeps, instead of a snapshot), fault() (true while the installer must see something: the power
     LED blinks), auth.initial (the made-up web password, shown until the owner sets
     theirs), and the commands sent once the user has confirmed: reset_partial(which),
     start_zero(inputs), start_calibration(k, watts). tasks: the fault books (submeter.Tasks).
@@ -69,7 +70,10 @@ class Panel:
             leds["grid"].value(0)
             self._led_on_at = None
         if sc and (self.drawn_at is None or ticks_diff(now, self.drawn_at) >= 1000):
-            sc.draw(self.app.state())
+            if sc.asleep and not self.app.overload():
+                sc.draw_asleep()  # (no snapshot made for a screen that is off)
+            else:
+                sc.draw(self.app.state())
             self.drawn_at = now
 
     async def run(self):

@@ -208,6 +208,14 @@ class Screens:
             if self.index >= at:
                 self.index -= 1
 
+    def draw_asleep(self):
+        """Asleep and no overload (Panel reads App.overload() instead of a snapshot): the
+        display is off; the mirror's "asleep" screen drawn once."""
+        self.acked = self.alert = False
+        if not self.sleep_drawn:
+            self._asleep(self.disp, self.t)
+            self.sleep_drawn = True
+
     def draw(self, snap):
         ph = snap.get("phases")
         if bool(ph) != ("phases" in self.pages):
