@@ -14,7 +14,7 @@ from submeter import config
 # DEFAULTS without a line here fails test_every_key_has_a_kind)
 WHOLE = ("mains_hz", "period_ms", "window_cycles", "max_gap_ms", "save_s", "gas_l_per_pulse",
          "water_l_per_pulse", "pulse_min_ms", "utc_offset_min", "screen_home_s", "screen_sleep_s",
-         "contrast", "http_port", "http_max_clients", "mqtt_port", "mqtt_interval_s")
+         "contrast", "http_port", "http_max_clients", "mqtt_port", "mqtt_interval_s", "capacity_warn_w")
 NUMBER = ("voltage", "price_kwh", "gas_kwh_per_m3", "gas_price_kwh", "water_price_m3")
 CHOICE = ("lang", "dst", "grid")
 TEXT = {  # longest, and values of the right length that are still refused

@@ -110,6 +110,29 @@ def test_home_assistant_discovery_state_and_a_broker_restart(tmp_path):
         mq.kill()
 
 
+# What each simulated meter must give Home Assistant beyond the circuits (issue 21): the
+# grid meter's import per tariff period (by its own names), export, the capacity tariff,
+# per-phase figures, the gas a P1 meter relays, its alerts as binary sensors; and what it
+# must not (a single-phase meter has no L2; a TIC no capacity tariff). The last one named
+# is waited for in the state message.
+TIC_ALERTS = ["alert_overload", "alert_breaker", "alert_cover", "alert_overvoltage"]
+BARS = {
+    "standard": ["cost", "heating_cost", "grid_i1_kwh", "grid_i2_kwh", "grid_v1", "grid_a1"] + TIC_ALERTS + ["grid_va"],
+    "historic": ["cost", "grid_i1_kwh", "grid_i2_kwh", "grid_a1", "alert_overload", "grid_va"],
+    "c2000": ["grid_i1_kwh", "grid_i2_kwh", "grid_a1", "grid_a2", "grid_a3", "alert_phase", "alert_overload",
+              "grid_va"],
+    "p1": ["grid_i1_kwh", "grid_i2_kwh", "grid_exp_kwh", "grid_exp_w", "demand_w", "capacity_warn", "peak_w",
+           "grid_v1", "grid_a1", "grid_p1", "mbus_gas_m3", "alert_breaker", "grid_w"],
+    "t211": ["grid_i1_kwh", "grid_i2_kwh", "grid_exp_kwh", "grid_exp_w", "demand_w", "capacity_warn", "peak_w",
+             "grid_v1", "grid_v2", "grid_v3", "grid_a1", "grid_a2", "grid_a3", "grid_p1", "grid_p2", "grid_p3",
+             "mbus_gas_m3", "alert_breaker", "grid_w"],
+}
+NOT = {"standard": ["grid_v2", "demand_w", "grid_w", "mbus_gas_m3"],
+       "historic": ["grid_v1", "alert_cover", "grid_w", "demand_w", "capacity_warn", "mbus_gas_m3", "grid_exp_w"],
+       "c2000": ["demand_w", "grid_w"], "p1": ["grid_v2", "grid_va", "alert_overload"],
+       "t211": ["grid_va", "alert_overload", "tempo_today"]}
+
+
 def test_each_meter_kind_publishes_what_ha_accepts_and_stale_configs_are_cleared(tmp_path):
     # one broker, the meter started again with another grid meter and one usage fewer
     # each time (as an installer rewires it): what the broker retains afterwards, read back
@@ -121,7 +144,8 @@ def test_each_meter_kind_publishes_what_ha_accepts_and_stale_configs_are_cleared
     usages = ["heating", "cooling", "hot_water", "sockets", "other"]
     try:
         for meter, gone, grid in (("standard", None, "grid_va"), ("p1", "cooling", "grid_w"),
-                                  ("historic", "hot_water", "grid_va"), ("t211", None, "grid_w")):
+                                  ("historic", "hot_water", "grid_va"), ("c2000", None, "grid_va"),
+                                  ("t211", None, "grid_w")):
             if gone:
                 usages = [("other" if u == gone else u) for u in usages]
             (tmp_path / "config.json").write_text(json.dumps(
@@ -130,13 +154,14 @@ def test_each_meter_kind_publishes_what_ha_accepts_and_stale_configs_are_cleared
             fw = start(tmp_path, SUBMETER_SPEED="50", SUBMETER_METER=meter)
             sub = Subscriber(port, BASE + "/state")
             try:
-                until(lambda: grid in json.loads(sub.last(BASE + "/state") or b"{}"), 40,
-                      "a state with %s (%s)" % (grid, meter))
+                until(lambda: BARS[meter][-1] in json.loads(sub.last(BASE + "/state") or b"{}"), 40,
+                      "a state with %s (%s)" % (BARS[meter][-1], meter))
                 time.sleep(0.5)  # (the configs went before that state: QoS 0, in order)
+                st = json.loads(sub.last(BASE + "/state"))
             finally:
                 sub.close()
                 stop(fw)
-            late = Subscriber(port, "homeassistant/sensor/%s/+/config" % NODE)
+            late = Subscriber(port, "homeassistant/+/%s/+/config" % NODE)
             time.sleep(1)
             late.close()
             held = {}
@@ -145,9 +170,14 @@ def test_each_meter_kind_publishes_what_ha_accepts_and_stale_configs_are_cleared
                 held[topic.split("/")[3]] = json.loads(payload)
             for d in held.values():
                 check_config(d, NODE)
-            want = {u + s for u in usages for s in ("_w", "_kwh")}
-            assert {o for o in held if o.endswith("_w") or o.endswith("_kwh")} - {
-                "total_w", "total_kwh", "gas_kwh", "grid_kwh", "grid_w"} == want, (meter, sorted(held))
+                key = d["value_template"].split("value_json.")[1].split()[0]
+                assert key in st, (meter, key)                        # every sensor has its value
+            # the sensors users ask for, as this kind of meter provides them (issue 21)
+            assert set(BARS[meter]) <= set(held), (meter, sorted(set(BARS[meter]) - set(held)))
+            assert not set(NOT[meter]) & set(held), (meter, sorted(set(NOT[meter]) & set(held)))
+            want = {u + s for u in usages for s in ("_w", "_kwh", "_cost")}
+            every = ("heating", "cooling", "hot_water", "sockets", "other")
+            assert {o for o in held if o.rpartition("_")[0] in every} == want, (meter, sorted(held))
             assert grid in held and ({"grid_w", "grid_va"} - {grid}).isdisjoint(held), (meter, sorted(held))
             assert held[grid]["unit_of_measurement"] == ("W" if grid == "grid_w" else "VA")
     finally:

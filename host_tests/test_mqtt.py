@@ -21,6 +21,8 @@ ACCEPTED = {
     "current": (("A", "mA"), ("measurement",)),
     "enum": ((None,), (None,)),
 }
+# Home Assistant's binary sensor device classes the meter uses (its binary_sensor docs)
+BINARY = ("problem", "tamper", "safety", "power")
 # the meter kinds the simulator has, by the grid reading's source (None: not read yet)
 SOURCES = {"none": None, "standard": "tic_standard", "historic": "tic_historic", "c2000": "tic_historic",
            "p1": "p1", "t211": "p1"}
@@ -29,6 +31,12 @@ SOURCES = {"none": None, "standard": "tic_standard", "historic": "tic_historic",
 def accepted(d):
     """Why Home Assistant would not take this sensor config as it is, or None."""
     dc, unit, sc = d.get("device_class"), d.get("unit_of_measurement"), d.get("state_class")
+    if d.get("default_entity_id", "").startswith("binary_sensor."):
+        if dc not in BINARY or unit is not None or sc is not None:
+            return "binary sensor %s %s %s" % (dc, unit, sc)
+        return None if (d.get("payload_on"), d.get("payload_off")) == ("ON", "OFF") else "payloads"
+    if dc == "enum" and not d.get("options"):
+        return "an enum without options"
     if dc is None:
         return None if sc is None or unit is not None else "a state class on a text sensor"
     if dc not in ACCEPTED:
@@ -44,10 +52,16 @@ def accepted(d):
 def check_config(d, node):
     """A config as Home Assistant 2025.10+ reads it: every key it needs, no deprecated one."""
     assert "object_id" not in d, d                                   # deprecated in 2025.10
-    assert d["default_entity_id"] == "sensor." + d["unique_id"].replace("-", "_").lower(), d
+    kind = d["default_entity_id"].partition(".")[0]
+    assert kind in ("sensor", "binary_sensor"), d
+    assert d["default_entity_id"] == kind + "." + d["unique_id"].replace("-", "_").lower(), d
     assert accepted(d) is None, (accepted(d), d)
     dev = d["device"]
     assert dev["identifiers"] == [node] and dev["sw_version"] and dev["hw_version"] and dev["model"], dev
+
+
+def by_id(c, obj, src=None):
+    return [s for s in sensors(c, src) if s[0] == obj][0]
 
 
 def cfg(**kw):
@@ -79,13 +93,13 @@ def test_state_adds_up_inputs_of_one_usage():
     assert s["heating_w"] == 1500.0 and s["heating_kwh"] == 900.0 and s["other_w"] == 20.0
     assert s["gas_m3"] == 92.287 and s["water_m3"] == 8.579 and s["grid_kwh"] == 3.5
     assert s["grid_va"] == 1700 and s["tariff"] == "HEURE CREUSE" and "grid_w" not in s
-    for obj, _, key, _, _, _ in sensors(cfg(), "tic_historic"):
+    for obj, _, key, _, _, _, _ in sensors(cfg(), "tic_historic"):
         assert key in s, key                                         # every sensor has its value
     p1 = snap()
     p1["grid"]["reading"].update(source="p1", power_va=None, power_w=261)
     s = json.loads(state(p1))
     assert s["grid_w"] == 261 and "grid_va" not in s                 # a P1 meter's power: W
-    for obj, _, key, _, _, _ in sensors(cfg(), "p1"):
+    for obj, _, key, _, _, _, _ in sensors(cfg(), "p1"):
         assert key in s, key
 
 
@@ -166,7 +180,7 @@ def test_the_state_message_is_streamed_in_pieces_its_content_unchanged():
 
 def test_discovery_config():
     c = cfg(hostname="garage")
-    topic, d = discovery(c, "submeter-ab12", "submeter/submeter-ab12", sensors(c)[3], "esp32-poe", "192.168.1.40")
+    topic, d = discovery(c, "submeter-ab12", "submeter/submeter-ab12", by_id(c, "heating_kwh"), "esp32-poe", "192.168.1.40")
     d = json.loads("".join(pieces(d)))                               # as it goes on the wire
     assert topic == "homeassistant/sensor/submeter-ab12/heating_kwh/config"
     assert (d["device_class"], d["state_class"], d["unit_of_measurement"]) == ("energy", "total_increasing", "kWh")
@@ -177,9 +191,9 @@ def test_discovery_config():
     assert dev["configuration_url"] == "http://192.168.1.40/" and dev["hw_version"] == "esp32-poe"
     assert dev["model"] == "Energy sub-meter"
     # its IP not known yet: no link (HA refuses a config whose URL is not one); a page on another port
-    assert "configuration_url" not in discovery(c, "n1", "b", sensors(c)[3], "sim")[1]["device"]
+    assert "configuration_url" not in discovery(c, "n1", "b", by_id(c, "heating_kwh"), "sim")[1]["device"]
     c = cfg(http_port=8080)
-    assert discovery(c, "n1", "b", sensors(c)[3], "sim", "10.0.0.7")[1]["device"]["configuration_url"] == \
+    assert discovery(c, "n1", "b", by_id(c, "heating_kwh"), "sim", "10.0.0.7")[1]["device"]["configuration_url"] == \
         "http://10.0.0.7:8080/"
 
 
@@ -215,7 +229,7 @@ def test_discovery_names_in_the_meters_language():
     assert names["total_w"] == "Puissance" and names["gas_m3"] == "Gaz" and names["tariff"] == "P\u00e9riode tarifaire"
     d = discovery(c, "n1", "submeter/n1", sensors(c)[0], "sim")[1]
     assert d["device"]["name"] == "submeter" and d["device"]["model"] == "Sous-compteur"
-    assert discovery(c, "n1", "b", sensors(c, "p1")[-5], "sim")[1]["name"] == "Puissance r\u00e9seau"
+    assert discovery(c, "n1", "b", by_id(c, "grid_w", "p1"), "sim")[1]["name"] == "Puissance r\u00e9seau"
     c["lang"] = "en"
     en = [discovery(c, "n1", "b", s, "sim")[1]["name"] for s in sensors(c)]
     assert en == [s[1] for s in sensors(c)]                          # English: the names as they were
@@ -275,11 +289,11 @@ def test_a_message_the_heap_has_no_room_for_is_skipped_or_tried_again_the_sessio
     real_state, real_disc = mqtt.state_pieces, mqtt.discovery
     calls = [0, 0]
 
-    def full_state(s):
+    def full_state(s, *a):
         calls[0] += 1
         if calls[0] == 1:
             raise MemoryError
-        return real_state(s)
+        return real_state(s, *a)
 
     def full_disc(*a):
         calls[1] += 1
@@ -314,7 +328,7 @@ def test_configs_not_published_any_more_are_cleared():
         p = Publisher(c, node, "sim", lambda: sn, d)
         w = Writer()
         asyncio.run(p._discover(w, sn))
-        sent = dict((t[len(conf):-len("/config")], pl) for _, t, pl in w.packets())
+        sent = dict((t.split("/")[-2], pl) for _, t, pl in w.packets() if t.startswith("homeassistant/"))
         return p, w, sent
 
     # a meter with no record (new, or an earlier firmware's): every id it knows and does not
@@ -328,7 +342,7 @@ def test_configs_not_published_any_more_are_cleared():
     c2 = cfg(inputs=[{"usage": u} for u in ("sockets", "sockets", "other", "other", "other")])
     p, w, sent = connect(c2, "tic_standard")
     assert sent["heating_w"] == b"" and sent["heating_kwh"] == b"" and sent["sockets_w"]
-    assert sorted(o for o, pl in sent.items() if not pl) == ["heating_kwh", "heating_w"]
+    assert sorted(o for o, pl in sent.items() if not pl) == ["heating_cost", "heating_kwh", "heating_w"]
     # at connect the grid meter not read yet: its power's config is kept, not cleared
     p, w, sent = connect(c2, None)
     assert "grid_va" not in sent and "grid_w" not in sent
@@ -341,7 +355,12 @@ def test_configs_not_published_any_more_are_cleared():
     pk = dict((t, pl) for _, t, pl in w.packets())
     assert pk[conf + "grid_va/config"] == b"" and json.loads(pk[conf + "grid_w/config"])["unit_of_measurement"] == "W"
     assert json.loads(pk["submeter/%s/state" % node])["grid_w"] == 300
-    assert len(pk) == 3                                               # only what changed, then the state
+    # only what changed, then the state: P1's T1/T2 indexes, its W; the TIC's VA and alerts cleared
+    sent = sorted(t.split("/")[-2] for t, pl in pk.items() if t.endswith("/config") and pl)
+    gone = sorted(t.split("/")[-2] for t, pl in pk.items() if t.endswith("/config") and not pl)
+    assert sent == ["grid_i1_kwh", "grid_i2_kwh", "grid_w"], sent
+    assert gone == ["alert_breaker", "alert_cover", "alert_overload", "alert_overvoltage", "grid_va"], gone
+    assert len(pk) == len(sent) + len(gone) + 1
     # a clearing the heap had no room for is not forgotten: tried again at the next connect
     c3 = cfg(inputs=[{"usage": "other"}] * 5)
     p = Publisher(c3, node, "sim", lambda: sn, d)
@@ -354,4 +373,44 @@ def test_configs_not_published_any_more_are_cleared():
     p._publish = no_room_for_clearings
     asyncio.run(p._discover(Writer(), sn))
     p, w, sent = connect(c3, "p1")
-    assert sorted(o for o, pl in sent.items() if not pl) == ["sockets_kwh", "sockets_w"]
+    assert sorted(o for o, pl in sent.items() if not pl) == ["sockets_cost", "sockets_kwh", "sockets_w"]
+
+
+def test_the_grid_meters_sensors_follow_what_its_reading_provides():
+    # issue 21: export, import per tariff period by the meter's names, Tempo's colours (an
+    # enum), the capacity tariff with its warning (a binary sensor), per-phase figures, the
+    # gas a P1 meter relays, the alerts; costs per usage and in all
+    c = cfg(hostname="garage")
+    sn = snap()
+    r = sn["grid"]["reading"]
+    r.update(source="tic_standard", tariff_option="TEMPO", import_wh=[10, 20, 30, 40, 50, 60, 0, 0, 0, 0],
+             tempo_today="blue", tempo_tomorrow="red", voltage_v=[231, 229, 230], current_a=[5, 0, 2],
+             power_va_phases=[1150, 0, 460], export_wh=1234, export_va=0, alerts=["phase_lost_2"])
+    sn["total_cost"] = 12.345
+    sn["usages"]["heating"]["cost"] = 7.5
+    by = dict((s[0], s) for s in sensors(c, r))
+    assert [by["grid_i%d_kwh" % k][1] for k in (1, 6)] == ["Grid import HC BLEU", "Grid import HP ROUGE"]
+    assert "grid_i7_kwh" not in by                                   # EASF07-10: unused, no sensor
+    assert by["tempo_today"][6] == ("blue", "white", "red")
+    for s in by.values():
+        check_config(json.loads("".join(pieces(discovery(c, "n1", "submeter/n1", s, "sim")[1]))), "n1")
+    st = json.loads(state(sn))
+    assert st["grid_i6_kwh"] == 0.06 and st["grid_exp_kwh"] == 1.234 and st["tempo_tomorrow"] == "red"
+    assert (st["grid_v2"], st["grid_a1"], st["grid_p3"]) == (229, 5, 460)
+    assert st["alert_phase"] == "ON" and st["alert_overload"] == "OFF" and st["cost"] == 12.35
+    assert st["heating_cost"] == 7.5
+    topic, d = discovery(c, "n1", "submeter/n1", by["alert_phase"], "sim")
+    assert topic == "homeassistant/binary_sensor/n1/alert_phase/config" and d["payload_on"] == "ON"
+    # Belgium's capacity tariff: warned from the month's peak, or from the installer's threshold
+    p1 = snap()
+    p1["grid"]["reading"] = {"source": "p1", "power_w": 2100, "demand_w": 2400, "peak_w": 2500, "breaker": 1,
+                             "gas_l": 1234567, "import_wh": [100, 200], "alerts": []}
+    assert json.loads(state(p1))["capacity_warn"] == "OFF"
+    p1["grid"]["reading"]["demand_w"] = 2600                         # a new peak this month
+    assert json.loads(state(p1))["capacity_warn"] == "ON"
+    p1["grid"]["reading"]["demand_w"] = 2000
+    assert json.loads(state(p1, 1800))["capacity_warn"] == "ON"       # capacity_warn_w: 1800 W
+    st = json.loads(state(p1))
+    assert st["mbus_gas_m3"] == 1234.567 and st["alert_breaker"] == "OFF" and st["peak_w"] == 2500
+    ids = [s[0] for s in sensors(c, p1["grid"]["reading"])]
+    assert "alert_overload" not in ids and "tempo_today" not in ids and "grid_v1" not in ids

@@ -15,7 +15,7 @@ const INT = { mains_hz: [45, 65], period_ms: [100, 60000], window_cycles: [1, 50
   save_s: [1, 86400], gas_l_per_pulse: [1, 1000], water_l_per_pulse: [1, 1000], pulse_min_ms: [1, 10000],
   utc_offset_min: [-720, 840], screen_home_s: [5, 3600], screen_sleep_s: [0, 86400], contrast: [0, 255],
   http_port: [1, 65535], http_max_clients: [1, 16], mqtt_port: [1, 65535], mqtt_interval_s: [1, 3600],
-  ct_ratio: [1, 100000], cts: [1, 2], phase: [1, 3] };
+  capacity_warn_w: [0, 1000000], ct_ratio: [1, 100000], cts: [1, 2], phase: [1, 3] };
 const NUM = { voltage: [90, 480], price_kwh: [0, 100], gas_kwh_per_m3: [1, 20], gas_price_kwh: [0, 100],
   water_price_m3: [0, 100], burden_ohm: [0.1, 10000], pf: [0.1, 1.0], noise_floor_a: [0, 10] };
 const TXT = { currency: 5, ntp_host: 128, mqtt_host: 128, mqtt_user: 64, mqtt_password: 64, mqtt_client_id: 32,
@@ -26,7 +26,7 @@ const INPUT = ["name", "usage", "phase", "ct_ratio", "cts", "burden_ohm", "pf", 
 const GROUPS = [["tariffs", "currency price_kwh"],
   ["gaswater", "gas_l_per_pulse gas_kwh_per_m3 gas_price_kwh water_l_per_pulse water_price_m3 pulse_min_ms"],
   ["gridm", "grid"], ["network", "hostname dhcp ip netmask gateway dns"],
-  ["mqtt", "mqtt_host mqtt_port mqtt_user mqtt_password mqtt_client_id mqtt_prefix mqtt_discovery mqtt_interval_s"],
+  ["mqtt", "mqtt_host mqtt_port mqtt_user mqtt_password mqtt_client_id mqtt_prefix mqtt_discovery mqtt_interval_s capacity_warn_w"],
   ["time", "utc_offset_min dst ntp_host"], ["display", "contrast screen_home_s screen_sleep_s"], ["language", "lang"],
   ["calib", ""], ["password", ""],
   ["advanced", "voltage mains_hz period_ms window_cycles max_gap_ms save_s http_host http_port http_max_clients"]];
@@ -52,6 +52,7 @@ const S = {
     mqtt_password: "Password", pw_set: "set: type a new one to change it", pw_unset: "none", pw_none: "No password",
     mqtt_client_id: "Client id (empty: submeter-<board id>)", mqtt_prefix: "Topic prefix",
     mqtt_discovery: "Home Assistant discovery prefix (empty: none)", mqtt_interval_s: "Published every (s)",
+    capacity_warn_w: "Capacity tariff: warn from (W; 0: the month's peak)",
     utc_offset_min: "UTC offset (minutes; 60 for Paris, Brussels)", dst: "Summer time", ntp_host: "NTP server (empty: none)",
     contrast: "Contrast (0\u2013255)", screen_home_s: "Back to the home screen after (s)",
     screen_sleep_s: "Display sleeps after (s; 0: never)", lang: "The meter's language (panel and page)",
@@ -92,7 +93,8 @@ const S = {
     mqtt_password: "Mot de passe", pw_set: "défini : tapez-en un autre pour le changer", pw_unset: "aucun",
     pw_none: "Pas de mot de passe", mqtt_client_id: "Identifiant client (vide : submeter-<id de la carte>)",
     mqtt_prefix: "Préfixe des sujets", mqtt_discovery: "Préfixe de découverte Home Assistant (vide : aucun)",
-    mqtt_interval_s: "Publié toutes les (s)", utc_offset_min: "Décalage UTC (minutes ; 60 pour Paris, Bruxelles)",
+    mqtt_interval_s: "Publié toutes les (s)",
+    capacity_warn_w: "Tarif capacitaire : alerte dès (W ; 0 : pic du mois)", utc_offset_min: "Décalage UTC (minutes ; 60 pour Paris, Bruxelles)",
     dst: "Heure d'été", ntp_host: "Serveur NTP (vide : aucun)", contrast: "Contraste (0\u2013255)",
     screen_home_s: "Retour à l'écran d'accueil après (s)", screen_sleep_s: "Mise en veille de l'afficheur après (s ; 0 : jamais)",
     lang: "Langue du compteur (afficheur et page)", voltage: "Tension nominale (V, tant qu'aucun compteur ne la donne)",

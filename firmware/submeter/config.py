@@ -40,6 +40,8 @@ DEFAULTS = {
     "mqtt_prefix": "submeter",  # state on <prefix>/<client id>/state
     "mqtt_discovery": "homeassistant",  # Home Assistant's discovery prefix ("" for none)
     "mqtt_interval_s": 10,    # state published this often
+    "capacity_warn_w": 0,     # P1 capacity tariff: warn (MQTT capacity_warn) when the quarter-hour's demand
+                              # reaches this many W (0: the month's peak so far)
     "hostname": "submeter",   # the name the router (and its DHCP) shows
     "ip": "",                 # a static IPv4 address ("" for DHCP), with:
     "netmask": "255.255.255.0",
@@ -102,7 +104,7 @@ _SPEC = (
     ("water_l_per_pulse", _INT, 1, 1000), ("pulse_min_ms", _INT, 1, 10000),
     ("utc_offset_min", _INT, -720, 840), ("screen_home_s", _INT, 5, 3600), ("screen_sleep_s", _INT, 0, 86400),
     ("contrast", _INT, 0, 255), ("http_port", _INT, 1, 65535), ("http_max_clients", _INT, 1, 16),
-    ("mqtt_port", _INT, 1, 65535), ("mqtt_interval_s", _INT, 1, 3600),
+    ("mqtt_port", _INT, 1, 65535), ("mqtt_interval_s", _INT, 1, 3600), ("capacity_warn_w", _INT, 0, 1000000),
     ("voltage", _NUM, 90, 480), ("price_kwh", _NUM, 0, 100), ("gas_kwh_per_m3", _NUM, 1, 20),
     ("gas_price_kwh", _NUM, 0, 100), ("water_price_m3", _NUM, 0, 100),
     ("lang", _ONE, ("en", "fr"), 0), ("dst", _ONE, ("eu", "none"), 0),
@@ -288,7 +290,7 @@ def _input(x, i, bad=None, was=None):
 # what applies at once when changed over the network; anything else at the next start
 LIVE = ("lang", "voltage", "currency", "price_kwh", "prices_kwh", "period_ms", "max_gap_ms",
         "save_s", "gas_l_per_pulse", "gas_kwh_per_m3", "gas_price_kwh", "water_l_per_pulse",
-        "water_price_m3", "screen_home_s", "screen_sleep_s", "contrast")
+        "water_price_m3", "screen_home_s", "screen_sleep_s", "contrast", "capacity_warn_w")
 LIVE_INPUT = ("name", "usage", "pf", "phase", "ct_ratio", "burden_ohm")  # (the ratios: Metering.set_ratios)
 SECRET = ("mqtt_password",)
 

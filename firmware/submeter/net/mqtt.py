@@ -28,7 +28,7 @@ from micropython import const
 
 from .. import VERSION
 from ..config import USAGES
-from ..grid.reading import import_total
+from ..grid.reading import import_total, index_name
 from ..view.labels import labels
 
 KEEPALIVE_S = const(60)
@@ -76,52 +76,178 @@ def grid_power(src):
     return None
 
 
-def sensors(cfg, src=None):
-    """(object id, name, value key, unit, device class, state class) of every sensor; the
-    grid power's by the grid reading's source `src` (grid_power)."""
-    out = [("total_w", "Power", "total_w", "W", "power", "measurement"),
-           ("total_kwh", "Energy", "total_kwh", "kWh", "energy", "total_increasing")]
+TEMPO = ("blue", "white", "red")  # the enum's options (GridReading.tempo_today)
+# the grid meter's alerts as binary sensors: (object id, name, device class, the codes
+# that set it: GridReading.alerts()), each published where its source can say it
+ALERTS = (("alert_overload", "Overload", "problem", ("overload",)),
+          ("alert_phase", "Phase missing", "problem", ("phase_lost_1", "phase_lost_2", "phase_lost_3")),
+          ("alert_breaker", "Breaker open", "problem", ("breaker_open",)),
+          ("alert_cover", "Cover opened", "tamper", ("cover_opened",)),
+          ("alert_overvoltage", "Overvoltage", "problem", ("overvoltage",)))
+
+
+def _alerts_of(r):
+    """The ALERTS a reading's meter can give: a TIC its overload (ADPS, STGE), a Linky
+    also its overvoltage, cover and breaker; a three-phase meter a missing phase; a P1
+    meter its breaker (96.3.10) when it sends its state."""
+    src = r.get("source") or ""
+    three = isinstance(r.get("current_a"), list) and len(r["current_a"]) == 3
+    out = []
+    for a in ALERTS:
+        o = a[0]
+        if o == "alert_overload":
+            ok = src.startswith("tic")
+        elif o == "alert_phase":
+            ok = three and src.startswith("tic")
+        elif o == "alert_breaker":
+            ok = src == "tic_standard" or (src == "p1" and r.get("breaker") is not None)
+        else:
+            ok = src == "tic_standard"
+        if ok:
+            out.append(a)
+    return out
+
+
+def indexes(r):
+    """How many of a reading's import indexes the meter uses: up to the last one that is
+    named (index_name) or has counted (a Linky sends EASF01-10, most of them unused)."""
+    imp = r.get("import_wh") or ()
+    n = len(imp)
+    while n and not imp[n - 1] and not index_name(r, n):
+        n -= 1
+    return n
+
+
+def _n(v):
+    """How many values a reading's list (or single value) holds."""
+    return 0 if v is None else len(v) if isinstance(v, list) else 1
+
+
+def grid_sig(r):
+    """What of the grid meter's sensors a reading provides, as a small tuple: the configs
+    go out again when it changes (a meter read at last, another kind, Tempo's colours or a
+    phase appearing)."""
+    if not r or not r.get("source"):
+        return None
+    return (r.get("source"), indexes(r), r.get("export_wh") is not None,
+            r.get("export_tariff_wh") is not None, r.get("export_w") is not None or r.get("export_va") is not None,
+            r.get("tempo_today") is not None or r.get("tempo_tomorrow") is not None,
+            r.get("demand_w") is not None, r.get("peak_w") is not None, _n(r.get("voltage_v")),
+            _n(r.get("current_a")), _n(r.get("power_w_phases") or r.get("power_va_phases")),
+            r.get("gas_l") is not None, r.get("water_l") is not None, r.get("breaker") is not None)
+
+
+def sensors(cfg, r=None):
+    """(object id, name, value key, unit, device class, state class, kind) of every sensor
+    and binary sensor; kind: None (a sensor), "binary" (a binary sensor, "ON"/"OFF"), or an
+    enum's options. The grid meter's are those its reading `r` (to_dict(); a source's
+    name alone in the tests) provides: power W for P1, VA for a TIC (grid_power), export,
+    import per tariff period by the meter's names, Tempo's colours, the capacity tariff's
+    demand and month peak with a warning, per-phase voltage, current and power, the gas and
+    water a P1 meter relays (M-Bus), its alerts."""
+    if isinstance(r, str):
+        r = {"source": r}
+    r = r or {}
+    cur = cfg["currency"]
+    out = [("total_w", "Power", "total_w", "W", "power", "measurement", None),
+           ("total_kwh", "Energy", "total_kwh", "kWh", "energy", "total_increasing", None),
+           ("cost", "Energy cost", "cost", cur, "monetary", "total", None)]
     for u in USAGES:
         if any(i["usage"] == u for i in cfg["inputs"]):
             name = u.replace("_", " ")
             name = name[0].upper() + name[1:]
-            out.append((u + "_w", name + " power", u + "_w", "W", "power", "measurement"))
-            out.append((u + "_kwh", name + " energy", u + "_kwh", "kWh", "energy", "total_increasing"))
-    out.append(("meter_alert", "Meter alert", "meter_alert", None, None, None))  # counters restored...
-    out += [("gas_m3", "Gas", "gas_m3", "m\u00b3", "gas", "total_increasing"),
-            ("gas_kwh", "Gas energy", "gas_kwh", "kWh", "energy", "total_increasing"),
-            ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing")]
+            out.append((u + "_w", name + " power", u + "_w", "W", "power", "measurement", None))
+            out.append((u + "_kwh", name + " energy", u + "_kwh", "kWh", "energy", "total_increasing", None))
+            out.append((u + "_cost", name + " cost", u + "_cost", cur, "monetary", "total", None))
+    out.append(("meter_alert", "Meter alert", "meter_alert", None, None, None, None))  # counters restored...
+    out += [("gas_m3", "Gas", "gas_m3", "m\u00b3", "gas", "total_increasing", None),
+            ("gas_kwh", "Gas energy", "gas_kwh", "kWh", "energy", "total_increasing", None),
+            ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing", None)]
+    src = r.get("source")
     g = grid_power(src)
     if g:
-        out.append((g[0], "Grid power", g[0], g[1], g[2], "measurement"))
-    out += [("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing"),
-            ("tariff", "Tariff period", "tariff", None, None, None),
-            ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None),
-            ("notices", "Meter notices", "notices", None, None, None)]
+        out.append((g[0], "Grid power", g[0], g[1], g[2], "measurement", None))
+    out += [("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing", None),
+            ("tariff", "Tariff period", "tariff", None, None, None, None),
+            ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None, None),
+            ("notices", "Meter notices", "notices", None, None, None, None)]
+    if not src:
+        return out
+    n = indexes(r)
+    if n > 1:  # one index is the total already (grid_kwh)
+        for k in range(1, n + 1):
+            out.append(("grid_i%d_kwh" % k, "Grid import %s" % (index_name(r, k) or k), "grid_i%d_kwh" % k,
+                        "kWh", "energy", "total_increasing", None))
+    if r.get("export_wh") is not None or r.get("export_tariff_wh") is not None:
+        out.append(("grid_exp_kwh", "Grid export", "grid_exp_kwh", "kWh", "energy", "total_increasing", None))
+    if r.get("export_w") is not None or r.get("export_va") is not None:
+        u, dc = ("W", "power") if src == "p1" else ("VA", "apparent_power")
+        out.append(("grid_exp_" + u.lower(), "Grid export power", "grid_exp_" + u.lower(), u, dc, "measurement",
+                    None))
+    if r.get("tempo_today") is not None or r.get("tempo_tomorrow") is not None:
+        out.append(("tempo_today", "Tempo today", "tempo_today", None, "enum", None, TEMPO))
+        out.append(("tempo_tomorrow", "Tempo tomorrow", "tempo_tomorrow", None, "enum", None, TEMPO))
+    if r.get("demand_w") is not None:  # Belgium's capacity tariff (1-0:1.4.0, 1.6.0)
+        out.append(("demand_w", "Quarter-hour demand", "demand_w", "W", "power", "measurement", None))
+        out.append(("capacity_warn", "New monthly peak ahead", "capacity_warn", None, "problem", None, "binary"))
+    if r.get("peak_w") is not None:
+        out.append(("peak_w", "Month peak demand", "peak_w", "W", "power", "measurement", None))
+    for k in range(1, _n(r.get("voltage_v")) + 1):
+        out.append(("grid_v%d" % k, "Voltage L%d" % k, "grid_v%d" % k, "V", "voltage", "measurement", None))
+    if isinstance(r.get("current_a"), list):
+        for k in range(1, len(r["current_a"]) + 1):
+            out.append(("grid_a%d" % k, "Current L%d" % k, "grid_a%d" % k, "A", "current", "measurement", None))
+    ph = r.get("power_w_phases") or r.get("power_va_phases")
+    if ph:
+        u, dc = ("W", "power") if r.get("power_w_phases") else ("VA", "apparent_power")
+        for k in range(1, len(ph) + 1):
+            out.append(("grid_p%d" % k, "Power L%d" % k, "grid_p%d" % k, u, dc, "measurement", None))
+    if r.get("gas_l") is not None:
+        out.append(("mbus_gas_m3", "Gas (grid meter)", "mbus_gas_m3", "m\u00b3", "gas", "total_increasing", None))
+    if r.get("water_l") is not None:
+        out.append(("mbus_water_m3", "Water (grid meter)", "mbus_water_m3", "m\u00b3", "water", "total_increasing",
+                    None))
+    for a in _alerts_of(r):
+        out.append((a[0], a[1], a[0], None, a[2], None, "binary"))
     return out
+
+
+_ALL = {"source": "p1", "import_wh": [0] * 10, "export_wh": 0, "export_w": 0, "tempo_today": "blue",
+        "demand_w": 0, "peak_w": 0, "voltage_v": [0] * 3, "current_a": [0] * 3, "power_w_phases": [0] * 3,
+        "gas_l": 0, "water_l": 0, "breaker": 0}  # a reading with every field (known_ids)
 
 
 def known_ids():
     """Every object id this firmware can publish (what a meter with no record of its own
     clears, but the ones it publishes: the configs an earlier firmware left)."""
-    ids = [s[0] for s in sensors({"inputs": [{"usage": u} for u in USAGES]}, "p1")]
-    ids.append("grid_va")
-    return ids
+    ids = [s[0] for s in sensors({"inputs": [{"usage": u} for u in USAGES], "currency": "EUR"}, _ALL)]
+    return ids + ["grid_va", "grid_exp_va"] + [a[0] for a in ALERTS if a[0] not in ids]
+
+
+def component(obj):
+    """Home Assistant's component of an object id: the binary sensors' ids are these."""
+    return "binary_sensor" if obj == "capacity_warn" or obj[:6] == "alert_" else "sensor"
 
 
 def sensor_name(t, obj, name):
     """A sensor's name in the meter's language (labels.py "mq_" rows; a usage's: its label
     in "%s power" / "Puissance %s"); one without a row keeps its English name."""
     for u in USAGES:
-        if obj == u + "_w" or obj == u + "_kwh":
-            f = t["mq_" + obj[len(u) + 1:]]
+        if obj == u + "_w" or obj == u + "_kwh" or obj == u + "_cost":
+            f = t["mq_" + obj[len(u) + 1:]] if obj[-5:] != "_cost" else t["mq_ucost"]
             return f % (t[u] if f[0] == "%" else t[u].lower())
+    for pre, n in _PATTERNS:  # a name with the meter's own part (an index's name, L1-L3)
+        if obj[:6] == pre and obj[6:7].isdigit():
+            return t["mq_" + pre] % name[n:]
     return t.get("mq_" + obj, name)
 
 
+_PATTERNS = (("grid_i", 12), ("grid_v", 8), ("grid_a", 8), ("grid_p", 6))  # (the English name's prefix length)
+
+
 def entity_id(node, obj):
-    """Home Assistant's entity id for a sensor: "sensor." and a slug ([a-z0-9_])."""
-    return "sensor." + "".join(c if "a" <= c <= "z" or "0" <= c <= "9" else "_"
+    """Home Assistant's entity id: "sensor." (or "binary_sensor.") and a slug ([a-z0-9_])."""
+    return component(obj) + "." + "".join(c if "a" <= c <= "z" or "0" <= c <= "9" else "_"
                                for c in ("%s_%s" % (node, obj)).lower())
 
 
@@ -130,7 +256,7 @@ def discovery(cfg, node, base, sensor, model, ip=None):
     rules of HA 2025.10: default_entity_id ("sensor.<slug>", object_id is deprecated), a
     device named by the meter's hostname, with its model, hardware (the board) and
     software versions, and its page (configuration_url) once its IP is known."""
-    obj, name, key, unit, dclass, sclass = sensor
+    obj, name, key, unit, dclass, sclass, kind = sensor
     t = labels(cfg["lang"])
     dev = {"identifiers": [node], "name": cfg["hostname"], "model": t["title"], "hw_version": model,
            "manufacturer": "submeter (open firmware)", "sw_version": VERSION}
@@ -146,7 +272,11 @@ def discovery(cfg, node, base, sensor, model, ip=None):
         d["device_class"] = dclass
     if sclass:
         d["state_class"] = sclass
-    return "%s/sensor/%s/%s/config" % (cfg["mqtt_discovery"], node, obj), d
+    if kind == "binary":
+        d["payload_on"], d["payload_off"] = "ON", "OFF"
+    elif kind:
+        d["options"] = list(kind)
+    return "%s/%s/%s/%s/config" % (cfg["mqtt_discovery"], component(obj), node, obj), d
 
 
 def pieces(d):
@@ -176,7 +306,7 @@ def _num(v, places):
     return ("%%.%df" % places) % v if places else "%d" % round(v)
 
 
-def state_values(snap):
+def state_values(snap, cfg_warn=0):
     """The state message: every sensor's value from the snapshot, each the JSON text of
     its value (numbers rounded to the meter's resolution: W to 0.1, kWh and m³ to 0.001,
     money to 0.01), in a dict by key."""
@@ -214,21 +344,73 @@ def state_values(snap):
             alert = data["text"][:255]
             break
     s["meter_alert"] = json.dumps(alert)
+    s["cost"] = _num(snap.get("total_cost"), 2)
+    for u, v in usages.items():
+        s[u + "_cost"] = _num(v.get("cost"), 2)
+    if r:
+        _grid_values(s, r, cfg_warn)
     return s
 
 
-def state_pieces(snap):
-    """The state message as pieces (see pieces()), its values' text as state_values made it."""
+def _onoff(b):
+    return '"ON"' if b else '"OFF"'
+
+
+def _grid_values(s, r, warn_w):
+    """The grid meter's values its sensors read (sensors(): the same conditions)."""
+    n = indexes(r)
+    if n > 1:
+        imp = r["import_wh"]
+        for k in range(n):
+            s["grid_i%d_kwh" % (k + 1)] = _milli(imp[k]) if imp[k] is not None else "null"
+    e = r.get("export_wh")
+    if e is None and r.get("export_tariff_wh") is not None:
+        e = sum(x or 0 for x in r["export_tariff_wh"])
+    if e is not None or r.get("export_tariff_wh") is not None:
+        s["grid_exp_kwh"] = _milli(e)
+    if r.get("export_w") is not None or r.get("export_va") is not None:
+        p1 = r.get("source") == "p1"
+        s["grid_exp_w" if p1 else "grid_exp_va"] = _num(r.get("export_w") if p1 else r.get("export_va"), 0)
+    if r.get("tempo_today") is not None or r.get("tempo_tomorrow") is not None:
+        s["tempo_today"] = json.dumps(r.get("tempo_today"))
+        s["tempo_tomorrow"] = json.dumps(r.get("tempo_tomorrow"))
+    d, pk = r.get("demand_w"), r.get("peak_w")
+    if d is not None:
+        s["demand_w"] = _num(d, 0)
+        limit = warn_w or pk  # (0: the month's peak so far)
+        s["capacity_warn"] = _onoff(limit and d >= limit)
+    if pk is not None:
+        s["peak_w"] = _num(pk, 0)
+    for name, v, places in (("grid_v", r.get("voltage_v"), 0), ("grid_a", r.get("current_a"), 1),
+                            ("grid_p", r.get("power_w_phases") or r.get("power_va_phases"), 0)):
+        if name == "grid_a" and not isinstance(v, list):
+            continue
+        if v is not None and not isinstance(v, list):
+            v = [v]
+        for k, x in enumerate(v or ()):
+            s["%s%d" % (name, k + 1)] = _num(x, places)
+    if r.get("gas_l") is not None:
+        s["mbus_gas_m3"] = _milli(r["gas_l"])
+    if r.get("water_l") is not None:
+        s["mbus_water_m3"] = _milli(r["water_l"])
+    codes = r.get("alerts") or ()
+    for a in _alerts_of(r):
+        s[a[0]] = _onoff([c for c in codes if c in a[3]])
+
+
+def state_pieces(snap, warn_w=0):
+    """The state message as pieces (see pieces()), its values' text as state_values made it;
+    `warn_w`: the capacity warning's threshold (config capacity_warn_w; 0: the month's peak)."""
     out = []
-    for k, v in state_values(snap).items():
+    for k, v in state_values(snap, warn_w).items():
         out.append('%s"%s": %s' % ("," if out else "{", k, v))
     out.append("}")
     return out
 
 
-def state(snap):
+def state(snap, warn_w=0):
     """The state message whole (the tests' reference: the meter streams state_pieces)."""
-    return "".join(state_pieces(snap))
+    return "".join(state_pieces(snap, warn_w))
 
 
 class _Sized:
@@ -291,7 +473,8 @@ class Publisher:
         self.last_error = None
         self.path = _mem_file(data_dir)
         self.ip = ip                # callable -> the meter's IP (None before the network is up)
-        self._grid = None           # the grid power's object id published this session (grid_power)
+        self._sig = None            # what the grid meter's reading provided at the last discovery (grid_sig)
+        self._ids = None            # the object ids published this session
 
     def _connect_packet(self):
         # bytes: lengths are counted in bytes, and "é" is 1 character, 2 bytes (a user
@@ -301,7 +484,9 @@ class Publisher:
                               user, self.cfg["mqtt_password"].encode() if user else None)
 
     def _conf_base(self):
-        return "%s/sensor/%s" % (self.cfg["mqtt_discovery"], self.node)
+        """Where this meter's configs are, the component left as "+" (a wildcard, never in a
+        published topic): "<discovery>/+/<node>" (the component follows from the id)."""
+        return "%s/+/%s" % (self.cfg["mqtt_discovery"], self.node)
 
     def _sent(self):
         """What the broker holds: (topic base, [object id]) from the file; none yet (a meter
@@ -380,31 +565,34 @@ class Publisher:
 
     async def _discover(self, writer, snap=None, full=True):
         """Every sensor's config (`full`, at connect: the device block and its IP go out
-        again), or only the ones not sent yet this session (the grid meter's kind became
-        known or changed); then an empty retained config for each one the broker held and
-        the meter publishes no more (its file says which). The grid power's config waits
-        for a reading that says its kind: until then one the broker held is kept."""
-        src = ((snap or {}).get("grid") or {}).get("reading") or {}
-        src = src.get("source")
+        again), or only the ones not sent yet this session (what the grid meter's reading
+        provides changed: grid_sig); then an empty retained config for each one the broker
+        held and the meter publishes no more (its file says which). The grid meter's
+        configs wait for a reading that says what it sends: until then the ones the broker
+        held are kept."""
+        r = ((snap or {}).get("grid") or {}).get("reading") or {}
         ip = self.ip and self.ip()  # (the session runs once the network is up: known, but
         # an IP that changes later goes out at the next connect)
-        want = sensors(self.cfg, src)
+        want = sensors(self.cfg, r)
         ids = [s[0] for s in want]
         base, held = self._sent()
-        g = grid_power(src)
-        self._grid = g and g[0]
+        sent = self._ids or ()
+        self._sig = grid_sig(r)
+        self._ids = ids
         for s in want:
-            if full or s[0] not in held or s[0] == self._grid:
+            if full or s[0] not in held or s[0] not in sent:
                 await self._publish(writer, None, (s, ip), True, MEM_TRIES)
         now = self._conf_base()
         keep = ids[:]
+        ours = [s[0] for s in sensors(self.cfg)]  # (the ones that never depend on the grid meter)
         for obj in held:
             if base == now and obj in ids:
                 continue
-            if base == now and not src and obj in ("grid_va", "grid_w"):
-                keep.append(obj)  # the grid meter not read yet: its config stays
+            if base == now and not r.get("source") and obj not in ours and obj in known_ids():
+                keep.append(obj)  # the grid meter not read yet: its configs stay
                 continue
-            if not await self._publish(writer, "%s/%s/config" % (base, obj), b"", True, MEM_TRIES):
+            if not await self._publish(writer, "%s/%s/config" % (base.replace("+", component(obj), 1), obj), b"",
+                                       True, MEM_TRIES):
                 keep.append(obj)  # not cleared (a full heap): tried again at the next connect
         if base != now or sorted(keep) != sorted(held):
             try:
@@ -416,8 +604,8 @@ class Publisher:
     async def _state(self, writer):
         snap = self.snapshot()
         if self.cfg["mqtt_discovery"]:
-            g = grid_power(((snap.get("grid") or {}).get("reading") or {}).get("source"))
-            if g and g[0] != self._grid:  # the grid meter read at last, or another kind
+            r = (snap.get("grid") or {}).get("reading")
+            if r and r.get("source") and grid_sig(r) != self._sig:  # the grid meter read at last, or it sends more (or less)
                 await self._discover(writer, snap, False)
         if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
             await self._publish(writer, self.base + "/state", snap)
@@ -449,7 +637,7 @@ class Publisher:
                     parts = pieces(d)
                     d = None
                 elif isinstance(msg, dict):
-                    t, parts = topic, state_pieces(msg)
+                    t, parts = topic, state_pieces(msg, self.cfg.get("capacity_warn_w", 0))
                 else:
                     t, parts = topic, (msg,)
                 n = 0

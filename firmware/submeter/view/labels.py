@@ -207,6 +207,28 @@ _ROWS = (
     "mq_grid_w", "Grid power", "Puissance réseau",
     # issue 21, upgrades over Ethernet (net/upgrade.py): the notices after one
     "n_upgraded", "Upgraded over the network to version %s: it came up healthy and is kept", "Mis à jour par le réseau en version %s : démarrée sans erreur, elle est gardée",
+    # issue 21, the sensors users ask for (net/mqtt.py sensors): their names in Home Assistant
+    "mq_ucost", "%s cost", "Coût %s",
+    "mq_cost", "Energy cost", "Coût de l’énergie",
+    "mq_grid_i", "Grid import %s", "Soutirage réseau %s",
+    "mq_grid_exp_kwh", "Grid export", "Injection réseau",
+    "mq_grid_exp_w", "Grid export power", "Puissance injectée",
+    "mq_grid_exp_va", "Grid export power", "Puissance injectée",
+    "mq_tempo_today", "Tempo today", "Tempo aujourd’hui",
+    "mq_tempo_tomorrow", "Tempo tomorrow", "Tempo demain",
+    "mq_demand_w", "Quarter-hour demand", "Puissance du quart d’heure",
+    "mq_capacity_warn", "New monthly peak ahead", "Nouveau pic mensuel en vue",
+    "mq_peak_w", "Month peak demand", "Pic du mois",
+    "mq_grid_v", "Voltage %s", "Tension %s",
+    "mq_grid_a", "Current %s", "Intensité %s",
+    "mq_grid_p", "Power %s", "Puissance %s",
+    "mq_mbus_gas_m3", "Gas (grid meter)", "Gaz (compteur réseau)",
+    "mq_mbus_water_m3", "Water (grid meter)", "Eau (compteur réseau)",
+    "mq_alert_overload", "Overload", "Dépassement",
+    "mq_alert_phase", "Phase missing", "Phase absente",
+    "mq_alert_breaker", "Breaker open", "Organe de coupure ouvert",
+    "mq_alert_cover", "Cover opened", "Cache ouvert",
+    "mq_alert_overvoltage", "Overvoltage", "Surtension",
     "n_rolled_back", "The upgrade to version %s did not come up healthy: the meter went back to the firmware it had", "La mise à jour en version %s n’a pas démarré correctement : le compteur est revenu au micrologiciel d’avant",
 )
 _LANGS = ("en", "fr")
