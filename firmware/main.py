@@ -9,6 +9,36 @@ import sys
 RESTART = 75  # the exit code of a restart where the board cannot reset (the host): tools/sim/hostrun.py starts it again
 
 
+def pick_folder():
+    """On a stock image upgraded over the network (firmware/submeter/net/upgrade.py), the
+    folder of the firmware's .mpy files that fw.json names goes first on the path. A
+    folder on trial gets one boot: if the firmware has not reported healthy (which makes
+    it "valid") by the next one, the folder before it runs again ("rolled_back"; the
+    firmware then says so), as the bootloader does for an image in an OTA slot."""
+    import json
+    try:
+        with open("fw.json") as f:
+            d = json.load(f)
+        run = d["run"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # none: the files at the root (make deploy over USB), or frozen in the image
+    if d.get("state") == "trial":
+        if d.get("boots", 0) >= 1:
+            d["state"], run = "rolled_back", d.get("prev") or ""
+            d["run"] = run
+        else:
+            d["boots"] = d.get("boots", 0) + 1
+        try:
+            with open("fw.json.new", "w") as f:
+                f.write(json.dumps(d) + "\n")
+            import os
+            os.rename("fw.json.new", "fw.json")
+        except OSError:
+            pass
+    if run:
+        sys.path.insert(0, "/" + run)
+
+
 def pick_board():
     try:
         import board
@@ -30,6 +60,7 @@ def no_board_reset():
 
 def main():
     try:
+        pick_folder()
         b = pick_board().Board()
     except Exception as e:
         sys.print_exception(e)

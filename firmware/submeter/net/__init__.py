@@ -70,3 +70,19 @@ def _drop(name):
     mod = sys.modules.get(__name__)
     if mod is not None and hasattr(mod, name):
         delattr(mod, name)
+
+
+TREES = ("fw_a", "fw_b")  # the firmware's folders on a stock image upgraded over the network (net/upgrade.py)
+
+
+def running_tree():
+    """Where the firmware's .mpy files are on a stock image: "fw_a" or "fw_b" (an upgrade
+    over the network put them there; main.py runs the one fw.json names), or "" (the
+    flash's root, as make deploy over USB puts them); None: frozen into the image, or run
+    from source (the host): no files to upgrade."""
+    import sys
+    f = getattr(sys.modules[__name__.rpartition(".")[0]], "__file__", None) or ""
+    if not f.endswith(".mpy"):
+        return None
+    parts = f.lstrip("/").split("/")
+    return parts[0] if len(parts) > 2 and parts[0] in TREES else ""

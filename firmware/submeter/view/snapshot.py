@@ -8,6 +8,7 @@
 # imports nothing from app.py.
 import gc
 import math
+import sys
 
 from .. import VERSION
 from ..clock import ticks_diff, time_str
@@ -54,7 +55,9 @@ def build(src):
                     "clock_back": hist.clock_back},
         "ntp": src.ntp,
         "boot": {"cause": src.reset_cause, "watchdog_resets": src.resets, "watchdog": bool(m.wdt),
-                 "slot": src.slot, "upgrade": src.upgrade, "upgrading": src.upgrading},
+                 "slot": src.slot, "upgrade": src.upgrade, "upgrading": src.upgrading,
+                 "upgrade_path": src.upgrade_path, "board": getattr(src.board, "name", None),
+                 "mpy": getattr(sys.implementation, "_mpy", None)},
         "notices": src.notices,
         "uptime_s": up, "currency": cfg["currency"], "total_w": None, "total_wh": None, "total_kwh": None,
         "total_cost": None, "period": led.period + 1, "periods_wh": None, "usages": None, "inputs": None,
