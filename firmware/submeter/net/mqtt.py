@@ -419,8 +419,10 @@ class Publisher:
             g = grid_power(((snap.get("grid") or {}).get("reading") or {}).get("source"))
             if g and g[0] != self._grid:  # the grid meter read at last, or another kind
                 await self._discover(writer, snap, False)
-        if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
-            await self._publish(writer, self.base + "/state", snap)
+        if snap.get("sampling", {}).get("rounds", 1) < 2:  # the zeros of a boot: not sent
+            return
+        snap = None  # (the newest, held by _publish until its pieces are made, not while they drain)
+        await self._publish(writer, self.base + "/state", self.snapshot())
 
     async def _drain(self, reader):
         # what the broker sends (PINGRESP) is read and dropped; the end of the stream ends the session
@@ -465,6 +467,7 @@ class Publisher:
         if parts is None:
             self.status["skipped"] += 1
             return False
+        msg = None  # (a snapshot, 5 KB: not held while the pieces drain, when newer ones are made)
         try:
             writer.write(head)
             head = None
