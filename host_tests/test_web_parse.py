@@ -36,6 +36,20 @@ def test_malformed_requests_are_rejected_with_a_status():
         assert e.status == status, (head, e.status)
 
 
+def test_only_the_headers_the_server_reads_are_kept():
+    # a phone's head (550-750 B) is checked line by line, but only the headers the server
+    # reads are kept while the answer streams; a malformed one among the others is refused
+    from submeter.net.server import USED, parse_lines
+    lines = [b"GET / HTTP/1.1", b"Host: meter", b"User-Agent: " + b"x" * 200, b"Accept-Encoding: gzip",
+             b"Sec-Fetch-Mode: cors", b"Authorization: Basic eA=="]
+    h = parse_lines(lines, 256, USED)[3]
+    assert h == {"accept-encoding": "gzip", "authorization": "Basic eA=="}
+    assert parse_lines(lines)[3]["host"] == "meter"  # (parse_head's: every header)
+    for bad in (b"no colon", b"\xff: x"):
+        e = raises(HTTPError, parse_lines, lines + [bad], 256, USED)
+        assert e.status == 400, bad
+
+
 class _Pieces:
     """A client's bytes as the network may hand them over: in pieces of `n` bytes."""
 

@@ -10,6 +10,7 @@
 # block, in 16-byte blocks), which the caller reads. During the run, right after the App's
 # own collections (a new peak in use, and one in 20), "@gc IN_USE" and mem_info(): the
 # largest free block at the peak and its low over the run (tools/bench/memrun.py reads them).
+# With "map" after SECONDS, the heap's maps too (tools/bench/memmap.py, heapmap.py).
 import asyncio
 import gc
 import json
@@ -44,6 +45,9 @@ class Watch:
 def main():
     secs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     appm.gc = submeter.gc = Watch()  # (submeter.Tasks.collect: the collection once a metering round)
+    if sys.argv[2:] == ["map"]:
+        import memmap  # (only then: its code is in the heap it measures)
+        appm.gc = submeter.gc = memmap.Watch(Watch)
     board = sim.Board()
     cfg, err = config.load(board.data_dir + "/config.json", board.CONFIG)
     board.configure(cfg)
@@ -61,6 +65,9 @@ def main():
                 fig["peak_live"] = app.tasks.heap_live
             fig["samples"] += 1
         board.stop()
+
+    if sys.argv[2:] == ["map"]:
+        appm.gc.map("boot")
 
     async def run():
         asyncio.create_task(probe())

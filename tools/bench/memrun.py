@@ -226,12 +226,13 @@ def parts(binary="build/bin/micropython-frozen", path=".frozen", heap="112k"):
 
 
 def run(data_dir, secs=20, meter="standard", speed=20, heap="112k", mqtt=True,
-        binary="build/bin/micropython-frozen", path=".frozen", client="heavy"):
+        binary="build/bin/micropython-frozen", path=".frozen", client="heavy", heap_map=False):
     """The firmware for `secs` seconds under load (client "heavy": poller() back to back,
     no gzip; "browser": browser()); returns a dict: memcheck's figures, `max_free` (bytes,
     after the last collection), `max_free_min` and `max_free_at_peak` (the largest free
     block after the App's collections: its low, and at the peak in use), `polls`
-    {path: [ok, failed]}, `output` (everything it printed), `returncode`."""
+    {path: [ok, failed]}, `output` (everything it printed), `returncode`; with `heap_map`,
+    the heap's maps memcheck prints in `output` (tools/bench/heapmap.py reads them)."""
     os.makedirs(data_dir, exist_ok=True)
     mq = None
     cfg = {"mqtt_interval_s": 1} if mqtt else {}
@@ -244,7 +245,8 @@ def run(data_dir, secs=20, meter="standard", speed=20, heap="112k", mqtt=True,
     env = dict(os.environ, MICROPYPATH=path, SUBMETER_TERM="0", SUBMETER_DATA=".",
                SUBMETER_HTTP_PORT=str(web_port), SUBMETER_SPEED=str(speed), SUBMETER_METER=meter,
                SUBMETER_SCENARIO="house")
-    proc = subprocess.Popen([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "bench", "memcheck.py"), str(secs)],
+    proc = subprocess.Popen([os.path.join(ROOT, binary), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "bench", "memcheck.py"), str(secs)]
+                            + (["map"] if heap_map else []),
                             cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if client == "browser":
         t, polls = browser(proc, web_port)

@@ -9,6 +9,7 @@
 # when Enedis switches a Linky from historic to standard remotely, or the meter is
 # replaced, it is found again in seconds.
 import asyncio
+import sys
 
 from micropython import const
 
@@ -28,11 +29,12 @@ CANDIDATES = {
 
 
 def decoder_for(kind, bufs=None):
-    """The decoder of port setting `kind` (a TIC or P1 one; P1 may share a TIC's `bufs`),
-    set for it: the grid package's decoder protocol (grid/__init__.py)."""
+    """The decoder of port setting `kind` (a TIC or P1 one; reading in `bufs`, two frame
+    buffers another decoder made, if given), set for it: the grid package's decoder
+    protocol (grid/__init__.py)."""
     if kind.startswith("tic"):
         from .tic import TicDecoder
-        return TicDecoder()
+        return TicDecoder(bufs=bufs)
     from .p1 import P1Decoder
     return P1Decoder(crc_required=kind == "p1", bufs=bufs)
 
@@ -41,6 +43,24 @@ def _family(kind):
     # both TIC settings share one decoder (it tells the modes apart by their separator),
     # both P1 settings another: at most two, made once (a TIC decoder is ~9 KB)
     return kind[:3] if kind[:3] == "tic" else "p1"
+
+
+# the modules each protocol's decoder imports (its kernel's, viper or its twin): let go
+# with the decoder once the other protocol reads good data
+_MODULES = {"tic": ("grid.tic", "kernels.ticscan_viper", "kernels.ticscan_py"),
+            "p1": ("grid.p1", "kernels.p1scan_viper", "kernels.p1scan_py")}
+
+
+def _forget(fam):
+    # a module dropped from sys.modules and from its package is freed once nothing holds
+    # it (imported again, from flash, if the protocol is tried again)
+    root = __name__.rpartition(".")[0].rpartition(".")[0]  # "submeter"
+    for name in _MODULES[fam]:
+        pkg, _, leaf = name.rpartition(".")
+        sys.modules.pop("%s.%s" % (root, name), None)
+        parent = sys.modules.get("%s.%s" % (root, pkg))
+        if parent is not None and hasattr(parent, leaf):
+            delattr(parent, leaf)
 
 
 def _shapes(dec):
@@ -55,7 +75,8 @@ class GridReader:
         self.clock = clock
         self.kinds = CANDIDATES[mode]
         self.listen_ms = listen_ms
-        self.decoders = {}          # one per protocol tried ("tic", "p1"), kept
+        self.decoders = {}          # one per protocol ("tic", "p1"): both at boot with grid: auto,
+                                    # the other let go once one reads good data (_settle)
         self.decoder = None         # the decoder of the setting in use
         self.reading = GridReading()
         self.kind = None            # the port setting in use
@@ -77,6 +98,9 @@ class GridReader:
             if fam not in self.decoders:
                 tic = self.decoders.get("tic")  # (auto: P1 borrows the TIC decoder's 4 KB of
                 self.decoders[fam] = decoder_for(kind, tic.buffers() if tic else None)  # buffers)
+        # the frame buffers, kept for life: a decoder made again later (detection back to
+        # a protocol let go) reads in them, needing no 2 KB block then
+        self._bufs = next(iter(self.decoders.values())).buffers() if len(self.decoders) > 1 else None
 
     def use(self, kind):
         """Decode in port setting `kind` from now on (the port is set to it): its family's
@@ -84,13 +108,23 @@ class GridReader:
         written in the buffers since."""
         fam = _family(kind)
         dec = self.decoders.get(fam)
-        if dec is None:  # (a family the config does not try: a tool's or a test's choice)
-            dec = self.decoders[fam] = decoder_for(kind)
+        if dec is None:  # let go (_settle), or a family the config does not try (a tool's or a
+            dec = self.decoders[fam] = decoder_for(kind, self._bufs)  # test's choice)
         if self.decoder is not None and self.decoder is not dec:
             dec.restart()
         self.decoder = dec
         self.kind = kind
         dec.set_port(kind)
+
+    def _settle(self):
+        """Good data in the setting in use: the other protocol's decoder and its modules
+        let go (with a TIC meter, P1's 3.9 KB; with a P1 one, TIC's ~7 KB, the frame
+        buffers kept). Made again when detection comes back to that protocol (the meter
+        silent for `listen_ms`, or replaced)."""
+        fam = _family(self.kind)
+        for other in [f for f in self.decoders if f != fam]:
+            del self.decoders[other]
+            _forget(other)
 
     def state(self):
         d = self.decoder.state() if self.decoder else {}
@@ -160,6 +194,8 @@ class GridReader:
             self.decoder.update(self.reading)
             self.last_frame_ms = now
             self.locked = True
+            if len(self.decoders) > 1:
+                self._settle()
             if self.on_frame:
                 self.on_frame()
         return frames
@@ -184,7 +220,15 @@ class GridReader:
                     return  # this board has no grid-meter input
                 k += 1
                 continue
-            self.use(kind)
+            try:
+                self.use(kind)
+            except MemoryError:  # no room to make its decoder again: the next setting; this
+                self.mem_errors += 1  # one in its turn
+                if hasattr(port, "deinit"):
+                    port.deinit()
+                await asyncio.sleep_ms(self.clock.real_ms(POLL_MS) or 1)
+                k += 1
+                continue
             self.locked = False
             since = self.clock.ticks_ms()   # last sign of life in this setting
             good = self.decoder.good()

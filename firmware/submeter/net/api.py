@@ -2,14 +2,14 @@
 #
 # A handler is a plain function of (request, snapshot, commands): the request as the
 # server read it, a dict as WSGI's environ is ("method", "path", "query": what follows
-# "?", "headers": names in lower case, "body": a command's JSON object, None for GET and
-# HEAD; a dict, not a class: no class object made at boot), a function giving the
-# snapshot of now (taken once by a handler that shows it, for the whole answer, made again
-# the same if the heap makes the server start a chunk over; a function, not the snapshot
-# itself: the answers that do not show it, the script, the screen, the history, never
-# hold one, however long they stream), and the commands the application offers
-# (commands.py, the App). It returns (content type, body) or (content type, body, again),
-# the body being
+# "?", "headers": the ones the server reads (server.USED), names in lower case, "body": a
+# command's JSON object, None for GET and HEAD; a dict, not a class: no class object
+# made at boot), a function giving the snapshot of now (taken once by a handler that
+# shows it, for the whole answer, made again the same if the heap makes the server start
+# a chunk over; a function, not the snapshot itself: the answers that do not show it,
+# the script, the screen, the history, never hold one, however long they stream), and
+# the commands the application offers (commands.py, the App). It returns (content type,
+# body) or (content type, body, again), the body being
 #   bytes       the whole answer;
 #   a function  that makes the answer's chunks (bytes), streamed: never whole in RAM, and
 #               made again from the start if the heap had no room for one (server.py:

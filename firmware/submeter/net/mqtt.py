@@ -607,8 +607,10 @@ class Publisher:
             r = (snap.get("grid") or {}).get("reading")
             if r and r.get("source") and grid_sig(r) != self._sig:  # the grid meter read at last, or it sends more (or less)
                 await self._discover(writer, snap, False)
-        if snap.get("sampling", {}).get("rounds", 1) >= 2:  # not the zeros of a boot
-            await self._publish(writer, self.base + "/state", snap)
+        if snap.get("sampling", {}).get("rounds", 1) < 2:  # the zeros of a boot: not sent
+            return
+        snap = None  # (the newest, held by _publish until its pieces are made, not while they drain)
+        await self._publish(writer, self.base + "/state", self.snapshot())
 
     async def _drain(self, reader):
         # what the broker sends (PINGRESP) is read and dropped; the end of the stream ends the session
@@ -653,6 +655,7 @@ class Publisher:
         if parts is None:
             self.status["skipped"] += 1
             return False
+        msg = None  # (a snapshot, 5 KB: not held while the pieces drain, when newer ones are made)
         try:
             writer.write(head)
             head = None

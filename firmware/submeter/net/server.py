@@ -118,14 +118,15 @@ def parse_head(head, max_target=256):
     return parse_lines(head.split(b"\r\n"), max_target)
 
 
-def parse_lines(lines, max_target=256):
+def parse_lines(lines, max_target=256, keep=None):
     """parse_head() of the head's lines (bytes, without their CRLF): the server keeps a
-    head line by line, never whole (see Server._read_head)."""
+    head line by line, never whole (see Server._read_head). With `keep`, only the headers
+    named there are kept (every line is checked all the same)."""
     try:
-        lines = [x.decode() for x in lines] or [""]
+        first = lines[0].decode() if lines else ""
     except UnicodeError:
         raise HTTPError(400, "request is not text")
-    parts = lines[0].split(" ")
+    parts = first.split(" ")
     if len(parts) != 3:
         raise HTTPError(400, "malformed request line")
     method, target, version = parts
@@ -144,13 +145,23 @@ def parse_lines(lines, max_target=256):
         raise HTTPError(400, "target must start with /")
     path, _, query = target.partition("?")
     headers = {}
-    for line in lines[1:]:
+    for i in range(1, len(lines)):
+        try:
+            line = lines[i].decode()
+        except UnicodeError:
+            raise HTTPError(400, "request is not text")
         name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip():
             raise HTTPError(400, "malformed header")
-        headers[name.lower()] = value.strip()
+        name = name.lower()
+        if keep is None or name in keep:
+            headers[name] = value.strip()
     return method, path, query, headers
 
+
+# the request headers the server reads; the others are checked and dropped (a phone's head
+# is 550-750 B: kept whole, it was held for the whole answer)
+USED = ("accept-encoding", "authorization", "content-length", "content-type", "transfer-encoding")
 
 # the page's script and what else is kept gzipped on flash: firmware/static/ beside the
 # package (this file is submeter/net/server.py: three names up)
@@ -493,7 +504,8 @@ class Server:
             try:
                 if head is None:
                     head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
-                method, path, query, headers = parse_lines(head, self.max_target)
+                method, path, query, headers = parse_lines(head, self.max_target, USED)
+                head = None  # (its lines: not held while the answer streams)
             except asyncio.TimeoutError:
                 await self._refuse(writer, 408, "request head not received in time")
                 return
