@@ -208,6 +208,8 @@ _ROWS = (
     # issue 21, upgrades over Ethernet (net/upgrade.py): the notices after one
     "n_upgraded", "Upgraded over the network to version %s: it came up healthy and is kept", "Mis à jour par le réseau en version %s : démarrée sans erreur, elle est gardée",
     "n_rolled_back", "The upgrade to version %s did not come up healthy: the meter went back to the firmware it had", "La mise à jour en version %s n’a pas démarré correctement : le compteur est revenu au micrologiciel d’avant",
+    # issue 21, slice "tls": the page's line while MQTT is not connected (net/page.py), then why
+    "mqtt_down", "MQTT not connected (%s): %s", "MQTT non connecté (%s) : %s",
 )
 _LANGS = ("en", "fr")
 
