@@ -71,20 +71,29 @@ def tls_broker(pki, tmp_path_factory):
     # cannot read the key in the test's private folder)
     conf.write_text("user %s\nlistener %d 127.0.0.1\ncertfile %s\nkeyfile %s\nallow_anonymous true\n"
                     "persistence false\n" % (pwd.getpwuid(os.getuid()).pw_name, port, pki["cert"], pki["key"]))
-    p = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t0 = time.monotonic()
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() - t0 > 10 or p.poll() is not None:
-                p.kill()
-                pytest.fail("mosquitto's TLS listener did not start")
-            time.sleep(0.05)
-    yield p, port
-    p.kill()
-    p.wait()
+
+    def run():
+        p = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        t0 = time.monotonic()
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return p
+            except OSError:
+                if time.monotonic() - t0 > 10 or p.poll() is not None:
+                    p.kill()
+                    pytest.fail("mosquitto's TLS listener did not start")
+                time.sleep(0.05)
+    procs = [run()]
+
+    def restart():  # the broker stopped and started again, on the same port
+        procs[-1].kill()
+        procs[-1].wait()
+        procs.append(run())
+    yield procs, port, restart
+    procs[-1].kill()
+    procs[-1].wait()
 
 
 def client_tls(pki):
@@ -146,6 +155,14 @@ def test_discovery_and_state_over_tls(pki, tls_broker, tmp_path):
         mq = mqtt_state(fw)
         assert mq["state"] == "connected" and mq["tls"] is True and mq["broker"] == "127.0.0.1:%d" % port, mq
         assert mq["failures"] == 0, mq
+        # the broker restarted: the meter connects again (the TLS context it kept, a new
+        # session) and the state flows again
+        sub.close()
+        tls_broker[2]()
+        sub = Subscriber(port, BASE + "/state", tls=client_tls(pki))
+        until(lambda: sub.last(BASE + "/state"), 30, "a state message over TLS after the broker's restart")
+        mq = mqtt_state(fw)
+        assert mq["state"] == "connected" and mq["connects"] == 2, mq
     finally:
         sub.close()
         stop(fw)
