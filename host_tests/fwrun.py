@@ -27,17 +27,23 @@ def near(w, truth):
 
 
 # --- starting and stopping -------------------------------------------------------------
-def start(data, make=False, port=None, out=subprocess.PIPE, **env):
+def start(data, make=False, port=None, out=subprocess.PIPE, model=False, **env):
     """The firmware serving on a free port (proc.port), its files in `data` (proc.data), the
     simulated board set by `env` (SUBMETER_*: the steady scenario and no terminal unless
     said). make=True: through `make -s run`, as a user starts it, in a session of its own
-    (stop and kill reach the whole group); else build/bin/micropython firmware/main.py.
+    (stop and kill reach the whole group); model=True: the device model (the firmware
+    frozen in, a 112 KB heap, the ssl module); else build/bin/micropython firmware/main.py.
     Returns at once: `served` waits for the page."""
     port = port or free_port()
     full = dict(os.environ, SUBMETER_HTTP_PORT=str(port), SUBMETER_SCENARIO="steady", SUBMETER_DATA=str(data),
                 SUBMETER_TERM="0")
     if make:
         cmd = ["make", "-s", "run"]
+    elif model:
+        # (main.py as a module: run as a script, its folder would come first on the path
+        # and the firmware's sources would load over the frozen modules)
+        cmd = [os.path.join(ROOT, "build", "bin", "micropython-frozen"), "-X", "heapsize=112k", "-m", "main"]
+        full["MICROPYPATH"] = ".frozen:firmware"
     else:
         cmd = [os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"]
         full["MICROPYPATH"] = MICROPYPATH

@@ -21,9 +21,11 @@ def _packet(kind, body):
 
 
 class Subscriber:
-    def __init__(self, port, topic="#", host="127.0.0.1"):
+    def __init__(self, port, topic="#", host="127.0.0.1", tls=None):
         self.messages = []
         self.sock = socket.create_connection((host, port), timeout=5)
+        if tls:  # an ssl.SSLContext: MQTT over TLS
+            self.sock = tls.wrap_socket(self.sock, server_hostname=host)
         self.sock.sendall(_packet(0x10, _str("MQTT") + b"\x04\x02\x00\x3c" + _str("test-sub")))
         assert self._read()[0] == 0x20
         self.sock.sendall(_packet(0x82, b"\x00\x01" + _str(topic) + b"\x00"))

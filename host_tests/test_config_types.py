@@ -17,6 +17,7 @@ WHOLE = ("mains_hz", "period_ms", "window_cycles", "max_gap_ms", "save_s", "gas_
          "contrast", "http_port", "http_max_clients", "mqtt_port", "mqtt_interval_s", "capacity_warn_w")
 NUMBER = ("voltage", "price_kwh", "gas_kwh_per_m3", "gas_price_kwh", "water_price_m3")
 CHOICE = ("lang", "dst", "grid")
+BOOL = ("mqtt_tls",)  # true or false only (not 0, 1 nor "true")
 TEXT = {  # longest, and values of the right length that are still refused
     "currency": (5, ("E,R", "E;R", '"', "=1+1", "-1", "@A", "E R", "1EUR", "EU\tR")),
     "ntp_host": (128, ("not a host", "1.2.3", "300.1.1.1", "-a.b", "a..b", "a/b")),
@@ -32,6 +33,7 @@ TEXT = {  # longest, and values of the right length that are still refused
     "gateway": (15, ("router",)),
     "dns": (15, ("8.8.8",)),
     "http_host": (15, ("", "not a host", "localhost", "::1", "0.0.0.0.0")),
+    "mqtt_tls_name": (128, ("not a host", "broker:8883", "a\u00e9b")),
 }
 LIST = ("prices_kwh", "inputs")
 INPUT_WHOLE = ("ct_ratio", "cts", "phase")
@@ -78,6 +80,9 @@ def top_cases():
     for key in CHOICE:
         for v in ("xx", "", "EN", config.DEFAULTS[key] + " ", 1, None, [], {}, True):
             yield key, v
+    for key in BOOL:
+        for v in (0, 1, "true", "", None, [], {}, 1.0):
+            yield key, v
     for key, (most, extra) in TEXT.items():
         for v in bad_texts(most, extra):
             yield key, v
@@ -104,7 +109,7 @@ def input_cases():
 
 
 def test_every_key_has_a_kind():
-    kinds = set(WHOLE) | set(NUMBER) | set(CHOICE) | set(TEXT) | set(LIST)
+    kinds = set(WHOLE) | set(NUMBER) | set(CHOICE) | set(BOOL) | set(TEXT) | set(LIST)
     assert sorted(kinds) == sorted(config.DEFAULTS), sorted(set(config.DEFAULTS) ^ kinds)
     ikinds = set(INPUT_WHOLE) | set(INPUT_NUMBER) | set(INPUT_TEXT) | set(INPUT_CHOICE)
     assert sorted(ikinds) == sorted(config.INPUT_DEFAULTS), sorted(set(config.INPUT_DEFAULTS) ^ ikinds)

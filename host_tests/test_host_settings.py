@@ -49,6 +49,8 @@ def test_config_bounds_in_the_page_are_the_validators():
     for key, kind, lo, hi in cf._SPEC:
         if kind in (cf._INT, cf._NUM):
             assert page.get(key) == (lo, hi), key
+        elif kind == cf._BOOL:  # a choice of false, true
+            assert re.search(r"\b%s: \[false, true\]" % key, js[js.index("const SEL"):]), key
         elif kind != cf._ONE:
             assert longest.get(key) == hi, key
         else:  # the choices, in the validator's order

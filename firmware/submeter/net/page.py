@@ -222,6 +222,9 @@ def page_chunks(snap, cfg, lang=None):
         yield from fill(_WARN, esc(err))
     for n in snap.get("notices") or ():  # a watchdog reset, the counters lost: until the next start
         yield from fill(_WARN, esc(notice_text(n, t)))
+    mq = snap.get("mqtt")
+    if mq and mq["state"] != "connected" and mq["last_error"]:  # why, in words (a TLS certificate refused...)
+        yield from fill(_WARN, esc(t["mqtt_down"] % (mq["broker"], mq["last_error"])))
     if snap.get("password_set") is False:
         yield from fill(_PW, esc(t["pw_hint"]), esc(t["set_pw"]))
     if snap.get("panel"):  # the mirror; under it, while the display sleeps, that a press wakes it

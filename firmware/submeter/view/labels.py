@@ -230,6 +230,8 @@ _ROWS = (
     "mq_alert_cover", "Cover opened", "Cache ouvert",
     "mq_alert_overvoltage", "Overvoltage", "Surtension",
     "n_rolled_back", "The upgrade to version %s did not come up healthy: the meter went back to the firmware it had", "La mise à jour en version %s n’a pas démarré correctement : le compteur est revenu au micrologiciel d’avant",
+    # issue 21, slice "tls": the page's line while MQTT is not connected (net/page.py), then why
+    "mqtt_down", "MQTT not connected (%s): %s", "MQTT non connecté (%s) : %s",
 )
 _LANGS = ("en", "fr")
 
