@@ -27,7 +27,7 @@ def near(w, truth):
 
 
 # --- starting and stopping -------------------------------------------------------------
-def start(data, make=False, port=None, out=subprocess.PIPE, model=False, **env):
+def start(data, make=False, port=None, out=subprocess.PIPE, model=False, heap="112k", **env):
     """The firmware serving on a free port (proc.port), its files in `data` (proc.data), the
     simulated board set by `env` (SUBMETER_*: the steady scenario and no terminal unless
     said). make=True: through `make -s run`, as a user starts it, in a session of its own
@@ -42,7 +42,7 @@ def start(data, make=False, port=None, out=subprocess.PIPE, model=False, **env):
     elif model:
         # (main.py as a module: run as a script, its folder would come first on the path
         # and the firmware's sources would load over the frozen modules)
-        cmd = [os.path.join(ROOT, "build", "bin", "micropython-frozen"), "-X", "heapsize=112k", "-m", "main"]
+        cmd = [os.path.join(ROOT, "build", "bin", "micropython-frozen"), "-X", "heapsize=" + heap, "-m", "main"]
         full["MICROPYPATH"] = ".frozen:firmware"
     else:
         cmd = [os.path.join(ROOT, "build", "bin", "micropython"), "firmware/main.py"]

@@ -114,8 +114,9 @@ def until(fn, timeout, what):
     raise AssertionError("no %s within %d s" % (what, timeout))
 
 
-def meter(d, port, ca=None, **cfg):
-    """The device model with MQTT over TLS on, `ca` (a file's path) copied to its flash."""
+def meter(d, port, ca=None, heap="4m", **cfg):
+    """The device model with MQTT over TLS on, `ca` (a file's path) copied to its flash, in
+    a PSRAM board's heap (a SPIRAM image's: 4 MB; TLS needs one: see the last test)."""
     d.mkdir(exist_ok=True)
     if ca:
         with open(ca, "rb") as f:
@@ -123,7 +124,7 @@ def meter(d, port, ca=None, **cfg):
     conf = {"mqtt_host": "127.0.0.1", "mqtt_port": port, "mqtt_interval_s": 1, "mqtt_tls": True}
     conf.update(cfg)
     (d / "config.json").write_text(json.dumps(conf))
-    return start(d, model=True, SUBMETER_SPEED="50")
+    return start(d, model=True, heap=heap, SUBMETER_SPEED="50")
 
 
 def mqtt_state(fw):
@@ -196,3 +197,20 @@ def test_a_broker_the_meter_cannot_trust_is_refused_in_words(pki, tls_broker, tm
         sub.close()
         stop(fw)
         kill(fw)
+
+
+def test_a_board_without_the_heap_for_tls_says_so_and_meters_on(pki, tls_broker, tmp_path):
+    # our image's 112 KB heap cannot hold MQTT over TLS beside the firmware (measured: no
+    # 512 B block for the session's messages nor the snapshots): the meter says why, does
+    # not try, and its metering and page go on untouched
+    fw = meter(tmp_path / "small", tls_broker[1], pki["ca"], heap="112k")
+    try:
+        served(fw)
+        time.sleep(3)
+        st = json.loads(get(fw.port, "/api/state")[2])
+        mq = st["mqtt"]
+        assert mq["connects"] == 0 and "needs a board with PSRAM" in mq["last_error"] and "109 KB" in mq["last_error"], mq
+        assert st["mem"]["errors"] == 0 and st["total_w"] > 0, st["mem"]
+        assert b"needs a board with PSRAM" in get(fw.port, "/")[2]
+    finally:
+        stop(fw)

@@ -306,11 +306,24 @@ def _num(v, places):
     return ("%%.%df" % places) % v if places else "%d" % round(v)
 
 
-def state_values(snap, cfg_warn=0):
+class _Pieces:
+    """Where state_values puts each value: straight into the message's pieces (no dict of
+    ~50 values, whose table alone is a 536 B block: a TLS session's heap had none)."""
+
+    def __init__(self):
+        self.out = []
+
+    def __setitem__(self, k, v):
+        self.out.append('%s"%s": %s' % ("," if self.out else "{", k, v))
+
+
+def state_values(snap, cfg_warn=0, s=None):
     """The state message: every sensor's value from the snapshot, each the JSON text of
     its value (numbers rounded to the meter's resolution: W to 0.1, kWh and m³ to 0.001,
-    money to 0.01), in a dict by key."""
-    s = {"total_w": _num(snap["total_w"], 1)}
+    money to 0.01), set by key in `s` (a dict by default; state_pieces': _Pieces)."""
+    if s is None:
+        s = {}
+    s["total_w"] = _num(snap["total_w"], 1)
     tw = snap.get("total_wh")
     s["total_kwh"] = _milli(tw) if isinstance(tw, int) else _num(float(snap["total_kwh"]), 3)
     usages = snap.get("usages") or {}
@@ -401,11 +414,10 @@ def _grid_values(s, r, warn_w):
 def state_pieces(snap, warn_w=0):
     """The state message as pieces (see pieces()), its values' text as state_values made it;
     `warn_w`: the capacity warning's threshold (config capacity_warn_w; 0: the month's peak)."""
-    out = []
-    for k, v in state_values(snap, warn_w).items():
-        out.append('%s"%s": %s' % ("," if out else "{", k, v))
-    out.append("}")
-    return out
+    s = _Pieces()
+    state_values(snap, warn_w, s)
+    s.out.append("}")
+    return s.out
 
 
 def state(snap, warn_w=0):
@@ -463,6 +475,28 @@ def _mem_file(data_dir, name="mqtt.json"):
 # --- MQTT over TLS (cfg mqtt_tls; docs/mqtt.md) ----------------------------------------
 CA_FILE = "mqtt_ca.pem"  # the CA certificate(s) the broker's is checked against, beside config.json
 TLS_PORT = const(8883)
+TLS_HEAP_MIN = const(262144)  # MicroPython heap a board needs for MQTT over TLS: a PSRAM board's
+# (measured on the device model: in our image's 112 KB, with TLS on, the session's messages
+# and the snapshots found no 512-536 B block, 11-18 connects a minute failed, 190 snapshots
+# were skipped in 30 s; with a SPIRAM image's heap, none)
+
+
+def heap_total():
+    """MicroPython's heap, in bytes (a large figure on CPython, which has no such heap)."""
+    import gc
+    try:
+        return gc.mem_free() + gc.mem_alloc()
+    except AttributeError:
+        return 1 << 30
+
+
+def tls_room():
+    """None when this board's heap can hold MQTT over TLS, else why not, in words."""
+    n = heap_total()
+    if n >= TLS_HEAP_MIN:
+        return None
+    return ("MQTT over TLS needs a board with PSRAM (a heap of %d KB at least); this one has %d KB: "
+            "TLS is off here (docs/mqtt.md)" % (TLS_HEAP_MIN // 1024, n // 1024))
 
 
 class TLSError(ValueError):
@@ -548,7 +582,10 @@ class Publisher:
         self.path = _mem_file(data_dir)
         self.ca_path = _mem_file(data_dir, CA_FILE)
         self.tls = None             # the TLS context, made once (at boot: its 1.7 KB block is
-        if cfg["mqtt_tls"]:         # easily found then, seldom later) and kept
+        self.no_tls = cfg["mqtt_tls"] and tls_room()  # (easily found then, seldom later) and kept
+        if self.no_tls:
+            self.status["last_error"] = self.no_tls
+        elif cfg["mqtt_tls"]:
             try:
                 self.tls = tls_context(self.ca_path)
             except (TLSError, MemoryError):
@@ -606,6 +643,8 @@ class Publisher:
     async def _session(self):
         self.status["state"] = "connecting"
         self.status["connected_s"] = 0
+        if self.no_tls:  # (a board without the heap for it: said, never tried)
+            raise TLSError(self.no_tls)
         if self.cfg["mqtt_tls"] and not self.tls:
             self.tls = tls_context(self.ca_path)
         reader, writer = await asyncio.wait_for(asyncio.open_connection(
