@@ -19,10 +19,12 @@ class Reader:
     def __init__(self, data, piece=None):
         self.data = data
         self.piece = piece
+        self.at = 0  # (read from here: the rest is never copied, a large upload's neither)
 
     async def read(self, n):
         k = n if self.piece is None else min(n, self.piece)
-        out, self.data = self.data[:k], self.data[k:]
+        out = self.data[self.at:self.at + k]
+        self.at += len(out)
         return out
 
 

@@ -15,7 +15,7 @@ from submeter.clock import ManualClock
 from submeter.net.server import Server
 import sim
 
-SIZE = 16 * 1024  # a small slot: the same code as 1.75 MB
+SIZE = 8 * 1024  # a small slot: the same code as 1.75 MB
 
 
 class RamSlot:
@@ -74,7 +74,7 @@ def password(app):
         return json.loads(f.read())["initial"]
 
 
-def image(n=10000, seed=1):
+def image(n=6000, seed=1):
     out = bytearray(b"\xe9IMG")
     x = seed
     while len(out) < n:
@@ -167,8 +167,8 @@ def test_a_corrupted_upload_is_refused_and_nothing_switches():
 def test_an_upload_cut_midway_switches_nothing():
     srv, app = meter()
     data = image()
-    status, _, body = upload(srv, data[:5000], pw=password(app), length=len(data))
-    assert status == 400 and b"ended after 5000 of 10000 bytes" in body, body
+    status, _, body = upload(srv, data[:3000], pw=password(app), length=len(data))
+    assert status == 400 and b"ended after 3000 of 6000 bytes" in body, body
     assert not app.board.slot.booted and not app.restarting and record(app) is None and app.upgrading is None
 
 
@@ -180,7 +180,7 @@ def test_the_password_comes_first_and_the_size_is_bounded():
     slot = app.board.slot
     assert slot.erased == 0 and not slot.booted  # nothing taken without the password
     status, _, body = upload(srv, image(SIZE + 1), pw=password(app))
-    assert status == 413 and b"the slot ota_1 holds 16384" in body, body
+    assert status == 413 and b"the slot ota_1 holds 8192" in body, body
     assert upload(srv, data, pw=password(app), ctype=b"application/json")[0] == 415
     status, _, body = upload(srv, data, sha="12ab", pw=password(app))
     assert status == 400 and b"sha256" in body
