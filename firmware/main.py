@@ -48,14 +48,16 @@ def pick_board():
 
 
 def no_board_reset():
-    """No board could be made (an image that cannot load even its board modules): the
-    chip reset all the same, the one place outside boards/ that touches `machine`, as no
-    board is there to do it; on the host there is no reset and the error ends the run."""
+    """No board could be made: the base board's reset (boards/base.py, frozen beside the
+    board modules: the chip's reset on a device), so that the bootloader rolls back a new
+    image whose board module fails. An image without even that (not ours: make deploy
+    refuses to send one, see tools/device/netdeploy.py) stops at the REPL; on the host
+    there is no reset and the error ends the run."""
     try:
-        from machine import reset
+        from base import BaseBoard
     except ImportError:
         return
-    reset()
+    BaseBoard().reset()
 
 
 def main():

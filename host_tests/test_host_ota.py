@@ -3,7 +3,7 @@
 # written; a stock SPIRAM image gets the firmware as .mpy without what it freezes
 # (umqtt.simple) and boots it; our image (the device model, OTA slots as files) gets a new
 # app image into its other slot, keeps it once the firmware reports healthy, and rolls back
-# an image that never does (the plain port: main.py cannot import the firmware, and resets). The
+# an image that never does (the plain port: main.py cannot import the firmware). The
 # device's own files are never touched.
 import hashlib
 import json
@@ -139,9 +139,10 @@ def test_our_image_upgrade_kept_and_unhealthy_image_rolled_back(tmp_path):
         r = make_deploy(dev.link, "IMAGE=%s" % bad)
         assert r.returncode != 0
         assert "image written to ota_0" in r.stdout, r.stdout
-        # it cannot load the firmware: main.py resets the board by itself (no board module
-        # either: the chip's reset), and the bootloader goes back; deploy had nothing to reset
-        assert "resetting, so that the bootloader goes back" not in r.stdout, r.stdout
+        # an image without our modules (not even the base board's, to reset with): it ends
+        # at the REPL (main.py printed why), and deploy resets it for the bootloader to go back
+        assert ("did not report healthy (the firmware ended at the REPL; its last line: SystemExit: 1): "
+                "resetting, so that the bootloader goes back") in r.stdout, r.stdout
         assert "rolled back: the new image did not report healthy, the bootloader went back to ota_1" in r.stderr
         assert otadata() == {"boot": "ota_1", "state": {"ota_0": "aborted", "ota_1": "valid"}}
         s = json.loads(get(port, "/api/state")[2])  # the meter runs again, from the old image
@@ -232,8 +233,12 @@ def test_our_image_upgraded_over_ethernet_and_rolled_back_when_it_crashes(tmp_pa
     subprocess.run(["strip", "-o", str(model), os.path.join(BIN, "micropython-frozen")], check=True)
     upgrade = tmp_path / "upgrade.bin"
     upgrade.write_bytes(model.read_bytes() + b"\0upgrade")
-    bad = tmp_path / "bad.bin"  # an image without the firmware frozen in: it crashes at boot
-    subprocess.run(["strip", "-o", str(bad), os.path.join(BIN, "micropython")], check=True)
+    stock = tmp_path / "stock.bin"  # an image without the firmware frozen in: not sent
+    subprocess.run(["strip", "-o", str(stock), os.path.join(BIN, "micropython")], check=True)
+    bad = tmp_path / "bad.bin"  # ours, but it dies at boot (a program that exits at once, the mark in it)
+    with open("/bin/false", "rb") as f:
+        bad.write_bytes(f.read() + b"\0submeter:frozen-firmware-image")
+    bad.chmod(0o755)
     port = free_port()
     url = "http://127.0.0.1:%d" % port
     dev = virtdev(tmp_path, flash, "ours", port, "--parts", str(parts), "--image", str(model))
@@ -267,6 +272,11 @@ def test_our_image_upgraded_over_ethernet_and_rolled_back_when_it_crashes(tmp_pa
         s = state()
         assert s["store"]["restored"] and s["boot"]["upgrade"]["result"] == "kept"
         assert ["upgraded", "0.1.0"] in s["notices"]
+        # an image without the firmware (a stock one): not sent, nothing written
+        before = otadata()
+        r = make_deploy(dev.link, "URL=%s" % url, "PASSWORD=%s" % pw, "IMAGE=%s" % stock)
+        assert r.returncode != 0 and "is not an image with the firmware frozen in" in r.stderr, r.stderr
+        assert otadata() == before
         # a new image that crashes at boot: rolled back, and the meter says so
         r = make_deploy(dev.link, "URL=%s" % url, "PASSWORD=%s" % pw, "IMAGE=%s" % bad)
         assert r.returncode != 0

@@ -11,6 +11,9 @@ import asyncio
 import gc
 
 VERSION = "0.1.0"
+# found in every image with the firmware frozen in (its bytes are in the frozen module):
+# make deploy URL=... sends no image without it (tools/device/netdeploy.py)
+IMAGE_MARK = "submeter:frozen-firmware-image"
 
 _sink = print
 _mem_alloc = getattr(gc, "mem_alloc", lambda: 0)  # (MicroPython's; CPython runs the tests too)

@@ -86,6 +86,7 @@ def send(url, password, path, sha, ver, timeout=60):
         c.close()
 
 
+MARK = b"submeter:frozen-firmware-image"  # firmware/submeter/__init__.py IMAGE_MARK
 HEAD = 128  # a file's head in a files upload: its path (96 bytes) and size (16), padded
 
 
@@ -131,6 +132,12 @@ def deploy_url(url, password, image, say=print, health_s=90.0, mpy_cross=None):
     if how == "image":
         if not os.path.exists(image):
             raise NetDeployError("no image at %s: make image builds it (docs/image.md)" % image)
+        with open(image, "rb") as f:
+            if MARK not in f.read():
+                raise NetDeployError("%s is not an image with the firmware frozen in (no %s in it): sent, it would "
+                                     "boot without the firmware and stop at the REPL, with nothing to reset the "
+                                     "board and roll it back; nothing sent (make image builds ours)"
+                                     % (image, MARK.decode()))
         body, where = image, image
     elif how == "files":  # a stock image running our .mpy files: the firmware's files, into a folder
         body, n = files_archive(boot, mpy_cross)
