@@ -2,7 +2,7 @@
 # made for them (lengths counted in bytes: "m³" is 3 of them), streamed in pieces.
 import json
 
-from compat import fresh_dir
+from compat import fresh_dir, raises
 from submeter import config
 from submeter.net.mqtt import Publisher, discovery, pieces, sensors, state
 
@@ -355,3 +355,70 @@ def test_configs_not_published_any_more_are_cleared():
     asyncio.run(p._discover(Writer(), sn))
     p, w, sent = connect(c3, "p1")
     assert sorted(o for o, pl in sent.items() if not pl) == ["sockets_kwh", "sockets_w"]
+
+
+def test_the_keepalive_is_kept_whatever_the_interval_and_a_broker_gone_is_seen_at_once():
+    # a state every 100 s: the broker must still hear from the meter within its keepalive
+    # (60 s; the broker drops a client silent for 1.5 x that, and publishes its "offline"
+    # will), and a broker that closes the connection between two states ends the session
+    # within a second, not at the next state, its connection closed (a connection left open
+    # is a second client of the same id to the broker; test_host_fleet). Virtual seconds: the
+    # module's asyncio.sleep counts them instead of waiting.
+    import asyncio
+    from submeter.net import mqtt
+    now = [0]
+    CLOSE_AT = 250
+
+    class Shim:
+        wait_for = staticmethod(asyncio.wait_for)
+        create_task = staticmethod(asyncio.create_task)
+
+        @staticmethod
+        async def sleep(s):
+            now[0] += s
+            await asyncio.sleep(0)
+
+        @staticmethod
+        async def open_connection(host, port):
+            return Reader(), w
+
+    class Reader:
+        async def readexactly(self, n):
+            return b"\x20\x02\x00\x00"  # CONNACK, accepted
+
+        async def read(self, n):
+            while now[0] < CLOSE_AT:
+                await asyncio.sleep(0)
+            return b""  # the broker closed the connection
+
+    class TimedWriter(Writer):
+        def __init__(self):
+            Writer.__init__(self)
+            self.at = []
+
+        def write(self, b):
+            self.at.append(now[0])
+            Writer.write(self, b)
+
+        def close(self):
+            pass
+
+        async def wait_closed(self):  # (MicroPython's stream closes its socket here, not in close())
+            self.closed = True
+
+    w = TimedWriter()
+    p = Publisher(cfg(mqtt_interval_s=100, mqtt_discovery=""), "submeter-ab12", "sim", snap)
+    real = mqtt.asyncio
+    mqtt.asyncio = Shim
+    try:
+        e = raises(OSError, asyncio.run, p._session())
+    finally:
+        mqtt.asyncio = real
+    assert "closed" in str(e)
+    gaps = [b - a for a, b in zip(w.at, w.at[1:])]
+    assert max(gaps) <= mqtt.KEEPALIVE_S // 2, w.at          # a PINGREQ between states
+    assert b"\xc0\x00" in w.out
+    states = [t for t, b in zip(w.at, w.out) if b[0] == 0x30]  # PUBLISH heads, QoS 0, not retained
+    assert states == [0, 100, 200], states
+    assert CLOSE_AT <= now[0] <= CLOSE_AT + 1, now[0]        # the end seen within a second
+    assert getattr(w, "closed", False)                       # and the connection closed

@@ -365,18 +365,34 @@ class Publisher:
                     # session lasts: measured, the session's heap floor 9 KB above the
                     # meter's without MQTT, 3.7 KB with this)
                     await self._state(writer)
-                    await asyncio.sleep(self.cfg["mqtt_interval_s"])
-                    self.status["connected_s"] += self.cfg["mqtt_interval_s"]
-                    last_ping += self.cfg["mqtt_interval_s"]
-                    if last_ping >= KEEPALIVE_S // 2:
-                        writer.write(b"\xc0\x00")  # PINGREQ
-                        await writer.drain()
-                        last_ping = 0
+                    # the wait for the next state, a second at a time: the keepalive's ping
+                    # goes on time whatever mqtt_interval_s (one of 100 s left the broker
+                    # silent beyond 1.5 x the keepalive: it dropped the meter, "offline",
+                    # at every state), and a broker gone is seen within a second
+                    n = self.cfg["mqtt_interval_s"]
+                    while n and not lost.done():
+                        await asyncio.sleep(1)
+                        n -= 1
+                        self.status["connected_s"] += 1
+                        last_ping += 1
+                        if last_ping >= KEEPALIVE_S // 2:
+                            writer.write(b"\xc0\x00")  # PINGREQ
+                            await writer.drain()
+                            last_ping = 0
                 raise OSError("the broker closed the connection")
             finally:
                 lost.cancel()
         finally:
+            # MicroPython's stream close() does nothing, wait_closed() closes the socket:
+            # without it a session the meter ended (a full heap, a refused CONNACK) left
+            # its connection open until a collection, and the broker took the next
+            # connect for a second client of the same id (the fleet test's broker log:
+            # "already connected, closing old connection")
             writer.close()
+            try:
+                await writer.wait_closed()
+            except OSError:
+                pass
 
     async def _discover(self, writer, snap=None, full=True):
         """Every sensor's config (`full`, at connect: the device block and its IP go out
