@@ -422,3 +422,28 @@ def test_the_keepalive_is_kept_whatever_the_interval_and_a_broker_gone_is_seen_a
     assert states == [0, 100, 200], states
     assert CLOSE_AT <= now[0] <= CLOSE_AT + 1, now[0]        # the end seen within a second
     assert getattr(w, "closed", False)                       # and the connection closed
+
+
+def test_a_full_heap_when_reading_what_the_broker_holds_is_tried_again():
+    # at a reconnect the file of the configs the broker holds is read (a 512 B block): a
+    # heap with no such block at that moment ended the session (the fleet test, after a
+    # broker restart: the meter's "offline" will, then a reconnect); tried again after a
+    # collection, the configs go out and nothing is cleared that should not be
+    import asyncio
+    d = fresh_dir("mqtt-mem")
+    sn = snap()
+    p = Publisher(cfg(), "submeter-ab12", "sim", lambda: sn, d)
+    asyncio.run(p._discover(Writer(), sn))                     # the file written: what it holds
+    real, calls = p._sent, [0]
+
+    def full_once():
+        calls[0] += 1
+        if calls[0] == 1:
+            raise MemoryError
+        return real()
+    p._sent = full_once
+    w = Writer()
+    asyncio.run(p._discover(w, sn))
+    sent = [(t, pl) for _, t, pl in w.packets()]
+    assert calls[0] == 2 and len(sent) == len(sensors(p.cfg, "tic_historic"))
+    assert all(pl for _, pl in sent)                            # configs, none cleared

@@ -308,7 +308,7 @@ class Publisher:
         new to it, or the file lost): every id this firmware knows, under today's base."""
         try:
             with open(self.path) as f:
-                d = json.loads(f.read())
+                d = json.load(f)  # (from the stream: no block of the file's size needed)
             return d["base"], d["ids"]
         except (OSError, ValueError, KeyError, TypeError):
             return self._conf_base(), known_ids()
@@ -414,7 +414,16 @@ class Publisher:
         # an IP that changes later goes out at the next connect)
         want = sensors(self.cfg, src)
         ids = [s[0] for s in want]
-        base, held = self._sent()
+        held = None
+        for i in range(MEM_TRIES):  # a heap with no room at that moment (the fleet test: 1
+            try:                    # reconnect in ~15, f.read()'s 512 B block then): again
+                base, held = self._sent()
+                break
+            except MemoryError:
+                gc.collect()
+                await asyncio.sleep_ms(100)
+        if held is None:
+            raise MemoryError("reading " + self.path)
         g = grid_power(src)
         self._grid = g and g[0]
         for s in want:
