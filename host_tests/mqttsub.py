@@ -1,8 +1,10 @@
 # A small MQTT 3.1.1 subscriber for the tests (CPython, plain sockets): it connects to a
-# broker, subscribes to a filter and collects (topic, payload, retain) as they come.
+# broker, subscribes to a filter and collects (topic, payload, retain) as they come, and
+# when each came (`times`, time.monotonic(), one per message).
 import socket
 import struct
 import threading
+import time
 
 
 def _str(s):
@@ -21,12 +23,13 @@ def _packet(kind, body):
 
 
 class Subscriber:
-    def __init__(self, port, topic="#", host="127.0.0.1", tls=None):
+    def __init__(self, port, topic="#", host="127.0.0.1", tls=None, client_id="test-sub"):
         self.messages = []
+        self.times = []
         self.sock = socket.create_connection((host, port), timeout=5)
         if tls:  # an ssl.SSLContext: MQTT over TLS
             self.sock = tls.wrap_socket(self.sock, server_hostname=host)
-        self.sock.sendall(_packet(0x10, _str("MQTT") + b"\x04\x02\x00\x3c" + _str("test-sub")))
+        self.sock.sendall(_packet(0x10, _str("MQTT") + b"\x04\x02\x00\x3c" + _str(client_id)))
         assert self._read()[0] == 0x20
         self.sock.sendall(_packet(0x82, b"\x00\x01" + _str(topic) + b"\x00"))
         assert self._read()[0] == 0x90
@@ -64,6 +67,7 @@ class Subscriber:
                     rest = body[2 + tl:]
                     if kind & 6:
                         rest = rest[2:]
+                    self.times.append(time.monotonic())
                     self.messages.append((topic, rest, bool(kind & 1)))
         except OSError:
             pass

@@ -2,7 +2,7 @@
 # made for them (lengths counted in bytes: "m³" is 3 of them), streamed in pieces.
 import json
 
-from compat import fresh_dir
+from compat import fresh_dir, raises
 from submeter import config
 from submeter.net.mqtt import Publisher, discovery, pieces, sensors, state
 
@@ -453,3 +453,95 @@ def test_tls_takes_mqtt_over_tls_port_unless_one_is_set():
     assert p.port == 18883
     p = Publisher(cfg(), "n", "sim", lambda: None, d)
     assert p.port == 1883 and "tls" not in p.status
+
+
+def test_the_keepalive_is_kept_whatever_the_interval_and_a_broker_gone_is_seen_at_once():
+    # a state every 100 s: the broker must still hear from the meter within its keepalive
+    # (60 s; the broker drops a client silent for 1.5 x that, and publishes its "offline"
+    # will), and a broker that closes the connection between two states ends the session
+    # within a second, not at the next state, its connection closed (a connection left open
+    # is a second client of the same id to the broker; test_host_fleet). Virtual seconds: the
+    # module's asyncio.sleep counts them instead of waiting.
+    import asyncio
+    from submeter.net import mqtt
+    now = [0]
+    CLOSE_AT = 250
+
+    class Shim:
+        wait_for = staticmethod(asyncio.wait_for)
+        create_task = staticmethod(asyncio.create_task)
+
+        @staticmethod
+        async def sleep(s):
+            now[0] += s
+            await asyncio.sleep(0)
+
+        @staticmethod
+        async def open_connection(host, port):
+            return Reader(), w
+
+    class Reader:
+        async def readexactly(self, n):
+            return b"\x20\x02\x00\x00"  # CONNACK, accepted
+
+        async def read(self, n):
+            while now[0] < CLOSE_AT:
+                await asyncio.sleep(0)
+            return b""  # the broker closed the connection
+
+    class TimedWriter(Writer):
+        def __init__(self):
+            Writer.__init__(self)
+            self.at = []
+
+        def write(self, b):
+            self.at.append(now[0])
+            Writer.write(self, b)
+
+        def close(self):
+            pass
+
+        async def wait_closed(self):  # (MicroPython's stream closes its socket here, not in close())
+            self.closed = True
+
+    w = TimedWriter()
+    p = Publisher(cfg(mqtt_interval_s=100, mqtt_discovery=""), "submeter-ab12", "sim", snap)
+    real = mqtt.asyncio
+    mqtt.asyncio = Shim
+    try:
+        e = raises(OSError, asyncio.run, p._session())
+    finally:
+        mqtt.asyncio = real
+    assert "closed" in str(e)
+    gaps = [b - a for a, b in zip(w.at, w.at[1:])]
+    assert max(gaps) <= mqtt.KEEPALIVE_S // 2, w.at          # a PINGREQ between states
+    assert b"\xc0\x00" in w.out
+    states = [t for t, b in zip(w.at, w.out) if b[0] == 0x30]  # PUBLISH heads, QoS 0, not retained
+    assert states == [0, 100, 200], states
+    assert CLOSE_AT <= now[0] <= CLOSE_AT + 1, now[0]        # the end seen within a second
+    assert getattr(w, "closed", False)                       # and the connection closed
+
+
+def test_a_full_heap_when_reading_what_the_broker_holds_is_tried_again():
+    # at a reconnect the file of the configs the broker holds is read (a 512 B block): a
+    # heap with no such block at that moment ended the session (the fleet test, after a
+    # broker restart: the meter's "offline" will, then a reconnect); tried again after a
+    # collection, the configs go out and nothing is cleared that should not be
+    import asyncio
+    d = fresh_dir("mqtt-mem")
+    sn = snap()
+    p = Publisher(cfg(), "submeter-ab12", "sim", lambda: sn, d)
+    asyncio.run(p._discover(Writer(), sn))                     # the file written: what it holds
+    real, calls = p._sent, [0]
+
+    def full_once():
+        calls[0] += 1
+        if calls[0] == 1:
+            raise MemoryError
+        return real()
+    p._sent = full_once
+    w = Writer()
+    asyncio.run(p._discover(w, sn))
+    sent = [(t, pl) for _, t, pl in w.packets()]
+    assert calls[0] == 2 and len(sent) == len(sensors(p.cfg, "tic_historic"))
+    assert all(pl for _, pl in sent)                            # configs, none cleared

@@ -31,7 +31,9 @@
 # SUBMETER_TERM (0 = never draw the screen, big = draw it with half blocks in a 130-column
 # terminal instead of braille in 80 columns), SUBMETER_SNDBUF (bytes: the send buffer of
 # each HTTP connection, to model the ESP32's small lwIP buffers; Linux doubles it, 4096
-# lets ~5.6 KB wait unread, as TCP_SND_BUF 5744).
+# lets ~5.6 KB wait unread, as TCP_SND_BUF 5744), SUBMETER_UID (the board's id, "sim"
+# unless set: a meter of a fleet names itself submeter-<uid> on MQTT), SUBMETER_LOAD (a
+# factor on every load of the scenario: each meter of a fleet its own figures).
 #
 # What the tests and tools use, by its short name (sim.Steady, sim.SimChip, ...):
 from .adc import NOISE_ASSUMED, SAMPLE_US, SimChip, SimCT

@@ -13,7 +13,7 @@ from submeter.clock import Clock, day_number, ticks_diff
 
 from .adc import SAMPLE_US, UV_PER_COUNT, VOLTAGE, SimChip, SimCT
 from .meter import KIND_LINE, SimMeter, SimUart
-from .scenario import SCENARIOS, SimTime, parse_start
+from .scenario import SCENARIOS, Scaled, SimTime, parse_start
 
 
 # the simulated calendar's start when SUBMETER_START is not set: "" for now (the host's
@@ -132,7 +132,7 @@ class Board(BaseBoard):
     """The simulated board: see boards/README.md for the surface."""
 
     name = "sim"
-    uid = "sim"  # the device's id (a real board: the MAC or the chip id)
+    uid = "sim"  # the device's id (a real board: the MAC or the chip id); SUBMETER_UID sets another
     ct_sample_us = SAMPLE_US
     ct_self_paced = True  # each read advances the waveform by SAMPLE_US: no waiting
 
@@ -161,6 +161,12 @@ class Board(BaseBoard):
             day0, tod = parse_start(start, day0)
         self.time = SimTime(self.clock, tod, day0)
         self.scenario = scenario or SCENARIOS[env("SUBMETER_SCENARIO", "house")]()
+        # a fleet of simulated meters (host_tests/test_host_fleet.py): each its own id (its
+        # MQTT client id and topics follow: submeter-<uid>) and its own loads
+        self.uid = env("SUBMETER_UID", self.uid)
+        load = float(env("SUBMETER_LOAD", "1"))
+        if load != 1:
+            self.scenario = Scaled(self.scenario, load)
         self._meter_set = bool(meter or env("SUBMETER_METER", ""))
         meter = meter or env("SUBMETER_METER", "standard")  # what the simulated Linky sends
         self.meter = None

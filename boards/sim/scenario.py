@@ -58,6 +58,22 @@ class Steady:
         return self.flows[kind]
 
 
+class Scaled:
+    """Another scenario with every load `k` times its own (SUBMETER_LOAD): meters of a
+    fleet that each read their own figures. Flows are the scenario's."""
+
+    def __init__(self, scenario, k):
+        self.scenario = scenario
+        self.k = k
+        self.pf = scenario.pf
+
+    def power(self, i, t):
+        return self.k * self.scenario.power(i, t)
+
+    def flow(self, kind, t):
+        return self.scenario.flow(kind, t)
+
+
 SCENARIOS = {"house": House, "steady": Steady}
 
 
