@@ -477,7 +477,7 @@ def test_the_keepalive_is_kept_whatever_the_interval_and_a_broker_gone_is_seen_a
             await asyncio.sleep(0)
 
         @staticmethod
-        async def open_connection(host, port):
+        async def open_connection(host, port, **kw):
             return Reader(), w
 
     class Reader:
@@ -543,5 +543,5 @@ def test_a_full_heap_when_reading_what_the_broker_holds_is_tried_again():
     w = Writer()
     asyncio.run(p._discover(w, sn))
     sent = [(t, pl) for _, t, pl in w.packets()]
-    assert calls[0] == 2 and len(sent) == len(sensors(p.cfg, "tic_historic"))
+    assert calls[0] == 2 and len(sent) == len(sensors(p.cfg, sn["grid"]["reading"]))
     assert all(pl for _, pl in sent)                            # configs, none cleared
