@@ -1,4 +1,5 @@
-# soakrun (CPython): tools/bench/soak.py on the device model (112 KB heap) while a client
+# soakrun (CPython): tools/bench/soak.py on the device model (a device's 112 KB heap for the
+# firmware, and the simulator's share beside it: SIM_SHARE_KB) while a client
 # polls the page, the API, the screen, the history and the script as a browser would, and
 # a real mosquitto is stopped and started again now and then (make soak: every 150 s, longer
 # than the publisher's longest back-off); then the verdict.
@@ -33,10 +34,18 @@ HEAP_GROWTH_MAX = 1024   # B: the heap floor at the end against the floor after 
 # after a replug. 26 KB once MQTT no longer held an old snapshot over its sleep and the
 # soak's own bytecode left the heap (frozen in the model as the firmware is).
 HEAP_ROOM_MIN = 16 * 1024
+# KB of heap the simulated board itself holds (the simulated house, meters and ADC: 14.8 KB
+# at boot, measured by make memcheck; its grid port's buffer made at run time, 2.8 KB, where
+# a device's UART ring is outside the heap), added to the device's 112 KB so the firmware
+# runs in what a device gives it, rounded down (never more than a device's). Until
+# 2026-11-28 the soak ran the simulator inside the 112 KB: 17 KB less for the firmware than
+# a device has; with issue 21's additions the 3-hour run under CI's load then cut a page
+# in one run of two or three.
+SIM_SHARE_KB = 16
 WRITES_PER_DAY_MAX = 320  # flash writes: 288 scheduled saves, tariff changes, closed days (docs/storage.md, Flash wear)
 
 
-def run(data_dir, hours, meter="standard", speed=300, heap="112k", faults=True, poll_s=0.2,
+def run(data_dir, hours, meter="standard", speed=300, heap="%dk" % (112 + SIM_SHARE_KB), faults=True, poll_s=0.2,
         broker_every_s=20, broker_down_s=3, binary="build/bin/micropython-frozen", start="2026-11-23 00:00",
         config=None):
     os.makedirs(data_dir, exist_ok=True)
@@ -171,8 +180,9 @@ def report(r):
     fl = r["heap_floor_by_hour"]
     growth = heap_growth(fl)
     lines = [
-        "Soak: %s simulated hours (%s s real, %sx), %s meter, %d KB heap, faults %s" % (
-            r["sim_hours"], r["real_s"], r["speed"], r.get("meter", "standard"), r["heap"] // 1024,
+        "Soak: %s simulated hours (%s s real, %sx), %s meter, %d KB heap (a device's 112 KB and the simulator's "
+        "%d KB), faults %s" % (
+            r["sim_hours"], r["real_s"], r["speed"], r.get("meter", "standard"), r["heap"] // 1024, SIM_SHARE_KB,
             "on" if r["faults"] else "off"),
         "",
         "| figure | measured | target |",
