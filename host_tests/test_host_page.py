@@ -146,8 +146,9 @@ def test_a_fresh_meter_says_when_its_history_begins_in_the_language_asked(browse
         assert page.errors == []
         # the language switch: a link to the same page in French, for this browser only
         page.click("text=Fran\u00e7ais")
-        page.wait_for_function("document.getElementById('note_days').textContent.startsWith('Pas encore')",
-                               timeout=15000)
+        page.wait_for_function("document.getElementById('note_days').textContent.startsWith('Pas encore')"
+                               " && document.getElementById('note_months').textContent.includes('premier')",
+                               timeout=15000)  # (each note is written when its history has come: both awaited)
         assert page.url.endswith("/?lang=fr") and page.evaluate("document.documentElement.lang") == "fr"
         assert "le premier le 1 d\u00e9cembre 2026" in page.inner_text("#note_months")
         assert "(compteur)" in page.inner_text("#time")
