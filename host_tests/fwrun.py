@@ -144,3 +144,15 @@ def post(port, path, body, ctype="application/json", extra=b""):
     head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
         path.encode(), ctype.encode(), len(data), extra)
     return raw(port, head + data)
+
+
+def until(fn, timeout, what):
+    """fn()'s first true value within `timeout` seconds (polled every 0.1 s); else the test
+    fails naming `what` and fn()'s last answer."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("no %s within %d s: %s" % (what, timeout, fn()))

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 
-from fwrun import ROOT, free_port, get
+from fwrun import ROOT, free_port, get, until
 from mqttsub import Subscriber
 
 from test_mqtt import check_config
@@ -109,16 +109,6 @@ def check_clients(meters, log, ks, figures):
         except OSError as x:
             e = str(x)
         figures.setdefault("again", []).append((c, ids.count(c) - 1, e))
-
-
-def until(fn, timeout, what):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("no %s within %d s: %s" % (what, timeout, fn()))
 
 
 def by_meter(messages, suffix):

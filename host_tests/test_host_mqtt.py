@@ -8,7 +8,7 @@ import signal
 import time
 
 from mqttsub import Subscriber
-from fwrun import free_port, get, start, stop
+from fwrun import free_port, get, start, stop, until
 
 import memrun  # tools/bench (conftest): the mosquitto launcher make memcheck uses too
 import sim
@@ -20,16 +20,6 @@ BASE = "submeter/" + NODE
 
 def broker(tmp_path, port):
     return memrun.broker(str(tmp_path), port)[0]
-
-
-def until(fn, timeout, what):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("no %s within %d s" % (what, timeout))
 
 
 def test_home_assistant_discovery_state_and_a_broker_restart(tmp_path):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from fwrun import free_port, get, start, stop, kill, served
+from fwrun import free_port, get, start, stop, kill, served, until
 from mqttsub import Subscriber
 from test_mqtt import check_config
 
@@ -102,16 +102,6 @@ def client_tls(pki):
     ctx = ssl.create_default_context(cafile=pki["ca"])
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     return ctx
-
-
-def until(fn, timeout, what):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("no %s within %d s" % (what, timeout))
 
 
 def meter(d, port, ca=None, heap="4m", **cfg):

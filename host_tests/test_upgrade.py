@@ -57,9 +57,12 @@ class TwoSlots(sim.Board):
         return self.slot
 
 
-def meter(running="ota_0"):
+def meter(running="ota_0", data_dir=None):
+    """(server, app): the simulated meter with two OTA slots in RAM, running from `running`;
+    its data in `data_dir` (a fresh folder by default)."""
     clock = ManualClock()
-    board = TwoSlots(scenario=sim.Steady(), clock=clock, term="0", display=False, data_dir=fresh_dir("upgrade"))
+    board = TwoSlots(scenario=sim.Steady(), clock=clock, term="0", display=False,
+                     data_dir=data_dir or fresh_dir("upgrade"))
     board.running = running
     board.slot = RamSlot("ota_1" if running == "ota_0" else "ota_0")
     cfg = config.validate(board.CONFIG)
@@ -128,15 +131,7 @@ def test_a_good_image_goes_into_the_other_slot_and_boots_on_trial():
 
 def meter_again(app, running):
     """The same meter booted again (its data folder), from slot `running`."""
-    clock = ManualClock()
-    board = TwoSlots(scenario=sim.Steady(), clock=clock, term="0", display=False, data_dir=app.board.data_dir)
-    board.running = running
-    board.slot = RamSlot("ota_1" if running == "ota_0" else "ota_0")
-    cfg = config.validate(board.CONFIG)
-    board.configure(cfg)
-    app2 = App(board, cfg)
-    app2.measure_round()
-    return Server(app2.state, cfg, app2), app2
+    return meter(running, app.board.data_dir)
 
 
 def test_a_new_image_that_never_reports_healthy_is_shown_rolled_back():
