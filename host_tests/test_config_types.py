@@ -15,7 +15,7 @@ from submeter import config
 WHOLE = ("mains_hz", "period_ms", "window_cycles", "max_gap_ms", "save_s", "gas_l_per_pulse",
          "water_l_per_pulse", "pulse_min_ms", "utc_offset_min", "screen_home_s", "screen_sleep_s",
          "contrast", "http_port", "http_max_clients", "mqtt_port", "mqtt_interval_s", "capacity_warn_w")
-NUMBER = ("voltage", "price_kwh", "gas_kwh_per_m3", "gas_price_kwh", "water_price_m3")
+NUMBER = ("voltage", "vref_v_per_v", "price_kwh", "gas_kwh_per_m3", "gas_price_kwh", "water_price_m3")
 CHOICE = ("lang", "dst", "grid")
 BOOL = ("mqtt_tls",)  # true or false only (not 0, 1 nor "true")
 TEXT = {  # longest, and values of the right length that are still refused
@@ -37,7 +37,8 @@ TEXT = {  # longest, and values of the right length that are still refused
 }
 LIST = ("prices_kwh", "inputs")
 INPUT_WHOLE = ("ct_ratio", "cts", "phase")
-INPUT_NUMBER = ("burden_ohm", "pf", "noise_floor_a")
+INPUT_NUMBER = ("burden_ohm", "pf", "noise_floor_a", "phase_deg")
+INPUT_BOOL = ("ct_flip", "export")
 INPUT_TEXT = {"name": 24}
 INPUT_CHOICE = ("usage",)
 
@@ -102,6 +103,9 @@ def input_cases():
         lo, hi = ranges(key)
         for v in bad_values(key, False, lo, hi):
             yield key, v
+    for key in INPUT_BOOL:
+        for v in (0, 1, "true", "", None, [], {}, 1.0):
+            yield key, v
     for v in bad_texts(24, ()):
         yield "name", v
     for v in ("sauna", "", "Heating", 1, None, [], {}):
@@ -111,7 +115,7 @@ def input_cases():
 def test_every_key_has_a_kind():
     kinds = set(WHOLE) | set(NUMBER) | set(CHOICE) | set(BOOL) | set(TEXT) | set(LIST)
     assert sorted(kinds) == sorted(config.DEFAULTS), sorted(set(config.DEFAULTS) ^ kinds)
-    ikinds = set(INPUT_WHOLE) | set(INPUT_NUMBER) | set(INPUT_TEXT) | set(INPUT_CHOICE)
+    ikinds = set(INPUT_WHOLE) | set(INPUT_NUMBER) | set(INPUT_TEXT) | set(INPUT_CHOICE) | set(INPUT_BOOL)
     assert sorted(ikinds) == sorted(config.INPUT_DEFAULTS), sorted(set(config.INPUT_DEFAULTS) ^ ikinds)
     assert config.spec("grid")[2] == config.GRID_MODES and config.spec("usage")[2] == config.USAGES
     # every whole-number setting takes integers only, with its ends

@@ -16,7 +16,9 @@ DEFAULTS = {
     "price_kwh": 0.2516,      # price of a kWh, in every tariff period not priced below
     "prices_kwh": [],         # per tariff period (the grid meter's index 1, 2, ...), optional
     "period_ms": 1000,        # how often every input is measured
-    "window_cycles": 10,      # mains cycles per measurement window
+    "window_cycles": 10,      # mains cycles each round measures, every input interleaved (0: the
+                              # whole period, so that every input is watched all the time)
+    "vref_v_per_v": 430.0,    # the voltage reference (docs/hardware.md): mains volts per volt at its ADC pin
     "max_gap_ms": 30000,      # longest interval one reading may cover
     "save_s": 300,            # counters saved to flash this often (and at a clean stop)
     "gas_l_per_pulse": 10,    # the gas meter's pulse (0.01 m3 on most)
@@ -73,6 +75,13 @@ INPUT_DEFAULTS = {
     "cts": 1,                 # CTs wired in parallel on this input (1 or 2)
     "phase": 1,               # the phase this circuit is on (three-phase installations)
     "noise_floor_a": 0.05,    # below this the circuit reads 0 W
+    # with the voltage reference (real power): the CT's phase lead in degrees (calibrated
+    # from the page with a resistive load), the CT read the other way round (the fix for
+    # one fitted backwards), and whether the circuit may give energy back (solar, a
+    # battery, an EV): only a circuit that may not is flagged "CT reversed?"
+    "phase_deg": 0.0,
+    "ct_flip": False,
+    "export": False,
 }
 
 N_INPUTS = const(5)
@@ -105,13 +114,13 @@ _BOOL = const(10)  # true or false
 # (key, kind, lo, hi), the top-level settings then an input's: one constant table (in
 # flash once frozen, nothing made in the heap)
 _SPEC = (
-    ("mains_hz", _INT, 45, 65), ("period_ms", _INT, 100, 60000), ("window_cycles", _INT, 1, 50),
+    ("mains_hz", _INT, 45, 65), ("period_ms", _INT, 100, 60000), ("window_cycles", _INT, 0, 3000),
     ("max_gap_ms", _INT, 1000, 3600000), ("save_s", _INT, 1, 86400), ("gas_l_per_pulse", _INT, 1, 1000),
     ("water_l_per_pulse", _INT, 1, 1000), ("pulse_min_ms", _INT, 1, 10000),
     ("utc_offset_min", _INT, -720, 840), ("screen_home_s", _INT, 5, 3600), ("screen_sleep_s", _INT, 0, 86400),
     ("contrast", _INT, 0, 255), ("http_port", _INT, 1, 65535), ("http_max_clients", _INT, 1, 16),
     ("mqtt_port", _INT, 1, 65535), ("mqtt_interval_s", _INT, 1, 3600), ("capacity_warn_w", _INT, 0, 1000000),
-    ("voltage", _NUM, 90, 480), ("price_kwh", _NUM, 0, 100), ("gas_kwh_per_m3", _NUM, 1, 20),
+    ("voltage", _NUM, 90, 480), ("vref_v_per_v", _NUM, 10, 5000), ("price_kwh", _NUM, 0, 100), ("gas_kwh_per_m3", _NUM, 1, 20),
     ("gas_price_kwh", _NUM, 0, 100), ("water_price_m3", _NUM, 0, 100),
     ("lang", _ONE, ("en", "fr"), 0), ("dst", _ONE, ("eu", "none"), 0),
     ("grid", _ONE, ("auto", "tic", "tic_standard", "tic_historic", "p1", "none"), 0),
@@ -124,6 +133,7 @@ _SPEC = (
     # an input's
     ("ct_ratio", _INT, 1, 100000), ("cts", _INT, 1, 2), ("phase", _INT, 1, 3),
     ("burden_ohm", _NUM, 0.1, 10000), ("pf", _NUM, 0.1, 1.0), ("noise_floor_a", _NUM, 0, 10),
+    ("phase_deg", _NUM, -30, 30), ("ct_flip", _BOOL, 0, 0), ("export", _BOOL, 0, 0),
     ("name", _TEXT, 0, 24), ("usage", _ONE, ("heating", "cooling", "hot_water", "sockets", "other"), 0),
 )
 _WHAT = ("", "", "", "printable text", "a host name or an IPv4 address", "an IPv4 address such as 192.168.1.50",
@@ -301,8 +311,8 @@ def _input(x, i, bad=None, was=None):
 # what applies at once when changed over the network; anything else at the next start
 LIVE = ("lang", "voltage", "currency", "price_kwh", "prices_kwh", "period_ms", "max_gap_ms",
         "save_s", "gas_l_per_pulse", "gas_kwh_per_m3", "gas_price_kwh", "water_l_per_pulse",
-        "water_price_m3", "screen_home_s", "screen_sleep_s", "contrast", "capacity_warn_w")
-LIVE_INPUT = ("name", "usage", "pf", "phase", "ct_ratio", "burden_ohm")  # (the ratios: Metering.set_ratios)
+        "water_price_m3", "screen_home_s", "screen_sleep_s", "contrast", "capacity_warn_w", "vref_v_per_v")
+LIVE_INPUT = ("name", "usage", "pf", "phase", "ct_ratio", "burden_ohm", "phase_deg", "ct_flip", "export")  # (the ratios: Metering.set_ratios)
 SECRET = ("mqtt_password",)
 
 

@@ -34,6 +34,11 @@ def _drop(name):
         delattr(mod, name)
 
 
+def window_cycles(cfg):
+    """The mains cycles a round measures: the config's, or (0) the whole period."""
+    return cfg["window_cycles"] or max(1, cfg["period_ms"] * cfg["mains_hz"] // 1000)
+
+
 def build(board, cfg, ledger, wall, tasks, voltage):
     """The metering of this board's inputs as the config says: a CTChannel per input (its
     zero from zero.json), one scale per ADC unit, the sampler, the gas and water pulse
@@ -52,7 +57,7 @@ def build(board, cfg, ledger, wall, tasks, voltage):
                        noise_floor_a=inp["noise_floor_a"], scale=scales[which[k]])
         ch.set_zero(zeros[k])
         channels.append(ch)
-    sampler = ct.Sampler(board.ct_sample_us, cfg["window_cycles"], cfg["mains_hz"], not board.ct_self_paced)
+    sampler = ct.Sampler(board.ct_sample_us, window_cycles(cfg), cfg["mains_hz"], not board.ct_self_paced)
     clock = board.clock
     counters = {}
     for kind in ("gas", "water"):
@@ -107,6 +112,10 @@ class Metering:
         self.notice = None
         self.arm_watchdog = None
         self.wdt = None
+        # the mains as the voltage reference measures it (None: no reference seen)
+        self.vref_on = False
+        self.mains_v = None
+        self.mains_hz = None
 
     def round_slices(self):
         """Generator: one window on every input, yielding after each mains-cycle slice.
@@ -136,7 +145,10 @@ class Metering:
     def _record(self, k):
         inp = self.cfg["inputs"][k]
         now = self.clock.ticks_ms()
-        watts = self.voltage(inp["phase"], now) * self.channels[k].irms * inp["pf"]
+        ch = self.channels[k]
+        ch.va = self.voltage(inp["phase"], now) * ch.irms
+        ch.pf = inp["pf"]
+        ch.w = watts = ch.va * ch.pf
         self.ledger.record(k, watts, now)
         return watts
 

@@ -152,6 +152,14 @@ class CTChannel:
     noise_sd = 0.0      # zeroed: the measured spread of an idle window's variance (counts^2)
     n = 400             # samples in the last window
     clipped = 0         # windows with a sample at either rail
+    # the last window's power (set by the metering): real W (signed: < 0 gives back), VA,
+    # power factor (0..1), how they were found ("vi": from the voltage reference's
+    # samples; "v_pf": V x Irms x the configured pf), and the "CT reversed?" flag
+    w = 0.0
+    va = 0.0
+    pf = 1.0
+    method = "v_pf"
+    reversed = False
 
     def __init__(self, adc, ct_ratio=1000, burden_ohm=8.2, uv_per_count=None,
                  noise_floor_a=0.05, scale=None):

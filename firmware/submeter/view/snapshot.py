@@ -45,6 +45,9 @@ def build(src):
                 "last_error_in": books.mem_where},
         "grid": grid_state(src.grid),
         "voltage": voltage(src.grid, cfg["voltage"], 1, now),
+        # the voltage reference (docs/hardware.md): seen or not, the mains it measures
+        "mains": {"reference": m.vref_on, "v": m.mains_v and round(m.mains_v, 1),
+                  "hz": m.mains_hz and round(m.mains_hz, 2)},
         "store": {"saves": store.saves, "errors": store.errors,
                   "last_error": store.last_error, "seq": store.seq,
                   "restored": src.restored is not None,
@@ -183,8 +186,14 @@ def _inputs(snap, cfg, led, channels):
             "name": inp["name"],
             "usage": inp["usage"],
             "phase": inp["phase"],
-            "w": round(w, 1),
+            "w": round(w, 1),   # real power; < 0: the circuit gives back
             "a": round(ch.irms, 3),
+            "va": round(ch.va, 1),
+            "pf": round(ch.pf, 3),
+            # "vi": measured against the voltage reference; "v_pf": V x A x the set pf
+            "method": ch.method,
+            "reversed": ch.reversed,  # a consumption circuit reading steadily negative
+            "phase_deg": inp["phase_deg"],
             "clipped": ch.clipped,  # windows that touched an ADC rail: CT or burden too big
             "wh": t.wh,
             "kwh": t.kwh_str(),
