@@ -18,7 +18,6 @@ class BaseBoard:
     data_dir = ""           # the flash root
     leds: dict = {}         # none (read only: a board with LEDs sets its own dict)
     display: object = None  # none: the meter meters and serves its page without one
-    ct_self_paced = False   # the firmware paces the CT reads with time.ticks_us
 
     def utc_s(self):
         """The board's RTC in UTC seconds since 2000; None: it does not know the time."""

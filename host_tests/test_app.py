@@ -9,10 +9,14 @@ from submeter.clock import ManualClock
 import sim
 
 
-def make_app(scenario=None):
+def make_app(scenario=None, vref=True):
+    """The App on the simulated board (vref False: a board without the voltage reference)."""
     clock = ManualClock()
     board = sim.Board(scenario=scenario or sim.Steady(), clock=clock, term="0", display=IS_MP,
                       data_dir=fresh_dir("app"))
+    if not vref:
+        board.vref = None
+        board.mains.drift = False  # V x A x pf at the nominal 230 V: the mains at 230 V
     cfg = config.validate(board.CONFIG)
     board.configure(cfg)
     return App(board, cfg), clock
@@ -79,7 +83,8 @@ def test_house_scenario_follows_the_day():
 
 
 def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
-    app, clock = make_app()
+    # without the voltage reference: V x A x pf, V the grid meter's while fresh
+    app, clock = make_app(vref=False)
     app.grid.reading.voltage_v = [240, 236, 232]  # as a three-phase meter reports them
     app.grid.last_frame_ms = clock.ticks_ms()
     base = app.measure_round()[0]
@@ -89,6 +94,27 @@ def test_power_uses_the_grid_meters_voltage_while_it_is_fresh():
     clock.advance(61000)  # no frame for a minute: back to the nominal voltage
     w = app.measure_round()[0]
     assert abs(w - 230.0 * app.meter.channels[0].irms) < 0.01
+    s = app.state()
+    assert s["inputs"][0]["method"] == "v_pf" and s["mains"]["reference"] is False
+
+
+def test_with_the_reference_power_is_measured_and_says_so():
+    # the reference's mains, real power signed, the method named; the grid meter's voltage
+    # (fresh) is what the reference's scale follows
+    app, clock = make_app()
+    app.grid.reading.voltage_v = [240]
+    app.grid.last_frame_ms = clock.ticks_ms()
+    for _ in range(10):
+        clock.advance(1000)
+        app.grid.last_frame_ms = clock.ticks_ms()
+        app.measure_round()
+    s = app.state()
+    assert s["mains"]["reference"] is True and 49.9 < s["mains"]["hz"] < 50.1
+    assert abs(s["mains"]["v"] - 240) < 2   # matched to the grid meter's 240 V (its mains is ~231 V)
+    for i, truth in enumerate(sim.Steady.watts):
+        inp = s["inputs"][i]
+        assert inp["method"] == "vi" and not inp["reversed"]
+        assert abs(inp["w"] - truth * s["mains"]["v"] / app.board.mains.vrms) <= 0.02 * truth + 1, (i, inp)
 
 
 def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():

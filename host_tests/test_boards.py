@@ -64,11 +64,14 @@ def test_a_board_giving_only_what_it_must_meters_on_the_bases_defaults():
         name = "bare"
         uid = "0a1b2c"
         ct_sample_us = sim.SAMPLE_US
-        ct_self_paced = True  # the simulated ADC's waveform advances by itself
 
         def __init__(self):
             self.clock = ManualClock()
-            self.ct = [sim.SimCT(sim.Steady(), sim.SimTime(self.clock), i) for i in range(5)]
+            t = sim.SimTime(self.clock)
+            mains = sim.SimMains(t, drift=False)  # the simulated ADC keeps its own time
+            self.ct_ticks_us = mains.now_us
+            self.ct_wait = mains.wait_until
+            self.ct = [sim.SimCT(sim.Steady(), t, i, mains=mains) for i in range(5)]
             self.pulse = {}
             self.buttons = {}
             self.data_dir = fresh_dir("bare")

@@ -29,11 +29,14 @@ def rig(watts, chip=None, seed=1, noise_counts=None, **kw):
     adc = sim.SimCT(load, t, 0, burden_ohm=BURDEN, chip=chip or sim.SimChip(seed), noise_counts=noise_counts, **kw)
     sc = Scale([adc])
     ch = CTChannel(adc, ct_ratio=1000, burden_ohm=BURDEN, scale=sc)
-    return load, adc, ch, Sampler(sim.SAMPLE_US, cycles=10, mains_hz=50, paced=False), sc
+    m = adc.mains  # the simulated ADC keeps its own time (its own mains: no drift)
+    return load, adc, ch, Sampler(sim.SAMPLE_US, cycles=50, mains_hz=50, tus=m.now_us, wait=m.wait_until), sc
 
 
 def window(s, ch, scale=None):
-    for _ in s.window_slices(ch, scale):
+    """One window of the input, a second long as the meter takes it (and its read_uv with
+    `scale`, as a calibration round)."""
+    for _ in s.window([ch], None, ch if scale is not None else None):
         pass
     return ch.irms * V
 
@@ -177,7 +180,7 @@ def test_window_is_whole_cycles():
 
 
 def test_real_adc_reads_are_paced_at_the_sample_interval():
-    # a real ADC has no time of its own: the sampler spaces reads sample_us apart
+    # a real ADC has no time of its own: the sampler spaces sets of reads sample_us apart
     import time
     if not hasattr(time, "ticks_us"):
         from compat import skip
@@ -190,7 +193,8 @@ def test_real_adc_reads_are_paced_at_the_sample_interval():
             return 2048 << 4
 
     s = Sampler(500, cycles=1, mains_hz=50)
-    s.measure(CTChannel(ADC()))
+    for _ in s.window([CTChannel(ADC())]):
+        pass
     check_paced(stamps)
     # a calibration window's read_u16 + read_uv pairs keep the same pace
     del stamps[:]
@@ -199,8 +203,8 @@ def test_real_adc_reads_are_paced_at_the_sample_interval():
         def read_uv(self):
             return 1800000
 
-    ch = CTChannel(CalADC())
-    for _ in s.window_slices(ch, Scale()):
+    ch = CTChannel(CalADC(), scale=Scale())
+    for _ in s.window([ch], None, ch):
         pass
     check_paced(stamps)
 

@@ -1,47 +1,104 @@
-# The window-sums kernel: the viper kernel and its pure-Python twin give the same
-# sums as a plain reference on the same vectors, and the kernel allocates nothing.
+# The CT sampler's kernel (slice_sums: a slice of interleaved samples -> each channel's
+# sums, its sums of products with the voltage reference, its range, the voltage's first
+# rising crossing): the viper kernel and its pure-Python twin give the same results as a
+# plain reference on the same vectors, a window of many slices stays exact in 32-bit
+# words, and the kernel allocates nothing.
+import math
 import random
 from array import array
 
 from compat import IS_MP, fresh_dir, raises, skip
 from submeter.kernels import sums_py
-from submeter.sense.ct import ADC_CENTRE, ADC_SHIFT
 
 
-def reference(samples, shift, centre):
-    vals = [v >> shift for v in samples]
-    return [sum(v - centre for v in vals), sum((v - centre) ** 2 for v in vals),
-            min(vals) if vals else 0xFFFF, max(vals) if vals else 0]
+def reference(buf, nsets, nch, vch, centre):
+    """Per channel: [sum, sum of squares, sum v[n] i[n], sum v[n] i[n-1] (the slice's first
+    v with its last i), lowest, highest], and the crossing (1/256 set) or -1."""
+    out = []
+    for c in range(nch):
+        d = [(buf[n * nch + c] >> 4) - centre[c] for n in range(nsets)]
+        raw = [buf[n * nch + c] >> 4 for n in range(nsets)]
+        if vch >= 0:
+            v = [(buf[n * nch + vch] >> 4) - centre[vch] for n in range(nsets)]
+            x0 = sum(v[n] * d[n] for n in range(nsets))
+            x1 = sum(v[n] * d[n - 1] for n in range(nsets))  # (n = 0 takes d[-1]: the last)
+        else:
+            x0 = x1 = 0
+        out.append([sum(d), sum(x * x for x in d), x0, x1, min(raw + [4095]), max(raw + [0])])
+    cross = -1
+    if vch >= 0:
+        v = [(buf[n * nch + vch] >> 4) - centre[vch] for n in range(nsets)]
+        for n in range(1, nsets):
+            if v[n - 1] < 0 <= v[n]:
+                cross = (n - 1) * 256 + (-v[n - 1] * 256) // (v[n] - v[n - 1])
+                break
+    return out, cross
+
+
+def unpack(acc, nch):
+    return [[acc[10 * c + 2 * j + 1] * 16777216 + acc[10 * c + 2 * j] for j in range(4)]
+            + [acc[10 * c + 8], acc[10 * c + 9]] for c in range(nch)]
+
+
+def fresh_acc(nch):
+    acc = array("i", bytes(40 * nch))
+    for c in range(nch):
+        acc[10 * c + 8] = 4095
+    return acc
 
 
 def vectors():
+    """(samples, nsets, nch, vch, centres): rails, silence, ramps, noise, a mains-like
+    voltage with currents in and out of phase, one set, none."""
     rnd = random.Random(7) if hasattr(random, "Random") else random
     if not hasattr(random, "Random"):
         random.seed(7)
-    yield [0] * 127                      # rail low, largest slice
-    yield [0xFFF0] * 127                 # rail high, largest slice
-    yield [0x8000] * 40                  # silence at the centre
-    yield list(range(0, 65536, 517))     # ramp over the whole range
-    yield [rnd.getrandbits(16) for _ in range(100)]
-    yield [1234 << 4]                    # one sample
-    yield []                             # nothing
+    yield [0] * 127 * 6, 127, 6, 0, [0] * 6                      # rail low, the largest slice
+    yield [0xFFF0] * 127 * 6, 127, 6, 0, [2048] * 6              # rail high
+    yield [0x8000] * 40 * 6, 40, 6, 0, [2048] * 6                # silence at the centre
+    yield [(k * 517) & 0xFFF0 for k in range(40 * 7)], 40, 7, 0, [1500, 2048, 0, 4095, 10, 2000, 1300]
+    yield [rnd.getrandbits(16) for _ in range(33 * 6)], 33, 6, 0, [rnd.getrandbits(12) for _ in range(6)]
+    yield [rnd.getrandbits(16) for _ in range(40 * 5)], 40, 5, -1, [2048] * 5   # no reference
+    wave = []
+    for n in range(40):
+        x = 2 * math.pi * n / 40
+        wave += [int(1700 + 620 * math.sin(x + 0.3)) << 4] + [int(1658 + a * math.sin(x + p)) << 4
+                                                             for a, p in ((900, 0.1), (300, 2.0), (5, 0), (1200, -1.0), (40, 3.0))]
+    yield wave, 40, 6, 0, [1700, 1658, 1658, 1658, 1658, 1658]
+    yield [1234 << 4, 2000 << 4], 1, 2, 0, [1200, 1990]          # one set
+    yield [], 0, 6, 0, [2048] * 6                                 # nothing
 
 
 def kernels():
-    ks = [("python", sums_py.window_sums)]
+    ks = [("python", sums_py.slice_sums)]
     if IS_MP:
         from submeter.kernels import sums_viper
-        ks.append(("viper", sums_viper.window_sums))
+        ks.append(("viper", sums_viper.slice_sums))
     return ks
 
 
 def test_kernels_match_reference():
     for name, k in kernels():
-        for vec in vectors():
+        for vec, nsets, nch, vch, cen in vectors():
             buf = array("H", vec)
-            out = array("i", (0, 0, 0, 0))
-            k(buf, len(vec), ADC_SHIFT, ADC_CENTRE, out)
-            assert list(out) == reference(vec, ADC_SHIFT, ADC_CENTRE), (name, vec[:4])
+            acc = fresh_acc(nch)
+            got = k(buf, nsets, nch, vch, array("i", cen), acc)
+            want, cross = reference(vec, nsets, nch, vch, cen)
+            assert got == cross, (name, nsets, nch, got, cross)
+            assert unpack(acc, nch) == want, (name, nsets, nch, vch)
+
+
+def test_a_long_window_stays_exact():
+    # 3,000 slices (a minute at 50 Hz) of the largest sums: the two-word sums are exact
+    # where one 32-bit word would have wrapped 30 times over
+    buf = array("H", [4095 << 4, 0] * 127)
+    for name, k in kernels():
+        acc = fresh_acc(2)
+        for _ in range(3000):
+            k(buf, 127, 2, 0, array("i", (0, 4095)), acc)
+        q = unpack(acc, 2)
+        assert q[0][1] == 3000 * 127 * 4095 * 4095 and q[1][1] == 3000 * 127 * 4095 * 4095, name
+        assert q[1][2] == -3000 * 127 * 4095 * 4095 and q[1][0] == -3000 * 127 * 4095, name
 
 
 def test_viper_is_picked_on_micropython_and_reported():
@@ -51,7 +108,7 @@ def test_viper_is_picked_on_micropython_and_reported():
     from submeter.grid import p1, tic  # noqa: F401
     want = "viper" if IS_MP else "python"
     assert k.taken["sums"] == k.taken["ticscan"] == k.taken["p1scan"] == k.taken["gridscan"] == want
-    assert ct.window_sums is k.pick("sums").window_sums
+    assert ct.slice_sums is k.pick("sums").slice_sums
 
 
 def test_only_a_missing_viper_falls_back_to_the_twin():
@@ -82,13 +139,14 @@ def test_kernel_allocates_nothing():
     if not IS_MP:
         skip("heap_lock is MicroPython's")
     import micropython
-    from submeter.sense.ct import window_sums
-    buf = array("H", range(0, 65536, 1024))
-    out = array("i", (0, 0, 0, 0))
-    n = len(buf)
+    from submeter.sense.ct import slice_sums
+    buf = array("H", range(0, 65536, 256))
+    acc = fresh_acc(4)
+    centre = array("i", (2048, 2048, 2048, 2048))
     micropython.heap_lock()
     try:
-        window_sums(buf, n, ADC_SHIFT, ADC_CENTRE, out)
+        got = slice_sums(buf, 64, 4, 0, centre, acc)
     finally:
         micropython.heap_unlock()
-    assert out[2] == 0 and out[3] == 4032
+    want, cross = reference(list(buf), 64, 4, 0, list(centre))
+    assert unpack(acc, 4) == want and got == cross

@@ -22,13 +22,18 @@ class Off(sim.Steady):
         return self.watts[i]
 
 
-def make_app(data, scenario=None, chip=None):
+def make_app(data, scenario=None, chip=None, vref=True):
+    """The App on the simulated board; vref False: without the voltage reference (V x A x
+    pf: an idle input's noise reads as watts until it is zeroed)."""
     clock = ManualClock()
     board = sim.Board(scenario=scenario or Off(), clock=clock, term="0", display=IS_MP, data_dir=data)
     if chip is not None:  # a chip noisier than the board says (as an ESP32 before zeroing)
         board.chip = chip
-        board.ct = [sim.SimCT(board.scenario, board.time, i, chip=chip, noise_counts=sim.NOISE_ASSUMED)
-                    for i in range(5)]
+        board.ct = [sim.SimCT(board.scenario, board.time, i, chip=chip, noise_counts=sim.NOISE_ASSUMED,
+                              mains=board.mains) for i in range(5)]
+    if not vref:
+        board.vref = None
+        board.mains.drift = False  # V x A x pf at the nominal 230 V: the mains at 230 V
     cfg = config.validate(board.CONFIG)
     board.configure(cfg)
     return App(board, cfg), clock
@@ -44,9 +49,19 @@ def totals(app):
     return [(t.wh, t.mj) for t in app.ledger.total]
 
 
+def test_with_the_reference_an_idle_input_reads_0_w_before_zeroing():
+    # its noise does not follow the mains: the mean of v x i finds no power in it
+    app, clock = make_app(fresh_dir("zero"), chip=sim.SimChip(3, noise=7.5))
+    rounds(app, clock, 20)
+    s = app.state()
+    assert s["inputs"][1]["method"] == "vi" and s["inputs"][1]["zeroed"] is None
+    assert s["inputs"][1]["w"] == 0.0 and app.ledger.power[1] == 0.0
+    assert abs(s["inputs"][0]["w"] - 2000.0) < 40
+
+
 def test_zeroing_an_idle_input_makes_it_read_0_w_saved_for_the_next_start():
     data = fresh_dir("zero")
-    app, clock = make_app(data, chip=sim.SimChip(3, noise=7.5))
+    app, clock = make_app(data, chip=sim.SimChip(3, noise=7.5), vref=False)
     rounds(app, clock, 40)  # the heater's 2 kW gives the scale
     assert app.state()["adc"]["source"] == "adc" and app.state()["adc"]["error_pct"] <= 0.5
     s = app.state()
@@ -70,7 +85,7 @@ def test_zeroing_an_idle_input_makes_it_read_0_w_saved_for_the_next_start():
     rounds(app, clock, 30)
     assert app.state()["inputs"][1]["w"] == 0.0 and app.ledger.power[1] == 0.0
     # the heater (input 1) still reads its 2 kW, and counts on
-    assert abs(app.state()["inputs"][0]["w"] - 2000.0) <= 20.0
+    assert abs(app.state()["inputs"][0]["w"] - 2000.0) <= 20.0, app.state()["inputs"][0]
     with open(data + "/zero.json") as f:
         saved = json.load(f)["inputs"]
     assert saved[1]["noise_var"] > 0 and saved[0] is None
@@ -138,7 +153,9 @@ def test_inputs_on_adc2_get_adc2s_own_scale():
     one, two = sim.SimChip(7, gain=1.05, offset_mv=40.0), sim.SimChip(8, gain=0.95, offset_mv=120.0)
     clock = ManualClock()
     board = sim.Board(scenario=sim.Steady(), clock=clock, term="0", display=False, data_dir=fresh_dir("units"))
-    board.ct = [sim.SimCT(board.scenario, board.time, i, chip=one if i < 3 else two) for i in range(5)]
+    board.ct = [sim.SimCT(board.scenario, board.time, i, chip=one if i < 3 else two, mains=board.mains)
+                for i in range(5)]
+    board.vref = None  # (its reads would be on a third chip)
     for adc in board.ct[3:]:
         adc.unit = 2
     cfg = config.validate(board.CONFIG)

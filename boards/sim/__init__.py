@@ -4,10 +4,12 @@
 #
 #   board.py     the board itself: pins, LEDs, display, pulse meters, watchdog, network, RTC
 #   scenario.py  load scenarios with known truth (House, Steady) and the calendar (SimTime)
-#   adc.py       CT inputs: 50 Hz current waveforms from the scenario with a DC bias, 3rd
-#                and 5th harmonics, through an ESP32 ADC's faults (SimChip: gain and
-#                offset errors, bends near the rails, 4-8 counts of noise, 12 bits,
-#                clipping, read_uv through an eFuse-like calibration line)
+#   adc.py       the mains (its voltage with harmonics, drifting slowly in amplitude and
+#                frequency) and the ADC's clock; CT inputs: each load's current wave
+#                (power factor, harmonics, sign) on a DC bias, each CT's phase lead; the
+#                voltage reference (an AC-AC adapter's); all through an ESP32 ADC's faults
+#                (SimChip: gain and offset errors, bends near the rails, 4-8 counts of
+#                noise, 12 bits, clipping, read_uv through an eFuse-like calibration line)
 #   meter.py     the grid meter: a Linky (TIC) or a Fluvius (P1) agreeing with the loads,
 #                byte by byte at line rate
 #   replay.py    a capture file played into the grid port instead (SUBMETER_REPLAY)
@@ -33,9 +35,10 @@
 # each HTTP connection, to model the ESP32's small lwIP buffers; Linux doubles it, 4096
 # lets ~5.6 KB wait unread, as TCP_SND_BUF 5744), SUBMETER_UID (the board's id, "sim"
 # unless set: a meter of a fleet names itself submeter-<uid> on MQTT), SUBMETER_LOAD (a
-# factor on every load of the scenario: each meter of a fleet its own figures).
+# factor on every load of the scenario: each meter of a fleet its own figures), SUBMETER_VREF
+# (0: no voltage reference fitted; the firmware reckons V x A x pf as without one).
 #
 # What the tests and tools use, by its short name (sim.Steady, sim.SimChip, ...):
-from .adc import NOISE_ASSUMED, SAMPLE_US, SimChip, SimCT
+from .adc import NOISE_ASSUMED, SAMPLE_US, SimChip, SimCT, SimMains, SimVRef
 from .board import Board, SimDisplay, env
 from .scenario import SCENARIOS, House, Steady, SimTime, parse_start

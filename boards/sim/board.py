@@ -11,7 +11,7 @@ except ImportError:  # CPython tests import the scenario and the ADC model only
 from base import BaseBoard
 from submeter.clock import Clock, day_number, ticks_diff
 
-from .adc import SAMPLE_US, UV_PER_COUNT, VOLTAGE, SimChip, SimCT
+from .adc import SAMPLE_US, VREF_V_PER_V, SimChip, SimCT, SimMains, SimVRef
 from .meter import KIND_LINE, SimMeter, SimUart
 from .scenario import SCENARIOS, Scaled, SimTime, parse_start
 
@@ -134,7 +134,6 @@ class Board(BaseBoard):
     name = "sim"
     uid = "sim"  # the device's id (a real board: the MAC or the chip id); SUBMETER_UID sets another
     ct_sample_us = SAMPLE_US
-    ct_self_paced = True  # each read advances the waveform by SAMPLE_US: no waiting
 
     def __init__(self, scenario=None, clock=None, term=None, display=True, meter=None, data_dir=None):
         """Everything comes from the environment (sim/__init__.py says which) unless given:
@@ -179,7 +178,18 @@ class Board(BaseBoard):
         # one ESP32's ADC for the five inputs, its faults drawn from SUBMETER_CHIP; the
         # board says of its noise what a zeroed input would have measured
         self.chip = SimChip(int(env("SUBMETER_CHIP", "1")))
-        self.ct = [SimCT(self.scenario, self.time, i, chip=self.chip) for i in range(5)]
+        # the mains and the ADC's own clock, which the sampler paces its reads by
+        self.mains = SimMains(self.time)
+        self.ct_ticks_us = self.mains.now_us
+        self.ct_wait = self.mains.wait_until
+        self.ct = [SimCT(self.scenario, self.time, i, chip=self.chip, mains=self.mains) for i in range(5)]
+        # the voltage reference (docs/hardware.md), fitted unless SUBMETER_VREF=0
+        # (SUBMETER_VREF_ERROR: its adapter's ratio off by this factor, as a real one is until
+        # the firmware matches it to the grid meter's voltage)
+        self.vref = SimVRef(self.mains, self.chip, v_per_v=VREF_V_PER_V * float(env("SUBMETER_VREF_ERROR", "1")))\
+            if env("SUBMETER_VREF", "1") != "0" else None
+        if self.meter is not None:
+            self.meter.mains = self.mains  # the grid meter measures the same mains
         self.pulse = {"gas": SimPin(), "water": SimPin()}
         self.pulses_sent = {"gas": 0, "water": 0}
         self._pulse_acc = {"gas": 0.0, "water": 0.0}
@@ -212,8 +222,7 @@ class Board(BaseBoard):
         for k, inp in enumerate(cfg["inputs"]):  # the simulated CTs match the configured ones
             if self.meter is not None:
                 self.meter.circuit_phase[k] = inp["phase"]
-            ch = self.ct[k]
-            ch.k = 1.0 / VOLTAGE / inp["ct_ratio"] * inp["burden_ohm"] / (UV_PER_COUNT * 1e-6)
+            self.ct[k].set_ct(inp["ct_ratio"], inp["burden_ohm"])
 
     def tune_socket(self, writer):
         """SUBMETER_SNDBUF: each HTTP connection's send buffer (unset: the host's own)."""

@@ -59,14 +59,21 @@ class SimMeter:
         if mode == "p1":
             self.period_s = 1.0  # DSMR 5 / e-MUCS: a telegram every second
 
+    mains = None  # the board's SimMains: the voltage it measures (else VOLTAGE)
+
+    def volts(self):
+        return self.mains.vrms if self.mains is not None else VOLTAGE
+
     def power_w(self, t):
-        return sum(self.scenario.power(i, t) for i in range(5)) + BASE_LOAD_W
+        # what the house draws from the grid (a circuit giving back lowers it; this meter
+        # does not count export: never below zero)
+        return max(0.0, sum(self.scenario.power(i, t) for i in range(5)) + BASE_LOAD_W)
 
     def phase_w(self, t):
         w = [BASE_LOAD_W / self.phases] * self.phases
         for i in range(5):
             w[min(self.circuit_phase[i], self.phases) - 1] += self.scenario.power(i, t)
-        return w
+        return [max(0.0, x) for x in w]
 
     def _integrate(self, t):
         if self.t_last is not None and t > self.t_last:
@@ -101,11 +108,12 @@ class SimMeter:
         if self.output == "veille":  # the serial number alone
             return [b"\x02", group(b"ADCO", b"020426009006", SEP[self.mode]), b"\x03"]
         va = int(p)
-        amps = int(p / VOLTAGE + 0.5)
+        volts = self.volts()
+        amps = int(p / volts + 0.5)
         sep = SEP[self.mode]
         g = []
         if self.mode == "historic" and self.phases == 3:  # a SAGEM C2000-4's long frame
-            amps = [int(w / VOLTAGE + 0.5) for w in self.phase_w(t)]
+            amps = [int(w / volts + 0.5) for w in self.phase_w(t)]
             self.imax = [max(a, m) for a, m in zip(amps, self.imax)]
             self.pmax = max(self.pmax, va)
             g += [group(b"ADCO", b"020426009006", sep), group(b"OPTARIF", b"HC..", sep),
@@ -135,10 +143,10 @@ class SimMeter:
             for k in range(10):
                 g.append(group(b"EASF%02d" % (k + 1), b"%09d" % (self.wh[k] if k < 2 else 0), sep))
             g += [group(b"EASD01", b"%09d" % self.wh[0], sep), group(b"EASD02", b"%09d" % self.wh[1], sep),
-                  group(b"IRMS1", b"%03d" % amps, sep), group(b"URMS1", b"%03d" % VOLTAGE, sep),
+                  group(b"IRMS1", b"%03d" % amps, sep), group(b"URMS1", b"%03d" % int(volts + 0.5), sep),
                   group(b"PREF", b"09", sep), group(b"PCOUP", b"09", sep),
                   group(b"SINSTS", b"%05d" % va, sep), group(b"SMAXSN", b"%05d" % va, sep, hd),
-                  group(b"UMOY1", b"%03d" % VOLTAGE, sep, hd), group(b"STGE", b"%08X" % stge, sep),
+                  group(b"UMOY1", b"%03d" % int(volts + 0.5), sep, hd), group(b"STGE", b"%08X" % stge, sep),
                   group(b"MSG1", b"PAS DE          MESSAGE         ", sep),
                   group(b"PRM", b"07396328479201", sep), group(b"RELAIS", b"000", sep),
                   group(b"NTARF", b"%02d" % ntarf, sep), group(b"NJOURF", b"00", sep),
@@ -166,8 +174,9 @@ class SimMeter:
         ph = self.phase_w(t)  # L1-L3: 21/41/61 import, 22/42/62 export, 32/52/72 V, 31/51/71 A
         lines += [b"1-0:%d1.7.0(%02d.%03d*kW)" % (2 * k + 2, int(w) // 1000, int(w) % 1000) for k, w in enumerate(ph)]
         lines += [b"1-0:%d2.7.0(00.000*kW)" % (2 * k + 2) for k in range(len(ph))]
-        lines += [b"1-0:%d2.7.0(%03d.0*V)" % (2 * k + 3, VOLTAGE) for k in range(len(ph))]
-        lines += [b"1-0:%d1.7.0(%03d.%02d*A)" % (2 * k + 3, int(w / VOLTAGE), int(w / VOLTAGE * 100) % 100)
+        v10 = int(self.volts() * 10 + 0.5)
+        lines += [b"1-0:%d2.7.0(%03d.%d*V)" % (2 * k + 3, v10 // 10, v10 % 10) for k in range(len(ph))]
+        lines += [b"1-0:%d1.7.0(%03d.%02d*A)" % (2 * k + 3, int(w * 10 / v10), int(w * 1000 / v10) % 100)
                   for k, w in enumerate(ph)]
         # a T211 here has its fuse supervision set (25 A); an S211 sends 999 A: none
         fuse = b"025.00" if self.phases == 3 else b"999"

@@ -74,7 +74,102 @@ class Scaled:
         return self.scenario.flow(kind, t)
 
 
-SCENARIOS = {"house": House, "steady": Steady}
+FULL_SCALE_A = 90.0  # an input's full scale: a 90 A : 90 mA CT (config's ct_ratio 1000)
+
+
+class PowerFactors:
+    """Loads of every kind, each input its own (shapes: boards/sim/adc.py), stepping together
+    through 5, 10, 25, 50 and 100 % of full scale (the switch-mode supplies to 40 %: their
+    current's peaks are 2.5 times its rms), a minute each, between half-minutes of idle:
+    real energy, power factor and idle against the truth (tools/sim/simday --scenario pf)."""
+
+    shapes = ("resistive", "motor", "heatpump", "smps", "led")
+    pf = (1.0, 1.0, 1.0, 1.0, 1.0)  # (the old sampler's: these shapes make their own)
+    LEVELS = (0.05, 0.10, 0.25, 0.50, 1.00)
+    STEP_S = 60
+    IDLE_S = 30
+    cycle_s = IDLE_S + len(LEVELS) * STEP_S + IDLE_S   # 6 minutes; a run starts at a multiple
+    segment_s = 30      # simday reports the truth and the reading per segment of this many seconds
+
+    def __init__(self):
+        from .adc import VOLTAGE, true_pf
+        self.w_at_fs = [FULL_SCALE_A * VOLTAGE * true_pf(s) * (0.4 if s == "smps" else 1.0) for s in self.shapes]
+
+    def level(self, t):
+        x = t % self.cycle_s - self.IDLE_S
+        if x < 0 or x >= len(self.LEVELS) * self.STEP_S:
+            return 0.0
+        return self.LEVELS[int(x // self.STEP_S)]
+
+    def power(self, i, t):
+        return self.w_at_fs[i] * self.level(t)
+
+    def flow(self, kind, t):
+        return 0.0
+
+
+class Solar:
+    """Circuits that give back (tools/sim/simday --scenario pv): input 2 a solar inverter
+    exporting 50 W to 5 kW in steps (its current in phase with the voltage, flowing back),
+    input 3 a battery charging and discharging 2 kW in turn, input 1 a heater, input 4
+    switch-mode loads, input 5 idle. Inputs 2 and 3 are set `export` (they may give back)."""
+
+    shapes = ("resistive", "resistive", "resistive", "smps", "resistive")
+    pf = (1.0, 1.0, 1.0, 1.0, 1.0)
+    exporting = (1, 2)  # the inputs set `export` (simday)
+    PV_W = (-50.0, -120.0, -400.0, -1500.0, -5000.0, 0.0)
+    STEP_S = 60
+    cycle_s = 360
+    segment_s = 30
+
+    def power(self, i, t):
+        x = t % self.cycle_s
+        if i == 0:
+            return 1500.0
+        if i == 1:
+            return self.PV_W[int(x // self.STEP_S)]
+        if i == 2:
+            return 2000.0 if (x // 90) % 2 == 0 else -2000.0
+        if i == 3:
+            return 320.0
+        return 0.0
+
+    def flow(self, kind, t):
+        return 0.0
+
+
+class Reversed(Steady):
+    """Input 3's CT fitted the wrong way round on a 1.5 kW water heater (simday --scenario
+    reversed): the meter reads it negative until its ct_flip is set."""
+
+    ct_sign = (1, 1, -1, 1, 1)
+    cycle_s = 300
+    segment_s = 60
+
+
+class Burst:
+    """Loads switching whole mains cycles on and off (simday --scenario burst): a water
+    heater and a sauna on electronic thermostats (burst firing), an induction hob pulsing,
+    at periods of 0.2 to 3 s and duties of 25 to 60 %."""
+
+    shapes = ("resistive",) * 5
+    pf = (1.0, 1.0, 1.0, 1.0, 1.0)
+    # (watts on, period s, fraction on): each input's
+    BURSTS = ((3000.0, 0.2, 0.5), (2000.0, 0.5, 0.3), (1800.0, 1.0, 0.5), (6000.0, 2.0, 0.25), (2500.0, 3.0, 0.6))
+    truth_ms = 5    # simday integrates the truth this finely (the loads switch every 20 ms)
+    cycle_s = 300
+    segment_s = 60
+
+    def power(self, i, t):
+        w, period, duty = self.BURSTS[i]
+        return w if (t % period) < duty * period else 0.0
+
+    def flow(self, kind, t):
+        return 0.0
+
+
+SCENARIOS = {"house": House, "steady": Steady, "pf": PowerFactors, "pv": Solar, "reversed": Reversed,
+             "burst": Burst}
 
 
 def parse_start(text, day0):

@@ -43,7 +43,8 @@ class App:
         self.tasks = Tasks(clock, ("metering", "grid", "web", "panel", "mqtt", "save", "clock"))
         # the volts the metering multiplies the currents by: view/snapshot.py's rule
         self.meter = sense.build(board, cfg, self.ledger, self.wall, self.tasks,
-                                 lambda phase, now: snapshot.voltage(self.grid, cfg["voltage"], phase, now))
+                                 lambda phase, now, nominal=True: snapshot.voltage(
+                                     self.grid, cfg["voltage"] if nominal else None, phase, now))
         self.meter.on_round = self._day
         self.meter.save_ratio = self.set_config  # a calibration's new ct_ratio
         # why the board started: a watchdog reset is counted on flash and shown until the
@@ -166,6 +167,11 @@ class App:
 
     def start_calibration(self, k, watts):
         got = self.meter.start_calibration(k, watts)
+        self._stale = True
+        return got
+
+    def start_phasecal(self, k):
+        got = self.meter.start_phasecal(k)
         self._stale = True
         return got
 

@@ -1,14 +1,23 @@
 # simday: the firmware on the simulated board for a simulated period, as fast as the
 # host goes, then per input the simulated truth and the metered energy (kWh, per tariff
-# period) and the error in %. Usage (from the repository): tools/sim/simday [--hours 24]
-# [--start "YYYY-MM-DD HH:MM" or HH:MM] [--period-ms 1000] [--scenario house|steady]
-# [--meter standard|historic|p1]. Every day that closes in the run is also checked in the
-# history the firmware kept: per input, that day's truth and what the history says.
+# period) and the error in %; the energy imported and exported (Wh) and the power factor,
+# each measured and true. Usage (from the repository): tools/sim/simday [--hours 24]
+# [--start "YYYY-MM-DD HH:MM" or HH:MM] [--period-ms 1000] [--window-cycles N (0: the
+# whole period, the default)] [--scenario house|steady|pf|pv|reversed|burst]
+# [--meter standard|historic|p1|none] [--vref 0|1] [--vref-error F (the reference's
+# adapter off by this factor)] [--phasecal 0|1 (1: each input's phase calibrated first
+# against a resistive load, as an installer does from the page: the default)] [--data DIR
+# (the simulated flash; build/simday-data: give each run its own when several run at once)]
+# [--fix 1 (an input flagged "CT reversed?" is fixed as the page's button does)]. Every day that closes in the run is also checked in the
+# history the firmware kept: per input, that day's truth and what the history says. A
+# scenario with segments (pf, pv, reversed, burst) also gets, per segment, each input's
+# mean power and power factor, measured and true, away from the segment's edges.
 import json
 import os
 import sys
 
 import sim
+from sim.adc import true_pf
 from submeter import config
 from submeter.app import App
 from submeter.clock import ManualClock, date_str, day_number
@@ -29,30 +38,100 @@ def fresh(path):
     return path
 
 
+class _Kettle:
+    """A resistive load on every circuit (a 2 kW kettle), to calibrate the phases with."""
+
+    shapes = ("resistive",) * 5
+    pf = (1.0,) * 5
+
+    def power(self, i, t):
+        return 2000.0
+
+    def flow(self, kind, t):
+        return 0.0
+
+
+def phase_calibrated(board, cfg, sc, period):
+    """As an installer does from the page: each input's phase calibrated in turn against a
+    kettle on its circuit (POST /api/phasecal), before the run: the config it leaves."""
+    kettle = _Kettle()
+    for ct in board.ct:
+        ct.scenario = kettle
+        ct.use_shape("resistive")
+    app = App(board, cfg)
+    clock = board.clock
+    for _ in range(3):  # the reference seen
+        clock.advance(period)
+        app.measure_round()
+    for k in range(len(cfg["inputs"])):
+        app.start_phasecal(k)
+        while app.meter._pcal is not None:
+            clock.advance(period)
+            app.measure_round()
+        st = app.meter.phasecal
+        if st["error"]:
+            raise SystemExit("phase calibration of input %d: %s" % (k + 1, st["error"]))
+    shapes = getattr(sc, "shapes", None)
+    for i, ct in enumerate(board.ct):
+        ct.scenario = sc
+        ct.use_shape(shapes[i] if shapes else "resistive")
+    return app.cfg
+
+
 def main():
+    import submeter
+    submeter.log_to(lambda *a: print(*a, file=sys.stderr))  # stdout: the JSON alone
     hours = float(arg("--hours", "24"))
     period = int(arg("--period-ms", "1000"))
     day0, start = sim.parse_start(arg("--start", "2026-11-23 00:00"), day_number(2026, 11, 23))
     meter = arg("--meter", "standard")
     clock = ManualClock()
-    board = sim.Board(scenario=sim.SCENARIOS[arg("--scenario", "house")](), clock=clock, term="0",
-                      display=False, meter=meter, data_dir=fresh("build/simday-data"))
+    sc = sim.SCENARIOS[arg("--scenario", "house")]()
+    board = sim.Board(scenario=sc, clock=clock, term="0", display=False, meter=None if meter == "none" else meter,
+                      data_dir=fresh(arg("--data", "build/simday-data")))
     board.time.start = start
     board.time.day0 = day0
-    cfg = config.validate(dict(board.CONFIG, period_ms=period))
+    if meter == "none":
+        board.meter = None
+    if arg("--vref", "1") == "0":
+        board.vref = None
+    else:
+        board.vref.v_per_v *= float(arg("--vref-error", "1"))
+    board.mains.s = board.time.now_s()
+    cfg = dict(board.CONFIG, period_ms=period, window_cycles=int(arg("--window-cycles", "0")))
+    inputs = [dict(inp) for inp in config.DEFAULTS["inputs"]]
+    for k in getattr(sc, "exporting", ()):  # circuits that may give back
+        inputs[k]["export"] = True
+    cfg["inputs"] = inputs
+    cfg = config.validate(cfg)
     board.configure(cfg)
+    if board.vref is not None and arg("--phasecal", "1") == "1":
+        cfg = phase_calibrated(board, cfg, sc, period)
+        fresh(board.data_dir)
     app = App(board, cfg)
     app.wall.set_utc(board.utc_s(), "rtc")  # as the app's clock task does at boot
     kind = "p1" if meter == "p1" else "tic_" + meter
     grid = app.grid
-    grid.use(kind)
-    port = board.grid_port(kind)
-    sc = board.scenario
+    port = None
+    if meter != "none":
+        grid.use(kind)
+        port = board.grid_port(kind)
     n = len(cfg["inputs"])
+    chans = app.meter.channels
     truth = [[0.0, 0.0] for _ in range(n)]  # Wh per input: off-peak (period 1), peak (period 2)
-    sub = 10                                 # truth: 10 slices of every measuring period
+    # truth: slices of every measuring period, 10 or the scenario's step (burst: 5 ms)
+    sub = max(10, period // getattr(sc, "truth_ms", period))
     day_truth = {}                           # Wh per input, per day of the calendar
+    flows = [[0.0, 0.0] for _ in range(n)]   # Wh per input: imported, exported (truth)
+    got = [[0.0, 0.0] for _ in range(n)]     # ... as metered: the power each round reports
+    pfs = [[0.0, 0] for _ in range(n)]       # power factor: sum over the rounds with a load, rounds
+    seg_s = getattr(sc, "segment_s", None)
+    margin = 5                               # seconds left out at each end of a segment
+    segs = {}                                # segment start -> per input [truth Wh, metered W sum, rounds, pf sum, pf rounds]
     steps = int(hours * 3600 * 1000 / period)
+    fix = arg("--fix", "0") == "1"
+    fixed = {}                               # input -> seconds into the run its fix was clicked
+    start_s = board.time.now_s()
     app.measure_round()
     for _ in range(steps):
         t0 = board.time.now_s()
@@ -64,16 +143,46 @@ def main():
                 e = sc.power(i, t) * period / 1000 / sub / 3600
                 truth[i][p] += e
                 dt[i] += e
+                flows[i][0 if e >= 0 else 1] += abs(e)
         clock.advance(period)
         now = clock.ticks_ms()
-        grid.poll(port, now)
+        if port is not None:
+            grid.poll(port, now)
         board.pulse_step()
         app.measure_round()
-    out = {"hours": hours, "period_ms": period, "meter": meter, "inputs": []}
+        t1 = board.time.now_s()
+        if fix:  # the page's one-click fix of "CT reversed?", as soon as it shows
+            for i in range(n):
+                if chans[i].reversed and i not in fixed:
+                    fixed[i] = round(t1 - start_s)
+                    app.set_config({"inputs": [{"ct_flip": not cfg["inputs"][i]["ct_flip"]} if j == i else {}
+                                               for j in range(n)]})
+        for i in range(n):  # (the round measured the period from t1 on)
+            w = chans[i].w
+            got[i][0 if w >= 0 else 1] += abs(w) * period / 1000 / 3600
+            if w:  # (a window with no power seen has no power factor)
+                pfs[i][0] += chans[i].pf
+                pfs[i][1] += 1
+        if seg_s:
+            g = int(t1 // seg_s) * seg_s
+            if g + margin <= t1 and t1 + period / 1000 <= g + seg_s - margin:
+                rec = segs.setdefault(g, [[0.0, 0.0, 0, 0.0, 0] for _ in range(n)])
+                for i in range(n):
+                    r = rec[i]
+                    r[0] += sum(sc.power(i, t1 + (k + 0.5) * period / 1000 / sub) for k in range(sub)) / sub
+                    r[1] += chans[i].w
+                    r[2] += 1
+                    if chans[i].w:
+                        r[3] += chans[i].pf
+                        r[4] += 1
+    out = {"hours": hours, "period_ms": period, "meter": meter, "scenario": arg("--scenario", "house"),
+           "window_cycles": app.meter.sampler.cycles, "reference": app.meter.vref_on,
+           "mains_v": app.meter.mains_v, "mains_hz": app.meter.mains_hz, "inputs": []}
+    shapes = getattr(sc, "shapes", ("resistive",) * n)
     worst = 0.0
     led = app.ledger
     for i in range(n):
-        got = [led.by_period[i][p].wh + led.by_period[i][p].mj / 3.6e6 for p in (0, 1)]
+        got_p = [led.by_period[i][p].wh + led.by_period[i][p].mj / 3.6e6 for p in (0, 1)]
         tw = sum(truth[i])
         gw = led.total[i].wh + led.total[i].mj / 3.6e6
         err = 100 * (gw - tw) / tw if tw > 0 else (0.0 if gw == 0 else 100.0)
@@ -82,11 +191,16 @@ def main():
             "input": i + 1, "name": cfg["inputs"][i]["name"],
             "truth_kwh": round(tw / 1000, 4), "metered_kwh": round(gw / 1000, 4), "error_pct": round(err, 3),
             "truth_kwh_periods": [round(x / 1000, 4) for x in truth[i]],
-            "metered_kwh_periods": [round(x / 1000, 4) for x in got]})
+            "metered_kwh_periods": [round(x / 1000, 4) for x in got_p],
+            "import_wh": {"measured": round(got[i][0], 2), "true": round(flows[i][0], 2)},
+            "export_wh": {"measured": round(got[i][1], 2), "true": round(flows[i][1], 2)},
+            "pf": {"measured": round(pfs[i][0] / pfs[i][1], 3) if pfs[i][1] else None,
+                   "true": round(true_pf(shapes[i]), 3)},
+            "method": chans[i].method, "reversed": chans[i].reversed})
     for kind2 in ("gas", "water"):
         sent = board.pulses_sent[kind2] * board.PULSE_L[kind2]
-        got = led.gas_l[0] if kind2 == "gas" else led.water_l[0]
-        out[kind2] = {"truth_l": sent, "metered_l": got}
+        vol = led.gas_l[0] if kind2 == "gas" else led.water_l[0]
+        out[kind2] = {"truth_l": sent, "metered_l": vol}
     out["worst_error_pct"] = round(worst, 3)
     days = []
     worst_day = 0.0
@@ -103,7 +217,12 @@ def main():
         days.append({"date": date_str(rec.index), "inputs": ins, "cost": sum(rec.cost) / 1000})
     out["days"] = days
     out["worst_day_error_pct"] = round(worst_day, 3)
-    out["frames"] = grid.decoder.state()["frames"]
+    out["fixed_at_s"] = {str(i + 1): t for i, t in fixed.items()}
+    out["frames"] = grid.decoder.state()["frames"] if port is not None else 0
+    out["segments"] = [{"t": g, "inputs": [{"truth_w": round(r[0] / r[2], 1), "metered_w": round(r[1] / r[2], 1),
+                                             "pf": round(r[3] / r[4], 3) if r[4] else None,
+                                             "pf_true": round(true_pf(shapes[i]), 3)} for i, r in enumerate(rec)]}
+                       for g, rec in sorted(segs.items()) if rec[0][2]]
     print(json.dumps(out))
 
 

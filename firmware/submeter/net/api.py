@@ -215,6 +215,19 @@ def calibrate(req, snapshot, commands):
         raise HTTPError(409, str(e))
 
 
+def phasecal(req, snapshot, commands):
+    """{"input": n}: calibrate input n's phase against a resistive load running on its
+    circuit now (docs/calibration.md); needs the voltage reference."""
+    k = req["body"].get("input")
+    n = len(commands.cfg["inputs"])
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+        raise HTTPError(400, "input: a number from 1 to %d" % n)
+    try:
+        return _json(commands.start_phasecal(k - 1))
+    except ValueError as e:
+        raise HTTPError(409, str(e))
+
+
 _UNIX_TO_2000 = const(946684800)
 
 
@@ -292,10 +305,11 @@ ROUTES = {
     ("POST", "/api/password"): password,
     ("POST", "/api/zero"): zero,
     ("POST", "/api/calibrate"): calibrate,
+    ("POST", "/api/phasecal"): phasecal,
     ("POST", "/api/restart"): restart,
     ("POST", "/api/time"): set_time,
     ("POST", "/api/upgrade"): upgrade,
 }
 # the commands, and the largest body each takes
-POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256,
+POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256, "/api/phasecal": 256,
          "/api/restart": 256, "/api/time": 256, "/api/upgrade": None}  # None: an upload (server.Upload)

@@ -54,6 +54,13 @@ class Commands:
         zeroing or a calibration runs."""
         raise NotImplementedError
 
+    def start_phasecal(self, k):
+        """POST /api/phasecal: calibrate input k's phase_deg (from 0) against a resistive
+        load running on its circuit now; returns {"phasecal": n from 1, "seconds": s}, the
+        progress and result in the snapshot's "phasecal". ValueError without the voltage
+        reference, or while a zeroing or a calibration runs."""
+        raise NotImplementedError
+
     def set_time(self, utc_s):
         """POST /api/time: set the clock by hand to `utc_s` (UTC seconds since 2000); returns
         the snapshot's "time" ({"local", "source"}); ValueError, in words, when a better

@@ -12,6 +12,9 @@ from ..clock import ticks_diff, time_str
 from .. import log
 from . import ct, pulses
 
+_TWO_PI = 6.283185307179586
+REVERSED_W = 20         # "CT reversed?": below -this many W ...
+REVERSED_ROUNDS = 30    # ... for this many rounds in a row (half a minute at 1 s)
 WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopped this long
                      # (or three periods, if longer)
 
@@ -46,8 +49,10 @@ def build(board, cfg, ledger, wall, tasks, voltage):
     wall: the wall clock (WallClock)."""
     n = len(cfg["inputs"])
     # one scale per ADC unit: each unit has its own calibration line (ct.Scale); the
-    # Olimex boards put two inputs on ADC2
-    scales, which = ct.unit_scales(board.ct[:n])
+    # Olimex boards put two inputs on ADC2; the voltage reference is read on its unit's
+    vadc = getattr(board, "vref", None)
+    adcs = board.ct[:n] + ([vadc] if vadc is not None else [])
+    scales, which = ct.unit_scales(adcs)
     zero_path = (board.data_dir + "/zero.json") if board.data_dir else "zero.json"
     zeros, zero_error = _zero().load(zero_path, n)
     _drop("zero")
@@ -57,7 +62,9 @@ def build(board, cfg, ledger, wall, tasks, voltage):
                        noise_floor_a=inp["noise_floor_a"], scale=scales[which[k]])
         ch.set_zero(zeros[k])
         channels.append(ch)
-    sampler = ct.Sampler(board.ct_sample_us, window_cycles(cfg), cfg["mains_hz"], not board.ct_self_paced)
+    vref = ct.VRef(vadc, scales[which[n]], cfg["vref_v_per_v"]) if vadc is not None else None
+    sampler = ct.Sampler(board.ct_sample_us, window_cycles(cfg), cfg["mains_hz"],
+                         getattr(board, "ct_ticks_us", None), getattr(board, "ct_wait", None), n + 2)
     clock = board.clock
     counters = {}
     for kind in ("gas", "water"):
@@ -67,6 +74,7 @@ def build(board, cfg, ledger, wall, tasks, voltage):
             # ticks_ms() would otherwise count that interval twice)
             counters[kind] = pulses.PulseInput(pin, clock.raw_ms, cfg["pulse_min_ms"])
     m = Metering(channels, scales, sampler, ledger, counters, clock, wall, cfg, tasks, voltage)
+    m.vref = vref
     m.zero_path, m.zero_error = zero_path, zero_error
     m.arm_watchdog = board.watchdog
     return m
@@ -89,6 +97,9 @@ class Metering:
     # (class defaults: the instance's table does not grow for them until one is asked for)
     calibration = None          # the last scale calibration's state dict, None before one
     _cal = None                 # the calibration running (calib.Calibrating), or None
+    phasecal = None             # the last phase calibration's state dict, None before one
+    _pcal = None                # the phase calibration running (phasecal.PhaseCal), or None
+    vref = None                 # the voltage reference (ct.VRef), or None: the board has none
 
     def __init__(self, channels, scales, sampler, ledger, pulses, clock, wall, cfg, tasks, voltage):
         self.channels = channels
@@ -118,39 +129,91 @@ class Metering:
         self.mains_hz = None
 
     def round_slices(self):
-        """Generator: one window on every input, yielding after each mains-cycle slice.
-        While an ADC unit's scale wants it, its input with the widest spread also samples read_uv."""
-        cal = []  # per ADC unit whose scale wants it, the input with the widest spread
+        """Generator: one window of every input, interleaved (ct.Sampler.window), yielding
+        after each mains-cycle slice; then each input's power recorded. While an ADC unit's
+        scale wants it, its input with the widest spread also samples read_uv."""
+        cal = None
         for sc in self.scales:
             if sc.due(self.rounds):
-                best, most = -1, -1.0
-                for k, ch in enumerate(self.channels):
+                most = -1.0
+                for ch in self.channels:
                     if ch.scale is sc and ch.var > most:
-                        best, most = k, ch.var
-                cal.append(best)
+                        cal, most = ch, ch.var
+                if cal is not None:
+                    break
+        vref = self.vref
+        for _ in self.sampler.window(self.channels, vref, cal):
+            yield
+        if vref is not None:
+            if vref.present:
+                vref.match(self.voltage(1, self.clock.ticks_ms(), False))
+            self.vref_on = vref.present
+            self.mains_v = vref.v
+            self.mains_hz = vref.hz
         for k in range(len(self.channels)):
-            ch = self.channels[k]
-            for _ in self.sampler.window_slices(ch, ch.scale if k in cal else None):
-                yield
             w = self._record(k)
             if self.zeroing is not None:
                 self._zero_step(k)
             if self._cal is not None and self._cal.k == k:
                 self._cal.step(self, w)
+            if self._pcal is not None and self._pcal.k == k:
+                self._pcal.step(self)
         self._take_pulses()
         self.rounds += 1
         if self.on_round is not None:
             self.on_round()
 
     def _record(self, k):
+        """Input k's power from its window, into the ledger. With the voltage reference:
+        the mean of v x i, the voltage taken at the current sample's own instant (the lag
+        of the reads between them, the CT's phase lead, and 120 or 240 degrees for an input
+        on phase 2 or 3 of a three-phase supply); signed. Without: V x Irms x the set pf."""
         inp = self.cfg["inputs"][k]
         now = self.clock.ticks_ms()
         ch = self.channels[k]
-        ch.va = self.voltage(inp["phase"], now) * ch.irms
-        ch.pf = inp["pf"]
-        ch.w = watts = ch.va * ch.pf
-        self.ledger.record(k, watts, now)
-        return watts
+        vr = self.vref
+        if vr is not None and vr.present:
+            s = self.sampler
+            hz = vr.hz
+            phase = inp["phase"]
+            vph = (self.voltage(phase, now, False) or vr.v) if phase != 1 else vr.v
+            ch.method = "vi"
+            if ch.irms > 0:
+                a = ((k + 1) * s.read_us + inp["phase_deg"] * 1e6 / (360 * hz)
+                     - (phase - 1) * 1e6 / (3 * hz)) / s.set_us
+                p = ct.real_power(ch.c0, ch.c1, a, _TWO_PI / s.per_cycle)
+                # the ADC's noise makes the mean of v x i scatter by sqrt(var_v x noise / n):
+                # a reading within 4 of that is no power at all (an idle circuit reads 0 W;
+                # 50 W is ~20 of it)
+                if p * p < 16 * (vr.var - vr.noise_var) * ch.noise_var / ch.n:
+                    p = 0.0
+                w = p * ch.amps_per_count * vr.v_per_count() * vph / vr.v
+                if inp["ct_flip"]:
+                    w = -w
+                va = vph * ch.irms
+                pf = abs(w) / va
+                if pf > 1.0:
+                    pf = 1.0
+            else:
+                w = va = 0.0
+                pf = 1.0
+            # "CT reversed?": a circuit that may not give back, reading steadily negative
+            if inp["export"] or w > REVERSED_W:
+                ch.neg = 0
+            elif w < -REVERSED_W:
+                ch.neg += 1
+            ch.reversed = ch.neg >= REVERSED_ROUNDS
+        else:
+            ch.method = "v_pf"
+            va = self.voltage(inp["phase"], now) * ch.irms
+            pf = inp["pf"]
+            w = va * pf
+            ch.reversed = False
+        ch.va = va
+        ch.pf = pf
+        ch.w = w
+        self.ledger.record(k, w, now)
+        return w
 
     def _take_pulses(self):
         for kind, p in self.pulses.items():
@@ -251,6 +314,21 @@ class Metering:
                 ",".join(str(k + 1) for k in self.zeroing.inputs), self.zeroing.progress()))
         if self._cal is not None:
             raise ValueError("input %d is being calibrated (%d %%)" % (self._cal.k + 1, self.calibration["progress"]))
+        if self._pcal is not None:
+            raise ValueError("input %d's phase is being calibrated (%d %%)" % (self._pcal.k + 1, self.phasecal["progress"]))
+
+    def start_phasecal(self, k):
+        """Calibrate input k's phase (from 0) against a resistive load running on its
+        circuit now (sense/phasecal.py); ValueError without the voltage reference, or while
+        a zeroing or a calibration runs."""
+        self._busy()
+        if self.vref is None or not self.vref.present:
+            raise ValueError("no voltage reference is seen (docs/hardware.md): phase calibration needs it")
+        from . import phasecal  # let go once it is done
+        pc = self._pcal = phasecal.PhaseCal(k, self.cfg["inputs"][k]["phase_deg"])
+        self.phasecal = pc.state
+        log("phase calibration of input", k + 1)
+        return {"phasecal": k + 1, "seconds": (phasecal.WINDOWS + 1) * self.cfg["period_ms"] // 1000 + 2}
 
     def start_calibration(self, k, watts):
         """Calibrate input k (from 0) against a load of `watts` W running on its circuit

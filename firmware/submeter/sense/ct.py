@@ -10,11 +10,12 @@ import math
 import time
 from array import array
 
+from ..clock import ticks_add as _add, ticks_diff as _diff
 from ..kernels import pick
 
-window_sums = pick("sums").window_sums  # viper, or its twin (kernels/__init__.py)
-# The largest slice one window_sums call may take: (4095**2) * 127 < 2**31, the kernel's
-# sums being 32-bit integers.
+slice_sums = pick("sums").slice_sums  # viper, or its twin (kernels/__init__.py)
+# The most sets one slice_sums call may take: (4095**2) * 127 < 2**31, the kernel's
+# per-slice sums being 32-bit integers.
 _MAX_SLICE = const(127)
 
 # ADC samples come as read_u16() values; the ESP32's ADC has 12 significant bits.
@@ -160,6 +161,8 @@ class CTChannel:
     pf = 1.0
     method = "v_pf"
     reversed = False
+    c0 = c1 = 0.0       # the last window's covariances with the reference (Sampler.window)
+    neg = 0             # rounds in a row it read below -REVERSED_W (sense.Metering._record)
 
     def __init__(self, adc, ct_ratio=1000, burden_ohm=8.2, uv_per_count=None,
                  noise_floor_a=0.05, scale=None):
@@ -224,114 +227,222 @@ class CTChannel:
         self.irms = irms if irms >= self.noise_floor_a else 0.0
 
 
-class Sampler:
-    """Samples CT channels a window at a time. Buffers are allocated once, here."""
+class VRef:
+    """The voltage reference (docs/hardware.md): an AC-AC adapter's secondary through a
+    divider into an ADC pin, read in every set before the currents. From each window:
+    whether it is there (`present`: a mains-sized sine), its rms in counts, the mains
+    frequency from its rising zero crossings (timed by the sampler's clock), and the
+    volts: counts x the ADC unit's scale x `v_per_v` (the config's vref_v_per_v) x `k`
+    (1, or the factor that matches it to the grid meter's voltage: match())."""
 
-    def __init__(self, sample_us, cycles=10, mains_hz=50, paced=True):
-        """sample_us: the ADC sample interval; paced=False when the ADC keeps its own
-        time (the simulator's advances its waveform by sample_us per read)."""
-        per_cycle = 1000000 // (mains_hz * sample_us)
+    MIN_COUNTS = 100    # rms counts of a fitted reference: ~650 at 230 V; noise alone ~5
+
+    def __init__(self, adc, scale, v_per_v):
+        self.adc = adc
+        self.scale = scale
+        self.v_per_v = v_per_v
+        self.k = 1.0
+        self.matched = 0        # windows matched to the grid meter's voltage
+        self._uv = 0.0          # the ADC scale (uV a count) they were matched at
+        self.present = False
+        self.var = 0.0
+        self.offset = float(ADC_CENTRE)
+        self.hz = None
+        self.v = None           # mains volts rms (None: no reference)
+        nc = getattr(adc, "noise_counts", 0.0)
+        self.noise_var = nc * nc
+        self.clipped = 0
+
+    def v_per_count(self):
+        return self.scale.uv * 1e-6 * self.v_per_v * self.k
+
+    def settle(self, var, hz):
+        self.var = var
+        r = var - self.noise_var
+        self.present = r > self.MIN_COUNTS * self.MIN_COUNTS and hz is not None and 40 < hz < 70
+        self.hz = hz if self.present else None
+        self.v = math.sqrt(r) * self.v_per_count() if self.present else None
+
+    def match(self, grid_v):
+        """The grid meter's rms voltage of the reference's phase (it measures it, to a
+        volt or better): the reference follows it, averaged over ~a minute of windows
+        (its 1 V steps and the adapter's drift with temperature)."""
+        if not self.present or not grid_v or not 0.7 < grid_v / self.v < 1.4:
+            return
+        uv = self.scale.uv
+        if abs(uv - self._uv) > 0.002 * uv:  # the ADC's scale moved (it calibrates at boot):
+            self.matched = 0                 # the average starts again from this window
+            self._uv = uv
+        want = self.k * grid_v / self.v
+        self.matched += 1
+        self.k += (want - self.k) / min(self.matched, 60)
+
+
+def real_power(c0, c1, a, theta):
+    """The mean of v x i (counts^2) with the voltage taken at the current's own instant:
+    c0 pairs each current sample with the voltage sample of its set, c1 with the next
+    set's; the voltage at a fraction `a` of a set after its sample is interpolated along
+    the mains sine (exact for the fundamental, whatever `a`: also outside 0..1); theta:
+    a set's length in radians of the mains cycle."""
+    return (math.sin((1 - a) * theta) * c0 + math.sin(a * theta) * c1) / math.sin(theta)
+
+
+def lag_angle(c0, c1, a, theta):
+    """The angle (radians) by which the current lags the voltage once corrected by `a` (see
+    real_power): 0 on a resistive load when the correction is right."""
+    y = (c1 - c0 * math.cos(theta)) / math.sin(theta)
+    return a * theta - math.atan2(y, c0)
+
+
+class Sampler:
+    """Samples every input interleaved: each set reads the voltage reference (when the
+    board has one), then each CT input, then, in a calibration window, one input's
+    read_uv(); sets are paced `per_cycle` to a mains cycle, and a slice is one cycle, so
+    the event loop is never held longer. A window is `cycles` slices: every input is
+    watched the whole time (a burst-fired load cannot alias against it). Buffers are
+    allocated once, here.
+
+    set_us: the board's set interval (500 us: 40 sets a 50 Hz cycle); the cycle's length
+    follows the mains frequency the reference measures (else mains_hz), so a slice is
+    always a whole cycle. tus: the sampling clock (time.ticks_us; the simulator's ADC
+    keeps its own), wait(t): waits until tus() reaches t (None: a busy loop)."""
+
+    def __init__(self, set_us, cycles=50, mains_hz=50, tus=None, wait=None, nch=7):
+        per_cycle = (1000000 // mains_hz + set_us // 2) // set_us
         if per_cycle > _MAX_SLICE:
             per_cycle = _MAX_SLICE
         self.per_cycle = per_cycle
         self.cycles = cycles
-        self.sample_us = sample_us
-        self.paced = paced
-        self.buf = array("H", bytes(2 * per_cycle))
-        self.ubuf = array("H", bytes(2 * per_cycle))  # read_uv samples (mV), calibration windows
-        self._out = array("i", (0, 0, 0, 0))
-        self.samples = 0
+        self.nominal_hz = mains_hz
+        self.hz = float(mains_hz)
+        self.tus = tus or getattr(time, "ticks_us", None)  # (CPython has none: its tests give one)
+        self.wait = wait
+        self.buf = array("H", bytes(2 * per_cycle * nch))
+        self.acc = array("i", bytes(40 * nch))
+        self.centre = array("i", bytes(4 * nch))
+        self.off = array("i", bytes(4 * (per_cycle + 1)))
+        self._pace(self.hz)
+        self.samples = 0        # reads (all channels)
+        self.read_us = 0.0      # one read's time, measured (the lag between the channels)
+        self.set_us = 1e6 / (self.hz * per_cycle)
 
-    def fill(self, read):
-        """One slice: per_cycle samples, paced sample_us apart on real hardware."""
+    def _pace(self, hz):
+        """The sets' start times in a slice (us from its start): per_cycle to a cycle of hz."""
+        self.hz = hz
+        cyc = 1e6 / hz
+        n = self.per_cycle
+        off = self.off
+        for k in range(n + 1):
+            off[k] = int(k * cyc / n + 0.5)
+        self.set_us = cyc / n
+
+    def window(self, chans, vref=None, cal=None):
+        """Generator: one slice (a mains cycle) per step (the caller yields to the event loop
+        between), then each channel's window settled (ch.settle: irms; ch.c0, ch.c1: its
+        covariances with the reference), the reference's (vref.settle: its volts and the
+        frequency, which paces the next window). cal: a CTChannel among chans whose
+        read_uv() is sampled too, its scale fed (see Scale)."""
+        reads = []
+        if vref is not None:
+            reads.append(vref.adc.read_u16)
+        for ch in chans:
+            reads.append(ch.adc.read_u16)
+        core = len(reads)
+        if cal is not None:
+            uv = cal.adc.read_uv
+            try:
+                uv()
+                reads.append(lambda: (uv() // 1000) << 4)  # whole mV, in read_u16's units
+            except (OSError, ValueError) as e:  # no eFuse calibration on this chip
+                cal.scale.error = "read_uv: %s" % e
+                cal = None
+        nch = len(reads)
+        every = [vref] if vref is not None else []
+        every += chans
+        acc = self.acc
+        centre = self.centre
+        for c in range(nch):
+            b = 10 * c
+            for j in range(8):
+                acc[b + j] = 0
+            acc[b + 8] = ADC_MAX
+            acc[b + 9] = 0
+            centre[c] = int(every[c].offset) if c < core else _MV_CENTRE
+        vch = 0 if vref is not None else -1
         buf = self.buf
         n = self.per_cycle
-        if not self.paced:
-            for i in range(n):
-                buf[i] = read()
-        else:
-            tus = time.ticks_us
-            diff = time.ticks_diff
-            add = time.ticks_add
-            step = self.sample_us
-            t = tus()
-            for i in range(n):
-                buf[i] = read()
-                t = add(t, step)
-                while diff(t, tus()) > 0:
-                    pass
-        self.samples += n
-
-    def fill_pair(self, read, read_uv):
-        """One slice of a calibration window: read_u16() and read_uv() in turn."""
-        buf = self.buf
-        ub = self.ubuf
-        n = self.per_cycle
-        if not self.paced:
-            for i in range(n):
-                buf[i] = read()
-                ub[i] = read_uv() // 1000
-        else:
-            tus = time.ticks_us
-            diff = time.ticks_diff
-            add = time.ticks_add
-            step = self.sample_us
-            t = tus()
-            for i in range(n):
-                buf[i] = read()
-                ub[i] = read_uv() // 1000
-                t = add(t, step)
-                while diff(t, tus()) > 0:
-                    pass
-        self.samples += n
-
-    def window_slices(self, ch, scale=None):
-        """Generator: one slice per step (the caller yields to the event loop between),
-        then stores the window's RMS current on the channel. With `scale`, the window
-        also samples read_uv() and feeds the scale (see Scale)."""
-        read = ch.adc.read_u16
-        uv = getattr(ch.adc, "read_uv", None) if scale is not None else None
-        out = self._out
-        n1 = self.per_cycle
-        s = q = 0
-        su = qu = 0
-        lo = ADC_MAX
-        hi = 0
+        off = self.off
+        tus = self.tus
+        wait = self.wait
+        diff = getattr(time, "ticks_diff", _diff)  # (the built-ins where there are: MicroPython's)
+        add = getattr(time, "ticks_add", _add)
+        first = last = None
+        crossings = 0
+        rsum = 0
         for _ in range(self.cycles):
-            if uv is not None:
-                try:
-                    self.fill_pair(read, uv)
-                except (OSError, ValueError) as e:  # no eFuse calibration on this chip
-                    scale.error = "read_uv: %s" % e
-                    uv = None
-                    self.fill(read)
-            else:
-                self.fill(read)
-            window_sums(self.buf, n1, ADC_SHIFT, ADC_CENTRE, out)
-            s += out[0]
-            q += out[1]
-            if out[2] < lo:
-                lo = out[2]
-            if out[3] > hi:
-                hi = out[3]
-            if uv is not None:
-                window_sums(self.ubuf, n1, 0, _MV_CENTRE, out)
-                su += out[0]
-                qu += out[1]
+            t0 = tus()
+            j = 0
+            for k in range(n):
+                if k == 0:  # the first set's reads timed: the lag between the channels
+                    ta = tus()
+                    for c in range(core):
+                        buf[j] = reads[c]()
+                        j += 1
+                    rsum += diff(tus(), ta)
+                    if core < nch:
+                        buf[j] = reads[core]()
+                        j += 1
+                else:
+                    for r in reads:
+                        buf[j] = r()
+                        j += 1
+                t = add(t0, off[k + 1])
+                if wait is not None:
+                    wait(t)
+                else:
+                    while diff(t, tus()) > 0:
+                        pass
+            pos = slice_sums(buf, n, nch, vch, centre, acc)
+            if pos >= 0:  # the voltage's first rising crossing in this cycle: its time
+                tc = add(t0, off[pos >> 8] + ((off[(pos >> 8) + 1] - off[pos >> 8]) * (pos & 255) >> 8))
+                if first is None:
+                    first = tc
+                else:
+                    crossings += 1
+                    last = tc
             yield
-        n = n1 * self.cycles
-        mean = s / n
-        var = q / n - mean * mean
-        ch.offset = ADC_CENTRE + mean
-        if lo == 0 or hi == ADC_MAX:
-            ch.clipped += 1
-        if uv is not None and hi < _LINE_TOP and lo > 0:
-            m = su / n
-            scale.add(n, var, qu / n - m * m, ch.noise_var)
-        ch.settle(var, n)
+        slices = self.cycles
+        self.samples += slices * n * nch
+        self.read_us = rsum / (slices * core)  # (the first set's reads, each slice)
+        n0 = slices * n
 
-    def measure(self, ch):
-        """Whole window at once (tests, benchmarks)."""
-        for _ in self.window_slices(ch):
-            pass
-        return ch.irms
+        def moments(c):  # channel c's mean (about its centre) and variance, and its range
+            b = 10 * c
+            m = (acc[b + 1] * 16777216 + acc[b]) / n0
+            return m, (acc[b + 3] * 16777216 + acc[b + 2]) / n0 - m * m, acc[b + 8], acc[b + 9]
+
+        if core < nch:  # the calibration's read_uv (mV) against its input's raw spread, first:
+            _, var_mv, _, _ = moments(core)  # every input of this window is read at the new scale
+            _, var, lo, hi = moments(every.index(cal))
+            if hi < _LINE_TOP and lo > 0:
+                cal.scale.add(n0, var, var_mv, cal.noise_var)
+        for c in range(core):
+            m, var, lo, hi = moments(c)
+            ch = every[c]
+            ch.offset = centre[c] + m
+            if lo == 0 or hi == ADC_MAX:
+                ch.clipped += 1
+            if ch is vref:
+                hz = crossings * 1e6 / _diff(last, first) if crossings else None
+                vref.settle(var, hz)
+                continue
+            if vch >= 0:  # covariances with the reference (its mean and this channel's out)
+                b = 10 * c
+                mv = (acc[1] * 16777216 + acc[0]) / n0
+                ch.c0 = (acc[b + 5] * 16777216 + acc[b + 4]) / n0 - mv * m
+                ch.c1 = (acc[b + 7] * 16777216 + acc[b + 6]) / n0 - mv * m
+            ch.settle(var, n0)
+        if vref is not None and vref.present and abs(vref.hz - self.hz) > 0.005 \
+                and abs(vref.hz - self.nominal_hz) < 5:
+            self._pace(vref.hz)
+

@@ -68,6 +68,7 @@ def build(src):
         "phases": None, "password_set": src.auth.initial is None, "panel": src.panel.state(),
         "restart_needed": src.restart_needed, "time": None, "today": None, "month": None,
         "calibration": m.calibration,  # the last scale calibration (sense/calib.py), None before one
+        "phasecal": m.phasecal,        # the last phase calibration (sense/phasecal.py), None before one
     }
     _inputs(snap, cfg, led, m.channels)
     _volumes(snap, cfg, led, m.pulses, now)
