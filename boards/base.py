@@ -18,6 +18,7 @@ class BaseBoard:
     data_dir = ""           # the flash root
     leds: dict = {}         # none (read only: a board with LEDs sets its own dict)
     display: object = None  # none: the meter meters and serves its page without one
+    vref: object = None     # no voltage reference: power is V x A x the configured pf
     ct_self_paced = False   # the firmware paces the CT reads with time.ticks_us
 
     def utc_s(self):
