@@ -13,6 +13,7 @@ def check_surface(b, cfg, pulses=("gas", "water")):
     for ch in b.ct:
         assert 0 <= ch.read_u16() <= 65535 and ch.uv_per_count > 0
     assert isinstance(b.ct_sample_us, int)
+    assert b.vref is None or 0 <= b.vref.read_u16() <= 65535  # the voltage reference, read like a CT
     assert sorted(b.pulse) == sorted(pulses)  # a board may give one up (the voltage reference's trade)
     for p in b.pulse.values():
         p.irq(None)
