@@ -18,6 +18,7 @@ class BaseBoard:
     data_dir = ""           # the flash root
     leds: dict = {}         # none (read only: a board with LEDs sets its own dict)
     display: object = None  # none: the meter meters and serves its page without one
+    vref: object = None     # no voltage reference: power is V x A x the configured pf
 
     def utc_s(self):
         """The board's RTC in UTC seconds since 2000; None: it does not know the time."""

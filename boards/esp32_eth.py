@@ -7,8 +7,11 @@
 # reasons: docs/hardware.md.
 #
 # A pin table (dict):
-#   ct          five ADC1 pins, input order (ADC2 is not usable while Wi-Fi is on, and
-#               RMII takes three of its pins; ADC1 is free on every RMII board)
+#   ct          five ADC pins, input order: ADC1 (GPIO32-39) where the board has them free,
+#               else ADC2 (0, 2, 4, 12-15; 25-27 are RMII), which reads only while Wi-Fi is
+#               off: this firmware never starts it (docs/hardware.md)
+#   vref        the ADC pin of the optional voltage reference (a 9 V AC-AC adapter through
+#               a divider, docs/hardware.md), or None where the board has no pin left for it
 #   ladder      the ADC pin of the four-button resistor ladder
 #   i2c         (SDA, SCL) of the display, or None
 #   grid_rx     UART RX of the grid-meter input (TIC demodulator or P1 data)
@@ -78,7 +81,8 @@ class _LadderButton:
 
 
 class _CT:
-    """One CT input: read_u16 for the samples, read_uv for the scale. The firmware finds
+    """One CT input (or the voltage reference: the same ADC object, read the same way):
+    read_u16 for the samples, read_uv for the scale. The firmware finds
     the scale itself (submeter.sense.ct.Scale: the slope of the chip's eFuse calibration line,
     from the spread of read_uv against read_u16, so the line's offset drops out);
     read_uv raises OSError on a chip with no eFuse calibration (MicroPython 1.25 gives
@@ -209,6 +213,8 @@ class EthBoard(BaseBoard):
         self.uid = binascii.hexlify(machine.unique_id()).decode()  # names the meter on MQTT
         self.clock = Clock()
         self.ct = [_CT(p) for p in pins["ct"]]
+        vref = pins.get("vref")
+        self.vref = None if vref is None else _CT(vref)  # read whether or not an adapter is fitted
         ladder = _Ladder(pins["ladder"])
         self.buttons = {name: _LadderButton(ladder, lo, hi) for name, lo, hi in LADDER}
         if pins.get("led_power"):

@@ -17,6 +17,10 @@
 #                   is left for the power and boot LEDs: faults show on the display and the page
 #   Ethernet        IP101GRI at address 1, MDC GPIO23, MDIO GPIO18; GPIO5 releases the
 #                   PHY's reset, and with it the 50 MHz clock the PHY sends in on GPIO0
+#   voltage ref.    no pin left. To fit it, give up the gas pulse input: the reference on
+#                   GPIO15 (ADC2), which holds the MTDO strap between its levels at reset:
+#                   that only decides whether the ROM prints its boot log. Uncomment the
+#                   PINS.update line below
 import network
 from machine import Pin
 
@@ -32,7 +36,12 @@ PINS = {
     "led_grid": (12, "high"),
     "led_power": None,
     "led_boot": None,
+    "vref": None,  # no pin left: VREF_INSTEAD below
 }
+# the voltage reference instead of the gas pulse input (docs/hardware.md; test_boards.py
+# checks this table too)
+VREF_INSTEAD = {"vref": 15, "pulse": {"water": (2, "high")}}
+# PINS.update(VREF_INSTEAD)
 
 
 class Board(EthBoard):

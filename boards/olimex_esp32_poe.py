@@ -28,6 +28,9 @@
 #                   faults show on the display and the page (docs/hardware.md)
 #   Ethernet        LAN8720 at address 0, MDC GPIO23, MDIO GPIO18, power GPIO12,
 #                   50 MHz RMII clock out on GPIO17 (the WROVER boards: GPIO0)
+#   voltage ref.    GPIO39 (ADC1), the last pin: remove R4 and R9 (the +5 V sense divider)
+#                   before fitting it. Without an adapter the pin reads no waveform and the
+#                   meter uses V x A x pf
 import network
 from machine import Pin
 
@@ -43,8 +46,10 @@ PINS = {
     "led_grid": (2, "low"),
     "led_power": None,
     "led_boot": (0, "low"),
+    "vref": 39,
     # the board's own parts a pin above is freed from, and how (checked by test_boards.py)
-    "freed": {35: "BAT_SENS_E1 open (ESP32-POE, as shipped); R7 and R16 removed (ESP32-POE-ISO)"},
+    "freed": {35: "BAT_SENS_E1 open (ESP32-POE, as shipped); R7 and R16 removed (ESP32-POE-ISO)",
+              39: "R4 and R9 removed (+5 V sense divider) before the voltage reference is fitted"},
 }
 
 

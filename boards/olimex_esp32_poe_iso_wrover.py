@@ -24,6 +24,10 @@
 #                   for the power and boot LEDs: faults show on the display and the page
 #   Ethernet        LAN8710A (LAN8720 driver) at address 0, MDC GPIO23, MDIO GPIO18, power
 #                   GPIO12, 50 MHz RMII clock out on GPIO0 (the ESP32's CLK_OUT1)
+#   voltage ref.    no pin left. To fit it, give up the water pulse input: GPIO15 (ADC2)
+#                   once R39 (the SD card's CMD pull-up) is removed; the reference then holds
+#                   the MTDO strap between its levels at reset, which only decides whether
+#                   the ROM prints its boot log. Uncomment the PINS.update line below
 import network
 from machine import Pin
 
@@ -41,7 +45,14 @@ PINS = {
     "led_boot": None,
     # the board's own parts a pin above is freed from, and how (checked by test_boards.py)
     "freed": {35: "R7 and R16 removed (battery divider)", 39: "R4 and R9 removed (+5 V sense divider)"},
+    "vref": None,  # no pin left: VREF_INSTEAD below
 }
+# the voltage reference instead of the water pulse input (docs/hardware.md; test_boards.py
+# checks this table too)
+VREF_INSTEAD = {"vref": 15, "pulse": {"gas": (5, "low")},
+                "freed": {35: "R7 and R16 removed (battery divider)", 39: "R4 and R9 removed (+5 V sense divider)",
+                          15: "R39 removed (the SD card's CMD pull-up)"}}
+# PINS.update(VREF_INSTEAD)
 
 
 class Board(EthBoard):

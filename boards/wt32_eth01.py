@@ -20,6 +20,11 @@
 #                   is left for the power and boot LEDs: faults show on the display and the page
 #   Ethernet        LAN8720A at address 1, MDC GPIO23, MDIO GPIO18; GPIO16 enables the
 #                   50 MHz oscillator, whose clock comes in on GPIO0
+#   voltage ref.    no pin left. To fit it, give up the display (and with it the use of the
+#                   buttons): the reference on GPIO4 (ADC2), GPIO15 left unconnected (its
+#                   internal pull-up keeps MTDO's default). The other free-able pins are
+#                   straps whose level matters (2, 12) or not ADC pins (5, 17). Uncomment
+#                   the PINS.update line below
 import network
 from machine import Pin
 
@@ -35,7 +40,12 @@ PINS = {
     "led_grid": (12, "high"),
     "led_power": None,
     "led_boot": None,
+    "vref": None,  # no pin left: VREF_INSTEAD below
 }
+# the voltage reference instead of the display (docs/hardware.md; test_boards.py checks
+# this table too)
+VREF_INSTEAD = {"vref": 4, "i2c": None}
+# PINS.update(VREF_INSTEAD)
 
 
 class Board(EthBoard):

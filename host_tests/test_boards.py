@@ -6,14 +6,15 @@ import sys
 from compat import IS_MP, raises, skip
 
 
-def check_surface(b, cfg):
+def check_surface(b, cfg, pulses=("gas", "water")):
     assert isinstance(b.name, str) and isinstance(b.CONFIG, dict) and isinstance(b.data_dir, str)
     assert hasattr(b.clock, "ticks_ms") and hasattr(b.clock, "real_ms")
     assert len(b.ct) == 5
     for ch in b.ct:
         assert 0 <= ch.read_u16() <= 65535 and ch.uv_per_count > 0
     assert isinstance(b.ct_sample_us, int)
-    assert sorted(b.pulse) == ["gas", "water"]
+    assert b.vref is None or 0 <= b.vref.read_u16() <= 65535  # the voltage reference, read like a CT
+    assert sorted(b.pulse) == sorted(pulses)  # a board may give one up (the voltage reference's trade)
     for p in b.pulse.values():
         p.irq(None)
     assert sorted(b.buttons) == ["back", "down", "ok", "up"]
@@ -127,6 +128,10 @@ ADC_PINS = {32, 33, 34, 35, 36, 37, 38, 39,  # ADC1
 # the level each strapping pin must have at reset: 0 high (else download mode), 2 low or
 # floating (else no serial download), 5 and 15 high (their defaults), 12 low (high: 1.8 V flash)
 STRAPS = {0: 1, 2: 0, 5: 1, 12: 0, 15: 1}
+# The voltage reference's bias holds its pin near 1.34 V at reset, between the two levels:
+# only a strap whose level does not matter for booting may carry it, GPIO15 (MTDO: low only
+# silences the ROM's boot log; with GPIO5, the SDIO slave's timing, unused)
+VREF_STRAP_OK = {15}
 OUT, IN = 3, 1  # machine.Pin.OUT / .IN (host_tests/fakes/machine.py)
 
 # Each board as its maker documents it: the module, the PHY as network.LAN takes it, and the
@@ -138,8 +143,8 @@ OLIMEX_PARTS = {  # ESP32-POE rev L1 / ESP32-POE-ISO rev L schematics (Olimex, G
     36: ("UEXT RXD: R37 10k pull-up, D4", ("R37",)),
     34: ("BUT1, R48 10k pull-up", None),
     2: ("SD DAT0, 2.2k pull-up (RM3)", None),
-    15: ("SD CMD, R39 10k pull-up", None),
     5: ("UEXT CS, R36 10k pull-up", None),
+    15: ("SD CMD, R39 10k pull-up", ("R39",)),
     13: ("UEXT SDA, R35 2.2k pull-up", None),
 }
 
@@ -185,7 +190,9 @@ def check_esp32_board(modname, slip=None):
     nothing of the board's on them (or freed, as the table says how), no pin used twice or
     taken from RMII, flash, console, PSRAM or the PHY, the PHY and its clock as documented,
     the strapping pins left at their boot levels (LEDs included), no edge input on GPIO36/39,
-    one edge per pulse, the grid-port formats, the LEDs, Ethernet, the RTC and the ladder."""
+    one edge per pulse, the grid-port formats, the LEDs, Ethernet, the RTC and the ladder;
+    the voltage reference (or None) on an ADC pin like a CT's, off the straps whose level
+    matters. Returns the board."""
     if not IS_MP:
         skip("the board module needs framebuf (MicroPython)")
     doc = BOARDS[modname]
@@ -200,8 +207,8 @@ def check_esp32_board(modname, slip=None):
         machine.RTC.now = (2000, 1, 1, 5, 0, 0, 0, 0)
         b = Board()
         cfg = config.validate(b.CONFIG)
-        check_surface(b, cfg)
         pins = b.PINS
+        check_surface(b, cfg, pins["pulse"])
         # the Ethernet PHY and its 50 MHz RMII clock as the board's documentation gives them; the
         # ESP32 sends the clock out only on GPIO0 (CLK_OUT1), 16 or 17 (EMAC_CLK_OUT / _180) and
         # takes it in only on GPIO0
@@ -213,7 +220,9 @@ def check_esp32_board(modname, slip=None):
         phy = {v for k, v in lan.items() if k in ("mdc", "mdio", "power", "ref_clk") and v is not None}
         leds = {k: pins.get("led_" + k) for k in ("grid", "power", "boot")}
         # every pin the board uses, once
-        used = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"]]
+        assert "vref" in pins, "say where the voltage reference goes (None: no pin left)"
+        vref = pins["vref"]
+        used = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"]] + ([] if vref is None else [vref])
         used += [p for p, _ in pins["pulse"].values()] + list(pins["i2c"] or ())
         used += [led[0] for led in leds.values() if led]  # the grid LED's pin is the grid UART's TX
         if pins["p1_request"] is not None:
@@ -231,14 +240,25 @@ def check_esp32_board(modname, slip=None):
         adcs = [c[1] for c in machine.calls if c[0] == "ADC"]
         assert adcs[:5] == list(pins["ct"]) and all(p in ADC_PINS for p in adcs[:5]), adcs
         assert pins["ladder"] in adcs
+        # the voltage reference: an ADC read like a CT input (11 dB; read_u16, read_uv, its
+        # unit for the scale), or None where the table has no pin for it
+        if vref is None:
+            assert b.vref is None
+        else:
+            assert ("ADC", vref, machine.ADC.ATTN_11DB) in machine.calls and vref in ADC_PINS, vref
+            assert b.vref.unit == (1 if vref >= 32 else 2) and 0 <= b.vref.read_u16() <= 65535
+            assert b.vref.read_uv() > 0
+            assert vref not in STRAPS or vref in VREF_STRAP_OK, \
+                "the voltage reference on GPIO%d holds that strap between its levels at reset" % vref
         freed = pins.get("freed", {})
-        for p in pins["ct"]:
+        for p in list(pins["ct"]) + ([] if vref is None else [vref]):
             part = doc["parts"].get(p)
             if part:
                 means = part[1]
                 assert means and all(m in freed.get(p, "") for m in means), \
-                    "CT on GPIO%d, which carries the board's %s%s" % (
-                        p, part[0], (": free it (%s) and say so" % ", ".join(means)) if means else "")
+                    "%s on GPIO%d, which carries the board's %s%s" % (
+                        "CT" if p in pins["ct"] else "voltage reference", p, part[0],
+                        (": free it (%s) and say so" % ", ".join(means)) if means else "")
         # strapping pins at their boot levels: no internal pull against it, and an LED wired so
         # that it pulls toward it (from 3.3 V: high; to GND: low) (the PHY's own pins are the
         # board maker's design)
@@ -256,11 +276,12 @@ def check_esp32_board(modname, slip=None):
                     "the %s LED pulls GPIO%d away from its boot level" % (name, led[0])
         # GPIO0: nothing but an LED (checked lit low above): an input or a contact may hold it
         # low at reset, which is download mode
-        inputs = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"], pins["p1_request"]]
+        inputs = list(pins["ct"]) + [pins["ladder"], pins["grid_rx"], pins["p1_request"], vref]
         inputs += [p for p, _ in pins["pulse"].values()] + list(pins["i2c"] or ())
         assert 0 not in inputs, "GPIO0 used for more than an LED"
         # no edge or UART input on GPIO36/39: the ADC's ~80 ns glitches would count pulses and
-        # break bytes (ESP32 errata GPIO-3.11); the ladder and the CTs read them as ADC pins
+        # break bytes (ESP32 errata GPIO-3.11); the ladder, the CTs and the voltage reference
+        # read them as ADC pins
         glitchy = GLITCH & set([pins["grid_rx"]] + [p for p, _ in pins["pulse"].values()])
         assert not glitchy, "an edge input on GPIO%r, which glitches while the ADC runs" % sorted(glitchy)
         # LEDs: the ones the table has, the boot LED lit before anything else is set up, each
@@ -282,12 +303,16 @@ def check_esp32_board(modname, slip=None):
             edge = machine.Pin.IRQ_FALLING if active == "low" else machine.Pin.IRQ_RISING
             assert ("irq", p, edge) in machine.calls, (kind, p)
             assert active == "low" or p in (2, 12)  # pull-downs only where a strap needs them
-        # the display was initialised (charge pump on, display on) and a frame sent
-        writes = b.display.i2c.writes
-        assert (b.display.i2c.sda, b.display.i2c.scl) == tuple(pins["i2c"])
-        assert (0x3C, b"\x00\x8d\x14") in writes and (0x3C, b"\x00\xaf") in writes
-        data = [w for w in writes if w[1][0] == 0x40]
-        assert len(data) == 8 and all(len(w[1]) == 129 for w in data)  # a frame: 8 pages of 128 columns
+        # the display was initialised (charge pump on, display on) and a frame sent; none
+        # where the table gave its pins up
+        if pins["i2c"] is None:
+            assert b.display is None
+        else:
+            writes = b.display.i2c.writes
+            assert (b.display.i2c.sda, b.display.i2c.scl) == tuple(pins["i2c"])
+            assert (0x3C, b"\x00\x8d\x14") in writes and (0x3C, b"\x00\xaf") in writes
+            data = [w for w in writes if w[1][0] == 0x40]
+            assert len(data) == 8 and all(len(w[1]) == 129 for w in data)  # a frame: 8 pages of 128 columns
         # grid port formats: TIC historic 1200 7E1, standard 9600 7E1, P1 115200 8N1 inverted;
         # the UART's TX (which it always drives: UART2's default is GPIO17, the Olimex's RMII
         # clock and the WROVER's PSRAM) is the LED's pin, idling dark: inverted for an LED to
@@ -339,6 +364,7 @@ def check_esp32_board(modname, slip=None):
             assert b.reset_cause() == word
         b.close()
         assert machine.WDT.timeout == 3600000
+        return b
     finally:
         sys.path.remove("host_tests/fakes")
         for m in ("machine", "network", "esp32_eth", modname):
@@ -359,6 +385,27 @@ def test_wt32_eth01_wiring():
 
 def test_esp32_ethernet_kit_wiring():
     check_esp32_board("esp32_ethernet_kit")
+
+
+def test_each_board_has_a_voltage_reference_pin_or_a_checked_trade_for_one():
+    # the Olimex ESP32-POE has one pin left (GPIO39, once its +5 V divider is off); the others
+    # have none, and their modules name what the installer gives up: that table passes every
+    # check above too, the reference then built on its pin
+    if not IS_MP:
+        skip("the board module needs framebuf (MicroPython)")
+    b = check_esp32_board("olimex_esp32_poe")
+    assert b.PINS["vref"] == 39 and b.vref.unit == 1
+    for modname, pin, unit, gone in (("olimex_esp32_poe_iso_wrover", 15, 2, "water pulse"),
+                                     ("wt32_eth01", 4, 2, "display"),
+                                     ("esp32_ethernet_kit", 15, 2, "gas pulse")):
+        b = check_esp32_board(modname)
+        assert b.PINS["vref"] is None and b.vref is None, modname
+        b = check_esp32_board(modname, lambda B: _with(B, **sys.modules[modname].VREF_INSTEAD))
+        assert b.PINS["vref"] == pin and b.vref.unit == unit, modname
+        if gone == "display":
+            assert b.display is None and sorted(b.pulse) == ["gas", "water"]
+        else:
+            assert sorted(b.pulse) == [k for k in ("gas", "water") if k != gone.split()[0]], (modname, b.pulse)
 
 
 # Each rule above shown catching a board with that slip.
@@ -382,7 +429,8 @@ def _slip(modname, why, **change):
 
 def test_a_ct_on_a_sense_divider_is_caught():
     _slip("olimex_esp32_poe", "CT on GPIO39, which carries the board's +5 V sense divider",
-          ct=(32, 33, 35, 4, 39), grid_rx=14)  # today's table had it, GPIO36 too
+          ct=(32, 33, 35, 4, 39), grid_rx=14, vref=None,  # an old table had it, GPIO36 too
+          freed={35: "BAT_SENS_E1 open; R7 and R16 removed"})
     _slip("olimex_esp32_poe", "CT on GPIO36", ct=(32, 33, 35, 4, 36), ladder=14)
     # GPIO35 on the POE-ISO(-WROVER): wired straight to the battery divider: R7 and R16 must go
     _slip("olimex_esp32_poe_iso_wrover", "CT on GPIO35", freed={39: "R4 and R9 removed", 35: "R7 removed"})
@@ -401,7 +449,27 @@ def test_an_rmii_clock_pin_mismatch_is_caught():
 
 
 def test_an_edge_input_on_gpio36_or_39_is_caught():
-    _slip("olimex_esp32_poe", "an edge input on GPIO[36]", pulse={"gas": (36, "low"), "water": (15, "low")}, ladder=39)
+    _slip("olimex_esp32_poe", "an edge input on GPIO[36]", pulse={"gas": (36, "low"), "water": (15, "low")}, ladder=39,
+          vref=None)
+
+
+def test_a_voltage_reference_pin_slip_is_caught():
+    # on a CT's pin: the input would read the mains waveform as a current
+    _slip("wt32_eth01", "a pin used twice", vref=36)
+    # on GPIO39 of the ESP32-POE with its +5 V divider still there (the table must say it goes)
+    _slip("olimex_esp32_poe", "voltage reference on GPIO39, which carries the board's +5 V sense divider",
+          freed={35: "BAT_SENS_E1 open; R7 and R16 removed"})
+    # on the WROVER's GPIO15 with the SD card's pull-up still on it
+    _slip("olimex_esp32_poe_iso_wrover", "voltage reference on GPIO15, which carries the board's SD CMD",
+          vref=15, pulse={"gas": (5, "low")})
+    # on straps whose level matters: GPIO12 between its levels may select 1.8 V flash, GPIO2
+    # may stop serial flashing
+    _slip("esp32_ethernet_kit", "the voltage reference on GPIO12 holds that strap", vref=12, led_grid=(4, "high"),
+          grid_rx=13, i2c=None)
+    _slip("wt32_eth01", "the voltage reference on GPIO2 holds that strap", vref=2, pulse={"gas": (17, "low")})
+    # on a pin with no ADC: the ESP32 port refuses it, as the stand-in does
+    e = raises(ValueError, check_esp32_board, "wt32_eth01", lambda B: _with(B, vref=5, grid_rx=4, i2c=None))
+    assert "invalid Pin for ADC" in str(e)
 
 
 def test_an_led_against_a_strap_is_caught():

@@ -18,7 +18,8 @@ DEFAULTS = {
     "period_ms": 1000,        # how often every input is measured
     "window_cycles": 0,       # mains cycles each round measures, every input interleaved (0: the
                               # whole period, so that every input is watched all the time)
-    "vref_v_per_v": 460.0,    # the voltage reference (docs/hardware.md): mains volts per volt at its ADC pin
+    "vref_v_per_v": 460.0,    # the voltage reference: mains volts per volt at its ADC pin (docs/hardware.md:
+                              # a 9 V adapter, 11.5 V unloaded, divided by 23; calibrated from the page)
     "max_gap_ms": 30000,      # longest interval one reading may cover
     "save_s": 300,            # counters saved to flash this often (and at a clean stop)
     "gas_l_per_pulse": 10,    # the gas meter's pulse (0.01 m3 on most)
