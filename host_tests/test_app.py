@@ -142,6 +142,31 @@ def test_the_meters_clock_dates_the_history_and_midnight_closes_the_month():
     assert s["history"]["writes"] == 2 and s["history"]["errors"] == 0
 
 
+def test_energy_given_back_shows_in_the_state_apart_from_what_is_taken():
+    from submeter.clock import day_number
+    app, clock = make_app()
+    app.measure_round()
+    s = app.build_snapshot()  # (as after a metering round)
+    assert [x["export_wh"] for x in s["inputs"]] == [0] * 5 and s["inputs"][0]["export_kwh"] == "0.000"
+    day = day_number(2026, 11, 30)
+    app.history.tick(app.ledger, day, app.cfg)        # a day begins: today and this month count
+    s = app.build_snapshot()
+    assert s["today"]["export_wh"] == [0] * 5 and s["month"]["export_wh"] == [0] * 5  # there, zeros
+    led = app.ledger
+    taken = led.total[3].wh
+    led._last[3] = None
+    for k in range(361):                              # an hour at -1800 W: a battery giving back
+        led.record(3, -1800.0, k * 10000)
+    s = app.build_snapshot()
+    x = s["inputs"][3]
+    assert x["w"] == -1800.0 and x["export_wh"] == 1800 and x["export_kwh"] == "1.800"
+    assert x["partial_export_kwh"] == "1.800" and x["wh"] == taken  # nothing taken off the import
+    assert s["today"]["export_wh"] == [0, 0, 0, 1800, 0] == s["month"]["export_wh"]
+    app.reset_partial(3)
+    assert app.build_snapshot()["inputs"][3]["partial_export_kwh"] == "0.000"
+    assert app.build_snapshot()["inputs"][3]["export_kwh"] == "1.800"
+
+
 def test_a_partial_reset_is_on_flash_at_once():
     import asyncio
     from submeter.ledger.ledger import Ledger
@@ -324,14 +349,19 @@ def test_history_csv_quotes_text_and_makes_formulas_inert():
         def to_dict(self, daily):
             u = {"wh": 1500, "cost": -0.25}
             return {"date": self.date, "wh": -2500, "cost": -0.5, "usage": {k: u for k in USAGES},
-                    "gas_l": 0, "gas_cost": 0.0, "water_l": 0, "water_cost": 0.0}
+                    "gas_l": 0, "gas_cost": 0.0, "water_l": 0, "water_cost": 0.0,
+                    "export_wh": [0, 1234, 0, 0, 5][:n]}
+    n = len(app.cfg["inputs"])
     texts = ["2026-11-27", "=HYPERLINK(1)", "+1", "-x", "@SUM(A1)", '=a,"b"', "EUR"]
     app.history.records = lambda kind, count: [Rec(t) for t in texts]
     ctype, body = api.history_csv({"query": "days=7"}, app.state, app)  # GET /api/history.csv?days=7
     raw = b"".join(body()).decode()
     rows = csv_rows(raw)
-    assert len(rows) == 8 and len(rows[0]) == len(rows[1]) == 7 + 2 * len(USAGES)
-    assert rows[0][2] == "total_cost_" + cur and rows[0][-1] == "water_cost_" + cur
+    assert len(rows) == 8 and len(rows[0]) == len(rows[1]) == 7 + 2 * len(USAGES) + n
+    assert rows[0][2] == "total_cost_" + cur and rows[0][-1 - n] == "water_cost_" + cur
+    # the energy given back, a column per input, in kWh to the Wh
+    assert rows[0][-n:] == ["export_kwh_%d" % (k + 1) for k in range(n)] and n == 5
+    assert rows[1][-n:] == ["0.000", "1.234", "0.000", "0.000", "0.005"]
     assert rows[1][:3] == ["2026-11-27", "-2.500", "-0.50"] and float(rows[1][4]) == -0.25
     assert [r[0] for r in rows[2:]] == ["'=HYPERLINK(1)", "'+1", "'-x", "'@SUM(A1)", "'=a,\"b\"", "EUR"]
     assert '"\'=a,""b"""' in raw  # (as written: quoted, its quotes doubled)

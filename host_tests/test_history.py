@@ -266,3 +266,97 @@ def test_a_history_file_made_before_the_index_keeps_its_days():
     assert "history.bin.old" not in os.listdir(d)
     h.write_index(led, TODAY + 1)
     assert h.index()["by_period"][2 * h.periods] == 700
+
+
+# --- energy given back (export), per input, in each day and month ----------------------
+def test_a_pv_day_closes_with_what_was_given_back_per_input():
+    d = fresh_dir("hist10")
+    cfg = cfg_with()
+    led = Ledger(5)
+    h = History(d, 5)
+    t = house(led, [300, -2000, 0, 0, 0], 0, 0)
+    assert h.tick(led, TODAY, cfg)
+    assert h.live(led, cfg).to_dict(True)["export_wh"] == [0] * 5  # always there
+    t = house(led, [300, 500, 0, 0, 0], 8, t)            # the night: input 2 takes 500 W
+    t = house(led, [300, -2000, 0, 0, 0], 8, t)          # the day: it gives back 2 kW
+    t = house(led, [300, 500, 0, 0, 0], 8, t)
+    day = h.live(led, cfg)
+    assert day.export_wh[1] == h.live(led, cfg).to_dict(True)["export_wh"][1]
+    assert h.tick(led, TODAY + 1, cfg)                   # midnight
+    rec = h.read(True, TODAY)
+    # 8 h at 2 kW given back (the two crossings of zero split their 20 s: mWh each way)
+    assert abs(rec.export_wh[1] - 16000) <= 3 and rec.export_wh[0] == 0 and rec.export_wh[2:] == [0, 0, 0]
+    assert abs(rec.wh[1] - 8000) <= 3 and rec.wh[0] == 7200  # what was taken, not netted
+    assert rec.export_wh == day.export_wh
+    assert abs(rec.cost[1] - rec.wh[1] * 0.2) <= 1        # priced: what was taken, not what went back
+    t = house(led, [300, -1000, 0, 0, 0], 5, t)
+    assert h.tick(led, TODAY + 2, cfg)
+    m = h.read(False, month_of_day(TODAY))
+    assert m.export_wh[1] == rec.export_wh[1] + h.read(True, TODAY + 1).export_wh[1]
+    assert m.to_dict(False)["export_wh"] == m.export_wh
+    t = house(led, [300, -1000, 0, 0, 0], 1, t)
+    so_far = h.month_so_far(led, cfg).export_wh[1]
+    assert abs(so_far - m.export_wh[1] - 1000) <= 1   # this month: its days, and today so far
+
+
+def test_days_written_before_export_was_counted_read_as_none_given_back():
+    # a meter upgraded: its history.bin as it was (the same layout), no export.bin yet
+    import os
+    d = fresh_dir("hist11")
+    cfg = cfg_with()
+    led = Ledger(5)
+    h = History(d, 5)
+    h.tick(led, TODAY, cfg)
+    led.by_period[3][0].wh += 700
+    h.tick(led, TODAY + 1, cfg)
+    with open(d + "/history.bin", "rb") as f:
+        before = f.read()
+    os.remove(d + "/export.bin")
+    old = h
+    h = History(d, 5)
+    h.base_day, h.base = old.base_day, old.base         # (as the ledger's file gives it back)
+    assert h.prepare() and h.read(True, TODAY).wh[3] == 700 and h.read(True, TODAY).export_wh == [0] * 5
+    assert h.read(False, month_of_day(TODAY)).export_wh == [0] * 5
+    assert h.index()["export"] == [0] * 5 and h.index()["total"][3] == 0
+    with open(d + "/history.bin", "rb") as f:
+        assert f.read() == before                       # untouched: nothing to convert
+    # from now on each day carries it
+    led.export[3].wh, led.export_partial[3].wh = 40, 40
+    led.by_period[3][0].wh += 10
+    h.tick(led, TODAY + 2, cfg)
+    assert h.read(True, TODAY + 1).export_wh == [0, 0, 0, 40, 0] and h.read(True, TODAY + 1).wh[3] == 10
+    assert h.read(False, month_of_day(TODAY)).export_wh[3] == 40 and h.index()["export"][3] == 40
+    assert History(d, 5).read(True, TODAY).wh[3] == 700
+
+
+def test_an_export_slot_torn_or_of_another_date_reads_as_none():
+    import os
+    d = fresh_dir("hist12")
+    cfg = cfg_with()
+    led = Ledger(5)
+    h = History(d, 5)
+    h.tick(led, TODAY, cfg)
+    led.export[1].wh = 1234
+    h.tick(led, TODAY + 1, cfg)
+    assert h.read(True, TODAY).export_wh[1] == 1234
+    off = h._eslot(True, TODAY)[0]
+    with open(d + "/export.bin", "r+b") as f:           # a cut in the middle of its write
+        f.seek(off + 5)
+        f.write(b"\x99")
+    r = h.read(True, TODAY)
+    assert r is not None and r.export_wh == [0] * 5     # the day's other figures stay
+    assert h.read(True, TODAY + DAYS) is None           # (the same slot, another date: none)
+    # the index's export belongs to its own day only: an older one is not taken for it
+    led.export[1].wh = 2000
+    h.tick(led, TODAY + 2, cfg)
+    assert h.index()["export"][1] == 2000
+    with open(d + "/export.bin", "r+b") as f:
+        f.seek(h._eioffset(h.index()["slot"]) + 4)
+        f.write(b"\x77")
+    assert h.index()["day"] == TODAY + 2 and h.index()["export"] == [0] * 5
+    # and an export.bin of another layout is made again, the days of history.bin kept
+    with open(d + "/export.bin", "wb") as f:
+        f.write(b"SMEX junk")
+    h = History(d, 5)
+    assert h.prepare() and os.stat(d + "/export.bin")[6] == h._esize()
+    assert h.read(True, TODAY + 1).export_wh == [0] * 5 and h.read(True, TODAY + 1) is not None

@@ -30,7 +30,7 @@ def test_deploy_twice_keep_the_devices_files_and_boot(tmp_path):
     flash = tmp_path / "flash"
     flash.mkdir()
     own = {"config.json": b'{"price_kwh": 0.3}', "ledger.bin": b"SMLG-counters", "history.bin": b"SMHI-days",
-           "auth.json": b'{"salt": "00", "hash": "00"}'}
+           "export.bin": b"SMEX-given-back", "auth.json": b'{"salt": "00", "hash": "00"}'}
     for name, data in own.items():
         (flash / name).write_bytes(data)
     link = tmp_path / "tty"

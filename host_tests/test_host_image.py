@@ -288,16 +288,18 @@ def test_the_vfs_partition_holds_what_the_meter_writes(tmp_path):
     hist.base_day, hist.base = 1, [0] * (n * hist.periods + 2)  # the largest ledger: with a day's base
     assert Store(str(tmp_path), hist).save(Ledger(n))
     history = os.path.getsize(str(tmp_path / "history.bin"))
+    export = os.path.getsize(str(tmp_path / "export.bin"))  # its export per input (issue 22)
     ledger = os.path.getsize(str(tmp_path / "ledger.bin"))
     config = api.POSTS["/api/config"]  # the largest config.json the API takes
     static = os.path.join(ROOT, "firmware", "static")  # the pages' files, a block or more each
     script = sum(blocks(os.path.getsize(os.path.join(static, f))) for f in os.listdir(static) if f.endswith(".gz"))
     dirs = 2 * 2  # littlefs metadata pairs: the root and static/
-    # always there: history.bin, ledger.bin and .old, config.json, auth.json, main.py,
-    # board.py, boot.py (inisetup), static/*.gz, .deploy.json
-    resident = dirs + blocks(history) + 2 * blocks(ledger) + blocks(config) + 5 + script
+    # always there: history.bin, export.bin, ledger.bin and .old, config.json, auth.json,
+    # main.py, board.py, boot.py (inisetup), static/*.gz, .deploy.json
+    resident = dirs + blocks(history) + blocks(export) + 2 * blocks(ledger) + blocks(config) + 5 + script
     # at worst, at once: history.bin.old (kept aside after a change of layout), a record
-    # written into history.bin (littlefs rewrites the file from that block on), ledger.new,
+    # written into history.bin (littlefs rewrites the file from that block on; export.bin,
+    # smaller, is written after it, not at once), ledger.new,
     # config.json.new, auth.json.new; and the damaged copies of the ledger kept aside
     # (store.KEEP sets of ledger.bin, .old, .new)
     from submeter.ledger.store import KEEP, NAMES

@@ -20,13 +20,18 @@ def filled(seed):
     for i in range(5):
         led.by_period[i][0].wh = 600000 * (i + 1)
         led.by_period[i][2].wh = 400000 * (i + 1) + seed
+        led.export[i].wh = 5000 * i + seed    # given back (a solar inverter, a battery)
+        led.export[i].mj = 11 * i
+        led.export_partial[i].wh = 3 * i
+        led.export_partial[i].mj = 2 * i + seed
     return led
 
 
 def counters(led):
     return ([(t.wh, t.mj, p.wh, p.mj) for t, p in zip(led.total, led.partial)] + [list(led.partial_since)]
             + [[(c.wh, c.mj) for c in per] for per in led.by_period] + [led.period, led.periods_used]
-            + [list(led.gas_l), list(led.water_l)])
+            + [list(led.gas_l), list(led.water_l)]
+            + [[(e.wh, e.mj, p.wh, p.mj) for e, p in zip(led.export, led.export_partial)]])
 
 
 def test_counters_come_back_as_saved():
@@ -149,6 +154,42 @@ def test_a_version_3_file_is_still_read():
     assert back.partial_since == [780000000] * 7  # the one reset time of version 3, for every partial
 
 
+def test_a_version_4_file_is_still_read_with_no_export():
+    # the layout before export: every counter back, the energy given back 0, and the
+    # history's base (its older, shorter layout) kept: the day goes on where it was
+    import binascii
+    import struct
+    from submeter.ledger.history import History
+    d = fresh_dir("store12")
+    n, p = 5, 2
+    body = struct.pack("<4sHIBB", b"SMLG", 4, 11, n, p)
+    for i in range(n):
+        body += struct.pack("<IIII", 1000 * (i + 1), 5, 10, 0) + struct.pack("<IIII", 400 * (i + 1), 0, 600 * (i + 1), 5)
+    body += struct.pack("<B7I", 1, 0, 780000000, 0, 0, 0, 0, 0) + struct.pack("<IIII", 92287, 120, 8579, 0)
+    base = list(range(1, 10 * n + 3))                           # the old base: per period, gas, water
+    hist = struct.pack("<H%dI" % len(base), 9000, *base)
+    body += struct.pack("<H", len(hist)) + hist
+    with open(d + "/ledger.bin", "wb") as f:
+        f.write(body + struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF))
+    back = Ledger(n)
+    h = History(d, n)
+    assert Store(d, h).load(back) == 11
+    assert [t.wh for t in back.total] == [1000, 2000, 3000, 4000, 5000] and back.period == 1
+    assert [q[1].wh for q in back.by_period] == [600, 1200, 1800, 2400, 3000]
+    assert back.gas_l == [92287, 120] and back.partial_since[1] == 780000000
+    assert all(e.wh == 0 and e.mj == 0 for e in back.export + back.export_partial)
+    assert h.base_day == 9000 and h.base == base + [0] * n      # no export counted before the day
+    # saved again in the new layout, it comes back whole, export and all
+    back.record(2, -3600.0, 0)
+    back.record(2, -3600.0, 2000)
+    s = Store(d, h)
+    s.seq = 11
+    assert s.save(back)
+    again = Ledger(n)
+    assert Store(d, History(d, n)).load(again) == 12 and counters(again) == counters(back)
+    assert again.export[2].wh == 2 and again.export_partial[2].wh == 2
+
+
 def test_the_history_base_is_saved_with_the_counters():
     from submeter.ledger.history import History
     d = fresh_dir("store7")
@@ -237,6 +278,8 @@ def lost_both_copies(name):
             led.record(i, 1000.0 * (i + 1), 1800000)    # half an hour
             led._last[i] = None
         led.add_volume("gas", 120)
+        led.export[4].add_mj(3600000 * 100)            # 100 Wh given back a day on input 5
+        led.export_partial[4].add_mj(3600000 * 100)
         led.set_period(k % 2, 0)
         s.save(led)
         s.save(led)
@@ -265,7 +308,8 @@ def test_both_copies_damaged_come_back_from_the_history_with_an_alert():
     assert [t[0] for t in got[:5]] == [t[0] for t in at[:5]] and at[0][0] > 0
     assert [t[2] for t in got[:5]] == [t[2] for t in at[:5]]           # partials
     assert [[c[0] for c in per] for per in got[6:11]] == [[c[0] for c in per] for per in at[6:11]]
-    assert got[5] == at[5] and got[13:] == at[13:]                        # reset times, volumes
+    assert got[5] == at[5] and got[13:] == at[13:]              # reset times, volumes, export
+    assert back.export[4].wh == at[15][4][0] == 200 and back.export_partial[4].wh == 200
     assert back.gas_l[0] == 240 and back.period == at[11]
     assert "2026-11-27" in s.alert and "lost" in s.alert and "ledger.bin.bad1" in s.alert, s.alert
     assert "the day before used" in s.alert and s.recovered["from"] == "2026-11-27"

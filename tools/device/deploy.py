@@ -24,7 +24,7 @@
 #    watches for health as above).
 # 4. Otherwise (a stock image without PSRAM: ~112 KB of heap) it stops before writing
 #    anything, naming the image to flash and why, with the heap measured on the device.
-# The device's own files (config.json, auth.json, ledger.*, history.bin) are never written
+# The device's own files (config.json, auth.json, ledger.*, history.bin, export.bin) are never written
 # or removed on any path: they are in no bundle and in no manifest.
 import base64
 import hashlib

@@ -4,6 +4,10 @@
 # the ESP32 has 24 bits of mantissa, so adding one second of 100 W (0.03 Wh) to a
 # float of 10 MWh would add nothing at all. Counters only ever go up, except a partial
 # counter, which only a reset command (from a button or the web page) sets to zero.
+#
+# Power is signed (the voltage reference tells direction): > 0 the circuit takes energy
+# (import: total, partial, per tariff period), < 0 it gives energy back (a solar
+# inverter, a battery, an EV: export, total and partial, counted apart, never netted).
 from micropython import const
 
 from ..clock import ticks_diff
@@ -60,22 +64,30 @@ class Ledger:
         # volumes from the pulse inputs, in litres: [total, partial]
         self.gas_l = [0, 0]
         self.water_l = [0, 0]
-        self.power = [0.0] * n
+        # energy given back (power < 0): total and partial per input
+        self.export = [Counter() for _ in range(n)]
+        self.export_partial = [Counter() for _ in range(n)]
+        self.power = [0.0] * n  # the last power per input, signed
         self._last = [None] * n
+        # what rounding to whole mJ left over, per input: import, then export (|x| <= 0.5),
+        # carried to the next interval so that no rounding adds up over a day
+        self._carry = [0.0] * (2 * n)
         self.late = 0           # readings whose interval was capped at max_gap_ms
         # when each partial counter was last reset (inputs, then gas, then water): the wall
         # clock's local seconds since 2000, or None (never, or the time was unknown)
         self.partial_since = [None] * (n + 2)
 
     def record(self, i, watts, now_ms):
-        """Power `watts` measured on input i at clock time now_ms.
+        """Power `watts` (signed: < 0 the circuit gives back) measured on input i at clock
+        time now_ms; returns the mJ imported minus the mJ exported.
 
         The interval since the previous reading is integrated with the trapezoid rule,
         so a load switching between two readings counts half-way; an interval longer
         than max_gap_ms (the loop was held up, or the clock jumped) counts max_gap_ms.
+        Between readings of opposite signs the line crosses zero once: the part before
+        the crossing and the part after are two triangles, one imported, one exported
+        (their difference is the trapezoid's signed area: nothing lost, nothing counted twice).
         """
-        if watts < 0:
-            watts = 0.0
         last = self._last[i]
         prev = self.power[i]
         self._last[i] = now_ms
@@ -88,9 +100,34 @@ class Ledger:
         if dt > self.max_gap_ms:
             dt = self.max_gap_ms
             self.late += 1
-        mj = int((prev + watts) * dt / 2 + 0.5)
-        self._add(i, mj)
-        return mj
+        if prev >= 0 and watts >= 0:
+            return self._count(i, (prev + watts) * dt / 2, 0)
+        if prev <= 0 and watts <= 0:
+            return self._count(i, 0, -(prev + watts) * dt / 2)
+        # opposite signs: the crossing is at |prev| / (|prev| + |watts|) of the interval
+        span = 2 * (abs(prev) + abs(watts))
+        return self._count(i, prev * prev * dt / span if prev > 0 else watts * watts * dt / span,
+                           watts * watts * dt / span if prev > 0 else prev * prev * dt / span)
+
+    def _count(self, i, imp, exp):
+        """Add `imp` mJ imported and `exp` mJ exported (>= 0, floats) to input i, each
+        rounded to whole mJ with the remainder carried; returns imported - exported mJ."""
+        carry = self._carry
+        a = b = 0
+        if imp:
+            x = imp + carry[2 * i]
+            a = int(x + 0.5)  # (x + 0.5 >= 0: the carry is at least -0.5)
+            carry[2 * i] = x - a
+            if a:
+                self._add(i, a)
+        if exp:
+            x = exp + carry[2 * i + 1]
+            b = int(x + 0.5)
+            carry[2 * i + 1] = x - b
+            if b:
+                self.export[i].add_mj(b)
+                self.export_partial[i].add_mj(b)
+        return a - b
 
     def _add(self, i, mj):
         self.total[i].add_mj(mj)
@@ -99,8 +136,8 @@ class Ledger:
 
     def set_period(self, p, now_ms):
         """The grid meter changed tariff period at now_ms: energy up to now_ms goes to the
-        old period (each input holding its last power), from now_ms to the new one. True
-        when the period changed."""
+        old period (each input holding its last power: imported, or exported when it is
+        negative), from now_ms to the new one. True when the period changed."""
         p = max(0, min(p, len(self.by_period[0]) - 1))
         if p == self.period:
             return False
@@ -110,7 +147,8 @@ class Ledger:
                 continue
             dt = ticks_diff(now_ms, last)
             if 0 < dt <= self.max_gap_ms:
-                self._add(i, int(self.power[i] * dt + 0.5))
+                w = self.power[i]
+                self._count(i, w * dt if w > 0 else 0, -w * dt if w < 0 else 0)
                 self._last[i] = now_ms
         self.period = p
         if p + 1 > self.periods_used:
@@ -124,7 +162,8 @@ class Ledger:
 
     def reset_partial(self, which=None, since=None):
         """The one way a sink changes counters: a command to zero one partial counter
-        (an input's index, "gas" or "water") or, with which=None, all of them."""
+        (an input's index: its import and its export, "gas" or "water") or, with
+        which=None, all of them."""
         n = self.n
         if which is None:
             ks = range(n + 2)
@@ -137,6 +176,7 @@ class Ledger:
         for k in ks:
             if k < n:
                 self.partial[k].clear()
+                self.export_partial[k].clear()
             elif k == n:
                 self.gas_l[1] = 0
             else:

@@ -21,12 +21,14 @@ from ..clock import civil, ticks_diff
 from ..config import describe, write_json
 
 MAGIC = b"SMLG"
-VERSION = 4         # 2: energy per tariff period; 3: gas and water; 4: a reset time per
-                    # partial counter, and the history's base; older files are still read
+VERSION = 5         # 2: energy per tariff period; 3: gas and water; 4: a reset time per
+                    # partial counter, and the history's base; 5: the energy given back
+                    # (export) per input; older files are still read (their export: 0)
 _HEAD = "<4sHIBB"   # magic, version, sequence, inputs, tariff periods
 _HEAD_SIZE = 12     # its size
 _COUNTER = "<IIII"  # per input: total Wh, total mJ, partial Wh, partial mJ, then per
-                    # period (Wh, mJ); then the tail (see encode)
+                    # period (Wh, mJ); then the tail (see encode); an input's export is
+                    # a _COUNTER too (total Wh, mJ, partial Wh, mJ), in the tail
 NAMES = ("ledger.bin", "ledger.old", "ledger.new")
 KEEP = 3            # sets of damaged copies kept aside (ledger.bin.bad1...): the flash never fills
 
@@ -68,7 +70,7 @@ class Store:
             n = ledger.n
             per = len(ledger.by_period[0]) if n else 0  # every period the ledger can use
             extra = self.history.state_size() if self.history is not None else 0
-            self._buf = bytearray(_HEAD_SIZE + n * (16 + 8 * per) + 1 + 4 * (n + 2) + 16 + 2 + extra + 4)
+            self._buf = bytearray(_HEAD_SIZE + n * (16 + 8 * per) + 1 + 4 * (n + 2) + 16 + 16 * n + 2 + extra + 4)
             self._mv = memoryview(self._buf)
         return self._buf
 
@@ -90,7 +92,8 @@ class Store:
                 c = row[k]
                 pack("<II", b, q, c.wh, c.mj)
                 q += 8
-        # tail: running period; reset time per partial counter (0: none); volumes; history
+        # tail: running period; reset time per partial counter (0: none); volumes; export
+        # per input; history
         pack("<B", b, q, ledger.period)
         q += 1
         since = ledger.partial_since
@@ -99,6 +102,11 @@ class Store:
             q += 4
         pack("<IIII", b, q, ledger.gas_l[0], ledger.gas_l[1], ledger.water_l[0], ledger.water_l[1])
         q += 16
+        for i in range(ledger.n):
+            t = ledger.export[i]
+            p = ledger.export_partial[i]
+            pack(_COUNTER, b, q, t.wh, t.mj, p.wh, p.mj)
+            q += 16
         extra = self.history.pack_state(b, q + 2) if self.history is not None else 0
         pack("<H", b, q, extra)
         q += 2 + extra
@@ -109,8 +117,9 @@ class Store:
     def decode(data, n):
         """A dict (seq, counters: [(total_wh, total_mj, partial_wh, partial_mj, [(wh, mj)
         per period])], since: [reset time or None per partial counter], period, volumes:
-        (gas, gas partial, water, water partial litres), history: bytes) or None when the
-        data is not a whole, valid copy."""
+        (gas, gas partial, water, water partial litres), export: [(total_wh, total_mj,
+        partial_wh, partial_mj) per input] (zeros before version 5), history: bytes) or
+        None when the data is not a whole, valid copy."""
         head = struct.calcsize(_HEAD)
         if len(data) < head + 8:
             return None
@@ -123,7 +132,7 @@ class Store:
             return None
         per = 8 * periods if version >= 2 else 0
         p = head + count * (size + per)
-        if len(body) < p + (4, 5, 21, 19 + 4 * (n + 2))[version - 1]:
+        if len(body) < p + (4, 5, 21, 19 + 4 * (n + 2), 19 + 4 * (n + 2) + 16 * n)[version - 1]:
             return None
         counters = []
         q = head
@@ -134,14 +143,19 @@ class Store:
             q += per
             counters.append(c + (split or [(c[0], c[1])],))  # version 1: all in period 1
         history = b""
+        export = [(0, 0, 0, 0)] * count
         if version >= 4:
             v = struct.unpack("<B%dI" % (n + 2), body[p:p + 1 + 4 * (n + 2)])
             period, since = v[0], [t or None for t in v[1:]]
             p += 1 + 4 * (n + 2)
             volumes = struct.unpack("<IIII", body[p:p + 16])
-            hlen = struct.unpack("<H", body[p + 16:p + 18])[0]
-            history = body[p + 18:p + 18 + hlen]
-            end = p + 18 + hlen
+            p += 16
+            if version >= 5:
+                export = [struct.unpack(_COUNTER, body[p + size * i:p + size * i + size]) for i in range(count)]
+                p += size * count
+            hlen = struct.unpack("<H", body[p:p + 2])[0]
+            history = body[p + 2:p + 2 + hlen]
+            end = p + 2 + hlen
         else:  # one reset time for all partial counters
             t = struct.unpack("<I", body[p:p + 4])[0] or None
             since = [t] * (n + 2)
@@ -151,7 +165,7 @@ class Store:
         if len(body) != end:
             return None
         return {"seq": seq, "counters": counters, "since": since, "period": period,
-                "volumes": volumes, "history": history}
+                "volumes": volumes, "export": export, "history": history}
 
     def load(self, ledger):
         """Restore the newest valid copy into ledger (and the history's base); returns its
@@ -183,6 +197,9 @@ class Store:
             ledger.partial[i].wh, ledger.partial[i].mj = pwh, pmj
             for k, (wh, mj) in enumerate(split[:len(ledger.by_period[i])]):
                 ledger.by_period[i][k].wh, ledger.by_period[i][k].mj = wh, mj
+        for i, (twh, tmj, pwh, pmj) in enumerate(best["export"]):
+            ledger.export[i].wh, ledger.export[i].mj = twh, tmj
+            ledger.export_partial[i].wh, ledger.export_partial[i].mj = pwh, pmj
         ledger.partial_since = best["since"]
         ledger.period = min(best["period"], len(ledger.by_period[0]) - 1)
         ledger.periods_used = max(len(counters[0][4]) if counters else 1, ledger.period + 1)
@@ -238,6 +255,8 @@ class Store:
         for i in range(ledger.n):
             ledger.total[i].wh = idx["total"][i]
             ledger.partial[i].wh = idx["partial"][i]
+            ledger.export[i].wh = idx["export"][i]
+            ledger.export_partial[i].wh = idx["export_partial"][i]
             row = ledger.by_period[i]
             for k in range(min(p, len(row))):
                 row[k].wh = idx["by_period"][i * p + k]

@@ -128,6 +128,8 @@ def history_csv(req, snapshot, commands):
         for u in USAGES:
             head += [u + "_kwh", u + "_cost_" + cur]
         head += ["gas_m3", "gas_cost_" + cur, "water_m3", "water_cost_" + cur]
+        n = len(commands.cfg["inputs"])
+        head += ["export_kwh_%d" % (k + 1) for k in range(n)]  # given back, input by input
         yield (",".join(text(h) for h in head) + "\r\n").encode()
         for r in commands.history_records(kind, count):
             d = r.to_dict(kind == "days")
@@ -136,6 +138,8 @@ def history_csv(req, snapshot, commands):
                 row += ["%.3f" % (d["usage"][u]["wh"] / 1000), "%.2f" % d["usage"][u]["cost"]]
             row += ["%.3f" % (d["gas_l"] / 1000), "%.2f" % d["gas_cost"], "%.3f" % (d["water_l"] / 1000),
                     "%.2f" % d["water_cost"]]
+            ex = d["export_wh"]
+            row += ["%d.%03d" % divmod(ex[k], 1000) if k < len(ex) else "" for k in range(n)]
             yield (",".join(row) + "\r\n").encode()
     return "text/csv; charset=utf-8", chunks
 

@@ -158,6 +158,7 @@ def _inputs(snap, cfg, led, channels):
         w = led.power[i]
         t = led.total[i]
         p = led.partial[i]
+        e = led.export[i]
         total_w += w
         total_wh += t.wh
         total_mj += t.mj
@@ -204,6 +205,10 @@ def _inputs(snap, cfg, led, channels):
             "partial_wh": p.wh,
             "partial_cost": tariff.money(part),
             "partial_since": time_str(since[i]) if since[i] else None,
+            # energy given back (w < 0: a solar inverter, a battery, an EV), counted apart
+            "export_wh": e.wh,
+            "export_kwh": e.kwh_str(),
+            "partial_export_kwh": led.export_partial[i].kwh_str(),
             # the zero calibration: the smallest load told from idle (W at the nominal
             # voltage), when it was zeroed (None: never)
             "min_w": round(ch.min_a() * volts, 1),
