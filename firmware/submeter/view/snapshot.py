@@ -14,6 +14,7 @@ from .. import VERSION
 from ..clock import ticks_diff, time_str
 from ..kernels import taken as _kernels
 from ..ledger import tariff
+from ..ledger.standby import kwh_year
 from .phases import balance
 
 _mem_free = getattr(gc, "mem_free", lambda: 0)  # (MicroPython's; CPython runs the tests too)
@@ -68,10 +69,12 @@ def build(src):
         "phases": None, "password_set": src.auth.initial is None, "panel": src.panel.state(),
         "restart_needed": src.restart_needed, "time": None, "today": None, "month": None,
         "calibration": m.calibration,  # the last scale calibration (sense/calib.py), None before one
+        "standby": None,
     }
     _inputs(snap, cfg, led, m.channels)
     _volumes(snap, cfg, led, m.pulses, now)
     snap["adc"] = _adc(m.scales, m.channels)
+    snap["standby"] = standby(getattr(src, "standby", None), cfg)
     zg = m.zeroing
     snap["zeroing"] = {"inputs": [k + 1 for k in zg.inputs], "progress": zg.progress()} if zg else None
     net = src.board.net
@@ -218,6 +221,28 @@ def _inputs(snap, cfg, led, channels):
     snap["periods_wh"] = periods
     snap["usages"] = usages
     snap["inputs"] = inputs
+
+
+def standby(sb, cfg):
+    """The night-time base load (ledger/standby.py) of the last complete night: W, kWh a
+    year (W x 8.766) and its cost a year at the price of the tariff period most in force
+    that night (money as the other costs: integers, to the cent), per input and in total
+    (the inputs' sum); the window it was measured over and the date the night began.
+    Before a night is complete: every figure None, the configured window."""
+    r = sb.result if sb is not None else None
+    if r is None:
+        none = [None] * len(cfg["inputs"])
+        return {"w": None, "kwh_year": None, "cost_year": None, "w_inputs": none, "kwh_year_inputs": none,
+                "cost_year_inputs": none, "window": cfg["standby_window"], "night": None}
+    p = r["period"]
+    price = tariff.energy_prices(cfg, p + 1)[p]
+    w = r["w"]
+    total = sum(w)
+    nano = tariff.energy_cost(total * 8766, 0, price)  # (8766 Wh a year for each W)
+    return {"w": total, "kwh_year": kwh_year(total), "cost_year": tariff.money(nano), "w_inputs": w,
+            "kwh_year_inputs": [kwh_year(x) for x in w],
+            "cost_year_inputs": [tariff.money(tariff.energy_cost(x * 8766, 0, price)) for x in w],
+            "window": r["window"], "night": r["night"]}
 
 
 def _volumes(snap, cfg, led, pulses, now):
