@@ -60,6 +60,7 @@ def at(day, hh, mm=0):
 
 def test_the_base_load_ignores_the_fridges_cycles_and_the_spikes():
     n = Night(fresh_dir("standby1"))
+    assert n.sb.slots == 24 and len(n.sb.means) == 24 * 5  # 10-minute slots, 2 bytes each
     n.run(at(DAY, 0), at(DAY, 3))
     assert n.sb.result is None              # the first night: none until it is complete
     n.run(at(DAY, 3), at(DAY, 6))
@@ -69,6 +70,26 @@ def test_the_base_load_ignores_the_fridges_cycles_and_the_spikes():
     # (the lights at 05:30 are outside the window)
     s = snapshot.standby(n.sb, config.validate({}))
     assert s["w"] == 140 and s["w_inputs"] == [80, 0, 15, 40, 5] and s["night"] == "2026-11-27"
+
+
+def test_a_round_and_a_slots_close_make_nothing_in_the_heap():
+    if not IS_MP:
+        return  # (heap_lock is MicroPython's)
+    import micropython
+    n = Night(fresh_dir("standbyheap"))
+    n.run(at(DAY, 0, 50), at(DAY, 1, 5))
+    t, closed = at(DAY, 1, 5), n.sb.count
+    while t < at(DAY, 2, 5):  # an hour of rounds: 6 slots closed, the heap locked at each feed
+        for i in range(5):
+            n.led.record(i, house(i, t % 86400), n.ticks)
+        micropython.heap_lock()
+        try:
+            n.sb.feed(t, n.ticks, n.led)
+        finally:
+            micropython.heap_unlock()
+        t += 5
+        n.ticks += 5000
+    assert n.sb.count == closed + 6, (closed, n.sb.count)
 
 
 def test_a_higher_percentile_sees_more_of_the_fridge():
@@ -98,11 +119,11 @@ def test_a_window_crossing_midnight():
 
 
 def test_a_long_window_keeps_to_its_fixed_array():
-    # 18:00-12:00 (18 hours): slots of 23 minutes, 47 of them, in the same 48 per input
+    # 18:00-12:00 (18 hours): slots of 23 minutes, 47 of them (48 at most), an array made once
     def load(i, t):
         return 30.0 + (500.0 if t % 3600 < 300 else 0.0) if i == 0 else 0.0
     n = Night(fresh_dir("standby4"), window="18:00-12:00", load=load, step=20)
-    assert n.sb.slot_min == 23 and n.sb.slots == 47 and len(n.sb.means) == 48 * 5
+    assert n.sb.slot_min == 23 and n.sb.slots == 47 and len(n.sb.means) == 47 * 5
     n.run(at(DAY, 17), at(DAY + 1, 13))
     assert n.sb.result["w"] == [30, 0, 0, 0, 0], n.sb.result
 
@@ -166,11 +187,20 @@ def test_the_yearly_kwh_and_cost_at_the_nights_price():
     assert s["kwh_year_inputs"] == [701.3, 0.0, 131.5, 350.6, 43.8] and s["kwh_year"] == 1227.2
     assert s["cost_year_inputs"][0] == 90.89    # 701.28 kWh x 0.1296 = 90.886
     assert s["cost_year"] == 159.05             # 1227.24 kWh x 0.1296 = 159.0503
-    # a night in HP (index 2): HP's price
+    assert snapshot.standby(n.sb, cfg) is s     # the next snapshot: the same dict, nothing made
+    cfg["prices_kwh"] = [0.2, 0.3]              # a price changed (at once): costed again
+    assert snapshot.standby(n.sb, cfg)["cost_year"] == 245.45  # 1227.24 kWh x 0.2
+    cfg["prices_kwh"] = [0.1296, 0.1609]
+    # HC until 04:20, then HP (a meter whose off-peak ends early): the night is costed in
+    # HC, where most of its slots were
     n2 = Night(fresh_dir("standby8"))
-    n2.led.set_period(1, 0)
-    n2.run(at(DAY, 0), at(DAY, 6))
-    assert n2.sb.result["period"] == 1
+    n2.run(at(DAY, 0), at(DAY, 4, 20))
+    n2.led.set_period(1, n2.ticks)
+    n2.run(at(DAY, 4, 20), at(DAY, 6))
+    assert n2.sb.result["period"] == 0 and snapshot.standby(n2.sb, cfg)["cost_year_inputs"][0] == 90.89
+    # a night in HP (index 2) all along: HP's price
+    n2.run(at(DAY, 6), at(DAY + 1, 6))
+    assert n2.sb.result["period"] == 1 and n2.sb.result["night"] == "2026-11-28"
     assert snapshot.standby(n2.sb, cfg)["cost_year_inputs"][0] == 112.84  # 701.28 x 0.1609
 
 
