@@ -14,7 +14,8 @@ from submeter import config
 # DEFAULTS without a line here fails test_every_key_has_a_kind)
 WHOLE = ("mains_hz", "period_ms", "window_cycles", "max_gap_ms", "save_s", "gas_l_per_pulse",
          "water_l_per_pulse", "pulse_min_ms", "utc_offset_min", "screen_home_s", "screen_sleep_s",
-         "contrast", "http_port", "http_max_clients", "mqtt_port", "mqtt_interval_s", "capacity_warn_w")
+         "contrast", "http_port", "http_max_clients", "mqtt_port", "mqtt_interval_s", "capacity_warn_w",
+         "standby_pct")
 NUMBER = ("voltage", "vref_v_per_v", "price_kwh", "gas_kwh_per_m3", "gas_price_kwh", "water_price_m3")
 CHOICE = ("lang", "dst", "grid")
 BOOL = ("mqtt_tls",)  # true or false only (not 0, 1 nor "true")
@@ -34,6 +35,8 @@ TEXT = {  # longest, and values of the right length that are still refused
     "dns": (15, ("8.8.8",)),
     "http_host": (15, ("", "not a host", "localhost", "::1", "0.0.0.0.0")),
     "mqtt_tls_name": (128, ("not a host", "broker:8883", "a\u00e9b")),
+    "standby_window": (11, ("", "01:00-01:00", "24:00-05:00", "01:60-05:00", "1:00-05:00", "01:00 05:00",
+                            "01.00-05.00", "\u0661:00-05:00")),
 }
 LIST = ("prices_kwh", "inputs")
 INPUT_WHOLE = ("ct_ratio", "cts", "phase")

@@ -15,11 +15,12 @@ const INT = { mains_hz: [45, 65], period_ms: [100, 60000], window_cycles: [1, 50
   save_s: [1, 86400], gas_l_per_pulse: [1, 1000], water_l_per_pulse: [1, 1000], pulse_min_ms: [1, 10000],
   utc_offset_min: [-720, 840], screen_home_s: [5, 3600], screen_sleep_s: [0, 86400], contrast: [0, 255],
   http_port: [1, 65535], http_max_clients: [1, 16], mqtt_port: [1, 65535], mqtt_interval_s: [1, 3600],
-  capacity_warn_w: [0, 1000000], ct_ratio: [1, 100000], cts: [1, 2], phase: [1, 3] };
+  capacity_warn_w: [0, 1000000], ct_ratio: [1, 100000], cts: [1, 2], phase: [1, 3], standby_pct: [1, 50] };
 const NUM = { voltage: [90, 480], price_kwh: [0, 100], gas_kwh_per_m3: [1, 20], gas_price_kwh: [0, 100],
   water_price_m3: [0, 100], burden_ohm: [0.1, 10000], pf: [0.1, 1.0], noise_floor_a: [0, 10] };
 const TXT = { currency: 5, ntp_host: 128, mqtt_host: 128, mqtt_user: 64, mqtt_password: 64, mqtt_client_id: 32,
-  mqtt_prefix: 64, mqtt_discovery: 64, mqtt_tls_name: 128, hostname: 32, ip: 15, netmask: 15, gateway: 15, dns: 15, http_host: 15, name: 24 };
+  mqtt_prefix: 64, mqtt_discovery: 64, mqtt_tls_name: 128, hostname: 32, ip: 15, netmask: 15, gateway: 15, dns: 15, http_host: 15, name: 24,
+  standby_window: 11 };
 const SEL = { lang: ["en", "fr"], dst: ["eu", "none"], grid: ["auto", "tic", "tic_standard", "tic_historic", "p1", "none"],
   usage: USAGES, cts: [1, 2], phase: [1, 2, 3], dhcp: ["dhcp", "static"], mqtt_tls: [false, true] };
 const INPUT = ["name", "usage", "phase", "ct_ratio", "cts", "burden_ohm", "pf", "noise_floor_a"];
@@ -28,6 +29,7 @@ const GROUPS = [["tariffs", "currency price_kwh"],
   ["gridm", "grid"], ["network", "hostname dhcp ip netmask gateway dns"],
   ["mqtt", "mqtt_host mqtt_port mqtt_user mqtt_password mqtt_client_id mqtt_prefix mqtt_discovery mqtt_interval_s mqtt_tls mqtt_tls_name capacity_warn_w"],
   ["time", "utc_offset_min dst ntp_host"], ["display", "contrast screen_home_s screen_sleep_s"], ["language", "lang"],
+  ["standby", "standby_window standby_pct"],
   ["calib", ""], ["password", ""],
   ["advanced", "voltage mains_hz period_ms window_cycles max_gap_ms save_s http_host http_port http_max_clients"]];
 
@@ -62,6 +64,8 @@ const S = {
     period_ms: "Measurement round (ms)", window_cycles: "Mains cycles per measurement", max_gap_ms: "Longest gap one reading covers (ms)",
     save_s: "Counters saved every (s)", http_host: "Web server address (0.0.0.0: every interface)", http_port: "Web server port",
     http_max_clients: "Web clients at once",
+    standby: "Standby (the night-time base load)", standby_window: "Measured each night from-to (HH:MM-HH:MM, local time)",
+    standby_pct: "Percentile of its short means (1\u201350; 10: the lowest tenth)",
     o_usage: ["Heating", "Cooling", "Hot water", "Sockets", "Other"], o_dst: ["EU summer time", "None"],
     o_grid: ["Automatic (finds the meter)", "TIC (Linky or older), either mode", "TIC standard mode (Linky)",
       "TIC historic mode", "P1 (Belgium, Netherlands)", "None"], o_dhcp: ["Automatic (DHCP)", "Static"],
@@ -105,6 +109,8 @@ const S = {
     max_gap_ms: "Écart maximal couvert par une lecture (ms)", save_s: "Compteurs enregistrés toutes les (s)",
     http_host: "Adresse du serveur web (0.0.0.0 : toutes les interfaces)", http_port: "Port du serveur web",
     http_max_clients: "Clients web simultanés",
+    standby: "Veille (la consommation de fond la nuit)", standby_window: "Mesurée chaque nuit de-à (HH:MM-HH:MM, heure locale)",
+    standby_pct: "Centile de ses moyennes courtes (1\u201350 ; 10 : le dixième le plus bas)",
     o_usage: ["Chauffage", "Refroidissement", "Eau chaude", "Prises", "Autres"], o_dst: ["Heure d'été européenne", "Aucune"],
     o_grid: ["Automatique (trouve le compteur)", "TIC (Linky ou plus ancien), l'un ou l'autre mode", "TIC mode standard (Linky)",
       "TIC mode historique", "P1 (Belgique, Pays-Bas)", "Aucun"], o_dhcp: ["Automatique (DHCP)", "Fixe"],

@@ -12,6 +12,7 @@ from .grid.reader import GridReader
 from .kernels import taken as _kernels
 from .ledger.history import History
 from .ledger.ledger import Ledger
+from .ledger.standby import Standby
 from .ledger.store import Store, resets
 from .net import ntp
 from .net.auth import Auth
@@ -55,6 +56,8 @@ class App:
         self.store = Store(board.data_dir, self.history)
         self.restored = self.store.load(self.ledger)  # the counters as last saved
         self.history.prepare()  # the file is made now, not at midnight in the loop
+        # the night-time base load, fed after each round (_day); its last night's figure read back
+        self.standby = Standby(n, cfg["standby_window"], cfg["standby_pct"], board.data_dir)
         # what the owner is told until the next start (a watchdog reset, the counters lost):
         # the page, the panel and MQTT read this one list in the snapshot
         self.notices = snapshot.notices(self.reset_cause, self.resets, self.store)
@@ -120,6 +123,7 @@ class App:
         # after each metering round: a day closed (or the first one began), its base saved now
         if self.history.tick(self.ledger, self.wall.today(), self.cfg):
             self.store.due = True
+        self.standby.feed(self.wall.now(), self.clock.ticks_ms(), self.ledger)  # (the standby figure)
 
     # --- the commands (net/commands.py; the panel uses reset_partial, start_zero and start_calibration) ---
     def public_config(self):

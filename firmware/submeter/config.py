@@ -43,6 +43,9 @@ DEFAULTS = {
     "mqtt_prefix": "submeter",  # state on <prefix>/<client id>/state
     "mqtt_discovery": "homeassistant",  # Home Assistant's discovery prefix ("" for none)
     "mqtt_interval_s": 10,    # state published this often
+    "standby_window": "01:00-05:00",  # standby (ledger/standby.py): the base load is measured over this
+                              # local-time window each night ("HH:MM-HH:MM", may cross midnight) ...
+    "standby_pct": 10,        # ... as this low percentile (1-50) of its 10-minute means
     "capacity_warn_w": 0,     # P1 capacity tariff: warn (MQTT capacity_warn) when the quarter-hour's demand
                               # reaches this many W (0: the month's peak so far)
     # MQTT over TLS (docs/mqtt.md): the broker's certificate checked against the CA in
@@ -112,6 +115,7 @@ _ID = const(7)     # letters, digits, - and _
 _NAME = const(8)   # letters, digits and - (the DHCP host name)
 _MONEY = const(9)  # the currency: letters or signs
 _BOOL = const(10)  # true or false
+_SPAN = const(11)  # a local-time window "HH:MM-HH:MM" (span)
 # (key, kind, lo, hi), the top-level settings then an input's: one constant table (in
 # flash once frozen, nothing made in the heap)
 _SPEC = (
@@ -121,6 +125,7 @@ _SPEC = (
     ("utc_offset_min", _INT, -720, 840), ("screen_home_s", _INT, 5, 3600), ("screen_sleep_s", _INT, 0, 86400),
     ("contrast", _INT, 0, 255), ("http_port", _INT, 1, 65535), ("http_max_clients", _INT, 1, 16),
     ("mqtt_port", _INT, 1, 65535), ("mqtt_interval_s", _INT, 1, 3600), ("capacity_warn_w", _INT, 0, 1000000),
+    ("standby_pct", _INT, 1, 50),
     ("voltage", _NUM, 90, 480), ("vref_v_per_v", _NUM, 10, 5000), ("price_kwh", _NUM, 0, 100), ("gas_kwh_per_m3", _NUM, 1, 20),
     ("gas_price_kwh", _NUM, 0, 100), ("water_price_m3", _NUM, 0, 100),
     ("lang", _ONE, ("en", "fr"), 0), ("dst", _ONE, ("eu", "none"), 0),
@@ -130,7 +135,7 @@ _SPEC = (
     ("mqtt_prefix", _TOPIC, 1, 64), ("mqtt_discovery", _TOPIC, 0, 64), ("hostname", _NAME, 1, 32),
     ("ip", _IPV4, 0, 15), ("netmask", _IPV4, 1, 15), ("gateway", _IPV4, 0, 15), ("dns", _IPV4, 0, 15),
     ("http_host", _IPV4, 1, 15),
-    ("mqtt_tls", _BOOL, 0, 0), ("mqtt_tls_name", _HOST, 0, 128),
+    ("mqtt_tls", _BOOL, 0, 0), ("mqtt_tls_name", _HOST, 0, 128), ("standby_window", _SPAN, 11, 11),
     # an input's
     ("ct_ratio", _INT, 1, 100000), ("cts", _INT, 1, 2), ("phase", _INT, 1, 3),
     ("burden_ohm", _NUM, 0.1, 10000), ("pf", _NUM, 0.1, 1.0), ("noise_floor_a", _NUM, 0, 10),
@@ -139,7 +144,7 @@ _SPEC = (
 )
 _WHAT = ("", "", "", "printable text", "a host name or an IPv4 address", "an IPv4 address such as 192.168.1.50",
          "an MQTT topic without + # or a leading $", "letters, digits, - or _", "letters, digits or -",
-         "letters or a sign, such as EUR or \u20ac")
+         "letters or a sign, such as EUR or \u20ac", "", "a window HH:MM-HH:MM of two different times, such as 01:00-05:00")
 
 
 def spec(key):
@@ -185,6 +190,8 @@ def _fits(v, kind):
         return all(_ok(c, "-_") for c in v)
     if kind == _NAME:
         return all(_ok(c, "-") for c in v)
+    if kind == _SPAN:
+        return span(v) is not None
     if kind == _MONEY:  # it heads CSV columns and follows figures: no separator, no formula, no space
         for c in v:
             o = ord(c)
@@ -192,6 +199,22 @@ def _fits(v, kind):
                 return False
         return not "0" <= v[0] <= "9"
     return True
+
+
+def span(v):
+    """(start, length) in minutes of a local-time window "HH:MM-HH:MM" (the end after
+    midnight when it comes before the start: "22:00-06:00" is 8 hours), or None when `v`
+    is not one (the two times the same included)."""
+    if len(v) != 11 or v[2] != ":" or v[5] != "-" or v[8] != ":":
+        return None
+    for k in (0, 1, 3, 4, 6, 7, 9, 10):
+        if not "0" <= v[k] <= "9":
+            return None
+    h1, m1, h2, m2 = int(v[0:2]), int(v[3:5]), int(v[6:8]), int(v[9:11])
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+        return None
+    a = h1 * 60 + m1
+    return a, (h2 * 60 + m2 - a) % 1440
 
 
 def check(key, v, name=None):

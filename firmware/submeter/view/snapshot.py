@@ -14,6 +14,7 @@ from .. import VERSION
 from ..clock import ticks_diff, time_str
 from ..kernels import taken as _kernels
 from ..ledger import tariff
+from ..ledger.standby import kwh_year
 from .phases import balance
 
 _mem_free = getattr(gc, "mem_free", lambda: 0)  # (MicroPython's; CPython runs the tests too)
@@ -69,10 +70,12 @@ def build(src):
         "restart_needed": src.restart_needed, "time": None, "today": None, "month": None,
         "calibration": m.calibration,  # the last scale calibration (sense/calib.py), None before one
         "phasecal": m.phasecal,        # the last phase calibration (sense/phasecal.py), None before one
+        "standby": None,
     }
     _inputs(snap, cfg, led, m.channels)
     _volumes(snap, cfg, led, m.pulses, now)
     snap["adc"] = _adc(m.scales, m.channels)
+    snap["standby"] = standby(getattr(src, "standby", None), cfg)
     zg = m.zeroing
     snap["zeroing"] = {"inputs": [k + 1 for k in zg.inputs], "progress": zg.progress()} if zg else None
     net = src.board.net
@@ -224,6 +227,41 @@ def _inputs(snap, cfg, led, channels):
     snap["periods_wh"] = periods
     snap["usages"] = usages
     snap["inputs"] = inputs
+
+
+_standby = [None, None, None]  # (the figure, its price or window, the dict made of them): made once a night
+
+
+def standby(sb, cfg):
+    """The night-time base load (ledger/standby.py) of the last complete night: W, kWh a
+    year (W x 8.766) and its cost a year at the price of the tariff period most in force
+    that night (money as the other costs: integers, to the cent), per input and in total
+    (the inputs' sum); the window it was measured over and the date the night began.
+    Before a night is complete: every figure None, the configured window. The same dict
+    from one snapshot to the next while the figure and its price stay (nothing made)."""
+    r = sb.result if sb is not None else None
+    if r is None:
+        key = cfg["standby_window"]
+    else:
+        p = r["period"]
+        key = tariff.energy_prices(cfg, p + 1)[p]
+    memo = _standby
+    if memo[0] is r and memo[1] == key:
+        return memo[2]
+    if r is None:
+        none = [None] * len(cfg["inputs"])
+        d = {"w": None, "kwh_year": None, "cost_year": None, "w_inputs": none, "kwh_year_inputs": none,
+             "cost_year_inputs": none, "window": key, "night": None}
+    else:
+        w = r["w"]
+        total = sum(w)
+        nano = tariff.energy_cost(total * 8766, 0, key)  # (8766 Wh a year for each W)
+        d = {"w": total, "kwh_year": kwh_year(total), "cost_year": tariff.money(nano), "w_inputs": w,
+             "kwh_year_inputs": [kwh_year(x) for x in w],
+             "cost_year_inputs": [tariff.money(tariff.energy_cost(x * 8766, 0, key)) for x in w],
+             "window": r["window"], "night": r["night"]}
+    memo[0], memo[1], memo[2] = r, key, d
+    return d
 
 
 def _volumes(snap, cfg, led, pulses, now):
