@@ -578,7 +578,8 @@ def test_with_the_reference_home_assistant_gets_each_inputs_real_power_pf_export
     for k in range(1, 6):
         for o in ("w", "va", "pf", "exp_kwh", "reversed", "standby_w"):
             assert "in%d_%s" % (k, o) in by, (k, o)
-    assert by["in2_w"][1] == "Solar power" and by["in1_pf"][1] == "Input 1 power factor"
+    name = lambda o: discovery(c, "n1", "b", by[o], "sim")[1]["name"]  # noqa: E731
+    assert name("in2_w") == "Solar power" and name("in1_pf") == "Input 1 power factor"
     for o in ("mains_v", "mains_hz", "standby_w", "standby_kwh_year", "standby_cost_year", "heating_w"):
         assert o in by, o
     # every config one Home Assistant takes: W signed, VA, pf with no unit, export a
