@@ -337,7 +337,7 @@ class Screens:
         elif lost:
             tag = "CNT!"  # every copy of the counters was damaged: details on the web page
         elif any(i.get("reversed") for i in snap["inputs"]):
-            tag = t["ct_tag"]  # a consumption circuit reading steadily negative: its screen says which
+            tag = t["pn_ct_tag"]  # a consumption circuit reading steadily negative: its screen says which
         elif note and snap["uptime_s"] < 3600:  # for the first hour: the page says more
             tag = _NOTICE_TAG.get(note, "!")
         elif g and g.get("hint"):  # nothing valid from the meter: its screen says what to check
@@ -377,7 +377,7 @@ class Screens:
         exp = sum(i.get("export_wh") or 0 for i in ins)
         if exp:  # a circuit that gave energy back: drawn, given back, cost, a line closer
             d.text(kwh(tot["wh"]) + " kWh", 0, 32, 1)
-            d.text(pair(t["given"], kwh(exp) + " kWh"), 0, 40, 1)
+            d.text(pair(t["pn_given"], kwh(exp) + " kWh"), 0, 40, 1)
             d.text(money(tot["cost"], snap["currency"]), 0, 48, 1)
         else:
             d.text(kwh(tot["wh"]) + " kWh", 0, 34, 1)
@@ -391,7 +391,7 @@ class Screens:
         rev = [i["id"] for i in ins if i.get("reversed")]
         if rev:  # "CT reversed?": the fix is a click on the page (its ct_flip)
             d.fill_rect(0, 55, _W, 9, 1)
-            d.text(t["ct_rev"] % rev[0], 0, 56, 0)
+            d.text(t["pn_ct_rev"] % rev[0], 0, 56, 0)
             return True
         if m:  # this month, with its unit: the whole bottom line (no "n/N")
             d.text(pair(t["mo"], kwh(m["usage"][u]["wh"]) + " kWh"), 0, 56, 1)
@@ -528,11 +528,11 @@ class Screens:
         mn = snap["mains"]
         if mn.get("reference") and mn.get("v"):
             tag = "%dV %dHz" % (int(mn["v"] + 0.5), int((mn.get("hz") or 0) + 0.5))
-            if len(t["inputs"]) + len(tag) > 15:
+            if len(t["pn_inputs"]) + len(tag) > 15:
                 tag = tag.replace(" ", "")  # ("Entrées 231V50Hz")
         else:
-            tag = t["pf_set"]
-        self._title(d, t["inputs"], tag)
+            tag = t["pn_pf_set"]
+        self._title(d, t["pn_inputs"], tag)
         rev = None
         for k, i in enumerate(snap["inputs"][:5]):
             y = 12 + 8 * k  # (five lines of 8 dots: the bottom line stays free)
@@ -549,7 +549,7 @@ class Screens:
             d.text(pf, _W - 8 * len(pf), y, c)
         if rev:
             d.fill_rect(0, 55, _W, 9, 1)
-            d.text(t["ct_rev"] % rev, 0, 56, 0)
+            d.text(t["pn_ct_rev"] % rev, 0, 56, 0)
             return True
 
     def _standby(self, d, snap, t):
@@ -557,18 +557,18 @@ class Screens:
         energy and money; the hours it is measured in, in the title."""
         sb = snap["standby"]
         win = sb.get("window") or ""
-        self._title(d, t["standby"], win[:2] + "-" + win[6:8] + "h" if len(win) >= 8 else "")
+        self._title(d, t["pn_standby"], win[:2] + "-" + win[6:8] + "h" if len(win) >= 8 else "")
         w = sb.get("w")
         if w is None:
-            d.text(t["sb_none"], 0, 20, 1)
+            d.text(t["pn_sb_none"], 0, 20, 1)
             return
         self.big.draw(d, fmt_w(w), 0, 14)
         y = sb.get("kwh_year")
         if y is not None:
-            d.text(kwh(y * 1000) + " kWh" + t["per_yr"], 0, 34, 1)
+            d.text(kwh(y * 1000) + " kWh" + t["pn_per_yr"], 0, 34, 1)
         c = sb.get("cost_year")
         if c is not None:
-            d.text(money(c, snap["currency"]) + t["per_yr"], 0, 44, 1)
+            d.text(money(c, snap["currency"]) + t["pn_per_yr"], 0, 44, 1)
 
     def _net(self, d, snap, t):
         self._title(d, t["network"])

@@ -245,14 +245,14 @@ _ROWS = (
     "mq_standby_w", "Standby power", "Puissance de veille",
     "mq_standby_kwh_year", "Standby energy a year", "Énergie de veille par an",
     "mq_standby_cost_year", "Standby cost a year", "Coût de veille par an",
-    "inputs", "Inputs", "Entrées",
-    "pf_set", "pf set", "pf fixé",
-    "ct_rev", "CT %d reversed?", "TC %d inversé ?",
-    "ct_tag", "CT?", "TC?",
-    "given", "Back", "Rendu",
-    "standby", "Standby", "Veille",
-    "sb_none", "No night yet", "Nuit à venir",
-    "per_yr", "/yr", "/an",
+    "pn_inputs", "Inputs", "Entrées",
+    "pn_pf_set", "pf set", "pf fixé",
+    "pn_ct_rev", "CT %d reversed?", "TC %d inversé ?",
+    "pn_ct_tag", "CT?", "TC?",
+    "pn_given", "Back", "Rendu",
+    "pn_standby", "Standby", "Veille",
+    "pn_sb_none", "No night yet", "Nuit à venir",
+    "pn_per_yr", "/yr", "/an",
 )
 _LANGS = ("en", "fr")
 
