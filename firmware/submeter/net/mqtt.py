@@ -180,9 +180,11 @@ def _own(cfg, m, cur):
         for k in range(1, n + 1):
             # (an input's name: None here, made by sensor_name when its config is; the id
             # is its value's key: what a discovery holds of them, 4.5 KB, became ~2.5 KB)
-            for o, unit, dc, sc in (("w", "W", "power", "measurement"), ("va", "VA", "apparent_power", "measurement"),
+            for o, unit, dc, sc in (("w", "W", "power", "measurement"),
+                                    ("va", "VA", "apparent_power", "measurement"),
                                     ("pf", None, "power_factor", "measurement"),
-                                    ("exp_kwh", "kWh", "energy", "total_increasing"), ("reversed", None, "problem", None)):
+                                    ("exp_kwh", "kWh", "energy", "total_increasing"),
+                                    ("reversed", None, "problem", None)):
                 if o == "exp_kwh" and not m[1]:
                     continue
                 o = "in%d_%s" % (k, o)
