@@ -143,3 +143,22 @@ def test_metrics_need_no_password_and_answer_quickly(meters):
     ms = (time.monotonic() - t0) / 5 * 1000
     assert ms < 1000, ms  # (the unix port; made between metering rounds, a line at a time)
     assert get(proc.port, "/api/state")[0] == 200  # the meter still answers after the scrapes
+
+
+def test_the_figures_of_the_voltage_reference_and_the_standby_parse_with_the_official_client():
+    # issue 22 (the simulated board has no reference yet: a snapshot with its figures put in)
+    from submeter.net.metrics import chunks
+    from test_metrics import own_state
+    s = own_state()
+    fams = {f.name: f for f in text_string_to_metric_families(b"".join(chunks(s, "sim")).decode())}
+    want = {"submeter_input_apparent_power_voltamperes": "gauge", "submeter_input_power_factor": "gauge",
+            "submeter_input_reversed": "gauge", "submeter_input_export_energy_joules": "counter",
+            "submeter_mains_voltage_volts": "gauge", "submeter_mains_frequency_hertz": "gauge",
+            "submeter_standby_watts": "gauge", "submeter_input_standby_watts": "gauge",
+            "submeter_standby_year_energy_joules": "gauge", "submeter_standby_year_cost": "gauge"}
+    assert {n: fams[n].type for n in want if n in fams} == want, sorted(set(want) - set(fams))
+    assert value(fams, "submeter_input_power_watts", input=2) == -850.0
+    assert value(fams, "submeter_input_export_energy_joules", input=2) == 12345 * 3600
+    assert value(fams, "submeter_input_reversed", input=3) == 1 and value(fams, "submeter_input_power_factor", input=1) == 0.871
+    assert value(fams, "submeter_mains_frequency_hertz") == 50.02
+    assert value(fams, "submeter_standby_year_cost", currency=s["currency"]) == 315.73

@@ -133,3 +133,54 @@ def test_metrics_over_http_match_the_state_without_a_password():
     assert one("submeter_watchdog_resets_total") == s["boot"]["watchdog_resets"]
     assert {r[0]["task"]: r[1] for r in fams["submeter_task_faults_total"][2]} == s["tasks"]
     assert "submeter.net.metrics" not in sys.modules  # its 0.4 KB let go once the answer is made
+
+
+def own_state(ref=True):
+    """The simulated meter's /api/state with the figures of issue 22 put in (the voltage
+    reference seen or not, the export counts and the standby the other slices add)."""
+    srv, app, clock = meter(rounds=3)
+    s = state(srv)
+    for k, i in enumerate(s["inputs"]):
+        i.update(va=i["w"] + 100.5, pf=0.871, reversed=k == 2, export_wh=(0, 12345, 0, 0, 7)[k])
+    s["inputs"][1]["w"] = -850.0
+    s["mains"] = {"reference": ref, "v": 231.4 if ref else None, "hz": 50.02 if ref else None}
+    s["standby"] = {"w": 143.3, "kwh_year": 1254.9, "cost_year": 315.73, "w_inputs": [60.0, 0.0, 3.5, 79.8, None],
+                    "kwh_year_inputs": [525.6, 0, 30.7, 699.0, None], "cost_year_inputs": [132.2, 0, 7.7, 175.8, None],
+                    "window": "01:00-05:00", "night": "2026-11-27"}
+    return s
+
+
+def own_families(s):
+    from submeter.net.metrics import chunks
+    return parse(b"".join(chunks(s, "sim")).decode())
+
+
+def test_real_power_pf_export_orientation_mains_and_standby_per_input():
+    s = own_state()
+    fams = own_families(s)
+    col = lambda name: [v for _, v in fams[name][2]]  # noqa: E731
+    assert col("submeter_input_power_watts")[1] == -850.0                      # a circuit giving back: signed
+    assert col("submeter_input_apparent_power_voltamperes") == [float(repr(i["va"])) for i in s["inputs"]]
+    near = lambda a, b: len(a) == len(b) and all(abs(x - y) < 1e-4 * max(1, abs(y)) for x, y in zip(a, b))  # noqa: E731
+    assert near(col("submeter_input_power_factor"), [0.871] * 5)  # (the device's floats: single precision)
+    assert col("submeter_input_reversed") == [0, 0, 1, 0, 0]
+    assert fams["submeter_input_export_energy_joules_total"][0] == "counter"
+    assert col("submeter_input_export_energy_joules_total") == [0, 12345 * 3600, 0, 0, 7 * 3600]
+    assert fams["submeter_input_reversed"][2][2][0]["input"] == "3"
+    assert near(col("submeter_mains_voltage_volts"), [231.4]) and near(col("submeter_mains_frequency_hertz"), [50.02])
+    assert near(col("submeter_standby_watts"), [143.3])
+    assert near(col("submeter_input_standby_watts"), [60.0, 0.0, 3.5, 79.8])  # input 5: not measured, left out
+    assert col("submeter_standby_year_energy_joules") == [1254900 * 3600]
+    (lab, v), = fams["submeter_standby_year_cost"][2]
+    assert lab == {"currency": s["currency"]} and near([v], [315.73])
+    # without the reference: no VA, pf, orientation nor mains; without the other slices' keys, nothing of theirs
+    s = own_state(False)
+    for i in s["inputs"]:
+        del i["export_wh"]
+    del s["standby"]
+    fams = own_families(s)
+    for name in ("submeter_input_apparent_power_voltamperes", "submeter_input_power_factor", "submeter_input_reversed",
+                 "submeter_mains_voltage_volts", "submeter_mains_frequency_hertz",
+                 "submeter_input_export_energy_joules_total", "submeter_standby_watts", "submeter_input_standby_watts"):
+        assert name not in fams, name
+    assert "submeter_input_power_watts" in fams

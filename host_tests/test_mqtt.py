@@ -4,7 +4,7 @@ import json
 
 from compat import fresh_dir, raises
 from submeter import config
-from submeter.net.mqtt import Publisher, discovery, pieces, sensors, state
+from submeter.net.mqtt import Publisher, discovery, meter_sig, pieces, sensors, state
 
 # What Home Assistant's sensor entity accepts (its sensor docs: each device class, its
 # units, its state classes; None: no device class, a text or a plain number). A config
@@ -16,7 +16,9 @@ ACCEPTED = {
     "energy": (("Wh", "kWh", "MWh"), ("total", "total_increasing")),
     "gas": (("m\u00b3", "L", "ft\u00b3", "CCF"), ("total", "total_increasing")),
     "water": (("m\u00b3", "L", "gal", "ft\u00b3", "CCF"), ("total", "total_increasing")),
-    "monetary": (("EUR", "USD", "GBP", "CHF"), ("total",)),
+    "monetary": (("EUR", "USD", "GBP", "CHF"), ("total", None)),  # (None: no statistics; the yearly estimate)
+    "power_factor": ((None, "%"), ("measurement",)),
+    "frequency": (("Hz", "kHz", "MHz", "GHz"), ("measurement",)),
     "voltage": (("V", "mV"), ("measurement",)),
     "current": (("A", "mA"), ("measurement",)),
     "enum": ((None,), (None,)),
@@ -545,3 +547,135 @@ def test_a_full_heap_when_reading_what_the_broker_holds_is_tried_again():
     sent = [(t, pl) for _, t, pl in w.packets()]
     assert calls[0] == 2 and len(sent) == len(sensors(p.cfg, sn["grid"]["reading"]))
     assert all(pl for _, pl in sent)                            # configs, none cleared
+
+
+# --- issue 22, slice "mqtt": real power, pf, export, "CT reversed?", mains, standby ------
+def ref_snap(ref=True, export=True, standby=True):
+    """A snapshot of a meter with the voltage reference: a solar inverter giving back on
+    input 2, a CT fitted backwards on input 3; the keys other slices add, when asked."""
+    sn = snap()
+    figs = ((1000.0, 1149.4, 0.87, False), (-850.0, 862.0, 0.986, False), (-80.0, 95.0, 0.842, True),
+            (20.0, 40.0, 0.5, False), (0.0, 0.0, 0.0, False))
+    for k, (i, (w, va, pf, rev)) in enumerate(zip(sn["inputs"], figs)):
+        i.update(id=k + 1, w=w, va=va, pf=pf, method="vi" if ref else "v_pf", reversed=rev and ref)
+        if export:
+            i["export_wh"] = (0, 12345, 0, 0, 7)[k]
+    sn["total_w"] = 90.0
+    sn["mains"] = {"reference": ref, "v": 231.42 if ref else None, "hz": 50.016 if ref else None}
+    if standby:
+        sn["standby"] = {"w": 143.26, "kwh_year": 1254.9, "cost_year": 315.73, "w_inputs": [60.0, 0.0, 3.5, 79.8, None],
+                         "kwh_year_inputs": [525.6, 0, 30.7, 699.0, None], "cost_year_inputs": [132.2, 0, 7.7, 175.8, None],
+                         "window": "01:00-05:00", "night": "2026-11-27"}
+    return sn
+
+
+def test_with_the_reference_home_assistant_gets_each_inputs_real_power_pf_export_and_orientation():
+    c = cfg(hostname="garage")
+    c["inputs"][1]["name"] = "Solar"
+    sn = ref_snap()
+    sen = sensors(c, sn["grid"]["reading"], meter_sig(sn))
+    by = dict((x[0], x) for x in sen)
+    for k in range(1, 6):
+        for o in ("w", "va", "pf", "exp_kwh", "reversed", "standby_w"):
+            assert "in%d_%s" % (k, o) in by, (k, o)
+    name = lambda o: discovery(c, "n1", "b", by[o], "sim")[1]["name"]  # noqa: E731
+    assert name("in2_w") == "Solar power" and name("in1_pf") == "Input 1 power factor"
+    for o in ("mains_v", "mains_hz", "standby_w", "standby_kwh_year", "standby_cost_year", "heating_w"):
+        assert o in by, o
+    # every config one Home Assistant takes: W signed, VA, pf with no unit, export a
+    # growing energy total (the Energy dashboard's "return"), the orientation a problem
+    confs = {}
+    for x in sen:
+        topic, d = discovery(c, "n1", "submeter/n1", x, "sim", "10.0.0.7")
+        d = json.loads("".join(pieces(d)))
+        check_config(d, "n1")
+        confs[x[0]] = (topic, d)
+    topic, d = confs["in3_reversed"]
+    assert topic == "homeassistant/binary_sensor/n1/in3_reversed/config" and d["device_class"] == "problem"
+    assert d["default_entity_id"] == "binary_sensor.n1_in3_reversed" and d["name"] == "Input 3 CT reversed?"
+    d = confs["in2_exp_kwh"][1]
+    assert (d["device_class"], d["state_class"], d["unit_of_measurement"]) == ("energy", "total_increasing", "kWh")
+    d = confs["in1_pf"][1]
+    assert d["device_class"] == "power_factor" and "unit_of_measurement" not in d
+    # the standby's year: an estimate, never a total HA's statistics would sum as a meter's
+    d = confs["standby_kwh_year"][1]
+    assert "device_class" not in d and d["state_class"] == "measurement" and d["unit_of_measurement"] == "kWh"
+    d = confs["standby_cost_year"][1]
+    assert d["device_class"] == "monetary" and "state_class" not in d and d["unit_of_measurement"] == "EUR"
+    assert (confs["mains_hz"][1]["device_class"], confs["mains_hz"][1]["unit_of_measurement"]) == ("frequency", "Hz")
+    # the state: what HA shows
+    st = json.loads(state(sn))
+    assert st["in2_w"] == -850.0 and st["in1_va"] == 1149.4 and st["in2_pf"] == 0.99 and st["in1_pf"] == 0.87
+    assert st["in2_exp_kwh"] == 12.345 and st["in5_exp_kwh"] == 0.007 and st["in1_exp_kwh"] == 0.0
+    assert st["in3_reversed"] == "ON" and st["in1_reversed"] == "OFF"
+    assert st["mains_v"] == 231.4 and st["mains_hz"] == 50.02
+    assert st["standby_w"] == 143.3 and st["standby_kwh_year"] == 1254.9 and st["standby_cost_year"] == 315.73
+    assert st["in4_standby_w"] == 79.8 and st["in5_standby_w"] is None
+    assert st["heating_w"] == 150.0 and st["sockets_w"] == -80.0   # a usage's power: signed, summed
+    for x in sen:
+        assert x[2] in st, x[2]                                      # every sensor has its value
+    # French: the input's name or "Entrée k", in the meter's language
+    c["lang"] = "fr"
+    names = dict((x[0], discovery(c, "n1", "b", x, "sim")[1]["name"]) for x in sen)
+    assert names["in2_w"] == "Puissance Solar" and names["in1_pf"] == "Facteur de puissance Entr\u00e9e 1"
+    assert names["in3_reversed"] == "TC invers\u00e9 ? Entr\u00e9e 3" and names["mains_v"] == "Tension secteur"
+    assert names["standby_kwh_year"] == "\u00c9nergie de veille par an"
+
+
+def test_without_the_reference_or_the_other_slices_keys_nothing_new_is_announced_or_sent():
+    c = cfg()
+    plain = snap()                                                    # a snapshot of before issue 22
+    sn = ref_snap(ref=False, export=False, standby=False)
+    for s_ in (plain, sn):
+        ids = [x[0] for x in sensors(c, s_["grid"]["reading"], meter_sig(s_))]
+        assert not [o for o in ids if o[:2] == "in" or o[:5] in ("mains", "stand")], ids
+        st = json.loads(state(s_))
+        assert not [k for k in st if k[:2] == "in" or k[:5] in ("mains", "stand")], st
+    assert sorted(json.loads(state(plain))) == sorted(json.loads(state(sn)))
+    # the reference, but no export count yet (the ledger's branch): no export sensor, no value
+    sn = ref_snap(export=False, standby=False)
+    ids = [x[0] for x in sensors(c, sn["grid"]["reading"], meter_sig(sn))]
+    st = json.loads(state(sn))
+    assert "in1_w" in ids and "in1_exp_kwh" not in ids and "in1_exp_kwh" not in st and "standby_w" not in st
+    # standby measured without the reference: the standby's sensors alone
+    sn = ref_snap(ref=False, export=False)
+    ids = [x[0] for x in sensors(c, sn["grid"]["reading"], meter_sig(sn))]
+    assert "standby_w" in ids and "in1_standby_w" in ids and "in1_w" not in ids and "mains_v" not in ids
+    # a booting meter (1 round): nothing decided
+    sn["sampling"]["rounds"] = 1
+    assert meter_sig(sn) is None
+
+
+def test_the_configs_follow_the_reference_seen_or_lost_and_wait_while_the_meter_boots():
+    import asyncio
+    d = fresh_dir("mqtt-ref")
+    node = "submeter-ab12"
+    sn = [ref_snap(ref=False, export=False, standby=False)]
+    p = Publisher(cfg(), node, "sim", lambda: sn[0], d)
+
+    def step(first=False):
+        w = Writer()
+        asyncio.run(p._discover(w, sn[0]) if first else p._state(w))
+        pk = [(t.split("/")[-2], pl) for _, t, pl in w.packets() if t.endswith("/config")]
+        return sorted(o for o, pl in pk if pl), sorted(o for o, pl in pk if not pl), w.packets()
+
+    sent, gone, _ = step(True)
+    assert "in1_w" not in sent and "in1_w" in gone                    # a meter with no record clears them
+    sent, gone, pk = step()
+    assert sent == gone == [] and pk[-1][1].endswith("/state")        # nothing changed: the state alone
+    sn[0] = ref_snap()                                                # the reference seen
+    sent, gone, pk = step()
+    assert "in1_w" in sent and "in5_reversed" in sent and "mains_hz" in sent and "standby_w" in sent and not gone
+    assert "heating_w" not in sent                                    # only what is new
+    assert json.loads(pk[-1][2])["in2_w"] == -850.0
+    assert [t for _, t, _ in pk if "in3_reversed" in t] == ["homeassistant/binary_sensor/%s/in3_reversed/config" % node]
+    # the meter restarts: while it boots (reference not looked for yet) its configs stay
+    p = Publisher(cfg(), node, "sim", lambda: sn[0], d)
+    sn[0] = ref_snap(ref=False, export=False, standby=False)
+    sn[0]["sampling"]["rounds"] = 0
+    sent, gone, _ = step(True)
+    assert "in1_w" not in sent and gone == []
+    sn[0]["sampling"]["rounds"] = 5                                   # it booted without the reference: cleared
+    sent, gone, _ = step()
+    assert "in1_w" in gone and "in3_reversed" in gone and "mains_v" in gone and "standby_w" in gone and sent == []
+    assert "heating_w" not in gone

@@ -597,3 +597,150 @@ def test_the_mirror_shows_the_display_asleep():
     assert pa.state() == "on"
     sc.idle(1300000)
     assert pa.state() == "asleep"
+
+
+# --- issue 22, slice "mqtt": signed power, pf per input, "CT reversed?", export, standby --
+class Rec:
+    """A display that keeps the text drawn on it, by line (y), and what was inverted
+    (a text drawn in 0 on a filled band): what a user reads, on either runtime."""
+
+    def __init__(self):
+        self.lines = {}
+        self.inverted = set()
+
+    def text(self, s, x, y, c=1):
+        self.lines[y] = self.lines.get(y, "") + s
+        if c == 0:
+            self.inverted.add(y)
+
+    def fill(self, c):
+        self.lines = {}
+        self.inverted = set()
+
+    def fill_rect(self, *a):
+        pass
+
+    rect = hline = fill_rect
+
+    def show(self):
+        pass
+
+
+class BigRec:
+    def draw(self, d, s, x, y, c=1):
+        d.text("BIG " + s, x, y, c)
+
+
+def own_snap(ref=True):
+    """The Tempo evening of snap() on a meter of issue 22: input 1 (heating) is a heat
+    pump circuit with a battery that now gives back, input 4 (sockets) has its CT fitted
+    backwards, the standby measured last night."""
+    s = snap()
+    for i, (w, pf, exp) in zip(s["inputs"], ((-850.0, 0.97, 12345), (0.0, 0.0, 0), (0.0, 0.0, 0),
+                                             (-135.0, 0.62, 0), (360.0, 0.88, 0))):
+        i.update(w=w, pf=pf, va=round(abs(w) / pf, 1) if pf else 0.0, method="vi" if ref else "v_pf",
+                 reversed=ref and i["id"] == 4, export_wh=exp)
+    if not ref:
+        for i in s["inputs"]:
+            i["pf"] = 0.95
+    s["total_w"] = -625.0
+    s["mains"] = {"reference": ref, "v": 231.4 if ref else None, "hz": 49.98 if ref else None}
+    s["standby"] = {"w": 143.26, "kwh_year": 1254.9, "cost_year": 315.73, "w_inputs": [60.0, 0.0, 0.0, 3.5, 79.8],
+                    "kwh_year_inputs": None, "cost_year_inputs": None, "window": "01:00-05:00", "night": "2026-11-27"}
+    return s
+
+
+def rec_panel(lang="en"):
+    d = Rec()
+    sc = Screens(d, config.validate({"lang": lang}))
+    sc.disp = d  # (the words whole: the accents' glyphs not drawn apart)
+    sc.big = BigRec()
+    return sc, d
+
+
+def test_power_is_signed_and_the_inputs_and_standby_screens_say_what_the_user_must_know():
+    from submeter.panel.screens import fmt_w
+    assert [fmt_w(w) for w in (-850.0, -0.3, 0.4, 2399.6, -12345.0, 9999.4)] == [
+        "-850 W", "0 W", "0 W", "2400 W", "-12.3 kW", "9999 W"]
+    s = own_snap()
+    sc, d = rec_panel()
+    sc.draw(s)
+    assert sc.pages[:8] == ["home", "heating", "cooling", "hot_water", "sockets", "other", "inputs", "water"]
+    assert sc.pages.index("standby") == sc.pages.index("month") + 1
+    assert d.lines[14] == "BIG -625 W" and d.lines[0].endswith("CT?")     # home: the total gives back; tagged
+    sc.go("inputs")
+    sc.draw(s)
+    assert d.lines[0].startswith("Inputs") and d.lines[0].endswith("231V 50Hz")
+    assert d.lines[12] == "1-850 W0.97" and d.lines[20] == "20 W-"           # (columns: id, W, pf)
+    assert d.lines[36] == "4-135 W0.62" and 36 in d.inverted                # the reversed CT's row
+    assert d.lines[56] == "CT 4 reversed?" and 56 in d.inverted
+    sc.go("heating")
+    sc.draw(s)
+    assert d.lines[14] == "BIG -850 W" and d.lines[40] == "Back 12.345 kWh"  # given back, beside drawn
+    assert d.lines[32] == "1234.5 kWh" and d.lines[48] == "246.91 EUR"
+    sc.go("sockets")
+    sc.draw(s)
+    assert d.lines[56] == "CT 4 reversed?" and 56 in d.inverted and 40 not in d.lines  # nothing given back
+    sc.go("standby")
+    sc.draw(s)
+    assert d.lines[0] == "Standby01-05h"                                   # (title, then its tag at the right)
+    assert d.lines[14] == "BIG 143 W" and d.lines[34] == "1254.9 kWh/yr" and d.lines[44] == "315.73 EUR/yr"
+    # without the reference: V x A x the set pf, said in the title; nothing flagged
+    s = own_snap(False)
+    sc.go("inputs")
+    sc.draw(s)
+    assert d.lines[0].endswith("pf set") and d.lines[12] == "1-850 W0.95" and not d.inverted
+    sc.go("home")
+    sc.draw(s)
+    assert not d.lines[0].endswith("CT?")
+    # the standby not measured yet; a snapshot from before issue 22: neither screen
+    s["standby"]["w"] = None
+    sc.go("standby")
+    sc.draw(s)
+    assert d.lines[20] == "No night yet"
+    sc.draw(snap())
+    assert "inputs" not in sc.pages and "standby" not in sc.pages and sc.page == "month"  # (the one before)
+    fr, d = rec_panel("fr")
+    s = own_snap()
+    fr.go("home")
+    fr.draw(s)
+    assert d.lines[0].endswith("TC?")
+    fr.go("inputs")
+    fr.draw(s)
+    assert d.lines[0].startswith("Entr\u00e9es") and d.lines[56] == "TC 4 invers\u00e9 ?"
+    fr.go("heating")
+    fr.draw(s)
+    assert d.lines[40] == "Rendu 12.345 kWh"
+
+
+def test_the_screens_of_issue_22_equal_their_golden_images():
+    need_framebuf()
+    s = own_snap()
+    sc, d = panel()
+    for name, page in (("home_ct", "home"), ("inputs", "inputs"), ("heating_export", "heating"),
+                       ("sockets_reversed", "sockets"), ("standby", "standby")):
+        sc.draw(s)
+        sc.go(page)
+        sc.draw(s)
+        check(name, d)
+    sc.draw(own_snap(False))
+    sc.go("inputs")
+    sc.draw(own_snap(False))
+    check("inputs_pf_set", d)
+    fr, d = panel("fr")
+    for name, page in (("inputs_fr", "inputs"), ("heating_export_fr", "heating"), ("standby_fr", "standby")):
+        fr.draw(s)
+        fr.go(page)
+        fr.draw(s)
+        check(name, d)
+    # a redraw of each allocates little (as test_a_redraw_allocates_little's)
+    import gc
+    worst = 0
+    for page in ("home", "inputs", "heating", "sockets", "standby"):
+        fr.go(page)
+        fr.draw(s)
+        gc.collect()
+        a = gc.mem_alloc()
+        fr.draw(s)
+        worst = max(worst, gc.mem_alloc() - a)
+    assert worst <= 3000, worst

@@ -132,7 +132,7 @@ def _energy(snap):
     yield from family("submeter_power_watts", "gauge", "Power of all the inputs, W.", _one(snap["total_w"]))
     yield from family("submeter_energy_joules_total", "counter", "Energy of all the inputs, J (Wh x 3600).",
                       _one(_j(snap["total_wh"])))
-    yield from family("submeter_input_power_watts", "gauge", "Power of an input, W.",
+    yield from family("submeter_input_power_watts", "gauge", "Real power of an input, W (< 0: it gives back).",
                       ((labels(i), i["w"]) for i in inputs))
     yield from family("submeter_input_current_amperes", "gauge", "RMS current of an input, A.",
                       ((labels(i), i["a"]) for i in inputs))
@@ -157,6 +157,45 @@ def _energy(snap):
     yield from family("submeter_voltage_volts", "gauge",
                       "The voltage the currents are multiplied by: the grid meter's, else the nominal one.",
                       _one(snap["voltage"]))
+    yield from _own(snap, inputs, labels)
+
+
+def _own(snap, inputs, labels):
+    """Issue 22: with the voltage reference, each input's apparent power, power factor and
+    orientation, and the mains it measures; the energy given back and the standby when
+    the snapshot has them (a key absent: its family left out)."""
+    mn = snap.get("mains") or {}
+    ref = mn.get("reference")
+    yield from family("submeter_input_apparent_power_voltamperes", "gauge",
+                      "Apparent power of an input, VA (with the voltage reference).",
+                      ((labels(i), i.get("va") if ref else None) for i in inputs))
+    yield from family("submeter_input_power_factor", "gauge",
+                      "Power factor of an input, 0-1: real over apparent power (with the voltage reference).",
+                      ((labels(i), i.get("pf") if ref else None) for i in inputs))
+    yield from family("submeter_input_reversed", "gauge",
+                      "1: a consumption circuit reading steadily negative, its CT likely fitted backwards.",
+                      ((labels(i), i.get("reversed") if ref else None) for i in inputs))
+    yield from family("submeter_input_export_energy_joules_total", "counter",
+                      "Energy an input gave back (solar, battery, EV), J (Wh x 3600).",
+                      ((labels(i), _j(i.get("export_wh"))) for i in inputs))
+    yield from family("submeter_mains_voltage_volts", "gauge", "Mains voltage from the voltage reference, V.",
+                      _one(mn.get("v") if ref else None))
+    yield from family("submeter_mains_frequency_hertz", "gauge", "Mains frequency from the voltage reference, Hz.",
+                      _one(mn.get("hz") if ref else None))
+    sb = snap.get("standby")
+    if not sb:
+        return
+    yield from family("submeter_standby_watts", "gauge", "Standby: the night's base load of all the inputs, W.",
+                      _one(sb.get("w")))
+    w = sb.get("w_inputs") or ()
+    yield from family("submeter_input_standby_watts", "gauge", "Standby: the night's base load of an input, W.",
+                      ((labels(i), w[k] if k < len(w) else None) for k, i in enumerate(inputs)))
+    y = sb.get("kwh_year")
+    yield from family("submeter_standby_year_energy_joules", "gauge",
+                      "Standby: the energy its base load costs in a year, J (kWh x 3600000).",
+                      _one(None if y is None else round(y * 1000) * _J))
+    yield from family("submeter_standby_year_cost", "gauge", "Standby: what its base load costs in a year.",
+                      (((("currency", snap["currency"]),), sb.get("cost_year")),))
 
 
 def _period_names(snap):

@@ -137,14 +137,79 @@ def grid_sig(r):
             r.get("gas_l") is not None, r.get("water_l") is not None, r.get("breaker") is not None)
 
 
-def sensors(cfg, r=None):
+def meter_sig(snap):
+    """What of its own figures the meter provides (issue 22), as a small tuple: (the
+    voltage reference seen: real power, VA, pf, "CT reversed?" per input and the mains;
+    the inputs' export energy; the standby figures). The configs go out again (or are
+    cleared) when it changes. None while the meter boots (fewer than 2 rounds: the
+    reference not looked for yet), when nothing is decided."""
+    if not snap or (snap.get("sampling") or {}).get("rounds", 1) < 2:
+        return None
+    ins = snap.get("inputs") or ()
+    return (bool((snap.get("mains") or {}).get("reference")), any(i.get("export_wh") is not None for i in ins),
+            snap.get("standby") is not None)
+
+
+_ALL_M = (True, True, True)  # every figure of the meter's own (known_ids)
+
+
+def own(obj):
+    """Whether an object id is one of the meter's own figures of issue 22 (_own)."""
+    return obj[:2] == "in" and obj[2:3].isdigit() or obj[:6] in ("mains_", "standb")
+
+
+def in_label(t, cfg, k):
+    """Input k's (from 1) words in a sensor's name: its own name, else "Input k"."""
+    ins = cfg["inputs"]
+    return (ins[k - 1].get("name") if k <= len(ins) else "") or "%s %d" % (t["input"], k)
+
+
+def _own(cfg, m, cur):
+    """The sensors of the meter's own figures that `m` (meter_sig) says it provides: with
+    the voltage reference, per input its real power (signed: < 0 gives back), apparent
+    power, power factor (0..1: no unit), energy given back (with the ledger's count) and
+    "CT reversed?" (a problem), and the mains' voltage and frequency; the standby (the
+    night's base load) in all and per input, and the total's kWh and cost a year: an
+    estimate, not a growing total, so no energy class (HA's statistics would take it for
+    a meter) and no state class on the money (HA takes monetary with "total" or none)."""
+    out = []
+    if not m:
+        return out
+    n = len(cfg["inputs"])
+    if m[0]:
+        for k in range(1, n + 1):
+            # (an input's name: None here, made by sensor_name when its config is; the id
+            # is its value's key: what a discovery holds of them, 4.5 KB, became ~2.5 KB)
+            for o, unit, dc, sc in (("w", "W", "power", "measurement"),
+                                    ("va", "VA", "apparent_power", "measurement"),
+                                    ("pf", None, "power_factor", "measurement"),
+                                    ("exp_kwh", "kWh", "energy", "total_increasing"),
+                                    ("reversed", None, "problem", None)):
+                if o == "exp_kwh" and not m[1]:
+                    continue
+                o = "in%d_%s" % (k, o)
+                out.append((o, None, o, unit, dc, sc, "binary" if dc == "problem" else None))
+        out += [("mains_v", "Mains voltage", "mains_v", "V", "voltage", "measurement", None),
+                ("mains_hz", "Mains frequency", "mains_hz", "Hz", "frequency", "measurement", None)]
+    if m[2]:
+        out += [("standby_w", "Standby power", "standby_w", "W", "power", "measurement", None),
+                ("standby_kwh_year", "Standby energy a year", "standby_kwh_year", "kWh", None, "measurement", None),
+                ("standby_cost_year", "Standby cost a year", "standby_cost_year", cur, "monetary", None, None)]
+        for k in range(1, n + 1):
+            o = "in%d_standby_w" % k
+            out.append((o, None, o, "W", "power", "measurement", None))
+    return out
+
+
+def sensors(cfg, r=None, m=None):
     """(object id, name, value key, unit, device class, state class, kind) of every sensor
     and binary sensor; kind: None (a sensor), "binary" (a binary sensor, "ON"/"OFF"), or an
     enum's options. The grid meter's are those its reading `r` (to_dict(); a source's
     name alone in the tests) provides: power W for P1, VA for a TIC (grid_power), export,
     import per tariff period by the meter's names, Tempo's colours, the capacity tariff's
     demand and month peak with a warning, per-phase voltage, current and power, the gas and
-    water a P1 meter relays (M-Bus), its alerts."""
+    water a P1 meter relays (M-Bus), its alerts. The meter's own figures of issue 22 are
+    those `m` (meter_sig) says it has (_own)."""
     if isinstance(r, str):
         r = {"source": r}
     r = r or {}
@@ -171,6 +236,7 @@ def sensors(cfg, r=None):
             ("tariff", "Tariff period", "tariff", None, None, None, None),
             ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None, None),
             ("notices", "Meter notices", "notices", None, None, None, None)]
+    out += _own(cfg, m, cur)
     if not src:
         return out
     n = indexes(r)
@@ -220,18 +286,21 @@ _ALL = {"source": "p1", "import_wh": [0] * 10, "export_wh": 0, "export_w": 0, "t
 def known_ids():
     """Every object id this firmware can publish (what a meter with no record of its own
     clears, but the ones it publishes: the configs an earlier firmware left)."""
-    ids = [s[0] for s in sensors({"inputs": [{"usage": u} for u in USAGES], "currency": "EUR"}, _ALL)]
+    ids = [s[0] for s in sensors({"inputs": [{"usage": u} for u in USAGES], "currency": "EUR"}, _ALL, _ALL_M)]
     return ids + ["grid_va", "grid_exp_va"] + [a[0] for a in ALERTS if a[0] not in ids]
 
 
 def component(obj):
     """Home Assistant's component of an object id: the binary sensors' ids are these."""
-    return "binary_sensor" if obj == "capacity_warn" or obj[:6] == "alert_" else "sensor"
+    return "binary_sensor" if obj == "capacity_warn" or obj[:6] == "alert_" or obj[-9:] == "_reversed" else "sensor"
 
 
-def sensor_name(t, obj, name):
+def sensor_name(t, obj, name, cfg=None):
     """A sensor's name in the meter's language (labels.py "mq_" rows; a usage's: its label
-    in "%s power" / "Puissance %s"); one without a row keeps its English name."""
+    in "%s power" / "Puissance %s"; an input's: its name, else "Input k" / "Entrée k", in
+    the "mq_in_" rows); one without a row keeps its English name."""
+    if cfg and obj[:2] == "in" and obj[2:3].isdigit():
+        return t["mq_in" + obj[3:]] % in_label(t, cfg, int(obj[2]))
     for u in USAGES:
         if obj == u + "_w" or obj == u + "_kwh" or obj == u + "_cost":
             f = t["mq_" + obj[len(u) + 1:]] if obj[-5:] != "_cost" else t["mq_ucost"]
@@ -263,7 +332,7 @@ def discovery(cfg, node, base, sensor, model, ip=None):
     if ip:
         dev["configuration_url"] = "http://%s/" % ip if cfg["http_port"] == 80 else "http://%s:%d/" % (
             ip, cfg["http_port"])
-    d = {"name": sensor_name(t, obj, name), "unique_id": "%s_%s" % (node, obj), "default_entity_id": entity_id(node, obj),
+    d = {"name": sensor_name(t, obj, name, cfg), "unique_id": "%s_%s" % (node, obj), "default_entity_id": entity_id(node, obj),
          "state_topic": base + "/state", "value_template": "{{ value_json.%s }}" % key,
          "availability_topic": base + "/availability", "device": dev}
     if unit:
@@ -362,7 +431,33 @@ def state_values(snap, cfg_warn=0, s=None):
         s[u + "_cost"] = _num(v.get("cost"), 2)
     if r:
         _grid_values(s, r, cfg_warn)
+    _own_values(s, snap)
     return s
+
+
+def _own_values(s, snap):
+    """The meter's own figures of issue 22 (_own: the same conditions; a key not in the
+    snapshot yet is left out)."""
+    mn = snap.get("mains") or {}
+    if mn.get("reference"):
+        for k, i in enumerate(snap["inputs"]):
+            p = "in%d_" % (k + 1)
+            s[p + "w"] = _num(i["w"], 1)
+            s[p + "va"] = _num(i.get("va"), 1)
+            s[p + "pf"] = _num(i.get("pf"), 2)
+            e = i.get("export_wh")
+            if e is not None:
+                s[p + "exp_kwh"] = _milli(e) if isinstance(e, int) else _num(e / 1000, 3)
+            s[p + "reversed"] = _onoff(i.get("reversed"))
+        s["mains_v"] = _num(mn.get("v"), 1)
+        s["mains_hz"] = _num(mn.get("hz"), 2)
+    sb = snap.get("standby")
+    if sb:
+        s["standby_w"] = _num(sb.get("w"), 1)
+        s["standby_kwh_year"] = _num(sb.get("kwh_year"), 1)
+        s["standby_cost_year"] = _num(sb.get("cost_year"), 2)
+        for k, v in enumerate(sb.get("w_inputs") or ()):
+            s["in%d_standby_w" % (k + 1)] = _num(v, 1)
 
 
 def _onoff(b):
@@ -592,6 +687,7 @@ class Publisher:
                 pass  # made again at each connect until it can be, the error in the status
         self.ip = ip                # callable -> the meter's IP (None before the network is up)
         self._sig = None            # what the grid meter's reading provided at the last discovery (grid_sig)
+        self._msig = None           # what the meter's own figures were then (meter_sig)
         self._ids = None            # the object ids published this session
 
     def _connect_packet(self):
@@ -720,11 +816,13 @@ class Publisher:
         provides changed: grid_sig); then an empty retained config for each one the broker
         held and the meter publishes no more (its file says which). The grid meter's
         configs wait for a reading that says what it sends: until then the ones the broker
-        held are kept."""
+        held are kept; so do those of the meter's own figures while it boots (meter_sig:
+        the voltage reference not looked for yet)."""
         r = ((snap or {}).get("grid") or {}).get("reading") or {}
         ip = self.ip and self.ip()  # (the session runs once the network is up: known, but
         # an IP that changes later goes out at the next connect)
-        want = sensors(self.cfg, r)
+        msig = meter_sig(snap)
+        want = sensors(self.cfg, r, msig)
         ids = [s[0] for s in want]
         held = None
         for i in range(MEM_TRIES):  # a heap with no room at that moment (the fleet test: 1
@@ -738,19 +836,24 @@ class Publisher:
             raise MemoryError("reading " + self.path)
         sent = self._ids or ()
         self._sig = grid_sig(r)
+        self._msig = msig
         self._ids = ids
         for s in want:
             if full or s[0] not in held or s[0] not in sent:
                 await self._publish(writer, None, (s, ip), True, MEM_TRIES)
         now = self._conf_base()
         keep = ids[:]
-        ours = [s[0] for s in sensors(self.cfg)]  # (the ones that never depend on the grid meter)
+        ours = [s[0] for s in sensors(self.cfg)]  # (the ones that never depend on the grid meter, with own())
+        known = None
         for obj in held:
             if base == now and obj in ids:
                 continue
-            if base == now and not r.get("source") and obj not in ours and obj in known_ids():
-                keep.append(obj)  # the grid meter not read yet: its configs stay
-                continue
+            if base == now and (not r.get("source") and obj not in ours and not own(obj) or msig is None and own(obj)):
+                if known is None:
+                    known = known_ids()
+                if obj in known:
+                    keep.append(obj)  # the grid meter not read yet, or the meter booting: its configs stay
+                    continue
             if not await self._publish(writer, "%s/%s/config" % (base.replace("+", component(obj), 1), obj), b"",
                                        True, MEM_TRIES):
                 keep.append(obj)  # not cleared (a full heap): tried again at the next connect
@@ -765,7 +868,10 @@ class Publisher:
         snap = self.snapshot()
         if self.cfg["mqtt_discovery"]:
             r = (snap.get("grid") or {}).get("reading")
-            if r and r.get("source") and grid_sig(r) != self._sig:  # the grid meter read at last, or it sends more (or less)
+            m = meter_sig(snap)
+            if r and r.get("source") and grid_sig(r) != self._sig or m is not None and m != self._msig:
+                # the grid meter read at last, or it sends more (or less); the voltage
+                # reference seen or lost, the export or standby figures come
                 await self._discover(writer, snap, False)
         if snap.get("sampling", {}).get("rounds", 1) < 2:  # the zeros of a boot: not sent
             return

@@ -62,7 +62,11 @@ class BigText:
 
 
 def fmt_w(w):
-    return "%d W" % int(w + 0.5) if w < 10000 else "%.1f kW" % (w / 1000)
+    """Power with its unit and its sign (below 0: a circuit giving back): "-850 W",
+    "12.3 kW"; rounded half away from zero (never "-0 W")."""
+    sign = "-" if w <= -0.5 else ""
+    w = abs(w)
+    return sign + ("%d W" % int(w + 0.5) if w < 9999.5 else "%.1f kW" % (w / 1000))
 
 
 def right(d, s, y):
@@ -198,9 +202,15 @@ class Screens:
 
     def _phases_page(self, on):
         """Show or hide the phases screen (after the grid meter's), keeping the one shown."""
-        at = self.pages.index("grid") + 1
+        self._page("phases", on, "grid")
+
+    def _page(self, name, on, after):
+        """Show or hide a screen that follows `after`, keeping the one shown."""
+        if on == (name in self.pages):
+            return
+        at = self.pages.index(after) + 1
         if on:
-            self.pages.insert(at, "phases")
+            self.pages.insert(at, name)
             if self.index >= at:
                 self.index += 1
         else:
@@ -220,6 +230,10 @@ class Screens:
         ph = snap.get("phases")
         if bool(ph) != ("phases" in self.pages):
             self._phases_page(bool(ph))
+        # issue 22: the inputs' screen (W and pf each) from a meter that says how it
+        # measures (the mains' key), the standby's once measured
+        self._page("inputs", snap.get("mains") is not None, self.usages[-1] if self.usages else "home")
+        self._page("standby", snap.get("standby") is not None, "month")
         g = snap.get("grid")
         r = g.get("reading") if g else None
         overload = bool(r and r.get("overload"))
@@ -266,6 +280,10 @@ class Screens:
             self._phases(d, ph, t)
         elif p == "net":
             self._net(d, snap, t)
+        elif p == "inputs":
+            bottom = self._inputs_page(d, snap, t)
+        elif p == "standby":
+            self._standby(d, snap, t)
         elif p == "about":
             self._about(d, snap, t)
         elif self.detail:
@@ -318,6 +336,8 @@ class Screens:
             tag = "CFG!"  # config.json was ignored: details on the web page
         elif lost:
             tag = "CNT!"  # every copy of the counters was damaged: details on the web page
+        elif any(i.get("reversed") for i in snap["inputs"]):
+            tag = t["pn_ct_tag"]  # a consumption circuit reading steadily negative: its screen says which
         elif note and snap["uptime_s"] < 3600:  # for the first hour: the page says more
             tag = _NOTICE_TAG.get(note, "!")
         elif g and g.get("hint"):  # nothing valid from the meter: its screen says what to check
@@ -354,13 +374,24 @@ class Screens:
         self._title(d, t[u], "%.1fA" % sum(i["a"] for i in ins))
         self.big.draw(d, fmt_w(sum(i["w"] for i in ins)), 0, 14)
         tot = snap.get("usages", {}).get(u) or {"wh": sum(i["wh"] for i in ins), "cost": sum(i["cost"] for i in ins)}
-        d.text(kwh(tot["wh"]) + " kWh", 0, 34, 1)
-        d.text(money(tot["cost"], snap["currency"]), 0, 44, 1)
+        exp = sum(i.get("export_wh") or 0 for i in ins)
+        if exp:  # a circuit that gave energy back: drawn, given back, cost, a line closer
+            d.text(kwh(tot["wh"]) + " kWh", 0, 32, 1)
+            d.text(pair(t["pn_given"], kwh(exp) + " kWh"), 0, 40, 1)
+            d.text(money(tot["cost"], snap["currency"]), 0, 48, 1)
+        else:
+            d.text(kwh(tot["wh"]) + " kWh", 0, 34, 1)
+            d.text(money(tot["cost"], snap["currency"]), 0, 44, 1)
         m = snap.get("month")
         zg = snap.get("zeroing")
         if zg and any(i["id"] in zg["inputs"] for i in ins):  # where the "n/N" is: no overlap
             d.fill_rect(0, 55, _W, 9, 1)
             d.text(t["zeroing"] % zg["progress"], 0, 56, 0)
+            return True
+        rev = [i["id"] for i in ins if i.get("reversed")]
+        if rev:  # "CT reversed?": the fix is a click on the page (its ct_flip)
+            d.fill_rect(0, 55, _W, 9, 1)
+            d.text(t["pn_ct_rev"] % rev[0], 0, 56, 0)
             return True
         if m:  # this month, with its unit: the whole bottom line (no "n/N")
             d.text(pair(t["mo"], kwh(m["usage"][u]["wh"]) + " kWh"), 0, 56, 1)
@@ -489,6 +520,55 @@ class Screens:
             d.text(t["ph_move"] % (mv["input"], mv["from"], mv["to"]), 0, 56, 1)
         elif mx[0] is not None:  # the meter's own maxima (IMAX1-3)
             d.text("%s %s A" % (t["max"], "|".join(str(a) for a in mx)), 0, 56, 1)
+
+    def _inputs_page(self, d, snap, t):
+        """Issue 22: each input's real power (signed) and power factor, a line each; the
+        title says the mains the reference measures, or "pf set" (V x A x the set pf);
+        an input whose CT looks reversed inverted, and said on the bottom line."""
+        mn = snap["mains"]
+        if mn.get("reference") and mn.get("v"):
+            tag = "%dV %dHz" % (int(mn["v"] + 0.5), int((mn.get("hz") or 0) + 0.5))
+            if len(t["pn_inputs"]) + len(tag) > 15:
+                tag = tag.replace(" ", "")  # ("Entrées 231V50Hz")
+        else:
+            tag = t["pn_pf_set"]
+        self._title(d, t["pn_inputs"], tag)
+        rev = None
+        for k, i in enumerate(snap["inputs"][:5]):
+            y = 12 + 8 * k  # (five lines of 8 dots: the bottom line stays free)
+            w = fmt_w(i["w"])
+            pf = i.get("pf")
+            pf = "%.2f" % pf if pf is not None and i.get("a") else "-"
+            c = 1
+            if i.get("reversed"):
+                rev = rev or i["id"]
+                d.fill_rect(0, y, _W, 8, 1)
+                c = 0
+            d.text("%d" % i["id"], 0, y, c)
+            d.text(w, 80 - 8 * len(w), y, c)
+            d.text(pf, _W - 8 * len(pf), y, c)
+        if rev:
+            d.fill_rect(0, 55, _W, 9, 1)
+            d.text(t["pn_ct_rev"] % rev, 0, 56, 0)
+            return True
+
+    def _standby(self, d, snap, t):
+        """Issue 22: the standby (the night's base load) in all, what it costs a year in
+        energy and money; the hours it is measured in, in the title."""
+        sb = snap["standby"]
+        win = sb.get("window") or ""
+        self._title(d, t["pn_standby"], win[:2] + "-" + win[6:8] + "h" if len(win) >= 8 else "")
+        w = sb.get("w")
+        if w is None:
+            d.text(t["pn_sb_none"], 0, 20, 1)
+            return
+        self.big.draw(d, fmt_w(w), 0, 14)
+        y = sb.get("kwh_year")
+        if y is not None:
+            d.text(kwh(y * 1000) + " kWh" + t["pn_per_yr"], 0, 34, 1)
+        c = sb.get("cost_year")
+        if c is not None:
+            d.text(money(c, snap["currency"]) + t["pn_per_yr"], 0, 44, 1)
 
     def _net(self, d, snap, t):
         self._title(d, t["network"])

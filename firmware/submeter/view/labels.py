@@ -232,6 +232,27 @@ _ROWS = (
     "n_rolled_back", "The upgrade to version %s did not come up healthy: the meter went back to the firmware it had", "La mise à jour en version %s n’a pas démarré correctement : le compteur est revenu au micrologiciel d’avant",
     # issue 21, slice "tls": the page's line while MQTT is not connected (net/page.py), then why
     "mqtt_down", "MQTT not connected (%s): %s", "MQTT non connecté (%s) : %s",
+    # issue 22, slice "mqtt": Home Assistant's names of the per-input, mains and standby
+    # sensors (net/mqtt.py _own; %s: the input's name, else "Input k"), and the panel's
+    "mq_in_w", "%s power", "Puissance %s",
+    "mq_in_va", "%s apparent power", "Puissance apparente %s",
+    "mq_in_pf", "%s power factor", "Facteur de puissance %s",
+    "mq_in_exp_kwh", "%s energy given back", "Énergie restituée %s",
+    "mq_in_reversed", "%s CT reversed?", "TC inversé ? %s",
+    "mq_in_standby_w", "%s standby", "Veille %s",
+    "mq_mains_v", "Mains voltage", "Tension secteur",
+    "mq_mains_hz", "Mains frequency", "Fréquence secteur",
+    "mq_standby_w", "Standby power", "Puissance de veille",
+    "mq_standby_kwh_year", "Standby energy a year", "Énergie de veille par an",
+    "mq_standby_cost_year", "Standby cost a year", "Coût de veille par an",
+    "pn_inputs", "Inputs", "Entrées",
+    "pn_pf_set", "pf set", "pf fixé",
+    "pn_ct_rev", "CT %d reversed?", "TC %d inversé ?",
+    "pn_ct_tag", "CT?", "TC?",
+    "pn_given", "Back", "Rendu",
+    "pn_standby", "Standby", "Veille",
+    "pn_sb_none", "No night yet", "Nuit à venir",
+    "pn_per_yr", "/yr", "/an",
 )
 _LANGS = ("en", "fr")
 
