@@ -273,6 +273,8 @@ def test_power_direction_standby_and_the_ct_fix_with_and_without_the_script(brow
         for k in range(1, 6):
             assert page.text_content("#ix%d .pq" % k) == served_text(
                 server, r'<tr class="x" id="ix%d"><td colspan="5"><small class="pq">(.*?)</small>' % k), k
+        assert page.eval_on_selector("#ix2 form.fix", "f => f.outerHTML") == re.search(
+            r'<form class="fix".*?</form>', server).group(0)   # the script's form is page.py's
         for pid in ("mains", "standby"):
             assert page.text_content("#" + pid) == served_text(server, r'<p class="muted" id="%s">(.*?)</p>' % pid)
         assert "Voltage reference: 231.2 V \u00b7 49.99 Hz" in page.text_content("#mains")
@@ -285,9 +287,9 @@ def test_power_direction_standby_and_the_ct_fix_with_and_without_the_script(brow
         page.click("#pwd_ok")
         until(lambda: cfg()["inputs"][1]["ct_flip"] is True, 10, "ct_flip set from the page")
         assert [c["ct_flip"] for c in cfg()["inputs"]] == [False, True, False, False, False]
-        # the meter's own state again (not flagged): the fix hidden by the script
+        # the meter's own state again (not flagged): the fix taken away by the script
         page.unroute("**/api/state")
-        page.wait_for_function("document.querySelector('#ix2 form.fix').hidden", timeout=10000)
+        page.wait_for_function("!document.querySelector('#ix2 form.fix')", timeout=10000)
         pq = page.text_content("#ix2 .pq")
         assert not page.is_visible("#ix2 form.fix") and "VA \u00b7 estimated: V \u00d7 A \u00d7 pf " in pq, pq
         assert "giving back" not in pq

@@ -339,12 +339,12 @@ def test_a_reversed_ct_shows_its_fix_a_form_that_works_without_the_script():
     s = snap22()
     cfg = config.validate({})
     html = page_html(s, cfg)
-    # shown on the flagged input only (the others' hidden, for the script to show when flagged)
+    # on the flagged input only
     fix = ('<form class="fix" method="post" action="/form/flip"><input type="hidden" name="input" value="2">'
            '<input type="hidden" name="ct_flip" value="1"><input type="hidden" name="lang" value="en">'
            '<b>CT reversed?</b> <button>Fix: read this CT the other way round</button></form>')
     assert fix in row(html, 2)
-    assert '<form class="fix" method="post" action="/form/flip" hidden>' in row(html, 1)
+    assert html.count('<form class="fix"') == 1
     # the form sets ct_flip the other way from the config's now
     cfg["inputs"][1]["ct_flip"] = True
     assert '<input type="hidden" name="ct_flip" value="0">' in row(page_html(s, cfg), 2)

@@ -375,7 +375,14 @@ function power22(s) {
     const x = $("ix" + i.id);
     if (!x) continue;
     x.querySelector(".pq").textContent = powerText(s, i);
-    x.querySelector("form").hidden = !i.reversed;
+    const f = x.querySelector("form");
+    if (i.reversed && !f) {  // page.py's _FIX
+      const n = x.cells[0].appendChild(document.createElement("form"));
+      n.className = "fix"; n.method = "post"; n.action = "/form/flip";
+      n.innerHTML = '<input type="hidden" name="input" value="' + i.id + '"><input type="hidden" name="ct_flip" value="1">' +
+        '<input type="hidden" name="lang" value="' + LANG + '"><b></b> <button></button>';
+      n.querySelector("b").textContent = L.ct_rev; n.querySelector("button").textContent = L.ct_fix;
+    } else if (!i.reversed && f) f.remove();
   }
   const m = s.mains, sb = s.standby, d = s.today && s.today.export_wh, r = $("u_export");
   set("mains", !m ? "" : m.reference ? fmt(L.mains_ref, [m.v == null ? "-" : m.v.toFixed(1), m.hz == null ? "-" : f2(m.hz)]) : L.mains_none);

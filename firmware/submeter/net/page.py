@@ -80,10 +80,11 @@ _ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><t
 
 # issue 22, slice "page": under each input's row, its power in detail (VA, pf, how it was
 # found, giving back, export, standby: power_text; app.js's powerText the same), and
-# "CT reversed?" with its fix, a form that works without the script (POST /form/flip)
+# "CT reversed?" with its fix, a form that works without the script (POST /form/flip; the
+# script adds and removes it as the flag comes and goes: app.js fixForm, the same form)
 _XROW = b"""<tr class="x" id="ix%s"><td colspan="5"><small class="pq">%s</small>"""
 
-_FIX = b"""<form class="fix" method="post" action="/form/flip"%s><input type="hidden" name="input" value="%s"><input type="hidden" name="ct_flip" value="%s"><input type="hidden" name="lang" value="%s"><b>%s</b> <button>%s</button></form>"""
+_FIX = b"""<form class="fix" method="post" action="/form/flip"><input type="hidden" name="input" value="%s"><input type="hidden" name="ct_flip" value="%s"><input type="hidden" name="lang" value="%s"><b>%s</b> <button>%s</button></form>"""
 
 _MONTH = b"""</tbody></table>
 <p class="muted" id="mains">%s</p><p class="muted" id="standby">%s</p>
@@ -152,7 +153,7 @@ _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "conf
               "gr_time", "gr_frames", "c_d", "c_src_meter", "c_src_ntp", "c_src_rtc", "c_src_set", "c_no_date",
               "c_no_days", "c_no_months", "c_so_far", "total", "today", "lcd_asleep")  # (and USAGES: a literal tuple each stays in flash, a sum would be in the heap)
 _JS_PQ = ("pq_back", "pq_pf", "pq_vi", "pq_est", "pq_exp", "pq_sb", "sb_line", "sb_none", "sb_year", "mains_ref",
-          "mains_none")  # (issue 22, slice "page")
+          "mains_none", "ct_rev", "ct_fix")  # (issue 22, slice "page")
 
 
 def fill(tpl, *vals):
@@ -209,11 +210,9 @@ def page_chunks(snap, cfg, lang=None):
         yield from fill(_ROW, i["id"], label, _int(i["w"]), "%.2f" % i["a"], kwh(i["wh"]),
                         "%.2f" % i["cost"], kwh(i["partial_wh"]), "%.2f" % i["partial_cost"])
         yield from fill(_XROW, i["id"], esc(power_text(snap, i, t)))
-        # the fix, hidden unless flagged (the script shows it when the flag comes): this
-        # input's ct_flip the other way round from the config's now
-        flip = i["id"] <= len(cfg["inputs"]) and cfg["inputs"][i["id"] - 1].get("ct_flip")
-        yield from fill(_FIX, "" if i.get("reversed") else " hidden", i["id"], 0 if flip else 1, lang, esc(t["ct_rev"]),
-                        esc(t["ct_fix"]))
+        if i.get("reversed"):  # the fix: this input's ct_flip the other way round from the config's now
+            flip = i["id"] <= len(cfg["inputs"]) and cfg["inputs"][i["id"] - 1].get("ct_flip")
+            yield from fill(_FIX, i["id"], 0 if flip else 1, lang, esc(t["ct_rev"]), esc(t["ct_fix"]))
         yield b"</td></tr>\n"
     since = snap["inputs"][0].get("partial_since")
     m = snap.get("month")
