@@ -161,8 +161,7 @@ def parse_lines(lines, max_target=256, keep=None):
 
 # the request headers the server reads; the others are checked and dropped (a phone's head
 # is 550-750 B: kept whole, it was held for the whole answer)
-USED = ("accept-encoding", "authorization", "content-length", "content-type", "transfer-encoding", "host",
-        "origin")
+USED = ("accept-encoding", "authorization", "content-length", "content-type", "transfer-encoding")
 
 # the page's script and what else is kept gzipped on flash: firmware/static/ beside the
 # package (this file is submeter/net/server.py: three names up)
@@ -536,6 +535,8 @@ class Server:
                 if head is None:
                     head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 method, path, query, headers = parse_lines(head, self.max_target, USED)
+                if path[:6] == "/form/":  # (a form's site is checked: its Origin and Host kept too)
+                    headers = parse_lines(head, self.max_target, USED + ("host", "origin"))[3]
                 head = None  # (its lines: not held while the answer streams)
             except asyncio.TimeoutError:
                 await self._refuse(writer, 408, "request head not received in time")
