@@ -11,7 +11,7 @@ import tempfile
 import urllib.request
 
 import pytest
-from fwrun import ROOT, get, kill, served, start, state_when
+from fwrun import ROOT, get, kill, served, start, state_when, until
 from pageshots import CHROMIUM, CHROMIUM_ARGS, shoot, write_history
 from submeter.view.units import kwh
 from submeter.view.labels import labels
@@ -215,3 +215,154 @@ def test_the_screenshot_tool_makes_four_pages_that_differ_by_language(browser, w
         w = int.from_bytes(data[os.path.basename(p)][16:20], "big")
         assert w == int(p[-8:-4].strip("-")), (p, w)   # as wide as the window asked for
     assert data["page-en-1280.png"] != data["page-fr-1280.png"] and data["page-en-390.png"] != data["page-fr-390.png"]
+
+
+# --- issue 22, slice "page": real power, direction, export, standby, "CT reversed?" and its
+# fix, with and without the script; the phase calibration on the settings page. The
+# simulated board has no voltage reference yet (its power is V x A x pf, never negative,
+# never flagged): the state the page reads is made so on its way (a circuit giving back,
+# flagged reversed), and the firmware's own page.py renders the same made-up state for the
+# page without the script; the fix itself goes to the running firmware, its config checked.
+def made_up(s):
+    i = s["inputs"][1]
+    i.update(w=-1240.4, va=1302.0, pf=0.953, method="vi", reversed=True, export_wh=4321, export_kwh="4.321")
+    s["mains"] = {"reference": True, "v": 231.24, "hz": 49.987}
+    s["standby"] = {"w": 85.4, "kwh_year": 748.1, "cost_year": 188.2, "w_inputs": [40.2, None, 45.2, 0, 0],
+                    "kwh_year_inputs": [352.2, None, 396, 0, 0], "cost_year_inputs": [88.6, None, 99.6, 0, 0],
+                    "window": "01:00-05:00", "night": "2026-11-27"}
+    s["today"]["export_wh"] = [0, 1500, 0, 0, 0]
+    s["month"]["export_wh"] = [0, 4321, 0, 0, 0]
+    return s
+
+
+def rendered(s, lang, ct_flip=False):
+    """The page page.py makes of the state `s` (the firmware's own code, on CPython)."""
+    from submeter import config as cf
+    from submeter.net.page import page_chunks
+    cfg = cf.validate({"lang": lang})
+    cfg["inputs"][1]["ct_flip"] = ct_flip
+    return b"".join(bytes(c) for c in page_chunks(s, cfg, lang)).decode()
+
+
+def served_text(html_text, pattern):
+    import html as h
+    return h.unescape(re.search(pattern, html_text).group(1))
+
+
+def test_power_direction_standby_and_the_ct_fix_with_and_without_the_script(browser, fresh):
+    from fwrun import password
+    pw, base = password(fresh.data), "http://127.0.0.1:%d" % fresh.port
+    cfg = lambda: json.loads(get(fresh.port, "/api/config")[2])
+    s = made_up(json.loads(get(fresh.port, "/api/state")[2]))
+    body = json.dumps(s)
+    ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="en")
+    page = ctx.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.route("**/api/state", lambda route: route.fulfill(status=200, content_type="application/json", body=body))
+        page.goto(base + "/?lang=en")
+        # live: the circuit giving back reads negative, says so, its export and the fix shown
+        page.wait_for_function("document.querySelector('#in2 .w').textContent === '-1240'", timeout=10000)
+        pq = page.text_content("#ix2 .pq")
+        assert pq.startswith("\u2190 giving back \u00b7 1302 VA \u00b7 pf 0.95 \u00b7 measured (voltage reference)"), pq
+        assert "given back 4.321 kWh" in pq
+        assert page.is_visible("#ix2 form.fix") and not page.is_visible("#ix1 form.fix")
+        # the script's lines are the server's (page.py) for the same state, word for word
+        server = rendered(s, "en")
+        for k in range(1, 6):
+            assert page.text_content("#ix%d .pq" % k) == served_text(
+                server, r'<tr class="x" id="ix%d"><td colspan="5"><small class="pq">(.*?)</small>' % k), k
+        assert page.eval_on_selector("#ix2 form.fix", "f => f.outerHTML") == re.search(
+            r'<form class="fix".*?</form>', server).group(0)   # the script's form is page.py's
+        for pid in ("mains", "standby"):
+            assert page.text_content("#" + pid) == served_text(server, r'<p class="muted" id="%s">(.*?)</p>' % pid)
+        assert "Voltage reference: 231.2 V \u00b7 49.99 Hz" in page.text_content("#mains")
+        assert page.text_content("#standby").endswith("85 W \u00b7 748 kWh \u00b7 188.20 EUR a year")
+        # one click (and the meter's password): input 2's ct_flip turned, through the config
+        assert cfg()["inputs"][1]["ct_flip"] is False
+        page.click("#ix2 form.fix button")
+        page.wait_for_selector("#pwd[open]")
+        page.fill("#pwd_in", pw)
+        page.click("#pwd_ok")
+        until(lambda: cfg()["inputs"][1]["ct_flip"] is True, 10, "ct_flip set from the page")
+        assert [c["ct_flip"] for c in cfg()["inputs"]] == [False, True, False, False, False]
+        # the meter's own state again (not flagged): the fix taken away by the script
+        page.unroute("**/api/state")
+        page.wait_for_function("!document.querySelector('#ix2 form.fix')", timeout=10000)
+        pq = page.text_content("#ix2 .pq")
+        assert not page.is_visible("#ix2 form.fix") and "VA \u00b7 estimated: V \u00d7 A \u00d7 pf " in pq, pq
+        assert "giving back" not in pq
+        assert errors == [], errors
+    finally:
+        ctx.close()
+    # without the script: the page as the meter renders the flagged state, in French; the
+    # form posts itself, the browser asks for the password (here given by the context)
+    ctx = browser.new_context(java_script_enabled=False, locale="fr",
+                              http_credentials={"username": "owner", "password": pw})
+    page = ctx.new_page()
+    try:
+        page.route(base + "/?lang=fr", lambda route: route.fulfill(
+            status=200, content_type="text/html; charset=utf-8", body=rendered(s, "fr", ct_flip=True)))
+        page.goto(base + "/?lang=fr")
+        assert page.text_content("#in2 .w") == "-1240" and "\u2190 r\u00e9injecte" in page.text_content("#ix2 .pq")
+        assert page.is_visible("#ix2 form.fix") and page.text_content("#ix2 form.fix b") == "TC invers\u00e9 ?"
+        # (the energy given back today and this month: a row the meter renders when the ledger counts it)
+        assert page.text_content("#u_export .d") == "1.500" and page.text_content("#u_export .m") == "4.321"
+        page.click("#ix2 form.fix button")
+        page.wait_for_load_state()
+        assert "Enregistr\u00e9 : l\u2019entr\u00e9e 2 est lue dans l\u2019autre sens." in page.text_content("body")
+        assert [c["ct_flip"] for c in cfg()["inputs"]] == [False] * 5
+        # the meter's own page without the script: its figures, no fix where nothing is flagged
+        page.unroute(base + "/?lang=fr")
+        page.goto(base + "/?lang=fr")
+        assert page.text_content("#mains").startswith("Pas de r\u00e9f\u00e9rence de tension")
+        assert not page.is_visible("#ix2 form.fix") and "estim\u00e9e : V \u00d7 A" in page.text_content("#ix2 .pq")
+    finally:
+        ctx.close()
+
+
+def test_the_settings_page_has_the_new_keys_and_calibrates_the_phase(browser, fresh):
+    from fwrun import password
+    base = "http://127.0.0.1:%d" % fresh.port
+    asked, stage = [], [None]
+
+    def state(route):
+        r = route.fetch()
+        s = r.json()
+        s["phasecal"] = stage[0]
+        route.fulfill(response=r, body=json.dumps(s))
+
+    def phasecal(route):  # a stand-in for POST /api/phasecal (the lead's): what the page sends
+        asked.append(json.loads(route.request.post_data))
+        stage[0] = {"input": asked[-1]["input"], "progress": 40, "done": False, "phase_deg": None, "error": None}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps({"phasecal": asked[-1]["input"]}))
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    try:
+        page.route("**/api/state", state)
+        page.route("**/api/phasecal", phasecal)
+        page.goto(base + "/settings?lang=en")
+        page.wait_for_selector("#cp1")
+        assert page.input_value("#f_vref_v_per_v") == "430" and page.input_value("#in0_phase_deg") == "0"
+        assert page.input_value("#in3_ct_flip") == "false" and page.input_value("#in3_export") == "false"
+        labels_ = page.inner_text("#g_circuits")
+        assert "May give energy back (solar, battery, EV)" in labels_ and "CT read the other way round" in labels_
+        page.click("#cp1")
+        page.wait_for_selector("#pwd[open]")
+        page.fill("#pwd_in", password(fresh.data))
+        page.click("#pwd_ok")
+        page.wait_for_function("document.getElementById('cq1').textContent === 'phase: 40 %'", timeout=10000)
+        assert asked == [{"input": 2}] and page.text_content("#cq0") == ""
+        stage[0] = {"input": 2, "progress": 100, "done": True, "phase_deg": 2.5, "error": None}
+        page.wait_for_function("document.getElementById('cq1').textContent === 'phase: 2.5\u00b0'", timeout=10000)
+        stage[0] = {"input": 2, "progress": 100, "done": True, "phase_deg": None, "error": "no resistive load"}
+        page.wait_for_function("document.getElementById('cq1').textContent === 'phase: failed: no resistive load'",
+                               timeout=10000)
+        # a circuit that may give energy back, saved through the config (the password kept for the session)
+        page.select_option("#in3_export", "true")
+        page.click("#save")
+        page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved')", timeout=10000)
+        assert json.loads(get(fresh.port, "/api/config")[2])["inputs"][3]["export"] is True
+    finally:
+        page.unroute_all(behavior="ignoreErrors")  # (a state being fetched as the page closes)
+        page.close()

@@ -285,3 +285,35 @@ def test_the_page_and_the_state_show_the_same_power():
         assert status == 200 and headers["content-type"] == "image/png" and body.startswith(b"\x89PNG")
     else:
         assert status == 404 and b"this meter has no display" in body
+
+
+# --- issue 22, slice "page": "CT reversed?"'s fix as a form that works without JavaScript
+def test_the_ct_fix_form_flips_the_input_through_the_config_behind_the_password():
+    srv, app, clock = meter(1)
+    pw = password(app)
+    form = b"application/x-www-form-urlencoded"
+    body = b"input=2&ct_flip=1&lang=fr"
+    # no password: the browser is asked for it (its own dialog: the page's script is not there)
+    status, headers, _ = post(srv, "/form/flip", body, None, form)
+    assert status == 401 and headers["www-authenticate"].startswith("Basic ")
+    assert post(srv, "/form/flip", body, "nope", form)[0] == 401
+    assert app.cfg["inputs"][1]["ct_flip"] is False
+    # a form posted from another site (the browser would send the password it remembers): refused
+    status, _, why = post(srv, "/form/flip", body, pw, form, [b"Origin: http://evil.example"])
+    assert status == 403 and b"another site" in why and app.cfg["inputs"][1]["ct_flip"] is False
+    # JSON is not a form, nor a form JSON; a bad input is named
+    assert post(srv, "/form/flip", {"input": 2}, pw)[0] == 415
+    assert post(srv, "/api/config", body, pw, form)[0] == 415
+    for bad in (b"input=9&ct_flip=1", b"input=2&ct_flip=yes", b"ct_flip=1", b"input=%zz&ct_flip=1"):
+        status, _, why = post(srv, "/form/flip", bad, pw, form)
+        assert status == 400, bad
+    assert app.cfg["inputs"][1]["ct_flip"] is False
+    # from the meter's own page (its Origin): flipped and saved, the answer a page back to it
+    status, headers, page = post(srv, "/form/flip", body, pw, form, [b"Origin: http://meter"])
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert "l\u2019entr\u00e9e 2 est lue dans l\u2019autre sens" in page.decode() and b'url=/?lang=fr' in page
+    assert app.cfg["inputs"][1]["ct_flip"] is True
+    assert json.loads(get(srv, "/api/config")[2])["inputs"][1]["ct_flip"] is True
+    # and back (curl sends no Origin)
+    assert post(srv, "/form/flip", b"input=2&ct_flip=0", pw, form)[0] == 200
+    assert app.cfg["inputs"][1]["ct_flip"] is False

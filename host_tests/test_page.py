@@ -270,3 +270,81 @@ def test_page_in_the_language_asked_for_with_a_switch_and_legends():
     assert '<html lang="en">' in en and '<a href="?lang=fr" hreflang="fr" lang="fr">Fran\u00e7ais</a>' in en
     assert "1 &middot; Heating</td>" in en and "(grid meter)" in en
     assert page("lang=de&x=1") == en and page("x=1&lang=fr") == fr     # an unknown one: the meter's
+
+
+# --- issue 22, slice "page": real power signed, VA, pf and how each was found, export,
+# standby, the mains, "CT reversed?" with its fix (made-up snapshots: the simulated board
+# with a voltage reference is not there yet)
+def snap22():
+    s = snap(["a", "b", "c", "d", "e"])
+    s["inputs"][0].update(w=460.0, va=511.1, pf=0.9, method="v_pf", reversed=False)
+    s["inputs"][1].update(w=-1240.6, va=1302.0, pf=0.953, method="vi", reversed=True, export_wh=4321, export_kwh="4.321")
+    s["mains"] = {"reference": True, "v": 231.24, "hz": 49.987}
+    s["standby"] = {"w": 85.4, "kwh_year": 748.1, "cost_year": 188.2, "w_inputs": [40.2, None, 45.2, 0, 0],
+                    "kwh_year_inputs": [352.2, None, 396, 0, 0], "cost_year_inputs": [88.6, None, 99.6, 0, 0],
+                    "window": "01:00-05:00", "night": "2026-11-27"}
+    s["today"] = month(0)
+    s["today"]["export_wh"] = [0, 1500, 0, 0, 0]
+    s["month"] = month(0)
+    s["month"]["export_wh"] = [0, 4321, 0, 0, 0]
+    return s
+
+
+def row(html, k):
+    i = html.index('<tr id="in%d">' % k)
+    return html[i:html.index("</tr>", html.index('<tr class="x" id="ix%d">' % k)) + 5]
+
+
+def test_page_shows_real_power_signed_its_method_export_and_standby():
+    s = snap22()
+    html = page_html(s, config.validate({}))
+    two = row(html, 2)
+    # giving back: negative watts and the word, its VA and pf, measured against the reference
+    assert '<td class="w">-1241</td>' in two
+    assert ("\u2190 giving back \u00b7 1302 VA \u00b7 pf 0.95 \u00b7 measured (voltage reference) \u00b7 "
+            "given back 4.321 kWh</small>") in two
+    # estimated when not measured: V x A x the set pf, said; standby per input with its year
+    one = row(html, 1)
+    assert ("511 VA \u00b7 estimated: V \u00d7 A \u00d7 pf 0.90 \u00b7 standby 40 W (352 kWh, 88.60 EUR a year)"
+            "</small>") in one and "giving back" not in one and "given back" not in one
+    assert ('<p class="muted" id="mains">Voltage reference: 231.2 V \u00b7 49.99 Hz; power, power factor and '
+            'direction measured</p>') in html
+    assert ("Standby (the night&#39;s base load, 01:00-05:00, night of 2026-11-27): 85 W \u00b7 748 kWh \u00b7 "
+            "188.20 EUR a year") in html
+    # today's and this month's energy given back, beside the usages
+    assert '<tr id="u_export"><td>Given back</td><td class="d">1.500</td><td class="m">4.321</td>' in html
+    # French
+    fr = page_html(s, config.validate({"lang": "fr"}))
+    assert "\u2190 r\u00e9injecte \u00b7 1302 VA \u00b7 cos \u03c6 0.95 \u00b7 mesur\u00e9e (r\u00e9f\u00e9rence de tension)" in fr
+    assert "estim\u00e9e : V \u00d7 A \u00d7 cos \u03c6 0.90" in fr and "veille 40 W (352 kWh, 88.60 EUR par an)" in fr
+    assert "<td>R\u00e9inject\u00e9</td>" in fr and "Veille (consommation de base la nuit" in fr
+
+
+def test_page_says_when_no_reference_is_fitted_or_standby_not_measured_and_nothing_when_absent():
+    s = snap22()
+    s["mains"] = {"reference": False, "v": None, "hz": None}
+    s["standby"] = {"w": None, "kwh_year": None, "cost_year": None, "w_inputs": [None] * 5, "kwh_year_inputs": [None] * 5,
+                    "cost_year_inputs": [None] * 5, "window": "01:00-05:00", "night": None}
+    html = page_html(s, config.validate({}))
+    assert "No voltage reference fitted: power estimated as V \u00d7 A \u00d7 each input&#39;s set power factor" in html
+    assert '<p class="muted" id="standby">Standby: not measured yet (the night&#39;s base load, 01:00-05:00)</p>' in html
+    assert "standby" not in row(html, 1)
+    # a snapshot without the new keys (another slice not merged): no line, no row, no word
+    html = page_html(snap(["a"] * 5), config.validate({}))
+    assert '<p class="muted" id="mains"></p><p class="muted" id="standby"></p>' in html
+    assert '<small class="pq"></small>' in row(html, 1) and "u_export" not in html
+
+
+def test_a_reversed_ct_shows_its_fix_a_form_that_works_without_the_script():
+    s = snap22()
+    cfg = config.validate({})
+    html = page_html(s, cfg)
+    # on the flagged input only
+    fix = ('<form class="fix" method="post" action="/form/flip"><input type="hidden" name="input" value="2">'
+           '<input type="hidden" name="ct_flip" value="1"><input type="hidden" name="lang" value="en">'
+           '<b>CT reversed?</b> <button>Fix: read this CT the other way round</button></form>')
+    assert fix in row(html, 2)
+    assert html.count('<form class="fix"') == 1
+    # the form sets ct_flip the other way from the config's now
+    cfg["inputs"][1]["ct_flip"] = True
+    assert '<input type="hidden" name="ct_flip" value="0">' in row(page_html(s, cfg), 2)

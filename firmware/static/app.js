@@ -206,6 +206,7 @@ async function tick() {
       }
     }
     live(s);
+    power22(s);
     const lcd = $("lcd");
     if (lcd) lcd.src = "/screen.png?t=" + Date.now();
     set("lcd_note", s.panel === "asleep" ? L.lcd_asleep : "");  // the mirror shows it asleep too
@@ -357,6 +358,51 @@ async function charts() {
   } catch (e) { /* the meter is restarting: the next round draws them */ } finally { charting = false; }
 }
 window.addEventListener("resize", () => { draw("days"); draw("months"); });
+
+// ---- issue 22, slice "page": page.py's power_text, mains_text, standby_text; the CT fix ----
+const f2 = (x) => x.toFixed(2);
+function powerText(s, i) {
+  const o = [], sb = s.standby || {}, k = i.id - 1, w = (sb.w_inputs || [])[k], y = sb.kwh_year_inputs || [], c = sb.cost_year_inputs || [];
+  if (i.w < 0) o.push(L.pq_back);
+  if (i.va != null) o.push(watts(i.va).slice(0, -1) + "VA");
+  if (i.pf != null) i.method === "vi" ? o.push(fmt(L.pq_pf, [f2(i.pf)]), L.pq_vi) : o.push(fmt(L.pq_est, [f2(i.pf)]));
+  if (i.export_wh) o.push(fmt(L.pq_exp, [i.export_kwh || kwh(i.export_wh)]));
+  if (w != null) o.push(fmt(L.pq_sb, [watts(w)]) + (y[k] != null && c[k] != null ? " (" + fmt(L.sb_year, [Math.round(y[k]), f2(c[k]), s.currency]) + ")" : ""));
+  return o.join(" \u00b7 ");
+}
+function power22(s) {
+  for (const i of s.inputs) {
+    const x = $("ix" + i.id);
+    if (!x) continue;
+    x.querySelector(".pq").textContent = powerText(s, i);
+    const f = x.querySelector("form");
+    if (i.reversed && !f) {  // page.py's _FIX
+      const n = x.cells[0].appendChild(document.createElement("form"));
+      n.className = "fix"; n.method = "post"; n.action = "/form/flip";
+      n.innerHTML = '<input type="hidden" name="input" value="' + i.id + '"><input type="hidden" name="ct_flip" value="1">' +
+        '<input type="hidden" name="lang" value="' + LANG + '"><b></b> <button></button>';
+      n.querySelector("b").textContent = L.ct_rev; n.querySelector("button").textContent = L.ct_fix;
+    } else if (!i.reversed && f) f.remove();
+  }
+  const m = s.mains, sb = s.standby, d = s.today && s.today.export_wh, r = $("u_export");
+  set("mains", !m ? "" : m.reference ? fmt(L.mains_ref, [m.v == null ? "-" : m.v.toFixed(1), m.hz == null ? "-" : f2(m.hz)]) : L.mains_none);
+  set("standby", !sb ? "" : sb.w == null ? fmt(L.sb_none, [sb.window || "-"]) : fmt(L.sb_line, [sb.window || "-", sb.night || "-",
+    watts(sb.w), Math.round(sb.kwh_year || 0), f2(sb.cost_year || 0), s.currency]));
+  const sum = (v) => v ? kwh(v.reduce((a, b) => a + b, 0)) : "-";
+  if (r && d) { r.querySelector(".d").textContent = sum(d); r.querySelector(".m").textContent = sum(s.month && s.month.export_wh); }
+}
+// the fix: ct_flip turned through /api/config (without the script: /form/flip)
+document.addEventListener("submit", async (ev) => {
+  const f = ev.target, k = f.classList.contains("fix") && f.elements.input.value - 1;
+  if (k === false) return;
+  ev.preventDefault();
+  try {
+    const c = await (await fetch("/api/config", { cache: "no-store" })).json();
+    await refused(await post("/api/config", JSON.stringify({ inputs: c.inputs.map((x, j) => j === k ? { ct_flip: !x.ct_flip } : {}) })));
+  } catch (e) { }
+  tick();
+});
+// ---- end of slice "page" ----
 
 // Commands need the meter's password: post() and the dialog are pw.js's (loaded first).
 // A refusal other than the password's (which pw.js says in its dialog) is shown as the

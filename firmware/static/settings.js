@@ -3,7 +3,7 @@
 // only the changed ones are sent (POST /api/config, the password through pw.js); the
 // firmware's validator's message shown next to its field; what waits for a restart said
 // (the answer's "restart" list and /api/state's restart_needed) beside the restart
-// button; each input's calibration (POST /api/zero, /api/calibrate). English and French:
+// button; each input's calibration (POST /api/zero, /api/calibrate, /api/phasecal). English and French:
 // the meter's lang, or ?lang=en|fr.
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -11,19 +11,20 @@ const LANG = new URLSearchParams(location.search).get("lang");
 const USAGES = ["heating", "cooling", "hot_water", "sockets", "other"];
 // config.py _SPEC's bounds (host_tests/test_host_settings.py checks they agree): whole
 // numbers, numbers, and the texts' longest
-const INT = { mains_hz: [45, 65], period_ms: [100, 60000], window_cycles: [1, 50], max_gap_ms: [1000, 3600000],
+const INT = { mains_hz: [45, 65], period_ms: [100, 60000], window_cycles: [0, 3000], max_gap_ms: [1000, 3600000],
   save_s: [1, 86400], gas_l_per_pulse: [1, 1000], water_l_per_pulse: [1, 1000], pulse_min_ms: [1, 10000],
   utc_offset_min: [-720, 840], screen_home_s: [5, 3600], screen_sleep_s: [0, 86400], contrast: [0, 255],
   http_port: [1, 65535], http_max_clients: [1, 16], mqtt_port: [1, 65535], mqtt_interval_s: [1, 3600],
   capacity_warn_w: [0, 1000000], ct_ratio: [1, 100000], cts: [1, 2], phase: [1, 3], standby_pct: [1, 50] };
-const NUM = { voltage: [90, 480], price_kwh: [0, 100], gas_kwh_per_m3: [1, 20], gas_price_kwh: [0, 100],
+const NUM = { voltage: [90, 480], vref_v_per_v: [10, 5000], phase_deg: [-30, 30], price_kwh: [0, 100], gas_kwh_per_m3: [1, 20], gas_price_kwh: [0, 100],
   water_price_m3: [0, 100], burden_ohm: [0.1, 10000], pf: [0.1, 1.0], noise_floor_a: [0, 10] };
 const TXT = { currency: 5, ntp_host: 128, mqtt_host: 128, mqtt_user: 64, mqtt_password: 64, mqtt_client_id: 32,
   mqtt_prefix: 64, mqtt_discovery: 64, mqtt_tls_name: 128, hostname: 32, ip: 15, netmask: 15, gateway: 15, dns: 15, http_host: 15, name: 24,
   standby_window: 11 };
 const SEL = { lang: ["en", "fr"], dst: ["eu", "none"], grid: ["auto", "tic", "tic_standard", "tic_historic", "p1", "none"],
-  usage: USAGES, cts: [1, 2], phase: [1, 2, 3], dhcp: ["dhcp", "static"], mqtt_tls: [false, true] };
-const INPUT = ["name", "usage", "phase", "ct_ratio", "cts", "burden_ohm", "pf", "noise_floor_a"];
+  usage: USAGES, cts: [1, 2], phase: [1, 2, 3], dhcp: ["dhcp", "static"], mqtt_tls: [false, true],
+  ct_flip: [false, true], export: [false, true] };
+const INPUT = ["name", "usage", "phase", "ct_ratio", "cts", "burden_ohm", "pf", "noise_floor_a", "export", "ct_flip", "phase_deg"];
 const GROUPS = [["tariffs", "currency price_kwh"],
   ["gaswater", "gas_l_per_pulse gas_kwh_per_m3 gas_price_kwh water_l_per_pulse water_price_m3 pulse_min_ms"],
   ["gridm", "grid"], ["network", "hostname dhcp ip netmask gateway dns"],
@@ -31,7 +32,7 @@ const GROUPS = [["tariffs", "currency price_kwh"],
   ["time", "utc_offset_min dst ntp_host"], ["display", "contrast screen_home_s screen_sleep_s"], ["language", "lang"],
   ["standby", "standby_window standby_pct"],
   ["calib", ""], ["password", ""],
-  ["advanced", "voltage mains_hz period_ms window_cycles max_gap_ms save_s http_host http_port http_max_clients"]];
+  ["advanced", "voltage vref_v_per_v mains_hz period_ms window_cycles max_gap_ms save_s http_host http_port http_max_clients"]];
 
 const S = {
   en: { title: "Settings", back: "\u2190 Meter", save: "Save changes", saved: "Saved.", nochange: "Nothing changed.",
@@ -61,7 +62,7 @@ const S = {
     contrast: "Contrast (0\u2013255)", screen_home_s: "Back to the home screen after (s)",
     screen_sleep_s: "Display sleeps after (s; 0: never)", lang: "The meter's language (panel and page)",
     voltage: "Nominal voltage (V, while no grid meter reports it)", mains_hz: "Mains frequency (Hz)",
-    period_ms: "Measurement round (ms)", window_cycles: "Mains cycles per measurement", max_gap_ms: "Longest gap one reading covers (ms)",
+    period_ms: "Measurement round (ms)", window_cycles: "Mains cycles per measurement (0: the whole round)", max_gap_ms: "Longest gap one reading covers (ms)",
     save_s: "Counters saved every (s)", http_host: "Web server address (0.0.0.0: every interface)", http_port: "Web server port",
     http_max_clients: "Web clients at once",
     standby: "Standby (the night-time base load)", standby_window: "Measured each night from-to (HH:MM-HH:MM, local time)",
@@ -75,6 +76,10 @@ const S = {
     cal_running: "calibrating %d %", cal_done: "calibrated: %s W measured for %s W; CT ratio %s \u2192 %s",
     cal_failed: "calibration failed: %s",
     clock: "The meter's clock: %s (%s)", set_clock: "Set it to this device's time", clock_set: "Set.",
+    vref_v_per_v: "Voltage reference: mains V per V at its pin", export: "May give energy back (solar, battery, EV)",
+    ct_flip: "CT read the other way round", phase_deg: "CT phase lead (\u00b0)", o_yes: ["No", "Yes"], phcal: "Calibrate phase",
+    ph_hint: "Phase: a resistive load (kettle, heater) running on the circuit now, then Calibrate phase (needs the voltage reference).",
+    phcal_running: "phase: %d %", phcal_done: "phase: %s\u00b0", phcal_failed: "phase: failed: %s",
     src: { meter: "from the grid meter", ntp: "from NTP", set: "set by hand", rtc: "from the board's clock", none: "not known yet" } },
   fr: { title: "Réglages", back: "\u2190 Compteur", save: "Enregistrer les modifications", saved: "Enregistré.",
     nochange: "Rien n'a changé.", refused: "Rien n'est enregistré : ", noanswer: "Le compteur n'a pas répondu : ",
@@ -105,7 +110,7 @@ const S = {
     dst: "Heure d'été", ntp_host: "Serveur NTP (vide : aucun)", contrast: "Contraste (0\u2013255)",
     screen_home_s: "Retour à l'écran d'accueil après (s)", screen_sleep_s: "Mise en veille de l'afficheur après (s ; 0 : jamais)",
     lang: "Langue du compteur (afficheur et page)", voltage: "Tension nominale (V, tant qu'aucun compteur ne la donne)",
-    mains_hz: "Fréquence du secteur (Hz)", period_ms: "Cycle de mesure (ms)", window_cycles: "Périodes du secteur par mesure",
+    mains_hz: "Fréquence du secteur (Hz)", period_ms: "Cycle de mesure (ms)", window_cycles: "Périodes du secteur par mesure (0 : tout le cycle)",
     max_gap_ms: "Écart maximal couvert par une lecture (ms)", save_s: "Compteurs enregistrés toutes les (s)",
     http_host: "Adresse du serveur web (0.0.0.0 : toutes les interfaces)", http_port: "Port du serveur web",
     http_max_clients: "Clients web simultanés",
@@ -120,6 +125,10 @@ const S = {
     zeroing: "zéro en cours %d %", cal_running: "étalonnage %d %",
     cal_done: "étalonné : %s W mesurés pour %s W ; rapport du TC %s \u2192 %s", cal_failed: "échec de l'étalonnage : %s",
     clock: "L'horloge du compteur : %s (%s)", set_clock: "La mettre à l'heure de cet appareil", clock_set: "Réglée.",
+    vref_v_per_v: "Référence de tension : V secteur par V sur sa broche", export: "Peut réinjecter (solaire, batterie, VE)",
+    ct_flip: "TC lu dans l'autre sens", phase_deg: "Avance de phase du TC (\u00b0)", o_yes: ["Non", "Oui"], phcal: "Étalonner la phase",
+    ph_hint: "Phase : une charge résistive (bouilloire, radiateur) en marche sur le circuit, puis Étalonner la phase (avec la référence de tension).",
+    phcal_running: "phase : %d %", phcal_done: "phase : %s\u00b0", phcal_failed: "phase : échec : %s",
     src: { meter: "par le compteur électrique", ntp: "par NTP", set: "réglée à la main", rtc: "par l'horloge de la carte", none: "pas encore connue" } },
 };
 S.en.o_lang = S.fr.o_lang = ["English", "Français"];
@@ -159,7 +168,7 @@ function field(key, i) {
   const id = i == null ? "f_" + key : "in" + i + "_" + key;
   let h = '<label for="' + id + '">' + esc(T[key]) + "</label>";
   if (SEL[key]) {
-    const names = T["o_" + key] || SEL[key].map((v) => (key === "phase" ? "L" : "") + v);
+    const names = T["o_" + key] || (SEL[key][0] === false && T.o_yes) || SEL[key].map((v) => (key === "phase" ? "L" : "") + v);
     h += '<select id="' + id + '">' + SEL[key].map((v, k) => '<option value="' + v + '">' + esc(names[k]) + "</option>").join("") + "</select>";
   } else if (INT[key] || NUM[key]) {
     const b = INT[key] || NUM[key];
@@ -228,13 +237,14 @@ function build() {
     if (g === "password")
       h += '<p><button type="button" id="setpw">' + esc(T.set_pw) + '</button> <span id="pw_said" role="status"></span></p>';
     if (g === "calib") {
-      h += '<p class="muted">' + esc(T.zero_hint) + "<br>" + esc(T.cal_hint) + "</p>";
+      h += '<p class="muted">' + esc(T.zero_hint) + "<br>" + esc(T.cal_hint) + "<br>" + esc(T.ph_hint) + "</p>";
       cfg.inputs.forEach((inp, i) => {
         h += '<fieldset><legend id="cl' + i + '"></legend><p class="muted" id="cw' + i + '"></p>' +
           '<div class="row"><div><label for="kw' + i + '">' + esc(T.known) + '</label><input type="number" id="kw' + i +
           '" min="1" step="any" inputmode="decimal"></div><button type="button" id="cb' + i + '">' + esc(T.calibrate) +
-          '</button><button type="button" id="z' + i + '">' + esc(T.zero) + "</button></div>" +
-          '<span class="err" id="ce' + i + '"></span><p id="cs' + i + '"></p></fieldset>';
+          '</button><button type="button" id="z' + i + '">' + esc(T.zero) + '</button><button type="button" id="cp' + i +
+          '">' + esc(T.phcal) + "</button></div>" +
+          '<span class="err" id="ce' + i + '"></span><p id="cs' + i + '"></p><p id="cq' + i + '"></p></fieldset>';
       });
     }
     h += "</fieldset>";
@@ -259,6 +269,7 @@ function build() {
   cfg.inputs.forEach((inp, i) => {
     $("in" + i + "_name").oninput = $("in" + i + "_usage").onchange = () => legends();
     $("z" + i).onclick = () => command(i, "/api/zero", { input: i + 1 });
+    $("cp" + i).onclick = () => command(i, "/api/phasecal", { input: i + 1 });
     $("cb" + i).onclick = () => {
       const v = $("kw" + i).value;
       command(i, "/api/calibrate", { input: i + 1, watts: v === "" ? null : Number(v) });
@@ -299,7 +310,7 @@ function fill() {
 
 function value(e, key) {  // a field's value as the config holds it (an empty number: null, which the meter refuses by name)
   if (INT[key] || NUM[key]) return e.value.trim() === "" ? null : Number(e.value);
-  if (key === "mqtt_tls") return e.value === "true";
+  if (SEL[key] && SEL[key][0] === false) return e.value === "true";  // (mqtt_tls, ct_flip, export)
   return key === "name" || key === "mqtt_user" ? e.value : e.value.trim();
 }
 
@@ -426,11 +437,26 @@ async function tick() {
         fmt(T.cal_done, Math.round(c.measured_w), Math.round(c.true_w), c.ratio_before, c.ratio_after) : fmt(T.cal_failed, c.error || "");
     $("cs" + i).textContent = cs;
   });
+  await phasecal();
   if (c && c.state === "done" && calSeen !== JSON.stringify(c)) {  // the new CT ratio, in its field
     calSeen = JSON.stringify(c);
     const fresh = await getConfig();
     cfg.inputs[c.input - 1].ct_ratio = fresh.inputs[c.input - 1].ct_ratio;
     $("in" + (c.input - 1) + "_ct_ratio").value = cfg.inputs[c.input - 1].ct_ratio;
+  }
+}
+
+// issue 22: the phase calibration's progress and result, the phase found in its field
+let phSeen = null;
+async function phasecal() {
+  const p = st.phasecal, k = p ? p.input - 1 : -1;
+  st.inputs.forEach((inp, i) => {
+    if ($("cq" + i)) $("cq" + i).textContent = i !== k ? "" : p.error ? fmt(T.phcal_failed, p.error) :
+      p.done ? fmt(T.phcal_done, p.phase_deg) : fmt(T.phcal_running, p.progress);
+  });
+  if (p && p.done && !p.error && phSeen !== JSON.stringify(p)) {
+    phSeen = JSON.stringify(p);
+    $("in" + k + "_phase_deg").value = cfg.inputs[k].phase_deg = (await getConfig()).inputs[k].phase_deg;
   }
 }
 

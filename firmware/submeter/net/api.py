@@ -232,6 +232,28 @@ def phasecal(req, snapshot, commands):
         raise HTTPError(409, str(e))
 
 
+def flip(req, snapshot, commands):
+    """POST /form/flip, the page's "CT reversed?" fix as a form that works without
+    JavaScript (urlencoded: input=k&ct_flip=1|0&lang=en|fr): input k's ct_flip set through
+    the config's change path, as POST /api/config; the answer a short page back to the
+    meter's (issue 22, slice "page")."""
+    from .page import esc
+    from ..view.labels import labels
+    b = req["body"]
+    n = len(commands.cfg["inputs"])
+    k, v = b.get("input", ""), b.get("ct_flip")
+    if not k.isdigit() or not 1 <= int(k) <= n or v not in ("0", "1"):
+        raise HTTPError(400, "input: a number from 1 to %d; ct_flip: 0 or 1" % n)
+    ins = [{} for _ in range(n)]
+    ins[int(k) - 1]["ct_flip"] = v == "1"
+    set_config({"body": {"inputs": ins}}, snapshot, commands)  # (its refusals, in words)
+    lang = b.get("lang") if b.get("lang") in ("en", "fr") else commands.cfg["lang"]
+    return "text/html; charset=utf-8", (
+        '<!doctype html><html lang="%s"><meta charset="utf-8"><meta http-equiv="refresh" content="2;url=/?lang=%s">'
+        '<title>OK</title><p>%s <a href="/?lang=%s">&larr;</a></p></html>' % (
+            lang, lang, esc(labels(lang)["ct_fixed"] % k), lang)).encode()
+
+
 _UNIX_TO_2000 = const(946684800)
 
 
@@ -313,7 +335,9 @@ ROUTES = {
     ("POST", "/api/restart"): restart,
     ("POST", "/api/time"): set_time,
     ("POST", "/api/upgrade"): upgrade,
+    ("POST", "/form/flip"): flip,
 }
 # the commands, and the largest body each takes
-POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256, "/api/phasecal": 256,
-         "/api/restart": 256, "/api/time": 256, "/api/upgrade": None}  # None: an upload (server.Upload)
+POSTS = {"/api/reset": 256, "/api/config": 4096, "/api/password": 256, "/api/zero": 256, "/api/calibrate": 256,
+         "/api/phasecal": 256, "/api/restart": 256, "/api/time": 256, "/api/upgrade": None,
+         "/form/flip": 256}  # None: an upload (server.Upload)

@@ -61,6 +61,7 @@ svg:empty{display:none}
 .f_run{background:repeating-linear-gradient(45deg,#bbb 0 2px,#fff 2px 4px);outline:1px dashed #333}
 .note{max-width:40em;margin:.3em 0}
 .cap{min-height:2.6em;max-width:40em;margin:.2em 0}
+tr.x td{padding-top:0;text-align:left;color:#555}.fix{margin:.2em 0}.fix b{color:#a00}
 @media(max-width:480px){body{padding:.6em}th,td{padding:.4em .25em;font-size:.9em}.total{font-size:2em}}
 </style></head><body>
 """
@@ -77,7 +78,16 @@ _TOP = b"""<h1>%s</h1>
 _ROW = b"""<tr id="in%s"><td>%s</td><td class="w">%s</td><td class="a">%s</td><td><span class="kwh">%s</span><br><small class="cost">%s</small></td><td><span class="part">%s</span><br><small class="pcost">%s</small></td></tr>
 """
 
+# issue 22, slice "page": under each input's row, its power in detail (VA, pf, how it was
+# found, giving back, export, standby: power_text; app.js's powerText the same), and
+# "CT reversed?" with its fix, a form that works without the script (POST /form/flip; the
+# script adds and removes it as the flag comes and goes: app.js fixForm, the same form)
+_XROW = b"""<tr class="x" id="ix%s"><td colspan="5"><small class="pq">%s</small>"""
+
+_FIX = b"""<form class="fix" method="post" action="/form/flip"><input type="hidden" name="input" value="%s"><input type="hidden" name="ct_flip" value="%s"><input type="hidden" name="lang" value="%s"><b>%s</b> <button>%s</button></form>"""
+
 _MONTH = b"""</tbody></table>
+<p class="muted" id="mains">%s</p><p class="muted" id="standby">%s</p>
 <p><span class="muted" id="since">%s</span> <button id="reset" type="button">%s</button></p>
 <h2 id="month_title">%s</h2>
 <table id="month"><thead><tr><th>%s</th><th>%s (kWh)</th><th>%s (kWh)</th><th>%s (%s)</th></tr></thead><tbody>
@@ -142,6 +152,8 @@ _JS_LABELS = ("gas", "water", "grid", "partial", "since", "month", "pw_q", "conf
               "gr_imax", "gr_nolimit", "gr_smax", "gr_smax1", "gr_tempo", "gr_alerts", "gr_msg", "gr_gas", "gr_water",
               "gr_time", "gr_frames", "c_d", "c_src_meter", "c_src_ntp", "c_src_rtc", "c_src_set", "c_no_date",
               "c_no_days", "c_no_months", "c_so_far", "total", "today", "lcd_asleep")  # (and USAGES: a literal tuple each stays in flash, a sum would be in the heap)
+_JS_PQ = ("pq_back", "pq_pf", "pq_vi", "pq_est", "pq_exp", "pq_sb", "sb_line", "sb_none", "sb_year", "mains_ref",
+          "mains_none", "ct_rev", "ct_fix")  # (issue 22, slice "page")
 
 
 def fill(tpl, *vals):
@@ -195,18 +207,28 @@ def page_chunks(snap, cfg, lang=None):
         if not n or n == en.get(i["usage"]):  # none, or still the default: its usage's, in this language
             n = usage_name(t, i["usage"])
         label = "%d &middot; %s" % (i["id"], esc(n))
-        yield from fill(_ROW, i["id"], label, int(i["w"] + 0.5), "%.2f" % i["a"], kwh(i["wh"]),
+        yield from fill(_ROW, i["id"], label, _int(i["w"]), "%.2f" % i["a"], kwh(i["wh"]),
                         "%.2f" % i["cost"], kwh(i["partial_wh"]), "%.2f" % i["partial_cost"])
+        yield from fill(_XROW, i["id"], esc(power_text(snap, i, t)))
+        if i.get("reversed"):  # the fix: this input's ct_flip the other way round from the config's now
+            flip = i["id"] <= len(cfg["inputs"]) and cfg["inputs"][i["id"] - 1].get("ct_flip")
+            yield from fill(_FIX, i["id"], 0 if flip else 1, lang, esc(t["ct_rev"]), esc(t["ct_fix"]))
+        yield b"</td></tr>\n"
     since = snap["inputs"][0].get("partial_since")
     m = snap.get("month")
     day = snap.get("today")
-    yield from fill(_MONTH, esc("%s %s %s" % (t["partial"], t["since"], since)) if since else "", esc(t["reset"]),
+    yield from fill(_MONTH, esc(mains_text(snap, t)), esc(standby_text(snap, t, cur)),
+                    esc("%s %s %s" % (t["partial"], t["since"], since)) if since else "", esc(t["reset"]),
                     esc(month_title(snap, t)), esc(t["usage"]), esc(t["today"]), esc(t["month"]),
                     esc(t["cost"]), cur)
     for u in USAGES:
         yield from fill(_MROW, u, esc(usage_name(t, u)), kwh(day["usage"][u]["wh"]) if day else "-",
                         kwh(m["usage"][u]["wh"]) if m else "-",
                         "%.2f" % m["usage"][u]["cost"] if m else "-")
+    dx = day and day.get("export_wh")
+    if dx is not None:  # energy the circuits gave back (issue 22), when the ledger counts it
+        mx = m and m.get("export_wh")
+        yield from fill(_MROW, "export", esc(t["u_export"]), kwh(sum(dx)), kwh(sum(mx)) if mx is not None else "-", "")
     yield from fill(_GRID, esc(volume_text(snap, t)))
     g = snap.get("grid")
     if g:
@@ -241,13 +263,78 @@ def page_chunks(snap, cfg, lang=None):
     yield from fill(_TAIL, esc(t["csv_days"]), esc(t["csv_months"]), esc(now), esc(t["uptime"]), up,
                     esc(duration(up, lang)), snap["voltage"])
     sep = "{"
-    for keys in (_JS_LABELS, USAGES):
+    for keys in (_JS_LABELS, _JS_PQ, USAGES):
         for k in keys:  # the script's words, a label at a time
             yield (sep + js(k) + ":").encode()
             yield from js_chunks(usage_name(t, k) if keys is USAGES else t[k])
             sep = ","
     yield b"}"
     yield _END
+
+
+# --- issue 22, slice "page": real power, its method, direction, export, standby ----------
+def _int(w):
+    """Whole watts, rounded as the script's Math.round (half up: -1240.5 is -1240)."""
+    n = int(w + 0.5)  # (towards zero: one less below zero)
+    return n - 1 if n > w + 0.5 else n
+
+
+def power_text(snap, i, t):
+    """The line under input i's row: giving back, VA, pf and how the power was found
+    (measured against the voltage reference, or V x A x the set pf), energy given back,
+    standby. Absent keys (a branch not merged, no reference) say nothing. app.js's
+    powerText builds the same line."""
+    out = []
+    w = i.get("w")
+    if w is not None and w < 0:
+        out.append(t["pq_back"])
+    va, pf = i.get("va"), i.get("pf")
+    if va is not None:
+        out.append(watts(va)[:-1] + "VA")
+    if pf is not None:
+        if i.get("method") == "vi":
+            out.append(t["pq_pf"] % ("%.2f" % pf))
+            out.append(t["pq_vi"])
+        else:
+            out.append(t["pq_est"] % ("%.2f" % pf))
+    if i.get("export_wh"):  # (once it gave back something)
+        out.append(t["pq_exp"] % (i.get("export_kwh") or kwh(i["export_wh"])))
+    sb = snap.get("standby")
+    ws = sb and sb.get("w_inputs")
+    k = i["id"] - 1
+    if ws and k < len(ws) and ws[k] is not None:
+        kw, co = sb.get("kwh_year_inputs") or (), sb.get("cost_year_inputs") or ()
+        s = t["pq_sb"] % watts(ws[k])
+        if k < len(kw) and k < len(co) and kw[k] is not None and co[k] is not None:
+            s += " (%s)" % (t["sb_year"] % ("%d" % int(kw[k] + 0.5), "%.2f" % co[k], snap["currency"]))
+        out.append(s)
+    return " \u00b7 ".join(out)
+
+
+def mains_text(snap, t):
+    """Under the inputs: the mains as the voltage reference measures it, or that none is
+    fitted and the power is estimated (app.js: the same)."""
+    m = snap.get("mains")
+    if not m:
+        return ""
+    if m.get("reference"):
+        return t["mains_ref"] % ("-" if m.get("v") is None else "%.1f" % m["v"],
+                                 "-" if m.get("hz") is None else "%.2f" % m["hz"])
+    return t["mains_none"]
+
+
+def standby_text(snap, t, cur):
+    """The standby line: the night's base load in total, its kWh and cost a year, the
+    window and the night measured; or not measured yet; nothing without the figures
+    (app.js: the same)."""
+    sb = snap.get("standby")
+    if not sb:
+        return ""
+    win = sb.get("window") or "-"
+    if sb.get("w") is None:
+        return t["sb_none"] % win
+    return t["sb_line"] % (win, sb.get("night") or "-", watts(sb["w"]), "%d" % int((sb.get("kwh_year") or 0) + 0.5),
+                           "%.2f" % (sb.get("cost_year") or 0), cur)
 
 
 def watts(w):

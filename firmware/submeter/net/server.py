@@ -19,7 +19,7 @@ from .jsonck import well_formed
 # would be made in the heap at boot: 0.15 KB)
 STATUS = (
     (200, "OK"), (204, "No Content"), (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"),
-    (401, "Unauthorized"), (409, "Conflict"), (408, "Request Timeout"), (411, "Length Required"),
+    (401, "Unauthorized"), (403, "Forbidden"), (409, "Conflict"), (408, "Request Timeout"), (411, "Length Required"),
     (413, "Content Too Large"), (414, "URI Too Long"), (415, "Unsupported Media Type"), (429, "Too Many Requests"),
     (431, "Request Header Fields Too Large"), (500, "Internal Server Error"), (503, "Service Unavailable"),
     (505, "HTTP Version Not Supported"),
@@ -240,6 +240,36 @@ def _command(body):
     if not isinstance(cmd, dict):
         raise HTTPError(400, "a JSON object is needed")
     return cmd
+
+
+# issue 22, slice "page": the page's forms that work without JavaScript (paths /form/...:
+# "CT reversed?"'s fix). A browser sends a form from any site without asking, with the
+# password it remembers: so a form's Origin, when sent (every browser sends it with a
+# POST), must be this meter's own; and its 401 asks for the password (the browser's dialog).
+_CHALLENGE = 'WWW-Authenticate: Basic realm="meter", charset="UTF-8"\r\n'
+
+
+def _same_site(headers):
+    o = headers.get("origin")
+    if o is not None and o.partition("://")[2] != headers.get("host"):
+        raise HTTPError(403, "a form from another site")
+
+
+def _form(body):
+    """A form's urlencoded body (bytes) as a dict of texts (+ and %XX decoded)."""
+    out = {}
+    try:
+        for kv in body.decode().split("&"):
+            k, _, v = kv.partition("=")
+            v = v.replace("+", " ")
+            i = v.find("%")
+            while i >= 0:
+                v = v[:i] + chr(int(v[i + 1:i + 3], 16)) + v[i + 3:]
+                i = v.find("%", i + 1)
+            out[k] = v
+    except (UnicodeError, ValueError):
+        raise HTTPError(400, "the form is not urlencoded")
+    return out
 
 
 class Server:
@@ -505,6 +535,8 @@ class Server:
                 if head is None:
                     head, early = await asyncio.wait_for(self._read_head(reader), self.timeout_s)
                 method, path, query, headers = parse_lines(head, self.max_target, USED)
+                if path[:6] == "/form/":  # (a form's site is checked: its Origin and Host kept too)
+                    headers = parse_lines(head, self.max_target, USED + ("host", "origin"))[3]
                 head = None  # (its lines: not held while the answer streams)
             except asyncio.TimeoutError:
                 await self._refuse(writer, 408, "request head not received in time")
@@ -532,18 +564,22 @@ class Server:
                         self._give_back(up._buf)
                 return
             if method == "POST" and path in self.posts:
+                form = path[:6] == "/form/"  # a page's form that works without JavaScript
                 try:
-                    body = await asyncio.wait_for(self._read_body(reader, headers, early, self.posts[path]),
+                    body = await asyncio.wait_for(self._read_body(reader, headers, early, self.posts[path], form),
                                                   self.timeout_s)
                     self._state(ANSWER)
+                    if form:
+                        _same_site(headers)
                     self._authorise(headers, _peer(writer))
-                    req = {"method": method, "path": path, "query": query, "headers": headers, "body": _command(body)}
+                    req = {"method": method, "path": path, "query": query, "headers": headers,
+                           "body": _form(body) if form else _command(body)}
                     await self._answer(writer, self.routes[(method, path)](req, self.state, self.commands),
                                        True, headers)
                 except asyncio.TimeoutError:
                     await self._refuse(writer, 408, "request body not received in time")
-                except HTTPError as e:
-                    await self._refuse(writer, e.status, e.why, reader)
+                except HTTPError as e:  # (a form's 401 asks the browser for the password: its own dialog)
+                    await self._refuse(writer, e.status, e.why, reader, form and e.status == 401)
                 return
             self._state(ANSWER)
             await self._route(writer, method, path, query, headers)
@@ -608,11 +644,13 @@ class Server:
         if not ok:
             raise HTTPError(401, "the password is needed (HTTP Basic); the first one is on the meter's screen")
 
-    async def _read_body(self, reader, headers, body, limit):
+    async def _read_body(self, reader, headers, body, limit, form=False):
         """The body of a command: JSON (which a page on another site cannot send without
-        the browser asking first, and we never say yes), at most `limit` bytes."""
-        if headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            raise HTTPError(415, "commands are sent as application/json")
+        the browser asking first, and we never say yes), at most `limit` bytes; a form's
+        (`form`: /form/...) urlencoded, its site checked (_same_site)."""
+        if headers.get("content-type", "").split(";")[0].strip() != (
+                "application/x-www-form-urlencoded" if form else "application/json"):
+            raise HTTPError(415, "a form is sent urlencoded" if form else "commands are sent as application/json")
         if "transfer-encoding" in headers:
             raise HTTPError(411, "a Content-Length is needed")
         try:
@@ -720,12 +758,13 @@ class Server:
         finally:
             self._give_back(buf)
 
-    async def _refuse(self, writer, status, why, reader=None):
+    async def _refuse(self, writer, status, why, reader=None, challenge=False):
         """A request refused (its head or body late, or bad: HTTPError), counted in
-        `rejected`; with `reader`, what the client still sends is read and dropped."""
+        `rejected`; with `reader`, what the client still sends is read and dropped;
+        `challenge`: a 401 that asks a browser for the password (a form's, /form/)."""
         self._state(ANSWER)
         self.rejected += 1
-        await self._simple(writer, status, why)
+        await self._simple(writer, status, why, True, _CHALLENGE if challenge else "")
         if reader is not None:
             await self._discard(reader)
 
@@ -863,9 +902,9 @@ class Server:
         writer.write(head)
         await self._drain(writer)
 
-    async def _simple(self, writer, status, why, body=True):
+    async def _simple(self, writer, status, why, body=True, extra=""):
         msg = ("%d %s: %s\n" % (status, reason(status), why)).encode()
-        await self._start(writer, status, "text/plain; charset=utf-8", len(msg))
+        await self._start(writer, status, "text/plain; charset=utf-8", len(msg), extra)
         if body:
             writer.write(msg)
             await self._drain(writer)

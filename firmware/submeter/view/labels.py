@@ -253,6 +253,22 @@ _ROWS = (
     "pn_standby", "Standby", "Veille",
     "pn_sb_none", "No night yet", "Nuit à venir",
     "pn_per_yr", "/yr", "/an",
+    # issue 22, slice "page": real power, its method, direction, export, standby, the CT fix (net/page.py, app.js)
+    "pq_back", "\u2190 giving back", "\u2190 réinjecte",
+    "pq_pf", "pf %s", "cos \u03c6 %s",
+    "pq_vi", "measured (voltage reference)", "mesurée (référence de tension)",
+    "pq_est", "estimated: V \u00d7 A \u00d7 pf %s", "estimée : V \u00d7 A \u00d7 cos \u03c6 %s",
+    "pq_exp", "given back %s kWh", "réinjecté %s kWh",
+    "pq_sb", "standby %s", "veille %s",
+    "sb_line", "Standby (the night's base load, %s, night of %s): %s \u00b7 %s kWh \u00b7 %s %s a year", "Veille (consommation de base la nuit, %s, nuit du %s) : %s \u00b7 %s kWh \u00b7 %s %s par an",
+    "sb_none", "Standby: not measured yet (the night's base load, %s)", "Veille : pas encore mesurée (consommation de base la nuit, %s)",
+    "sb_year", "%s kWh, %s %s a year", "%s kWh, %s %s par an",
+    "mains_ref", "Voltage reference: %s V \u00b7 %s Hz; power, power factor and direction measured", "Référence de tension : %s V \u00b7 %s Hz ; puissance, cos \u03c6 et sens mesurés",
+    "mains_none", "No voltage reference fitted: power estimated as V \u00d7 A \u00d7 each input's set power factor, direction not seen", "Pas de référence de tension : puissance estimée (V \u00d7 A \u00d7 le cos \u03c6 réglé de chaque entrée), sens non mesuré",
+    "ct_rev", "CT reversed?", "TC inversé ?",
+    "ct_fix", "Fix: read this CT the other way round", "Corriger : lire ce TC dans l’autre sens",
+    "ct_fixed", "Saved: input %s is read the other way round.", "Enregistré : l’entrée %s est lue dans l’autre sens.",
+    "u_export", "Given back", "Réinjecté",
 )
 _LANGS = ("en", "fr")
 
