@@ -9,7 +9,6 @@ from array import array
 
 from submeter import config
 from submeter.kernels import sums_py, sums_viper
-from submeter.sense.ct import ADC_CENTRE, ADC_SHIFT
 from submeter.clock import ManualClock
 from submeter.kernels import ticscan_py, ticscan_viper
 from submeter.grid.tic import TicDecoder
@@ -57,53 +56,79 @@ def memory_figures(key, unit, data, fns, rounds=5, drift_rounds=10000):
 
 
 def bench_ct():
-    n = 120  # the largest slice a call takes (MAX_SLICE 127): call overhead matters least
-    buf = array("H", ((2048 + (i * 37) % 900) << 4 for i in range(n)))
-    o = array("i", (0, 0, 0, 0))
-    args = (buf, n, ADC_SHIFT, ADC_CENTRE, o)
-    v = per_call_us(sums_viper.window_sums, args, 5000)
-    p = per_call_us(sums_py.window_sums, args, 2000)
-    out("ct_sums_viper_us", "CT slice sums, %d samples, viper" % n, round(v, 2), "us")
-    out("ct_sums_py_us", "CT slice sums, %d samples, pure-Python twin" % n, round(p, 2), "us")
+    # one slice as the meter sums it: 40 sets (a 50 Hz cycle) of the reference and 5 inputs
+    n, nch = 40, 6
+    buf = array("H", ((1700 + (i * 37) % 900) << 4 for i in range(n * nch)))
+    centre = array("i", [1658] * nch)
+    acc = array("i", bytes(40 * nch))
+    args = (buf, n, nch, 0, centre, acc)
+    v = per_call_us(sums_viper.slice_sums, args, 5000)
+    p = per_call_us(sums_py.slice_sums, args, 500)
+    pairs = n * (nch - 1)  # each input's sample with the reference's
+    out("ct_sums_viper_us", "CT slice sums, %d sets of the reference + 5 inputs, viper" % n, round(v, 2), "us")
+    out("ct_sums_py_us", "CT slice sums, %d sets of the reference + 5 inputs, pure-Python twin" % n, round(p, 2), "us")
+    out("ct_pairs_per_s", "paired samples (an input's with the reference's) per second through the viper kernel",
+        round(pairs / v * 1e6), "/s", ">= 500000 (10,000 needed on an ESP32, 30-50x slower)")
     out("ct_sums_ratio", "CT kernel: viper speed-up over its twin (same run)", round(p / v, 1), "x", ">= 5")
 
 
 def bench_sampling():
-    from submeter.sense.ct import CTChannel, Sampler
+    from submeter.sense.ct import CTChannel, Sampler, VRef, Scale
     from submeter.ledger.ledger import Ledger
 
     class FakeADC:  # as cheap as an ADC read can be: what is left is the firmware's cost
         uv_per_count = 806.0
         noise_counts = 1.0
 
-        def __init__(self):
-            self.v = 0
+        def __init__(self, k):
+            self.v = k * 1000
 
         def read_u16(self):
             self.v = (self.v + 977) & 0xFFFF
             return self.v
 
-    s = Sampler(500, 10, 50, paced=False)
-    ch = CTChannel(FakeADC())
-    us = per_call_us(s.measure, (ch,), 200)
-    out("ct_samples_per_s", "CT window (400 samples, fake ADC): samples per second through fill + kernel",
-        round(400 / us * 1e6), "/s", ">= 2000 per input")
-    from submeter.sense.ct import Scale
+    class Clock:  # the sampling clock, without waiting: what the sampler itself costs
+        t = 0
+
+        def tus(self):
+            return self.t
+
+        def wait(self, t):
+            self.t = t
+
+    c = Clock()
+    s = Sampler(500, 50, 50, c.tus, c.wait)
+    chans = [CTChannel(FakeADC(k)) for k in range(5)]
+    vref = VRef(FakeADC(9), Scale(), 460.0)
+
+    def window():
+        for _ in s.window(chans, vref):
+            pass
+    us = per_call_us(window, (), 20)
+    sets = s.per_cycle * s.cycles
+    out("ct_sets_per_s", "CT window (50 cycles x 40 sets of the reference + 5 inputs, fake ADC): sets per second "
+        "through reads + kernel", round(sets / us * 1e6), "/s", ">= 100000 (2,000 a second on an ESP32)")
+    gc.collect()
+    a0 = gc.mem_alloc()
+    gc.disable()
+    window()
+    per = gc.mem_alloc() - a0
+    gc.enable()
+    out("ct_window_alloc", "bytes allocated by one window (%d sets; floats at its end)" % sets, per, "B", "reported")
 
     class FakeCalADC(FakeADC):
         def read_uv(self):
             return (150 + (self.read_u16() >> 4) * 4 // 5) * 1000
 
-    cal = FakeCalADC()
-    sc = Scale([cal])
-    ch = CTChannel(cal, scale=sc)
+    cal = FakeCalADC(3)
+    ch = CTChannel(cal, scale=Scale([cal]))
 
     def cal_window():
-        for _ in s.window_slices(ch, sc):
+        for _ in s.window(chans[:4] + [ch], vref, ch):
             pass
-    us_cal = per_call_us(cal_window, (), 100)
-    out("ct_cal_samples_per_s", "CT calibration window (400 read_u16 + read_uv pairs, fake ADC): pairs per second",
-        round(400 / us_cal * 1e6), "/s", ">= 2000 (one input a round)")
+    us_cal = per_call_us(cal_window, (), 10)
+    out("ct_cal_sets_per_s", "CT calibration window (the same sets + one input's read_uv): sets per second",
+        round(sets / us_cal * 1e6), "/s", ">= 100000")
     gc.collect()
     h0 = gc.mem_alloc()
     led = Ledger(5)

@@ -1,17 +1,23 @@
 # simday: the firmware on the simulated board for a simulated period, as fast as the
 # host goes, then per input the simulated truth and the metered energy (kWh, per tariff
-# period) and the error in %; the energy imported and exported (Wh) and the power factor,
-# each measured and true. Usage (from the repository): tools/sim/simday [--hours 24]
-# [--start "YYYY-MM-DD HH:MM" or HH:MM] [--period-ms 1000] [--window-cycles N (0: the
-# whole period, the default)] [--scenario house|steady|pf|pv|reversed|burst]
-# [--meter standard|historic|p1|none] [--vref 0|1] [--vref-error F (the reference's
-# adapter off by this factor)] [--phasecal 0|1 (1: each input's phase calibrated first
-# against a resistive load, as an installer does from the page: the default)] [--data DIR
-# (the simulated flash; build/simday-data: give each run its own when several run at once)]
-# [--fix 1 (an input flagged "CT reversed?" is fixed as the page's button does)]. Every day that closes in the run is also checked in the
-# history the firmware kept: per input, that day's truth and what the history says. A
-# scenario with segments (pf, pv, reversed, burst) also gets, per segment, each input's
-# mean power and power factor, measured and true, away from the segment's edges.
+# period) and the error in %; the energy taken and given back (Wh, each counted apart by
+# the ledger: error_pct is the taken's, export_wh has its own) and the power factor, each
+# measured and true. Every day that closes in the run is also checked in the history the
+# firmware kept: per input, that day's truth and what the history says. A scenario with
+# segments (pf, pv, reversed, burst) also gets, per segment, each input's mean power and
+# power factor, measured and true, away from the segment's edges.
+# Usage (from the repository): tools/sim/simday
+#   [--hours 24] [--start "YYYY-MM-DD HH:MM" or HH:MM] [--period-ms 1000]
+#   [--window-cycles N]   mains cycles a round measures (0, the default: the whole period)
+#   [--scenario house|steady|pf|pv|reversed|burst]   (boards/sim/scenario.py)
+#   [--meter standard|historic|p1|none]
+#   [--vref 0|1]          the voltage reference fitted (1, the default) or not
+#   [--vref-error F]      its adapter's ratio off its nominal one by this factor
+#   [--phasecal 0|1]      1 (the default): each input's phase calibrated first against a
+#                         resistive load, as an installer does from the page
+#   [--fix 1]             an input flagged "CT reversed?" is fixed as the page's button does
+#   [--data DIR]          the simulated flash (build/simday-data: give each run its own
+#                         when several run at once)
 import json
 import os
 import sys
@@ -108,6 +114,7 @@ def main():
     if board.vref is not None and arg("--phasecal", "1") == "1":
         cfg = phase_calibrated(board, cfg, sc, period)
         fresh(board.data_dir)
+        board.time.start -= board.time.now_s() - start  # the run itself starts at --start
     app = App(board, cfg)
     app.wall.set_utc(board.utc_s(), "rtc")  # as the app's clock task does at boot
     kind = "p1" if meter == "p1" else "tic_" + meter
@@ -123,7 +130,6 @@ def main():
     sub = max(10, period // getattr(sc, "truth_ms", period))
     day_truth = {}                           # Wh per input, per day of the calendar
     flows = [[0.0, 0.0] for _ in range(n)]   # Wh per input: imported, exported (truth)
-    got = [[0.0, 0.0] for _ in range(n)]     # ... as metered: the power each round reports
     pfs = [[0.0, 0] for _ in range(n)]       # power factor: sum over the rounds with a load, rounds
     seg_s = getattr(sc, "segment_s", None)
     margin = 5                               # seconds left out at each end of a segment
@@ -159,7 +165,6 @@ def main():
                                                for j in range(n)]})
         for i in range(n):  # (the round measured the period from t1 on)
             w = chans[i].w
-            got[i][0 if w >= 0 else 1] += abs(w) * period / 1000 / 3600
             if w:  # (a window with no power seen has no power factor)
                 pfs[i][0] += chans[i].pf
                 pfs[i][1] += 1
@@ -183,17 +188,20 @@ def main():
     led = app.ledger
     for i in range(n):
         got_p = [led.by_period[i][p].wh + led.by_period[i][p].mj / 3.6e6 for p in (0, 1)]
-        tw = sum(truth[i])
+        tw = flows[i][0]  # the energy taken (a circuit giving back: its export apart)
         gw = led.total[i].wh + led.total[i].mj / 3.6e6
+        ge = led.export[i].wh + led.export[i].mj / 3.6e6
         err = 100 * (gw - tw) / tw if tw > 0 else (0.0 if gw == 0 else 100.0)
-        worst = max(worst, abs(err))
+        te = flows[i][1]
+        err_x = 100 * (ge - te) / te if te > 0 else (0.0 if ge == 0 else 100.0)
+        worst = max(worst, abs(err), abs(err_x))
         out["inputs"].append({
             "input": i + 1, "name": cfg["inputs"][i]["name"],
             "truth_kwh": round(tw / 1000, 4), "metered_kwh": round(gw / 1000, 4), "error_pct": round(err, 3),
             "truth_kwh_periods": [round(x / 1000, 4) for x in truth[i]],
             "metered_kwh_periods": [round(x / 1000, 4) for x in got_p],
-            "import_wh": {"measured": round(got[i][0], 2), "true": round(flows[i][0], 2)},
-            "export_wh": {"measured": round(got[i][1], 2), "true": round(flows[i][1], 2)},
+            "import_wh": {"measured": round(gw, 2), "true": round(tw, 2)},
+            "export_wh": {"measured": round(ge, 2), "true": round(te, 2), "error_pct": round(err_x, 3)},
             "pf": {"measured": round(pfs[i][0] / pfs[i][1], 3) if pfs[i][1] else None,
                    "true": round(true_pf(shapes[i]), 3)},
             "method": chans[i].method, "reversed": chans[i].reversed})
