@@ -29,7 +29,7 @@ def test_a_refused_config_boots_meters_and_names_each_field(tmp_path):
         # the good fields kept, the refused ones at their default (the board's port and host)
         cfg = json.loads(get(proc.port, "/api/config")[2])
         assert cfg["voltage"] == 240 and cfg["price_kwh"] == 0.3 and s["currency"] == "EUR", cfg
-        assert cfg["mains_hz"] == 50 and cfg["window_cycles"] == 10 and cfg["http_host"] == "127.0.0.1"
+        assert cfg["mains_hz"] == 50 and cfg["window_cycles"] == 0 and cfg["http_host"] == "127.0.0.1"
         ins = s["inputs"]
         assert ins[0]["name"] == "Boiler" and ins[0]["usage"] == "hot_water" and ins[0]["phase"] == 1
         assert ins[4]["name"] == ""  # its default: no name (the page shows its usage, "Other")

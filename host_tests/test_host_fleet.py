@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 
+import soakrun  # tools/bench (conftest): the simulator's share of the heap
 from fwrun import ROOT, free_port, get, until
 from mqttsub import Subscriber
 
@@ -70,7 +71,8 @@ def clients(log):
 
 def start_meter(d, k, mq_port):
     """Meter k: its flash folder `d` (config.json, main.py as on a device's flash), the device
-    model with a 112 KB heap, its own id, loads and HTTP port."""
+    model with a 112 KB heap (and the simulator's share beside it), its own id, loads and
+    HTTP port."""
     os.makedirs(d)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump({"mqtt_host": "127.0.0.1", "mqtt_port": mq_port, "mqtt_interval_s": 1,
@@ -80,7 +82,7 @@ def start_meter(d, k, mq_port):
                SUBMETER_SPEED="1", SUBMETER_HTTP_PORT=str(free_port()), SUBMETER_UID="sim%02d" % k,
                SUBMETER_LOAD="%.1f" % load(k), SUBMETER_START="12:00")
     with open(os.path.join(d, "out.log"), "wb") as out:  # (what it prints: a failure's evidence)
-        p = subprocess.Popen([MP, "-X", "heapsize=112k", "main.py"], cwd=d, env=env, stdout=out,
+        p = subprocess.Popen([MP, "-X", "heapsize=%dk" % (112 + soakrun.SIM_SHARE_KB), "main.py"], cwd=d, env=env, stdout=out,
                              stderr=subprocess.STDOUT)
     p.port = int(env["SUBMETER_HTTP_PORT"])
     return p

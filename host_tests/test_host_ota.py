@@ -11,7 +11,7 @@ import os
 import subprocess
 import time
 
-from fwrun import ROOT, free_port, get
+from fwrun import ROOT, free_port, get, until
 
 PY = os.path.join(ROOT, "build", "venv", "bin", "python")
 BIN = os.path.join(ROOT, "build", "bin")
@@ -260,6 +260,11 @@ def test_our_image_upgraded_over_ethernet_and_rolled_back_when_it_crashes(tmp_pa
         assert status == 400 and "another SHA-256" in words and "nothing switched" in words, words
         # an upload cut midway: the meter goes on from the image it runs
         assert _raw_upload(port, data[:300000], len(data), sha, pw) is None
+        # (the meter reads what was sent up to the cut, then lets the upgrade go: /api/state
+        # says "upgrading" meanwhile, and another upload is told 409 until then)
+        r0 = state()["sampling"]["rounds"]  # (a snapshot made after the cut: two rounds on)
+        until(lambda: (lambda s: s["sampling"]["rounds"] >= r0 + 2 and s["boot"]["upgrading"] is None)(state()),
+              60, "the cut upload let go")
         s = state()
         assert s["boot"]["slot"] == "ota_0" and s["boot"]["upgrade"] is None and otadata() == before
         # a good upgrade, as the installer runs it

@@ -16,7 +16,7 @@
 #   spiram  a stock ESP32_GENERIC-SPIRAM image: the same build with a 4 MB heap (on the
 #           ESP32 the split heap grows into the PSRAM)
 #   ours    our image: the device model (build/bin/micropython-frozen, the firmware frozen
-#           in) in 112 KB, with two OTA slots and otadata as files in the parts folder
+#           in) in 112 KB (and the simulator's share), with two OTA slots and otadata as files in the parts folder
 #           (--parts, default DIR.parts: outside the filesystem the device sees) and a fake
 #           esp32 module over them (tools/device/virtdev_esp32.py). At a hard reset (power-up,
 #           machine.reset(), the interpreter dying) the "bootloader" here picks the slot
@@ -45,9 +45,13 @@ BIN = os.path.join(ROOT, "build", "bin")
 BANNER = b"MicroPython virtual device (32-bit unix port); type Ctrl-A for the raw REPL\r\n>>> "
 READY = b"\x00VDEV-READY\x00"
 RESET = b"\x00VDEV-RESET\x00"
-# kind: (binary, heap); ours: the binary is the booted slot's
+sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
+from soakrun import SIM_SHARE_KB  # noqa: E402 - the simulated board's own share of the heap
+# kind: (binary, heap); ours: the binary is the booted slot's, in a device's 112 KB and the
+# simulated board's share beside it (it runs in the same heap: not on a device); stock: the
+# heap deploy measures to refuse it (no firmware runs there)
 KINDS = {"plain": ("micropython", None), "stock": ("micropython-stock", "112K"),
-         "spiram": ("micropython-stock", "4M"), "ours": (None, "112K")}
+         "spiram": ("micropython-stock", "4M"), "ours": (None, "%dK" % (112 + SIM_SHARE_KB))}
 WINDOW = 4096  # raw-paste flow-control window
 
 

@@ -124,7 +124,8 @@ def main():
         grid.use(kind)
         port = board.grid_port(kind)
     n = len(cfg["inputs"])
-    chans = app.meter.channels
+    mt = app.meter
+    power = app.ledger.power                 # each input's power, as the last round measured it (signed)
     truth = [[0.0, 0.0] for _ in range(n)]  # Wh per input: off-peak (period 1), peak (period 2)
     # truth: slices of every measuring period, 10 or the scenario's step (burst: 5 ms)
     sub = max(10, period // getattr(sc, "truth_ms", period))
@@ -159,14 +160,14 @@ def main():
         t1 = board.time.now_s()
         if fix:  # the page's one-click fix of "CT reversed?", as soon as it shows
             for i in range(n):
-                if chans[i].reversed and i not in fixed:
+                if mt.reversed(i) and i not in fixed:
                     fixed[i] = round(t1 - start_s)
                     app.set_config({"inputs": [{"ct_flip": not cfg["inputs"][i]["ct_flip"]} if j == i else {}
                                                for j in range(n)]})
         for i in range(n):  # (the round measured the period from t1 on)
-            w = chans[i].w
+            w = power[i]
             if w:  # (a window with no power seen has no power factor)
-                pfs[i][0] += chans[i].pf
+                pfs[i][0] += mt.pf[i]
                 pfs[i][1] += 1
         if seg_s:
             g = int(t1 // seg_s) * seg_s
@@ -175,10 +176,10 @@ def main():
                 for i in range(n):
                     r = rec[i]
                     r[0] += sum(sc.power(i, t1 + (k + 0.5) * period / 1000 / sub) for k in range(sub)) / sub
-                    r[1] += chans[i].w
+                    r[1] += power[i]
                     r[2] += 1
-                    if chans[i].w:
-                        r[3] += chans[i].pf
+                    if power[i]:
+                        r[3] += mt.pf[i]
                         r[4] += 1
     out = {"hours": hours, "period_ms": period, "meter": meter, "scenario": arg("--scenario", "house"),
            "window_cycles": app.meter.sampler.cycles, "reference": app.meter.vref_on,
@@ -204,7 +205,7 @@ def main():
             "export_wh": {"measured": round(ge, 2), "true": round(te, 2), "error_pct": round(err_x, 3)},
             "pf": {"measured": round(pfs[i][0] / pfs[i][1], 3) if pfs[i][1] else None,
                    "true": round(true_pf(shapes[i]), 3)},
-            "method": chans[i].method, "reversed": chans[i].reversed})
+            "method": mt.method(), "reversed": mt.reversed(i)})
     for kind2 in ("gas", "water"):
         sent = board.pulses_sent[kind2] * board.PULSE_L[kind2]
         vol = led.gas_l[0] if kind2 == "gas" else led.water_l[0]

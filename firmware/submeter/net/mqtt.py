@@ -172,9 +172,8 @@ def _own(cfg, m, cur):
     night's base load) in all and per input, and the total's kWh and cost a year: an
     estimate, not a growing total, so no energy class (HA's statistics would take it for
     a meter) and no state class on the money (HA takes monetary with "total" or none)."""
-    out = []
     if not m:
-        return out
+        return
     n = len(cfg["inputs"])
     if m[0]:
         for k in range(1, n + 1):
@@ -188,20 +187,19 @@ def _own(cfg, m, cur):
                 if o == "exp_kwh" and not m[1]:
                     continue
                 o = "in%d_%s" % (k, o)
-                out.append((o, None, o, unit, dc, sc, "binary" if dc == "problem" else None))
-        out += [("mains_v", "Mains voltage", "mains_v", "V", "voltage", "measurement", None),
-                ("mains_hz", "Mains frequency", "mains_hz", "Hz", "frequency", "measurement", None)]
+                yield (o, None, o, unit, dc, sc, "binary" if dc == "problem" else None)
+        yield ("mains_v", "Mains voltage", "mains_v", "V", "voltage", "measurement", None)
+        yield ("mains_hz", "Mains frequency", "mains_hz", "Hz", "frequency", "measurement", None)
     if m[2]:
-        out += [("standby_w", "Standby power", "standby_w", "W", "power", "measurement", None),
-                ("standby_kwh_year", "Standby energy a year", "standby_kwh_year", "kWh", None, "measurement", None),
-                ("standby_cost_year", "Standby cost a year", "standby_cost_year", cur, "monetary", None, None)]
+        yield ("standby_w", "Standby power", "standby_w", "W", "power", "measurement", None)
+        yield ("standby_kwh_year", "Standby energy a year", "standby_kwh_year", "kWh", None, "measurement", None)
+        yield ("standby_cost_year", "Standby cost a year", "standby_cost_year", cur, "monetary", None, None)
         for k in range(1, n + 1):
             o = "in%d_standby_w" % k
-            out.append((o, None, o, "W", "power", "measurement", None))
-    return out
+            yield (o, None, o, "W", "power", "measurement", None)
 
 
-def sensors(cfg, r=None, m=None):
+def each_sensor(cfg, r=None, m=None):
     """(object id, name, value key, unit, device class, state class, kind) of every sensor
     and binary sensor; kind: None (a sensor), "binary" (a binary sensor, "ON"/"OFF"), or an
     enum's options. The grid meter's are those its reading `r` (to_dict(); a source's
@@ -214,68 +212,71 @@ def sensors(cfg, r=None, m=None):
         r = {"source": r}
     r = r or {}
     cur = cfg["currency"]
-    out = [("total_w", "Power", "total_w", "W", "power", "measurement", None),
-           ("total_kwh", "Energy", "total_kwh", "kWh", "energy", "total_increasing", None),
-           ("cost", "Energy cost", "cost", cur, "monetary", "total", None)]
+    yield ("total_w", "Power", "total_w", "W", "power", "measurement", None)
+    yield ("total_kwh", "Energy", "total_kwh", "kWh", "energy", "total_increasing", None)
+    yield ("cost", "Energy cost", "cost", cur, "monetary", "total", None)
     for u in USAGES:
         if any(i["usage"] == u for i in cfg["inputs"]):
             name = u.replace("_", " ")
             name = name[0].upper() + name[1:]
-            out.append((u + "_w", name + " power", u + "_w", "W", "power", "measurement", None))
-            out.append((u + "_kwh", name + " energy", u + "_kwh", "kWh", "energy", "total_increasing", None))
-            out.append((u + "_cost", name + " cost", u + "_cost", cur, "monetary", "total", None))
-    out.append(("meter_alert", "Meter alert", "meter_alert", None, None, None, None))  # counters restored...
-    out += [("gas_m3", "Gas", "gas_m3", "m\u00b3", "gas", "total_increasing", None),
-            ("gas_kwh", "Gas energy", "gas_kwh", "kWh", "energy", "total_increasing", None),
-            ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing", None)]
+            yield (u + "_w", name + " power", u + "_w", "W", "power", "measurement", None)
+            yield (u + "_kwh", name + " energy", u + "_kwh", "kWh", "energy", "total_increasing", None)
+            yield (u + "_cost", name + " cost", u + "_cost", cur, "monetary", "total", None)
+    yield ("meter_alert", "Meter alert", "meter_alert", None, None, None, None)  # counters restored...
+    yield ("gas_m3", "Gas", "gas_m3", "m\u00b3", "gas", "total_increasing", None)
+    yield ("gas_kwh", "Gas energy", "gas_kwh", "kWh", "energy", "total_increasing", None)
+    yield ("water_m3", "Water", "water_m3", "m\u00b3", "water", "total_increasing", None)
     src = r.get("source")
     g = grid_power(src)
     if g:
-        out.append((g[0], "Grid power", g[0], g[1], g[2], "measurement", None))
-    out += [("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing", None),
-            ("tariff", "Tariff period", "tariff", None, None, None, None),
-            ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None, None),
-            ("notices", "Meter notices", "notices", None, None, None, None)]
-    out += _own(cfg, m, cur)
+        yield (g[0], "Grid power", g[0], g[1], g[2], "measurement", None)
+    yield ("grid_kwh", "Grid import", "grid_kwh", "kWh", "energy", "total_increasing", None)
+    yield ("tariff", "Tariff period", "tariff", None, None, None, None)
+    yield ("grid_alerts", "Grid meter alerts", "grid_alerts", None, None, None, None)
+    yield ("notices", "Meter notices", "notices", None, None, None, None)
+    yield from _own(cfg, m, cur)
     if not src:
-        return out
+        return
     n = indexes(r)
     if n > 1:  # one index is the total already (grid_kwh)
         for k in range(1, n + 1):
-            out.append(("grid_i%d_kwh" % k, "Grid import %s" % (index_name(r, k) or k), "grid_i%d_kwh" % k,
-                        "kWh", "energy", "total_increasing", None))
+            yield ("grid_i%d_kwh" % k, "Grid import %s" % (index_name(r, k) or k), "grid_i%d_kwh" % k,
+                   "kWh", "energy", "total_increasing", None)
     if r.get("export_wh") is not None or r.get("export_tariff_wh") is not None:
-        out.append(("grid_exp_kwh", "Grid export", "grid_exp_kwh", "kWh", "energy", "total_increasing", None))
+        yield ("grid_exp_kwh", "Grid export", "grid_exp_kwh", "kWh", "energy", "total_increasing", None)
     if r.get("export_w") is not None or r.get("export_va") is not None:
         u, dc = ("W", "power") if src == "p1" else ("VA", "apparent_power")
-        out.append(("grid_exp_" + u.lower(), "Grid export power", "grid_exp_" + u.lower(), u, dc, "measurement",
-                    None))
+        yield ("grid_exp_" + u.lower(), "Grid export power", "grid_exp_" + u.lower(), u, dc, "measurement", None)
     if r.get("tempo_today") is not None or r.get("tempo_tomorrow") is not None:
-        out.append(("tempo_today", "Tempo today", "tempo_today", None, "enum", None, TEMPO))
-        out.append(("tempo_tomorrow", "Tempo tomorrow", "tempo_tomorrow", None, "enum", None, TEMPO))
+        yield ("tempo_today", "Tempo today", "tempo_today", None, "enum", None, TEMPO)
+        yield ("tempo_tomorrow", "Tempo tomorrow", "tempo_tomorrow", None, "enum", None, TEMPO)
     if r.get("demand_w") is not None:  # Belgium's capacity tariff (1-0:1.4.0, 1.6.0)
-        out.append(("demand_w", "Quarter-hour demand", "demand_w", "W", "power", "measurement", None))
-        out.append(("capacity_warn", "New monthly peak ahead", "capacity_warn", None, "problem", None, "binary"))
+        yield ("demand_w", "Quarter-hour demand", "demand_w", "W", "power", "measurement", None)
+        yield ("capacity_warn", "New monthly peak ahead", "capacity_warn", None, "problem", None, "binary")
     if r.get("peak_w") is not None:
-        out.append(("peak_w", "Month peak demand", "peak_w", "W", "power", "measurement", None))
+        yield ("peak_w", "Month peak demand", "peak_w", "W", "power", "measurement", None)
     for k in range(1, _n(r.get("voltage_v")) + 1):
-        out.append(("grid_v%d" % k, "Voltage L%d" % k, "grid_v%d" % k, "V", "voltage", "measurement", None))
+        yield ("grid_v%d" % k, "Voltage L%d" % k, "grid_v%d" % k, "V", "voltage", "measurement", None)
     if isinstance(r.get("current_a"), list):
         for k in range(1, len(r["current_a"]) + 1):
-            out.append(("grid_a%d" % k, "Current L%d" % k, "grid_a%d" % k, "A", "current", "measurement", None))
+            yield ("grid_a%d" % k, "Current L%d" % k, "grid_a%d" % k, "A", "current", "measurement", None)
     ph = r.get("power_w_phases") or r.get("power_va_phases")
     if ph:
         u, dc = ("W", "power") if r.get("power_w_phases") else ("VA", "apparent_power")
         for k in range(1, len(ph) + 1):
-            out.append(("grid_p%d" % k, "Power L%d" % k, "grid_p%d" % k, u, dc, "measurement", None))
+            yield ("grid_p%d" % k, "Power L%d" % k, "grid_p%d" % k, u, dc, "measurement", None)
     if r.get("gas_l") is not None:
-        out.append(("mbus_gas_m3", "Gas (grid meter)", "mbus_gas_m3", "m\u00b3", "gas", "total_increasing", None))
+        yield ("mbus_gas_m3", "Gas (grid meter)", "mbus_gas_m3", "m\u00b3", "gas", "total_increasing", None)
     if r.get("water_l") is not None:
-        out.append(("mbus_water_m3", "Water (grid meter)", "mbus_water_m3", "m\u00b3", "water", "total_increasing",
-                    None))
+        yield ("mbus_water_m3", "Water (grid meter)", "mbus_water_m3", "m\u00b3", "water", "total_increasing", None)
     for a in _alerts_of(r):
-        out.append((a[0], a[1], a[0], None, a[2], None, "binary"))
-    return out
+        yield (a[0], a[1], a[0], None, a[2], None, "binary")
+
+
+def sensors(cfg, r=None, m=None):
+    """each_sensor's, as a list (what a discovery goes through twice: it iterates
+    each_sensor instead, holding no list of them)."""
+    return list(each_sensor(cfg, r, m))
 
 
 _ALL = {"source": "p1", "import_wh": [0] * 10, "export_wh": 0, "export_w": 0, "tempo_today": "blue",
@@ -822,8 +823,7 @@ class Publisher:
         ip = self.ip and self.ip()  # (the session runs once the network is up: known, but
         # an IP that changes later goes out at the next connect)
         msig = meter_sig(snap)
-        want = sensors(self.cfg, r, msig)
-        ids = [s[0] for s in want]
+        ids = [s[0] for s in each_sensor(self.cfg, r, msig)]  # (the sensors' tuples, 2-4 KB, never held at once)
         held = None
         for i in range(MEM_TRIES):  # a heap with no room at that moment (the fleet test: 1
             try:                    # reconnect in ~15, f.read()'s 512 B block then): again
@@ -838,7 +838,7 @@ class Publisher:
         self._sig = grid_sig(r)
         self._msig = msig
         self._ids = ids
-        for s in want:
+        for s in each_sensor(self.cfg, r, msig):
             if full or s[0] not in held or s[0] not in sent:
                 await self._publish(writer, None, (s, ip), True, MEM_TRIES)
         now = self._conf_base()

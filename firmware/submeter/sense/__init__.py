@@ -7,6 +7,7 @@
 # it imports nothing above sense/.
 import asyncio
 import time
+from array import array
 
 from ..clock import ticks_diff, time_str
 from .. import log
@@ -127,6 +128,22 @@ class Metering:
         self.vref_on = False
         self.mains_v = None
         self.mains_hz = None
+        # each input's last window: VA, power factor (its real power is the ledger's), and
+        # the rounds in a row it read below -REVERSED_W (REVERSED_ROUNDS: "CT reversed?");
+        # arrays: no float object, no attribute on the channels
+        n = len(channels)
+        self.va = array("f", bytes(4 * n))
+        self.pf = array("f", bytes(4 * n))
+        self.neg = array("B", bytes(n))
+
+    def method(self):
+        """How each input's power is found: "vi" (measured against the voltage reference)
+        or "v_pf" (V x Irms x the configured pf)."""
+        return "vi" if self.vref_on else "v_pf"
+
+    def reversed(self, k):
+        """Input k's "CT reversed?"."""
+        return self.neg[k] >= REVERSED_ROUNDS
 
     def round_slices(self):
         """Generator: one window of every input, interleaved (ct.Sampler.window), yielding
@@ -177,11 +194,10 @@ class Metering:
             hz = vr.hz
             phase = inp["phase"]
             vph = (self.voltage(phase, now, False) or vr.v) if phase != 1 else vr.v
-            ch.method = "vi"
             if ch.irms > 0:
                 a = ((k + 1) * s.read_us + inp["phase_deg"] * 1e6 / (360 * hz)
                      - (phase - 1) * 1e6 / (3 * hz)) / s.set_us
-                p = ct.real_power(ch.c0, ch.c1, a, _TWO_PI / s.per_cycle)
+                p = ct.real_power(s.cov[2 * k], s.cov[2 * k + 1], a, _TWO_PI / s.per_cycle)
                 # the ADC's noise makes the mean of v x i scatter by sqrt(var_v x noise / n):
                 # a reading within 4 of that is no power at all (an idle circuit reads 0 W;
                 # 50 W is ~20 of it)
@@ -198,20 +214,18 @@ class Metering:
                 w = va = 0.0
                 pf = 1.0
             # "CT reversed?": a circuit that may not give back, reading steadily negative
+            neg = self.neg
             if inp["export"] or w > REVERSED_W:
-                ch.neg = 0
-            elif w < -REVERSED_W:
-                ch.neg += 1
-            ch.reversed = ch.neg >= REVERSED_ROUNDS
+                neg[k] = 0
+            elif w < -REVERSED_W and neg[k] < REVERSED_ROUNDS:
+                neg[k] += 1
         else:
-            ch.method = "v_pf"
             va = self.voltage(inp["phase"], now) * ch.irms
             pf = inp["pf"]
             w = va * pf
-            ch.reversed = False
-        ch.va = va
-        ch.pf = pf
-        ch.w = w
+            self.neg[k] = 0
+        self.va[k] = va
+        self.pf[k] = pf
         self.ledger.record(k, w, now)
         return w
 

@@ -153,16 +153,6 @@ class CTChannel:
     noise_sd = 0.0      # zeroed: the measured spread of an idle window's variance (counts^2)
     n = 400             # samples in the last window
     clipped = 0         # windows with a sample at either rail
-    # the last window's power (set by the metering): real W (signed: < 0 gives back), VA,
-    # power factor (0..1), how they were found ("vi": from the voltage reference's
-    # samples; "v_pf": V x Irms x the configured pf), and the "CT reversed?" flag
-    w = 0.0
-    va = 0.0
-    pf = 1.0
-    method = "v_pf"
-    reversed = False
-    c0 = c1 = 0.0       # the last window's covariances with the reference (Sampler.window)
-    neg = 0             # rounds in a row it read below -REVERSED_W (sense.Metering._record)
 
     def __init__(self, adc, ct_ratio=1000, burden_ohm=8.2, uv_per_count=None,
                  noise_floor_a=0.05, scale=None):
@@ -318,6 +308,9 @@ class Sampler:
         self.tus = tus or getattr(time, "ticks_us", None)  # (CPython has none: its tests give one)
         self.wait = wait
         self.buf = array("H", bytes(2 * per_cycle * nch))
+        # each input's covariances with the reference (counts^2), its sample with the
+        # reference's of its set (2k) and of the next set (2k + 1): real_power's c0, c1
+        self.cov = array("f", bytes(8 * nch))
         self.acc = array("i", bytes(40 * nch))
         self.centre = array("i", bytes(4 * nch))
         self.off = array("i", bytes(4 * (per_cycle + 1)))
@@ -338,8 +331,8 @@ class Sampler:
 
     def window(self, chans, vref=None, cal=None):
         """Generator: one slice (a mains cycle) per step (the caller yields to the event loop
-        between), then each channel's window settled (ch.settle: irms; ch.c0, ch.c1: its
-        covariances with the reference), the reference's (vref.settle: its volts and the
+        between), then each channel's window settled (ch.settle: irms; cov[2k], cov[2k+1]:
+        input k's covariances with the reference), the reference's (vref.settle: its volts and the
         frequency, which paces the next window). cal: a CTChannel among chans whose
         read_uv() is sampled too, its scale fed (see Scale)."""
         reads = []
@@ -439,8 +432,9 @@ class Sampler:
             if vch >= 0:  # covariances with the reference (its mean and this channel's out)
                 b = 10 * c
                 mv = (acc[1] * 16777216 + acc[0]) / n0
-                ch.c0 = (acc[b + 5] * 16777216 + acc[b + 4]) / n0 - mv * m
-                ch.c1 = (acc[b + 7] * 16777216 + acc[b + 6]) / n0 - mv * m
+                cov = self.cov
+                cov[2 * c - 2] = (acc[b + 5] * 16777216 + acc[b + 4]) / n0 - mv * m
+                cov[2 * c - 1] = (acc[b + 7] * 16777216 + acc[b + 6]) / n0 - mv * m
             ch.settle(var, n0)
         if vref is not None and vref.present and abs(vref.hz - self.hz) > 0.005 \
                 and abs(vref.hz - self.nominal_hz) < 5:

@@ -72,7 +72,7 @@ def build(src):
         "phasecal": m.phasecal,        # the last phase calibration (sense/phasecal.py), None before one
         "standby": None,
     }
-    _inputs(snap, cfg, led, m.channels)
+    _inputs(snap, cfg, led, m)
     _volumes(snap, cfg, led, m.pulses, now)
     snap["adc"] = _adc(m.scales, m.channels)
     snap["standby"] = standby(getattr(src, "standby", None), cfg)
@@ -141,12 +141,13 @@ def notices(cause, resets, store):
     return out
 
 
-def _inputs(snap, cfg, led, channels):
+def _inputs(snap, cfg, led, m):
     """Each input's figures and the totals. Costs: tariff.py's exact integers (billionths),
     each shown to the cent, rounded once; a usage's cost is its inputs' costs as shown,
     added (in cents), the total the sum of every input's exact cost, rounded (both as the
     float costs were)."""
     volts = cfg["voltage"]
+    method = m.method()
     since = led.partial_since
     used = led.periods_used
     price = tariff.energy_prices(cfg, used)
@@ -184,7 +185,7 @@ def _inputs(snap, cfg, led, channels):
             part = tariff.share(cost, p.wh * 3600000 + p.mj, t.wh * 3600000 + t.mj)
         else:
             part = tariff.energy_cost(p.wh, p.mj, tariff.micro(cfg["price_kwh"]))
-        ch = channels[i]
+        ch = m.channels[i]
         z = ch.zero
         inputs[i] = {
             "id": i + 1,
@@ -193,12 +194,11 @@ def _inputs(snap, cfg, led, channels):
             "phase": inp["phase"],
             "w": round(w, 1),   # real power; < 0: the circuit gives back
             "a": round(ch.irms, 3),
-            "va": round(ch.va, 1),
-            "pf": round(ch.pf, 3),
+            "va": round(m.va[i], 1),
+            "pf": round(m.pf[i], 3),
             # "vi": measured against the voltage reference; "v_pf": V x A x the set pf
-            "method": ch.method,
-            "reversed": ch.reversed,  # a consumption circuit reading steadily negative
-            "phase_deg": inp["phase_deg"],
+            "method": method,
+            "reversed": m.reversed(i),  # a consumption circuit reading steadily negative
             "clipped": ch.clipped,  # windows that touched an ADC rail: CT or burden too big
             "wh": t.wh,
             "kwh": t.kwh_str(),
