@@ -5,7 +5,7 @@
 # circuit metered within 0.5 % of the truth, per tariff period too, and every gas and water
 # pulse counted; the day that closes at midnight is in the history, within 0.5 % of its
 # truth too. The device measures every second, each round the whole second; this runs at
-# 5 s (--period-ms 5000) with 5-cycle windows (--window-cycles 5) to fit CI's time: coarser
+# 5 s (--period-ms 5000) with 10-cycle windows (--window-cycles 10) to fit CI's time: coarser
 # readings only make the integration harder.
 #
 # Then the voltage reference's scenarios (issue 22), each six simulated minutes at the
@@ -31,7 +31,7 @@ START = "2026-11-23 12:00"   # (a multiple of every scenario's cycle)
 
 
 def test_a_simulated_day_within_half_a_percent():
-    r = subprocess.run([SIMDAY, "--hours", "24", "--period-ms", "5000", "--window-cycles", "5", "--start", START],
+    r = subprocess.run([SIMDAY, "--hours", "24", "--period-ms", "5000", "--window-cycles", "10", "--start", START],
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout + r.stderr
     day = json.loads(r.stdout)

@@ -6,6 +6,7 @@
 # board's ADC channels, pulse pins and watchdog, the ledger, the clocks, the fault books):
 # it imports nothing above sense/.
 import asyncio
+import math
 import time
 from array import array
 
@@ -16,6 +17,7 @@ from . import ct, pulses
 _TWO_PI = 6.283185307179586
 REVERSED_W = 20         # "CT reversed?": below -this many W ...
 REVERSED_ROUNDS = 30    # ... for this many rounds in a row (half a minute at 1 s)
+_ON = 0x80              # (in Metering.neg: the input's last window had power)
 WATCHDOG_MS = 60000  # the hardware watchdog resets a meter whose metering stopped this long
                      # (or three periods, if longer)
 
@@ -129,7 +131,8 @@ class Metering:
         self.mains_v = None
         self.mains_hz = None
         # each input's last window: VA, power factor (its real power is the ledger's), and
-        # the rounds in a row it read below -REVERSED_W (REVERSED_ROUNDS: "CT reversed?");
+        # the rounds in a row it read below -REVERSED_W (REVERSED_ROUNDS: "CT reversed?"),
+        # with _ON when that window had power;
         # arrays: no float object, no attribute on the channels
         n = len(channels)
         self.va = array("f", bytes(4 * n))
@@ -143,7 +146,7 @@ class Metering:
 
     def reversed(self, k):
         """Input k's "CT reversed?"."""
-        return self.neg[k] >= REVERSED_ROUNDS
+        return self.neg[k] & 0x7F >= REVERSED_ROUNDS
 
     def round_slices(self):
         """Generator: one window of every input, interleaved (ct.Sampler.window), yielding
@@ -194,31 +197,44 @@ class Metering:
             hz = vr.hz
             phase = inp["phase"]
             vph = (self.voltage(phase, now, False) or vr.v) if phase != 1 else vr.v
-            if ch.irms > 0:
-                a = ((k + 1) * s.read_us + inp["phase_deg"] * 1e6 / (360 * hz)
-                     - (phase - 1) * 1e6 / (3 * hz)) / s.set_us
-                p = ct.real_power(s.cov[2 * k], s.cov[2 * k + 1], a, _TWO_PI / s.per_cycle)
-                # the ADC's noise makes the mean of v x i scatter by sqrt(var_v x noise / n):
-                # a reading within 4 of that is no power at all (an idle circuit reads 0 W;
-                # 50 W is ~20 of it)
-                if p * p < 16 * (vr.var - vr.noise_var) * ch.noise_var / ch.n:
-                    p = 0.0
+            a = ((k + 1) * s.read_us + inp["phase_deg"] * 1e6 / (360 * hz)
+                 - (phase - 1) * 1e6 / (3 * hz)) / s.set_us
+            p = ct.real_power(s.cov[2 * k], s.cov[2 * k + 1], a, _TWO_PI / s.per_cycle)
+            # the ADC's noise makes the mean of v x i scatter by sd = sqrt(var_v x noise / n)
+            # (~2.5 W at 230 V and 5 counts of noise: 50 W is ~20 of it). Power comes on
+            # beyond 4 sd with the current's own spread above the idle one (ch.irms), or
+            # beyond 6 sd alone, and stays on down to 2 sd: an idle circuit reads 0 W, and a
+            # small steady load is neither cut in the windows its noise takes low (a bias)
+            # nor lost when the spread of its current is too small to tell
+            pp = p * p
+            sd2 = (vr.var - vr.noise_var) * ch.noise_var / ch.n
+            if self.neg[k] & _ON:
+                on = pp > 4 * sd2
+            else:
+                on = pp > 16 * sd2 and (ch.irms > 0 or pp > 36 * sd2)
+            if on:
                 w = p * ch.amps_per_count * vr.v_per_count() * vph / vr.v
+                on = abs(w) >= ch.noise_floor_a * vph  # (below the input's floor: 0 W, as without the reference)
+            if on:
                 if inp["ct_flip"]:
                     w = -w
-                va = vph * ch.irms
-                pf = abs(w) / va
+                r = ch.var - ch.noise_var
+                va = vph * (ch.irms or (math.sqrt(r) * ch.amps_per_count if r > 0 else 0.0))
+                pf = abs(w) / va if va else 1.0
                 if pf > 1.0:
                     pf = 1.0
             else:
-                w = va = 0.0
-                pf = 1.0
+                w = 0.0
+                va = vph * ch.irms  # (a current with no power: reactive, or the noise of an input not zeroed)
+                pf = 0.0 if va else 1.0
             # "CT reversed?": a circuit that may not give back, reading steadily negative
             neg = self.neg
+            c = neg[k] & 0x7F
             if inp["export"] or w > REVERSED_W:
-                neg[k] = 0
-            elif w < -REVERSED_W and neg[k] < REVERSED_ROUNDS:
-                neg[k] += 1
+                c = 0
+            elif w < -REVERSED_W and c < REVERSED_ROUNDS:
+                c += 1
+            neg[k] = c | (_ON if w else 0)
         else:
             va = self.voltage(inp["phase"], now) * ch.irms
             pf = inp["pf"]
