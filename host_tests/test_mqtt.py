@@ -288,7 +288,7 @@ def test_a_message_the_heap_has_no_room_for_is_skipped_or_tried_again_the_sessio
     from submeter.net import mqtt
     p = Publisher(cfg(), "submeter-ab12", "sim", snap)
     w = Writer()
-    real_state, real_disc = mqtt.state_pieces, mqtt.discovery
+    real_state, real_disc = mqtt.state_values, mqtt.discovery
     calls = [0, 0]
 
     def full_state(s, *a):
@@ -302,13 +302,13 @@ def test_a_message_the_heap_has_no_room_for_is_skipped_or_tried_again_the_sessio
         if calls[1] <= 2:
             raise MemoryError
         return real_disc(*a)
-    mqtt.state_pieces, mqtt.discovery = full_state, full_disc
+    mqtt.state_values, mqtt.discovery = full_state, full_disc
     try:
         asyncio.run(p._publish(w, p.base + "/state", snap()))          # no room: skipped
         asyncio.run(p._publish(w, p.base + "/state", snap()))          # the next one goes
         asyncio.run(p._publish(w, None, (sensors(p.cfg)[0], None), True, 5))  # no room twice, then sent
     finally:
-        mqtt.state_pieces, mqtt.discovery = real_state, real_disc
+        mqtt.state_values, mqtt.discovery = real_state, real_disc
     pk = w.packets()
     assert p.status["skipped"] == 1 and p.status["published"] == 2 and len(pk) == 2
     assert pk[0][0] == 0x30 and json.loads(pk[0][2]) == json.loads(state(snap()))
