@@ -185,21 +185,29 @@ class History:
             os.rename(self.path, self.path + ".old")  # another layout: kept aside, not lost
         except OSError:
             pass
+        if self._blank(self.path, self._head, self.rsize, self.isize):
+            self._ok = True
+        return bool(self._ok)
+
+    def _blank(self, path, head, rsize, isize):
+        """A blank file at `path`: its head, a zero record of rsize bytes for every day and
+        month, two index slots of isize; True once written (else the failure noted, and a
+        partial file removed: it must not eat the space left)."""
         try:
-            with open(self.path, "wb") as f:
-                f.write(self._head)
-                blank = bytes(self.rsize)
+            with open(path, "wb") as f:
+                f.write(head)
+                blank = bytes(rsize)
                 for _ in range(self.days + self.months):
                     f.write(blank)
-                f.write(bytes(2 * self.isize))
-            self._ok = True
+                f.write(bytes(2 * isize))
+            return True
         except OSError as e:
             self._fail(e)
             try:
-                os.remove(self.path)  # a partial file must not eat the space left
+                os.remove(path)
             except OSError:
                 pass
-        return bool(self._ok)
+        return False
 
     def _echeck(self):
         """export.bin checked, or made (blank: every record's export 0). One of another
@@ -214,20 +222,8 @@ class History:
                 return True
         except OSError:
             pass
-        try:
-            with open(self.epath, "wb") as f:
-                f.write(self._ehead)
-                blank = bytes(self.esize)
-                for _ in range(self.days + self.months):
-                    f.write(blank)
-                f.write(bytes(2 * self.eisize))
+        if self._blank(self.epath, self._ehead, self.esize, self.eisize):
             self._eok = True
-        except OSError as e:
-            self._fail(e)
-            try:
-                os.remove(self.epath)
-            except OSError:
-                pass
         return bool(self._eok)
 
     def _esize(self):

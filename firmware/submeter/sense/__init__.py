@@ -144,6 +144,16 @@ class Metering:
         or "v_pf" (V x Irms x the configured pf)."""
         return "vi" if self.vref_on else "v_pf"
 
+    def lag(self, k):
+        """How far after the reference's sample input k's current sample stands, in sets
+        (real_power's `a`): the reads between them (measured), the CT's phase lead
+        (phase_deg), less a third or two thirds of a cycle on phase 2 or 3."""
+        inp = self.cfg["inputs"][k]
+        s = self.sampler
+        hz = self.vref.hz
+        return ((k + 1) * s.read_us + inp["phase_deg"] * 1e6 / (360 * hz)
+                - (inp["phase"] - 1) * 1e6 / (3 * hz)) / s.set_us
+
     def reversed(self, k):
         """Input k's "CT reversed?"."""
         return self.neg[k] & 0x7F >= REVERSED_ROUNDS
@@ -194,12 +204,9 @@ class Metering:
         vr = self.vref
         if vr is not None and vr.present:
             s = self.sampler
-            hz = vr.hz
             phase = inp["phase"]
             vph = (self.voltage(phase, now, False) or vr.v) if phase != 1 else vr.v
-            a = ((k + 1) * s.read_us + inp["phase_deg"] * 1e6 / (360 * hz)
-                 - (phase - 1) * 1e6 / (3 * hz)) / s.set_us
-            p = ct.real_power(s.cov[2 * k], s.cov[2 * k + 1], a, _TWO_PI / s.per_cycle)
+            p = ct.real_power(s.cov[2 * k], s.cov[2 * k + 1], self.lag(k), _TWO_PI / s.per_cycle)
             # the ADC's noise makes the mean of v x i scatter by sd = sqrt(var_v x noise / n)
             # (~2.5 W at 230 V and 5 counts of noise: 50 W is ~20 of it). Power comes on
             # beyond 4 sd with the current's own spread above the idle one (ch.irms), or

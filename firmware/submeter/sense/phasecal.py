@@ -43,10 +43,7 @@ class PhaseCal:
             return self._end(m, "no load seen on input %d (%.0f VA, %d needed): is the resistive load on, on this"
                                 " circuit?" % (k + 1, m.va[k], MIN_VA))
         s = m.sampler
-        hz = vr.hz
-        a = ((k + 1) * s.read_us + inp["phase_deg"] * 1e6 / (360 * hz)
-             - (inp["phase"] - 1) * 1e6 / (3 * hz)) / s.set_us
-        deg = math.degrees(ct.lag_angle(s.cov[2 * k], s.cov[2 * k + 1], a, 2 * math.pi / s.per_cycle))
+        deg = math.degrees(ct.lag_angle(s.cov[2 * k], s.cov[2 * k + 1], m.lag(k), 2 * math.pi / s.per_cycle))
         if inp["ct_flip"]:  # read the other way round: the angle is half a turn off
             deg = (deg + 360) % 360 - 180
         if deg > 90 or deg < -90:  # the CT reads backwards (fitted the wrong way round)
